@@ -1,0 +1,112 @@
+package dev.caravan.component.call;
+
+import dev.caravan.component.node.NodeConstants;
+import dev.caravan.component.node.NodeContext;
+import dev.caravan.component.node.NodeEndpoint;
+import dev.caravan.component.node.NodeResult;
+import dev.caravan.component.node.PlainValues;
+import dev.caravan.expr.Template;
+import org.apache.camel.Category;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.UriEndpoint;
+import org.apache.camel.spi.UriParam;
+import org.apache.camel.support.DefaultExchange;
+
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A {@code call} node: sends a message to any Camel endpoint and records the reply body as its output. The message
+ * carries {@code CaravanIdempotencyKey} so the endpoint can recognise a call repeated after a crash.
+ */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-call", title = "Caravan Call", syntax = "caravan-call:nodeId",
+             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+public class CallEndpoint extends NodeEndpoint {
+
+    @UriParam(description = "The Camel endpoint URI to send to, e.g. direct:send-mail")
+    @Metadata(required = true)
+    private String uri;
+    @UriParam(description = "The message body: text or JSON, may hold $[[ expr ]] templates")
+    private String body;
+    @UriParam(description = "Message headers: a JSON object whose strings may hold $[[ expr ]] templates")
+    private String headers;
+
+    private Template bodyTemplate;
+    private Template headersTemplate;
+    private ProducerTemplate producer;
+
+    public CallEndpoint(String uri, CallComponent component) {
+        super(uri, component);
+    }
+
+    @Override
+    public String kind() {
+        return "call";
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if (uri == null || uri.isBlank()) {
+            throw new IllegalArgumentException("caravan-call:" + getNodeId() + " needs a uri");
+        }
+        bodyTemplate = compileValue(body);
+        headersTemplate = compileValue(headers);
+        producer = getCamelContext().createProducerTemplate();
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (producer != null) {
+            producer.stop();
+        }
+        super.doStop();
+    }
+
+    @Override
+    protected CompletionStage<NodeResult> execute(NodeContext ctx) {
+        Exchange request = new DefaultExchange(getCamelContext());
+        request.getMessage().setBody(bodyTemplate == null ? null : bodyTemplate.evaluate(ctx.variables()));
+        if (headersTemplate != null && headersTemplate.evaluate(ctx.variables()) instanceof Map<?, ?> h) {
+            h.forEach((k, v) -> request.getMessage().setHeader(String.valueOf(k), v));
+        }
+        request.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
+        request.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, ctx.runId());
+        request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
+        return producer.asyncSend(uri, request).thenApply(reply -> {
+            if (reply.getException() != null) {
+                throw new java.util.concurrent.CompletionException(reply.getException());
+            }
+            return new NodeResult.Completed(PlainValues.of(reply));
+        });
+    }
+
+    public String getUri() {
+        return uri;
+    }
+
+    /** The Camel endpoint URI to send to, e.g. direct:send-mail. */
+    public void setUri(String uri) {
+        this.uri = uri;
+    }
+
+    public String getBody() {
+        return body;
+    }
+
+    /** The message body: text or JSON, may hold $[[ expr ]] templates. */
+    public void setBody(String body) {
+        this.body = body;
+    }
+
+    public String getHeaders() {
+        return headers;
+    }
+
+    /** Message headers: a JSON object whose strings may hold $[[ expr ]] templates. */
+    public void setHeaders(String headers) {
+        this.headers = headers;
+    }
+}

@@ -1,0 +1,220 @@
+package dev.caravan.component.map;
+
+import dev.caravan.component.node.NodeConstants;
+import dev.caravan.component.node.NodeContext;
+import dev.caravan.component.node.NodeEndpoint;
+import dev.caravan.component.node.NodeResult;
+import dev.caravan.component.node.RunScope;
+import dev.caravan.component.node.ScopedBody;
+import dev.caravan.expr.Template;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import org.apache.camel.Category;
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.UriEndpoint;
+import org.apache.camel.spi.UriParam;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A {@code map} node: runs its body route once per item, at most {@code concurrency} at a time. Item i's node keys
+ * are {@code <id>[i].<sub-node>}, so each item replays on its own. The output is the list of per-item outputs, in
+ * item order.
+ */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-map", title = "Caravan Map", syntax = "caravan-map:nodeId",
+             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+public class MapEndpoint extends NodeEndpoint {
+
+    @UriParam(description = "The items: a $[[ expr ]] template yielding a list, or a JSON array")
+    @Metadata(required = true)
+    private String items;
+    @UriParam(defaultValue = "4", description = "How many items run at once")
+    private int concurrency = 4;
+    @UriParam(description = "Each item's output: a template over the item's nodes; default the map of their outputs")
+    private String output;
+    @UriParam(description = "Comma-separated ids of the body's nodes")
+    private String nodes;
+    @UriParam(description = "The body route, e.g. direct:caravan-workflow-x-each")
+    @Metadata(required = true)
+    private String body;
+
+    private Template itemsTemplate;
+    private Template outputTemplate;
+    private ScopedBody scopedBody;
+
+    public MapEndpoint(String uri, MapComponent component) {
+        super(uri, component);
+    }
+
+    @Override
+    public String kind() {
+        return "map";
+    }
+
+    @Override
+    public boolean isContainer() {
+        return true;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if (items == null || body == null) {
+            throw new IllegalArgumentException("caravan-map:" + getNodeId() + " needs items and body");
+        }
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("caravan-map:" + getNodeId() + " concurrency must be at least 1 but was " + concurrency);
+        }
+        itemsTemplate = compileValue(items);
+        outputTemplate = compileValue(output);
+        scopedBody = new ScopedBody(getCamelContext(), body);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (scopedBody != null) {
+            scopedBody.stop();
+        }
+        super.doStop();
+    }
+
+    @Override
+    protected CompletionStage<NodeResult> execute(NodeContext ctx) {
+        Object value = itemsTemplate.evaluate(ctx.variables());
+        if (!(value instanceof List<?> list)) {
+            throw new IllegalArgumentException("map " + ctx.key() + ": items must be a list but was "
+                    + (value == null ? "null" : value.getClass().getSimpleName()));
+        }
+        CompletableFuture<Void> all = new CompletableFuture<>();
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger finished = new AtomicInteger();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        int n = list.size();
+        if (n == 0) {
+            all.complete(null);
+        }
+        Runnable[] launch = new Runnable[1];
+        launch[0] = () -> {
+            int i;
+            while (failures.isEmpty() && (i = claim(next, running, n)) >= 0) {
+                int index = i;
+                scopedBody.run(ctx, scope(ctx, index), Map.of("item", list.get(index), "index", (long) index))
+                        .whenComplete((v, e) -> {
+                            if (e != null) {
+                                failures.add(e);
+                            }
+                            running.decrementAndGet();
+                            if (finished.incrementAndGet() == n || !failures.isEmpty() && running.get() == 0) {
+                                all.complete(null);
+                            } else {
+                                launch[0].run();
+                            }
+                        });
+            }
+        };
+        launch[0].run();
+        return all.thenApply(v -> {
+            if (!failures.isEmpty()) {
+                throw new java.util.concurrent.CompletionException(failures.get(0));
+            }
+            RunRecord record = ctx.engine().store().get(ctx.runId());
+            NodeStatus pending = RunScope.pendingUnder(record, ctx.key() + "[");
+            if (pending != null) {
+                return new NodeResult.Paused(pending, Map.of("items", n));
+            }
+            List<Object> outputs = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                Map<String, Object> vars = RunScope.variables(record, scope(ctx, i),
+                        Map.of("item", list.get(i), "index", (long) i));
+                outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : defaultOutput(vars));
+            }
+            return new NodeResult.Completed(outputs, 0, 0, Map.of("items", n));
+        });
+    }
+
+    /** Takes the next item index if a slot is free; -1 when none is left or all slots are busy. */
+    private int claim(AtomicInteger next, AtomicInteger running, int n) {
+        while (true) {
+            int r = running.get();
+            if (r >= concurrency) {
+                return -1;
+            }
+            if (running.compareAndSet(r, r + 1)) {
+                int i = next.getAndIncrement();
+                if (i < n) {
+                    return i;
+                }
+                running.decrementAndGet();
+                return -1;
+            }
+        }
+    }
+
+    private String scope(NodeContext ctx, int index) {
+        return ctx.key() + "[" + index + "].";
+    }
+
+    @SuppressWarnings("unchecked")
+    private Object defaultOutput(Map<String, Object> vars) {
+        Map<String, Object> nodeViews = (Map<String, Object>) vars.get("nodes");
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String id : nodes == null ? List.<String>of() : Arrays.asList(nodes.split(","))) {
+            Object view = nodeViews.get(id);
+            out.put(id, view instanceof Map<?, ?> m ? m.get("output") : null);
+        }
+        return out;
+    }
+
+    public String getItems() {
+        return items;
+    }
+
+    /** The items: a $[[ expr ]] template yielding a list, or a JSON array. */
+    public void setItems(String items) {
+        this.items = items;
+    }
+
+    public int getConcurrency() {
+        return concurrency;
+    }
+
+    /** How many items run at once. */
+    public void setConcurrency(int concurrency) {
+        this.concurrency = concurrency;
+    }
+
+    public String getOutput() {
+        return output;
+    }
+
+    /** Each item's output: a template over the item's nodes; default the map of their outputs. */
+    public void setOutput(String output) {
+        this.output = output;
+    }
+
+    public String getNodes() {
+        return nodes;
+    }
+
+    /** Comma-separated ids of the body's nodes. */
+    public void setNodes(String nodes) {
+        this.nodes = nodes;
+    }
+
+    public String getBody() {
+        return body;
+    }
+
+    /** The body route, e.g. direct:caravan-workflow-x-each. */
+    public void setBody(String body) {
+        this.body = body;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.caravan.component.node;
+
+import org.apache.camel.spi.Metadata;
+
+/**
+ * Headers and exchange properties shared by every {@code caravan-*} node component. Run state travels in exchange
+ * properties (untrusted input can carry headers in); the headers below are only what nodes hand to endpoints.
+ */
+public final class NodeConstants {
+
+    @Metadata(description = "Stable key of this node attempt (runId/nodeKey/attempt), passed to endpoints called by a"
+                            + " node so they can deduplicate a call repeated after a crash.",
+              javaType = "String")
+    public static final String IDEMPOTENCY_KEY = "CaravanIdempotencyKey";
+
+    @Metadata(description = "The run id, on messages sent to endpoints by a node.", javaType = "String")
+    public static final String RUN_ID_HEADER = "CaravanRunId";
+
+    @Metadata(description = "The node key, on messages sent to endpoints by a node.", javaType = "String")
+    public static final String NODE_KEY_HEADER = "CaravanNodeKey";
+
+    /** Exchange property: the run this exchange executes. */
+    public static final String RUN_ID = "CaravanRunId";
+
+    /** Exchange property: the node-key prefix of the enclosing map item or loop iteration ({@code each[2].}). */
+    public static final String SCOPE = "CaravanScope";
+
+    /** Exchange property: variables of the enclosing scope ({@code item}, {@code index}, {@code iteration}). */
+    public static final String SCOPE_VARIABLES = "CaravanScopeVariables";
+
+    private NodeConstants() {
+    }
+}

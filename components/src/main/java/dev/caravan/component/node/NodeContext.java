@@ -1,0 +1,40 @@
+package dev.caravan.component.node;
+
+import dev.caravan.run.Engine;
+import dev.caravan.state.Mutation;
+import dev.caravan.state.RunRecord;
+import org.apache.camel.Exchange;
+
+import java.util.Map;
+
+/**
+ * One attempt of one node key.
+ *
+ * @param exchange  the exchange routing the run
+ * @param runId     the run
+ * @param key       the node key ({@code each[2].summarize})
+ * @param scope     the prefix of keys in the enclosing map item or loop iteration ({@code each[2].}), or empty
+ * @param attempt   1-based attempt number
+ * @param record    the run record as read before the attempt started
+ * @param variables the expression variables: input, nodes, run and the scope's item/index/iteration
+ */
+public record NodeContext(Engine engine, Exchange exchange, String runId, String key, String scope, int attempt,
+        RunRecord record, Map<String, Object> variables) {
+
+    /** Stable across a crash and re-execution of the same attempt: {@code runId/nodeKey/attempt}. */
+    public String idempotencyKey() {
+        return runId + "/" + key + "/" + attempt;
+    }
+
+    /** Publishes an event in the run's sequence without changing state. */
+    public void emit(String type, Object data) {
+        engine.store().apply(runId, new Mutation.Emit(type, key, data));
+    }
+
+    /** The enclosing scope's variables (item, index, iteration), possibly empty. */
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> scopeVariables() {
+        Map<String, Object> v = exchange.getProperty(NodeConstants.SCOPE_VARIABLES, Map.class);
+        return v == null ? Map.of() : v;
+    }
+}

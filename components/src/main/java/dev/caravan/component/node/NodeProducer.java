@@ -1,0 +1,202 @@
+package dev.caravan.component.node;
+
+import dev.caravan.dsl.RetryPolicy;
+import dev.caravan.run.Engine;
+import dev.caravan.state.Mutation;
+import dev.caravan.state.NodeRecord;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultAsyncProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Durable execution of one node, by replay: a node key that already completed in this run returns its recorded
+ * output and does nothing else; otherwise the node runs once its needs are done, and its result is recorded
+ * atomically. Re-running the whole route for a run id therefore resumes it where it stopped.
+ */
+public class NodeProducer extends DefaultAsyncProducer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeProducer.class);
+
+    private final NodeEndpoint endpoint;
+
+    public NodeProducer(NodeEndpoint endpoint) {
+        super(endpoint);
+        this.endpoint = endpoint;
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        try {
+            return doProcess(exchange, callback);
+        } catch (Exception e) {
+            exchange.setException(e);
+            callback.done(true);
+            return true;
+        }
+    }
+
+    private boolean doProcess(Exchange exchange, AsyncCallback callback) {
+        String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
+        if (runId == null) {
+            throw new IllegalStateException(endpoint.getEndpointBaseUri()
+                    + " runs only inside a workflow route: the exchange has no " + NodeConstants.RUN_ID
+                    + " property (start runs with caravan-run or the RunService)");
+        }
+        Engine engine = endpoint.engine();
+        String scope = exchange.getProperty(NodeConstants.SCOPE, "", String.class);
+        String key = scope + endpoint.getNodeId();
+        RunRecord record = engine.store().get(runId);
+        if (record == null) {
+            throw new IllegalStateException("Run " + runId + " does not exist");
+        }
+        if (record.status().isTerminal()) {
+            // cancelled or failed elsewhere: stop at this node boundary
+            exchange.setRouteStop(true);
+            callback.done(true);
+            return true;
+        }
+        NodeRecord existing = record.node(key);
+        if (existing != null) {
+            if (existing.status().isDone()) {
+                exchange.getMessage().setBody(existing.output());
+                callback.done(true);
+                return true;
+            }
+            if (existing.status().isPending() && !endpoint.isContainer()) {
+                callback.done(true);
+                return true;
+            }
+        }
+        boolean allNeedsSkipped = !endpoint.needsList().isEmpty();
+        for (String need : endpoint.needsList()) {
+            NodeRecord n = record.node(scope + need);
+            if (n == null || !n.status().isDone()) {
+                // blocked: a need is running elsewhere, pending or failed; a later replay gets here again
+                callback.done(true);
+                return true;
+            }
+            allNeedsSkipped &= n.status().skipsDependents();
+        }
+        if (allNeedsSkipped) {
+            skip(engine, runId, key, "everything it needs was skipped or rejected");
+            callback.done(true);
+            return true;
+        }
+        Map<String, Object> variables = RunScope.variables(record, scope, scopeVariables(exchange));
+        if (endpoint.whenTemplate() != null && !endpoint.whenTemplate().evaluateBoolean(variables)) {
+            skip(engine, runId, key, "when is false");
+            callback.done(true);
+            return true;
+        }
+        // A node caught in flight by a crash runs again as the same attempt (same idempotency key); one whose
+        // failed attempt was recorded runs as the next.
+        int attempt = existing == null ? 1
+                : existing.status() == NodeStatus.RUNNING && existing.error() == null ? existing.attempts()
+                : existing.attempts() + 1;
+        attempt(new NodeContext(engine, exchange, runId, key, scope, attempt, record, variables), callback);
+        return false;
+    }
+
+    private void skip(Engine engine, String runId, String key, String reason) {
+        engine.store().apply(runId, new Mutation.SkipNode(key, endpoint.kind(), reason));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> scopeVariables(Exchange exchange) {
+        Map<String, Object> v = exchange.getProperty(NodeConstants.SCOPE_VARIABLES, Map.class);
+        return v == null ? Map.of() : v;
+    }
+
+    private void attempt(NodeContext ctx, AsyncCallback callback) {
+        Engine engine = ctx.engine();
+        Mutation.Result started = engine.store().apply(ctx.runId(),
+                new Mutation.StartNode(ctx.key(), endpoint.kind(), ctx.attempt(), endpoint.isContainer()));
+        if (!started.accepted()) {
+            LOG.debug("Node {} of run {} not started: {}", ctx.key(), ctx.runId(), started.reason());
+            if (started.status() != null && started.status().isTerminal()) {
+                ctx.exchange().setRouteStop(true);
+            }
+            callback.done(false);
+            return;
+        }
+        CompletionStage<NodeResult> stage;
+        try {
+            stage = endpoint.execute(ctx);
+        } catch (RuntimeException e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        if (endpoint.getTimeout() > 0) {
+            stage = stage.toCompletableFuture().orTimeout(endpoint.getTimeout(), TimeUnit.MILLISECONDS);
+        }
+        stage.whenComplete((result, error) -> {
+            try {
+                if (error == null) {
+                    record(ctx, result);
+                    callback.done(false);
+                } else {
+                    failed(ctx, unwrap(error), callback);
+                }
+            } catch (RuntimeException e) {
+                ctx.exchange().setException(e);
+                callback.done(false);
+            }
+        });
+    }
+
+    private void record(NodeContext ctx, NodeResult result) {
+        Engine engine = ctx.engine();
+        if (result instanceof NodeResult.Completed c) {
+            engine.store().apply(ctx.runId(), new Mutation.CompleteNode(ctx.key(), endpoint.kind(), c.output(),
+                    c.costMicros(), c.tokens(), c.detail()));
+            ctx.exchange().getMessage().setBody(c.output());
+        } else if (result instanceof NodeResult.Paused p) {
+            Mutation.Result r = engine.store().apply(ctx.runId(),
+                    new Mutation.PauseNode(ctx.key(), endpoint.kind(), p.status(), p.detail()));
+            if (r.accepted()) {
+                endpoint.afterPause(ctx, p);
+            }
+        }
+    }
+
+    private void failed(NodeContext ctx, Throwable error, AsyncCallback callback) {
+        Engine engine = ctx.engine();
+        RetryPolicy retry = endpoint.retryPolicy();
+        boolean again = ctx.attempt() < retry.maxAttempts() && !(error instanceof NodeFailedException);
+        String errorClass = error.getClass().getName();
+        String message = error instanceof TimeoutException
+                ? "timed out after " + endpoint.getTimeout() + " ms" : String.valueOf(error.getMessage());
+        if (again) {
+            long delay = retry.delayAfter(ctx.attempt()).toMillis();
+            engine.store().apply(ctx.runId(),
+                    new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, delay, true));
+            NodeContext next = new NodeContext(engine, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
+                    ctx.attempt() + 1, ctx.record(), ctx.variables());
+            engine.scheduler().schedule(() -> attempt(next, callback), delay, TimeUnit.MILLISECONDS);
+            return;
+        }
+        engine.store().apply(ctx.runId(),
+                new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, -1, true));
+        ctx.exchange().setException(error instanceof NodeFailedException
+                ? error : new NodeFailedException(ctx.key(), ctx.exchange(), error));
+        callback.done(false);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+               && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+}

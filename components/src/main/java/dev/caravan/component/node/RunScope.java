@@ -1,0 +1,64 @@
+package dev.caravan.component.node;
+
+import dev.caravan.state.NodeRecord;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Builds the variables expressions see, for the node keys of one scope. */
+public final class RunScope {
+
+    private RunScope() {
+    }
+
+    /**
+     * {@code input}, {@code run}, {@code nodes} (the nodes of this scope by id, each with {@code output} and
+     * {@code status}) and the scope's own variables.
+     */
+    public static Map<String, Object> variables(RunRecord record, String scope, Map<String, Object> scopeVariables) {
+        Map<String, Object> nodes = new HashMap<>();
+        for (NodeRecord n : record.nodes().values()) {
+            String key = n.key();
+            if (!key.startsWith(scope)) {
+                continue;
+            }
+            String id = key.substring(scope.length());
+            if (id.indexOf('.') >= 0 || id.indexOf('[') >= 0) {
+                continue;
+            }
+            Map<String, Object> view = new HashMap<>(4);
+            view.put("output", n.output());
+            view.put("status", n.status().label());
+            nodes.put(id, view);
+        }
+        Map<String, Object> run = new LinkedHashMap<>();
+        run.put("id", record.runId());
+        run.put("workflow", record.workflow());
+        run.put("tenant", record.tenant());
+        if (record.lane() != null) {
+            run.put("lane", record.lane());
+        }
+        Map<String, Object> vars = new HashMap<>(scopeVariables);
+        vars.put("input", record.input());
+        vars.put("nodes", nodes);
+        vars.put("run", run);
+        return vars;
+    }
+
+    /** The most urgent pending status among the node keys under a prefix, or null when nothing there waits. */
+    public static NodeStatus pendingUnder(RunRecord record, String prefix) {
+        NodeStatus found = null;
+        for (NodeRecord n : record.nodes().values()) {
+            if (n.key().startsWith(prefix) && n.status().isPending()) {
+                if (n.status() == NodeStatus.AWAITING_APPROVAL) {
+                    return n.status();
+                }
+                found = n.status();
+            }
+        }
+        return found;
+    }
+}

@@ -1,0 +1,298 @@
+package dev.caravan.component.run;
+
+import dev.caravan.component.node.NodeConstants;
+import dev.caravan.component.node.RunScope;
+import dev.caravan.component.node.UriTemplates;
+import dev.caravan.expr.Template;
+import dev.caravan.run.Engine;
+import dev.caravan.run.InputValidator;
+import dev.caravan.run.RunService;
+import dev.caravan.state.Json;
+import dev.caravan.state.Mutation;
+import dev.caravan.state.NodeRecord;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.Category;
+import org.apache.camel.Consumer;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.UriEndpoint;
+import org.apache.camel.spi.UriParam;
+import org.apache.camel.spi.UriPath;
+import org.apache.camel.support.DefaultEndpoint;
+import org.apache.camel.support.DefaultProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Run lifecycle steps. {@code caravan-run:start?workflow=x} starts a run of workflow x with the message body as
+ * input and replies with the run id (for triggers). {@code begin} and {@code end} open and close a workflow route:
+ * begin creates the run when the exchange carries none, end records the outcome: completed with the output, or
+ * paused while a gate or wait is pending.
+ */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-run", title = "Caravan Run", syntax = "caravan-run:action",
+             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+public class RunEndpoint extends DefaultEndpoint {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RunEndpoint.class);
+
+    /** What the step does. */
+    public enum Action {
+        start, begin, end;
+
+        static Action parse(String text) {
+            try {
+                return valueOf(text.toLowerCase(Locale.ROOT));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("caravan-run action must be one of start, begin, end but was '"
+                        + text + "'");
+            }
+        }
+    }
+
+    @UriPath(description = "start, begin or end")
+    @Metadata(required = true)
+    private Action action;
+    @UriParam(description = "The workflow name")
+    @Metadata(required = true)
+    private String workflow;
+    @UriParam(label = "begin", description = "SHA-256 of the workflow definition the route was compiled from")
+    private String workflowHash;
+    @UriParam(label = "begin", description = "JSON Schema of the run input")
+    private String inputSchema;
+    @UriParam(label = "end", description = "The run output: a template or JSON over the top-level nodes")
+    private String output;
+    @UriParam(label = "end", description = "Comma-separated ids of the workflow's top-level nodes")
+    private String nodes;
+    @UriParam(label = "start", description = "Tenant of runs started here")
+    private String tenant;
+
+    private Engine engine;
+    private Template outputTemplate;
+    private InputValidator validator;
+
+    public RunEndpoint(String uri, RunComponent component) {
+        super(uri, component);
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if (workflow == null || workflow.isBlank()) {
+            throw new IllegalArgumentException("caravan-run:" + action + " needs workflow=<name>");
+        }
+        if (engine == null) {
+            engine = Engine.of(getCamelContext());
+        }
+        if (output != null) {
+            outputTemplate = engine.expressions().compile(UriTemplates.value(output),
+                    java.util.Set.of("input", "nodes", "run"));
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> schema = inputSchema == null ? null : (Map<String, Object>) Json.parse(inputSchema);
+        validator = InputValidator.of(workflow, schema);
+    }
+
+    @Override
+    public Producer createProducer() {
+        return new DefaultProducer(this) {
+            @Override
+            public void process(Exchange exchange) {
+                switch (action) {
+                    case start -> startRun(exchange);
+                    case begin -> beginRun(exchange);
+                    case end -> endRun(exchange);
+                }
+            }
+        };
+    }
+
+    @Override
+    public Consumer createConsumer(Processor processor) {
+        throw new UnsupportedOperationException("caravan-run is a producer only: use it in to:");
+    }
+
+    private void startRun(Exchange exchange) {
+        Object input = plainInput(exchange);
+        String runId = engine.runs().create(new RunService.StartRequest(workflow, input, tenant, null,
+                exchange.getMessage().getHeader(NodeConstants.RUN_ID_HEADER, String.class), null, null));
+        engine.runs().execute(runId);
+        exchange.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, runId);
+        exchange.getMessage().setBody(runId);
+    }
+
+    private void beginRun(Exchange exchange) {
+        String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
+        if (runId == null) {
+            // a route run directly (plain Camel): the message body is the input of a new run
+            Object input = plainInput(exchange);
+            validator.validate(input);
+            runId = RunService.newRunId();
+            engine.store().apply(runId, new Mutation.CreateRun(runId, workflow, workflowHash, "default", null, input,
+                    null, null));
+            exchange.setProperty(NodeConstants.RUN_ID, runId);
+            return;
+        }
+        RunRecord r = engine.store().get(runId);
+        if (r == null) {
+            throw new IllegalStateException("Run " + runId + " does not exist");
+        }
+        if (workflowHash != null && r.workflowHash() != null && !workflowHash.equals(r.workflowHash())) {
+            LOG.warn("Run {} started on workflow {} version {} and resumes on version {}", runId, workflow,
+                    r.workflowHash().substring(0, 12), workflowHash.substring(0, Math.min(12, workflowHash.length())));
+        }
+    }
+
+    private void endRun(Exchange exchange) {
+        String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
+        RunRecord r = engine.store().get(runId);
+        if (r.status().isTerminal()) {
+            exchange.getMessage().setBody(r.output());
+            return;
+        }
+        NodeStatus pending = RunScope.pendingUnder(r, "");
+        if (pending != null) {
+            List<String> keys = new ArrayList<>();
+            for (NodeRecord n : r.nodes().values()) {
+                if (n.status().isPending()) {
+                    keys.add(n.key());
+                }
+            }
+            RunStatus status = pending == NodeStatus.AWAITING_APPROVAL ? RunStatus.AWAITING_APPROVAL : RunStatus.WAITING;
+            engine.store().apply(runId, new Mutation.PauseRun(status, keys));
+            exchange.getMessage().setBody(null);
+            return;
+        }
+        List<String> unfinished = new ArrayList<>();
+        for (String id : nodes == null ? List.<String>of() : Arrays.asList(nodes.split(","))) {
+            NodeRecord n = r.node(id);
+            if (n == null || !n.status().isDone()) {
+                unfinished.add(id);
+            }
+        }
+        if (!unfinished.isEmpty()) {
+            // another execution of this run is still under way (it will record the outcome)
+            LOG.debug("Run {} reached its end with unfinished nodes {}", runId, unfinished);
+            return;
+        }
+        Map<String, Object> vars = RunScope.variables(r, "", Map.of());
+        Object out;
+        try {
+            out = outputTemplate != null ? outputTemplate.evaluate(vars) : defaultOutput(vars);
+        } catch (RuntimeException e) {
+            engine.store().apply(runId, new Mutation.FailRun(e.getClass().getName(), "output: " + e.getMessage()));
+            throw e;
+        }
+        engine.store().apply(runId, new Mutation.CompleteRun(out));
+        exchange.getMessage().setBody(out);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Object defaultOutput(Map<String, Object> vars) {
+        Map<String, Object> nodeViews = (Map<String, Object>) vars.get("nodes");
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String id : nodes == null ? List.<String>of() : Arrays.asList(nodes.split(","))) {
+            Object view = nodeViews.get(id);
+            out.put(id, view instanceof Map<?, ?> m ? m.get("output") : null);
+        }
+        return out;
+    }
+
+    private static Object plainInput(Exchange exchange) {
+        Object body = exchange.getMessage().getBody();
+        if (body == null) {
+            return Map.of();
+        }
+        if (body instanceof Map || body instanceof List) {
+            return body;
+        }
+        String text = exchange.getMessage().getBody(String.class);
+        try {
+            return Json.parse(text);
+        } catch (RuntimeException notJson) {
+            return text;
+        }
+    }
+
+    public Action getAction() {
+        return action;
+    }
+
+    /** start, begin or end. */
+    public void setAction(Action action) {
+        this.action = action;
+    }
+
+    public String getWorkflow() {
+        return workflow;
+    }
+
+    /** The workflow name. */
+    public void setWorkflow(String workflow) {
+        this.workflow = workflow;
+    }
+
+    public String getWorkflowHash() {
+        return workflowHash;
+    }
+
+    /** SHA-256 of the workflow definition the route was compiled from. */
+    public void setWorkflowHash(String workflowHash) {
+        this.workflowHash = workflowHash;
+    }
+
+    public String getInputSchema() {
+        return inputSchema;
+    }
+
+    /** JSON Schema of the run input. */
+    public void setInputSchema(String inputSchema) {
+        this.inputSchema = inputSchema;
+    }
+
+    public String getOutput() {
+        return output;
+    }
+
+    /** The run output: a template or JSON over the top-level nodes. */
+    public void setOutput(String output) {
+        this.output = output;
+    }
+
+    public String getNodes() {
+        return nodes;
+    }
+
+    /** Comma-separated ids of the workflow's top-level nodes. */
+    public void setNodes(String nodes) {
+        this.nodes = nodes;
+    }
+
+    public String getTenant() {
+        return tenant;
+    }
+
+    /** Tenant of runs started here. */
+    public void setTenant(String tenant) {
+        this.tenant = tenant;
+    }
+
+    public Engine getEngine() {
+        return engine;
+    }
+
+    /** The Caravan engine; an embedded one is made when none is bound. */
+    public void setEngine(Engine engine) {
+        this.engine = engine;
+    }
+}

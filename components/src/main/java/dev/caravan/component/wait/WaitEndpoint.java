@@ -1,0 +1,95 @@
+package dev.caravan.component.wait;
+
+import dev.caravan.dsl.Durations;
+import dev.caravan.component.node.NodeConstants;
+import dev.caravan.component.node.NodeContext;
+import dev.caravan.component.node.NodeEndpoint;
+import dev.caravan.component.node.NodeResult;
+import dev.caravan.expr.Template;
+import dev.caravan.state.NodeStatus;
+import org.apache.camel.Category;
+import org.apache.camel.spi.UriEndpoint;
+import org.apache.camel.spi.UriParam;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/** A {@code wait} node: pauses the run for a duration or until a time. The run holds no thread meanwhile. */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-wait", title = "Caravan Wait", syntax = "caravan-wait:nodeId",
+             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+public class WaitEndpoint extends NodeEndpoint {
+
+    @UriParam(description = "How long to wait (500ms, 10s, 5m, 24h); may be a $[[ expr ]] template")
+    private String duration;
+    @UriParam(description = "An RFC 3339 timestamp to wait until; may be a $[[ expr ]] template")
+    private String until;
+
+    private Template durationTemplate;
+    private Template untilTemplate;
+
+    public WaitEndpoint(String uri, WaitComponent component) {
+        super(uri, component);
+    }
+
+    @Override
+    public String kind() {
+        return "wait";
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if ((duration == null) == (until == null)) {
+            throw new IllegalArgumentException("caravan-wait:" + getNodeId() + " needs exactly one of duration, until");
+        }
+        durationTemplate = compile(duration);
+        untilTemplate = compile(until);
+    }
+
+    @Override
+    protected CompletionStage<NodeResult> execute(NodeContext ctx) {
+        long now = System.currentTimeMillis();
+        long dueAt;
+        if (durationTemplate != null) {
+            Object d = durationTemplate.evaluate(ctx.variables());
+            dueAt = now + (d instanceof Number n ? n.longValue() : Durations.parse(String.valueOf(d)).toMillis());
+        } else {
+            dueAt = OffsetDateTime.parse(String.valueOf(untilTemplate.evaluate(ctx.variables()))).toInstant().toEpochMilli();
+        }
+        if (dueAt <= now) {
+            return CompletableFuture.completedFuture(
+                    new NodeResult.Completed(Map.of("waitedUntil", Instant.ofEpochMilli(now).toString())));
+        }
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("until", Instant.ofEpochMilli(dueAt).toString());
+        return CompletableFuture.completedFuture(new NodeResult.Paused(NodeStatus.WAITING, detail));
+    }
+
+    @Override
+    protected void afterPause(NodeContext ctx, NodeResult.Paused paused) {
+        long dueAt = Instant.parse((String) paused.detail().get("until")).toEpochMilli();
+        ctx.engine().runs().scheduleWake(ctx.runId(), ctx.key(), dueAt);
+    }
+
+    public String getDuration() {
+        return duration;
+    }
+
+    /** How long to wait (500ms, 10s, 5m, 24h); may be a $[[ expr ]] template. */
+    public void setDuration(String duration) {
+        this.duration = duration;
+    }
+
+    public String getUntil() {
+        return until;
+    }
+
+    /** An RFC 3339 timestamp to wait until; may be a $[[ expr ]] template. */
+    public void setUntil(String until) {
+        this.until = until;
+    }
+}

@@ -1,0 +1,109 @@
+package dev.caravan.component.workflow;
+
+import dev.caravan.component.node.NodeConstants;
+import dev.caravan.component.node.NodeContext;
+import dev.caravan.component.node.NodeEndpoint;
+import dev.caravan.component.node.NodeResult;
+import dev.caravan.expr.Template;
+import dev.caravan.run.RunService;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.Category;
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.UriEndpoint;
+import org.apache.camel.spi.UriParam;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A {@code workflow} node: runs another workflow as a child run with the id {@code <runId>:<nodeKey>}, so replay
+ * finds the same child. The output is the child's output; a paused child pauses this node, and the child's end
+ * resumes the parent.
+ */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-workflow", title = "Caravan Sub-workflow",
+             syntax = "caravan-workflow:nodeId", category = { Category.WORKFLOW }, producerOnly = true,
+             headersClass = NodeConstants.class)
+public class WorkflowEndpoint extends NodeEndpoint {
+
+    @UriParam(description = "The name of the workflow to run")
+    @Metadata(required = true)
+    private String workflow;
+    @UriParam(description = "The child run's input: a template or JSON; default the parent's input")
+    private String input;
+
+    private Template inputTemplate;
+
+    public WorkflowEndpoint(String uri, WorkflowComponent component) {
+        super(uri, component);
+    }
+
+    @Override
+    public String kind() {
+        return "workflow";
+    }
+
+    @Override
+    public boolean isContainer() {
+        return true;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if (workflow == null || workflow.isBlank()) {
+            throw new IllegalArgumentException("caravan-workflow:" + getNodeId() + " needs a workflow name");
+        }
+        inputTemplate = compileValue(input);
+    }
+
+    @Override
+    protected CompletionStage<NodeResult> execute(NodeContext ctx) {
+        RunService runs = ctx.engine().runs();
+        String childId = ctx.runId() + ":" + ctx.key();
+        RunRecord child = runs.get(childId);
+        if (child == null) {
+            Object in = inputTemplate == null ? ctx.record().input() : inputTemplate.evaluate(ctx.variables());
+            runs.create(new RunService.StartRequest(workflow, in, ctx.record().tenant(), ctx.record().lane(), childId,
+                    ctx.runId(), ctx.key()));
+        }
+        CompletableFuture<RunRecord> done = child != null && child.status().isTerminal()
+                ? CompletableFuture.completedFuture(child) : runs.execute(childId);
+        return done.thenApply(c -> outcome(childId, c));
+    }
+
+    private static NodeResult outcome(String childId, RunRecord c) {
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("childRunId", childId);
+        if (c.status() == RunStatus.COMPLETED) {
+            return new NodeResult.Completed(c.output(), c.costMicros(), c.tokens(), detail);
+        }
+        if (c.status() == RunStatus.FAILED || c.status() == RunStatus.CANCELLED) {
+            throw new IllegalStateException("Sub-workflow run " + childId + " " + c.status().label()
+                    + (c.error() == null ? "" : ": " + c.error()));
+        }
+        NodeStatus status = c.status() == RunStatus.AWAITING_APPROVAL ? NodeStatus.AWAITING_APPROVAL : NodeStatus.WAITING;
+        return new NodeResult.Paused(status, detail);
+    }
+
+    public String getWorkflow() {
+        return workflow;
+    }
+
+    /** The name of the workflow to run. */
+    public void setWorkflow(String workflow) {
+        this.workflow = workflow;
+    }
+
+    public String getInput() {
+        return input;
+    }
+
+    /** The child run's input: a template or JSON; default the parent's input. */
+    public void setInput(String input) {
+        this.input = input;
+    }
+}

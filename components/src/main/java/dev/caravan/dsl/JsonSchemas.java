@@ -1,0 +1,99 @@
+package dev.caravan.dsl;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonNodePath;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+
+/** Checks that user JSON Schemas (run input, agent output, tool parameters) are valid against their meta-schema. */
+final class JsonSchemas {
+
+    static final String DEFAULT_DIALECT = "https://json-schema.org/draft/2020-12/schema";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, SpecVersion.VersionFlag> DIALECTS = Map.of(
+            "https://json-schema.org/draft/2020-12/schema", SpecVersion.VersionFlag.V202012,
+            "https://json-schema.org/draft/2019-09/schema", SpecVersion.VersionFlag.V201909,
+            "http://json-schema.org/draft-07/schema", SpecVersion.VersionFlag.V7,
+            "http://json-schema.org/draft-06/schema", SpecVersion.VersionFlag.V6,
+            "http://json-schema.org/draft-04/schema", SpecVersion.VersionFlag.V4);
+    private static final Map<String, JsonSchema> META = new ConcurrentHashMap<>();
+
+    /** A meta-schema violation: the path inside the checked schema (property names and indexes) and a message. */
+    record Violation(List<Object> path, String message) {
+    }
+
+    private JsonSchemas() {
+    }
+
+    /** The dialect URIs accepted in {@code $schema}. */
+    static List<String> dialects() {
+        return DIALECTS.keySet().stream().sorted().toList();
+    }
+
+    /** Normalises a {@code $schema} value to a known dialect URI, or null. */
+    static String dialect(String declared) {
+        if (declared == null) {
+            return DEFAULT_DIALECT;
+        }
+        String d = declared.strip();
+        if (d.endsWith("#")) {
+            d = d.substring(0, d.length() - 1);
+        }
+        if (d.startsWith("https://json-schema.org/draft-0")) {
+            d = "http" + d.substring(5);
+        }
+        return DIALECTS.containsKey(d) ? d : null;
+    }
+
+    /** Validates {@code schema} against the meta-schema of {@code dialect} (one of {@link #dialects()}). */
+    static List<Violation> check(Map<String, Object> schema, String dialect) {
+        JsonSchema meta = META.computeIfAbsent(dialect, d -> JsonSchemaFactory.getInstance(DIALECTS.get(d))
+                .getSchema(SchemaLocation.of(d)));
+        JsonNode node = JSON.valueToTree(schema);
+        Map<String, Violation> byPath = new LinkedHashMap<>();
+        for (ValidationMessage m : meta.validate(node)) {
+            List<Object> path = path(m.getInstanceLocation());
+            String text = m.getMessage();
+            String loc = m.getInstanceLocation().toString();
+            if (text.startsWith(loc + ": ")) {
+                text = text.substring(loc.length() + 2);
+            }
+            byPath.putIfAbsent(path.toString(), new Violation(path, describe(path) + text));
+        }
+        return new ArrayList<>(byPath.values());
+    }
+
+    private static String describe(List<Object> path) {
+        if (path.isEmpty()) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Object p : path) {
+            if (p instanceof Integer i) {
+                sb.append('[').append(i).append(']');
+            } else {
+                sb.append(sb.length() == 0 ? "" : ".").append(p);
+            }
+        }
+        return sb + ": ";
+    }
+
+    private static List<Object> path(JsonNodePath p) {
+        List<Object> out = new ArrayList<>();
+        for (int i = 0; i < p.getNameCount(); i++) {
+            out.add(p.getElement(i));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,44 @@
+package dev.caravan.dsl;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A loaded, validated workflow definition ({@code apiVersion: caravan.dev/v1}, {@code kind: Workflow}).
+ *
+ * @param name        {@code metadata.name}; also the name sub-workflows and the API use
+ * @param description optional {@code metadata.description}
+ * @param inputSchema JSON Schema the run input is validated against, or null
+ * @param budget      the run budget, or null
+ * @param defaults    defaults applied to nodes that do not set their own
+ * @param nodes       top-level nodes in file order
+ * @param tools       tools agents may call, by name
+ * @param output      the run output template (a value that may contain {@code ${{ }}} expressions), or null
+ * @param source      where the workflow came from, for error messages
+ * @param hash        SHA-256 of the file content, recorded on every run to detect changed definitions
+ */
+public record Workflow(
+        String name,
+        String description,
+        Map<String, Object> inputSchema,
+        Budget budget,
+        Defaults defaults,
+        List<Node> nodes,
+        Map<String, ToolDef> tools,
+        Object output,
+        Position source,
+        String hash) {
+
+    /** The run budget. Either limit may be null (unlimited). */
+    public record Budget(Long usdMicros, Long tokens) {
+    }
+
+    /** Node defaults from {@code spec.defaults}. */
+    public record Defaults(String model, List<String> fallback, RetryPolicy retry, java.time.Duration timeout) {
+        public static final Defaults NONE = new Defaults(null, List.of(), RetryPolicy.NONE, null);
+    }
+
+    /** A tool: any Camel endpoint, described for the model by a JSON Schema of its arguments. */
+    public record ToolDef(String name, String description, Map<String, Object> parameters, String uri, Position position) {
+    }
+}

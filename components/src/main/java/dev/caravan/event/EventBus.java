@@ -1,0 +1,101 @@
+package dev.caravan.event;
+
+import dev.caravan.spi.EventSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
+
+/**
+ * The in-process event sink: events are queued by whoever applied the state change and delivered to subscribers on
+ * one dispatcher thread, in the order they were published (so per run, in sequence order). A failing subscriber
+ * is logged and does not stop delivery to the others.
+ */
+public final class EventBus implements EventSink, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventBus.class);
+    private final Barrier stop = new Barrier();
+
+    private final BlockingQueue<List<RunEvent>> queue = new LinkedBlockingQueue<>();
+    private final List<Consumer<RunEvent>> subscribers = new CopyOnWriteArrayList<>();
+    private final Thread dispatcher;
+
+    public EventBus() {
+        dispatcher = new Thread(this::dispatch, "caravan-events");
+        dispatcher.setDaemon(true);
+        dispatcher.start();
+    }
+
+    @Override
+    public void publish(List<RunEvent> events) {
+        queue.add(events);
+    }
+
+    /** Subscribes to every event; returns a handle that unsubscribes. */
+    public AutoCloseable subscribe(Consumer<RunEvent> subscriber) {
+        subscribers.add(subscriber);
+        return () -> subscribers.remove(subscriber);
+    }
+
+    private void dispatch() {
+        try {
+            while (true) {
+                List<RunEvent> batch = queue.take();
+                if (batch == stop) {
+                    return;
+                }
+                if (batch instanceof Barrier b) {
+                    b.passed.countDown();
+                    continue;
+                }
+                for (RunEvent e : batch) {
+                    for (Consumer<RunEvent> s : subscribers) {
+                        try {
+                            s.accept(e);
+                        } catch (RuntimeException ex) {
+                            LOG.warn("Event subscriber failed on {} #{} of run {}", e.type(), e.sequence(), e.runId(), ex);
+                        }
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until everything published so far has been delivered to the subscribers. */
+    public boolean drain(long timeoutMillis) throws InterruptedException {
+        Barrier barrier = new Barrier();
+        queue.add(barrier);
+        return barrier.passed.await(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** An empty batch whose delivery marks that everything queued before it was delivered. */
+    private static final class Barrier extends java.util.AbstractList<RunEvent> {
+        final java.util.concurrent.CountDownLatch passed = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public RunEvent get(int index) {
+            throw new IndexOutOfBoundsException(index);
+        }
+
+        @Override
+        public int size() {
+            return 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        queue.add(stop);
+        try {
+            dispatcher.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

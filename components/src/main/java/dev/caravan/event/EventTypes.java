@@ -1,0 +1,28 @@
+package dev.caravan.event;
+
+/** The run event catalogue: CloudEvents {@code type} values. */
+public final class EventTypes {
+
+    public static final String RUN_STARTED = "caravan.run.started";
+    public static final String RUN_RESUMED = "caravan.run.resumed";
+    public static final String RUN_PAUSED = "caravan.run.paused";
+    public static final String RUN_COMPLETED = "caravan.run.completed";
+    public static final String RUN_FAILED = "caravan.run.failed";
+    public static final String RUN_CANCELLED = "caravan.run.cancelled";
+    public static final String RUN_RETRYING = "caravan.run.retrying";
+    public static final String NODE_STARTED = "caravan.node.started";
+    public static final String NODE_COMPLETED = "caravan.node.completed";
+    public static final String NODE_SKIPPED = "caravan.node.skipped";
+    public static final String NODE_FAILED = "caravan.node.failed";
+    public static final String NODE_WAITING = "caravan.node.waiting";
+    public static final String NODE_OUTPUT_DELTA = "caravan.node.output.delta";
+    public static final String APPROVAL_REQUESTED = "caravan.approval.requested";
+    public static final String APPROVAL_RESOLVED = "caravan.approval.resolved";
+    public static final String TOOL_CALL_REQUESTED = "caravan.tool.call.requested";
+    public static final String TOOL_CALL_COMPLETED = "caravan.tool.call.completed";
+    public static final String TOOL_CALL_FAILED = "caravan.tool.call.failed";
+    public static final String COST_UPDATED = "caravan.cost.updated";
+
+    private EventTypes() {
+    }
+}

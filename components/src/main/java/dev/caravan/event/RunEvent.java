@@ -1,0 +1,24 @@
+package dev.caravan.event;
+
+/**
+ * One entry of the run event catalogue, before it is rendered as a CloudEvent.
+ *
+ * @param type        CloudEvents {@code type}, e.g. {@code caravan.node.completed}
+ * @param runId       the run
+ * @param sequence    per-run contiguous sequence number, starting at 1
+ * @param time        epoch millis
+ * @param workflow    workflow name
+ * @param tenant      tenant id
+ * @param lane        lane id, or null
+ * @param node        node key, or null for run-level events
+ * @param parentRunId the parent run of a sub-workflow run, or null
+ * @param data        event payload (plain JSON value)
+ */
+public record RunEvent(String type, String runId, long sequence, long time, String workflow, String tenant,
+        String lane, String node, String parentRunId, Object data) {
+
+    /** Deterministic, so a relayed duplicate can be recognised downstream. */
+    public String id() {
+        return runId + "-" + sequence;
+    }
+}

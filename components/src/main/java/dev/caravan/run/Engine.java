@@ -1,0 +1,162 @@
+package dev.caravan.run;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.caravan.event.EventBus;
+import dev.caravan.expr.Expressions;
+import dev.caravan.spi.RunStore;
+import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.support.ThreadSupport;
+import org.apache.camel.CamelContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The composition root of one Caravan instance: the Hazelcast member holding run state, the event bus, the
+ * expression cache, timers, and the {@link RunService}. Node components find it in the Camel registry; when none is
+ * bound, {@link #of(CamelContext)} creates an embedded one, so compiled routes run in plain Camel with only the
+ * Caravan jars.
+ */
+public final class Engine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+
+    private final CamelContext camelContext;
+    private final HazelcastInstance hazelcast;
+    private final boolean ownsHazelcast;
+    private final EventBus events;
+    private final RunStore store;
+    private final Expressions expressions;
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService tasks;
+    private final WorkflowCatalog catalog;
+    private final RunService runs;
+
+    private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events) {
+        this.camelContext = camelContext;
+        this.hazelcast = hazelcast;
+        this.ownsHazelcast = ownsHazelcast;
+        this.events = events;
+        this.store = new HazelcastRunStore(hazelcast, events);
+        this.expressions = new Expressions();
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "caravan-timers");
+            t.setDaemon(true);
+            return t;
+        });
+        this.tasks = ThreadSupport.newTaskExecutor("caravan-run");
+        this.catalog = new WorkflowCatalog(camelContext, expressions);
+        this.runs = new RunService(this);
+    }
+
+    /**
+     * The engine bound in the context's registry, or a new embedded one (its own single Hazelcast member, joined to
+     * nothing) bound there and closed with the context.
+     */
+    public static Engine of(CamelContext camelContext) {
+        synchronized (camelContext) {
+            Engine found = camelContext.getRegistry().findSingleByType(Engine.class);
+            if (found != null) {
+                return found;
+            }
+            Engine engine = embedded(camelContext);
+            camelContext.getRegistry().bind("caravanEngine", engine);
+            camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+                @Override
+                public void onContextStopped(CamelContext context) {
+                    engine.close();
+                }
+            });
+            return engine;
+        }
+    }
+
+    /** A new engine with its own embedded, isolated Hazelcast member. */
+    public static Engine embedded(CamelContext camelContext) {
+        EventBus events = new EventBus();
+        Config config = embeddedConfig("caravan-" + UUID.randomUUID());
+        HazelcastRunStore.configure(config, events);
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
+        LOG.debug("Started embedded Hazelcast member {}", hz.getName());
+        return new Engine(camelContext, hz, true, events);
+    }
+
+    /** An engine on an existing member whose config went through {@link HazelcastRunStore#configure}. */
+    public static Engine on(CamelContext camelContext, HazelcastInstance hazelcast, EventBus events) {
+        return new Engine(camelContext, hazelcast, false, events);
+    }
+
+    /**
+     * A member that joins nothing: embedded members on a laptop or in CI must never find each other by multicast.
+     */
+    public static Config embeddedConfig(String clusterName) {
+        Config config = new Config();
+        config.setClusterName(clusterName);
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.logging.type", "slf4j");
+        config.setProperty("hazelcast.partition.count", "31");
+        config.setProperty("hazelcast.shutdownhook.enabled", "false");
+        JoinConfig join = config.getNetworkConfig().getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+        config.getNetworkConfig().setPortAutoIncrement(true);
+        config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(0);
+        return config;
+    }
+
+    public CamelContext camelContext() {
+        return camelContext;
+    }
+
+    public HazelcastInstance hazelcast() {
+        return hazelcast;
+    }
+
+    public EventBus events() {
+        return events;
+    }
+
+    public RunStore store() {
+        return store;
+    }
+
+    public Expressions expressions() {
+        return expressions;
+    }
+
+    public ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    /** Runs route executions: virtual threads on Java 21+, a cached pool before. */
+    public ExecutorService tasks() {
+        return tasks;
+    }
+
+    public WorkflowCatalog catalog() {
+        return catalog;
+    }
+
+    public RunService runs() {
+        return runs;
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        tasks.shutdownNow();
+        events.close();
+        if (ownsHazelcast && hazelcast.getLifecycleService().isRunning()) {
+            hazelcast.shutdown();
+        }
+    }
+}

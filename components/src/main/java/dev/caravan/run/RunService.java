@@ -1,0 +1,357 @@
+package dev.caravan.run;
+
+import dev.caravan.component.node.NodeConstants;
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
+import dev.caravan.state.Mutation;
+import dev.caravan.state.NodeRecord;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.DefaultExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts, inspects and steers runs. Every way of continuing a run (after a crash, an approval, a timer, a retry)
+ * is the same operation: execute the workflow route again for the run id, and let completed nodes short-circuit.
+ * Used by the CLI and the REST API.
+ */
+public final class RunService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RunService.class);
+
+    /** The route that executes a workflow: {@code direct:caravan-workflow-<name>}. */
+    public static String routeUri(String workflow) {
+        return "direct:" + ROUTE_PREFIX + workflow;
+    }
+
+    /** Route ids and direct endpoint names of workflows start with this. */
+    public static final String ROUTE_PREFIX = "caravan-workflow-";
+
+    private final Engine engine;
+    private final Map<String, Execution> inFlight = new ConcurrentHashMap<>();
+    private volatile ProducerTemplate template;
+
+    RunService(Engine engine) {
+        this.engine = engine;
+    }
+
+    /** What to start. {@code runId} may be null (a new id is made); a given id makes the start idempotent. */
+    public record StartRequest(String workflow, Object input, String tenant, String lane, String runId,
+            String parentRunId, String parentNodeKey) {
+        public static StartRequest of(String workflow, Object input) {
+            return new StartRequest(workflow, input, null, null, null, null, null);
+        }
+    }
+
+    /**
+     * Creates the run record (after validating the input against the workflow's input schema) and dispatches its
+     * execution. Returns when the run has finished or paused.
+     */
+    public CompletableFuture<RunRecord> start(StartRequest request) {
+        String runId = create(request);
+        return execute(runId);
+    }
+
+    /** Creates the run record without executing it; returns its id. Throws {@link InvalidInputException}. */
+    public String create(StartRequest request) {
+        Workflow wf = engine.catalog().get(request.workflow());
+        Object input = request.input() == null ? Map.of() : request.input();
+        String hash;
+        if (wf != null) {
+            engine.catalog().inputValidator(wf).validate(input);
+            hash = wf.hash();
+        } else if (engine.camelContext().getRoute(ROUTE_PREFIX + request.workflow()) != null) {
+            // routes written or compiled by hand: their begin step validates the input
+            hash = null;
+        } else {
+            throw new UnknownWorkflowException(request.workflow(), engine.catalog().names());
+        }
+        String runId = request.runId() != null ? request.runId() : newRunId();
+        Mutation.Result created = engine.store().apply(runId, new Mutation.CreateRun(runId, request.workflow(), hash,
+                request.tenant() == null ? "default" : request.tenant(), request.lane(), input,
+                request.parentRunId(), request.parentNodeKey()));
+        if (!created.accepted()) {
+            LOG.debug("Run {} exists already: {}", runId, created.reason());
+        }
+        return runId;
+    }
+
+    public static String newRunId() {
+        return UUID.randomUUID().toString();
+    }
+
+    public RunRecord get(String runId) {
+        return engine.store().get(runId);
+    }
+
+    public List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit) {
+        return engine.store().list(tenant, statuses, limit);
+    }
+
+    /** Continues a run that paused, failed in the engine, or lost its owner. */
+    public CompletableFuture<RunRecord> resume(String runId) {
+        RunRecord r = requireRun(runId);
+        if (r.status().isTerminal()) {
+            return CompletableFuture.completedFuture(r);
+        }
+        engine.store().apply(runId, new Mutation.ResumeRun("resume"));
+        return execute(runId);
+    }
+
+    /** Cancels a run: it stops at its next node boundary and before any LLM call. */
+    public RunRecord cancel(String runId, String reason) {
+        requireRun(runId);
+        Mutation.Result r = engine.store().apply(runId, new Mutation.CancelRun(reason == null ? "cancelled" : reason));
+        if (!r.accepted()) {
+            throw new RunConflictException("Cannot cancel run " + runId + ": " + r.reason());
+        }
+        RunRecord record = get(runId);
+        for (NodeRecord n : record.nodes().values()) {
+            if (n.kind().equals("workflow") && n.detail() != null && n.detail().get("childRunId") instanceof String child) {
+                RunRecord c = get(child);
+                if (c != null && !c.status().isTerminal()) {
+                    cancel(child, reason);
+                }
+            }
+        }
+        return record;
+    }
+
+    /**
+     * Runs a node again, and everything that depends on it: forgets their records, then resumes. Works on failed
+     * and on completed runs.
+     */
+    public CompletableFuture<RunRecord> retryFrom(String runId, String nodeKey) {
+        RunRecord r = requireRun(runId);
+        if (r.status() == RunStatus.CANCELLED) {
+            throw new RunConflictException("Run " + runId + " is cancelled");
+        }
+        Workflow wf = engine.catalog().get(r.workflow());
+        if (wf == null) {
+            throw new UnknownWorkflowException(r.workflow(), engine.catalog().names());
+        }
+        String topId = nodeKey.contains(".") || nodeKey.contains("[") ? nodeKey.split("[.\\[]", 2)[0] : nodeKey;
+        if (wf.nodes().stream().noneMatch(n -> n.id().equals(topId))) {
+            throw new IllegalArgumentException("Workflow " + wf.name() + " has no node " + topId);
+        }
+        Set<String> ids = downstream(wf.nodes(), topId);
+        List<String> keys = new ArrayList<>();
+        for (String key : r.nodes().keySet()) {
+            String id = key.split("[.\\[]", 2)[0];
+            if (ids.contains(id) && (!id.equals(topId) || key.equals(nodeKey) || nodeKey.equals(topId)
+                    || key.startsWith(nodeKey))) {
+                keys.add(key);
+            }
+        }
+        // the enclosing container of an inner key must re-run too
+        if (!nodeKey.equals(topId)) {
+            keys.add(topId);
+        }
+        engine.store().apply(runId, new Mutation.ClearNodes(nodeKey, keys));
+        return execute(runId);
+    }
+
+    private static Set<String> downstream(List<Node> nodes, String from) {
+        Set<String> out = new HashSet<>();
+        out.add(from);
+        boolean grew = true;
+        while (grew) {
+            grew = false;
+            for (Node n : nodes) {
+                if (!out.contains(n.id()) && n.needs().stream().anyMatch(out::contains)) {
+                    out.add(n.id());
+                    grew = true;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Approves or rejects a gate, then resumes the run. */
+    public CompletableFuture<RunRecord> resolveGate(String runId, String nodeKey, boolean approved, String by,
+            String comment) {
+        requireRun(runId);
+        Mutation.Result r = engine.store().apply(runId, new Mutation.ResolveGate(nodeKey, approved, by, comment));
+        if (!r.accepted()) {
+            throw new RunConflictException("Cannot resolve gate " + nodeKey + " of run " + runId + ": " + r.reason());
+        }
+        engine.store().apply(runId, new Mutation.ResumeRun("gate " + nodeKey + (approved ? " approved" : " rejected")));
+        return execute(runId);
+    }
+
+    /** Gates awaiting approval in a run and in its sub-workflow runs: run id to node keys. */
+    public Map<String, List<String>> pendingGates(String runId) {
+        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        collectGates(runId, out);
+        return out;
+    }
+
+    private void collectGates(String runId, Map<String, List<String>> out) {
+        RunRecord r = get(runId);
+        if (r == null) {
+            return;
+        }
+        for (NodeRecord n : r.nodes().values()) {
+            if (n.status() == NodeStatus.AWAITING_APPROVAL && "gate".equals(n.kind())) {
+                out.computeIfAbsent(runId, k -> new ArrayList<>()).add(n.key());
+            }
+            if (n.detail() != null && n.detail().get("childRunId") instanceof String child) {
+                collectGates(child, out);
+            }
+        }
+    }
+
+    /** Schedules a gate's timeout decision. */
+    public void scheduleGateTimeout(String runId, String key, long deadline, String onTimeout) {
+        engine.scheduler().schedule(() -> {
+            RunRecord r = get(runId);
+            NodeRecord n = r == null ? null : r.node(key);
+            if (n == null || n.status() != NodeStatus.AWAITING_APPROVAL) {
+                return;
+            }
+            if ("fail".equals(onTimeout)) {
+                engine.store().apply(runId, new Mutation.FailNode(key, "gate", "GateTimeout",
+                        "gate " + key + " timed out", -1, true));
+                notifyParent(get(runId));
+            } else {
+                resolveGate(runId, key, "approve".equals(onTimeout), "timeout", "gate timed out");
+            }
+        }, Math.max(0, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    /** Schedules the end of a wait node. */
+    public void scheduleWake(String runId, String key, long dueAt) {
+        engine.scheduler().schedule(() -> {
+            Mutation.Result r = engine.store().apply(runId, new Mutation.FinishWait(key));
+            if (r.accepted()) {
+                engine.store().apply(runId, new Mutation.ResumeRun("wait " + key + " elapsed"));
+                execute(runId);
+            }
+        }, Math.max(0, dueAt - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Executes the workflow route for a run. One execution per run at a time in this instance: a request that
+     * arrives while one is in flight makes it go round once more, so nothing that happened meanwhile is missed.
+     */
+    public CompletableFuture<RunRecord> execute(String runId) {
+        Execution ex = inFlight.compute(runId, (k, current) -> {
+            if (current != null) {
+                current.again = true;
+                return current;
+            }
+            return new Execution();
+        });
+        if (ex.started.compareAndSet(false, true)) {
+            engine.tasks().execute(() -> drive(runId, ex));
+        }
+        return ex.future;
+    }
+
+    private void drive(String runId, Execution ex) {
+        RunRecord result = null;
+        Throwable failure = null;
+        boolean goRound;
+        do {
+            ex.again = false;
+            try {
+                result = executeOnce(runId);
+            } catch (RuntimeException e) {
+                LOG.warn("Execution of run {} failed", runId, e);
+                failure = e;
+            }
+            RunRecord last = result;
+            boolean[] more = {false};
+            // decided under the map's lock for this key, so a request arriving now either sees us gone or is run
+            inFlight.compute(runId, (k, current) -> {
+                if (current == ex && ex.again && last != null && !last.status().isTerminal()) {
+                    more[0] = true;
+                    return current;
+                }
+                return current == ex ? null : current;
+            });
+            goRound = more[0];
+        } while (goRound);
+        complete(ex, result, failure);
+        notifyParent(result);
+    }
+
+    private static void complete(Execution ex, RunRecord r, Throwable e) {
+        if (r == null && e != null) {
+            ex.future.completeExceptionally(e);
+        } else {
+            ex.future.complete(r);
+        }
+    }
+
+    private RunRecord executeOnce(String runId) {
+        RunRecord r = requireRun(runId);
+        if (r.status().isTerminal()) {
+            return r;
+        }
+        Exchange exchange = new DefaultExchange(engine.camelContext());
+        exchange.setProperty(NodeConstants.RUN_ID, runId);
+        exchange.getMessage().setBody(r.input());
+        Exchange done = template().send(routeUri(r.workflow()), exchange);
+        RunRecord after = get(runId);
+        if (done.getException() != null && !after.status().isTerminal()) {
+            Exception e = done.getException();
+            LOG.warn("Run {} stopped by an engine error", runId, e);
+            engine.store().apply(runId, new Mutation.FailRun(e.getClass().getName(), String.valueOf(e.getMessage())));
+            after = get(runId);
+        }
+        return after;
+    }
+
+    /** A finished sub-workflow run continues its parent. */
+    private void notifyParent(RunRecord child) {
+        if (child != null && child.parentRunId() != null && (child.status().isTerminal())) {
+            RunRecord parent = get(child.parentRunId());
+            if (parent != null && !parent.status().isTerminal()) {
+                engine.store().apply(parent.runId(), new Mutation.ResumeRun("sub-workflow " + child.runId() + " "
+                        + child.status().label()));
+                execute(parent.runId());
+            }
+        }
+    }
+
+    private ProducerTemplate template() {
+        if (template == null) {
+            synchronized (this) {
+                if (template == null) {
+                    template = engine.camelContext().createProducerTemplate();
+                }
+            }
+        }
+        return template;
+    }
+
+    private RunRecord requireRun(String runId) {
+        RunRecord r = get(runId);
+        if (r == null) {
+            throw new UnknownRunException(runId);
+        }
+        return r;
+    }
+
+    private static final class Execution {
+        final CompletableFuture<RunRecord> future = new CompletableFuture<>();
+        final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        volatile boolean again;
+    }
+}

@@ -1,0 +1,10 @@
+package dev.caravan.run;
+
+import java.util.Collection;
+
+/** No workflow of that name is deployed. */
+public class UnknownWorkflowException extends RuntimeException {
+    public UnknownWorkflowException(String name, Collection<String> known) {
+        super("No workflow named " + name + " is deployed" + (known.isEmpty() ? "" : "; deployed: " + String.join(", ", known)));
+    }
+}

@@ -1,0 +1,129 @@
+package dev.caravan.run;
+
+import dev.caravan.compile.RouteCompiler;
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.expr.Expressions;
+import org.apache.camel.CamelContext;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.ResourceHelper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The workflows deployed in this instance: each one compiled to Camel YAML and loaded as routes into the Camel
+ * context, so the routes that run are exactly what {@code caravan compile} prints.
+ */
+public final class WorkflowCatalog {
+
+    private final CamelContext camelContext;
+    private final WorkflowLoader loader = new WorkflowLoader();
+    private final RouteCompiler compiler = new RouteCompiler();
+    private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
+    private final Map<String, InputValidator> validators = new ConcurrentHashMap<>();
+
+    WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
+        this.camelContext = camelContext;
+    }
+
+    /**
+     * Loads a workflow file and deploys it, with the workflows its {@code workflow} nodes name, found among the
+     * {@code *.caravan.yaml} files of the same folder.
+     */
+    public Workflow deploy(Path file) {
+        Workflow wf = loader.load(file);
+        deployWithChildren(wf, file.toAbsolutePath().getParent());
+        return wf;
+    }
+
+    private void deployWithChildren(Workflow wf, Path folder) {
+        deploy(wf);
+        for (String child : childNames(wf.nodes())) {
+            if (!workflows.containsKey(child) && folder != null) {
+                Path found = find(folder, child);
+                if (found == null) {
+                    throw new UnknownWorkflowException(child, names());
+                }
+                deployWithChildren(loader.load(found), folder);
+            }
+        }
+    }
+
+    private Path find(Path folder, String name) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.caravan.yaml")) {
+            for (Path f : files) {
+                try {
+                    if (loader.load(f).name().equals(name)) {
+                        return f;
+                    }
+                } catch (RuntimeException invalid) {
+                    // not the one we look for, or broken: the named workflow is reported missing if no file matches
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return null;
+    }
+
+    private static Set<String> childNames(List<Node> nodes) {
+        Set<String> out = new TreeSet<>();
+        for (Node n : nodes) {
+            if (n.spec() instanceof NodeSpec.SubWorkflow s) {
+                out.add(s.name());
+            } else if (n.spec() instanceof NodeSpec.ForEach m) {
+                out.addAll(childNames(m.nodes()));
+            } else if (n.spec() instanceof NodeSpec.Loop l) {
+                out.addAll(childNames(l.nodes()));
+            }
+        }
+        return out;
+    }
+
+    /** Compiles a loaded workflow and adds (or replaces) its routes. */
+    public synchronized void deploy(Workflow wf) {
+        Workflow old = workflows.get(wf.name());
+        if (old != null && old.hash().equals(wf.hash())) {
+            return;
+        }
+        String yaml = compiler.compile(wf);
+        try {
+            if (old != null) {
+                for (String routeId : compiler.routeIds(old)) {
+                    camelContext.getRouteController().stopRoute(routeId);
+                    camelContext.removeRoute(routeId);
+                }
+            }
+            PluginHelper.getRoutesLoader(camelContext)
+                    .loadRoutes(ResourceHelper.fromString(wf.name() + ".camel.yaml", yaml));
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot deploy workflow " + wf.name() + ": " + e.getMessage(), e);
+        }
+        workflows.put(wf.name(), wf);
+        validators.put(wf.name(), InputValidator.of(wf.name(), wf.inputSchema()));
+    }
+
+    public Workflow get(String name) {
+        return workflows.get(name);
+    }
+
+    public List<String> names() {
+        return new ArrayList<>(new TreeSet<>(workflows.keySet()));
+    }
+
+    InputValidator inputValidator(Workflow wf) {
+        return validators.computeIfAbsent(wf.name(), n -> InputValidator.of(n, wf.inputSchema()));
+    }
+}

@@ -1,0 +1,14 @@
+package dev.caravan.spi;
+
+import dev.caravan.event.RunEvent;
+
+import java.util.List;
+
+/**
+ * Receives run events in per-run sequence order. Called on the thread that applied the state change (a Hazelcast
+ * partition thread), so implementations must only enqueue and never block.
+ */
+public interface EventSink {
+
+    void publish(List<RunEvent> events);
+}

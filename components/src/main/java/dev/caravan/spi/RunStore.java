@@ -1,0 +1,23 @@
+package dev.caravan.spi;
+
+import dev.caravan.state.Mutation;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+
+import java.util.List;
+
+/**
+ * Durable run records. Every change goes through {@link #apply}, atomic per run, which also assigns the events
+ * the change produces their per-run sequence numbers and hands them to the {@link EventSink}.
+ */
+public interface RunStore {
+
+    /** The run, or null. */
+    RunRecord get(String runId);
+
+    /** Applies a mutation atomically. */
+    Mutation.Result apply(String runId, Mutation mutation);
+
+    /** Runs of a tenant (all tenants when null) with one of the statuses (all when empty), newest first. */
+    List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit);
+}

@@ -1,0 +1,371 @@
+package dev.caravan.state;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.caravan.event.EventTypes;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A change to one run record. Mutations are pure: {@link #apply} computes the next record and the events the
+ * change produces, so the store can run it atomically wherever the record lives (a Hazelcast partition thread)
+ * and replicate only data. They travel as JSON, never Java serialization.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "op")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = Mutation.CreateRun.class, name = "createRun"),
+        @JsonSubTypes.Type(value = Mutation.StartNode.class, name = "startNode"),
+        @JsonSubTypes.Type(value = Mutation.CompleteNode.class, name = "completeNode"),
+        @JsonSubTypes.Type(value = Mutation.SkipNode.class, name = "skipNode"),
+        @JsonSubTypes.Type(value = Mutation.FailNode.class, name = "failNode"),
+        @JsonSubTypes.Type(value = Mutation.PauseNode.class, name = "pauseNode"),
+        @JsonSubTypes.Type(value = Mutation.ResolveGate.class, name = "resolveGate"),
+        @JsonSubTypes.Type(value = Mutation.FinishWait.class, name = "finishWait"),
+        @JsonSubTypes.Type(value = Mutation.PauseRun.class, name = "pauseRun"),
+        @JsonSubTypes.Type(value = Mutation.ResumeRun.class, name = "resumeRun"),
+        @JsonSubTypes.Type(value = Mutation.CompleteRun.class, name = "completeRun"),
+        @JsonSubTypes.Type(value = Mutation.FailRun.class, name = "failRun"),
+        @JsonSubTypes.Type(value = Mutation.CancelRun.class, name = "cancelRun"),
+        @JsonSubTypes.Type(value = Mutation.ClearNodes.class, name = "clearNodes"),
+        @JsonSubTypes.Type(value = Mutation.Emit.class, name = "emit")
+})
+public sealed interface Mutation {
+
+    /** What applying a mutation did. */
+    record Result(boolean accepted, String reason, RunStatus status) {
+    }
+
+    /** An event the mutation produces; the store numbers it. */
+    record EventDraft(String type, String node, Object data) {
+    }
+
+    /** The next record and its events, or a rejection that leaves the record unchanged. */
+    record Applied(RunRecord record, List<EventDraft> events, String rejection) {
+        static Applied rejected(RunRecord current, String why) {
+            return new Applied(current, List.of(), why);
+        }
+
+        static Applied of(RunRecord record, EventDraft... events) {
+            return new Applied(record, List.of(events), null);
+        }
+    }
+
+    /**
+     * @param current the current record, or null when the run does not exist
+     * @param now     epoch millis
+     */
+    Applied apply(RunRecord current, long now);
+
+    // --- helpers shared by the mutations ---
+
+    private static RunRecord with(RunRecord r, long now, RunStatus status, Object output, String error, String errorNode,
+            long addCost, long addTokens, Map<String, NodeRecord> nodes) {
+        return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), status, r.input(), output,
+                error, errorNode, r.createdAt(), now, r.sequence(), r.parentRunId(), r.parentNodeKey(),
+                r.costMicros() + addCost, r.tokens() + addTokens, nodes);
+    }
+
+    private static RunRecord withNode(RunRecord r, long now, NodeRecord node) {
+        Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
+        nodes.put(node.key(), node);
+        return with(r, now, r.status(), r.output(), r.error(), r.errorNode(), 0, 0, nodes);
+    }
+
+    private static RunRecord withStatus(RunRecord r, long now, RunStatus status) {
+        return with(r, now, status, r.output(), r.error(), r.errorNode(), 0, 0, r.nodes());
+    }
+
+    private static Map<String, Object> map(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            if (kv[i + 1] != null) {
+                m.put((String) kv[i], kv[i + 1]);
+            }
+        }
+        return m;
+    }
+
+    private static String refuseUnlessActive(RunRecord r) {
+        if (r == null) {
+            return "no such run";
+        }
+        if (r.status().isTerminal()) {
+            return "run is " + r.status().label();
+        }
+        return null;
+    }
+
+    // --- the mutations ---
+
+    record CreateRun(String runId, String workflow, String workflowHash, String tenant, String lane, Object input,
+            String parentRunId, String parentNodeKey) implements Mutation {
+        public Applied apply(RunRecord current, long now) {
+            if (current != null) {
+                return Applied.rejected(current, "run exists");
+            }
+            RunRecord r = new RunRecord(runId, workflow, workflowHash, tenant, lane, RunStatus.RUNNING, input, null,
+                    null, null, now, now, 0, parentRunId, parentNodeKey, 0, 0, Map.of());
+            return Applied.of(r, new EventDraft(EventTypes.RUN_STARTED, null,
+                    map("workflow", workflow, "workflowHash", workflowHash, "input", input,
+                            "parentRunId", parentRunId, "parentNodeKey", parentNodeKey)));
+        }
+    }
+
+    /** An attempt starts. A pending container (map, loop, sub-workflow) may start again to look inside. */
+    record StartNode(String key, String kind, int attempt, boolean container) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            NodeRecord old = r.node(key);
+            if (old != null && (old.status().isDone() || old.status().isPending() && !container)) {
+                return Applied.rejected(r, "node " + key + " is " + old.status().label());
+            }
+            long startedAt = old != null ? old.startedAt() : now;
+            NodeRecord n = new NodeRecord(key, kind, NodeStatus.RUNNING, null, attempt, 0, 0, startedAt, 0,
+                    null, null, old != null ? old.detail() : null);
+            return Applied.of(withNode(r, now, n),
+                    new EventDraft(EventTypes.NODE_STARTED, key, map("kind", kind, "attempt", attempt)));
+        }
+    }
+
+    record CompleteNode(String key, String kind, Object output, long costMicros, long tokens,
+            Map<String, Object> detail) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            if (r == null) {
+                return Applied.rejected(null, "no such run");
+            }
+            NodeRecord old = r.node(key);
+            if (old != null && old.status().isDone()) {
+                return Applied.rejected(r, "node " + key + " is " + old.status().label());
+            }
+            long startedAt = old != null ? old.startedAt() : now;
+            int attempts = old != null ? old.attempts() : 1;
+            Map<String, Object> d = detail != null ? detail : old != null ? old.detail() : null;
+            NodeRecord n = new NodeRecord(key, kind, NodeStatus.COMPLETED, output, attempts, costMicros, tokens,
+                    startedAt, now, null, null, d);
+            Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
+            nodes.put(key, n);
+            RunRecord next = with(r, now, r.status(), r.output(), r.error(), r.errorNode(), costMicros, tokens, nodes);
+            List<EventDraft> events = new ArrayList<>(2);
+            events.add(new EventDraft(EventTypes.NODE_COMPLETED, key,
+                    map("kind", kind, "output", output, "durationMs", now - startedAt, "attempts", attempts,
+                            "costMicros", costMicros, "tokens", tokens)));
+            if (costMicros > 0 || tokens > 0) {
+                events.add(new EventDraft(EventTypes.COST_UPDATED, key,
+                        map("nodeCostMicros", costMicros, "nodeTokens", tokens,
+                                "runCostMicros", next.costMicros(), "runTokens", next.tokens())));
+            }
+            return new Applied(next, events, null);
+        }
+    }
+
+    record SkipNode(String key, String kind, String reason) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            NodeRecord old = r.node(key);
+            if (old != null && old.status().isDone()) {
+                return Applied.rejected(r, "node " + key + " is " + old.status().label());
+            }
+            NodeRecord n = new NodeRecord(key, kind, NodeStatus.SKIPPED, null, 0, 0, 0, now, now, null, null, null);
+            return Applied.of(withNode(r, now, n),
+                    new EventDraft(EventTypes.NODE_SKIPPED, key, map("kind", kind, "reason", reason)));
+        }
+    }
+
+    /**
+     * A failed attempt. With {@code retryInMillis >= 0} the node stays running and is retried; otherwise the node
+     * and, unless {@code runFails} is false, the run fail.
+     */
+    record FailNode(String key, String kind, String errorClass, String message, long retryInMillis, boolean runFails)
+            implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            if (r == null) {
+                return Applied.rejected(null, "no such run");
+            }
+            NodeRecord old = r.node(key);
+            boolean retrying = retryInMillis >= 0;
+            NodeRecord n = new NodeRecord(key, kind, retrying ? NodeStatus.RUNNING : NodeStatus.FAILED, null,
+                    old != null ? old.attempts() : 1, 0, 0, old != null ? old.startedAt() : now,
+                    retrying ? 0 : now, message, errorClass, old != null ? old.detail() : null);
+            Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
+            nodes.put(key, n);
+            List<EventDraft> events = new ArrayList<>(2);
+            events.add(new EventDraft(EventTypes.NODE_FAILED, key, map("kind", kind, "attempt", n.attempts(),
+                    "errorClass", errorClass, "message", message, "willRetry", retrying,
+                    "retryInMs", retrying ? retryInMillis : null)));
+            RunRecord next;
+            if (!retrying && runFails && !r.status().isTerminal()) {
+                next = with(r, now, RunStatus.FAILED, null, message, key, 0, 0, nodes);
+                events.add(new EventDraft(EventTypes.RUN_FAILED, null,
+                        map("node", key, "errorClass", errorClass, "message", message)));
+            } else {
+                next = with(r, now, r.status(), r.output(), r.error(), r.errorNode(), 0, 0, nodes);
+            }
+            return new Applied(next, events, null);
+        }
+    }
+
+    /** A gate now awaits approval, or a wait sleeps. {@code detail} holds the message/deadline or due time. */
+    record PauseNode(String key, String kind, NodeStatus status, Map<String, Object> detail) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            NodeRecord old = r.node(key);
+            if (old != null && (old.status().isDone() || old.status().isPending())) {
+                return Applied.rejected(r, "node " + key + " is " + old.status().label());
+            }
+            NodeRecord n = new NodeRecord(key, kind, status, null, old != null ? old.attempts() : 1, 0, 0,
+                    old != null ? old.startedAt() : now, 0, null, null, detail);
+            String type = status == NodeStatus.AWAITING_APPROVAL ? EventTypes.APPROVAL_REQUESTED : EventTypes.NODE_WAITING;
+            Map<String, Object> data = new LinkedHashMap<>(detail);
+            data.put("kind", kind);
+            return Applied.of(withNode(r, now, n), new EventDraft(type, key, data));
+        }
+    }
+
+    record ResolveGate(String key, boolean approved, String by, String comment) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            NodeRecord old = r.node(key);
+            if (old == null || old.status() != NodeStatus.AWAITING_APPROVAL) {
+                return Applied.rejected(r, "no gate awaits approval at " + key);
+            }
+            Map<String, Object> output = map("approved", approved, "by", by, "comment", comment,
+                    "at", java.time.Instant.ofEpochMilli(now).toString());
+            NodeRecord n = new NodeRecord(key, old.kind(), approved ? NodeStatus.COMPLETED : NodeStatus.REJECTED,
+                    output, old.attempts(), 0, 0, old.startedAt(), now, null, null, old.detail());
+            return Applied.of(withNode(r, now, n), new EventDraft(EventTypes.APPROVAL_RESOLVED, key, output));
+        }
+    }
+
+    record FinishWait(String key) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            NodeRecord old = r.node(key);
+            if (old == null || old.status() != NodeStatus.WAITING) {
+                return Applied.rejected(r, "no wait is pending at " + key);
+            }
+            Map<String, Object> output = map("waitedUntil", java.time.Instant.ofEpochMilli(now).toString());
+            NodeRecord n = new NodeRecord(key, old.kind(), NodeStatus.COMPLETED, output, old.attempts(), 0, 0,
+                    old.startedAt(), now, null, null, old.detail());
+            return Applied.of(withNode(r, now, n), new EventDraft(EventTypes.NODE_COMPLETED, key,
+                    map("kind", old.kind(), "output", output, "durationMs", now - old.startedAt())));
+        }
+    }
+
+    record PauseRun(RunStatus status, List<String> pending) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            if (r.status() == status) {
+                return Applied.rejected(r, "run is already " + status.label());
+            }
+            return Applied.of(withStatus(r, now, status),
+                    new EventDraft(EventTypes.RUN_PAUSED, null, map("status", status.label(), "pending", pending)));
+        }
+    }
+
+    record ResumeRun(String reason) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            if (r.status() == RunStatus.RUNNING) {
+                return new Applied(r, List.of(), null);
+            }
+            return Applied.of(withStatus(r, now, RunStatus.RUNNING),
+                    new EventDraft(EventTypes.RUN_RESUMED, null, map("reason", reason)));
+        }
+    }
+
+    record CompleteRun(Object output) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            RunRecord next = with(r, now, RunStatus.COMPLETED, output, null, null, 0, 0, r.nodes());
+            return Applied.of(next, new EventDraft(EventTypes.RUN_COMPLETED, null,
+                    map("output", output, "durationMs", now - r.createdAt(), "costMicros", r.costMicros(),
+                            "tokens", r.tokens())));
+        }
+    }
+
+    /** Fails the run for a reason outside any node (invalid output expression, a missing sub-workflow, ...). */
+    record FailRun(String errorClass, String message) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            RunRecord next = with(r, now, RunStatus.FAILED, null, message, null, 0, 0, r.nodes());
+            return Applied.of(next, new EventDraft(EventTypes.RUN_FAILED, null,
+                    map("errorClass", errorClass, "message", message)));
+        }
+    }
+
+    record CancelRun(String reason) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            RunRecord next = with(r, now, RunStatus.CANCELLED, null, reason, null, 0, 0, r.nodes());
+            return Applied.of(next, new EventDraft(EventTypes.RUN_CANCELLED, null, map("reason", reason)));
+        }
+    }
+
+    /** Forgets the given node keys so the next replay runs them again (retry from a node). */
+    record ClearNodes(String from, Collection<String> keys) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            if (r == null) {
+                return Applied.rejected(null, "no such run");
+            }
+            if (r.status() == RunStatus.CANCELLED) {
+                return Applied.rejected(r, "run is cancelled");
+            }
+            Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
+            List<String> cleared = new ArrayList<>();
+            for (String k : keys) {
+                if (nodes.remove(k) != null) {
+                    cleared.add(k);
+                }
+            }
+            RunRecord next = with(r, now, RunStatus.RUNNING, null, null, null, 0, 0, nodes);
+            return Applied.of(next, new EventDraft(EventTypes.RUN_RETRYING, from, map("from", from, "cleared", cleared)));
+        }
+    }
+
+    /**
+     * Events that change no state but must be numbered in the run's sequence: output deltas, tool calls, user
+     * events.
+     */
+    record Emit(String type, String node, Object data) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            if (r == null) {
+                return Applied.rejected(null, "no such run");
+            }
+            return Applied.of(r, new EventDraft(type, node, data));
+        }
+    }
+}

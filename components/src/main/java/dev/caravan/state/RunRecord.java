@@ -1,0 +1,51 @@
+package dev.caravan.state;
+
+import java.util.Map;
+
+/**
+ * The durable state of one run: everything needed to resume it on any instance. Stored as JSON in Hazelcast and
+ * updated only through {@link Mutation}s applied atomically per run.
+ *
+ * @param runId         unique run id
+ * @param workflow      workflow name
+ * @param workflowHash  SHA-256 of the workflow definition the run started with
+ * @param tenant        tenant id
+ * @param lane          lane id, or null
+ * @param status        run status
+ * @param input         the validated run input
+ * @param output        the run output once completed
+ * @param error         why the run failed or was cancelled, or null
+ * @param errorNode     the node key that failed the run, or null
+ * @param createdAt     epoch millis
+ * @param updatedAt     epoch millis of the last mutation
+ * @param sequence      sequence number of the last event of this run (events are numbered 1, 2, 3, ...)
+ * @param parentRunId   the parent run when this is a sub-workflow run, or null
+ * @param parentNodeKey the parent's node key that started this run, or null
+ * @param costMicros    total LLM cost so far, micro-dollars
+ * @param tokens        total LLM tokens so far
+ * @param nodes         node records by node key, in the order they were first recorded
+ */
+public record RunRecord(
+        String runId,
+        String workflow,
+        String workflowHash,
+        String tenant,
+        String lane,
+        RunStatus status,
+        Object input,
+        Object output,
+        String error,
+        String errorNode,
+        long createdAt,
+        long updatedAt,
+        long sequence,
+        String parentRunId,
+        String parentNodeKey,
+        long costMicros,
+        long tokens,
+        Map<String, NodeRecord> nodes) {
+
+    public NodeRecord node(String key) {
+        return nodes.get(key);
+    }
+}

@@ -1,0 +1,134 @@
+package dev.caravan.llm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+
+import dev.caravan.llm.provider.ChatModelFactory;
+import dev.caravan.support.ThreadSupport;
+import org.apache.camel.Endpoint;
+import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.annotations.Component;
+import org.apache.camel.support.DefaultComponent;
+import org.apache.camel.util.ObjectHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code caravan-llm} component: calls chat models through LangChain4j, with a fallback chain, timeouts, a
+ * tool-calling loop, structured output, streaming deltas and token accounting.
+ */
+@Component("caravan-llm")
+public class LlmComponent extends DefaultComponent {
+
+    public static final String SYNTAX = "caravan-llm:operation?model=provider:model (for example caravan-llm:chat?model=scripted)";
+
+    private static final Logger LOG = LoggerFactory.getLogger(LlmComponent.class);
+
+    @Metadata
+    private LlmConfiguration configuration = new LlmConfiguration();
+
+    private volatile ExecutorService executorService;
+    private volatile List<ChatModelFactory> serviceLoaded;
+
+    public LlmComponent() {
+    }
+
+    @Override
+    protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
+        if (ObjectHelper.isEmpty(remaining)) {
+            throw new IllegalArgumentException("The operation is missing from '" + uri + "'. Syntax: " + SYNTAX);
+        }
+        LlmConfiguration cfg = configuration != null ? configuration.copy() : new LlmConfiguration();
+        LlmEndpoint endpoint = new LlmEndpoint(uri, this, remaining, cfg);
+        setProperties(endpoint, parameters);
+        return endpoint;
+    }
+
+    public LlmConfiguration getConfiguration() {
+        return configuration;
+    }
+
+    /**
+     * The component-level defaults, copied into each endpoint before its own options are applied.
+     */
+    public void setConfiguration(LlmConfiguration configuration) {
+        this.configuration = configuration;
+    }
+
+    /**
+     * The executor running blocking model calls: virtual threads on Java 21+, daemon threads otherwise.
+     */
+    ExecutorService getExecutorService() {
+        ExecutorService answer = executorService;
+        if (answer == null) {
+            synchronized (this) {
+                answer = executorService;
+                if (answer == null) {
+                    answer = ThreadSupport.newTaskExecutor("caravan-llm");
+                    executorService = answer;
+                    LOG.debug("Started caravan-llm executor (virtual threads: {})", ThreadSupport.virtualThreadsAvailable());
+                }
+            }
+        }
+        return answer;
+    }
+
+    /**
+     * The factory serving {@code provider}: a bean of the registry first, then one found with ServiceLoader.
+     *
+     * @throws IllegalArgumentException listing the known providers when none serves it
+     */
+    public ChatModelFactory resolveFactory(String provider) {
+        String wanted = provider.toLowerCase(Locale.ROOT);
+        for (ChatModelFactory f : getCamelContext().getRegistry().findByType(ChatModelFactory.class)) {
+            if (wanted.equals(f.provider())) {
+                return f;
+            }
+        }
+        for (ChatModelFactory f : serviceLoadedFactories()) {
+            if (wanted.equals(f.provider())) {
+                return f;
+            }
+        }
+        Set<String> known = new TreeSet<>();
+        getCamelContext().getRegistry().findByType(ChatModelFactory.class).forEach(f -> known.add(f.provider()));
+        serviceLoadedFactories().forEach(f -> known.add(f.provider()));
+        throw new IllegalArgumentException("Unknown model provider '" + provider + "'. Known providers: " + known);
+    }
+
+    private List<ChatModelFactory> serviceLoadedFactories() {
+        List<ChatModelFactory> answer = serviceLoaded;
+        if (answer == null) {
+            answer = new ArrayList<>();
+            ClassLoader cl = getCamelContext().getApplicationContextClassLoader();
+            if (cl == null) {
+                cl = LlmComponent.class.getClassLoader();
+            }
+            for (ChatModelFactory f : ServiceLoader.load(ChatModelFactory.class, cl)) {
+                answer.add(f);
+            }
+            if (answer.isEmpty() && cl != LlmComponent.class.getClassLoader()) {
+                ServiceLoader.load(ChatModelFactory.class, LlmComponent.class.getClassLoader()).forEach(answer::add);
+            }
+            serviceLoaded = List.copyOf(answer);
+        }
+        return answer;
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        ExecutorService answer = executorService;
+        executorService = null;
+        if (answer != null) {
+            answer.shutdownNow();
+            LOG.debug("Stopped caravan-llm executor");
+        }
+        super.doStop();
+    }
+}

@@ -1,0 +1,74 @@
+package dev.caravan.llm;
+
+import org.apache.camel.spi.Metadata;
+
+/**
+ * Header and exchange property names of the {@code caravan-llm} component. Headers describe the call that produced
+ * the reply; run-internal inputs (tools, listener, script offset) are exchange properties, because untrusted input can
+ * carry headers in.
+ */
+public final class LlmConstants {
+
+    /** The only operation so far. */
+    public static final String OPERATION_CHAT = "chat";
+
+    @Metadata(label = "producer", description = "The provider that produced the reply, such as `scripted` or `openai`.",
+              javaType = "String")
+    public static final String PROVIDER = "CaravanLlmProvider";
+
+    @Metadata(label = "producer", description = "The model that produced the reply (the part after `provider:`).",
+              javaType = "String")
+    public static final String MODEL = "CaravanLlmModel";
+
+    @Metadata(label = "producer", description = "Input tokens used by all model calls of this exchange.",
+              javaType = "Long")
+    public static final String INPUT_TOKENS = "CaravanLlmInputTokens";
+
+    @Metadata(label = "producer", description = "Output tokens used by all model calls of this exchange.",
+              javaType = "Long")
+    public static final String OUTPUT_TOKENS = "CaravanLlmOutputTokens";
+
+    @Metadata(label = "producer",
+              description = "Cost of all model calls of this exchange in integer micro-dollars (scripted costs 0).",
+              javaType = "Long")
+    public static final String COST_MICROS = "CaravanLlmCostMicros";
+
+    @Metadata(label = "producer", description = "Wall-clock time of the whole exchange in milliseconds, tool calls included.",
+              javaType = "Long")
+    public static final String LATENCY_MILLIS = "CaravanLlmLatencyMillis";
+
+    @Metadata(label = "producer",
+              description = "Why the model stopped: `STOP`, `LENGTH`, `TOOL_EXECUTION`, `CONTENT_FILTER` or `OTHER`.",
+              javaType = "String")
+    public static final String FINISH_REASON = "CaravanLlmFinishReason";
+
+    @Metadata(label = "producer",
+              description = "How many models of the chain (model, then fallback) were tried; 1 when the first one answered.",
+              javaType = "Integer")
+    public static final String ATTEMPTS = "CaravanLlmAttempts";
+
+    @Metadata(label = "producer",
+              description = "Milliseconds from the start of the exchange to the first streamed token (streaming only).",
+              javaType = "Long")
+    public static final String TIME_TO_FIRST_TOKEN_MILLIS = "CaravanLlmTimeToFirstTokenMillis";
+
+    @Metadata(label = "tool", description = "Set on the exchange sent to a tool endpoint: the tool name.",
+              javaType = "String")
+    public static final String TOOL_NAME = "CaravanToolName";
+
+    @Metadata(label = "tool", description = "Set on the exchange sent to a tool endpoint: the model's tool call id.",
+              javaType = "String")
+    public static final String TOOL_CALL_ID = "CaravanToolCallId";
+
+    /** Exchange property: the tools offered to the model, a {@code List<LlmTool>}. */
+    public static final String TOOLS_PROPERTY = "CaravanLlmTools";
+
+    /** Exchange property: an {@link LlmListener} told about deltas, tool calls and tool results. */
+    public static final String LISTENER_PROPERTY = "CaravanLlmListener";
+
+    /** Exchange property: an {@code Integer} added to the scripted provider's reply index (default 0). */
+    public static final String SCRIPT_OFFSET_PROPERTY = "CaravanLlmScriptOffset";
+
+    private LlmConstants() {
+    }
+}

@@ -1,0 +1,28 @@
+package dev.caravan.llm;
+
+/**
+ * Observes one {@code caravan-llm:chat} exchange while it runs: streamed text deltas and tool calls. Passed in the
+ * exchange property {@link LlmConstants#LISTENER_PROPERTY}. Methods are called in order and never concurrently for one
+ * exchange, from a worker thread of the component or (for deltas) the provider's streaming thread; they must not block
+ * for long.
+ */
+public interface LlmListener {
+
+    /**
+     * A piece of streamed reply text (only with {@code streaming=true}); the pieces concatenate to the reply.
+     */
+    default void onDelta(String text) {
+    }
+
+    /**
+     * The model asked to call a tool; called before the tool runs (also for unknown tools and invalid arguments).
+     */
+    default void onToolCall(String callId, String toolName, String argumentsJson) {
+    }
+
+    /**
+     * The result sent back to the model for a tool call; {@code error} is true when it reports a failure.
+     */
+    default void onToolResult(String callId, String toolName, String resultJson, boolean error) {
+    }
+}

@@ -1,0 +1,541 @@
+package dev.caravan.llm;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.provider.ScriptedChatModel;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.exception.AuthenticationException;
+import dev.langchain4j.exception.HttpException;
+import dev.langchain4j.exception.InternalServerException;
+import dev.langchain4j.exception.InvalidRequestException;
+import dev.langchain4j.exception.ModelNotFoundException;
+import dev.langchain4j.exception.NonRetriableException;
+import dev.langchain4j.exception.RateLimitException;
+import dev.langchain4j.exception.RetriableException;
+import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.output.TokenUsage;
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.Exchange;
+import org.apache.camel.InvalidPayloadException;
+import org.apache.camel.NoSuchEndpointException;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.ResolveEndpointFailedException;
+import org.apache.camel.support.DefaultAsyncProducer;
+import org.apache.camel.support.service.ServiceHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one conversation per exchange on the component's executor: the model call (with fallback and timeout), the
+ * tool loop, structured-output parsing with one repair round, and the usage headers.
+ */
+public class LlmProducer extends DefaultAsyncProducer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LlmProducer.class);
+
+    private ProducerTemplate template;
+    private ExecutorService executor;
+
+    public LlmProducer(LlmEndpoint endpoint) {
+        super(endpoint);
+    }
+
+    @Override
+    public LlmEndpoint getEndpoint() {
+        return (LlmEndpoint) super.getEndpoint();
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        executor = getEndpoint().getComponent().getExecutorService();
+        template = getEndpoint().getCamelContext().createProducerTemplate();
+        ServiceHelper.startService(template);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        ServiceHelper.stopService(template);
+        template = null;
+        super.doStop();
+    }
+
+    @Override
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        try {
+            executor.execute(() -> {
+                try {
+                    converse(exchange);
+                } catch (Throwable e) {
+                    exchange.setException(e);
+                }
+                callback.done(false);
+            });
+            return false;
+        } catch (RejectedExecutionException e) {
+            exchange.setException(new LlmException(Kind.CANCELLED, "caravan-llm is stopping: call rejected", e));
+            callback.done(true);
+            return true;
+        }
+    }
+
+    /** Per-exchange bookkeeping across model calls. */
+    private static final class Usage {
+        long inputTokens;
+        long outputTokens;
+        long costMicros;
+        int chainIndex;
+        int failedAttempts;
+        long firstTokenNanos = -1;
+        ResolvedModel answered;
+        String finishReason;
+    }
+
+    private void converse(Exchange exchange) throws Exception {
+        long start = System.nanoTime();
+        LlmEndpoint endpoint = getEndpoint();
+        LlmConfiguration cfg = endpoint.getConfiguration();
+        List<ResolvedModel> chain = endpoint.chain();
+        List<ChatMessage> messages = initialMessages(exchange, cfg);
+        List<LlmTool> tools = tools(exchange);
+        Map<String, LlmTool> toolsByName = new LinkedHashMap<>();
+        List<ToolSpecification> specs = new ArrayList<>();
+        for (LlmTool tool : tools) {
+            toolsByName.put(tool.name(), tool);
+            specs.add(LlmJson.toolSpecification(tool));
+        }
+        LlmListener listener = exchange.getProperty(LlmConstants.LISTENER_PROPERTY, LlmListener.class);
+        if (listener == null) {
+            listener = new LlmListener() {
+            };
+        }
+        Integer offsetProperty = exchange.getProperty(LlmConstants.SCRIPT_OFFSET_PROPERTY, Integer.class);
+        int scriptOffset = offsetProperty == null ? 0 : offsetProperty;
+        String schema = cfg.getResponseSchema() == null || cfg.getResponseSchema().isBlank() ? null : cfg.getResponseSchema();
+        ResponseFormat format = schema == null ? null : LlmJson.responseFormat(schema);
+
+        Usage usage = new Usage();
+        int toolRounds = 0;
+        boolean repaired = false;
+        try {
+            while (true) {
+                ChatRequest.Builder request = ChatRequest.builder().messages(new ArrayList<>(messages));
+                if (!specs.isEmpty()) {
+                    request.toolSpecifications(specs);
+                }
+                if (format != null) {
+                    request.responseFormat(format);
+                }
+                if (cfg.getTemperature() != null) {
+                    request.temperature(cfg.getTemperature());
+                }
+                if (cfg.getMaxTokens() != null) {
+                    request.maxOutputTokens(cfg.getMaxTokens());
+                }
+                ChatResponse response = callWithFallback(chain, request, cfg, usage, scriptOffset, listener, start);
+                AiMessage ai = response.aiMessage();
+                messages.add(ai);
+
+                if (ai.hasToolExecutionRequests()) {
+                    if (toolRounds >= cfg.getMaxToolRounds()) {
+                        throw new LlmException(Kind.BUDGET, "The model still asked for tools after maxToolRounds="
+                                                            + cfg.getMaxToolRounds() + " rounds (calls: "
+                                                            + toolNames(ai) + ")");
+                    }
+                    toolRounds++;
+                    for (ToolExecutionRequest call : ai.toolExecutionRequests()) {
+                        messages.add(runTool(exchange, call, toolsByName, listener));
+                    }
+                    continue;
+                }
+
+                String text = ai.text() == null ? "" : ai.text();
+                if (schema == null) {
+                    exchange.getMessage().setBody(text);
+                    return;
+                }
+                try {
+                    exchange.getMessage().setBody(structured(text, schema));
+                    return;
+                } catch (InvalidOutput e) {
+                    if (repaired) {
+                        throw new LlmException(Kind.INVALID_OUTPUT, "The reply does not match responseSchema after a repair round: "
+                                                                    + e.getMessage());
+                    }
+                    repaired = true;
+                    LOG.trace("Asking {} to repair invalid structured output: {}", usage.answered.ref(), e.getMessage());
+                    messages.add(UserMessage.from("Your reply could not be used: " + e.getMessage()
+                                                  + ". Reply again with only a JSON value that matches this JSON Schema, "
+                                                  + "without any other text:\n" + schema));
+                }
+            }
+        } finally {
+            setHeaders(exchange, usage, start);
+        }
+    }
+
+    private ChatResponse callWithFallback(
+            List<ResolvedModel> chain, ChatRequest.Builder request, LlmConfiguration cfg, Usage usage, int scriptOffset,
+            LlmListener listener, long start) {
+        List<LlmException> failures = new ArrayList<>();
+        while (true) {
+            ResolvedModel model = chain.get(usage.chainIndex);
+            request.modelName(model.modelName());
+            try {
+                ChatResponse response = call(model, request.build(), cfg, scriptOffset + usage.failedAttempts, listener,
+                        usage, start);
+                usage.answered = model;
+                usage.finishReason = response.finishReason() == null ? null : response.finishReason().name();
+                TokenUsage tokens = response.tokenUsage();
+                if (tokens != null) {
+                    long in = tokens.inputTokenCount() == null ? 0 : tokens.inputTokenCount();
+                    long out = tokens.outputTokenCount() == null ? 0 : tokens.outputTokenCount();
+                    usage.inputTokens += in;
+                    usage.outputTokens += out;
+                    usage.costMicros += model.factory().costMicros(model.modelName(), in, out);
+                }
+                return response;
+            } catch (LlmException e) {
+                usage.answered = model;
+                if (e.retryable() && usage.chainIndex + 1 < chain.size()) {
+                    LOG.debug("Model {} failed ({}), falling back to {}", model.ref(), e.kind(),
+                            chain.get(usage.chainIndex + 1).ref());
+                    failures.add(e);
+                    usage.chainIndex++;
+                    usage.failedAttempts++;
+                    continue;
+                }
+                if (!failures.isEmpty()) {
+                    StringBuilder sb = new StringBuilder("All ").append(usage.chainIndex + 1).append(" models failed: ");
+                    for (int i = 0; i < failures.size(); i++) {
+                        sb.append(chain.get(usage.chainIndex - failures.size() + i).ref()).append(" (")
+                                .append(failures.get(i).kind()).append("), ");
+                    }
+                    sb.append(model.ref()).append(" (").append(e.kind()).append("): ").append(e.getMessage());
+                    LlmException all = new LlmException(e.kind(), sb.toString(), e);
+                    failures.forEach(all::addSuppressed);
+                    throw all;
+                }
+                throw e;
+            }
+        }
+    }
+
+    private ChatResponse call(
+            ResolvedModel model, ChatRequest request, LlmConfiguration cfg, int scriptOffset, LlmListener listener,
+            Usage usage, long start) {
+        Future<ChatResponse> future;
+        if (model.streamingChatModel() != null) {
+            StreamingChatModel streaming = model.streamingChatModel();
+            if (streaming instanceof ScriptedChatModel scripted) {
+                streaming = scripted.withOffset(scriptOffset);
+            }
+            CompletableFuture<ChatResponse> result = new CompletableFuture<>();
+            StreamingChatModel target = streaming;
+            StreamingChatResponseHandler handler = new StreamingChatResponseHandler() {
+                @Override
+                public void onPartialResponse(String partial) {
+                    if (result.isDone() || partial == null || partial.isEmpty()) {
+                        return;
+                    }
+                    if (usage.firstTokenNanos < 0) {
+                        usage.firstTokenNanos = System.nanoTime();
+                    }
+                    listener.onDelta(partial);
+                }
+
+                @Override
+                public void onCompleteResponse(ChatResponse response) {
+                    result.complete(response);
+                }
+
+                @Override
+                public void onError(Throwable error) {
+                    result.completeExceptionally(error);
+                }
+            };
+            Future<?> submitted = executor.submit(() -> {
+                try {
+                    target.chat(request, handler);
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            });
+            result.whenComplete((r, e) -> submitted.cancel(false));
+            future = result;
+        } else {
+            ChatModel blocking = model.chatModel();
+            if (blocking instanceof ScriptedChatModel scripted) {
+                blocking = scripted.withOffset(scriptOffset);
+            }
+            ChatModel target = blocking;
+            future = executor.submit(() -> target.chat(request));
+        }
+        try {
+            return future.get(cfg.getTimeout(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            throw new LlmException(Kind.TIMEOUT, model.ref() + " did not answer within " + cfg.getTimeout() + " ms");
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new LlmException(Kind.CANCELLED, "The call to " + model.ref() + " was interrupted", e);
+        } catch (ExecutionException e) {
+            throw classify(model, e.getCause() != null ? e.getCause() : e);
+        }
+    }
+
+    /**
+     * Maps a provider failure to an LlmException, keeping the original as the cause so routes can still match on
+     * LangChain4j's exception types; anything unrecognised is a non-retryable BAD_REQUEST.
+     */
+    static LlmException classify(ResolvedModel model, Throwable e) {
+        if (e instanceof LlmException llm) {
+            return llm;
+        }
+        Kind kind;
+        if (e instanceof RateLimitException) {
+            kind = Kind.RATE_LIMIT;
+        } else if (e instanceof AuthenticationException) {
+            kind = Kind.AUTH;
+        } else if (e instanceof ModelNotFoundException || e instanceof InvalidRequestException
+                   || e instanceof UnsupportedFeatureException) {
+            kind = Kind.BAD_REQUEST;
+        } else if (e instanceof dev.langchain4j.exception.TimeoutException || e instanceof TimeoutException
+                   || e instanceof java.net.http.HttpTimeoutException || e instanceof java.net.SocketTimeoutException) {
+            kind = Kind.TIMEOUT;
+        } else if (e instanceof InternalServerException) {
+            kind = Kind.SERVER;
+        } else if (e instanceof HttpException http) {
+            kind = byStatus(http.statusCode());
+        } else if (e instanceof RetriableException || e instanceof IOException) {
+            kind = Kind.SERVER;
+        } else if (e instanceof NonRetriableException) {
+            kind = Kind.BAD_REQUEST;
+        } else if (e instanceof InterruptedException || e instanceof java.util.concurrent.CancellationException) {
+            kind = Kind.CANCELLED;
+        } else if (e.getCause() instanceof HttpException || e.getCause() instanceof IOException) {
+            return classify(model, e.getCause());
+        } else {
+            kind = Kind.BAD_REQUEST;
+        }
+        return new LlmException(kind, model.ref() + " failed: " + e.getMessage(), e);
+    }
+
+    static Kind byStatus(int status) {
+        if (status == 429) {
+            return Kind.RATE_LIMIT;
+        } else if (status == 401 || status == 403) {
+            return Kind.AUTH;
+        } else if (status == 408) {
+            return Kind.TIMEOUT;
+        } else if (status == 503 || status == 529) {
+            return Kind.OVERLOADED;
+        } else if (status >= 500) {
+            return Kind.SERVER;
+        }
+        return Kind.BAD_REQUEST;
+    }
+
+    private ToolExecutionResultMessage runTool(
+            Exchange exchange, ToolExecutionRequest call, Map<String, LlmTool> tools, LlmListener listener) {
+        String id = call.id() != null ? call.id() : "call_" + System.identityHashCode(call);
+        String name = call.name();
+        String arguments = call.arguments() == null || call.arguments().isBlank() ? "{}" : call.arguments();
+        listener.onToolCall(id, name, arguments);
+
+        LlmTool tool = tools.get(name);
+        if (tool == null) {
+            return toolError(listener, id, name, Kind.UNKNOWN_TOOL,
+                    "Unknown tool '" + name + "'. Available tools: " + (tools.isEmpty() ? "none" : String.join(", ", tools.keySet())));
+        }
+        JsonNode args;
+        try {
+            args = LlmJson.tree(arguments);
+        } catch (JsonProcessingException e) {
+            return toolError(listener, id, name, Kind.INVALID_ARGUMENTS,
+                    "Arguments of tool '" + name + "' are not valid JSON: " + e.getOriginalMessage());
+        }
+        if (args == null || !args.isObject()) {
+            return toolError(listener, id, name, Kind.INVALID_ARGUMENTS,
+                    "Arguments of tool '" + name + "' must be a JSON object");
+        }
+        if (tool.parametersSchema() != null && !tool.parametersSchema().isBlank()) {
+            List<String> problems = LlmJson.validate(tool.parametersSchema(), args);
+            if (!problems.isEmpty()) {
+                return toolError(listener, id, name, Kind.INVALID_ARGUMENTS,
+                        "Arguments of tool '" + name + "' do not match its schema: " + String.join("; ", problems));
+            }
+        }
+
+        Map<String, Object> body = LlmJson.MAPPER.convertValue(args, LinkedHashMapType.INSTANCE);
+        Exchange reply;
+        try {
+            reply = template.send(tool.endpointUri(), toolExchange -> {
+                exchange.getProperties().forEach((k, v) -> {
+                    if (!k.startsWith("CaravanLlm")) {
+                        toolExchange.setProperty(k, v);
+                    }
+                });
+                toolExchange.getMessage().setBody(body);
+                toolExchange.getMessage().setHeader(LlmConstants.TOOL_NAME, name);
+                toolExchange.getMessage().setHeader(LlmConstants.TOOL_CALL_ID, id);
+            });
+        } catch (NoSuchEndpointException | ResolveEndpointFailedException e) {
+            throw new LlmException(Kind.TOOL_FAILED, "Tool '" + name + "' has an unusable endpoint '" + tool.endpointUri()
+                                                     + "': " + e.getMessage(), e);
+        }
+        if (reply.getException() != null) {
+            Exception failure = reply.getException();
+            LOG.debug("Tool {} ({}) failed: {}", name, id, failure.getMessage());
+            return toolError(listener, id, name, Kind.TOOL_FAILED, "Tool '" + name + "' failed: " + failure.getMessage());
+        }
+        Object result = reply.getMessage().getBody();
+        String text;
+        if (result == null) {
+            text = "null";
+        } else if (result instanceof Map || result instanceof List) {
+            text = LlmJson.write(result);
+        } else {
+            text = result.toString();
+        }
+        listener.onToolResult(id, name, text, false);
+        return ToolExecutionResultMessage.builder().id(id).toolName(name).text(text).build();
+    }
+
+    private static ToolExecutionResultMessage toolError(LlmListener listener, String id, String name, Kind kind, String message) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("error", kind.name());
+        error.put("message", LlmException.redact(message));
+        String text = LlmJson.write(error);
+        listener.onToolResult(id, name, text, true);
+        return ToolExecutionResultMessage.builder().id(id).toolName(name).text(text).isError(true).build();
+    }
+
+    private static Object structured(String text, String schema) throws InvalidOutput {
+        String json = LlmJson.stripFence(text);
+        JsonNode tree;
+        try {
+            tree = LlmJson.tree(json);
+        } catch (JsonProcessingException e) {
+            throw new InvalidOutput("it is not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (tree == null || tree.isMissingNode()) {
+            throw new InvalidOutput("it is empty, not JSON");
+        }
+        List<String> problems = LlmJson.validate(schema, tree);
+        if (!problems.isEmpty()) {
+            throw new InvalidOutput("it does not match the schema (" + String.join("; ", problems) + ")");
+        }
+        return LlmJson.MAPPER.convertValue(tree, Object.class);
+    }
+
+    private static List<ChatMessage> initialMessages(Exchange exchange, LlmConfiguration cfg) throws InvalidPayloadException {
+        Object body = exchange.getMessage().getBody();
+        List<ChatMessage> messages = new ArrayList<>();
+        if (body instanceof List<?> list) {
+            for (Object item : list) {
+                if (!(item instanceof ChatMessage message)) {
+                    throw new InvalidPayloadException(exchange, List.class);
+                }
+                messages.add(message);
+            }
+        } else {
+            messages.add(UserMessage.from(exchange.getMessage().getMandatoryBody(String.class)));
+        }
+        if (messages.isEmpty()) {
+            throw new InvalidPayloadException(exchange, List.class);
+        }
+        if (cfg.getSystemPrompt() != null && !cfg.getSystemPrompt().isBlank()
+            && messages.stream().noneMatch(SystemMessage.class::isInstance)) {
+            messages.add(0, SystemMessage.from(cfg.getSystemPrompt()));
+        }
+        return messages;
+    }
+
+    private static List<LlmTool> tools(Exchange exchange) {
+        Object value = exchange.getProperty(LlmConstants.TOOLS_PROPERTY);
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof List<?> list)) {
+            throw new IllegalArgumentException("Exchange property " + LlmConstants.TOOLS_PROPERTY
+                                               + " must be a List<LlmTool>, was " + value.getClass().getName());
+        }
+        List<LlmTool> tools = new ArrayList<>();
+        for (Object item : list) {
+            if (!(item instanceof LlmTool tool)) {
+                throw new IllegalArgumentException("Exchange property " + LlmConstants.TOOLS_PROPERTY
+                                                   + " must be a List<LlmTool>, found "
+                                                   + (item == null ? "null" : item.getClass().getName()));
+            }
+            tools.add(tool);
+        }
+        return tools;
+    }
+
+    private static String toolNames(AiMessage ai) {
+        List<String> names = new ArrayList<>();
+        ai.toolExecutionRequests().forEach(r -> names.add(r.name()));
+        return String.join(", ", names);
+    }
+
+    private static void setHeaders(Exchange exchange, Usage usage, long start) {
+        org.apache.camel.Message message = exchange.getMessage();
+        if (usage.answered != null) {
+            message.setHeader(LlmConstants.PROVIDER, usage.answered.provider());
+            message.setHeader(LlmConstants.MODEL, usage.answered.displayName());
+        }
+        message.setHeader(LlmConstants.INPUT_TOKENS, usage.inputTokens);
+        message.setHeader(LlmConstants.OUTPUT_TOKENS, usage.outputTokens);
+        message.setHeader(LlmConstants.COST_MICROS, usage.costMicros);
+        message.setHeader(LlmConstants.LATENCY_MILLIS, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        message.setHeader(LlmConstants.ATTEMPTS, usage.chainIndex + 1);
+        if (usage.finishReason != null) {
+            message.setHeader(LlmConstants.FINISH_REASON, usage.finishReason);
+        }
+        if (usage.firstTokenNanos >= 0) {
+            message.setHeader(LlmConstants.TIME_TO_FIRST_TOKEN_MILLIS,
+                    TimeUnit.NANOSECONDS.toMillis(usage.firstTokenNanos - start));
+        }
+    }
+
+    /** The reply could not be used as structured output. */
+    private static final class InvalidOutput extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        InvalidOutput(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private static final class LinkedHashMapType extends com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>> {
+        static final LinkedHashMapType INSTANCE = new LinkedHashMapType();
+    }
+}

@@ -1,0 +1,37 @@
+package dev.caravan.llm.provider;
+
+import dev.caravan.llm.LlmConfiguration;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+
+/**
+ * Creates LangChain4j chat models for one provider, the part before the colon in a model reference such as
+ * {@code openai:gpt-4o-mini}. The component looks a factory up by {@link #provider()}: first among the beans of the
+ * Camel registry, then with {@link java.util.ServiceLoader} ({@code META-INF/services/dev.caravan.llm.provider.ChatModelFactory}).
+ * Factories are called when an endpoint starts, once per model of its chain; they must not log credentials.
+ */
+public interface ChatModelFactory {
+
+    /**
+     * The provider name this factory serves, lower case, such as {@code scripted} or {@code openai}.
+     */
+    String provider();
+
+    /**
+     * A blocking chat model for {@code modelName} (the part after the colon; null when the reference had none),
+     * configured from the endpoint options.
+     */
+    ChatModel chatModel(String modelName, LlmConfiguration cfg);
+
+    /**
+     * A streaming chat model for {@code modelName}, used when the endpoint has {@code streaming=true}.
+     */
+    StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg);
+
+    /**
+     * The price of a call in integer micro-dollars (1 USD = 1,000,000); 0 when the provider has no price table.
+     */
+    default long costMicros(String modelName, long inputTokens, long outputTokens) {
+        return 0L;
+    }
+}

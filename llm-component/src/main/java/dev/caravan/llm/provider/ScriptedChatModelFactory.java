@@ -1,0 +1,28 @@
+package dev.caravan.llm.provider;
+
+import dev.caravan.llm.LlmConfiguration;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+
+/**
+ * The {@code scripted} provider: deterministic replies from the endpoint's {@code scriptedReplies}, at no cost.
+ */
+public class ScriptedChatModelFactory implements ChatModelFactory {
+
+    public static final String PROVIDER = "scripted";
+
+    @Override
+    public String provider() {
+        return PROVIDER;
+    }
+
+    @Override
+    public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
+        return new ScriptedChatModel(cfg.getScriptedReplies(), cfg.getScriptedLatency());
+    }
+
+    @Override
+    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
+        return new ScriptedChatModel(cfg.getScriptedReplies(), cfg.getScriptedLatency());
+    }
+}
