@@ -33,6 +33,7 @@ public final class WorkflowCatalog {
     private final RouteCompiler compiler = new RouteCompiler();
     private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
     private final Map<String, InputValidator> validators = new ConcurrentHashMap<>();
+    private final Set<Path> routeFolders = ConcurrentHashMap.newKeySet();
 
     WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
         this.camelContext = camelContext;
@@ -44,8 +45,25 @@ public final class WorkflowCatalog {
      */
     public Workflow deploy(Path file) {
         Workflow wf = loader.load(file);
-        deployWithChildren(wf, file.toAbsolutePath().getParent());
+        Path folder = file.toAbsolutePath().getParent();
+        loadRoutes(folder);
+        deployWithChildren(wf, folder);
         return wf;
+    }
+
+    /** Loads the Camel routes ({@code *.camel.yaml}) of a folder once: tools and endpoints workflows call. */
+    private synchronized void loadRoutes(Path folder) {
+        if (folder == null || !routeFolders.add(folder)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.camel.yaml")) {
+            for (Path f : files) {
+                PluginHelper.getRoutesLoader(camelContext).loadRoutes(ResourceHelper.fromString(f.getFileName().toString(),
+                        Files.readString(f)));
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("Cannot load the Camel routes of " + folder + ": " + e.getMessage(), e);
+        }
     }
 
     private void deployWithChildren(Workflow wf, Path folder) {
