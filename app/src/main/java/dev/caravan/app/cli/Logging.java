@@ -1,0 +1,52 @@
+package dev.caravan.app.cli;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LoggerContext;
+
+/**
+ * Sets how much the CLI logs. {@code log4j2.xml} reads the {@code caravan.log.*} system properties; this class sets
+ * them for the verbosity asked for and reconfigures Log4j when they changed.
+ */
+public final class Logging {
+
+    private static volatile int applied = 0;
+
+    private Logging() {
+    }
+
+    /** 0: warnings without stack traces; 1 ({@code -v}): INFO; 2+ ({@code -vv}): DEBUG, library INFO, stack traces. */
+    public static synchronized void configure(int verbosity) {
+        int level = Math.max(0, Math.min(verbosity, 2));
+        if (System.getProperty("hazelcast.logging.type") == null) {
+            System.setProperty("hazelcast.logging.type", "slf4j");
+        }
+        if (level == applied) {
+            return;
+        }
+        switch (level) {
+            case 0 -> {
+                System.clearProperty("caravan.log.level");
+                System.clearProperty("caravan.log.libraryLevel");
+                System.clearProperty("caravan.log.appender");
+            }
+            case 1 -> {
+                System.setProperty("caravan.log.level", "INFO");
+                System.setProperty("caravan.log.libraryLevel", "WARN");
+                System.setProperty("caravan.log.appender", "detailed");
+            }
+            default -> {
+                System.setProperty("caravan.log.level", "DEBUG");
+                System.setProperty("caravan.log.libraryLevel", "INFO");
+                System.setProperty("caravan.log.appender", "detailed");
+            }
+        }
+        if (LogManager.getContext(false) instanceof LoggerContext ctx) {
+            ctx.reconfigure();
+        }
+        applied = level;
+    }
+
+    public static boolean showStackTraces(int verbosity) {
+        return verbosity > 0;
+    }
+}

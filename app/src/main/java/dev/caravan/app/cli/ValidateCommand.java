@@ -1,0 +1,69 @@
+package dev.caravan.app.cli;
+
+import dev.caravan.app.CaravanCli;
+import dev.caravan.dsl.Problem;
+import dev.caravan.dsl.WorkflowLoader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code caravan validate FILE...} */
+@Command(name = "validate",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        header = "Check workflow files without running them.",
+        description = {
+                "Loads each file and checks everything that can be checked before a run: structure, types,",
+                "durations, the node graph, every ${{ }} expression, node references, tools and JSON Schemas.",
+                "",
+                "Prints 'OK <file>' on stdout for each valid file, and every problem of the others on stderr as",
+                "'file:line:column: message'."},
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0  every file is valid", "  2  a file is missing or invalid"})
+public final class ValidateCommand implements Callable<Integer> {
+
+    @ParentCommand
+    CaravanCli cli;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "Workflow files (*.caravan.yaml).")
+    List<String> files;
+
+    @Override
+    public Integer call() {
+        Logging.configure(cli.verbosity());
+        WorkflowLoader loader = new WorkflowLoader();
+        int code = ExitCodes.OK;
+        for (String arg : files) {
+            Path file;
+            try {
+                file = WorkflowFiles.resolve(cli.workingDir(), arg);
+            } catch (UserException e) {
+                cli.err().println("caravan: " + e.getMessage());
+                code = ExitCodes.USAGE;
+                continue;
+            }
+            List<Problem> problems;
+            try {
+                String content = WorkflowFiles.read(file, arg);
+                problems = loader.validate(WorkflowFiles.display(cli.workingDir(), file).toString(), content);
+            } catch (UserException e) {
+                cli.err().println("caravan: " + e.getMessage());
+                code = ExitCodes.USAGE;
+                continue;
+            }
+            if (problems.isEmpty()) {
+                cli.out().println("OK " + arg);
+            } else {
+                WorkflowFiles.printProblems(cli.err(), problems);
+                code = ExitCodes.USAGE;
+            }
+        }
+        cli.out().flush();
+        cli.err().flush();
+        return code;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.caravan.app.cli;
+
+import dev.caravan.dsl.InvalidWorkflowException;
+import dev.caravan.dsl.Problem;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Resolving workflow file arguments and reporting their problems. */
+final class WorkflowFiles {
+
+    private WorkflowFiles() {
+    }
+
+    /**
+     * The file a command-line argument names, relative to the working directory; exit code 2 when it is missing or
+     * not a readable file.
+     */
+    static Path resolve(Path workingDir, String arg) {
+        Path p = workingDir.resolve(arg).normalize();
+        if (!Files.exists(p)) {
+            throw new UserException(ExitCodes.USAGE, arg + ": no such file");
+        }
+        if (Files.isDirectory(p)) {
+            throw new UserException(ExitCodes.USAGE, arg + ": is a directory, not a workflow file");
+        }
+        if (!Files.isReadable(p)) {
+            throw new UserException(ExitCodes.USAGE, arg + ": cannot be read (permission denied)");
+        }
+        return p;
+    }
+
+    /** The text of a workflow file; exit code 2 when it cannot be read. */
+    static String read(Path file, String arg) {
+        try {
+            return java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new UserException(ExitCodes.USAGE, arg + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** How a file is named in messages: as the user wrote it when it is under the working directory. */
+    static Path display(Path workingDir, Path file) {
+        return file.startsWith(workingDir) ? workingDir.relativize(file) : file;
+    }
+
+    /** Prints every problem as {@code file:line:column: message}. */
+    static void printProblems(PrintStream err, List<Problem> problems) {
+        for (Problem p : problems) {
+            err.println(p);
+        }
+    }
+
+    static void printProblems(PrintStream err, InvalidWorkflowException e) {
+        if (e.problems().isEmpty()) {
+            err.println(e.getMessage());
+        } else {
+            printProblems(err, e.problems());
+        }
+    }
+}

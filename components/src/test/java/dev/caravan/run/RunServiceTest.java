@@ -1,0 +1,360 @@
+package dev.caravan.run;
+
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Run lifecycle on one embedded engine: replay, gates, skips, cancel, retries, containers and events. */
+class RunServiceTest {
+
+    private static DefaultCamelContext camel;
+    private static Engine engine;
+    private static final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    private static final Map<String, AtomicInteger> failuresLeft = new ConcurrentHashMap<>();
+    private static final List<RunEvent> events = new CopyOnWriteArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        camel = new DefaultCamelContext();
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                // a side effect that counts how often each node called it
+                from("direct:effect").process(e -> {
+                    String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
+                    calls.computeIfAbsent(e.getMessage().getHeader("CaravanRunId") + "/" + node,
+                            k -> new AtomicInteger()).incrementAndGet();
+                    AtomicInteger left = failuresLeft.get(node);
+                    if (left != null && left.getAndDecrement() > 0) {
+                        throw new IllegalStateException("effect failed on purpose");
+                    }
+                    e.getMessage().setBody("done " + node);
+                });
+            }
+        });
+        camel.start();
+        engine = Engine.of(camel);
+        engine.events().subscribe(events::add);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        camel.close();
+    }
+
+    private static void deploy(String yaml) {
+        engine.catalog().deploy(new WorkflowLoader().load("test.caravan.yaml", yaml));
+    }
+
+    private static RunRecord run(String workflow, Map<String, Object> input) throws Exception {
+        return engine.runs().start(RunService.StartRequest.of(workflow, input)).get(20, TimeUnit.SECONDS);
+    }
+
+    private static int calls(RunRecord r, String node) {
+        AtomicInteger n = calls.get(r.runId() + "/" + node);
+        return n == null ? 0 : n.get();
+    }
+
+    private static String header(String name) {
+        return """
+                apiVersion: caravan.dev/v1
+                kind: Workflow
+                metadata:
+                  name: %s
+                spec:
+                  nodes:
+                """.formatted(name);
+    }
+
+    @Test
+    void skipsNodeWhenConditionIsFalseAndWhatOnlyItLeadsTo() throws Exception {
+        deploy(header("skips") + """
+                    - id: a
+                      set: { x: 1 }
+                    - id: b
+                      needs: [a]
+                      when: ${{ nodes.a.output.x == 2 }}
+                      set: { y: 2 }
+                    - id: c
+                      needs: [b]
+                      set: { z: 3 }
+                    - id: d
+                      needs: [a, b]
+                      set: { seen: "${{ nodes.b.status }}" }
+                """);
+        RunRecord r = run("skips", Map.of());
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.node("b").status()).isEqualTo(NodeStatus.SKIPPED);
+        assertThat(r.node("c").status()).isEqualTo(NodeStatus.SKIPPED);
+        assertThat(r.node("d").status()).isEqualTo(NodeStatus.COMPLETED);
+        assertThat(r.node("d").output()).isEqualTo(Map.of("seen", "skipped"));
+    }
+
+    @Test
+    void gateApprovalResumesWithoutRerunningSideEffectsBeforeTheGate() throws Exception {
+        deploy(header("approve-flow") + """
+                    - id: before
+                      call: { uri: "direct:effect" }
+                    - id: ok
+                      needs: [before]
+                      gate: { message: "Go?" }
+                    - id: after
+                      needs: [ok]
+                      call: { uri: "direct:effect" }
+                """);
+        RunRecord paused = run("approve-flow", Map.of());
+        assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("ok").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("ok").detail()).containsEntry("message", "Go?");
+        assertThat(calls(paused, "after")).isZero();
+
+        RunRecord done = engine.runs().resolveGate(paused.runId(), "ok", true, "ada", "fine").get(20, TimeUnit.SECONDS);
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(calls(done, "before")).isEqualTo(1);
+        assertThat(calls(done, "after")).isEqualTo(1);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> decision = (Map<String, Object>) done.node("ok").output();
+        assertThat(decision).containsEntry("approved", true).containsEntry("by", "ada");
+    }
+
+    @Test
+    void rejectedGateSkipsItsDependents() throws Exception {
+        deploy(header("reject-flow") + """
+                    - id: ok
+                      gate: { message: "Go?" }
+                    - id: after
+                      needs: [ok]
+                      call: { uri: "direct:effect" }
+                """);
+        RunRecord paused = run("reject-flow", Map.of());
+        RunRecord done = engine.runs().resolveGate(paused.runId(), "ok", false, "ada", "no").get(20, TimeUnit.SECONDS);
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(done.node("ok").status()).isEqualTo(NodeStatus.REJECTED);
+        assertThat(done.node("after").status()).isEqualTo(NodeStatus.SKIPPED);
+        assertThat(calls(done, "after")).isZero();
+    }
+
+    @Test
+    void gateInOneParallelBranchLetsTheOtherBranchFinish() throws Exception {
+        deploy(header("branches") + """
+                    - id: ok
+                      gate: { message: "Go?" }
+                    - id: work
+                      call: { uri: "direct:effect" }
+                    - id: join
+                      needs: [ok, work]
+                      set: { both: true }
+                """);
+        RunRecord paused = run("branches", Map.of());
+        assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("work").status()).isEqualTo(NodeStatus.COMPLETED);
+        assertThat(paused.node("join")).isNull();
+        RunRecord done = engine.runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(calls(done, "work")).isEqualTo(1);
+        assertThat(done.output()).isEqualTo(Map.of("ok", done.node("ok").output(), "work", "done work",
+                "join", Map.of("both", true)));
+    }
+
+    @Test
+    void gateInsideSubWorkflowPausesTheParentUntilApproved() throws Exception {
+        deploy(header("child-gate") + """
+                    - id: ok
+                      gate: { message: "Child go?" }
+                    - id: work
+                      needs: [ok]
+                      agent: { model: scripted, prompt: "child work", scripted: { replies: ["child says hi"] } }
+                  output: ${{ nodes.work.output }}
+                """);
+        deploy(header("parent-of-gate") + """
+                    - id: sub
+                      workflow: { name: child-gate }
+                    - id: after
+                      needs: [sub]
+                      set: { got: "${{ nodes.sub.output }}" }
+                """);
+        RunRecord paused = run("parent-of-gate", Map.of());
+        assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        String child = paused.runId() + ":sub";
+        assertThat(engine.runs().pendingGates(paused.runId())).containsEntry(child, List.of("ok"));
+
+        engine.runs().resolveGate(child, "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
+        org.awaitility.Awaitility.await().atMost(20, TimeUnit.SECONDS)
+                .until(() -> engine.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
+        RunRecord done = engine.runs().get(paused.runId());
+        assertThat(done.node("after").output()).isEqualTo(Map.of("got", "child says hi"));
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.runId()).isEqualTo(child);
+            assertThat(e.parentRunId()).isEqualTo(paused.runId());
+            assertThat(e.type()).isEqualTo(EventTypes.NODE_OUTPUT_DELTA);
+        });
+    }
+
+    @Test
+    void gateInsideOneMapItemPausesTheRunAndItemsKeepTheirKeys() throws Exception {
+        deploy(header("map-gate") + """
+                    - id: each
+                      map:
+                        items: ${{ [10, 20, 30] }}
+                        nodes:
+                          - id: check
+                            when: ${{ index == 1 }}
+                            gate: { message: "item ${{ item }}?" }
+                          - id: work
+                            needs: [check]
+                            agent: { model: scripted, prompt: "work on ${{ item }}" }
+                        output: ${{ nodes.work.status }}
+                """);
+        RunRecord paused = run("map-gate", Map.of());
+        assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("each[1].check").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("each[0].work").status()).isEqualTo(NodeStatus.SKIPPED);
+        assertThat(paused.node("each[2].check").status()).isEqualTo(NodeStatus.SKIPPED);
+
+        RunRecord done = engine.runs().resolveGate(paused.runId(), "each[1].check", true, "ada", null)
+                .get(20, TimeUnit.SECONDS);
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(done.node("each").output()).isEqualTo(List.of("skipped", "completed", "skipped"));
+        assertThat(done.node("each[1].work").output()).isEqualTo("work on 20");
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.runId()).isEqualTo(done.runId());
+            assertThat(e.node()).isEqualTo("each[1].work");
+            assertThat(e.type()).isEqualTo(EventTypes.NODE_OUTPUT_DELTA);
+        });
+    }
+
+    @Test
+    void loopRecordsEachIterationUnderItsOwnKey() throws Exception {
+        deploy(header("loop-keys") + """
+                    - id: refine
+                      loop:
+                        max: 4
+                        until: ${{ nodes.step.output.n >= 2 }}
+                        nodes:
+                          - id: step
+                            set: { n: "${{ iteration }}" }
+                        output: ${{ nodes.step.output.n }}
+                """);
+        RunRecord r = run("loop-keys", Map.of());
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.nodes()).containsKeys("refine[0].step", "refine[1].step", "refine[2].step")
+                .doesNotContainKey("refine[3].step");
+        assertThat(((Number) r.node("refine").output()).intValue()).isEqualTo(2);
+    }
+
+    @Test
+    void cancelEndsAPausedRunAndRefusesLaterApproval() throws Exception {
+        deploy(header("cancel-flow") + """
+                    - id: ok
+                      gate: { message: "Go?" }
+                """);
+        RunRecord paused = run("cancel-flow", Map.of());
+        RunRecord cancelled = engine.runs().cancel(paused.runId(), "changed my mind");
+        assertThat(cancelled.status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(cancelled.error()).isEqualTo("changed my mind");
+        assertThatThrownBy(() -> engine.runs().resolveGate(paused.runId(), "ok", true, "ada", null))
+                .isInstanceOf(RunConflictException.class).hasMessageContaining("run is cancelled");
+    }
+
+    @Test
+    void failedNodeAfterRetriesFailsTheRunWithNodeErrorClassAndMessage() throws Exception {
+        failuresLeft.put("flaky", new AtomicInteger(100));
+        deploy(header("fails") + """
+                    - id: flaky
+                      retry: { maxAttempts: 3, backoff: fixed, initialDelay: 10ms }
+                      call: { uri: "direct:effect" }
+                """);
+        RunRecord r = run("fails", Map.of());
+        assertThat(r.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(r.errorNode()).isEqualTo("flaky");
+        assertThat(r.node("flaky").attempts()).isEqualTo(3);
+        assertThat(r.node("flaky").errorClass()).isEqualTo(IllegalStateException.class.getName());
+        assertThat(r.error()).isEqualTo("effect failed on purpose");
+        assertThat(calls(r, "flaky")).isEqualTo(3);
+    }
+
+    @Test
+    void retrySucceedsWhenALaterAttemptWorks() throws Exception {
+        failuresLeft.put("twice", new AtomicInteger(1));
+        deploy(header("retries") + """
+                    - id: twice
+                      retry: { maxAttempts: 3, backoff: exponential, initialDelay: 5ms }
+                      call: { uri: "direct:effect" }
+                """);
+        RunRecord r = run("retries", Map.of());
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.node("twice").attempts()).isEqualTo(2);
+        assertThat(calls(r, "twice")).isEqualTo(2);
+    }
+
+    @Test
+    void retryFromNodeRerunsItAndItsDependentsOnly() throws Exception {
+        deploy(header("retry-from") + """
+                    - id: first
+                      call: { uri: "direct:effect" }
+                    - id: second
+                      needs: [first]
+                      call: { uri: "direct:effect" }
+                    - id: third
+                      needs: [second]
+                      call: { uri: "direct:effect" }
+                """);
+        RunRecord r = run("retry-from", Map.of());
+        RunRecord again = engine.runs().retryFrom(r.runId(), "second").get(20, TimeUnit.SECONDS);
+        assertThat(again.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(calls(again, "first")).isEqualTo(1);
+        assertThat(calls(again, "second")).isEqualTo(2);
+        assertThat(calls(again, "third")).isEqualTo(2);
+    }
+
+    @Test
+    void invalidInputIsRefusedBeforeAnyRunExists() {
+        deploy(header("typed") .replace("spec:\n", "spec:\n  input: { type: object, required: [name] }\n") + """
+                    - id: a
+                      set: { x: 1 }
+                """);
+        int before = engine.runs().list(null, List.of(), 10_000).size();
+        assertThatThrownBy(() -> engine.runs().start(RunService.StartRequest.of("typed", Map.of("nom", "x"))))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("name");
+        assertThat(engine.runs().list(null, List.of(), 10_000)).hasSize(before);
+    }
+
+    @Test
+    void everyRunNumbersItsEventsContiguouslyFromOne() throws Exception {
+        deploy(header("numbered") + """
+                    - id: a
+                      agent: { model: scripted, prompt: "one two three four" }
+                    - id: b
+                      agent: { model: scripted, prompt: "five six" }
+                    - id: c
+                      needs: [a, b]
+                      set: { done: true }
+                """);
+        RunRecord r = run("numbered", Map.of());
+        engine.events().drain(5_000);
+        List<Long> seq = events.stream().filter(e -> e.runId().equals(r.runId())).map(RunEvent::sequence).toList();
+        assertThat(seq).isNotEmpty();
+        for (int i = 0; i < seq.size(); i++) {
+            assertThat(seq.get(i)).isEqualTo(i + 1L);
+        }
+        assertThat(seq.get(seq.size() - 1)).isEqualTo(r.sequence());
+    }
+}
