@@ -69,9 +69,7 @@ final class Progress implements Consumer<RunEvent> {
             case EventTypes.RUN_FAILED -> {
                 String where = data.get("node") == null ? "" : " at node " + data.get("node");
                 String what = errorText(data.get("errorClass"), data.get("message"));
-                if (top) {
-                    line("run failed" + where + ": " + what);
-                } else {
+                if (!top) { // the run's own failure is reported by the command when it ends
                     node(label, "sub-workflow failed" + where + ": " + what);
                 }
             }

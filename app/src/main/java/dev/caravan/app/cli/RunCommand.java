@@ -1,0 +1,507 @@
+package dev.caravan.app.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.caravan.app.CaravanCli;
+import dev.caravan.app.CloudEventJson;
+import dev.caravan.dsl.Durations;
+import dev.caravan.dsl.InvalidWorkflowException;
+import dev.caravan.dsl.Problem;
+import dev.caravan.dsl.Workflow;
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.event.RunEvent;
+import dev.caravan.run.Engine;
+import dev.caravan.run.InvalidInputException;
+import dev.caravan.run.RunService;
+import dev.caravan.run.UnknownWorkflowException;
+import dev.caravan.state.Json;
+import dev.caravan.state.NodeRecord;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.impl.DefaultCamelContext;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/** {@code caravan run FILE}: runs a workflow in an embedded engine until it ends. */
+@Command(name = "run",
+        mixinStandardHelpOptions = true,
+        usageHelpAutoWidth = true,
+        sortOptions = false,
+        header = "Run a workflow file to completion.",
+        description = {
+                "Deploys the workflow (and the sub-workflows it names, found among the *.caravan.yaml files of",
+                "the same folder) into an embedded engine, runs it, shows progress on stderr and prints the run",
+                "output on stdout: JSON for objects and lists, plain text for strings.",
+                "",
+                "Gates: on a terminal you are asked 'Approve <node>? <message> [y/N]' unless --approve or",
+                "--reject decided that gate. Without a terminal, a gate that no option decides ends the command",
+                "with exit code 3. NODE is a node key (approve, each[2].approve), a node id (approve: every gate",
+                "with that id), or for gates of sub-workflow runs <workflow-node>/<key> (summary/approve)."},
+        footerHeading = "%nExit codes:%n",
+        footer = {
+                "  0    the run completed",
+                "  1    the run failed or was cancelled",
+                "  2    invalid usage, file, workflow or input",
+                "  3    the run awaits approval and no decision could be made",
+                "  124  the run did not finish within --timeout (it was cancelled)",
+                "",
+                "Examples:",
+                "  caravan run hello.caravan.yaml --input '{\"name\": \"Ada\"}'",
+                "  caravan run gate.caravan.yaml --input @input.json --approve approve",
+                "  echo '{\"to\": \"bob\"}' | caravan run gate.caravan.yaml --input @- --reject approve",
+                "  caravan run hello.caravan.yaml -i '{\"name\": \"Ada\"}' --json > events.ndjson"})
+public final class RunCommand implements java.util.concurrent.Callable<Integer> {
+
+    @ParentCommand
+    CaravanCli cli;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "The workflow file (*.caravan.yaml).")
+    String file;
+
+    @Option(names = {"-i", "--input"}, paramLabel = "JSON|@FILE",
+            description = "The run input: JSON text, @file.json, or @- to read stdin. Default: {}.")
+    String input;
+
+    @Option(names = "--json",
+            description = "Print the run's events as CloudEvents, one JSON object per line (NDJSON), on stdout "
+                    + "and nothing else there. Progress is off; problems still go to stderr.")
+    boolean json;
+
+    @Option(names = "--approve", paramLabel = "NODE",
+            description = "Approve this gate when it asks (repeatable).")
+    List<String> approve = new ArrayList<>();
+
+    @Option(names = "--reject", paramLabel = "NODE",
+            description = "Reject this gate when it asks (repeatable). Nodes that need it are skipped.")
+    List<String> reject = new ArrayList<>();
+
+    @Option(names = "--timeout", paramLabel = "DURATION",
+            description = "Give up after this long (e.g. 30s, 10m, 1h30m): the run is cancelled, exit code 124. "
+                    + "Default: no limit.")
+    String timeout;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress on stderr; only the output and problems.")
+    boolean quiet;
+
+    private final Map<String, Boolean> answers = new HashMap<>();
+    private final Object signal = new Object();
+
+    @Override
+    public Integer call() throws Exception {
+        Logging.configure(cli.verbosity());
+        Duration limit = parseTimeout();
+        checkDecisions();
+        Path path = WorkflowFiles.resolve(cli.workingDir(), file);
+        String display = WorkflowFiles.display(cli.workingDir(), path).toString();
+        List<Problem> problems = new WorkflowLoader().validate(display, WorkflowFiles.read(path, file));
+        if (!problems.isEmpty()) {
+            WorkflowFiles.printProblems(cli.err(), problems);
+            return ExitCodes.USAGE;
+        }
+        Object runInput = parseInput();
+
+        DefaultCamelContext camel = new DefaultCamelContext();
+        camel.getShutdownStrategy().setTimeout(2);
+        camel.getShutdownStrategy().setTimeUnit(TimeUnit.SECONDS);
+        camel.getShutdownStrategy().setShutdownNowOnTimeout(true);
+        camel.getShutdownStrategy().setSuppressLoggingOnTimeout(true);
+        try {
+            camel.start();
+            Engine engine = Engine.of(camel);
+            return run(engine, path, runInput, limit);
+        } finally {
+            camel.close(); // stops the embedded engine and its Hazelcast member too
+        }
+    }
+
+    private int run(Engine engine, Path path, Object runInput, Duration limit) throws Exception {
+        Workflow wf;
+        try {
+            wf = engine.catalog().deploy(path);
+        } catch (InvalidWorkflowException e) {
+            WorkflowFiles.printProblems(cli.err(), e);
+            return ExitCodes.USAGE;
+        } catch (UnknownWorkflowException | IllegalStateException e) {
+            throw new UserException(ExitCodes.USAGE, file + ": " + e.getMessage(), e);
+        }
+        String runId = RunService.newRunId();
+        PrintStream out = cli.out();
+        Progress progress = json || quiet ? null : new Progress(cli.err(), runId);
+        Consumer<RunEvent> listener = e -> {
+            if (!e.runId().equals(runId) && !e.runId().startsWith(runId + ":")) {
+                return;
+            }
+            if (json) {
+                out.println(CloudEventJson.toJson(e));
+                out.flush();
+            }
+            if (progress != null) {
+                progress.accept(e);
+            }
+            synchronized (signal) {
+                signal.notifyAll();
+            }
+        };
+        long deadline = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+        try (AutoCloseable subscription = engine.events().subscribe(listener)) {
+            try {
+                engine.runs().create(new RunService.StartRequest(wf.name(), runInput, null, null, runId, null, null));
+            } catch (InvalidInputException e) {
+                cli.err().println("caravan: invalid input for workflow " + wf.name() + ":");
+                for (String p : e.problems()) {
+                    cli.err().println("  - " + p);
+                }
+                return ExitCodes.USAGE;
+            }
+            Outcome outcome = drive(engine, runId, engine.runs().execute(runId), deadline, progress);
+            if (outcome.timedOut) {
+                try {
+                    engine.runs().cancel(runId, "timed out after " + timeout);
+                } catch (RuntimeException ignored) {
+                    // it ended meanwhile
+                }
+            }
+            engine.events().drain(5_000);
+            if (progress != null) {
+                progress.finish();
+            }
+            return report(engine, wf, outcome);
+        }
+    }
+
+    // --- driving the run to its end -------------------------------------------------------------------------
+
+    /** How the command leaves the run: finished, awaiting gates nobody could decide, or out of time. */
+    private record Outcome(RunRecord record, List<Gate> undecided, boolean timedOut) {
+    }
+
+    /** A gate awaiting approval, in the run or in one of its sub-workflow runs. */
+    record Gate(String runId, String key, String path, String message) {
+        /** The key with the sub-workflow path: {@code approve}, {@code summary/approve}. */
+        String label() {
+            return path.isEmpty() ? key : path + "/" + key;
+        }
+
+        /** The node id without map/loop indexes: {@code each[2].approve} is {@code approve}. */
+        String id() {
+            return key.substring(key.lastIndexOf('.') + 1).replaceAll("\\[\\d+]", "");
+        }
+    }
+
+    private Outcome drive(Engine engine, String runId, CompletableFuture<RunRecord> first, long deadline,
+            Progress progress) throws InterruptedException {
+        RunService runs = engine.runs();
+        if (!await(first, runId, runs, deadline)) {
+            return new Outcome(runs.get(runId), List.of(), true);
+        }
+        while (true) {
+            RunRecord r = runs.get(runId);
+            if (r.status().isTerminal()) {
+                return new Outcome(r, List.of(), false);
+            }
+            if (r.status() == RunStatus.AWAITING_APPROVAL) {
+                List<Gate> gates = pendingGates(runs, runId);
+                if (!gates.isEmpty()) {
+                    List<Gate> undecided = new ArrayList<>();
+                    Gate decided = null;
+                    Boolean decision = null;
+                    for (Gate g : gates) {
+                        decision = decide(engine, g, progress);
+                        if (decision != null) {
+                            decided = g;
+                            break;
+                        }
+                        undecided.add(g);
+                    }
+                    if (decided == null) {
+                        return new Outcome(r, undecided, false);
+                    }
+                    String how = answers.containsKey(decided.runId() + "/" + decided.key()) ? "at the terminal"
+                            : decision ? "--approve" : "--reject";
+                    CompletableFuture<RunRecord> next = runs.resolveGate(decided.runId(), decided.key(), decision,
+                            System.getProperty("user.name", "caravan-cli"), "caravan run " + how);
+                    if (!await(next, runId, runs, deadline)) {
+                        return new Outcome(runs.get(runId), List.of(), true);
+                    }
+                    continue;
+                }
+            }
+            // running, waiting on a timer, or between a sub-workflow run and its parent: wait for the next event
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return new Outcome(r, List.of(), true);
+            }
+            synchronized (signal) {
+                signal.wait(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
+            }
+        }
+    }
+
+    /** Waits for an execution; false when the deadline passed. */
+    private boolean await(CompletableFuture<RunRecord> f, String runId, RunService runs, long deadline)
+            throws InterruptedException {
+        try {
+            long left = deadline - System.nanoTime();
+            if (deadline == Long.MAX_VALUE) {
+                f.get();
+            } else {
+                f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+            }
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            RunRecord r = runs.get(runId);
+            if (r == null || !(r.status().isTerminal() || r.status().isPaused())) {
+                throw new UserException(ExitCodes.FAILED, "run " + runId + " stopped by an engine error: "
+                        + e.getCause(), e.getCause());
+            }
+            return true;
+        }
+    }
+
+    private static List<Gate> pendingGates(RunService runs, String runId) {
+        List<Gate> out = new ArrayList<>();
+        for (Map.Entry<String, List<String>> e : runs.pendingGates(runId).entrySet()) {
+            String gateRun = e.getKey();
+            String path = gateRun.equals(runId) ? "" : gateRun.substring(runId.length() + 1).replace(':', '/');
+            RunRecord r = runs.get(gateRun);
+            for (String key : e.getValue()) {
+                NodeRecord n = r == null ? null : r.node(key);
+                Object message = n == null || n.detail() == null ? null : n.detail().get("message");
+                out.add(new Gate(gateRun, key, path, message == null ? "" : String.valueOf(message)));
+            }
+        }
+        return out;
+    }
+
+    /** --approve/--reject first, then the terminal; null when nobody decides. */
+    private Boolean decide(Engine engine, Gate g, Progress progress) throws InterruptedException {
+        Boolean explicit = explicitDecision(g);
+        if (explicit != null) {
+            return explicit;
+        }
+        String id = g.runId() + "/" + g.key();
+        if (answers.containsKey(id)) {
+            return answers.get(id);
+        }
+        Prompter prompter = cli.prompter();
+        if (prompter == null) {
+            return null;
+        }
+        engine.events().drain(2_000);
+        if (progress != null) {
+            progress.finish();
+        }
+        cli.err().flush();
+        Boolean answer = prompter.ask("Approve " + g.label() + "?" + (g.message().isBlank() ? "" : " " + g.message()));
+        answers.put(id, answer);
+        return answer;
+    }
+
+    /** The most specific match wins: sub-workflow path and key, then key, then node id; reject wins a tie. */
+    Boolean explicitDecision(Gate g) {
+        int approveScore = score(approve, g);
+        int rejectScore = score(reject, g);
+        if (approveScore == 0 && rejectScore == 0) {
+            return null;
+        }
+        return approveScore > rejectScore;
+    }
+
+    private static int score(List<String> nodes, Gate g) {
+        int best = 0;
+        for (String n : nodes) {
+            String node = n.strip().replace(':', '/');
+            if (node.equals(g.label())) {
+                best = Math.max(best, 3);
+            } else if (node.equals(g.key())) {
+                best = Math.max(best, 2);
+            } else if (node.equals(g.id())) {
+                best = Math.max(best, 1);
+            }
+        }
+        return best;
+    }
+
+    // --- reporting ------------------------------------------------------------------------------------------
+
+    private int report(Engine engine, Workflow wf, Outcome outcome) {
+        RunRecord r = outcome.record();
+        PrintStream err = cli.err();
+        if (outcome.timedOut()) {
+            err.println("caravan: run " + r.runId() + " did not finish within " + timeout + "; it was cancelled");
+            return ExitCodes.TIMEOUT;
+        }
+        if (!outcome.undecided().isEmpty()) {
+            err.println("caravan: run " + r.runId() + " of workflow " + wf.name() + " awaits approval:");
+            Set<String> flags = new LinkedHashSet<>();
+            for (Gate g : outcome.undecided()) {
+                err.println("  " + g.label() + (g.runId().equals(r.runId()) ? "" : " (run " + g.runId() + ")")
+                        + (g.message().isBlank() ? "" : ": " + g.message()));
+                flags.add(g.label());
+            }
+            String first = flags.iterator().next();
+            err.println("Decide by running it again with --approve NODE or --reject NODE, e.g.:");
+            err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(input))
+                    + " --approve " + first);
+            err.println("or run it on a terminal to be asked. (This run lived in the CLI's embedded engine and ended"
+                    + " with it.)");
+            return ExitCodes.AWAITING_APPROVAL;
+        }
+        switch (r.status()) {
+            case COMPLETED -> {
+                if (!json) {
+                    printOutput(r.output());
+                }
+                return ExitCodes.OK;
+            }
+            case CANCELLED -> {
+                err.println("caravan: run " + r.runId() + " was cancelled" + (r.error() == null ? "" : ": " + r.error()));
+                return ExitCodes.FAILED;
+            }
+            default -> {
+                err.println("caravan: run " + r.runId() + " of workflow " + wf.name() + " failed" + failure(engine, r));
+                return ExitCodes.FAILED;
+            }
+        }
+    }
+
+    /** Where and why a run failed, following failed sub-workflow runs down to the node that failed first. */
+    private static String failure(Engine engine, RunRecord r) {
+        StringBuilder path = new StringBuilder();
+        RunRecord at = r;
+        NodeRecord node = null;
+        for (int depth = 0; depth < 16 && at != null && at.errorNode() != null; depth++) {
+            node = at.node(at.errorNode());
+            path.append(path.length() == 0 ? "" : "/").append(at.errorNode());
+            Object child = node == null || node.detail() == null ? null : node.detail().get("childRunId");
+            RunRecord c = child instanceof String id ? engine.runs().get(id) : null;
+            if (c == null || c.status() != RunStatus.FAILED) {
+                break;
+            }
+            at = c;
+        }
+        String message = node != null && node.error() != null ? node.error() : at != null ? at.error() : r.error();
+        String errorClass = node == null ? null : node.errorClass();
+        StringBuilder b = new StringBuilder();
+        if (path.length() > 0) {
+            b.append(" at node ").append(path);
+        }
+        b.append(":\n  ");
+        if (errorClass != null) {
+            b.append(errorClass).append(": ");
+        }
+        b.append(message == null ? "(no message)" : message);
+        return b.toString();
+    }
+
+    private void printOutput(Object output) {
+        PrintStream out = cli.out();
+        if (output == null) {
+            return;
+        }
+        if (output instanceof String s) {
+            out.println(s);
+        } else if (output instanceof Map<?, ?> || output instanceof List<?>) {
+            try {
+                out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(output));
+            } catch (JsonProcessingException e) {
+                out.println(Json.write(output));
+            }
+        } else {
+            out.println(Json.write(output));
+        }
+        out.flush();
+    }
+
+    // --- options --------------------------------------------------------------------------------------------
+
+    private Duration parseTimeout() {
+        if (timeout == null) {
+            return null;
+        }
+        try {
+            Duration d = Durations.parse(timeout);
+            if (d.isZero() || d.isNegative()) {
+                throw new IllegalArgumentException("expected a positive duration, found '" + timeout + "'");
+            }
+            return d;
+        } catch (IllegalArgumentException e) {
+            throw new UserException(ExitCodes.USAGE, "--timeout: " + e.getMessage());
+        }
+    }
+
+    private void checkDecisions() {
+        for (String a : approve) {
+            if (reject.contains(a)) {
+                throw new UserException(ExitCodes.USAGE, "gate " + a + " is given both --approve and --reject");
+            }
+        }
+    }
+
+    private Object parseInput() {
+        if (input == null) {
+            return Map.of();
+        }
+        String text;
+        String what;
+        if (input.equals("@-")) {
+            try {
+                text = new String(cli.in().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UserException(ExitCodes.USAGE, "--input @-: cannot read stdin: " + e.getMessage(), e);
+            }
+            what = "stdin";
+        } else if (input.startsWith("@")) {
+            String name = input.substring(1);
+            Path p = cli.workingDir().resolve(name).normalize();
+            if (!Files.isRegularFile(p)) {
+                throw new UserException(ExitCodes.USAGE, "--input " + input + ": no such file");
+            }
+            try {
+                text = Files.readString(p, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UserException(ExitCodes.USAGE, "--input " + input + ": cannot be read: " + e.getMessage(), e);
+            }
+            what = name;
+        } else {
+            text = input;
+            what = "--input";
+        }
+        if (text.isBlank()) {
+            throw new UserException(ExitCodes.USAGE, "--input: " + what + " is empty; expected JSON");
+        }
+        try {
+            return Json.MAPPER.readValue(text, Object.class);
+        } catch (JsonProcessingException e) {
+            String where = e.getLocation() == null ? ""
+                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+            throw new UserException(ExitCodes.USAGE, "--input: " + what + " is not valid JSON" + where + ": "
+                    + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static String shellQuote(String s) {
+        return s.matches("[A-Za-z0-9_@./:=-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
+    }
+}

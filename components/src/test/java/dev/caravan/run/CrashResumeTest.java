@@ -1,0 +1,114 @@
+package dev.caravan.run;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.event.EventBus;
+import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * An instance dies while a node is in flight; another instance on the same Hazelcast state resumes the run: what
+ * was recorded never runs again, the node in flight runs again with the same idempotency key.
+ */
+class CrashResumeTest {
+
+    private static final String WORKFLOW = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: crashy
+            spec:
+              nodes:
+                - id: first
+                  call: { uri: "direct:effect" }
+                - id: second
+                  needs: [first]
+                  call: { uri: "direct:effect" }
+                - id: third
+                  needs: [second]
+                  call: { uri: "direct:effect" }
+              output: ${{ nodes.third.output }}
+            """;
+
+    /** Calls of direct:effect as "node key|idempotency key", across both instances. */
+    private final List<String> calls = new CopyOnWriteArrayList<>();
+
+    private CamelContext instance(HazelcastInstance hz, EventBus events, CountDownLatch hangOnSecond) throws Exception {
+        DefaultCamelContext camel = new DefaultCamelContext();
+        camel.getShutdownStrategy().setTimeout(1);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:effect").process(e -> {
+                    String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
+                    calls.add(node + "|" + e.getMessage().getHeader("CaravanIdempotencyKey"));
+                    if (hangOnSecond != null && node.equals("second")) {
+                        hangOnSecond.await(); // the instance "dies" while this node is in flight
+                    }
+                    e.getMessage().setBody("done " + node);
+                });
+            }
+        });
+        camel.start();
+        Engine engine = Engine.on(camel, hz, events);
+        camel.getRegistry().bind("caravanEngine", engine);
+        engine.catalog().deploy(new WorkflowLoader().load("crashy.caravan.yaml", WORKFLOW));
+        return camel;
+    }
+
+    @Test
+    void resumesAfterOwnerCrashWithoutRerunningRecordedNodes() throws Exception {
+        EventBus events = new EventBus();
+        Config config = Engine.embeddedConfig("caravan-crash-" + UUID.randomUUID());
+        HazelcastRunStore.configure(config, events);
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
+        CountDownLatch never = new CountDownLatch(1);
+        try {
+            CamelContext doomed = instance(hz, events, never);
+            Engine first = doomed.getRegistry().findSingleByType(Engine.class);
+            String runId = first.runs().create(RunService.StartRequest.of("crashy", Map.of()));
+            first.runs().execute(runId);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> calls.stream().anyMatch(c -> c.startsWith("second|")));
+            RunRecord midway = first.runs().get(runId);
+            assertThat(midway.node("first").status()).isEqualTo(NodeStatus.COMPLETED);
+            assertThat(midway.node("second").status()).isEqualTo(NodeStatus.RUNNING);
+            // the owner is gone: from here on it never writes again (its in-flight call never returns)
+
+            CamelContext survivor = instance(hz, events, null);
+            Engine second = survivor.getRegistry().findSingleByType(Engine.class);
+            RunRecord done = second.runs().resume(runId).get(20, TimeUnit.SECONDS);
+
+            assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+            assertThat(done.output()).isEqualTo("done third");
+            assertThat(calls.stream().filter(c -> c.startsWith("first|"))).hasSize(1);
+            List<String> secondCalls = calls.stream().filter(c -> c.startsWith("second|")).toList();
+            assertThat(secondCalls).hasSize(2);
+            assertThat(secondCalls.get(0)).isEqualTo(secondCalls.get(1)).isEqualTo("second|" + runId + "/second/1");
+            assertThat(calls.stream().filter(c -> c.startsWith("third|"))).hasSize(1);
+            survivor.stop();
+            doomed.stop();
+        } finally {
+            never.countDown();
+            hz.shutdown();
+            events.close();
+        }
+    }
+}
