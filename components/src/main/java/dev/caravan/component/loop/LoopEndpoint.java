@@ -100,7 +100,7 @@ public class LoopEndpoint extends NodeEndpoint {
             Map<String, Object> vars = RunScope.variables(record, scope, scopeVars);
             boolean done = untilTemplate != null && untilTemplate.evaluateBoolean(vars);
             if (done || k + 1 >= max) {
-                Object out = outputTemplate != null ? outputTemplate.evaluate(vars) : defaultOutput(vars);
+                Object out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
                 return CompletableFuture.completedFuture(new NodeResult.Completed(out, 0, 0,
                         Map.of("iterations", k + 1, "conditionMet", done)));
             }
@@ -108,16 +108,6 @@ public class LoopEndpoint extends NodeEndpoint {
         });
     }
 
-    @SuppressWarnings("unchecked")
-    private Object defaultOutput(Map<String, Object> vars) {
-        Map<String, Object> nodeViews = (Map<String, Object>) vars.get("nodes");
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (String id : nodes == null ? List.<String>of() : Arrays.asList(nodes.split(","))) {
-            Object view = nodeViews.get(id);
-            out.put(id, view instanceof Map<?, ?> m ? m.get("output") : null);
-        }
-        return out;
-    }
 
     public int getMax() {
         return max;

@@ -134,7 +134,7 @@ public class MapEndpoint extends NodeEndpoint {
             for (int i = 0; i < n; i++) {
                 Map<String, Object> vars = RunScope.variables(record, scope(ctx, i),
                         Map.of("item", list.get(i), "index", (long) i));
-                outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : defaultOutput(vars));
+                outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes));
             }
             return new NodeResult.Completed(outputs, 0, 0, Map.of("items", n));
         });
@@ -162,16 +162,6 @@ public class MapEndpoint extends NodeEndpoint {
         return ctx.key() + "[" + index + "].";
     }
 
-    @SuppressWarnings("unchecked")
-    private Object defaultOutput(Map<String, Object> vars) {
-        Map<String, Object> nodeViews = (Map<String, Object>) vars.get("nodes");
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (String id : nodes == null ? List.<String>of() : Arrays.asList(nodes.split(","))) {
-            Object view = nodeViews.get(id);
-            out.put(id, view instanceof Map<?, ?> m ? m.get("output") : null);
-        }
-        return out;
-    }
 
     public String getItems() {
         return items;

@@ -61,4 +61,21 @@ public final class RunScope {
         }
         return found;
     }
+
+    /**
+     * The default output of a scope: the outputs of the named nodes (a comma-separated id list) by id, read from
+     * variables made by {@link #variables}.
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> outputsOf(Map<String, Object> variables, String nodeIds) {
+        Map<String, Object> views = (Map<String, Object>) variables.get("nodes");
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (nodeIds != null && !nodeIds.isBlank()) {
+            for (String id : nodeIds.split(",")) {
+                Object view = views.get(id);
+                out.put(id, view instanceof Map<?, ?> m ? m.get("output") : null);
+            }
+        }
+        return out;
+    }
 }

@@ -188,7 +188,7 @@ public class RunEndpoint extends DefaultEndpoint {
         Map<String, Object> vars = RunScope.variables(r, "", Map.of());
         Object out;
         try {
-            out = outputTemplate != null ? outputTemplate.evaluate(vars) : defaultOutput(vars);
+            out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
         } catch (RuntimeException e) {
             engine.store().apply(runId, new Mutation.FailRun(e.getClass().getName(), "output: " + e.getMessage()));
             throw e;
@@ -197,16 +197,6 @@ public class RunEndpoint extends DefaultEndpoint {
         exchange.getMessage().setBody(out);
     }
 
-    @SuppressWarnings("unchecked")
-    private Object defaultOutput(Map<String, Object> vars) {
-        Map<String, Object> nodeViews = (Map<String, Object>) vars.get("nodes");
-        Map<String, Object> out = new LinkedHashMap<>();
-        for (String id : nodes == null ? List.<String>of() : Arrays.asList(nodes.split(","))) {
-            Object view = nodeViews.get(id);
-            out.put(id, view instanceof Map<?, ?> m ? m.get("output") : null);
-        }
-        return out;
-    }
 
     private static Object plainInput(Exchange exchange) {
         Object body = exchange.getMessage().getBody();
