@@ -32,9 +32,9 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         header = "Durable AI-agent workflows on Apache Camel.",
         description = {
-                "Runs, checks and compiles Caravan workflow files (*.caravan.yaml).",
-                "",
-                "Results go to stdout; progress, problems and logs go to stderr."},
+                "Runs, checks and compiles Caravan workflow files (*.caravan.yaml). Results go to stdout; "
+                        + "progress, problems and logs go to stderr.",
+                ""},
         subcommands = {RunCommand.class, ValidateCommand.class, CompileCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
@@ -106,6 +106,7 @@ public final class CaravanCli implements Callable<Integer> {
         cmd.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cmd.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         cmd.setCaseInsensitiveEnumValuesAllowed(true);
+        cmd.setExpandAtFiles(false); // --input @file.json is ours, not picocli's argument files
         cmd.setParameterExceptionHandler(this::onUsageError);
         cmd.setExecutionExceptionHandler(this::onError);
         return cmd;

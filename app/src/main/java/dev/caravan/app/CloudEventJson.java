@@ -19,7 +19,7 @@ import java.time.ZoneOffset;
  *   <li>{@code id} {@code <runId>-<sequence>}, {@code source} {@code /caravan/workflows/<workflow>}, {@code type}
  *   the event type, {@code subject} the node key (node events only), {@code time}, {@code datacontenttype}
  *   {@code application/json}, {@code data} the event payload;</li>
- *   <li>extensions {@code runid}, {@code tenantid}, {@code workflow}, {@code sequence} (a number), and when set
+ *   <li>extensions {@code runid}, {@code tenantid}, {@code workflow}, {@code sequence} (a JSON number), and when set
  *   {@code node}, {@code laneid}, {@code parentrunid}.</li>
  * </ul>
  * Thread-safe.
@@ -42,7 +42,7 @@ public final class CloudEventJson {
                 .withType(e.type())
                 .withTime(OffsetDateTime.ofInstant(Instant.ofEpochMilli(e.time()), ZoneOffset.UTC))
                 .withExtension("runid", e.runId())
-                .withExtension("sequence", e.sequence());
+                .withExtension("sequence", sequence(e.sequence()));
         if (e.tenant() != null) {
             b.withExtension("tenantid", e.tenant());
         }
@@ -74,6 +74,14 @@ public final class CloudEventJson {
     /** Parses structured-mode JSON back into a CloudEvent. */
     public static CloudEvent parse(String json) {
         return FORMAT.deserialize(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** CloudEvents integers are 32-bit, and the JSON format writes only an Integer as a JSON number. */
+    private static Number sequence(long sequence) {
+        if (sequence <= Integer.MAX_VALUE && sequence >= Integer.MIN_VALUE) {
+            return Integer.valueOf((int) sequence);
+        }
+        return Long.valueOf(sequence);
     }
 
     static URI source(String workflow) {

@@ -22,9 +22,10 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         header = "Print the Camel YAML routes a workflow compiles to.",
         description = {
-                "Compiles a workflow file to Camel YAML DSL: exactly the routes `caravan run` deploys. The output",
-                "runs unchanged in plain Camel (Camel Main, Camel JBang, Camel K) with the Caravan jars as",
-                "dependencies."},
+                "Compiles a workflow file to Camel YAML DSL: exactly the routes 'caravan run' deploys. The output "
+                        + "runs unchanged in plain Camel (Camel Main, Camel JBang, Camel K) with the Caravan jars as "
+                        + "dependencies.",
+                ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  compiled", "  1  the output file cannot be written", "  2  the file is missing or invalid"})
 public final class CompileCommand implements Callable<Integer> {

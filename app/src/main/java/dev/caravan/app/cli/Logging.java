@@ -28,15 +28,18 @@ public final class Logging {
                 System.clearProperty("caravan.log.level");
                 System.clearProperty("caravan.log.libraryLevel");
                 System.clearProperty("caravan.log.appender");
+                System.clearProperty("caravan.log.errorHandlerLevel");
             }
             case 1 -> {
                 System.setProperty("caravan.log.level", "INFO");
                 System.setProperty("caravan.log.libraryLevel", "WARN");
+                System.setProperty("caravan.log.errorHandlerLevel", "ERROR");
                 System.setProperty("caravan.log.appender", "detailed");
             }
             default -> {
                 System.setProperty("caravan.log.level", "DEBUG");
                 System.setProperty("caravan.log.libraryLevel", "INFO");
+                System.setProperty("caravan.log.errorHandlerLevel", "ERROR");
                 System.setProperty("caravan.log.appender", "detailed");
             }
         }

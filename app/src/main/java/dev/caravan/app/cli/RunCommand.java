@@ -48,14 +48,16 @@ import java.util.function.Consumer;
         sortOptions = false,
         header = "Run a workflow file to completion.",
         description = {
-                "Deploys the workflow (and the sub-workflows it names, found among the *.caravan.yaml files of",
-                "the same folder) into an embedded engine, runs it, shows progress on stderr and prints the run",
-                "output on stdout: JSON for objects and lists, plain text for strings.",
+                "Deploys the workflow (and the sub-workflows it names, found among the *.caravan.yaml files of "
+                        + "the same folder) into an embedded engine, runs it, shows progress on stderr and prints "
+                        + "the run output on stdout: JSON for objects and lists, plain text for strings.",
                 "",
-                "Gates: on a terminal you are asked 'Approve <node>? <message> [y/N]' unless --approve or",
-                "--reject decided that gate. Without a terminal, a gate that no option decides ends the command",
-                "with exit code 3. NODE is a node key (approve, each[2].approve), a node id (approve: every gate",
-                "with that id), or for gates of sub-workflow runs <workflow-node>/<key> (summary/approve)."},
+                "Gates: on a terminal you are asked 'Approve <node>? <message> [y/N]' unless --approve or "
+                        + "--reject decided that gate. Without a terminal, a gate that no option decides ends the "
+                        + "command with exit code 3. NODE is a node key (approve, each[2].approve), a node id "
+                        + "(approve: every gate with that id), or for gates of sub-workflow runs "
+                        + "<workflow-node>/<key> (summary/approve).",
+                ""},
         footerHeading = "%nExit codes:%n",
         footer = {
                 "  0    the run completed",

@@ -17,11 +17,13 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         header = "Check workflow files without running them.",
         description = {
-                "Loads each file and checks everything that can be checked before a run: structure, types,",
-                "durations, the node graph, every ${{ }} expression, node references, tools and JSON Schemas.",
+                "Loads each file and checks everything that can be checked before a run: structure, types, "
+                        + "durations, the node graph, every $${{ }} expression, node references, tools and JSON "
+                        + "Schemas.",
                 "",
-                "Prints 'OK <file>' on stdout for each valid file, and every problem of the others on stderr as",
-                "'file:line:column: message'."},
+                "Prints 'OK <file>' on stdout for each valid file, and every problem of the others on stderr as "
+                        + "'file:line:column: message'.",
+                ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  every file is valid", "  2  a file is missing or invalid"})
 public final class ValidateCommand implements Callable<Integer> {
