@@ -15,8 +15,8 @@ import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
 
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
+
+
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;

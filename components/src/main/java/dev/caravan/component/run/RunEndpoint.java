@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
+
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
