@@ -362,22 +362,33 @@ public final class Expressions {
         }
     }
 
-    private static Map<String, Object> celVars(Map<String, Object> vars) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        if (vars != null) {
-            vars.forEach((k, v) -> out.put(k, Values.toCel(v)));
-        }
-        return out;
-    }
-
     private abstract static class CompiledTemplate implements Template {
+
+        private Set<String> used;
 
         @Override
         public final Object evaluate(Map<String, Object> vars) {
-            return evaluateCel(celVars(vars));
+            if (used == null) {
+                Set<String> names = new java.util.HashSet<>();
+                collectVariables(names);
+                used = Set.copyOf(names);
+            }
+            // only what the template reads is converted: a run's whole state is not copied per expression
+            Map<String, Object> celVars = new java.util.HashMap<>();
+            if (vars != null) {
+                for (String name : used) {
+                    if (vars.containsKey(name)) {
+                        celVars.put(name, Values.toCel(vars.get(name)));
+                    }
+                }
+            }
+            return evaluateCel(celVars);
         }
 
         abstract Object evaluateCel(Map<String, Object> celVars);
+
+        /** Adds the names of the variables this template's expressions read. */
+        abstract void collectVariables(Set<String> names);
 
         @Override
         public boolean isConstant() {
@@ -407,6 +418,10 @@ public final class Expressions {
         @Override
         public boolean isConstant() {
             return true;
+        }
+
+        @Override
+        void collectVariables(Set<String> names) {
         }
 
         @Override
@@ -442,6 +457,11 @@ public final class Expressions {
         }
 
         @Override
+        void collectVariables(Set<String> names) {
+            exprs.forEach(e -> names.addAll(e.compiled().variables()));
+        }
+
+        @Override
         Object evaluateCel(Map<String, Object> celVars) {
             if (single) {
                 return exprs.get(0).evaluate(celVars);
@@ -472,6 +492,11 @@ public final class Expressions {
         }
 
         @Override
+        void collectVariables(Set<String> names) {
+            entries.values().forEach(t -> ((CompiledTemplate) t).collectVariables(names));
+        }
+
+        @Override
         Object evaluateCel(Map<String, Object> celVars) {
             Map<String, Object> out = new LinkedHashMap<>();
             entries.forEach((k, t) -> out.put(k, ((CompiledTemplate) t).evaluateCel(celVars)));
@@ -496,6 +521,11 @@ public final class Expressions {
 
         ListTemplate(List<Template> items) {
             this.items = List.copyOf(items);
+        }
+
+        @Override
+        void collectVariables(Set<String> names) {
+            items.forEach(t -> ((CompiledTemplate) t).collectVariables(names));
         }
 
         @Override

@@ -1,8 +1,9 @@
 package dev.caravan.state;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.IMap;
 import dev.caravan.spi.EventSink;
 import dev.caravan.spi.RunStore;
@@ -12,12 +13,16 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
-/** Run records as JSON values in a Hazelcast {@link IMap}, changed only by entry processors. */
+/**
+ * Run records in a Hazelcast {@link IMap}, changed only by entry processors. Records are held as immutable objects
+ * ({@code OBJECT} in-memory format), so applying a mutation or reading a record on the owning member costs no
+ * serialization; they travel as JSON between members.
+ */
 public final class HazelcastRunStore implements RunStore {
 
     public static final String MAP_NAME = "caravan.runs";
 
-    private final IMap<String, HazelcastJsonValue> runs;
+    private final IMap<String, RunRecord> runs;
     private final EventSink sink;
 
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink) {
@@ -26,34 +31,38 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     /**
-     * Registers what the store needs in a member's configuration: the serializers of its entry processors and the
-     * event sink that processors running on that member publish to.
+     * Registers what the store needs in a member's configuration: the record map's format, the serializers of the
+     * record and its entry processors, and the event sink that processors running on that member publish to.
      */
     public static Config configure(Config config, EventSink sink) {
         config.getSerializationConfig().getCompactSerializationConfig()
                 .addSerializer(new RunUpdateProcessor.Serializer())
-                .addSerializer(new RunUpdateProcessor.SetRecordSerializer());
+                .addSerializer(new RunUpdateProcessor.SetRecordSerializer())
+                .addSerializer(new RunUpdateProcessor.ReadRecordSerializer())
+                .addSerializer(new RunUpdateProcessor.RecordSerializer());
+        config.getMapConfig(MAP_NAME)
+                .setInMemoryFormat(InMemoryFormat.OBJECT)
+                .setMetadataPolicy(MetadataPolicy.OFF);
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink);
         return config;
     }
 
     @Override
     public RunRecord get(String runId) {
-        HazelcastJsonValue v = runs.get(runId);
-        return v == null ? null : Json.read(v.getValue(), RunRecord.class);
+        RunUpdateProcessor.ReadRecord read = RunUpdateProcessor.ReadRecord.local();
+        return read.seen(runs.executeOnKey(runId, read));
     }
 
     @Override
     public Mutation.Result apply(String runId, Mutation mutation) {
-        String result = runs.executeOnKey(runId, new RunUpdateProcessor(mutation, sink));
-        return RunUpdateProcessor.decode(result);
+        RunUpdateProcessor update = new RunUpdateProcessor(mutation, sink);
+        return update.result(runs.executeOnKey(runId, update));
     }
 
     @Override
     public List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit) {
         List<RunRecord> out = new ArrayList<>();
-        for (HazelcastJsonValue v : runs.values()) {
-            RunRecord r = Json.read(v.getValue(), RunRecord.class);
+        for (RunRecord r : runs.values()) {
             if ((tenant == null || tenant.equals(r.tenant())) && (statuses.isEmpty() || statuses.contains(r.status()))) {
                 out.add(r);
             }

@@ -66,7 +66,8 @@ public sealed interface Mutation {
             long addCost, long addTokens, Map<String, NodeRecord> nodes) {
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), status, r.input(), output,
                 error, errorNode, r.createdAt(), now, r.sequence(), r.parentRunId(), r.parentNodeKey(),
-                r.costMicros() + addCost, r.tokens() + addTokens, nodes);
+                r.costMicros() + addCost, r.tokens() + addTokens,
+                nodes == r.nodes() ? nodes : java.util.Collections.unmodifiableMap(nodes));
     }
 
     private static RunRecord withNode(RunRecord r, long now, NodeRecord node) {
@@ -103,6 +104,10 @@ public sealed interface Mutation {
 
     record CreateRun(String runId, String workflow, String workflowHash, String tenant, String lane, Object input,
             String parentRunId, String parentNodeKey) implements Mutation {
+        public CreateRun {
+            input = Frozen.copyOf(input);
+        }
+
         public Applied apply(RunRecord current, long now) {
             if (current != null) {
                 return Applied.rejected(current, "run exists");
@@ -136,6 +141,11 @@ public sealed interface Mutation {
 
     record CompleteNode(String key, String kind, Object output, long costMicros, long tokens,
             Map<String, Object> detail) implements Mutation {
+        public CompleteNode {
+            output = Frozen.copyOf(output);
+            detail = Frozen.map(detail);
+        }
+
         public Applied apply(RunRecord r, long now) {
             if (r == null) {
                 return Applied.rejected(null, "no such run");
@@ -216,6 +226,10 @@ public sealed interface Mutation {
 
     /** A gate now awaits approval, or a wait sleeps. {@code detail} holds the message/deadline or due time. */
     record PauseNode(String key, String kind, NodeStatus status, Map<String, Object> detail) implements Mutation {
+        public PauseNode {
+            detail = Frozen.map(detail);
+        }
+
         public Applied apply(RunRecord r, long now) {
             String refused = refuseUnlessActive(r);
             if (refused != null) {
@@ -299,6 +313,10 @@ public sealed interface Mutation {
     }
 
     record CompleteRun(Object output) implements Mutation {
+        public CompleteRun {
+            output = Frozen.copyOf(output);
+        }
+
         public Applied apply(RunRecord r, long now) {
             String refused = refuseUnlessActive(r);
             if (refused != null) {
@@ -361,6 +379,10 @@ public sealed interface Mutation {
      * events.
      */
     record Emit(String type, String node, Object data) implements Mutation {
+        public Emit {
+            data = Frozen.copyOf(data);
+        }
+
         public Applied apply(RunRecord r, long now) {
             if (r == null) {
                 return Applied.rejected(null, "no such run");

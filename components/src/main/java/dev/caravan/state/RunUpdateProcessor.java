@@ -2,7 +2,6 @@ package dev.caravan.state;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
-import com.hazelcast.core.HazelcastJsonValue;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
@@ -18,20 +17,29 @@ import java.util.Map;
  * Applies one {@link Mutation} to a run record on the partition that owns it, numbers the events it produces and
  * hands them to the {@link EventSink} there, so a run's events leave in sequence order. Backups receive the
  * resulting record, never a second application (which would publish events twice).
+ *
+ * <p>Records are stored as (immutable) objects. When the caller is on the owning member the processor is not
+ * serialized at all, and the resulting record comes back through {@link #record()} without a copy; a processor that
+ * travelled to another member returns it in the response instead.
  */
-final class RunUpdateProcessor implements EntryProcessor<String, HazelcastJsonValue, String>, HazelcastInstanceAware {
+final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Object>, HazelcastInstanceAware {
 
     static final String SINK_KEY = "caravan.eventSink";
 
     private final String mutationJson;
     private transient Mutation mutation;
     private transient EventSink sink;
-    private transient String written;
+    /** Set only on the instance the caller made: it never survives serialization. */
+    private transient boolean local;
+    private transient RunRecord written;
+    private transient RunRecord record;
+    private transient Mutation.Result result;
 
     RunUpdateProcessor(Mutation mutation, EventSink sink) {
         this.mutation = mutation;
         this.mutationJson = null;
         this.sink = sink;
+        this.local = true;
     }
 
     private RunUpdateProcessor(String mutationJson) {
@@ -53,49 +61,72 @@ final class RunUpdateProcessor implements EntryProcessor<String, HazelcastJsonVa
     }
 
     @Override
-    public String process(Map.Entry<String, HazelcastJsonValue> entry) {
-        HazelcastJsonValue value = entry.getValue();
-        RunRecord current = value == null ? null : Json.read(value.getValue(), RunRecord.class);
+    public Object process(Map.Entry<String, RunRecord> entry) {
+        RunRecord current = entry.getValue();
         long now = System.currentTimeMillis();
         Mutation.Applied applied = mutation().apply(current, now);
+        Mutation.Result outcome;
+        RunRecord after;
         if (applied.rejection() != null) {
-            return encode(new Mutation.Result(false, applied.rejection(),
-                    applied.record() == null ? null : applied.record().status()));
+            after = current;
+            outcome = new Mutation.Result(false, applied.rejection(), current == null ? null : current.status());
+        } else {
+            RunRecord next = applied.record();
+            List<RunEvent> events = new ArrayList<>(applied.events().size());
+            long seq = next.sequence();
+            for (Mutation.EventDraft d : applied.events()) {
+                seq++;
+                events.add(new RunEvent(d.type(), next.runId(), seq, now, next.workflow(), next.tenant(), next.lane(),
+                        d.node(), next.parentRunId(), d.data()));
+            }
+            if (seq != next.sequence()) {
+                next = new RunRecord(next.runId(), next.workflow(), next.workflowHash(), next.tenant(), next.lane(),
+                        next.status(), next.input(), next.output(), next.error(), next.errorNode(), next.createdAt(),
+                        next.updatedAt(), seq, next.parentRunId(), next.parentNodeKey(), next.costMicros(),
+                        next.tokens(), next.nodes());
+            }
+            written = next;
+            after = next;
+            entry.setValue(next);
+            if (sink != null && !events.isEmpty()) {
+                sink.publish(events);
+            }
+            outcome = new Mutation.Result(true, null, next.status());
         }
-        RunRecord next = applied.record();
-        List<RunEvent> events = new ArrayList<>(applied.events().size());
-        long seq = next.sequence();
-        for (Mutation.EventDraft d : applied.events()) {
-            seq++;
-            events.add(new RunEvent(d.type(), next.runId(), seq, now, next.workflow(), next.tenant(), next.lane(),
-                    d.node(), next.parentRunId(), d.data()));
+        if (local) {
+            record = after;
+            result = outcome;
+            return null;
         }
-        if (seq != next.sequence()) {
-            next = new RunRecord(next.runId(), next.workflow(), next.workflowHash(), next.tenant(), next.lane(),
-                    next.status(), next.input(), next.output(), next.error(), next.errorNode(), next.createdAt(),
-                    next.updatedAt(), seq, next.parentRunId(), next.parentNodeKey(), next.costMicros(), next.tokens(),
-                    next.nodes());
+        return new String[] { encode(outcome), after == null ? null : Json.write(after) };
+    }
+
+    /** The outcome, after {@code executeOnKey} returned its response. */
+    Mutation.Result result(Object response) {
+        if (result != null) {
+            return result;
         }
-        written = Json.write(next);
-        entry.setValue(new HazelcastJsonValue(written));
-        if (sink != null && !events.isEmpty()) {
-            sink.publish(events);
-        }
-        return encode(new Mutation.Result(true, null, next.status()));
+        String[] r = (String[]) response;
+        record = r[1] == null ? null : Frozen.record(Json.read(r[1], RunRecord.class));
+        return decode(r[0]);
+    }
+
+    /** The record after the mutation (or as it was, when rejected); valid after {@link #result}. */
+    RunRecord record() {
+        return record;
     }
 
     @Override
-    public EntryProcessor<String, HazelcastJsonValue, String> getBackupProcessor() {
+    public EntryProcessor<String, RunRecord, Object> getBackupProcessor() {
         return written == null ? null : new SetRecord(written);
     }
 
-    // A tiny text encoding: the result crosses members in a cluster and must not need Java serialization.
     private static String encode(Mutation.Result r) {
         return (r.accepted() ? "+" : "-") + (r.status() == null ? "" : r.status().name()) + "|"
-                + (r.reason() == null ? "" : r.reason());
+               + (r.reason() == null ? "" : r.reason());
     }
 
-    static Mutation.Result decode(String s) {
+    private static Mutation.Result decode(String s) {
         int bar = s.indexOf('|');
         String status = s.substring(1, bar);
         String reason = s.substring(bar + 1);
@@ -104,21 +135,51 @@ final class RunUpdateProcessor implements EntryProcessor<String, HazelcastJsonVa
     }
 
     /** Writes the record the primary computed onto a backup. */
-    static final class SetRecord implements EntryProcessor<String, HazelcastJsonValue, String> {
-        private final String json;
+    static final class SetRecord implements EntryProcessor<String, RunRecord, Object> {
+        private final RunRecord record;
 
-        SetRecord(String json) {
-            this.json = json;
+        SetRecord(RunRecord record) {
+            this.record = record;
         }
 
         @Override
-        public String process(Map.Entry<String, HazelcastJsonValue> entry) {
-            entry.setValue(new HazelcastJsonValue(json));
+        public Object process(Map.Entry<String, RunRecord> entry) {
+            entry.setValue(record);
             return null;
         }
 
         @Override
-        public EntryProcessor<String, HazelcastJsonValue, String> getBackupProcessor() {
+        public EntryProcessor<String, RunRecord, Object> getBackupProcessor() {
+            return null;
+        }
+    }
+
+    /** Reads a record; on the owning member without copying it. */
+    static final class ReadRecord implements EntryProcessor<String, RunRecord, RunRecord>, com.hazelcast.core.ReadOnly {
+        private transient boolean local;
+        private transient RunRecord seen;
+
+        static ReadRecord local() {
+            ReadRecord r = new ReadRecord();
+            r.local = true;
+            return r;
+        }
+
+        @Override
+        public RunRecord process(Map.Entry<String, RunRecord> entry) {
+            if (local) {
+                seen = entry.getValue();
+                return null;
+            }
+            return entry.getValue();
+        }
+
+        RunRecord seen(RunRecord response) {
+            return response != null ? response : seen;
+        }
+
+        @Override
+        public EntryProcessor<String, RunRecord, RunRecord> getBackupProcessor() {
             return null;
         }
     }
@@ -148,12 +209,12 @@ final class RunUpdateProcessor implements EntryProcessor<String, HazelcastJsonVa
     static final class SetRecordSerializer implements CompactSerializer<SetRecord> {
         @Override
         public SetRecord read(CompactReader reader) {
-            return new SetRecord(reader.readString("record"));
+            return new SetRecord(Frozen.record(Json.read(reader.readString("record"), RunRecord.class)));
         }
 
         @Override
         public void write(CompactWriter writer, SetRecord p) {
-            writer.writeString("record", p.json);
+            writer.writeString("record", Json.write(p.record));
         }
 
         @Override
@@ -164,6 +225,50 @@ final class RunUpdateProcessor implements EntryProcessor<String, HazelcastJsonVa
         @Override
         public Class<SetRecord> getCompactClass() {
             return SetRecord.class;
+        }
+    }
+
+    static final class ReadRecordSerializer implements CompactSerializer<ReadRecord> {
+        @Override
+        public ReadRecord read(CompactReader reader) {
+            return new ReadRecord();
+        }
+
+        @Override
+        public void write(CompactWriter writer, ReadRecord p) {
+        }
+
+        @Override
+        public String getTypeName() {
+            return "caravan.ReadRecord";
+        }
+
+        @Override
+        public Class<ReadRecord> getCompactClass() {
+            return ReadRecord.class;
+        }
+    }
+
+    /** Run records travel (backups, migrations, remote reads) as their JSON. */
+    static final class RecordSerializer implements CompactSerializer<RunRecord> {
+        @Override
+        public RunRecord read(CompactReader reader) {
+            return Frozen.record(Json.read(reader.readString("json"), RunRecord.class));
+        }
+
+        @Override
+        public void write(CompactWriter writer, RunRecord r) {
+            writer.writeString("json", Json.write(r));
+        }
+
+        @Override
+        public String getTypeName() {
+            return "caravan.RunRecord";
+        }
+
+        @Override
+        public Class<RunRecord> getCompactClass() {
+            return RunRecord.class;
         }
     }
 }

@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
 @Component("caravan-llm")
 public class LlmComponent extends DefaultComponent {
 
+    private final LlmSchemas schemas = new LlmSchemas();
+
+
     public static final String SYNTAX = "caravan-llm:operation?model=provider:model (for example caravan-llm:chat?model=scripted)";
 
     private static final Logger LOG = LoggerFactory.getLogger(LlmComponent.class);
@@ -130,5 +133,10 @@ public class LlmComponent extends DefaultComponent {
             LOG.debug("Stopped caravan-llm executor");
         }
         super.doStop();
+    }
+
+    /** Compiled schemas, response formats and tool specifications shared by this component's endpoints. */
+    LlmSchemas schemas() {
+        return schemas;
     }
 }

@@ -27,9 +27,7 @@ final class LlmJson {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private static final JsonSchemaFactory SCHEMAS = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
-    private static final Map<String, JsonSchema> COMPILED = new ConcurrentHashMap<>();
-    private static final int MAX_CACHED = 256;
+    static final JsonSchemaFactory SCHEMAS = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
 
     private LlmJson() {
     }
@@ -39,7 +37,7 @@ final class LlmJson {
         try {
             Map<String, Object> map = MAPPER.readValue(schemaText, new TypeReference<Map<String, Object>>() {
             });
-            compiled(schemaText);
+            SCHEMAS.getSchema(schemaText);
             return map;
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(what + " is not a JSON object: " + e.getOriginalMessage(), e);
@@ -68,8 +66,8 @@ final class LlmJson {
     }
 
     /** The problems of {@code value} against the schema, one message each; empty when it conforms. */
-    static List<String> validate(String schemaText, JsonNode value) {
-        Set<ValidationMessage> messages = compiled(schemaText).validate(value);
+    static List<String> validate(JsonSchema schema, JsonNode value) {
+        Set<ValidationMessage> messages = schema.validate(value);
         return messages.stream().map(ValidationMessage::getMessage).sorted().collect(Collectors.toList());
     }
 
@@ -137,16 +135,5 @@ final class LlmJson {
             map.forEach((k, v) -> answer.put(String.valueOf(k), JsonRawSchema.from(write(v))));
         }
         return answer;
-    }
-
-    private static JsonSchema compiled(String schemaText) {
-        JsonSchema schema = COMPILED.get(schemaText);
-        if (schema == null) {
-            schema = SCHEMAS.getSchema(schemaText);
-            if (COMPILED.size() < MAX_CACHED) {
-                COMPILED.put(schemaText, schema);
-            }
-        }
-        return schema;
     }
 }

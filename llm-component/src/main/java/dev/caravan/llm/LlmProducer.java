@@ -117,6 +117,10 @@ public class LlmProducer extends DefaultAsyncProducer {
         String finishReason;
     }
 
+    private LlmSchemas schemas() {
+        return getEndpoint().getComponent().schemas();
+    }
+
     private void converse(Exchange exchange) throws Exception {
         long start = System.nanoTime();
         LlmEndpoint endpoint = getEndpoint();
@@ -128,7 +132,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         List<ToolSpecification> specs = new ArrayList<>();
         for (LlmTool tool : tools) {
             toolsByName.put(tool.name(), tool);
-            specs.add(LlmJson.toolSpecification(tool));
+            specs.add(schemas().toolSpecification(tool));
         }
         LlmListener listener = exchange.getProperty(LlmConstants.LISTENER_PROPERTY, LlmListener.class);
         if (listener == null) {
@@ -138,7 +142,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         Integer offsetProperty = exchange.getProperty(LlmConstants.SCRIPT_OFFSET_PROPERTY, Integer.class);
         int scriptOffset = offsetProperty == null ? 0 : offsetProperty;
         String schema = cfg.getResponseSchema() == null || cfg.getResponseSchema().isBlank() ? null : cfg.getResponseSchema();
-        ResponseFormat format = schema == null ? null : LlmJson.responseFormat(schema);
+        ResponseFormat format = schema == null ? null : schemas().responseFormat(schema);
 
         Usage usage = new Usage();
         int toolRounds = 0;
@@ -387,7 +391,7 @@ public class LlmProducer extends DefaultAsyncProducer {
                     "Arguments of tool '" + name + "' must be a JSON object");
         }
         if (tool.parametersSchema() != null && !tool.parametersSchema().isBlank()) {
-            List<String> problems = LlmJson.validate(tool.parametersSchema(), args);
+            List<String> problems = schemas().validate(tool.parametersSchema(), args);
             if (!problems.isEmpty()) {
                 return toolError(listener, id, name, Kind.INVALID_ARGUMENTS,
                         "Arguments of tool '" + name + "' do not match its schema: " + String.join("; ", problems));
@@ -438,7 +442,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         return ToolExecutionResultMessage.builder().id(id).toolName(name).text(text).isError(true).build();
     }
 
-    private static Object structured(String text, String schema) throws InvalidOutput {
+    private Object structured(String text, String schema) throws InvalidOutput {
         String json = LlmJson.stripFence(text);
         JsonNode tree;
         try {
@@ -449,7 +453,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         if (tree == null || tree.isMissingNode()) {
             throw new InvalidOutput("it is empty, not JSON");
         }
-        List<String> problems = LlmJson.validate(schema, tree);
+        List<String> problems = schemas().validate(schema, tree);
         if (!problems.isEmpty()) {
             throw new InvalidOutput("it does not match the schema (" + String.join("; ", problems) + ")");
         }

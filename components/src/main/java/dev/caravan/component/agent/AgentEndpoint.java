@@ -137,11 +137,13 @@ public class AgentEndpoint extends NodeEndpoint {
         Exchange call = new DefaultExchange(getCamelContext());
         call.getMessage().setBody(messages);
         call.setProperty(LlmConstants.TOOLS_PROPERTY, toolList);
-        call.setProperty(LlmConstants.LISTENER_PROPERTY, new EventListener(ctx));
+        EventListener listener = new EventListener(ctx);
+        call.setProperty(LlmConstants.LISTENER_PROPERTY, listener);
         call.setProperty(LlmConstants.SCRIPT_OFFSET_PROPERTY, scriptOffset(ctx));
         call.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         CompletableFuture<NodeResult> result = new CompletableFuture<>();
         llm.process(call, doneSync -> {
+            listener.flush();
             if (call.getException() != null) {
                 result.completeExceptionally(call.getException());
                 return;
@@ -173,27 +175,53 @@ public class AgentEndpoint extends NodeEndpoint {
         return value instanceof String s ? s : value == null ? "" : Json.write(value);
     }
 
-    /** Turns the component's callbacks into run events. */
+    /**
+     * Turns the component's callbacks into run events. Deltas arriving within {@link #DELTA_WINDOW_MILLIS} of each
+     * other are published as one event: a reader sees text at most that much later, and a fast stream does not
+     * cost one state update per token.
+     */
     private static final class EventListener implements LlmListener {
+        private static final long DELTA_WINDOW_MILLIS = 20;
+
         private final NodeContext ctx;
+        private final StringBuilder pending = new StringBuilder();
+        private java.util.concurrent.ScheduledFuture<?> scheduled;
 
         EventListener(NodeContext ctx) {
             this.ctx = ctx;
         }
 
         @Override
-        public void onDelta(String text) {
-            ctx.emit(EventTypes.NODE_OUTPUT_DELTA, Map.of("text", text));
+        public synchronized void onDelta(String text) {
+            pending.append(text);
+            if (scheduled == null) {
+                scheduled = ctx.engine().scheduler().schedule(this::flush, DELTA_WINDOW_MILLIS,
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+        }
+
+        /** Publishes what is pending; called before any other event of the node so their order holds. */
+        synchronized void flush() {
+            if (scheduled != null) {
+                scheduled.cancel(false);
+                scheduled = null;
+            }
+            if (pending.length() > 0) {
+                ctx.emit(EventTypes.NODE_OUTPUT_DELTA, Map.of("text", pending.toString()));
+                pending.setLength(0);
+            }
         }
 
         @Override
         public void onToolCall(String callId, String toolName, String argumentsJson) {
+            flush();
             ctx.emit(EventTypes.TOOL_CALL_REQUESTED, Map.of("callId", callId, "tool", toolName,
                     "arguments", parseOrText(argumentsJson)));
         }
 
         @Override
         public void onToolResult(String callId, String toolName, String resultJson, boolean error) {
+            flush();
             ctx.emit(error ? EventTypes.TOOL_CALL_FAILED : EventTypes.TOOL_CALL_COMPLETED,
                     Map.of("callId", callId, "tool", toolName, "result", parseOrText(resultJson)));
         }

@@ -1,0 +1,62 @@
+package dev.caravan.state;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Deep, unmodifiable copies of plain JSON values. Run records are held as objects and handed out without copying,
+ * so nothing that goes into one may be changed afterwards by whoever made it.
+ */
+public final class Frozen {
+
+    private Frozen() {
+    }
+
+    public static Object copyOf(Object value) {
+        if (value instanceof Map<?, ?> m) {
+            return map(m);
+        }
+        if (value instanceof List<?> l) {
+            List<Object> out = new ArrayList<>(l.size());
+            for (Object o : l) {
+                out.add(copyOf(o));
+            }
+            return Collections.unmodifiableList(out);
+        }
+        if (value instanceof java.util.Collection<?> c) {
+            return copyOf(new ArrayList<>(c));
+        }
+        return value;
+    }
+
+    public static Map<String, Object> map(Map<?, ?> m) {
+        if (m == null) {
+            return null;
+        }
+        Map<String, Object> out = new LinkedHashMap<>(Math.max(4, m.size() * 2));
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            out.put(String.valueOf(e.getKey()), copyOf(e.getValue()));
+        }
+        return Collections.unmodifiableMap(out);
+    }
+
+    /** A record read from JSON, made as unmodifiable as the ones mutations build. */
+    public static RunRecord record(RunRecord r) {
+        if (r == null) {
+            return null;
+        }
+        Map<String, NodeRecord> nodes = new LinkedHashMap<>();
+        for (NodeRecord n : r.nodes().values()) {
+            nodes.put(n.key(), new NodeRecord(n.key(), n.kind(), n.status(), copyOf(n.output()), n.attempts(),
+                    n.costMicros(), n.tokens(), n.startedAt(), n.finishedAt(), n.error(), n.errorClass(),
+                    map(n.detail())));
+        }
+        return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), r.status(),
+                copyOf(r.input()), copyOf(r.output()), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(),
+                r.sequence(), r.parentRunId(), r.parentNodeKey(), r.costMicros(), r.tokens(),
+                Collections.unmodifiableMap(nodes));
+    }
+}

@@ -1,0 +1,109 @@
+package dev.caravan.state;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.caravan.event.EventBus;
+import dev.caravan.event.RunEvent;
+import dev.caravan.run.Engine;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Two members of one cluster with a backup of every record: mutations applied on the owning member and sent to
+ * the other one (serialized as JSON) give the same records and one contiguous event sequence per run.
+ */
+class HazelcastRunStoreTest {
+
+    private static final EventBus events = new EventBus();
+    private static final List<RunEvent> seen = new CopyOnWriteArrayList<>();
+    private static HazelcastInstance a;
+    private static HazelcastInstance b;
+
+    private static Config member(String cluster) {
+        Config config = Engine.embeddedConfig(cluster);
+        config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
+        HazelcastRunStore.configure(config, events);
+        config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
+        return config;
+    }
+
+    @BeforeAll
+    static void cluster() {
+        String cluster = "caravan-store-" + UUID.randomUUID();
+        a = Hazelcast.newHazelcastInstance(member(cluster));
+        b = Hazelcast.newHazelcastInstance(member(cluster));
+        events.subscribe(seen::add);
+    }
+
+    @AfterAll
+    static void shutdown() {
+        b.shutdown();
+        a.shutdown();
+        events.close();
+    }
+
+    @Test
+    void mutationsGiveTheSameRecordsWhicheverMemberOwnsTheRun() throws Exception {
+        assertThat(a.getCluster().getMembers()).hasSize(2);
+        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        List<String> ids = new ArrayList<>();
+        int remote = 0;
+        for (int i = 0; i < 20; i++) {
+            String id = "run-" + i;
+            ids.add(id);
+            if (!a.getPartitionService().getPartition(id).getOwner().localMember()) {
+                remote++;
+            }
+            assertThat(store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of("n", i), null, null))
+                    .accepted()).isTrue();
+            store.apply(id, new Mutation.StartNode("a", "set", 1, false));
+            store.apply(id, new Mutation.Emit("caravan.node.output.delta", "a", Map.of("text", "x")));
+            Mutation.Result done = store.apply(id, new Mutation.CompleteNode("a", "set", Map.of("v", List.of(i)), 5, 7, null));
+            assertThat(done.accepted()).isTrue();
+            assertThat(done.status()).isEqualTo(RunStatus.RUNNING);
+            Mutation.Result twice = store.apply(id, new Mutation.CompleteNode("a", "set", "other", 0, 0, null));
+            assertThat(twice.accepted()).isFalse();
+            assertThat(twice.reason()).isEqualTo("node a is completed");
+        }
+        assertThat(remote).as("some runs live on the other member").isPositive();
+
+        HazelcastRunStore fromB = new HazelcastRunStore(b, events);
+        for (String id : ids) {
+            RunRecord r = fromB.get(id);
+            assertThat(r.node("a").status()).isEqualTo(NodeStatus.COMPLETED);
+            assertThat(r.node("a").output()).isEqualTo(Map.of("v", List.of(Integer.parseInt(id.substring(4)))));
+            assertThat(r.costMicros()).isEqualTo(5);
+            assertThat(r.sequence()).isEqualTo(5);
+        }
+        events.drain(5_000);
+        for (String id : ids) {
+            assertThat(seen.stream().filter(e -> e.runId().equals(id)).map(RunEvent::sequence))
+                    .containsExactly(1L, 2L, 3L, 4L, 5L);
+        }
+    }
+
+    @Test
+    void recordsHandedOutCannotBeChanged() {
+        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        String id = "frozen-" + UUID.randomUUID();
+        java.util.HashMap<String, Object> input = new java.util.HashMap<>(Map.of("k", "v"));
+        store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, input, null, null));
+        input.put("k", "changed afterwards");
+        RunRecord r = store.get(id);
+        assertThat(r.input()).isEqualTo(Map.of("k", "v"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> handedOut = (Map<String, Object>) r.input();
+        assertThatThrownBy(() -> handedOut.put("k", "x")).isInstanceOf(UnsupportedOperationException.class);
+    }
+}
