@@ -260,6 +260,10 @@ public final class RouteCompiler {
         fromMap.put("steps", steps);
         Map<String, Object> route = new LinkedHashMap<>();
         route.put("id", id);
+        // Node values are plain data kept in the run record: no streams to cache. A node failure is recorded in
+        // the run (node, error class, message) and ends the exchange; Camel need not log it again.
+        route.put("streamCache", false);
+        route.put("errorHandler", Map.of("noErrorHandler", Map.of()));
         route.put("from", fromMap);
         Map<String, Object> wrapper = new HashMap<>();
         wrapper.put("route", route);

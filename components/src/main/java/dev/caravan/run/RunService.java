@@ -44,6 +44,7 @@ public final class RunService {
 
     private final Engine engine;
     private final Map<String, Execution> inFlight = new ConcurrentHashMap<>();
+    private final Map<String, org.apache.camel.Endpoint> routeEndpoints = new ConcurrentHashMap<>();
     private volatile ProducerTemplate template;
 
     RunService(Engine engine) {
@@ -306,9 +307,14 @@ public final class RunService {
         }
         Exchange exchange = new DefaultExchange(engine.camelContext());
         exchange.setProperty(NodeConstants.RUN_ID, runId);
+        exchange.setProperty(NodeConstants.RECORD, r);
         exchange.getMessage().setBody(r.input());
-        Exchange done = template().send(routeUri(r.workflow()), exchange);
-        RunRecord after = get(runId);
+        Exchange done = template().send(routeEndpoint(r.workflow()), exchange);
+        // the end step leaves the record of the run's outcome; anything else is read afresh
+        RunRecord after = done.getProperty(NodeConstants.RECORD, RunRecord.class);
+        if (after == null || !(after.status().isTerminal() || after.status().isPaused()) || done.getException() != null) {
+            after = get(runId);
+        }
         if (done.getException() != null && !after.status().isTerminal()) {
             Exception e = done.getException();
             LOG.warn("Run {} stopped by an engine error", runId, e);
@@ -328,6 +334,11 @@ public final class RunService {
                 execute(parent.runId());
             }
         }
+    }
+
+    /** Resolving an endpoint URI costs more than a whole node: each workflow's is looked up once. */
+    private org.apache.camel.Endpoint routeEndpoint(String workflow) {
+        return routeEndpoints.computeIfAbsent(workflow, w -> engine.camelContext().getEndpoint(routeUri(w)));
     }
 
     private ProducerTemplate template() {

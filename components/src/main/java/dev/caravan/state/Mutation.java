@@ -35,8 +35,11 @@ import java.util.Map;
 })
 public sealed interface Mutation {
 
-    /** What applying a mutation did. */
-    record Result(boolean accepted, String reason, RunStatus status) {
+    /**
+     * What applying a mutation did, and the record after it (as it was, when rejected; null when the run does not
+     * exist).
+     */
+    record Result(boolean accepted, String reason, RunStatus status, RunRecord record) {
     }
 
     /** An event the mutation produces; the store numbers it. */
@@ -139,16 +142,28 @@ public sealed interface Mutation {
         }
     }
 
+    /**
+     * A node finished with an output. An {@code instant} node (one that computes without side effects, such as
+     * {@code set}) is started and completed by this one update.
+     */
     record CompleteNode(String key, String kind, Object output, long costMicros, long tokens,
-            Map<String, Object> detail) implements Mutation {
+            Map<String, Object> detail, boolean instant) implements Mutation {
         public CompleteNode {
             output = Frozen.copyOf(output);
             detail = Frozen.map(detail);
         }
 
+        public CompleteNode(String key, String kind, Object output, long costMicros, long tokens,
+                Map<String, Object> detail) {
+            this(key, kind, output, costMicros, tokens, detail, false);
+        }
+
         public Applied apply(RunRecord r, long now) {
             if (r == null) {
                 return Applied.rejected(null, "no such run");
+            }
+            if (instant && r.status().isTerminal()) {
+                return Applied.rejected(r, "run is " + r.status().label());
             }
             NodeRecord old = r.node(key);
             if (old != null && old.status().isDone()) {
@@ -162,7 +177,10 @@ public sealed interface Mutation {
             Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
             nodes.put(key, n);
             RunRecord next = with(r, now, r.status(), r.output(), r.error(), r.errorNode(), costMicros, tokens, nodes);
-            List<EventDraft> events = new ArrayList<>(2);
+            List<EventDraft> events = new ArrayList<>(3);
+            if (instant && old == null) {
+                events.add(new EventDraft(EventTypes.NODE_STARTED, key, map("kind", kind, "attempt", attempts)));
+            }
             events.add(new EventDraft(EventTypes.NODE_COMPLETED, key,
                     map("kind", kind, "output", output, "durationMs", now - startedAt, "attempts", attempts,
                             "costMicros", costMicros, "tokens", tokens)));

@@ -69,7 +69,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         RunRecord after;
         if (applied.rejection() != null) {
             after = current;
-            outcome = new Mutation.Result(false, applied.rejection(), current == null ? null : current.status());
+            outcome = new Mutation.Result(false, applied.rejection(), current == null ? null : current.status(), null);
         } else {
             RunRecord next = applied.record();
             List<RunEvent> events = new ArrayList<>(applied.events().size());
@@ -91,11 +91,11 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
             if (sink != null && !events.isEmpty()) {
                 sink.publish(events);
             }
-            outcome = new Mutation.Result(true, null, next.status());
+            outcome = new Mutation.Result(true, null, next.status(), null);
         }
         if (local) {
             record = after;
-            result = outcome;
+            result = new Mutation.Result(outcome.accepted(), outcome.reason(), outcome.status(), after);
             return null;
         }
         return new String[] { encode(outcome), after == null ? null : Json.write(after) };
@@ -108,7 +108,8 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         }
         String[] r = (String[]) response;
         record = r[1] == null ? null : Frozen.record(Json.read(r[1], RunRecord.class));
-        return decode(r[0]);
+        Mutation.Result decoded = decode(r[0]);
+        return new Mutation.Result(decoded.accepted(), decoded.reason(), decoded.status(), record);
     }
 
     /** The record after the mutation (or as it was, when rejected); valid after {@link #result}. */
@@ -131,7 +132,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         String status = s.substring(1, bar);
         String reason = s.substring(bar + 1);
         return new Mutation.Result(s.charAt(0) == '+', reason.isEmpty() ? null : reason,
-                status.isEmpty() ? null : RunStatus.valueOf(status));
+                status.isEmpty() ? null : RunStatus.valueOf(status), null);
     }
 
     /** Writes the record the primary computed onto a backup. */

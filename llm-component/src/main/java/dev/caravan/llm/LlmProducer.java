@@ -61,6 +61,8 @@ public class LlmProducer extends DefaultAsyncProducer {
 
     private ProducerTemplate template;
     private ExecutorService executor;
+    /** No model of the chain ever waits: calls without tools run on the caller's thread. */
+    private boolean inline;
 
     public LlmProducer(LlmEndpoint endpoint) {
         super(endpoint);
@@ -75,6 +77,8 @@ public class LlmProducer extends DefaultAsyncProducer {
     protected void doStart() throws Exception {
         super.doStart();
         executor = getEndpoint().getComponent().getExecutorService();
+        LlmConfiguration cfg = getEndpoint().getConfiguration();
+        inline = getEndpoint().chain().stream().noneMatch(m -> m.factory().waits(cfg));
         template = getEndpoint().getCamelContext().createProducerTemplate();
         ServiceHelper.startService(template);
     }
@@ -88,6 +92,15 @@ public class LlmProducer extends DefaultAsyncProducer {
 
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
+        if (inline && tools(exchange).isEmpty()) {
+            try {
+                converse(exchange);
+            } catch (Throwable e) {
+                exchange.setException(e);
+            }
+            callback.done(true);
+            return true;
+        }
         try {
             executor.execute(() -> {
                 try {

@@ -36,6 +36,7 @@ public class CallEndpoint extends NodeEndpoint {
     private Template bodyTemplate;
     private Template headersTemplate;
     private ProducerTemplate producer;
+    private org.apache.camel.Endpoint target;
 
     public CallEndpoint(String uri, CallComponent component) {
         super(uri, component);
@@ -55,6 +56,7 @@ public class CallEndpoint extends NodeEndpoint {
         bodyTemplate = compileValue(body);
         headersTemplate = compileValue(headers);
         producer = getCamelContext().createProducerTemplate();
+        target = getCamelContext().getEndpoint(uri);
     }
 
     @Override
@@ -75,7 +77,7 @@ public class CallEndpoint extends NodeEndpoint {
         request.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         request.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, ctx.runId());
         request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
-        return producer.asyncSend(uri, request).thenApply(reply -> {
+        return producer.asyncSend(target, request).thenApply(reply -> {
             if (reply.getException() != null) {
                 throw new java.util.concurrent.CompletionException(reply.getException());
             }

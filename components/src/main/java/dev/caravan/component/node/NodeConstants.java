@@ -25,6 +25,13 @@ public final class NodeConstants {
     /** Exchange property: the node-key prefix of the enclosing map item or loop iteration ({@code each[2].}). */
     public static final String SCOPE = "CaravanScope";
 
+    /**
+     * Exchange property: the newest run record this exchange has seen, so a node does not read the record again
+     * when the last update handed it over. Nodes only ever progress, so a stale copy can only make a node look
+     * blocked, and then it is read afresh.
+     */
+    public static final String RECORD = "CaravanRunRecord";
+
     /** Exchange property: variables of the enclosing scope ({@code item}, {@code index}, {@code iteration}). */
     public static final String SCOPE_VARIABLES = "CaravanScopeVariables";
 

@@ -62,6 +62,14 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
     protected void afterPause(NodeContext context, NodeResult.Paused paused) {
     }
 
+    /**
+     * Instant nodes compute without side effects (set): they are started and completed by one update, since running
+     * one twice after a crash changes nothing.
+     */
+    public boolean isInstant() {
+        return false;
+    }
+
     /** Containers re-enter on replay while something inside them is pending; leaves wait for a resolution. */
     public boolean isContainer() {
         return false;

@@ -56,49 +56,48 @@ public class NodeProducer extends DefaultAsyncProducer {
         Engine engine = endpoint.engine();
         String scope = exchange.getProperty(NodeConstants.SCOPE, "", String.class);
         String key = scope + endpoint.getNodeId();
-        RunRecord record = engine.store().get(runId);
-        if (record == null) {
-            throw new IllegalStateException("Run " + runId + " does not exist");
+        RunRecord record = RunRecords.seen(exchange, runId);
+        boolean fresh = record == null;
+        if (fresh) {
+            record = read(engine, exchange, runId);
         }
-        if (record.status().isTerminal()) {
-            // cancelled or failed elsewhere: stop at this node boundary
-            exchange.setRouteStop(true);
+        Step step = decide(record, key, scope);
+        if (!fresh && step != Step.RUN && step != Step.DONE) {
+            record = read(engine, exchange, runId);
+            step = decide(record, key, scope);
+        }
+        switch (step) {
+            case STOP -> {
+                // cancelled or failed elsewhere: stop at this node boundary
+                exchange.setRouteStop(true);
+                callback.done(true);
+                return true;
+            }
+            case DONE -> {
+                exchange.getMessage().setBody(record.node(key).output());
+                callback.done(true);
+                return true;
+            }
+            case WAIT -> {
+                // pending, or a need is running elsewhere, pending or failed: a later replay gets here again
+                callback.done(true);
+                return true;
+            }
+            case SKIP_NEEDS -> {
+                skip(engine, exchange, runId, key, "everything it needs was skipped or rejected");
+                callback.done(true);
+                return true;
+            }
+            default -> {
+            }
+        }
+        Map<String, Object> variables = RunScope.variables(record, scope, scopeVariables(exchange));
+        if (endpoint.whenTemplate() != null && !endpoint.whenTemplate().evaluateBoolean(variables)) {
+            skip(engine, exchange, runId, key, "when is false");
             callback.done(true);
             return true;
         }
         NodeRecord existing = record.node(key);
-        if (existing != null) {
-            if (existing.status().isDone()) {
-                exchange.getMessage().setBody(existing.output());
-                callback.done(true);
-                return true;
-            }
-            if (existing.status().isPending() && !endpoint.isContainer()) {
-                callback.done(true);
-                return true;
-            }
-        }
-        boolean allNeedsSkipped = !endpoint.needsList().isEmpty();
-        for (String need : endpoint.needsList()) {
-            NodeRecord n = record.node(scope + need);
-            if (n == null || !n.status().isDone()) {
-                // blocked: a need is running elsewhere, pending or failed; a later replay gets here again
-                callback.done(true);
-                return true;
-            }
-            allNeedsSkipped &= n.status().skipsDependents();
-        }
-        if (allNeedsSkipped) {
-            skip(engine, runId, key, "everything it needs was skipped or rejected");
-            callback.done(true);
-            return true;
-        }
-        Map<String, Object> variables = RunScope.variables(record, scope, scopeVariables(exchange));
-        if (endpoint.whenTemplate() != null && !endpoint.whenTemplate().evaluateBoolean(variables)) {
-            skip(engine, runId, key, "when is false");
-            callback.done(true);
-            return true;
-        }
         // A node caught in flight by a crash runs again as the same attempt (same idempotency key); one whose
         // failed attempt was recorded runs as the next.
         int attempt = existing == null ? 1
@@ -108,8 +107,46 @@ public class NodeProducer extends DefaultAsyncProducer {
         return false;
     }
 
-    private void skip(Engine engine, String runId, String key, String reason) {
-        engine.store().apply(runId, new Mutation.SkipNode(key, endpoint.kind(), reason));
+    /** What a node step does with the record it sees. */
+    private enum Step {
+        STOP, DONE, WAIT, SKIP_NEEDS, RUN
+    }
+
+    private Step decide(RunRecord record, String key, String scope) {
+        if (record.status().isTerminal()) {
+            return Step.STOP;
+        }
+        NodeRecord existing = record.node(key);
+        if (existing != null) {
+            if (existing.status().isDone()) {
+                return Step.DONE;
+            }
+            if (existing.status().isPending() && !endpoint.isContainer()) {
+                return Step.WAIT;
+            }
+        }
+        boolean allNeedsSkipped = !endpoint.needsList().isEmpty();
+        for (String need : endpoint.needsList()) {
+            NodeRecord n = record.node(scope + need);
+            if (n == null || !n.status().isDone()) {
+                return Step.WAIT;
+            }
+            allNeedsSkipped &= n.status().skipsDependents();
+        }
+        return allNeedsSkipped ? Step.SKIP_NEEDS : Step.RUN;
+    }
+
+    private static RunRecord read(Engine engine, Exchange exchange, String runId) {
+        RunRecord record = engine.store().get(runId);
+        if (record == null) {
+            throw new IllegalStateException("Run " + runId + " does not exist");
+        }
+        exchange.setProperty(NodeConstants.RECORD, record);
+        return record;
+    }
+
+    private void skip(Engine engine, Exchange exchange, String runId, String key, String reason) {
+        RunRecords.remember(exchange, engine.store().apply(runId, new Mutation.SkipNode(key, endpoint.kind(), reason)));
     }
 
     @SuppressWarnings("unchecked")
@@ -120,15 +157,15 @@ public class NodeProducer extends DefaultAsyncProducer {
 
     private void attempt(NodeContext ctx, AsyncCallback callback) {
         Engine engine = ctx.engine();
-        Mutation.Result started = engine.store().apply(ctx.runId(),
-                new Mutation.StartNode(ctx.key(), endpoint.kind(), ctx.attempt(), endpoint.isContainer()));
-        if (!started.accepted()) {
-            LOG.debug("Node {} of run {} not started: {}", ctx.key(), ctx.runId(), started.reason());
-            if (started.status() != null && started.status().isTerminal()) {
-                ctx.exchange().setRouteStop(true);
+        if (!endpoint.isInstant()) {
+            Mutation.Result started = engine.store().apply(ctx.runId(),
+                    new Mutation.StartNode(ctx.key(), endpoint.kind(), ctx.attempt(), endpoint.isContainer()));
+            RunRecords.remember(ctx.exchange(), started);
+            if (!started.accepted()) {
+                notRecorded(ctx, started);
+                callback.done(false);
+                return;
             }
-            callback.done(false);
-            return;
         }
         CompletionStage<NodeResult> stage;
         try {
@@ -157,15 +194,32 @@ public class NodeProducer extends DefaultAsyncProducer {
     private void record(NodeContext ctx, NodeResult result) {
         Engine engine = ctx.engine();
         if (result instanceof NodeResult.Completed c) {
-            engine.store().apply(ctx.runId(), new Mutation.CompleteNode(ctx.key(), endpoint.kind(), c.output(),
-                    c.costMicros(), c.tokens(), c.detail()));
-            ctx.exchange().getMessage().setBody(c.output());
+            Mutation.Result r = engine.store().apply(ctx.runId(), new Mutation.CompleteNode(ctx.key(), endpoint.kind(),
+                    c.output(), c.costMicros(), c.tokens(), c.detail(), endpoint.isInstant()));
+            RunRecords.remember(ctx.exchange(), r);
+            if (r.accepted()) {
+                ctx.exchange().getMessage().setBody(c.output());
+            } else {
+                notRecorded(ctx, r);
+            }
         } else if (result instanceof NodeResult.Paused p) {
             Mutation.Result r = engine.store().apply(ctx.runId(),
                     new Mutation.PauseNode(ctx.key(), endpoint.kind(), p.status(), p.detail()));
+            RunRecords.remember(ctx.exchange(), r);
             if (r.accepted()) {
                 endpoint.afterPause(ctx, p);
             }
+        }
+    }
+
+    /** The store refused the update: the run ended meanwhile, or another execution recorded this node first. */
+    private static void notRecorded(NodeContext ctx, Mutation.Result r) {
+        LOG.debug("Node {} of run {} not recorded: {}", ctx.key(), ctx.runId(), r.reason());
+        if (r.status() != null && r.status().isTerminal()) {
+            ctx.exchange().setRouteStop(true);
+        } else if (r.record() != null && r.record().node(ctx.key()) != null
+                   && r.record().node(ctx.key()).status().isDone()) {
+            ctx.exchange().getMessage().setBody(r.record().node(ctx.key()).output());
         }
     }
 
@@ -178,15 +232,15 @@ public class NodeProducer extends DefaultAsyncProducer {
                 ? "timed out after " + endpoint.getTimeout() + " ms" : String.valueOf(error.getMessage());
         if (again) {
             long delay = retry.delayAfter(ctx.attempt()).toMillis();
-            engine.store().apply(ctx.runId(),
-                    new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, delay, true));
+            RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(),
+                    new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, delay, true)));
             NodeContext next = new NodeContext(engine, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
                     ctx.attempt() + 1, ctx.record(), ctx.variables());
             engine.scheduler().schedule(() -> attempt(next, callback), delay, TimeUnit.MILLISECONDS);
             return;
         }
-        engine.store().apply(ctx.runId(),
-                new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, -1, true));
+        RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(),
+                new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, -1, true)));
         ctx.exchange().setException(error instanceof NodeFailedException
                 ? error : new NodeFailedException(ctx.key(), ctx.exchange(), error));
         callback.done(false);

@@ -16,11 +16,11 @@ import java.util.concurrent.CompletableFuture;
 public final class ScopedBody {
 
     private final ProducerTemplate template;
-    private final String bodyUri;
+    private final org.apache.camel.Endpoint body;
 
     public ScopedBody(CamelContext camelContext, String bodyUri) {
         this.template = camelContext.createProducerTemplate();
-        this.bodyUri = bodyUri;
+        this.body = camelContext.getEndpoint(bodyUri);
     }
 
     /** Completes when the body route finished; fails with the exception it ended with. */
@@ -28,10 +28,14 @@ public final class ScopedBody {
         Exchange ex = new DefaultExchange(parent.exchange().getContext());
         ex.setProperty(NodeConstants.RUN_ID, parent.runId());
         ex.setProperty(NodeConstants.SCOPE, scope);
+        Object seen = parent.exchange().getProperty(NodeConstants.RECORD);
+        if (seen != null) {
+            ex.setProperty(NodeConstants.RECORD, seen);
+        }
         Map<String, Object> vars = new HashMap<>(parent.scopeVariables());
         vars.putAll(variables);
         ex.setProperty(NodeConstants.SCOPE_VARIABLES, vars);
-        return template.asyncSend(bodyUri, ex).thenApply(done -> {
+        return template.asyncSend(body, ex).thenApply(done -> {
             if (done.getException() != null) {
                 throw new java.util.concurrent.CompletionException(done.getException());
             }

@@ -1,6 +1,7 @@
 package dev.caravan.component.run;
 
 import dev.caravan.component.node.NodeConstants;
+import dev.caravan.component.node.RunRecords;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.component.node.UriTemplates;
 import dev.caravan.expr.Template;
@@ -143,7 +144,10 @@ public class RunEndpoint extends DefaultEndpoint {
             exchange.setProperty(NodeConstants.RUN_ID, runId);
             return;
         }
-        RunRecord r = engine.store().get(runId);
+        RunRecord r = RunRecords.seen(exchange, runId);
+        if (r == null) {
+            r = engine.store().get(runId);
+        }
         if (r == null) {
             throw new IllegalStateException("Run " + runId + " does not exist");
         }
@@ -155,23 +159,22 @@ public class RunEndpoint extends DefaultEndpoint {
 
     private void endRun(Exchange exchange) {
         String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
-        RunRecord r = engine.store().get(runId);
+        RunRecord seen = RunRecords.seen(exchange, runId);
+        if (seen == null || !end(exchange, seen, false)) {
+            end(exchange, engine.store().get(runId), true);
+        }
+    }
+
+    /**
+     * Records the outcome the record shows. Returns false, doing nothing, when a record that may be stale shows
+     * unfinished nodes and nothing pending (the caller then reads it afresh).
+     */
+    private boolean end(Exchange exchange, RunRecord r, boolean fresh) {
+        String runId = r.runId();
         if (r.status().isTerminal()) {
             exchange.getMessage().setBody(r.output());
-            return;
-        }
-        NodeStatus pending = RunScope.pendingUnder(r, "");
-        if (pending != null) {
-            List<String> keys = new ArrayList<>();
-            for (NodeRecord n : r.nodes().values()) {
-                if (n.status().isPending()) {
-                    keys.add(n.key());
-                }
-            }
-            RunStatus status = pending == NodeStatus.AWAITING_APPROVAL ? RunStatus.AWAITING_APPROVAL : RunStatus.WAITING;
-            engine.store().apply(runId, new Mutation.PauseRun(status, keys));
-            exchange.getMessage().setBody(null);
-            return;
+            exchange.setProperty(NodeConstants.RECORD, r);
+            return true;
         }
         List<String> unfinished = new ArrayList<>();
         for (String id : nodes == null ? List.<String>of() : Arrays.asList(nodes.split(","))) {
@@ -180,23 +183,40 @@ public class RunEndpoint extends DefaultEndpoint {
                 unfinished.add(id);
             }
         }
-        if (!unfinished.isEmpty()) {
+        if (unfinished.isEmpty()) {
+            Map<String, Object> vars = RunScope.variables(r, "", Map.of());
+            Object out;
+            try {
+                out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
+            } catch (RuntimeException e) {
+                RunRecords.remember(exchange, engine.store().apply(runId,
+                        new Mutation.FailRun(e.getClass().getName(), "output: " + e.getMessage())));
+                throw e;
+            }
+            RunRecords.remember(exchange, engine.store().apply(runId, new Mutation.CompleteRun(out)));
+            exchange.getMessage().setBody(out);
+            return true;
+        }
+        NodeStatus pending = RunScope.pendingUnder(r, "");
+        if (pending == null) {
+            if (!fresh) {
+                return false;
+            }
             // another execution of this run is still under way (it will record the outcome)
             LOG.debug("Run {} reached its end with unfinished nodes {}", runId, unfinished);
-            return;
+            return true;
         }
-        Map<String, Object> vars = RunScope.variables(r, "", Map.of());
-        Object out;
-        try {
-            out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
-        } catch (RuntimeException e) {
-            engine.store().apply(runId, new Mutation.FailRun(e.getClass().getName(), "output: " + e.getMessage()));
-            throw e;
+        List<String> keys = new ArrayList<>();
+        for (NodeRecord n : r.nodes().values()) {
+            if (n.status().isPending()) {
+                keys.add(n.key());
+            }
         }
-        engine.store().apply(runId, new Mutation.CompleteRun(out));
-        exchange.getMessage().setBody(out);
+        RunStatus status = pending == NodeStatus.AWAITING_APPROVAL ? RunStatus.AWAITING_APPROVAL : RunStatus.WAITING;
+        RunRecords.remember(exchange, engine.store().apply(runId, new Mutation.PauseRun(status, keys)));
+        exchange.getMessage().setBody(null);
+        return true;
     }
-
 
     private static Object plainInput(Exchange exchange) {
         Object body = exchange.getMessage().getBody();

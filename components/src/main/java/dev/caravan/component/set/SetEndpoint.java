@@ -34,6 +34,11 @@ public class SetEndpoint extends NodeEndpoint {
     }
 
     @Override
+    public boolean isInstant() {
+        return true;
+    }
+
+    @Override
     protected void doStart() throws Exception {
         super.doStart();
         valuesTemplate = compileValue(values);

@@ -29,6 +29,14 @@ public interface ChatModelFactory {
     StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg);
 
     /**
+     * Whether a call can wait on anything (a network, a simulated latency). Calls of models that never wait run on
+     * the caller's thread instead of being handed to the component's executor.
+     */
+    default boolean waits(LlmConfiguration cfg) {
+        return true;
+    }
+
+    /**
      * The price of a call in integer micro-dollars (1 USD = 1,000,000); 0 when the provider has no price table.
      */
     default long costMicros(String modelName, long inputTokens, long outputTokens) {

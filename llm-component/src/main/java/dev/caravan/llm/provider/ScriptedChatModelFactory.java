@@ -25,4 +25,10 @@ public class ScriptedChatModelFactory implements ChatModelFactory {
     public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
         return new ScriptedChatModel(cfg.getScriptedReplies(), cfg.getScriptedLatency());
     }
+
+    /** Scripted replies are computed in memory; only a simulated latency makes a call wait. */
+    @Override
+    public boolean waits(LlmConfiguration cfg) {
+        return cfg.getScriptedLatency() > 0;
+    }
 }
