@@ -155,6 +155,10 @@ public final class RouteCompiler {
                     }
                     p.put("tools", Json.write(tools));
                 }
+                if (wf.budget() != null) {
+                    put(p, "budgetTokens", wf.budget().tokens());
+                    put(p, "budgetMicros", wf.budget().usdMicros());
+                }
                 put(p, "maxTokens", a.maxTokens());
                 put(p, "temperature", a.temperature());
                 put(p, "maxToolRounds", a.maxToolRounds());

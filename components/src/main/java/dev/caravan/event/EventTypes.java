@@ -10,6 +10,8 @@ public final class EventTypes {
     public static final String RUN_FAILED = "caravan.run.failed";
     public static final String RUN_CANCELLED = "caravan.run.cancelled";
     public static final String RUN_RETRYING = "caravan.run.retrying";
+    /** A run resumed on a workflow definition other than the one it started with. */
+    public static final String RUN_DEFINITION_CHANGED = "caravan.run.definition.changed";
     public static final String NODE_STARTED = "caravan.node.started";
     public static final String NODE_COMPLETED = "caravan.node.completed";
     public static final String NODE_SKIPPED = "caravan.node.skipped";

@@ -38,6 +38,7 @@ public final class Engine implements AutoCloseable {
     private final ExecutorService tasks;
     private final WorkflowCatalog catalog;
     private final RunService runs;
+    private volatile boolean closed;
 
     private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events) {
         this.camelContext = camelContext;
@@ -54,6 +55,14 @@ public final class Engine implements AutoCloseable {
         this.tasks = ThreadSupport.newTaskExecutor("caravan-run");
         this.catalog = new WorkflowCatalog(camelContext, expressions);
         this.runs = new RunService(this);
+        // timers, executors (and an owned member) end with the context they serve
+        camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+            @Override
+            public void onContextStopped(CamelContext context) {
+                close();
+            }
+        });
+        runs.recoverTimers();
     }
 
     /**
@@ -68,12 +77,6 @@ public final class Engine implements AutoCloseable {
             }
             Engine engine = embedded(camelContext);
             camelContext.getRegistry().bind("caravanEngine", engine);
-            camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
-                @Override
-                public void onContextStopped(CamelContext context) {
-                    engine.close();
-                }
-            });
             return engine;
         }
     }
@@ -111,6 +114,11 @@ public final class Engine implements AutoCloseable {
         config.getNetworkConfig().setPortAutoIncrement(true);
         config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(0);
         return config;
+    }
+
+    /** Whether this instance is shutting down: failures now are the shutdown's, not the nodes'. */
+    public boolean isStopping() {
+        return closed || camelContext.isStopping() || camelContext.isStopped();
     }
 
     public CamelContext camelContext() {
@@ -152,6 +160,7 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         scheduler.shutdownNow();
         tasks.shutdownNow();
         events.close();

@@ -217,6 +217,30 @@ public final class RunService {
         }
     }
 
+    /**
+     * Schedules the timers of every paused run (gate deadlines, waits): timers live in memory, so an instance that
+     * starts on existing state takes them over. A timer that fires on two instances resolves once: the second
+     * resolution is refused.
+     */
+    public void recoverTimers() {
+        for (RunRecord r : list(null, List.of(RunStatus.AWAITING_APPROVAL, RunStatus.WAITING, RunStatus.RUNNING),
+                Integer.MAX_VALUE)) {
+            for (NodeRecord n : r.nodes().values()) {
+                Map<String, Object> d = n.detail();
+                if (d == null) {
+                    continue;
+                }
+                if (n.status() == NodeStatus.AWAITING_APPROVAL && d.get("deadline") instanceof String deadline) {
+                    scheduleGateTimeout(r.runId(), n.key(), java.time.Instant.parse(deadline).toEpochMilli(),
+                            String.valueOf(d.getOrDefault("onTimeout", "reject")));
+                } else if (n.status() == NodeStatus.WAITING && "wait".equals(n.kind())
+                           && d.get("until") instanceof String until) {
+                    scheduleWake(r.runId(), n.key(), java.time.Instant.parse(until).toEpochMilli());
+                }
+            }
+        }
+    }
+
     /** Schedules a gate's timeout decision. */
     public void scheduleGateTimeout(String runId, String key, long deadline, String onTimeout) {
         engine.scheduler().schedule(() -> {
@@ -315,7 +339,9 @@ public final class RunService {
         if (after == null || !(after.status().isTerminal() || after.status().isPaused()) || done.getException() != null) {
             after = get(runId);
         }
-        if (done.getException() != null && !after.status().isTerminal()) {
+        if (done.getException() != null && engine.isStopping()) {
+            LOG.debug("Run {} left {} by shutdown", runId, after.status().label());
+        } else if (done.getException() != null && !after.status().isTerminal()) {
             Exception e = done.getException();
             LOG.warn("Run {} stopped by an engine error", runId, e);
             engine.store().apply(runId, new Mutation.FailRun(e.getClass().getName(), String.valueOf(e.getMessage())));

@@ -34,6 +34,8 @@ public final class WorkflowCatalog {
     private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
     private final Map<String, InputValidator> validators = new ConcurrentHashMap<>();
     private final Set<Path> routeFolders = ConcurrentHashMap.newKeySet();
+    private final List<String> routeProblems = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkflowCatalog.class);
 
     WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
         this.camelContext = camelContext;
@@ -51,19 +53,35 @@ public final class WorkflowCatalog {
         return wf;
     }
 
-    /** Loads the Camel routes ({@code *.camel.yaml}) of a folder once: tools and endpoints workflows call. */
+    /**
+     * Loads the Camel routes ({@code *.camel.yaml}) of a folder once: tools and endpoints workflows call. A file that
+     * does not load is reported by name and skipped, so it fails only the workflows that call its routes.
+     */
     private synchronized void loadRoutes(Path folder) {
         if (folder == null || !routeFolders.add(folder)) {
             return;
         }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.camel.yaml")) {
-            for (Path f : files) {
-                PluginHelper.getRoutesLoader(camelContext).loadRoutes(ResourceHelper.fromString(f.getFileName().toString(),
-                        Files.readString(f)));
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("Cannot load the Camel routes of " + folder + ": " + e.getMessage(), e);
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> found = Files.newDirectoryStream(folder, "*.camel.yaml")) {
+            found.forEach(files::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot list the Camel routes of " + folder, e);
         }
+        files.sort(null);
+        for (Path f : files) {
+            try {
+                PluginHelper.getRoutesLoader(camelContext).loadRoutes(
+                        ResourceHelper.fromString(f.getFileName().toString(), Files.readString(f)));
+            } catch (Exception e) {
+                routeProblems.add(f + ": " + e.getMessage());
+                LOG.warn("Skipped the Camel routes of {}: {}", f, e.getMessage());
+            }
+        }
+    }
+
+    /** Route files next to deployed workflows that did not load, with the reason. */
+    public List<String> routeProblems() {
+        return List.copyOf(routeProblems);
     }
 
     private void deployWithChildren(Workflow wf, Path folder) {

@@ -52,6 +52,12 @@ class CrashResumeTest {
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     private CamelContext instance(HazelcastInstance hz, EventBus events, CountDownLatch hangOnSecond) throws Exception {
+        return instance(hz, events, hangOnSecond, false);
+    }
+
+    /** With {@code failAfterHang}, the hung call fails once released, as calls cut off by a shutdown do. */
+    private CamelContext instance(HazelcastInstance hz, EventBus events, CountDownLatch hangOnSecond,
+            boolean failAfterHang) throws Exception {
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.getShutdownStrategy().setTimeout(1);
         camel.addRoutes(new RouteBuilder() {
@@ -62,6 +68,9 @@ class CrashResumeTest {
                     calls.add(node + "|" + e.getMessage().getHeader("CaravanIdempotencyKey"));
                     if (hangOnSecond != null && node.equals("second")) {
                         hangOnSecond.await(); // the instance "dies" while this node is in flight
+                        if (failAfterHang) {
+                            throw new IllegalStateException("connection closed by shutdown");
+                        }
                     }
                     e.getMessage().setBody("done " + node);
                 });
@@ -107,6 +116,84 @@ class CrashResumeTest {
             doomed.stop();
         } finally {
             never.countDown();
+            hz.shutdown();
+            events.close();
+        }
+    }
+
+    @Test
+    void shutdownLeavesRunsInFlightResumableInsteadOfFailed() throws Exception {
+        EventBus events = new EventBus();
+        Config config = Engine.embeddedConfig("caravan-stop-" + UUID.randomUUID());
+        HazelcastRunStore.configure(config, events);
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
+        CountDownLatch release = new CountDownLatch(1);
+        try {
+            CamelContext stopping = instance(hz, events, release, true);
+            Engine first = stopping.getRegistry().findSingleByType(Engine.class);
+            String runId = first.runs().create(RunService.StartRequest.of("crashy", Map.of()));
+            java.util.concurrent.CompletableFuture<RunRecord> execution = first.runs().execute(runId);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> calls.stream().anyMatch(c -> c.startsWith("second|")));
+            Thread stopper = new Thread(stopping::stop);
+            stopper.start();
+            await().atMost(10, TimeUnit.SECONDS).until(stopping::isStopping);
+            release.countDown(); // the call in flight now fails because of the shutdown
+            stopper.join(10_000);
+            execution.get(10, TimeUnit.SECONDS);
+
+            RunRecord left = first.runs().get(runId);
+            assertThat(left.status()).isEqualTo(RunStatus.RUNNING);
+            assertThat(left.node("second").status()).isEqualTo(NodeStatus.RUNNING);
+
+            CamelContext next = instance(hz, events, null);
+            RunRecord done = next.getRegistry().findSingleByType(Engine.class).runs().resume(runId)
+                    .get(20, TimeUnit.SECONDS);
+            assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+            assertThat(calls.stream().filter(c -> c.startsWith("first|"))).hasSize(1);
+            assertThat(calls.stream().filter(c -> c.startsWith("second|")).distinct())
+                    .containsExactly("second|" + runId + "/second/1");
+            next.stop();
+        } finally {
+            release.countDown();
+            hz.shutdown();
+            events.close();
+        }
+    }
+
+    @Test
+    void waitStartedOnOneInstanceElapsesOnTheNext() throws Exception {
+        EventBus events = new EventBus();
+        Config config = Engine.embeddedConfig("caravan-timer-" + UUID.randomUUID());
+        HazelcastRunStore.configure(config, events);
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
+        String sleepy = """
+                apiVersion: caravan.dev/v1
+                kind: Workflow
+                metadata:
+                  name: sleepy
+                spec:
+                  nodes:
+                    - id: nap
+                      wait: { duration: 1500ms }
+                    - id: after
+                      needs: [nap]
+                      set: { woke: true }
+                """;
+        try {
+            CamelContext first = instance(hz, events, null);
+            Engine a = first.getRegistry().findSingleByType(Engine.class);
+            a.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
+            RunRecord paused = a.runs().start(RunService.StartRequest.of("sleepy", Map.of())).get(10, TimeUnit.SECONDS);
+            assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
+            first.stop(); // its timer goes with it
+
+            CamelContext second = instance(hz, events, null);
+            Engine b = second.getRegistry().findSingleByType(Engine.class);
+            b.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
+            await().atMost(15, TimeUnit.SECONDS).until(() -> b.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
+            assertThat(b.runs().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
+            second.stop();
+        } finally {
             hz.shutdown();
             events.close();
         }

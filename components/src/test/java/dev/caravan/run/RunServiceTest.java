@@ -357,4 +357,40 @@ class RunServiceTest {
         }
         assertThat(seq.get(seq.size() - 1)).isEqualTo(r.sequence());
     }
+
+    @Test
+    void agentCallIsRefusedBeforeItLeavesOnceTheTokenBudgetIsSpent() throws Exception {
+        deploy(header("budgeted").replace("spec:\n", "spec:\n  budget: { tokens: 10 }\n") + """
+                    - id: first
+                      agent: { model: scripted, prompt: "a prompt long enough to use more than ten tokens of budget" }
+                    - id: second
+                      needs: [first]
+                      agent: { model: scripted, prompt: "never sent" }
+                """);
+        RunRecord r = run("budgeted", Map.of());
+        assertThat(r.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(r.errorNode()).isEqualTo("second");
+        assertThat(r.node("second").errorClass()).isEqualTo("dev.caravan.llm.LlmException");
+        assertThat(r.error()).contains("of its 10 tokens: no call was sent");
+        assertThat(r.node("second").attempts()).isEqualTo(1);
+        engine.events().drain(5_000);
+        assertThat(events).noneSatisfy(e -> {
+            assertThat(e.runId()).isEqualTo(r.runId());
+            assertThat(e.node()).isEqualTo("second");
+            assertThat(e.type()).isEqualTo(EventTypes.NODE_OUTPUT_DELTA);
+        });
+    }
+
+    @Test
+    void aBrokenRouteFileBesideAWorkflowFailsOnlyWhatCallsIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("broken.camel.yaml"), "- route:\n    from:\n      uri: direct:x\n      steps:\n        - nonsense: {}\n");
+        java.nio.file.Files.writeString(dir.resolve("fine.caravan.yaml"), header("fine") + """
+                    - id: a
+                      set: { ok: true }
+                """);
+        engine.catalog().deploy(dir.resolve("fine.caravan.yaml"));
+        assertThat(engine.catalog().routeProblems()).anySatisfy(p -> assertThat(p).contains("broken.camel.yaml"));
+        assertThat(run("fine", Map.of()).status()).isEqualTo(RunStatus.COMPLETED);
+    }
 }

@@ -24,6 +24,10 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
         AgentEndpoint target = (AgentEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "backoff": target.setBackoff(property(camelContext, java.lang.String.class, value)); return true;
+        case "budgetmicros":
+        case "budgetMicros": target.setBudgetMicros(property(camelContext, java.lang.Long.class, value)); return true;
+        case "budgettokens":
+        case "budgetTokens": target.setBudgetTokens(property(camelContext, java.lang.Long.class, value)); return true;
         case "fallback": target.setFallback(property(camelContext, java.lang.String.class, value)); return true;
         case "initialdelay":
         case "initialDelay": target.setInitialDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
@@ -60,6 +64,10 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "backoff": return java.lang.String.class;
+        case "budgetmicros":
+        case "budgetMicros": return java.lang.Long.class;
+        case "budgettokens":
+        case "budgetTokens": return java.lang.Long.class;
         case "fallback": return java.lang.String.class;
         case "initialdelay":
         case "initialDelay": return long.class;
@@ -97,6 +105,10 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
         AgentEndpoint target = (AgentEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "backoff": return target.getBackoff();
+        case "budgetmicros":
+        case "budgetMicros": return target.getBudgetMicros();
+        case "budgettokens":
+        case "budgetTokens": return target.getBudgetTokens();
         case "fallback": return target.getFallback();
         case "initialdelay":
         case "initialDelay": return target.getInitialDelay();

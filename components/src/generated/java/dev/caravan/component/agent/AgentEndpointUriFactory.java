@@ -23,8 +23,10 @@ public class AgentEndpointUriFactory extends org.apache.camel.support.component.
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(21);
+        Set<String> props = new HashSet<>(23);
         props.add("backoff");
+        props.add("budgetMicros");
+        props.add("budgetTokens");
         props.add("fallback");
         props.add("initialDelay");
         props.add("lazyStartProducer");

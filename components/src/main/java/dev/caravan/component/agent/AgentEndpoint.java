@@ -7,6 +7,8 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.event.EventTypes;
 import dev.caravan.expr.Template;
 import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmException;
+import dev.caravan.state.RunRecord;
 import dev.caravan.llm.LlmListener;
 import dev.caravan.llm.LlmTool;
 import dev.caravan.state.Json;
@@ -59,6 +61,10 @@ public class AgentEndpoint extends NodeEndpoint {
     private Integer maxToolRounds;
     @UriParam(defaultValue = "true", description = "Whether to stream the reply, publishing output deltas as events")
     private boolean streaming = true;
+    @UriParam(label = "budget", description = "The run's token budget: no call starts once the run used this many")
+    private Long budgetTokens;
+    @UriParam(label = "budget", description = "The run's budget in micro-dollars: no call starts once the run spent it")
+    private Long budgetMicros;
     @UriParam(label = "scripted", description = "Replies of the scripted model: a JSON array")
     private String scriptedReplies;
     @UriParam(label = "scripted", description = "Simulated latency of the scripted model, in milliseconds")
@@ -129,6 +135,16 @@ public class AgentEndpoint extends NodeEndpoint {
 
     @Override
     protected CompletionStage<NodeResult> execute(NodeContext ctx) {
+        // the budget is checked against the run's totals as they are now, not as this exchange last saw them
+        RunRecord run = budgetTokens == null && budgetMicros == null ? ctx.record() : ctx.engine().store().get(ctx.runId());
+        if (budgetTokens != null && run.tokens() >= budgetTokens) {
+            throw new LlmException(LlmException.Kind.BUDGET, "the run used " + run.tokens() + " of its "
+                    + budgetTokens + " tokens: no call was sent");
+        }
+        if (budgetMicros != null && run.costMicros() >= budgetMicros) {
+            throw new LlmException(LlmException.Kind.BUDGET, "the run spent " + run.costMicros() + " of its "
+                    + budgetMicros + " micro-dollars: no call was sent");
+        }
         List<ChatMessage> messages = new ArrayList<>(2);
         if (systemTemplate != null) {
             messages.add(SystemMessage.from(text(systemTemplate.evaluate(ctx.variables()))));
@@ -332,6 +348,24 @@ public class AgentEndpoint extends NodeEndpoint {
     /** Replies of the scripted model: a JSON array. */
     public void setScriptedReplies(String scriptedReplies) {
         this.scriptedReplies = scriptedReplies;
+    }
+
+    public Long getBudgetTokens() {
+        return budgetTokens;
+    }
+
+    /** The run's token budget: no call starts once the run used this many. */
+    public void setBudgetTokens(Long budgetTokens) {
+        this.budgetTokens = budgetTokens;
+    }
+
+    public Long getBudgetMicros() {
+        return budgetMicros;
+    }
+
+    /** The run's budget in micro-dollars: no call starts once the run spent it. */
+    public void setBudgetMicros(Long budgetMicros) {
+        this.budgetMicros = budgetMicros;
     }
 
     public Long getScriptedLatency() {

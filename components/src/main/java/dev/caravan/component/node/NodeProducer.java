@@ -225,8 +225,16 @@ public class NodeProducer extends DefaultAsyncProducer {
 
     private void failed(NodeContext ctx, Throwable error, AsyncCallback callback) {
         Engine engine = ctx.engine();
+        if (engine.isStopping()) {
+            // the instance is shutting down, not the node failing: leave the node in flight, to be resumed
+            LOG.debug("Node {} of run {} interrupted by shutdown: {}", ctx.key(), ctx.runId(), error.toString());
+            ctx.exchange().setException(new RunInterruptedException(ctx.runId(), error));
+            callback.done(false);
+            return;
+        }
         RetryPolicy retry = endpoint.retryPolicy();
-        boolean again = ctx.attempt() < retry.maxAttempts() && !(error instanceof NodeFailedException);
+        boolean again = ctx.attempt() < retry.maxAttempts() && !(error instanceof NodeFailedException)
+                        && !(error instanceof dev.caravan.llm.LlmException le && !le.retryable());
         String errorClass = error.getClass().getName();
         String message = error instanceof TimeoutException
                 ? "timed out after " + endpoint.getTimeout() + " ms" : String.valueOf(error.getMessage());
@@ -236,7 +244,12 @@ public class NodeProducer extends DefaultAsyncProducer {
                     new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, delay, true)));
             NodeContext next = new NodeContext(engine, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
                     ctx.attempt() + 1, ctx.record(), ctx.variables());
-            engine.scheduler().schedule(() -> attempt(next, callback), delay, TimeUnit.MILLISECONDS);
+            try {
+                engine.scheduler().schedule(() -> attempt(next, callback), delay, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                ctx.exchange().setException(new RunInterruptedException(ctx.runId(), error));
+                callback.done(false);
+            }
             return;
         }
         RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(),

@@ -152,8 +152,11 @@ public class RunEndpoint extends DefaultEndpoint {
             throw new IllegalStateException("Run " + runId + " does not exist");
         }
         if (workflowHash != null && r.workflowHash() != null && !workflowHash.equals(r.workflowHash())) {
+            // replay on another definition may decide differently: say so in the run's own event stream
             LOG.warn("Run {} started on workflow {} version {} and resumes on version {}", runId, workflow,
                     r.workflowHash().substring(0, 12), workflowHash.substring(0, Math.min(12, workflowHash.length())));
+            engine.store().apply(runId, new Mutation.Emit(dev.caravan.event.EventTypes.RUN_DEFINITION_CHANGED, null,
+                    Map.of("startedWith", r.workflowHash(), "resumesWith", workflowHash)));
         }
     }
 

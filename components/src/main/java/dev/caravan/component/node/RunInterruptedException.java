@@ -1,0 +1,9 @@
+package dev.caravan.component.node;
+
+/** An execution stopped because its instance is shutting down; the run stays as it was and can be resumed. */
+public class RunInterruptedException extends RuntimeException {
+
+    public RunInterruptedException(String runId, Throwable cause) {
+        super("Execution of run " + runId + " interrupted by shutdown", cause);
+    }
+}
