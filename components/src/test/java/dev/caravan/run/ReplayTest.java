@@ -118,7 +118,8 @@ class ReplayTest {
         RunRecord two = engine.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x"))).get(10, TimeUnit.SECONDS);
         engine.runs().resolveGate(one.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
         engine.runs().resolveGate(two.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
-        assertThat(decisions(one.runId())).isNotEmpty().isEqualTo(decisions(two.runId()));
+        // parallel branches may finish in either order; the decisions are what must match
+        assertThat(decisions(one.runId())).isNotEmpty().containsExactlyInAnyOrderElementsOf(decisions(two.runId()));
         assertThat(decisions(one.runId())).contains("caravan.node.skipped file null", "caravan.node.completed close {closed=true}");
     }
 
