@@ -38,6 +38,7 @@ public final class Engine implements AutoCloseable {
     private final ExecutorService tasks;
     private final WorkflowCatalog catalog;
     private final RunService runs;
+    private final Secrets secrets;
     private volatile boolean closed;
 
     private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events) {
@@ -55,6 +56,7 @@ public final class Engine implements AutoCloseable {
         this.tasks = ThreadSupport.newTaskExecutor("caravan-run");
         this.catalog = new WorkflowCatalog(camelContext, expressions);
         this.runs = new RunService(this);
+        this.secrets = new Secrets(camelContext);
         // timers, executors (and an owned member) end with the context they serve
         camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override
@@ -148,6 +150,11 @@ public final class Engine implements AutoCloseable {
     /** Runs route executions: virtual threads on Java 21+, a cached pool before. */
     public ExecutorService tasks() {
         return tasks;
+    }
+
+    /** Resolves {@code secret:NAME} references when a message leaves a node. */
+    public Secrets secrets() {
+        return secrets;
     }
 
     public WorkflowCatalog catalog() {

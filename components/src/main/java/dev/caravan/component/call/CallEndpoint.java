@@ -6,6 +6,7 @@ import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.PlainValues;
 import dev.caravan.expr.Template;
+import dev.caravan.run.Secrets;
 import org.apache.camel.Category;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
@@ -30,7 +31,8 @@ public class CallEndpoint extends NodeEndpoint {
     private String uri;
     @UriParam(description = "The message body: text or JSON, may hold $[[ expr ]] templates")
     private String body;
-    @UriParam(description = "Message headers: a JSON object whose strings may hold $[[ expr ]] templates")
+    @UriParam(description = "Message headers: a JSON object whose strings may hold $[[ expr ]] templates; a value"
+                            + " secret:NAME is replaced by that secret as the message leaves")
     private String headers;
 
     private Template bodyTemplate;
@@ -72,7 +74,9 @@ public class CallEndpoint extends NodeEndpoint {
         Exchange request = new DefaultExchange(getCamelContext());
         request.getMessage().setBody(bodyTemplate == null ? null : bodyTemplate.evaluate(ctx.variables()));
         if (headersTemplate != null && headersTemplate.evaluate(ctx.variables()) instanceof Map<?, ?> h) {
-            h.forEach((k, v) -> request.getMessage().setHeader(String.valueOf(k), v));
+            // secret:NAME header values are resolved only here, on the message that leaves
+            h.forEach((k, v) -> request.getMessage().setHeader(String.valueOf(k),
+                    Secrets.isReference(v) ? ctx.secret(v) : v));
         }
         request.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         request.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, ctx.runId());

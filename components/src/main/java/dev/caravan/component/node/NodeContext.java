@@ -19,7 +19,34 @@ import java.util.Map;
  * @param variables the expression variables: input, nodes, run and the scope's item/index/iteration
  */
 public record NodeContext(Engine engine, Exchange exchange, String runId, String key, String scope, int attempt,
-        RunRecord record, Map<String, Object> variables) {
+        RunRecord record, Map<String, Object> variables, java.util.Set<String> disclosedSecrets) {
+
+    public NodeContext(Engine engine, Exchange exchange, String runId, String key, String scope, int attempt,
+            RunRecord record, Map<String, Object> variables) {
+        this(engine, exchange, runId, key, scope, attempt, record, variables,
+                java.util.concurrent.ConcurrentHashMap.newKeySet());
+    }
+
+    /** Resolves a {@code secret:NAME} reference for a message this attempt sends, remembering it for redaction. */
+    public String secret(Object reference) {
+        String value = engine.secrets().resolve(reference);
+        disclosedSecrets.add(value);
+        return value;
+    }
+
+    /** Text with every secret this attempt disclosed replaced, for anything that is recorded or logged. */
+    public String redact(String text) {
+        if (text == null) {
+            return null;
+        }
+        String out = text;
+        for (String secret : disclosedSecrets) {
+            if (!secret.isEmpty()) {
+                out = out.replace(secret, "***");
+            }
+        }
+        return out;
+    }
 
     /** Stable across a crash and re-execution of the same attempt: {@code runId/nodeKey/attempt}. */
     public String idempotencyKey() {

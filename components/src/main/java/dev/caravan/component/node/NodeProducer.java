@@ -227,7 +227,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         Engine engine = ctx.engine();
         if (engine.isStopping()) {
             // the instance is shutting down, not the node failing: leave the node in flight, to be resumed
-            LOG.debug("Node {} of run {} interrupted by shutdown: {}", ctx.key(), ctx.runId(), error.toString());
+            LOG.debug("Node {} of run {} interrupted by shutdown: {}", ctx.key(), ctx.runId(), ctx.redact(error.toString()));
             ctx.exchange().setException(new RunInterruptedException(ctx.runId(), error));
             callback.done(false);
             return;
@@ -236,14 +236,14 @@ public class NodeProducer extends DefaultAsyncProducer {
         boolean again = ctx.attempt() < retry.maxAttempts() && !(error instanceof NodeFailedException)
                         && !(error instanceof dev.caravan.llm.LlmException le && !le.retryable());
         String errorClass = error.getClass().getName();
-        String message = error instanceof TimeoutException
-                ? "timed out after " + endpoint.getTimeout() + " ms" : String.valueOf(error.getMessage());
+        String message = ctx.redact(error instanceof TimeoutException
+                ? "timed out after " + endpoint.getTimeout() + " ms" : String.valueOf(error.getMessage()));
         if (again) {
             long delay = retry.delayAfter(ctx.attempt()).toMillis();
             RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(),
                     new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, delay, true)));
             NodeContext next = new NodeContext(engine, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
-                    ctx.attempt() + 1, ctx.record(), ctx.variables());
+                    ctx.attempt() + 1, ctx.record(), ctx.variables(), ctx.disclosedSecrets());
             try {
                 engine.scheduler().schedule(() -> attempt(next, callback), delay, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
@@ -254,8 +254,10 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
         RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(),
                 new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, -1, true)));
-        ctx.exchange().setException(error instanceof NodeFailedException
-                ? error : new NodeFailedException(ctx.key(), ctx.exchange(), error));
+        // the cause may carry a disclosed secret in its message: the exchange gets a redacted account only
+        ctx.exchange().setException(error instanceof NodeFailedException || ctx.disclosedSecrets().isEmpty()
+                ? (error instanceof NodeFailedException ? error : new NodeFailedException(ctx.key(), ctx.exchange(), error))
+                : new NodeFailedException(ctx.key(), ctx.exchange(), new RedactedException(errorClass, message)));
         callback.done(false);
     }
 
