@@ -2,7 +2,7 @@ package dev.caravan.app.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.app.CaravanCli;
-import dev.caravan.app.CloudEventJson;
+import dev.caravan.event.CloudEventJson;
 import dev.caravan.dsl.Durations;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Problem;

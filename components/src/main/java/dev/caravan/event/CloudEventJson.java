@@ -1,6 +1,5 @@
-package dev.caravan.app;
+package dev.caravan.event;
 
-import dev.caravan.event.RunEvent;
 import dev.caravan.state.Json;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;

@@ -1,6 +1,5 @@
-package dev.caravan.app;
+package dev.caravan.event;
 
-import dev.caravan.event.RunEvent;
 import io.cloudevents.CloudEvent;
 import org.junit.jupiter.api.Test;
 
@@ -44,5 +43,29 @@ class CloudEventJsonTest {
         CloudEvent ce = CloudEventJson.toCloudEvent(e);
         assertThat(ce.getSubject()).isNull();
         assertThat(ce.getExtensionNames()).doesNotContain("node", "parentrunid", "laneid");
+    }
+
+    @Test
+    void everyEventOfARealRunValidatesAgainstTheCloudEventsSchema() throws Exception {
+        var schemaFile = java.nio.file.Path.of("../../shared/fixtures/cloudevents/cloudevents-v1.0.2.schema.json");
+        var schema = com.networknt.schema.JsonSchemaFactory
+                .getInstance(com.networknt.schema.SpecVersion.VersionFlag.V7)
+                .getSchema(java.nio.file.Files.readString(schemaFile));
+        java.util.List<RunEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (var camel = new org.apache.camel.impl.DefaultCamelContext()) {
+            camel.start();
+            var engine = dev.caravan.run.Engine.of(camel);
+            engine.events().subscribe(events::add);
+            engine.catalog().deploy(java.nio.file.Path.of("../routes/examples/subflow.caravan.yaml"));
+            var run = engine.runs().start(dev.caravan.run.RunService.StartRequest.of("subflow",
+                    Map.of("ticket", "urgent: printer on fire"))).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            engine.events().drain(5_000);
+            assertThat(run.status()).isEqualTo(dev.caravan.state.RunStatus.COMPLETED);
+        }
+        assertThat(events).hasSizeGreaterThan(10);
+        for (RunEvent e : events) {
+            var problems = schema.validate(dev.caravan.state.Json.MAPPER.readTree(CloudEventJson.toJson(e)));
+            assertThat(problems).as("%s", e).isEmpty();
+        }
     }
 }
