@@ -393,4 +393,47 @@ class RunServiceTest {
         assertThat(engine.catalog().routeProblems()).anySatisfy(p -> assertThat(p).contains("broken.camel.yaml"));
         assertThat(run("fine", Map.of()).status()).isEqualTo(RunStatus.COMPLETED);
     }
+
+    private RunRecord timedOutGate(String name, String onTimeout) throws Exception {
+        deploy(header(name) + """
+                    - id: ok
+                      gate: { message: "Go?", timeout: 300ms, onTimeout: %s }
+                    - id: after
+                      needs: [ok]
+                      set: { done: true }
+                """.formatted(onTimeout));
+        RunRecord paused = run(name, Map.of());
+        assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("ok").detail()).containsKeys("deadline").containsEntry("onTimeout", onTimeout);
+        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+                .until(() -> engine.runs().get(paused.runId()).status().isTerminal());
+        return engine.runs().get(paused.runId());
+    }
+
+    @Test
+    void gateTimeoutApprovesWhenSoConfigured() throws Exception {
+        RunRecord r = timedOutGate("timeout-approve", "approve");
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.node("ok").output()).isInstanceOfSatisfying(Map.class, m -> {
+            assertThat(m.get("approved")).isEqualTo(true);
+            assertThat(m.get("by")).isEqualTo("timeout");
+        });
+        assertThat(r.node("after").status()).isEqualTo(NodeStatus.COMPLETED);
+    }
+
+    @Test
+    void gateTimeoutRejectsAndSkipsDependents() throws Exception {
+        RunRecord r = timedOutGate("timeout-reject", "reject");
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.node("ok").status()).isEqualTo(NodeStatus.REJECTED);
+        assertThat(r.node("after").status()).isEqualTo(NodeStatus.SKIPPED);
+    }
+
+    @Test
+    void gateTimeoutFailsTheRunWhenSoConfigured() throws Exception {
+        RunRecord r = timedOutGate("timeout-fail", "fail");
+        assertThat(r.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(r.errorNode()).isEqualTo("ok");
+        assertThat(r.error()).isEqualTo("gate ok timed out");
+    }
 }
