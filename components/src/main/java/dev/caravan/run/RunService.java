@@ -64,12 +64,16 @@ public final class RunService {
      * execution. Returns when the run has finished or paused.
      */
     public CompletableFuture<RunRecord> start(StartRequest request) {
-        String runId = create(request);
-        return execute(runId);
+        Mutation.Result created = createRecord(request);
+        return execute(created.record().runId(), created.record());
     }
 
     /** Creates the run record without executing it; returns its id. Throws {@link InvalidInputException}. */
     public String create(StartRequest request) {
+        return createRecord(request).record().runId();
+    }
+
+    private Mutation.Result createRecord(StartRequest request) {
         Workflow wf = engine.catalog().get(request.workflow());
         Object input = request.input() == null ? Map.of() : request.input();
         String hash;
@@ -89,7 +93,7 @@ public final class RunService {
         if (!created.accepted()) {
             LOG.debug("Run {} exists already: {}", runId, created.reason());
         }
-        return runId;
+        return created;
     }
 
     public static String newRunId() {
@@ -275,12 +279,19 @@ public final class RunService {
      * arrives while one is in flight makes it go round once more, so nothing that happened meanwhile is missed.
      */
     public CompletableFuture<RunRecord> execute(String runId) {
+        return execute(runId, null);
+    }
+
+    /** {@code known} is the run's record when the caller just got it from an update, saving a read. */
+    private CompletableFuture<RunRecord> execute(String runId, RunRecord known) {
         Execution ex = inFlight.compute(runId, (k, current) -> {
             if (current != null) {
                 current.again = true;
                 return current;
             }
-            return new Execution();
+            Execution fresh = new Execution();
+            fresh.known = known;
+            return fresh;
         });
         if (ex.started.compareAndSet(false, true)) {
             engine.tasks().execute(() -> drive(runId, ex));
@@ -295,7 +306,9 @@ public final class RunService {
         do {
             ex.again = false;
             try {
-                result = executeOnce(runId);
+                RunRecord known = ex.known;
+                ex.known = null;
+                result = executeOnce(runId, known);
             } catch (RuntimeException e) {
                 LOG.warn("Execution of run {} failed", runId, e);
                 failure = e;
@@ -324,8 +337,8 @@ public final class RunService {
         }
     }
 
-    private RunRecord executeOnce(String runId) {
-        RunRecord r = requireRun(runId);
+    private RunRecord executeOnce(String runId, RunRecord known) {
+        RunRecord r = known != null ? known : requireRun(runId);
         if (r.status().isTerminal()) {
             return r;
         }
@@ -390,5 +403,6 @@ public final class RunService {
         final CompletableFuture<RunRecord> future = new CompletableFuture<>();
         final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
         volatile boolean again;
+        volatile RunRecord known;
     }
 }

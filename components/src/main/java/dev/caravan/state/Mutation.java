@@ -147,7 +147,7 @@ public sealed interface Mutation {
      * {@code set}) is started and completed by this one update.
      */
     record CompleteNode(String key, String kind, Object output, long costMicros, long tokens,
-            Map<String, Object> detail, boolean instant) implements Mutation {
+            Map<String, Object> detail, boolean instant, String lastDelta) implements Mutation {
         public CompleteNode {
             output = Frozen.copyOf(output);
             detail = Frozen.map(detail);
@@ -155,7 +155,7 @@ public sealed interface Mutation {
 
         public CompleteNode(String key, String kind, Object output, long costMicros, long tokens,
                 Map<String, Object> detail) {
-            this(key, kind, output, costMicros, tokens, detail, false);
+            this(key, kind, output, costMicros, tokens, detail, false, null);
         }
 
         public Applied apply(RunRecord r, long now) {
@@ -180,6 +180,9 @@ public sealed interface Mutation {
             List<EventDraft> events = new ArrayList<>(3);
             if (instant && old == null) {
                 events.add(new EventDraft(EventTypes.NODE_STARTED, key, map("kind", kind, "attempt", attempts)));
+            }
+            if (lastDelta != null && !lastDelta.isEmpty()) {
+                events.add(new EventDraft(EventTypes.NODE_OUTPUT_DELTA, key, map("text", lastDelta)));
             }
             events.add(new EventDraft(EventTypes.NODE_COMPLETED, key,
                     map("kind", kind, "output", output, "durationMs", now - startedAt, "attempts", attempts,

@@ -159,11 +159,12 @@ public class AgentEndpoint extends NodeEndpoint {
         call.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         CompletableFuture<NodeResult> result = new CompletableFuture<>();
         llm.process(call, doneSync -> {
-            listener.flush();
             if (call.getException() != null) {
+                listener.flush();
                 result.completeExceptionally(call.getException());
                 return;
             }
+            String lastDelta = listener.takePending();
             long cost = call.getMessage().getHeader(LlmConstants.COST_MICROS, 0L, Long.class);
             long tokens = call.getMessage().getHeader(LlmConstants.INPUT_TOKENS, 0L, Long.class)
                           + call.getMessage().getHeader(LlmConstants.OUTPUT_TOKENS, 0L, Long.class);
@@ -173,7 +174,7 @@ public class AgentEndpoint extends NodeEndpoint {
             detail.put("finishReason", call.getMessage().getHeader(LlmConstants.FINISH_REASON));
             detail.put("llmAttempts", call.getMessage().getHeader(LlmConstants.ATTEMPTS));
             detail.values().removeIf(java.util.Objects::isNull);
-            result.complete(new NodeResult.Completed(call.getMessage().getBody(), cost, tokens, detail));
+            result.complete(new NodeResult.Completed(call.getMessage().getBody(), cost, tokens, detail, lastDelta));
         });
         return result;
     }
@@ -218,14 +219,21 @@ public class AgentEndpoint extends NodeEndpoint {
 
         /** Publishes what is pending; called before any other event of the node so their order holds. */
         synchronized void flush() {
+            String text = takePending();
+            if (!text.isEmpty()) {
+                ctx.emit(EventTypes.NODE_OUTPUT_DELTA, Map.of("text", text));
+            }
+        }
+
+        /** Takes what is pending without publishing it: the completion carries it. */
+        synchronized String takePending() {
             if (scheduled != null) {
                 scheduled.cancel(false);
                 scheduled = null;
             }
-            if (pending.length() > 0) {
-                ctx.emit(EventTypes.NODE_OUTPUT_DELTA, Map.of("text", pending.toString()));
-                pending.setLength(0);
-            }
+            String text = pending.toString();
+            pending.setLength(0);
+            return text;
         }
 
         @Override

@@ -195,7 +195,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         Engine engine = ctx.engine();
         if (result instanceof NodeResult.Completed c) {
             Mutation.Result r = engine.store().apply(ctx.runId(), new Mutation.CompleteNode(ctx.key(), endpoint.kind(),
-                    c.output(), c.costMicros(), c.tokens(), c.detail(), endpoint.isInstant()));
+                    c.output(), c.costMicros(), c.tokens(), c.detail(), endpoint.isInstant(), c.lastDelta()));
             RunRecords.remember(ctx.exchange(), r);
             if (r.accepted()) {
                 ctx.exchange().getMessage().setBody(c.output());
