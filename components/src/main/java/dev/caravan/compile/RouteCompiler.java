@@ -170,7 +170,7 @@ public final class RouteCompiler {
                 }
         } else if (n.spec() instanceof NodeSpec.Call c) {
                 scheme = "caravan-call";
-                p.put("uri", c.uri());
+                p.put("uri", UriTemplates.encode(c.uri()));
                 put(p, "body", c.body() == null ? null : template(c.body()));
                 if (c.headers() != null && !c.headers().isEmpty()) {
                     p.put("headers", template(c.headers()));

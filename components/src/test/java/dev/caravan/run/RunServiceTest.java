@@ -436,4 +436,15 @@ class RunServiceTest {
         assertThat(r.errorNode()).isEqualTo("ok");
         assertThat(r.error()).isEqualTo("gate ok timed out");
     }
+
+    @Test
+    void callTargetMayBeComputedFromTheInput() throws Exception {
+        deploy(header("routed") + """
+                    - id: send
+                      call: { uri: "direct:${{ input.target }}" }
+                """);
+        RunRecord r = run("routed", Map.of("target", "effect"));
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.node("send").output()).isEqualTo("done send");
+    }
 }

@@ -26,7 +26,7 @@ import java.util.concurrent.CompletionStage;
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class CallEndpoint extends NodeEndpoint {
 
-    @UriParam(description = "The Camel endpoint URI to send to, e.g. direct:send-mail")
+    @UriParam(description = "The Camel endpoint URI to send to, e.g. direct:send-mail; may hold $[[ expr ]] templates")
     @Metadata(required = true)
     private String uri;
     @UriParam(description = "The message body: text or JSON, may hold $[[ expr ]] templates")
@@ -39,6 +39,7 @@ public class CallEndpoint extends NodeEndpoint {
     private Template headersTemplate;
     private ProducerTemplate producer;
     private org.apache.camel.Endpoint target;
+    private Template uriTemplate;
 
     public CallEndpoint(String uri, CallComponent component) {
         super(uri, component);
@@ -58,7 +59,9 @@ public class CallEndpoint extends NodeEndpoint {
         bodyTemplate = compileValue(body);
         headersTemplate = compileValue(headers);
         producer = getCamelContext().createProducerTemplate();
-        target = getCamelContext().getEndpoint(uri);
+        uriTemplate = compile(uri);
+        // a fixed target is resolved once; one computed by an expression per call (Camel caches endpoints)
+        target = uriTemplate.isConstant() ? getCamelContext().getEndpoint(uriTemplate.evaluate(java.util.Map.of()).toString()) : null;
     }
 
     @Override
@@ -81,7 +84,9 @@ public class CallEndpoint extends NodeEndpoint {
         request.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         request.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, ctx.runId());
         request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
-        return producer.asyncSend(target, request).thenApply(reply -> {
+        org.apache.camel.Endpoint to = target != null ? target
+                : getCamelContext().getEndpoint(String.valueOf(uriTemplate.evaluate(ctx.variables())));
+        return producer.asyncSend(to, request).thenApply(reply -> {
             if (reply.getException() != null) {
                 throw new java.util.concurrent.CompletionException(reply.getException());
             }
