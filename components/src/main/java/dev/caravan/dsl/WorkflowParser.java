@@ -179,7 +179,7 @@ final class WorkflowParser {
             nodes = list.nodes;
             if (spec.get("output") != null) {
                 output = template(spec.get("output"), "spec.output",
-                        new Scope(Expressions.TOP_LEVEL, list.ids, null, Set.of()));
+                        new Scope(Expressions.TOP_LEVEL, list.ids, null, Set.of(), list.ids));
             }
         }
         return new Workflow(name, description, inputSchema, budget, defaults, nodes, tools, output,
@@ -317,7 +317,8 @@ final class WorkflowParser {
     // ------------------------------------------------------------------ nodes
 
     /** Variables and node ids expressions see. */
-    private record Scope(Set<String> variables, Set<String> visible, String self, Set<String> outer) {
+    private record Scope(Set<String> variables, Set<String> visible, String self, Set<String> outer,
+            Set<String> siblings) {
     }
 
     private record NodeList(List<Node> nodes, Set<String> ids) {
@@ -371,15 +372,17 @@ final class WorkflowParser {
         Set<String> outer = new HashSet<>(outerIds);
         List<Node> out = new ArrayList<>();
         Map<String, List<NeedRef>> needsOf = new LinkedHashMap<>();
+        Map<String, List<String>> declaredNeeds = declaredNeeds(seq, idOf);
         for (int i = 0; i < seq.getValue().size(); i++) {
             org.snakeyaml.engine.v2.nodes.Node item = seq.getValue().get(i);
             if (!(item instanceof MappingNode)) {
                 continue;
             }
             String id = idOf.get(i);
-            Set<String> visible = new LinkedHashSet<>(ids);
-            visible.remove(id);
-            Scope scope = new Scope(variables, visible, id, outer);
+            // a node reads only what it waits for: the nodes it needs, directly or through others
+            Set<String> visible = upstream(id, declaredNeeds);
+            visible.retainAll(ids);
+            Scope scope = new Scope(variables, visible, id, outer, ids);
             List<NeedRef> needRefs = new ArrayList<>();
             Node node = node((MappingNode) item, id, labelOf.get(i), scope, ids, needRefs);
             if (node != null) {
@@ -394,6 +397,46 @@ final class WorkflowParser {
     }
 
     private record NeedRef(String id, org.snakeyaml.engine.v2.nodes.Node node) {
+    }
+
+    /** The ids each node of a list names under {@code needs}, read ahead so scopes can be computed. */
+    private static Map<String, List<String>> declaredNeeds(SequenceNode seq, List<String> idOf) {
+        Map<String, List<String>> out = new HashMap<>();
+        for (int i = 0; i < seq.getValue().size(); i++) {
+            if (!(seq.getValue().get(i) instanceof MappingNode m) || idOf.get(i) == null) {
+                continue;
+            }
+            List<String> needs = new ArrayList<>();
+            for (NodeTuple t : m.getValue()) {
+                if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals("needs")) {
+                    if (t.getValueNode() instanceof SequenceNode list) {
+                        list.getValue().forEach(n -> {
+                            if (n instanceof ScalarNode v) {
+                                needs.add(v.getValue());
+                            }
+                        });
+                    } else if (t.getValueNode() instanceof ScalarNode v) {
+                        needs.add(v.getValue());
+                    }
+                }
+            }
+            out.put(idOf.get(i), needs);
+        }
+        return out;
+    }
+
+    /** Every node a node waits for, directly or transitively (cycles are reported elsewhere). */
+    private static Set<String> upstream(String id, Map<String, List<String>> needs) {
+        Set<String> seen = new LinkedHashSet<>();
+        java.util.Deque<String> todo = new java.util.ArrayDeque<>(needs.getOrDefault(id, List.of()));
+        while (!todo.isEmpty()) {
+            String n = todo.pop();
+            if (seen.add(n)) {
+                todo.addAll(needs.getOrDefault(n, List.of()));
+            }
+        }
+        seen.remove(id);
+        return seen;
     }
 
     private Node node(MappingNode m, String id, String labelId, Scope scope, Set<String> ids,
@@ -665,12 +708,12 @@ final class WorkflowParser {
     private <T extends NodeSpec> T subDag(Fields f, String what, Scope scope, String self, Set<String> vars,
             SubDagFactory<T> factory, java.util.function.Consumer<Scope> extra) {
         Set<String> outer = new HashSet<>(scope.outer());
-        outer.addAll(scope.visible());
+        outer.addAll(scope.siblings());
         if (self != null) {
             outer.add(self);
         }
         NodeList sub = nodes(f.required("nodes"), sub(what, "nodes"), Set.copyOf(vars), outer);
-        Scope inner = new Scope(Set.copyOf(vars), sub.ids(), null, outer);
+        Scope inner = new Scope(Set.copyOf(vars), sub.ids(), null, outer, sub.ids());
         if (extra != null) {
             extra.accept(inner);
         }
@@ -822,6 +865,10 @@ final class WorkflowParser {
             if (id.equals(scope.self())) {
                 message = what + ": a node cannot read its own output; expected one of the other nodes: "
                         + listOrNone(scope.visible(), null) + ", found nodes." + id;
+            } else if (scope.siblings().contains(id)) {
+                message = what + ": node '" + id + "' is not upstream of '" + scope.self() + "': add it to needs"
+                        + " (directly or through a node it needs) so its output exists when this runs; expected one"
+                        + " of: " + listOrNone(scope.visible(), null);
             } else if (scope.outer().contains(id)) {
                 message = what + ": node '" + id + "' is not visible here: map and loop sub-nodes see only the "
                         + "nodes of their own list; expected one of: " + listOrNone(scope.visible(), null)

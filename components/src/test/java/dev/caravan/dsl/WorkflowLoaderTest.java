@@ -376,10 +376,28 @@ class WorkflowLoaderTest {
                       set: { v: "${{ nodes.b.output }}" }
                   output: ${{ nodes.zzz.output }}
                 """)).containsExactly(
-                "t.yaml:9:22: set of node 'a': unknown node 'draft' in nodes.draft; expected one of: b",
+                "t.yaml:9:22: set of node 'a': unknown node 'draft' in nodes.draft; expected one of: (none)",
                 "t.yaml:11:22: set of node 'b': a node cannot read its own output; expected one of the other nodes: "
-                        + "a, found nodes.b",
+                        + "(none), found nodes.b",
                 "t.yaml:12:15: spec.output: unknown node 'zzz' in nodes.zzz; expected one of: a, b");
+    }
+
+    @Test
+    void rejectsReadingANodeThatIsNotUpstream() {
+        assertThat(problemsOf(HEAD + """
+                    - id: a
+                      set: { v: 1 }
+                    - id: b
+                      needs: [a]
+                      set: { v: 2 }
+                    - id: c
+                      needs: [b]
+                      set: { fromA: "${{ nodes.a.output.v }}", fromD: "${{ nodes.d.output }}" }
+                    - id: d
+                      set: { v: 4 }
+                """)).containsExactly(
+                "t.yaml:15:60: set of node 'c': node 'd' is not upstream of 'c': add it to needs (directly or through"
+                        + " a node it needs) so its output exists when this runs; expected one of: b, a");
     }
 
     @Test
@@ -394,15 +412,16 @@ class WorkflowLoaderTest {
                           - id: one
                             set: { v: "${{ item.x + index }}" }
                           - id: two
+                            needs: [one]
                             set: { v: "${{ nodes.one.output }} ${{ nodes.top.output }}", w: "${{ iteration }}" }
                         output: ${{ nodes.two.output }}
                 """)).containsExactly(
                 "t.yaml:9:22: set of node 'top': unknown identifier 'item' in expression `item`; expected one of: "
                         + "input, nodes, run",
-                "t.yaml:17:52: set of node 'two': node 'top' is not visible here: map and loop sub-nodes see only "
+                "t.yaml:18:52: set of node 'two': node 'top' is not visible here: map and loop sub-nodes see only "
                         + "the nodes of their own list; expected one of: one (pass outer values in through input or the "
                         + "map items)",
-                "t.yaml:17:82: set of node 'two': unknown identifier 'iteration' in expression `iteration`; "
+                "t.yaml:18:82: set of node 'two': unknown identifier 'iteration' in expression `iteration`; "
                         + "expected one of: index, input, item, nodes, run");
     }
 
