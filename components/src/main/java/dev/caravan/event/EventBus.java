@@ -32,7 +32,10 @@ public final class EventBus implements EventSink, AutoCloseable {
 
     @Override
     public void publish(List<RunEvent> events) {
-        queue.add(events);
+        // nobody listens: waking the dispatcher would cost a thread switch per update for nothing
+        if (!subscribers.isEmpty()) {
+            queue.add(events);
+        }
     }
 
     /** Subscribes to every event; returns a handle that unsubscribes. */

@@ -282,6 +282,28 @@ public final class RunService {
         return execute(runId, null);
     }
 
+    /**
+     * Starts a run and executes it on the calling thread, returning when it finished or paused: for callers that
+     * would only wait for {@link #start}'s future (the CLI, sequential clients), without two thread hand-offs.
+     */
+    public RunRecord run(StartRequest request) {
+        Mutation.Result created = createRecord(request);
+        String runId = created.record().runId();
+        Execution fresh = new Execution();
+        fresh.known = created.record();
+        Execution ex = inFlight.compute(runId, (k, current) -> {
+            if (current != null) {
+                current.again = true;
+                return current;
+            }
+            return fresh;
+        });
+        if (ex.started.compareAndSet(false, true)) {
+            drive(runId, ex);
+        }
+        return ex.future.join();
+    }
+
     /** {@code known} is the run's record when the caller just got it from an update, saving a read. */
     private CompletableFuture<RunRecord> execute(String runId, RunRecord known) {
         Execution ex = inFlight.compute(runId, (k, current) -> {

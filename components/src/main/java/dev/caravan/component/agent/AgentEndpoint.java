@@ -193,16 +193,17 @@ public class AgentEndpoint extends NodeEndpoint {
     }
 
     /**
-     * Turns the component's callbacks into run events. Deltas arriving within {@link #DELTA_WINDOW_MILLIS} of each
-     * other are published as one event: a reader sees text at most that much later, and a fast stream does not
-     * cost one state update per token.
+     * Turns the component's callbacks into run events. Streamed text is published when at least
+     * {@link #DELTA_WINDOW_NANOS} passed since the last publication (or the call started), and otherwise kept until
+     * the next delta, the next other event of the node, or its completion, which carries it: a reader sees text at
+     * most one token late, and a fast stream does not cost one state update per token.
      */
     private static final class EventListener implements LlmListener {
-        private static final long DELTA_WINDOW_MILLIS = 20;
+        private static final long DELTA_WINDOW_NANOS = 20_000_000L;
 
         private final NodeContext ctx;
         private final StringBuilder pending = new StringBuilder();
-        private java.util.concurrent.ScheduledFuture<?> scheduled;
+        private long lastPublished = System.nanoTime();
 
         EventListener(NodeContext ctx) {
             this.ctx = ctx;
@@ -211,9 +212,8 @@ public class AgentEndpoint extends NodeEndpoint {
         @Override
         public synchronized void onDelta(String text) {
             pending.append(text);
-            if (scheduled == null) {
-                scheduled = ctx.engine().scheduler().schedule(this::flush, DELTA_WINDOW_MILLIS,
-                        java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (System.nanoTime() - lastPublished >= DELTA_WINDOW_NANOS) {
+                flush();
             }
         }
 
@@ -222,15 +222,12 @@ public class AgentEndpoint extends NodeEndpoint {
             String text = takePending();
             if (!text.isEmpty()) {
                 ctx.emit(EventTypes.NODE_OUTPUT_DELTA, Map.of("text", text));
+                lastPublished = System.nanoTime();
             }
         }
 
         /** Takes what is pending without publishing it: the completion carries it. */
         synchronized String takePending() {
-            if (scheduled != null) {
-                scheduled.cancel(false);
-                scheduled = null;
-            }
             String text = pending.toString();
             pending.setLength(0);
             return text;
