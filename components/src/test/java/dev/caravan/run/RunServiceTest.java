@@ -447,4 +447,56 @@ class RunServiceTest {
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("send").output()).isEqualTo("done send");
     }
+
+    @Test
+    void runExecutesOnTheCallersThreadAndReturnsTheOutcome() throws Exception {
+        deploy(header("inline") + """
+                    - id: where
+                      call: { uri: "direct:thread-name" }
+                """);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:thread-name").setBody(exchange -> Thread.currentThread().getName());
+            }
+        });
+        RunRecord r = engine.runs().run(RunService.StartRequest.of("inline", Map.of()));
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.node("where").output()).isEqualTo(Thread.currentThread().getName());
+    }
+
+    @Test
+    void mapRunsBlockingItemsSideBySideButNoMoreThanItsConcurrency() throws Exception {
+        java.util.concurrent.CyclicBarrier pairs = new java.util.concurrent.CyclicBarrier(2);
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:blocking").process(e -> {
+                    most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                    try {
+                        pairs.await(10, TimeUnit.SECONDS); // only passes when two items run at once
+                    } finally {
+                        inFlight.decrementAndGet();
+                    }
+                    e.getMessage().setBody("ok");
+                });
+            }
+        });
+        deploy(header("pairs") + """
+                    - id: each
+                      map:
+                        items: ${{ [1, 2, 3, 4, 5, 6] }}
+                        concurrency: 2
+                        nodes:
+                          - id: work
+                            call: { uri: "direct:blocking" }
+                        output: ${{ nodes.work.output }}
+                """);
+        RunRecord r = run("pairs", Map.of());
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.node("each").output()).isEqualTo(List.of("ok", "ok", "ok", "ok", "ok", "ok"));
+        assertThat(most.get()).isEqualTo(2);
+    }
 }

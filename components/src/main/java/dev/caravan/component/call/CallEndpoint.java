@@ -9,7 +9,7 @@ import dev.caravan.expr.Template;
 import dev.caravan.run.Secrets;
 import org.apache.camel.Category;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
+import org.apache.camel.AsyncProducer;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
@@ -37,9 +37,10 @@ public class CallEndpoint extends NodeEndpoint {
 
     private Template bodyTemplate;
     private Template headersTemplate;
-    private ProducerTemplate producer;
-    private org.apache.camel.Endpoint target;
     private Template uriTemplate;
+    /** Producers by target URI: one for a fixed target, a few for targets computed by an expression. */
+    private final java.util.Map<String, AsyncProducer> producers = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_PRODUCERS = 64;
 
     public CallEndpoint(String uri, CallComponent component) {
         super(uri, component);
@@ -58,18 +59,48 @@ public class CallEndpoint extends NodeEndpoint {
         }
         bodyTemplate = compileValue(body);
         headersTemplate = compileValue(headers);
-        producer = getCamelContext().createProducerTemplate();
         uriTemplate = compile(uri);
-        // a fixed target is resolved once; one computed by an expression per call (Camel caches endpoints)
-        target = uriTemplate.isConstant() ? getCamelContext().getEndpoint(uriTemplate.evaluate(java.util.Map.of()).toString()) : null;
+        if (uriTemplate.isConstant()) {
+            producer(String.valueOf(uriTemplate.evaluate(java.util.Map.of())));
+        }
     }
 
     @Override
     protected void doStop() throws Exception {
-        if (producer != null) {
-            producer.stop();
+        for (AsyncProducer p : producers.values()) {
+            p.stop();
         }
+        producers.clear();
         super.doStop();
+    }
+
+    /**
+     * The target's own producer, called directly: a synchronous endpoint (direct:, a bean) runs on this thread
+     * instead of being handed to a template's executor.
+     */
+    private AsyncProducer producer(String targetUri) {
+        AsyncProducer p = producers.get(targetUri);
+        if (p != null) {
+            return p;
+        }
+        synchronized (producers) {
+            p = producers.get(targetUri);
+            if (p == null) {
+                try {
+                    p = getCamelContext().getEndpoint(targetUri).createAsyncProducer();
+                    p.start();
+                } catch (Exception e) {
+                    throw new IllegalArgumentException("Cannot send to " + targetUri + ": " + e.getMessage(), e);
+                }
+                if (producers.size() >= MAX_PRODUCERS) {
+                    // computed targets beyond the cache: keep the newest, stop the one dropped
+                    String dropped = producers.keySet().iterator().next();
+                    producers.remove(dropped).stop();
+                }
+                producers.put(targetUri, p);
+            }
+            return p;
+        }
     }
 
     @Override
@@ -84,14 +115,17 @@ public class CallEndpoint extends NodeEndpoint {
         request.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         request.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, ctx.runId());
         request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
-        org.apache.camel.Endpoint to = target != null ? target
-                : getCamelContext().getEndpoint(String.valueOf(uriTemplate.evaluate(ctx.variables())));
-        return producer.asyncSend(to, request).thenApply(reply -> {
-            if (reply.getException() != null) {
-                throw new java.util.concurrent.CompletionException(reply.getException());
+        String targetUri = uriTemplate.isConstant() ? String.valueOf(uriTemplate.evaluate(java.util.Map.of()))
+                : String.valueOf(uriTemplate.evaluate(ctx.variables()));
+        java.util.concurrent.CompletableFuture<NodeResult> result = new java.util.concurrent.CompletableFuture<>();
+        producer(targetUri).process(request, doneSync -> {
+            if (request.getException() != null) {
+                result.completeExceptionally(request.getException());
+            } else {
+                result.complete(new NodeResult.Completed(PlainValues.of(request)));
             }
-            return new NodeResult.Completed(PlainValues.of(reply));
         });
+        return result;
     }
 
     public String getUri() {

@@ -69,7 +69,7 @@ public class LoopEndpoint extends NodeEndpoint {
         }
         untilTemplate = compile(until);
         outputTemplate = compileValue(output);
-        scopedBody = new ScopedBody(getCamelContext(), body);
+        scopedBody = new ScopedBody(getCamelContext(), body, null);
     }
 
     @Override

@@ -74,7 +74,7 @@ public class MapEndpoint extends NodeEndpoint {
         }
         itemsTemplate = compileValue(items);
         outputTemplate = compileValue(output);
-        scopedBody = new ScopedBody(getCamelContext(), body);
+        scopedBody = new ScopedBody(getCamelContext(), body, engine().tasks());
     }
 
     @Override

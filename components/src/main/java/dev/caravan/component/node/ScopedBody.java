@@ -2,7 +2,6 @@ package dev.caravan.component.node;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.support.DefaultExchange;
 
 import java.util.HashMap;
@@ -15,12 +14,18 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ScopedBody {
 
-    private final ProducerTemplate template;
-    private final org.apache.camel.Endpoint body;
+    private final org.apache.camel.AsyncProducer body;
+    private final java.util.concurrent.Executor dispatcher;
 
-    public ScopedBody(CamelContext camelContext, String bodyUri) {
-        this.template = camelContext.createProducerTemplate();
-        this.body = camelContext.getEndpoint(bodyUri);
+    /**
+     * @param dispatcher where each body starts: the engine's task executor for map items, so items that block run
+     *                   side by side; null to start on the calling thread (loop iterations, which run one by one)
+     */
+    public ScopedBody(CamelContext camelContext, String bodyUri, java.util.concurrent.Executor dispatcher)
+            throws Exception {
+        this.body = camelContext.getEndpoint(bodyUri).createAsyncProducer();
+        this.dispatcher = dispatcher;
+        body.start();
     }
 
     /** Completes when the body route finished; fails with the exception it ended with. */
@@ -35,15 +40,23 @@ public final class ScopedBody {
         Map<String, Object> vars = new HashMap<>(parent.scopeVariables());
         vars.putAll(variables);
         ex.setProperty(NodeConstants.SCOPE_VARIABLES, vars);
-        return template.asyncSend(body, ex).thenApply(done -> {
-            if (done.getException() != null) {
-                throw new java.util.concurrent.CompletionException(done.getException());
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Runnable start = () -> body.process(ex, doneSync -> {
+            if (ex.getException() != null) {
+                done.completeExceptionally(ex.getException());
+            } else {
+                done.complete(null);
             }
-            return null;
         });
+        if (dispatcher != null) {
+            dispatcher.execute(start);
+        } else {
+            start.run();
+        }
+        return done;
     }
 
     public void stop() {
-        template.stop();
+        body.stop();
     }
 }
