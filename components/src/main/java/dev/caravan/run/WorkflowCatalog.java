@@ -29,7 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class WorkflowCatalog {
 
     private final CamelContext camelContext;
-    private final WorkflowLoader loader = new WorkflowLoader();
+    private final WorkflowLoader loader;
     private final RouteCompiler compiler = new RouteCompiler();
     private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
     private final Map<String, InputValidator> validators = new ConcurrentHashMap<>();
@@ -39,6 +39,7 @@ public final class WorkflowCatalog {
 
     WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
         this.camelContext = camelContext;
+        this.loader = new WorkflowLoader(expressions);
     }
 
     /**

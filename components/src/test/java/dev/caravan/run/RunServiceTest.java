@@ -499,4 +499,25 @@ class RunServiceTest {
         assertThat(r.node("each").output()).isEqualTo(List.of("ok", "ok", "ok", "ok", "ok", "ok"));
         assertThat(most.get()).isEqualTo(2);
     }
+
+    @Test
+    void anyRouteStartsARunWithCaravanRunStart() throws Exception {
+        deploy(header("triggered").replace("spec:\n", "spec:\n  input: { type: object, required: [who] }\n") + """
+                    - id: greet
+                      set: { hello: "${{ input.who }}" }
+                """);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:webhook").to("caravan-run:start?workflow=triggered");
+            }
+        });
+        String runId = camel.createProducerTemplate().requestBody("direct:webhook", "{\"who\": \"ada\"}", String.class);
+        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+                .until(() -> engine.runs().get(runId).status() == RunStatus.COMPLETED);
+        assertThat(engine.runs().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
+
+        assertThatThrownBy(() -> camel.createProducerTemplate().requestBody("direct:webhook", "{\"nobody\": 1}"))
+                .hasRootCauseInstanceOf(InvalidInputException.class).hasStackTraceContaining("who");
+    }
 }
