@@ -50,6 +50,23 @@ class CrashResumeTest {
 
     /** Calls of direct:effect as "node key|idempotency key", across both instances. */
     private final List<String> calls = new CopyOnWriteArrayList<>();
+    /** The state both instances share, as members of one cluster would. */
+    private EventBus events;
+    private HazelcastInstance hz;
+
+    @org.junit.jupiter.api.BeforeEach
+    void sharedState() {
+        events = new EventBus();
+        Config config = Engine.embeddedConfig("caravan-crash-" + UUID.randomUUID());
+        HazelcastRunStore.configure(config, events);
+        hz = Hazelcast.newHazelcastInstance(config);
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void shutdown() {
+        hz.shutdown();
+        events.close();
+    }
 
     private CamelContext instance(HazelcastInstance hz, EventBus events, CountDownLatch hangOnSecond) throws Exception {
         return instance(hz, events, hangOnSecond, false);
@@ -85,10 +102,6 @@ class CrashResumeTest {
 
     @Test
     void resumesAfterOwnerCrashWithoutRerunningRecordedNodes() throws Exception {
-        EventBus events = new EventBus();
-        Config config = Engine.embeddedConfig("caravan-crash-" + UUID.randomUUID());
-        HazelcastRunStore.configure(config, events);
-        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         CountDownLatch never = new CountDownLatch(1);
         try {
             CamelContext doomed = instance(hz, events, never);
@@ -116,17 +129,11 @@ class CrashResumeTest {
             doomed.stop();
         } finally {
             never.countDown();
-            hz.shutdown();
-            events.close();
         }
     }
 
     @Test
     void shutdownLeavesRunsInFlightResumableInsteadOfFailed() throws Exception {
-        EventBus events = new EventBus();
-        Config config = Engine.embeddedConfig("caravan-stop-" + UUID.randomUUID());
-        HazelcastRunStore.configure(config, events);
-        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         CountDownLatch release = new CountDownLatch(1);
         try {
             CamelContext stopping = instance(hz, events, release, true);
@@ -155,17 +162,11 @@ class CrashResumeTest {
             next.stop();
         } finally {
             release.countDown();
-            hz.shutdown();
-            events.close();
         }
     }
 
     @Test
     void waitStartedOnOneInstanceElapsesOnTheNext() throws Exception {
-        EventBus events = new EventBus();
-        Config config = Engine.embeddedConfig("caravan-timer-" + UUID.randomUUID());
-        HazelcastRunStore.configure(config, events);
-        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         String sleepy = """
                 apiVersion: caravan.dev/v1
                 kind: Workflow
@@ -179,23 +180,18 @@ class CrashResumeTest {
                       needs: [nap]
                       set: { woke: true }
                 """;
-        try {
-            CamelContext first = instance(hz, events, null);
-            Engine a = first.getRegistry().findSingleByType(Engine.class);
-            a.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
-            RunRecord paused = a.runs().start(RunService.StartRequest.of("sleepy", Map.of())).get(10, TimeUnit.SECONDS);
-            assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
-            first.stop(); // its timer goes with it
+        CamelContext first = instance(hz, events, null);
+        Engine a = first.getRegistry().findSingleByType(Engine.class);
+        a.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
+        RunRecord paused = a.runs().start(RunService.StartRequest.of("sleepy", Map.of())).get(10, TimeUnit.SECONDS);
+        assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
+        first.stop(); // its timer goes with it
 
-            CamelContext second = instance(hz, events, null);
-            Engine b = second.getRegistry().findSingleByType(Engine.class);
-            b.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
-            await().atMost(15, TimeUnit.SECONDS).until(() -> b.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
-            assertThat(b.runs().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
-            second.stop();
-        } finally {
-            hz.shutdown();
-            events.close();
-        }
+        CamelContext second = instance(hz, events, null);
+        Engine b = second.getRegistry().findSingleByType(Engine.class);
+        b.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
+        await().atMost(15, TimeUnit.SECONDS).until(() -> b.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(b.runs().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
+        second.stop();
     }
 }
