@@ -520,4 +520,62 @@ class RunServiceTest {
         assertThatThrownBy(() -> camel.createProducerTemplate().requestBody("direct:webhook", "{\"nobody\": 1}"))
                 .hasRootCauseInstanceOf(InvalidInputException.class).hasStackTraceContaining("who");
     }
+
+    @Test
+    void pausedRunsHoldNoThread() throws Exception {
+        deploy(header("many-gates") + """
+                    - id: ok
+                      gate: { message: "Go?" }
+                """);
+        run("many-gates", Map.of()); // warm the pools up
+        int before = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
+        List<java.util.concurrent.CompletableFuture<RunRecord>> paused = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            paused.add(engine.runs().start(RunService.StartRequest.of("many-gates", Map.of())));
+        }
+        for (var f : paused) {
+            assertThat(f.get(20, TimeUnit.SECONDS).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        }
+        int after = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
+        // 300 runs wait for a human; the threads are the pools', not one per run
+        assertThat(after - before).isLessThan(50);
+    }
+
+    @Test
+    void waitUntilATimestampPausesThenContinues() throws Exception {
+        deploy(header("until") + """
+                    - id: nap
+                      wait: { until: "${{ input.at }}" }
+                    - id: after
+                      needs: [nap]
+                      set: { woke: true }
+                """);
+        String at = java.time.Instant.now().plusMillis(400).truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
+        RunRecord paused = run("until", Map.of("at", at));
+        assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
+        assertThat(paused.node("nap").detail()).containsEntry("until", at);
+        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+                .until(() -> engine.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(engine.runs().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
+    }
+
+    @Test
+    void emitPublishesAnEventOfTheUsersTypeInTheRunsStream() throws Exception {
+        deploy(header("emits") + """
+                    - id: classify
+                      set: { severity: high }
+                    - id: notify
+                      needs: [classify]
+                      emit: { type: ticket.triaged, data: "${{ nodes.classify.output }}" }
+                """);
+        RunRecord r = run("emits", Map.of());
+        engine.events().drain(5_000);
+        assertThat(r.node("notify").output()).isEqualTo(Map.of("severity", "high"));
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.runId()).isEqualTo(r.runId());
+            assertThat(e.type()).isEqualTo("ticket.triaged");
+            assertThat(e.node()).isEqualTo("notify");
+            assertThat(e.data()).isEqualTo(Map.of("severity", "high"));
+        });
+    }
 }
