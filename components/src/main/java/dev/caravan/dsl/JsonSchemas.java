@@ -27,13 +27,14 @@ final class JsonSchemas {
             "http://json-schema.org/draft-07/schema", SpecVersion.VersionFlag.V7,
             "http://json-schema.org/draft-06/schema", SpecVersion.VersionFlag.V6,
             "http://json-schema.org/draft-04/schema", SpecVersion.VersionFlag.V4);
-    private static final Map<String, JsonSchema> META = new ConcurrentHashMap<>();
+    /** Compiled meta-schemas by dialect; one cache per loader. */
+    private final Map<String, JsonSchema> meta = new ConcurrentHashMap<>();
 
     /** A meta-schema violation: the path inside the checked schema (property names and indexes) and a message. */
     record Violation(List<Object> path, String message) {
     }
 
-    private JsonSchemas() {
+    JsonSchemas() {
     }
 
     /** The dialect URIs accepted in {@code $schema}. */
@@ -57,12 +58,12 @@ final class JsonSchemas {
     }
 
     /** Validates {@code schema} against the meta-schema of {@code dialect} (one of {@link #dialects()}). */
-    static List<Violation> check(Map<String, Object> schema, String dialect) {
-        JsonSchema meta = META.computeIfAbsent(dialect, d -> JsonSchemaFactory.getInstance(DIALECTS.get(d))
+    List<Violation> check(Map<String, Object> schema, String dialect) {
+        JsonSchema metaSchema = meta.computeIfAbsent(dialect, d -> JsonSchemaFactory.getInstance(DIALECTS.get(d))
                 .getSchema(SchemaLocation.of(d)));
         JsonNode node = JSON.valueToTree(schema);
         Map<String, Violation> byPath = new LinkedHashMap<>();
-        for (ValidationMessage m : meta.validate(node)) {
+        for (ValidationMessage m : metaSchema.validate(node)) {
             List<Object> path = path(m.getInstanceLocation());
             String text = m.getMessage();
             String loc = m.getInstanceLocation().toString();

@@ -21,6 +21,7 @@ public final class WorkflowLoader {
     public static final String KIND = "Workflow";
 
     private final Expressions expressions;
+    private final JsonSchemas metaSchemas = new JsonSchemas();
 
     public WorkflowLoader() {
         this(new Expressions());
@@ -47,7 +48,7 @@ public final class WorkflowLoader {
      * @throws InvalidWorkflowException listing every problem of the content
      */
     public Workflow load(String fileName, String content) {
-        WorkflowParser parser = new WorkflowParser(fileName, content, expressions);
+        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas);
         Workflow workflow = parser.parse();
         if (!parser.problems().isEmpty()) {
             throw new InvalidWorkflowException(parser.problems());
@@ -62,7 +63,7 @@ public final class WorkflowLoader {
 
     /** Every problem of workflow content, in file order; empty when it loads. */
     public List<Problem> validate(String fileName, String content) {
-        WorkflowParser parser = new WorkflowParser(fileName, content, expressions);
+        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas);
         parser.parse();
         return parser.problems();
     }

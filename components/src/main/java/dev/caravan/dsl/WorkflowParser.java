@@ -98,7 +98,10 @@ final class WorkflowParser {
     private Workflow.Defaults defaults = Workflow.Defaults.NONE;
     private boolean defaultsRetrySet;
 
-    WorkflowParser(String file, String content, Expressions expressions) {
+    private final JsonSchemas metaSchemas;
+
+    WorkflowParser(String file, String content, Expressions expressions, JsonSchemas metaSchemas) {
+        this.metaSchemas = metaSchemas;
         this.file = file;
         this.content = content == null ? "" : content;
         this.expressions = expressions;
@@ -934,7 +937,7 @@ final class WorkflowParser {
             return schema;
         }
         try {
-            for (JsonSchemas.Violation v : JsonSchemas.check(schema, dialect)) {
+            for (JsonSchemas.Violation v : metaSchemas.check(schema, dialect)) {
                 org.snakeyaml.engine.v2.nodes.Node at = n;
                 for (Object p : v.path()) {
                     org.snakeyaml.engine.v2.nodes.Node next = null;

@@ -9,8 +9,6 @@ import org.apache.logging.log4j.core.LoggerContext;
  */
 public final class Logging {
 
-    private static volatile int applied = 0;
-
     private Logging() {
     }
 
@@ -20,7 +18,7 @@ public final class Logging {
         if (System.getProperty("hazelcast.logging.type") == null) {
             System.setProperty("hazelcast.logging.type", "slf4j");
         }
-        if (level == applied) {
+        if (level == applied()) {
             return;
         }
         switch (level) {
@@ -46,7 +44,12 @@ public final class Logging {
         if (LogManager.getContext(false) instanceof LoggerContext ctx) {
             ctx.reconfigure();
         }
-        applied = level;
+    }
+
+    /** The verbosity the system properties currently say (they are what log4j2.xml reads). */
+    private static int applied() {
+        String level = System.getProperty("caravan.log.level");
+        return level == null ? 0 : "INFO".equals(level) ? 1 : 2;
     }
 
     public static boolean showStackTraces(int verbosity) {
