@@ -39,6 +39,7 @@ public final class Engine implements AutoCloseable {
     private final WorkflowCatalog catalog;
     private final RunService runs;
     private final Secrets secrets;
+    private final KillSwitches killSwitches;
     private volatile boolean closed;
 
     private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events) {
@@ -57,6 +58,7 @@ public final class Engine implements AutoCloseable {
         this.catalog = new WorkflowCatalog(camelContext, expressions);
         this.runs = new RunService(this);
         this.secrets = new Secrets(camelContext);
+        this.killSwitches = new KillSwitches(hazelcast);
         // timers, executors (and an owned member) end with the context they serve
         camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override
@@ -150,6 +152,11 @@ public final class Engine implements AutoCloseable {
     /** Runs route executions: virtual threads on Java 21+, a cached pool before. */
     public ExecutorService tasks() {
         return tasks;
+    }
+
+    /** Kill switches for a workflow, a tenant or everything. */
+    public KillSwitches killSwitches() {
+        return killSwitches;
     }
 
     /** Resolves {@code secret:NAME} references when a message leaves a node. */

@@ -74,6 +74,10 @@ public final class RunService {
     }
 
     private Mutation.Result createRecord(StartRequest request) {
+        String tenant = request.tenant() == null ? "default" : request.tenant();
+        engine.killSwitches().stopping(request.workflow(), tenant).ifPresent(reason -> {
+            throw new KillSwitchException("Run of workflow " + request.workflow() + " refused: " + reason);
+        });
         Workflow wf = engine.catalog().get(request.workflow());
         Object input = request.input() == null ? Map.of() : request.input();
         String hash;
@@ -88,7 +92,7 @@ public final class RunService {
         }
         String runId = request.runId() != null ? request.runId() : newRunId();
         Mutation.Result created = engine.store().apply(runId, new Mutation.CreateRun(runId, request.workflow(), hash,
-                request.tenant() == null ? "default" : request.tenant(), request.lane(), input,
+                tenant, request.lane(), input,
                 request.parentRunId(), request.parentNodeKey()));
         if (!created.accepted()) {
             LOG.debug("Run {} exists already: {}", runId, created.reason());
@@ -98,6 +102,11 @@ public final class RunService {
 
     public static String newRunId() {
         return UUID.randomUUID().toString();
+    }
+
+    /** The kill switches (a workflow, a tenant, everything) that stop new and running runs. */
+    public KillSwitches killSwitches() {
+        return engine.killSwitches();
     }
 
     public RunRecord get(String runId) {

@@ -30,12 +30,18 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         LlmComponent target = (LlmComponent) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": getOrCreateConfiguration(target).setApiKey(property(camelContext, java.lang.String.class, value)); return true;
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
+        case "baseurl":
+        case "baseUrl": getOrCreateConfiguration(target).setBaseUrl(property(camelContext, java.lang.String.class, value)); return true;
         case "configuration": target.setConfiguration(property(camelContext, dev.caravan.llm.LlmConfiguration.class, value)); return true;
         case "fallback": getOrCreateConfiguration(target).setFallback(property(camelContext, java.lang.String.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "maxretries":
+        case "maxRetries": getOrCreateConfiguration(target).setMaxRetries(property(camelContext, int.class, value)); return true;
         case "maxtokens":
         case "maxTokens": getOrCreateConfiguration(target).setMaxTokens(property(camelContext, java.lang.Integer.class, value)); return true;
         case "maxtoolrounds":
@@ -43,6 +49,8 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
         case "model": getOrCreateConfiguration(target).setModel(property(camelContext, java.lang.String.class, value)); return true;
         case "responseschema":
         case "responseSchema": getOrCreateConfiguration(target).setResponseSchema(property(camelContext, java.lang.String.class, value)); return true;
+        case "retryinitialdelay":
+        case "retryInitialDelay": getOrCreateConfiguration(target).setRetryInitialDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "scriptedlatency":
         case "scriptedLatency": getOrCreateConfiguration(target).setScriptedLatency(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "scriptedreplies":
@@ -59,12 +67,18 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
     @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": return java.lang.String.class;
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
+        case "baseurl":
+        case "baseUrl": return java.lang.String.class;
         case "configuration": return dev.caravan.llm.LlmConfiguration.class;
         case "fallback": return java.lang.String.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "maxretries":
+        case "maxRetries": return int.class;
         case "maxtokens":
         case "maxTokens": return java.lang.Integer.class;
         case "maxtoolrounds":
@@ -72,6 +86,8 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
         case "model": return java.lang.String.class;
         case "responseschema":
         case "responseSchema": return java.lang.String.class;
+        case "retryinitialdelay":
+        case "retryInitialDelay": return long.class;
         case "scriptedlatency":
         case "scriptedLatency": return long.class;
         case "scriptedreplies":
@@ -89,12 +105,18 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
     public Object getOptionValue(Object obj, String name, boolean ignoreCase) {
         LlmComponent target = (LlmComponent) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": return getOrCreateConfiguration(target).getApiKey();
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
+        case "baseurl":
+        case "baseUrl": return getOrCreateConfiguration(target).getBaseUrl();
         case "configuration": return target.getConfiguration();
         case "fallback": return getOrCreateConfiguration(target).getFallback();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "maxretries":
+        case "maxRetries": return getOrCreateConfiguration(target).getMaxRetries();
         case "maxtokens":
         case "maxTokens": return getOrCreateConfiguration(target).getMaxTokens();
         case "maxtoolrounds":
@@ -102,6 +124,8 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
         case "model": return getOrCreateConfiguration(target).getModel();
         case "responseschema":
         case "responseSchema": return getOrCreateConfiguration(target).getResponseSchema();
+        case "retryinitialdelay":
+        case "retryInitialDelay": return getOrCreateConfiguration(target).getRetryInitialDelay();
         case "scriptedlatency":
         case "scriptedLatency": return getOrCreateConfiguration(target).getScriptedLatency();
         case "scriptedreplies":

@@ -23,7 +23,13 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         dev.caravan.llm.LlmConfiguration target = (dev.caravan.llm.LlmConfiguration) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": target.setApiKey(property(camelContext, java.lang.String.class, value)); return true;
+        case "baseurl":
+        case "baseUrl": target.setBaseUrl(property(camelContext, java.lang.String.class, value)); return true;
         case "fallback": target.setFallback(property(camelContext, java.lang.String.class, value)); return true;
+        case "maxretries":
+        case "maxRetries": target.setMaxRetries(property(camelContext, int.class, value)); return true;
         case "maxtokens":
         case "maxTokens": target.setMaxTokens(property(camelContext, java.lang.Integer.class, value)); return true;
         case "maxtoolrounds":
@@ -31,6 +37,8 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
         case "model": target.setModel(property(camelContext, java.lang.String.class, value)); return true;
         case "responseschema":
         case "responseSchema": target.setResponseSchema(property(camelContext, java.lang.String.class, value)); return true;
+        case "retryinitialdelay":
+        case "retryInitialDelay": target.setRetryInitialDelay(property(camelContext, long.class, value)); return true;
         case "scriptedlatency":
         case "scriptedLatency": target.setScriptedLatency(property(camelContext, long.class, value)); return true;
         case "scriptedreplies":
@@ -47,7 +55,13 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
     @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": return java.lang.String.class;
+        case "baseurl":
+        case "baseUrl": return java.lang.String.class;
         case "fallback": return java.lang.String.class;
+        case "maxretries":
+        case "maxRetries": return int.class;
         case "maxtokens":
         case "maxTokens": return java.lang.Integer.class;
         case "maxtoolrounds":
@@ -55,6 +69,8 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
         case "model": return java.lang.String.class;
         case "responseschema":
         case "responseSchema": return java.lang.String.class;
+        case "retryinitialdelay":
+        case "retryInitialDelay": return long.class;
         case "scriptedlatency":
         case "scriptedLatency": return long.class;
         case "scriptedreplies":
@@ -72,7 +88,13 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
     public Object getOptionValue(Object obj, String name, boolean ignoreCase) {
         dev.caravan.llm.LlmConfiguration target = (dev.caravan.llm.LlmConfiguration) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": return target.getApiKey();
+        case "baseurl":
+        case "baseUrl": return target.getBaseUrl();
         case "fallback": return target.getFallback();
+        case "maxretries":
+        case "maxRetries": return target.getMaxRetries();
         case "maxtokens":
         case "maxTokens": return target.getMaxTokens();
         case "maxtoolrounds":
@@ -80,6 +102,8 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
         case "model": return target.getModel();
         case "responseschema":
         case "responseSchema": return target.getResponseSchema();
+        case "retryinitialdelay":
+        case "retryInitialDelay": return target.getRetryInitialDelay();
         case "scriptedlatency":
         case "scriptedLatency": return target.getScriptedLatency();
         case "scriptedreplies":

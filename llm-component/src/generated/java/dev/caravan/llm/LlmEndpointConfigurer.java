@@ -23,9 +23,15 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         LlmEndpoint target = (LlmEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": target.getConfiguration().setApiKey(property(camelContext, java.lang.String.class, value)); return true;
+        case "baseurl":
+        case "baseUrl": target.getConfiguration().setBaseUrl(property(camelContext, java.lang.String.class, value)); return true;
         case "fallback": target.getConfiguration().setFallback(property(camelContext, java.lang.String.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "maxretries":
+        case "maxRetries": target.getConfiguration().setMaxRetries(property(camelContext, int.class, value)); return true;
         case "maxtokens":
         case "maxTokens": target.getConfiguration().setMaxTokens(property(camelContext, java.lang.Integer.class, value)); return true;
         case "maxtoolrounds":
@@ -33,6 +39,8 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "model": target.getConfiguration().setModel(property(camelContext, java.lang.String.class, value)); return true;
         case "responseschema":
         case "responseSchema": target.getConfiguration().setResponseSchema(property(camelContext, java.lang.String.class, value)); return true;
+        case "retryinitialdelay":
+        case "retryInitialDelay": target.getConfiguration().setRetryInitialDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "scriptedlatency":
         case "scriptedLatency": target.getConfiguration().setScriptedLatency(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "scriptedreplies":
@@ -49,9 +57,15 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
     @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": return java.lang.String.class;
+        case "baseurl":
+        case "baseUrl": return java.lang.String.class;
         case "fallback": return java.lang.String.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "maxretries":
+        case "maxRetries": return int.class;
         case "maxtokens":
         case "maxTokens": return java.lang.Integer.class;
         case "maxtoolrounds":
@@ -59,6 +73,8 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "model": return java.lang.String.class;
         case "responseschema":
         case "responseSchema": return java.lang.String.class;
+        case "retryinitialdelay":
+        case "retryInitialDelay": return long.class;
         case "scriptedlatency":
         case "scriptedLatency": return long.class;
         case "scriptedreplies":
@@ -76,9 +92,15 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
     public Object getOptionValue(Object obj, String name, boolean ignoreCase) {
         LlmEndpoint target = (LlmEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
+        case "apikey":
+        case "apiKey": return target.getConfiguration().getApiKey();
+        case "baseurl":
+        case "baseUrl": return target.getConfiguration().getBaseUrl();
         case "fallback": return target.getConfiguration().getFallback();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "maxretries":
+        case "maxRetries": return target.getConfiguration().getMaxRetries();
         case "maxtokens":
         case "maxTokens": return target.getConfiguration().getMaxTokens();
         case "maxtoolrounds":
@@ -86,6 +108,8 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "model": return target.getConfiguration().getModel();
         case "responseschema":
         case "responseSchema": return target.getConfiguration().getResponseSchema();
+        case "retryinitialdelay":
+        case "retryInitialDelay": return target.getConfiguration().getRetryInitialDelay();
         case "scriptedlatency":
         case "scriptedLatency": return target.getConfiguration().getScriptedLatency();
         case "scriptedreplies":

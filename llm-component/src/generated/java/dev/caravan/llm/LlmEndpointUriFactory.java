@@ -23,14 +23,18 @@ public class LlmEndpointUriFactory extends org.apache.camel.support.component.En
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(13);
+        Set<String> props = new HashSet<>(17);
+        props.add("apiKey");
+        props.add("baseUrl");
         props.add("fallback");
         props.add("lazyStartProducer");
+        props.add("maxRetries");
         props.add("maxTokens");
         props.add("maxToolRounds");
         props.add("model");
         props.add("operation");
         props.add("responseSchema");
+        props.add("retryInitialDelay");
         props.add("scriptedLatency");
         props.add("scriptedReplies");
         props.add("streaming");
@@ -38,7 +42,9 @@ public class LlmEndpointUriFactory extends org.apache.camel.support.component.En
         props.add("temperature");
         props.add("timeout");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
-        SECRET_PROPERTY_NAMES = Collections.emptySet();
+        Set<String> secretProps = new HashSet<>(1);
+        secretProps.add("apiKey");
+        SECRET_PROPERTY_NAMES = Collections.unmodifiableSet(secretProps);
         MULTI_VALUE_PREFIXES = Collections.emptyMap();
     }
 

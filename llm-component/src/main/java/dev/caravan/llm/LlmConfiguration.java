@@ -32,6 +32,14 @@ public class LlmConfiguration implements Cloneable {
     private boolean streaming;
     @UriParam(defaultValue = "8")
     private int maxToolRounds = 8;
+    @UriParam(defaultValue = "2")
+    private int maxRetries = 2;
+    @UriParam(defaultValue = "500", javaType = "java.time.Duration")
+    private long retryInitialDelay = 500;
+    @UriParam(label = "security", secret = true)
+    private String apiKey;
+    @UriParam(label = "provider")
+    private String baseUrl;
     @UriParam(label = "scripted")
     private String scriptedReplies;
     @UriParam(label = "scripted", defaultValue = "0", javaType = "java.time.Duration")
@@ -139,6 +147,53 @@ public class LlmConfiguration implements Cloneable {
      */
     public void setMaxToolRounds(int maxToolRounds) {
         this.maxToolRounds = maxToolRounds;
+    }
+
+    public int getMaxRetries() {
+        return maxRetries;
+    }
+
+    /**
+     * How many times a model call that failed with a retryable error (rate limit, overload, server error, timeout) is
+     * tried again on the same model, with exponential backoff and jitter, before the next model of the fallback chain.
+     */
+    public void setMaxRetries(int maxRetries) {
+        this.maxRetries = maxRetries;
+    }
+
+    public long getRetryInitialDelay() {
+        return retryInitialDelay;
+    }
+
+    /**
+     * The backoff before the first retry in milliseconds; it doubles with each retry (jittered, at most 30 seconds).
+     */
+    public void setRetryInitialDelay(long retryInitialDelay) {
+        this.retryInitialDelay = retryInitialDelay;
+    }
+
+    public String getApiKey() {
+        return apiKey;
+    }
+
+    /**
+     * The API key of the provider of model (not of fallback models of other providers). When not set, the Camel
+     * property caravan.llm.PROVIDER.api-key, then the provider's environment variable (such as OPENAI_API_KEY).
+     */
+    public void setApiKey(String apiKey) {
+        this.apiKey = apiKey;
+    }
+
+    public String getBaseUrl() {
+        return baseUrl;
+    }
+
+    /**
+     * The base URL of the provider of model (for an OpenAI-compatible server, a proxy or a test stub). When not set,
+     * the Camel property caravan.llm.PROVIDER.base-url, then the provider's default.
+     */
+    public void setBaseUrl(String baseUrl) {
+        this.baseUrl = baseUrl;
     }
 
     public String getScriptedReplies() {

@@ -106,6 +106,12 @@ public class LlmEndpoint extends DefaultEndpoint {
         if (cfg.getTimeout() <= 0) {
             throw new IllegalArgumentException("timeout must be positive, was " + cfg.getTimeout());
         }
+        if (cfg.getMaxRetries() < 0) {
+            throw new IllegalArgumentException("maxRetries must not be negative, was " + cfg.getMaxRetries());
+        }
+        if (cfg.getRetryInitialDelay() < 0) {
+            throw new IllegalArgumentException("retryInitialDelay must not be negative, was " + cfg.getRetryInitialDelay());
+        }
         if (cfg.getMaxToolRounds() < 0) {
             throw new IllegalArgumentException("maxToolRounds must not be negative, was " + cfg.getMaxToolRounds());
         }
@@ -122,6 +128,7 @@ public class LlmEndpoint extends DefaultEndpoint {
             LlmJson.parseSchema(cfg.getResponseSchema(), "responseSchema");
         }
         List<ResolvedModel> answer = new ArrayList<>();
+        String primaryProvider = null;
         for (String ref : refs) {
             int colon = ref.indexOf(':');
             String provider = (colon < 0 ? ref : ref.substring(0, colon)).trim().toLowerCase(Locale.ROOT);
@@ -129,10 +136,20 @@ public class LlmEndpoint extends DefaultEndpoint {
             if (provider.isEmpty() || (modelName != null && modelName.isEmpty())) {
                 throw new IllegalArgumentException("Invalid model reference '" + ref + "': expected provider:model or scripted");
             }
+            if (primaryProvider == null) {
+                primaryProvider = provider;
+            }
             ChatModelFactory factory = getComponent().resolveFactory(provider);
+            // apiKey and baseUrl belong to the provider of model: a fallback of another provider must not get them
+            LlmConfiguration modelCfg = cfg;
+            if (!provider.equals(primaryProvider) && (cfg.getApiKey() != null || cfg.getBaseUrl() != null)) {
+                modelCfg = cfg.copy();
+                modelCfg.setApiKey(null);
+                modelCfg.setBaseUrl(null);
+            }
             answer.add(new ResolvedModel(ref, provider, modelName, factory,
-                    cfg.isStreaming() ? null : factory.chatModel(modelName, cfg),
-                    cfg.isStreaming() ? factory.streamingChatModel(modelName, cfg) : null));
+                    cfg.isStreaming() ? null : factory.chatModel(modelName, modelCfg, getCamelContext()),
+                    cfg.isStreaming() ? factory.streamingChatModel(modelName, modelCfg, getCamelContext()) : null));
         }
         return List.copyOf(answer);
     }

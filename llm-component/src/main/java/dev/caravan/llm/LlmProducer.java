@@ -1,6 +1,5 @@
 package dev.caravan.llm;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,15 +23,6 @@ import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
-import dev.langchain4j.exception.AuthenticationException;
-import dev.langchain4j.exception.HttpException;
-import dev.langchain4j.exception.InternalServerException;
-import dev.langchain4j.exception.InvalidRequestException;
-import dev.langchain4j.exception.ModelNotFoundException;
-import dev.langchain4j.exception.NonRetriableException;
-import dev.langchain4j.exception.RateLimitException;
-import dev.langchain4j.exception.RetriableException;
-import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -125,6 +115,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         long costMicros;
         int chainIndex;
         int failedAttempts;
+        int attempts;
         long firstTokenNanos = -1;
         ResolvedModel answered;
         String finishReason;
@@ -221,9 +212,11 @@ public class LlmProducer extends DefaultAsyncProducer {
             List<ResolvedModel> chain, ChatRequest.Builder request, LlmConfiguration cfg, Usage usage, int scriptOffset,
             LlmListener listener, long start) {
         List<LlmException> failures = new ArrayList<>();
+        int retries = 0;
         while (true) {
             ResolvedModel model = chain.get(usage.chainIndex);
             request.modelName(model.modelName());
+            usage.attempts++;
             try {
                 ChatResponse response = call(model, request.build(), cfg, scriptOffset + usage.failedAttempts, listener,
                         usage, start);
@@ -240,12 +233,22 @@ public class LlmProducer extends DefaultAsyncProducer {
                 return response;
             } catch (LlmException e) {
                 usage.answered = model;
+                if (e.retryable() && retries < cfg.getMaxRetries()) {
+                    long delay = backoffMillis(cfg.getRetryInitialDelay(), retries);
+                    retries++;
+                    usage.failedAttempts++;
+                    LOG.debug("Model {} failed ({}), retry {} of {} in {} ms", model.ref(), e.kind(), retries,
+                            cfg.getMaxRetries(), delay);
+                    pause(delay, model, e);
+                    continue;
+                }
                 if (e.retryable() && usage.chainIndex + 1 < chain.size()) {
                     LOG.debug("Model {} failed ({}), falling back to {}", model.ref(), e.kind(),
                             chain.get(usage.chainIndex + 1).ref());
                     failures.add(e);
                     usage.chainIndex++;
                     usage.failedAttempts++;
+                    retries = 0;
                     continue;
                 }
                 if (!failures.isEmpty()) {
@@ -261,6 +264,37 @@ public class LlmProducer extends DefaultAsyncProducer {
                 }
                 throw e;
             }
+        }
+    }
+
+    /** The longest wait before a retry. */
+    static final long MAX_RETRY_DELAY_MILLIS = 30_000;
+
+    /**
+     * Exponential backoff with jitter: {@code initial * 2^retry} (at most 30 s), of which a random half is waited on
+     * top of the other half ("equal jitter"), so concurrent callers do not retry in lockstep.
+     */
+    static long backoffMillis(long initialDelay, int retry) {
+        if (initialDelay <= 0) {
+            return 0;
+        }
+        long base = Math.min(MAX_RETRY_DELAY_MILLIS, initialDelay << Math.min(retry, 20));
+        long half = base / 2;
+        return half + java.util.concurrent.ThreadLocalRandom.current().nextLong(base - half + 1);
+    }
+
+    private static void pause(long millis, ResolvedModel model, LlmException failure) {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            LlmException cancelled = new LlmException(Kind.CANCELLED,
+                    "Interrupted while waiting to retry " + model.ref(), ie);
+            cancelled.addSuppressed(failure);
+            throw cancelled;
         }
     }
 
@@ -324,60 +358,8 @@ public class LlmProducer extends DefaultAsyncProducer {
             Thread.currentThread().interrupt();
             throw new LlmException(Kind.CANCELLED, "The call to " + model.ref() + " was interrupted", e);
         } catch (ExecutionException e) {
-            throw classify(model, e.getCause() != null ? e.getCause() : e);
+            throw ProviderErrors.classify(model.ref(), e.getCause() != null ? e.getCause() : e);
         }
-    }
-
-    /**
-     * Maps a provider failure to an LlmException, keeping the original as the cause so routes can still match on
-     * LangChain4j's exception types; anything unrecognised is a non-retryable BAD_REQUEST.
-     */
-    static LlmException classify(ResolvedModel model, Throwable e) {
-        if (e instanceof LlmException llm) {
-            return llm;
-        }
-        Kind kind;
-        if (e instanceof RateLimitException) {
-            kind = Kind.RATE_LIMIT;
-        } else if (e instanceof AuthenticationException) {
-            kind = Kind.AUTH;
-        } else if (e instanceof ModelNotFoundException || e instanceof InvalidRequestException
-                   || e instanceof UnsupportedFeatureException) {
-            kind = Kind.BAD_REQUEST;
-        } else if (e instanceof dev.langchain4j.exception.TimeoutException || e instanceof TimeoutException
-                   || e instanceof java.net.http.HttpTimeoutException || e instanceof java.net.SocketTimeoutException) {
-            kind = Kind.TIMEOUT;
-        } else if (e instanceof InternalServerException) {
-            kind = Kind.SERVER;
-        } else if (e instanceof HttpException http) {
-            kind = byStatus(http.statusCode());
-        } else if (e instanceof RetriableException || e instanceof IOException) {
-            kind = Kind.SERVER;
-        } else if (e instanceof NonRetriableException) {
-            kind = Kind.BAD_REQUEST;
-        } else if (e instanceof InterruptedException || e instanceof java.util.concurrent.CancellationException) {
-            kind = Kind.CANCELLED;
-        } else if (e.getCause() instanceof HttpException || e.getCause() instanceof IOException) {
-            return classify(model, e.getCause());
-        } else {
-            kind = Kind.BAD_REQUEST;
-        }
-        return new LlmException(kind, model.ref() + " failed: " + e.getMessage(), e);
-    }
-
-    static Kind byStatus(int status) {
-        if (status == 429) {
-            return Kind.RATE_LIMIT;
-        } else if (status == 401 || status == 403) {
-            return Kind.AUTH;
-        } else if (status == 408) {
-            return Kind.TIMEOUT;
-        } else if (status == 503 || status == 529) {
-            return Kind.OVERLOADED;
-        } else if (status >= 500) {
-            return Kind.SERVER;
-        }
-        return Kind.BAD_REQUEST;
     }
 
     private ToolExecutionResultMessage runTool(
@@ -533,7 +515,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         message.setHeader(LlmConstants.OUTPUT_TOKENS, usage.outputTokens);
         message.setHeader(LlmConstants.COST_MICROS, usage.costMicros);
         message.setHeader(LlmConstants.LATENCY_MILLIS, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-        message.setHeader(LlmConstants.ATTEMPTS, usage.chainIndex + 1);
+        message.setHeader(LlmConstants.ATTEMPTS, usage.attempts);
         if (usage.finishReason != null) {
             message.setHeader(LlmConstants.FINISH_REASON, usage.finishReason);
         }

@@ -52,7 +52,7 @@ class LlmComponentTest extends CamelTestSupport {
                 .isInstanceOf(FailedToCreateRouteException.class)
                 .rootCause()
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("Unknown model provider 'acme'. Known providers: [scripted]");
+                .hasMessage("Unknown model provider 'acme'. Known providers: [anthropic, gemini, ollama, openai, scripted]");
     }
 
     @Test

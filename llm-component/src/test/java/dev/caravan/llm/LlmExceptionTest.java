@@ -2,7 +2,6 @@ package dev.caravan.llm;
 
 import dev.caravan.llm.LlmException.Category;
 import dev.caravan.llm.LlmException.Kind;
-import dev.caravan.llm.provider.ScriptedChatModelFactory;
 import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.RateLimitException;
@@ -11,9 +10,6 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class LlmExceptionTest {
-
-    private final ResolvedModel model = new ResolvedModel("openai:gpt-x", "openai", "gpt-x", new ScriptedChatModelFactory(),
-            null, null);
 
     @Test
     void classifiesKindsIntoCategoriesAndRetryability() {
@@ -46,14 +42,31 @@ class LlmExceptionTest {
     @Test
     void mapsLangChain4jExceptionsKeepingThemAsTheCause() {
         RateLimitException rateLimit = new RateLimitException("too many requests");
-        LlmException mapped = LlmProducer.classify(model, rateLimit);
+        LlmException mapped = ProviderErrors.classify("openai:gpt-x", rateLimit);
 
         assertThat(mapped.kind()).isEqualTo(Kind.RATE_LIMIT);
         assertThat(mapped).hasCause(rateLimit).hasMessage("openai:gpt-x failed: too many requests");
-        assertThat(LlmProducer.classify(model, new AuthenticationException("no")).kind()).isEqualTo(Kind.AUTH);
-        assertThat(LlmProducer.classify(model, new HttpException(529, "overloaded")).kind()).isEqualTo(Kind.OVERLOADED);
-        assertThat(LlmProducer.classify(model, new HttpException(502, "bad gateway")).kind()).isEqualTo(Kind.SERVER);
-        assertThat(LlmProducer.classify(model, new java.io.IOException("reset")).retryable()).isTrue();
-        assertThat(LlmProducer.classify(model, new IllegalStateException("bug")).retryable()).isFalse();
+        assertThat(ProviderErrors.classify("openai:gpt-x", new AuthenticationException("no")).kind()).isEqualTo(Kind.AUTH);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(529, "overloaded")).kind()).isEqualTo(Kind.OVERLOADED);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(502, "bad gateway")).kind()).isEqualTo(Kind.SERVER);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new java.io.IOException("reset")).retryable()).isTrue();
+        assertThat(ProviderErrors.classify("openai:gpt-x", new IllegalStateException("bug")).retryable()).isFalse();
+        // LangChain4j wraps the HttpException: the status decides
+        assertThat(ProviderErrors.classify("openai:gpt-x", new RateLimitException(new HttpException(429, "{}"))))
+                .satisfies(e -> assertThat(e.kind()).isEqualTo(Kind.RATE_LIMIT))
+                .hasMessage("openai:gpt-x failed (HTTP 429): {}");
+        assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(404, "no such model")).kind()).isEqualTo(Kind.BAD_REQUEST);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(422, "invalid")).kind()).isEqualTo(Kind.BAD_REQUEST);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(403, "forbidden")).kind()).isEqualTo(Kind.AUTH);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(500, "{\"type\":\"overloaded_error\"}")).kind())
+                .isEqualTo(Kind.OVERLOADED);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(500, "boom")).kind()).isEqualTo(Kind.SERVER);
+        assertThat(ProviderErrors.classify("openai:gpt-x",
+                new RuntimeException(new java.net.http.HttpTimeoutException("request timed out"))).kind()).isEqualTo(Kind.TIMEOUT);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new dev.langchain4j.exception.TimeoutException("slow")).kind())
+                .isEqualTo(Kind.TIMEOUT);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(401, "Incorrect API key provided: sk-live-abcdefghijkl")))
+                .satisfies(e -> assertThat(e.kind()).isEqualTo(Kind.AUTH))
+                .hasMessageNotContaining("abcdefghijkl");
     }
 }

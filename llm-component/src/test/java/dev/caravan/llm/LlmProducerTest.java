@@ -58,16 +58,24 @@ class LlmProducerTest extends CamelTestSupport {
                                        + "{\"toolCalls\":[{\"name\":\"weather\",\"arguments\":{\"city\":\"Paris\"}}]}])");
                 from("direct:streaming").to("caravan-llm:chat?model=scripted&streaming=true"
                                             + "&scriptedReplies=RAW([\"The quick  brown fox\\njumps.\"])");
-                from("direct:fallback").to("caravan-llm:chat?model=scripted:primary&fallback=scripted:backup"
+                from("direct:fallback").to("caravan-llm:chat?model=scripted:primary&fallback=scripted:backup&maxRetries=0"
                                            + "&scriptedReplies=RAW([{\"error\":{\"type\":\"rate_limit\",\"message\":\"slow down\"}},"
                                            + "\"from the backup\"])");
                 from("direct:auth").to("caravan-llm:chat?model=scripted:primary&fallback=scripted:backup"
                                        + "&scriptedReplies=RAW([{\"error\":{\"type\":\"auth\",\"message\":\"bad key\"}},"
                                        + "\"never\"])");
-                from("direct:slow").to("caravan-llm:chat?model=scripted&scriptedLatency=2000&timeout=100");
+                from("direct:slow").to("caravan-llm:chat?model=scripted&scriptedLatency=2000&timeout=100&maxRetries=0");
+                from("direct:retried").to("caravan-llm:chat?model=scripted:primary&fallback=scripted:backup"
+                                          + "&retryInitialDelay=20&scriptedReplies=RAW(["
+                                          + "{\"error\":{\"type\":\"rate_limit\"}},{\"error\":{\"type\":\"server\"}},"
+                                          + "\"after two retries\"])");
+                from("direct:retriedThenFallback").to("caravan-llm:chat?model=scripted:primary&fallback=scripted:backup"
+                                                      + "&maxRetries=1&retryInitialDelay=1&scriptedReplies=RAW(["
+                                                      + "{\"error\":{\"type\":\"overloaded\"}},{\"error\":{\"type\":\"overloaded\"}},"
+                                                      + "\"from the backup\"])");
                 from("direct:offset").to("caravan-llm:chat?model=scripted&scriptedReplies=RAW([\"first\",\"second\",\"third\"])");
 
-                from("direct:exhausted").to("caravan-llm:chat?model=scripted:a&fallback=scripted:b"
+                from("direct:exhausted").to("caravan-llm:chat?model=scripted:a&fallback=scripted:b&maxRetries=0"
                                             + "&scriptedReplies=RAW([{\"error\":{\"type\":\"rate_limit\"}},"
                                             + "{\"error\":{\"type\":\"overloaded\",\"message\":\"busy\"}}])");
                 from("direct:brokenTool").to("caravan-llm:chat?model=recording&scriptedReplies=RAW(["
@@ -263,6 +271,41 @@ class LlmProducerTest extends CamelTestSupport {
         assertThat(out.getMessage().getHeaders())
                 .containsEntry(LlmConstants.ATTEMPTS, 2)
                 .containsEntry(LlmConstants.MODEL, "backup");
+    }
+
+    @Test
+    void retriesTheSameModelWithBackoffBeforeFallingBack() {
+        long start = System.nanoTime();
+        Exchange out = template.request("direct:retried", e -> e.getMessage().setBody("Hi"));
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("after two retries");
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.ATTEMPTS, 3)
+                .containsEntry(LlmConstants.MODEL, "primary");
+        // backoff 20 ms then 40 ms, each at least half of that
+        assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(30);
+    }
+
+    @Test
+    void fallsBackWhenTheRetriesAreSpent() {
+        Exchange out = template.request("direct:retriedThenFallback", e -> e.getMessage().setBody("Hi"));
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("from the backup");
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.ATTEMPTS, 3)
+                .containsEntry(LlmConstants.MODEL, "backup");
+    }
+
+    @Test
+    void backoffDoublesWithJitterAndIsCapped() {
+        for (int i = 0; i < 50; i++) {
+            assertThat(LlmProducer.backoffMillis(500, 0)).isBetween(250L, 500L);
+            assertThat(LlmProducer.backoffMillis(500, 2)).isBetween(1000L, 2000L);
+            assertThat(LlmProducer.backoffMillis(500, 30)).isBetween(15_000L, 30_000L);
+        }
+        assertThat(LlmProducer.backoffMillis(0, 3)).isZero();
     }
 
     @Test

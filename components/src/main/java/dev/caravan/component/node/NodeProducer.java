@@ -157,6 +157,14 @@ public class NodeProducer extends DefaultAsyncProducer {
 
     private void attempt(NodeContext ctx, AsyncCallback callback) {
         Engine engine = ctx.engine();
+        java.util.Optional<String> killed = engine.killSwitches().stopping(ctx.record().workflow(), ctx.record().tenant());
+        if (killed.isPresent()) {
+            // a kill switch: the run ends at this node boundary, before the node (and any LLM call) runs
+            RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(), new Mutation.CancelRun(killed.get())));
+            ctx.exchange().setRouteStop(true);
+            callback.done(false);
+            return;
+        }
         if (!endpoint.isInstant()) {
             Mutation.Result started = engine.store().apply(ctx.runId(),
                     new Mutation.StartNode(ctx.key(), endpoint.kind(), ctx.attempt(), endpoint.isContainer()));

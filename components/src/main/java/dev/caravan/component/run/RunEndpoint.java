@@ -136,6 +136,9 @@ public class RunEndpoint extends DefaultEndpoint {
         String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
         if (runId == null) {
             // a route run directly (plain Camel): the message body is the input of a new run
+            engine.killSwitches().stopping(workflow, "default").ifPresent(reason -> {
+                throw new dev.caravan.run.KillSwitchException("Run of workflow " + workflow + " refused: " + reason);
+            });
             Object input = plainInput(exchange);
             validator.validate(input);
             runId = RunService.newRunId();

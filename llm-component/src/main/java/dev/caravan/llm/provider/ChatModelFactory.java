@@ -3,6 +3,7 @@ package dev.caravan.llm.provider;
 import dev.caravan.llm.LlmConfiguration;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
+import org.apache.camel.CamelContext;
 
 /**
  * Creates LangChain4j chat models for one provider, the part before the colon in a model reference such as
@@ -27,6 +28,22 @@ public interface ChatModelFactory {
      * A streaming chat model for {@code modelName}, used when the endpoint has {@code streaming=true}.
      */
     StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg);
+
+    /**
+     * A blocking chat model, with the Camel context to read provider settings from (Camel properties). The component
+     * calls this one; by default it calls {@link #chatModel(String, LlmConfiguration)}.
+     */
+    default ChatModel chatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
+        return chatModel(modelName, cfg);
+    }
+
+    /**
+     * A streaming chat model, with the Camel context to read provider settings from. The component calls this one; by
+     * default it calls {@link #streamingChatModel(String, LlmConfiguration)}.
+     */
+    default StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
+        return streamingChatModel(modelName, cfg);
+    }
 
     /**
      * Whether a call can wait on anything (a network, a simulated latency). Calls of models that never wait run on

@@ -1,0 +1,125 @@
+package dev.caravan.run;
+
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Kill switches: no new run starts, and running runs end cancelled at their next node boundary. */
+class KillSwitchTest {
+
+    private static DefaultCamelContext camel;
+    private static Engine engine;
+    private static volatile CountDownLatch inSlowNode = new CountDownLatch(1);
+    private static volatile CountDownLatch releaseSlowNode = new CountDownLatch(1);
+
+    private static final String FLOW = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: %s
+            spec:
+              nodes:
+                - id: slow
+                  call: { uri: "direct:slow" }
+                - id: answer
+                  needs: [slow]
+                  agent: { model: scripted, prompt: "never asked" }
+            """;
+
+    @BeforeAll
+    static void start() throws Exception {
+        camel = new DefaultCamelContext();
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:slow").process(e -> {
+                    inSlowNode.countDown();
+                    releaseSlowNode.await(10, TimeUnit.SECONDS);
+                    e.getMessage().setBody("slow done");
+                });
+            }
+        });
+        camel.start();
+        engine = Engine.of(camel);
+        engine.catalog().deploy(new WorkflowLoader().load("a.caravan.yaml", FLOW.formatted("switched")));
+        engine.catalog().deploy(new WorkflowLoader().load("b.caravan.yaml", FLOW.formatted("unaffected")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        camel.close();
+    }
+
+    @AfterEach
+    void clearSwitches() {
+        for (KillSwitches.Scope scope : KillSwitches.Scope.values()) {
+            engine.killSwitches().clear(scope, "switched");
+            engine.killSwitches().clear(scope, "acme");
+        }
+        releaseSlowNode.countDown();
+    }
+
+    @Test
+    void runningRunStopsAtTheNextNodeBoundaryBeforeItsLlmCall() throws Exception {
+        inSlowNode = new CountDownLatch(1);
+        releaseSlowNode = new CountDownLatch(1);
+        CompletableFuture<RunRecord> run = engine.runs().start(RunService.StartRequest.of("switched", Map.of()));
+        assertThat(inSlowNode.await(10, TimeUnit.SECONDS)).isTrue();
+
+        engine.runs().killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "runaway costs");
+        releaseSlowNode.countDown();
+
+        RunRecord r = run.get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(RunStatus.CANCELLED);
+        assertThat(r.error()).isEqualTo("stopped by kill switch: runaway costs");
+        assertThat(r.node("slow").status()).isEqualTo(NodeStatus.COMPLETED);
+        assertThat(r.node("answer")).isNull();
+    }
+
+    @Test
+    void noNewRunStartsWhileASwitchIsSetAndOtherWorkflowsAreUnaffected() throws Exception {
+        releaseSlowNode = new CountDownLatch(0);
+        engine.killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "maintenance");
+        assertThatThrownBy(() -> engine.runs().start(RunService.StartRequest.of("switched", Map.of())))
+                .isInstanceOf(KillSwitchException.class)
+                .hasMessage("Run of workflow switched refused: stopped by kill switch: maintenance");
+        assertThat(engine.runs().start(RunService.StartRequest.of("unaffected", Map.of())).get(10, TimeUnit.SECONDS)
+                .status()).isEqualTo(RunStatus.COMPLETED);
+    }
+
+    @Test
+    void tenantAndGlobalSwitchesApplyToEveryWorkflowOfTheirScope() throws Exception {
+        releaseSlowNode = new CountDownLatch(0);
+        engine.killSwitches().set(KillSwitches.Scope.TENANT, "acme", "unpaid");
+        assertThatThrownBy(() -> engine.runs().start(new RunService.StartRequest("unaffected", Map.of(), "acme",
+                null, null, null, null))).isInstanceOf(KillSwitchException.class).hasMessageContaining("unpaid");
+        assertThat(engine.runs().start(RunService.StartRequest.of("unaffected", Map.of())).get(10, TimeUnit.SECONDS)
+                .status()).isEqualTo(RunStatus.COMPLETED);
+
+        engine.killSwitches().set(KillSwitches.Scope.GLOBAL, null, "incident");
+        try {
+            assertThatThrownBy(() -> engine.runs().start(RunService.StartRequest.of("unaffected", Map.of())))
+                    .isInstanceOf(KillSwitchException.class).hasMessageContaining("incident");
+            assertThat(engine.killSwitches().active()).containsEntry("*", "incident").containsEntry("tenant:acme", "unpaid");
+        } finally {
+            engine.killSwitches().clear(KillSwitches.Scope.GLOBAL, null);
+        }
+        await().atMost(5, TimeUnit.SECONDS).until(() -> engine.killSwitches().active().get("*") == null);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.caravan.llm.provider;
+
+import dev.caravan.llm.LlmConfiguration;
+import dev.langchain4j.model.anthropic.AnthropicChatModel;
+import dev.langchain4j.model.anthropic.AnthropicStreamingChatModel;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import org.apache.camel.CamelContext;
+
+/**
+ * The {@code anthropic} provider, on LangChain4j's {@link AnthropicChatModel} / {@link AnthropicStreamingChatModel}.
+ * Key: {@code caravan.llm.anthropic.api-key}, else {@code ANTHROPIC_API_KEY}.
+ */
+public class AnthropicChatModelFactory implements ChatModelFactory {
+
+    public static final String PROVIDER = "anthropic";
+    public static final String API_KEY_ENV = "ANTHROPIC_API_KEY";
+
+    @Override
+    public String provider() {
+        return PROVIDER;
+    }
+
+    @Override
+    public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
+        return chatModel(modelName, cfg, null);
+    }
+
+    @Override
+    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
+        return streamingChatModel(modelName, cfg, null);
+    }
+
+    @Override
+    public ChatModel chatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
+        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        AnthropicChatModel.AnthropicChatModelBuilder b = AnthropicChatModel.builder()
+                .apiKey(s.apiKey())
+                .modelName(modelName)
+                .timeout(s.timeout())
+                .temperature(cfg.getTemperature())
+                // retries and fallback are the component's
+                .maxRetries(0)
+                .logRequests(false)
+                .logResponses(false);
+        if (cfg.getMaxTokens() != null) {
+            b.maxTokens(cfg.getMaxTokens());
+        }
+        if (s.baseUrl() != null) {
+            b.baseUrl(s.baseUrl());
+        }
+        return b.build();
+    }
+
+    @Override
+    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
+        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        AnthropicStreamingChatModel.AnthropicStreamingChatModelBuilder b = AnthropicStreamingChatModel.builder()
+                .apiKey(s.apiKey())
+                .modelName(modelName)
+                .timeout(s.timeout())
+                .temperature(cfg.getTemperature())
+                .logRequests(false)
+                .logResponses(false);
+        if (cfg.getMaxTokens() != null) {
+            b.maxTokens(cfg.getMaxTokens());
+        }
+        if (s.baseUrl() != null) {
+            b.baseUrl(s.baseUrl());
+        }
+        return b.build();
+    }
+}

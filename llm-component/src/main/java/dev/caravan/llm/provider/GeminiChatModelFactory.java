@@ -1,0 +1,69 @@
+package dev.caravan.llm.provider;
+
+import dev.caravan.llm.LlmConfiguration;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.googleai.GoogleAiGeminiChatModel;
+import dev.langchain4j.model.googleai.GoogleAiGeminiStreamingChatModel;
+import org.apache.camel.CamelContext;
+
+/**
+ * The {@code gemini} provider (Google AI Gemini API), on LangChain4j's {@link GoogleAiGeminiChatModel} /
+ * {@link GoogleAiGeminiStreamingChatModel}. Key: {@code caravan.llm.gemini.api-key}, else {@code GEMINI_API_KEY}.
+ */
+public class GeminiChatModelFactory implements ChatModelFactory {
+
+    public static final String PROVIDER = "gemini";
+    public static final String API_KEY_ENV = "GEMINI_API_KEY";
+
+    @Override
+    public String provider() {
+        return PROVIDER;
+    }
+
+    @Override
+    public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
+        return chatModel(modelName, cfg, null);
+    }
+
+    @Override
+    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
+        return streamingChatModel(modelName, cfg, null);
+    }
+
+    @Override
+    public ChatModel chatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
+        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        GoogleAiGeminiChatModel.GoogleAiGeminiChatModelBuilder b = GoogleAiGeminiChatModel.builder()
+                .apiKey(s.apiKey())
+                .modelName(modelName)
+                .timeout(s.timeout())
+                .temperature(cfg.getTemperature())
+                .maxOutputTokens(cfg.getMaxTokens())
+                .logRequests(false)
+                .logRequestsAndResponses(false);
+        // retries and fallback are the component's
+        b.maxRetries(0);
+        if (s.baseUrl() != null) {
+            b.baseUrl(s.baseUrl());
+        }
+        return b.build();
+    }
+
+    @Override
+    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
+        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        GoogleAiGeminiStreamingChatModel.GoogleAiGeminiStreamingChatModelBuilder b = GoogleAiGeminiStreamingChatModel.builder()
+                .apiKey(s.apiKey())
+                .modelName(modelName)
+                .timeout(s.timeout())
+                .temperature(cfg.getTemperature())
+                .maxOutputTokens(cfg.getMaxTokens())
+                .logRequests(false)
+                .logRequestsAndResponses(false);
+        if (s.baseUrl() != null) {
+            b.baseUrl(s.baseUrl());
+        }
+        return b.build();
+    }
+}

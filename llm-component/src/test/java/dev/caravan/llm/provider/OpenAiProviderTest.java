@@ -1,0 +1,183 @@
+package dev.caravan.llm.provider;
+
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmException;
+import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.LlmTool;
+import dev.langchain4j.exception.AuthenticationException;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class OpenAiProviderTest extends ProviderTestSupport {
+
+    private static final String MODEL = "caravan-llm:chat?model=openai:gpt-4o-mini&";
+
+    @Override
+    String provider() {
+        return "openai";
+    }
+
+    @Override
+    String baseUrl() {
+        return stub.url() + "/v1";
+    }
+
+    @Override
+    protected RouteBuilder createRouteBuilder() {
+        return new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:chat").to(MODEL + SCRIPTED_FALLBACK + "&temperature=0.2&maxTokens=64");
+                from("direct:noRetry").to(MODEL + SCRIPTED_FALLBACK + "&maxRetries=0");
+                from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
+                from("direct:weather").setBody(constant(Map.of("temperature", 21, "unit", "C")));
+            }
+        };
+    }
+
+    @Test
+    void chatSendsTheKeyAndReadsTheReplyAndUsage() {
+        stub.json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange out = call("direct:chat", "What is the weather in San Francisco?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody(String.class)).startsWith("I'm unable to provide real-time weather updates.");
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.PROVIDER, "openai")
+                .containsEntry(LlmConstants.MODEL, "gpt-4o-mini")
+                .containsEntry(LlmConstants.INPUT_TOKENS, 14L)
+                .containsEntry(LlmConstants.OUTPUT_TOKENS, 39L)
+                .containsEntry(LlmConstants.FINISH_REASON, "STOP")
+                .containsEntry(LlmConstants.ATTEMPTS, 1);
+        ProviderStub.Received request = stub.received.get(0);
+        assertThat(request.method()).isEqualTo("POST");
+        assertThat(request.uri()).isEqualTo("/v1/chat/completions");
+        assertThat(request.header("Authorization")).isEqualTo("Bearer " + apiKey());
+        JsonNode body = requestBody(0);
+        assertThat(body.path("model").asText()).isEqualTo("gpt-4o-mini");
+        assertThat(body.path("messages").get(0).path("role").asText()).isEqualTo("user");
+        assertThat(body.path("messages").get(0).path("content").asText()).isEqualTo("What is the weather in San Francisco?");
+        assertThat(body.path("temperature").asDouble()).isEqualTo(0.2);
+        assertThat(body.path("max_completion_tokens").asInt()).isEqualTo(64);
+        assertThat(body.has("stream") && body.path("stream").asBoolean()).isFalse();
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void streamsTheRecordedSseWithTheFinalUsageChunk() {
+        stub.sse("openai/chat-completion-stream-recorded.sse");
+
+        Exchange out = call("direct:stream", "What is the weather in San Francisco?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody(String.class)).startsWith("I'm unable to provide real-time weather updates");
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.INPUT_TOKENS, 14L)
+                .containsEntry(LlmConstants.OUTPUT_TOKENS, 30L)
+                .containsEntry(LlmConstants.FINISH_REASON, "STOP")
+                .containsKey(LlmConstants.TIME_TO_FIRST_TOKEN_MILLIS);
+        JsonNode body = requestBody(0);
+        assertThat(body.path("stream").asBoolean()).isTrue();
+        assertThat(stub.received.get(0).header("Authorization")).isEqualTo("Bearer " + apiKey());
+    }
+
+    @Test
+    void runsTheToolLoopThroughARoute() {
+        stub.json(200, "openai/chat-completion-tool-calls-response.json")
+                .json(200, "openai/chat-completion-response-recorded.json");
+        LlmTool weather = new LlmTool("get_current_weather", "Current weather",
+                "{\"type\":\"object\",\"properties\":{\"location\":{\"type\":\"string\"}},\"required\":[\"location\"]}",
+                "direct:weather");
+
+        Exchange out = call("direct:chat", "Weather in Boston?", List.of(weather));
+
+        assertThat(out.getException()).isNull();
+        assertThat(stub.received).hasSize(2);
+        JsonNode first = requestBody(0);
+        assertThat(first.path("tools").get(0).path("function").path("name").asText()).isEqualTo("get_current_weather");
+        JsonNode messages = requestBody(1).path("messages");
+        JsonNode assistant = messages.get(messages.size() - 2);
+        assertThat(assistant.path("tool_calls").get(0).path("id").asText()).isEqualTo("call_abc123");
+        JsonNode toolResult = messages.get(messages.size() - 1);
+        assertThat(toolResult.path("role").asText()).isEqualTo("tool");
+        assertThat(toolResult.path("tool_call_id").asText()).isEqualTo("call_abc123");
+        assertThat(json(toolResult.path("content").asText()).path("temperature").asInt()).isEqualTo(21);
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.INPUT_TOKENS, 82L + 14L)
+                .containsEntry(LlmConstants.ATTEMPTS, 2);
+    }
+
+    @Test
+    void anAuthErrorFailsAtOnceWithoutFallbackAndWithoutTheKey() {
+        stub.json(401, "openai/error-401-invalid-api-key.json");
+
+        Exchange out = call("direct:chat", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.AUTH);
+            assertThat(e.retryable()).isFalse();
+            assertThat(e).hasMessageStartingWith("openai:gpt-4o-mini failed (HTTP 401)")
+                    .hasMessageContaining("invalid_api_key")
+                    .hasRootCauseInstanceOf(dev.langchain4j.exception.HttpException.class);
+            assertThat(e.getCause()).isInstanceOf(AuthenticationException.class);
+        });
+        assertThat(stub.received).hasSize(1);
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.ATTEMPTS, 1)
+                .containsEntry(LlmConstants.PROVIDER, "openai");
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void aRateLimitIsRetriedThenFallsBack() {
+        for (int i = 0; i < 3; i++) {
+            stub.reply(429, "application/json", "openai/error-429-rate-limit-exceeded.json", Map.of("Retry-After", "1"));
+        }
+
+        Exchange out = call("direct:chat", "Hi");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
+        // the model and its two retries, then the fallback
+        assertThat(stub.received).hasSize(3);
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.ATTEMPTS, 4)
+                .containsEntry(LlmConstants.PROVIDER, "scripted");
+    }
+
+    @Test
+    void aServerErrorFallsBack() {
+        stub.json(500, "openai/error-429-insufficient-quota.json");
+
+        Exchange out = call("direct:noRetry", "Hi");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
+        assertThat(stub.received).hasSize(1);
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2);
+    }
+
+    @Test
+    void theKeyAppearsNowhereInAFailingOrASucceedingCall() {
+        stub.json(401, "openai/error-401-invalid-api-key.json")
+                .json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange failed = call("direct:chat", "Hi");
+        Exchange succeeded = call("direct:chat", "Hi");
+
+        assertThat(failed.getException()).isInstanceOf(LlmException.class);
+        assertThat(succeeded.getException()).isNull();
+        assertNoKeyIn(failed);
+        assertNoKeyIn(succeeded);
+        // yet the key was sent, on both calls
+        assertThat(stub.received).extracting(r -> r.header("Authorization")).containsOnly("Bearer " + apiKey());
+    }
+}

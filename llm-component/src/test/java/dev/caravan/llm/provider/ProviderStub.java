@@ -1,0 +1,109 @@
+package dev.caravan.llm.provider;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * A local HTTP server on 127.0.0.1 that answers each request with the next queued response (recorded provider fixtures)
+ * and records what it received.
+ */
+final class ProviderStub implements AutoCloseable {
+
+    static final Path FIXTURES = Path.of("../../shared/fixtures/llm");
+
+    record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+    }
+
+    record Received(String method, String uri, Map<String, List<String>> headers, String body) {
+        String header(String name) {
+            for (Map.Entry<String, List<String>> e : headers.entrySet()) {
+                if (e.getKey() != null && e.getKey().equalsIgnoreCase(name)) {
+                    return e.getValue().get(0);
+                }
+            }
+            return null;
+        }
+    }
+
+    private final HttpServer server;
+    private final ConcurrentLinkedQueue<Response> responses = new ConcurrentLinkedQueue<>();
+    final List<Received> received = new CopyOnWriteArrayList<>();
+
+    ProviderStub() {
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    /** The stub's root URL, without a trailing slash. */
+    String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    static byte[] fixture(String path) {
+        try {
+            return Files.readAllBytes(FIXTURES.resolve(path));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String fixtureText(String path) {
+        return new String(fixture(path), StandardCharsets.UTF_8);
+    }
+
+    ProviderStub reply(int status, String contentType, String fixturePath, Map<String, String> headers) {
+        responses.add(new Response(status, contentType, fixture(fixturePath), headers));
+        return this;
+    }
+
+    ProviderStub json(int status, String fixturePath) {
+        return reply(status, "application/json", fixturePath, Map.of());
+    }
+
+    ProviderStub sse(String fixturePath) {
+        return reply(200, "text/event-stream", fixturePath, Map.of());
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (InputStream in = exchange.getRequestBody()) {
+            received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
+                    Map.copyOf(exchange.getRequestHeaders()), new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+        }
+        Response r = responses.poll();
+        if (r == null) {
+            r = new Response(500, "application/json", "{\"error\":\"the stub has no more responses\"}"
+                    .getBytes(StandardCharsets.UTF_8), Map.of());
+        }
+        exchange.getResponseHeaders().set("Content-Type", r.contentType());
+        r.headers().forEach((k, v) -> exchange.getResponseHeaders().set(k, v));
+        // streams are sent chunked, like the real servers
+        boolean stream = !r.contentType().startsWith("application/json");
+        exchange.sendResponseHeaders(r.status(), stream ? 0 : r.body().length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(r.body());
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

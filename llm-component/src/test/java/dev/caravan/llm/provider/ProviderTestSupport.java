@@ -1,0 +1,106 @@
+package dev.caravan.llm.provider;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmTool;
+import org.apache.camel.Exchange;
+import org.apache.camel.test.junit5.CamelTestSupport;
+import org.junit.jupiter.api.AfterEach;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Runs the caravan-llm endpoint against a {@link ProviderStub}: the provider's base URL and API key come from Camel
+ * properties, as in production.
+ */
+abstract class ProviderTestSupport extends CamelTestSupport {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String SCRIPTED_FALLBACK = "fallback=scripted&scriptedReplies=RAW([\"from scripted\"])&retryInitialDelay=1";
+
+    final ProviderStub stub = new ProviderStub();
+
+    /** The provider prefix, as in caravan.llm.PROVIDER.api-key. */
+    abstract String provider();
+
+    /** The base URL of the provider on the stub. */
+    abstract String baseUrl();
+
+    /** The API key used; the stub must receive it, nothing else may show it. */
+    String apiKey() {
+        return "sk-test-" + provider() + "-Secr3tKeyValue0123456789";
+    }
+
+    @Override
+    protected Properties useOverridePropertiesWithPropertiesComponent() {
+        Properties p = new Properties();
+        p.setProperty("caravan.llm." + provider() + ".base-url", baseUrl());
+        if (apiKey() != null) {
+            p.setProperty("caravan.llm." + provider() + ".api-key", apiKey());
+        }
+        return p;
+    }
+
+    @AfterEach
+    void stopStub() {
+        stub.close();
+    }
+
+    Exchange call(String uri, Object body) {
+        return call(uri, body, List.of());
+    }
+
+    Exchange call(String uri, Object body, List<LlmTool> tools) {
+        return template.request(uri, e -> {
+            e.getMessage().setBody(body);
+            if (!tools.isEmpty()) {
+                e.setProperty(LlmConstants.TOOLS_PROPERTY, tools);
+            }
+        });
+    }
+
+    static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    JsonNode requestBody(int index) {
+        return json(stub.received.get(index).body());
+    }
+
+    /** Asserts that the API key appears nowhere in what the exchange carries out: body, headers, properties, exception chain. */
+    void assertNoKeyIn(Exchange out) {
+        String key = apiKey();
+        List<String> seen = new ArrayList<>();
+        seen.add(String.valueOf(out.getMessage().getBody()));
+        for (Map.Entry<String, Object> h : out.getMessage().getHeaders().entrySet()) {
+            seen.add(h.getKey() + "=" + h.getValue());
+        }
+        out.getProperties().forEach((k, v) -> seen.add(k + "=" + v));
+        collect(out.getException(), seen);
+        seen.add(String.valueOf(out));
+        seen.add(String.valueOf(context.getEndpoints()));
+        for (String s : seen) {
+            assertThat(s).doesNotContain(key).doesNotContain(key.substring(8));
+        }
+    }
+
+    private static void collect(Throwable t, List<String> seen) {
+        for (; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            seen.add(t.toString());
+            seen.add(String.valueOf(t.getMessage()));
+            for (Throwable s : t.getSuppressed()) {
+                collect(s, seen);
+            }
+        }
+    }
+}
