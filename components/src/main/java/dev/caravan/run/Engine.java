@@ -39,6 +39,8 @@ public final class Engine implements AutoCloseable {
     private final WorkflowCatalog catalog;
     private final RunService runs;
     private final Secrets secrets;
+    private final java.time.Duration retention;
+    private final long maxValueBytes;
     private final KillSwitches killSwitches;
     private volatile boolean closed;
 
@@ -47,7 +49,10 @@ public final class Engine implements AutoCloseable {
         this.hazelcast = hazelcast;
         this.ownsHazelcast = ownsHazelcast;
         this.events = events;
-        this.store = new HazelcastRunStore(hazelcast, events);
+        this.retention = duration(camelContext, "caravan.runs.retention", "7d");
+        this.maxValueBytes = Long.parseLong(camelContext.getPropertiesComponent()
+                .resolveProperty("caravan.runs.max-value-bytes").orElse(String.valueOf(1024 * 1024)));
+        this.store = new HazelcastRunStore(hazelcast, events, retention.isZero() ? null : retention);
         this.expressions = new Expressions();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "caravan-timers");
@@ -152,6 +157,27 @@ public final class Engine implements AutoCloseable {
     /** Runs route executions: virtual threads on Java 21+, a cached pool before. */
     public ExecutorService tasks() {
         return tasks;
+    }
+
+    private static java.time.Duration duration(CamelContext camelContext, String property, String fallback) {
+        return dev.caravan.dsl.Durations.parse(camelContext.getPropertiesComponent().resolveProperty(property)
+                .orElse(fallback));
+    }
+
+    /**
+     * How long finished runs are kept (Camel property {@code caravan.runs.retention}, default 7d; 0s keeps them
+     * forever).
+     */
+    public java.time.Duration retention() {
+        return retention;
+    }
+
+    /**
+     * The largest node output a run records, in bytes of JSON (Camel property {@code caravan.runs.max-value-bytes},
+     * default 1 MiB): a larger one fails the node rather than bloating every copy of the record.
+     */
+    public long maxValueBytes() {
+        return maxValueBytes;
     }
 
     /** Kill switches for a workflow, a tenant or everything. */

@@ -24,10 +24,17 @@ public final class HazelcastRunStore implements RunStore {
 
     private final IMap<String, RunRecord> runs;
     private final EventSink sink;
+    private final java.time.Duration retention;
 
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink) {
+        this(hazelcast, sink, null);
+    }
+
+    /** @param retention how long a finished run is kept; null keeps it until removed */
+    public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink, java.time.Duration retention) {
         this.runs = hazelcast.getMap(MAP_NAME);
         this.sink = Objects.requireNonNull(sink, "sink");
+        this.retention = retention;
     }
 
     /**
@@ -56,7 +63,12 @@ public final class HazelcastRunStore implements RunStore {
     @Override
     public Mutation.Result apply(String runId, Mutation mutation) {
         RunUpdateProcessor update = new RunUpdateProcessor(mutation, sink);
-        return update.result(runs.executeOnKey(runId, update));
+        Mutation.Result result = update.result(runs.executeOnKey(runId, update));
+        if (retention != null && result.accepted() && result.status() != null && result.status().isTerminal()) {
+            // finished runs expire: the store does not grow without bound
+            runs.setTtl(runId, retention.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        return result;
     }
 
     @Override

@@ -186,17 +186,39 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
         stage.whenComplete((result, error) -> {
             try {
-                if (error == null) {
+                ValueTooLargeException tooLarge = error == null ? tooLarge(ctx, result) : null;
+                if (error == null && tooLarge == null) {
                     record(ctx, result);
                     callback.done(false);
                 } else {
-                    failed(ctx, unwrap(error), callback);
+                    failed(ctx, tooLarge != null ? tooLarge : unwrap(error), callback);
                 }
             } catch (RuntimeException e) {
                 ctx.exchange().setException(e);
                 callback.done(false);
             }
         });
+    }
+
+    /** An output over the engine's cap fails the node: every copy of the run record would carry it. */
+    private static ValueTooLargeException tooLarge(NodeContext ctx, NodeResult result) {
+        if (result instanceof NodeResult.Completed c && c.output() != null) {
+            long cap = ctx.engine().maxValueBytes();
+            Object out = c.output();
+            // text is measured without serializing it; structured values only when they could be large
+            long size = 0;
+            if (out instanceof String text) {
+                // UTF-8 takes 1 to 4 bytes a char: count exactly only when it could matter
+                size = text.length() > cap || text.length() <= cap / 4 ? text.length()
+                        : text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            } else if (out instanceof java.util.Map<?, ?> || out instanceof java.util.Collection<?>) {
+                size = dev.caravan.state.Json.write(out).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            }
+            if (size > cap) {
+                return new ValueTooLargeException(ctx.key(), size, cap);
+            }
+        }
+        return null;
     }
 
     private void record(NodeContext ctx, NodeResult result) {
@@ -242,6 +264,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
         RetryPolicy retry = endpoint.retryPolicy();
         boolean again = ctx.attempt() < retry.maxAttempts() && !(error instanceof NodeFailedException)
+                        && !(error instanceof ValueTooLargeException)
                         && !(error instanceof dev.caravan.llm.LlmException le && !le.retryable());
         String errorClass = error.getClass().getName();
         String message = ctx.redact(error instanceof TimeoutException

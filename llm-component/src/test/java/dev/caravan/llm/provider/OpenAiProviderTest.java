@@ -54,7 +54,7 @@ class OpenAiProviderTest extends ProviderTestSupport {
                 .containsEntry(LlmConstants.PROVIDER, "openai")
                 .containsEntry(LlmConstants.MODEL, "gpt-4o-mini")
                 .containsEntry(LlmConstants.INPUT_TOKENS, 14L)
-                .containsEntry(LlmConstants.OUTPUT_TOKENS, 39L)
+                .containsEntry(LlmConstants.OUTPUT_TOKENS, 37L)
                 .containsEntry(LlmConstants.FINISH_REASON, "STOP")
                 .containsEntry(LlmConstants.ATTEMPTS, 1);
         ProviderStub.Received request = stub.received.get(0);

@@ -24,7 +24,8 @@ abstract class ProviderTestSupport extends CamelTestSupport {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String SCRIPTED_FALLBACK = "fallback=scripted&scriptedReplies=RAW([\"from scripted\"])&retryInitialDelay=1";
 
-    final ProviderStub stub = new ProviderStub();
+    /** Started from the constructor (CamelTestSupport reads the properties there), hence no initializer. */
+    ProviderStub stub;
 
     /** The provider prefix, as in caravan.llm.PROVIDER.api-key. */
     abstract String provider();
@@ -39,6 +40,9 @@ abstract class ProviderTestSupport extends CamelTestSupport {
 
     @Override
     protected Properties useOverridePropertiesWithPropertiesComponent() {
+        if (stub == null) {
+            stub = new ProviderStub();
+        }
         Properties p = new Properties();
         p.setProperty("caravan.llm." + provider() + ".base-url", baseUrl());
         if (apiKey() != null) {
@@ -80,6 +84,9 @@ abstract class ProviderTestSupport extends CamelTestSupport {
     /** Asserts that the API key appears nowhere in what the exchange carries out: body, headers, properties, exception chain. */
     void assertNoKeyIn(Exchange out) {
         String key = apiKey();
+        if (key == null) {
+            return;
+        }
         List<String> seen = new ArrayList<>();
         seen.add(String.valueOf(out.getMessage().getBody()));
         for (Map.Entry<String, Object> h : out.getMessage().getHeaders().entrySet()) {

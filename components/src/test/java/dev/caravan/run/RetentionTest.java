@@ -1,0 +1,66 @@
+package dev.caravan.run;
+
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Bounded state: finished runs expire, and a node cannot record an output over the cap. */
+class RetentionTest {
+
+    private static DefaultCamelContext camel;
+    private static Engine engine;
+
+    @BeforeAll
+    static void start() throws Exception {
+        camel = new DefaultCamelContext();
+        camel.getPropertiesComponent().addOverrideProperty("caravan.runs.retention", "1s");
+        camel.getPropertiesComponent().addOverrideProperty("caravan.runs.max-value-bytes", "2000");
+        camel.start();
+        engine = Engine.of(camel);
+        engine.catalog().deploy(new WorkflowLoader().load("sizes.caravan.yaml", """
+                apiVersion: caravan.dev/v1
+                kind: Workflow
+                metadata:
+                  name: sizes
+                spec:
+                  nodes:
+                    - id: make
+                      set: { text: "${{ input.text }}" }
+                """.replace("${{ 'x'.repeat ? '' : '' }}", "")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        camel.close();
+    }
+
+    @Test
+    void finishedRunsExpireAfterTheRetention() throws Exception {
+        RunRecord r = engine.runs().start(RunService.StartRequest.of("sizes", Map.of("text", "small")))
+                .get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(engine.retention()).hasSeconds(1);
+        await().atMost(15, TimeUnit.SECONDS).until(() -> engine.runs().get(r.runId()) == null);
+    }
+
+    @Test
+    void anOutputOverTheCapFailsTheNodeWithAClearError() throws Exception {
+        RunRecord r = engine.runs().start(RunService.StartRequest.of("sizes", Map.of("text", "y".repeat(5000))))
+                .get(10, TimeUnit.SECONDS);
+        assertThat(r.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(r.errorNode()).isEqualTo("make");
+        assertThat(r.node("make").errorClass()).endsWith("ValueTooLargeException");
+        assertThat(r.error()).startsWith("Output of node make is 50").contains("over the limit of 2000 bytes");
+        assertThat(r.node("make").output()).isNull();
+    }
+}

@@ -1,0 +1,124 @@
+package dev.caravan.llm.provider;
+
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmException;
+import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.LlmTool;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class AnthropicProviderTest extends ProviderTestSupport {
+
+    private static final String MODEL = "caravan-llm:chat?model=anthropic:claude-haiku-4-5&";
+
+    @Override
+    String provider() {
+        return "anthropic";
+    }
+
+    @Override
+    String baseUrl() {
+        return stub.url() + "/v1/";
+    }
+
+    @Override
+    protected RouteBuilder createRouteBuilder() {
+        return new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:chat").to(MODEL + SCRIPTED_FALLBACK + "&maxTokens=256");
+                from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
+                from("direct:weather").setBody(constant(Map.of("temperature", 20, "condition", "Sunny")));
+            }
+        };
+    }
+
+    @Test
+    void runsTheRecordedToolLoop() {
+        stub.json(200, "anthropic/messages-tool-use-response.json").json(200, "anthropic/messages-response.json");
+        LlmTool weather = new LlmTool("get_weather", "Current weather",
+                "{\"type\":\"object\",\"properties\":{\"location\":{\"type\":\"string\"},\"units\":{\"type\":\"string\"}}}",
+                "direct:weather");
+
+        Exchange out = call("direct:chat", "Weather in SF?", List.of(weather));
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody(String.class)).contains("**20\u00b0C**");
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.PROVIDER, "anthropic")
+                .containsEntry(LlmConstants.INPUT_TOKENS, 597L + 705L)
+                .containsEntry(LlmConstants.FINISH_REASON, "STOP");
+        ProviderStub.Received first = stub.received.get(0);
+        assertThat(first.uri()).isEqualTo("/v1/messages");
+        assertThat(first.header("x-api-key")).isEqualTo(apiKey());
+        assertThat(first.header("anthropic-version")).isNotBlank();
+        JsonNode body = requestBody(0);
+        assertThat(body.path("model").asText()).isEqualTo("claude-haiku-4-5");
+        assertThat(body.path("max_tokens").asInt()).isEqualTo(256);
+        assertThat(body.path("tools").get(0).path("name").asText()).isEqualTo("get_weather");
+        JsonNode messages = requestBody(1).path("messages");
+        JsonNode toolResult = messages.get(messages.size() - 1).path("content").get(0);
+        assertThat(toolResult.path("type").asText()).isEqualTo("tool_result");
+        assertThat(toolResult.path("tool_use_id").asText()).isEqualTo("toolu_013DU6hV4C1M8dJ32ybQFAFi");
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void streamsTheRecordedEventsWithTrailingSpaces() {
+        stub.sse("anthropic/messages-stream-recorded-final-text.sse");
+
+        Exchange out = call("direct:stream", "Weather in SF?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody(String.class)).isNotBlank();
+        assertThat(out.getMessage().getHeader(LlmConstants.OUTPUT_TOKENS, Long.class)).isPositive();
+        assertThat(requestBody(0).path("stream").asBoolean()).isTrue();
+    }
+
+    @Test
+    void streamsTheBasicEventSequence() {
+        stub.sse("anthropic/messages-stream-basic.sse");
+
+        Exchange out = call("direct:stream", "Hi");
+
+        assertThat(out.getMessage().getBody()).isEqualTo("Hello there!");
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.INPUT_TOKENS, 11L)
+                .containsEntry(LlmConstants.OUTPUT_TOKENS, 6L);
+    }
+
+    @Test
+    void overloadedIsRetriedThenFallsBack() {
+        for (int i = 0; i < 3; i++) {
+            stub.json(529, "anthropic/error-529-overloaded.json");
+        }
+
+        Exchange out = call("direct:chat", "Hi");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
+        assertThat(stub.received).hasSize(3);
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 4);
+    }
+
+    @Test
+    void aBadRequestFailsWithoutFallback() {
+        stub.json(400, "anthropic/error-400-invalid-request.json");
+
+        Exchange out = call("direct:chat", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.BAD_REQUEST);
+            assertThat(e).hasMessageContaining("HTTP 400").hasMessageContaining("invalid_request_error");
+        });
+        assertThat(stub.received).hasSize(1);
+        assertNoKeyIn(out);
+    }
+}

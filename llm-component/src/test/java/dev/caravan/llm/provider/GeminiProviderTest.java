@@ -1,0 +1,128 @@
+package dev.caravan.llm.provider;
+
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmException;
+import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.LlmTool;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class GeminiProviderTest extends ProviderTestSupport {
+
+    private static final String MODEL = "caravan-llm:chat?model=gemini:gemini-2.0-flash&";
+
+    @Override
+    String provider() {
+        return "gemini";
+    }
+
+    @Override
+    String apiKey() {
+        return "AIzaTestKey0123456789abcdefghijklmnop";
+    }
+
+    @Override
+    String baseUrl() {
+        return stub.url() + "/v1beta";
+    }
+
+    @Override
+    protected RouteBuilder createRouteBuilder() {
+        return new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:chat").to(MODEL + SCRIPTED_FALLBACK);
+                from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
+                from("direct:sum").setBody(constant(Map.of("result", 9)));
+            }
+        };
+    }
+
+    private String keyOf(ProviderStub.Received r) {
+        String header = r.header("x-goog-api-key");
+        return header != null ? header : r.uri();
+    }
+
+    @Test
+    void generatesContentWithUsage() {
+        stub.json(200, "gemini/googleai-unary-success-basic-reply-short.json");
+
+        Exchange out = call("direct:chat", "Where is Google's headquarters?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody(String.class)).startsWith("Google's headquarters");
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.PROVIDER, "gemini")
+                .containsEntry(LlmConstants.INPUT_TOKENS, 7L)
+                .containsEntry(LlmConstants.OUTPUT_TOKENS, 22L);
+        ProviderStub.Received r = stub.received.get(0);
+        assertThat(r.uri()).startsWith("/v1beta/models/gemini-2.0-flash:generateContent");
+        assertThat(keyOf(r)).contains(apiKey());
+        JsonNode body = requestBody(0);
+        assertThat(body.path("contents").get(0).path("parts").get(0).path("text").asText())
+                .isEqualTo("Where is Google's headquarters?");
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void streamsWithAltSse() {
+        stub.sse("gemini/googleai-streaming-success-basic-reply-short.txt");
+
+        Exchange out = call("direct:stream", "What is the capital of Wyoming?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody(String.class)).startsWith("The capital of Wyoming is **Cheyenne**.");
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.INPUT_TOKENS, 7L)
+                .containsEntry(LlmConstants.OUTPUT_TOKENS, 10L);
+        assertThat(stub.received.get(0).uri()).startsWith("/v1beta/models/gemini-2.0-flash:streamGenerateContent")
+                .contains("alt=sse");
+    }
+
+    @Test
+    void callsAFunctionThroughARoute() {
+        // (the vertexai function-call fixture has no usageMetadata, which LangChain4j 1.18 cannot read: NPE)
+        stub.json(200, "gemini/googleai-unary-success-thinking-function-call-thought-summary-signature.json")
+                .json(200, "gemini/googleai-unary-success-basic-reply-short.json");
+        LlmTool now = new LlmTool("now", "The current time", "{\"type\":\"object\"}", "direct:sum");
+
+        Exchange out = call("direct:chat", "What time is it?", List.of(now));
+
+        assertThat(out.getException()).isNull();
+        assertThat(stub.received).hasSize(2);
+        assertThat(requestBody(0).path("tools").toString()).contains("\"now\"");
+        assertThat(requestBody(1).toString()).contains("functionResponse").contains("\"name\":\"now\"").contains("result");
+    }
+
+    @Test
+    void anInvalidKeyIsABadRequestWithoutFallbackAndWithoutTheKey() {
+        stub.json(400, "gemini/googleai-unary-failure-api-key.json");
+
+        Exchange out = call("direct:chat", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class,
+                e -> assertThat(e.kind()).isEqualTo(Kind.BAD_REQUEST));
+        assertThat(stub.received).hasSize(1);
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void quotaExhaustedIsRetriedThenFallsBack() {
+        for (int i = 0; i < 3; i++) {
+            stub.json(429, "gemini/vertexai-unary-failure-quota-exceeded.json");
+        }
+
+        Exchange out = call("direct:chat", "Hi");
+
+        assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
+        assertThat(stub.received).hasSize(3);
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 4);
+        assertNoKeyIn(out);
+    }
+}
