@@ -5,6 +5,10 @@ public final class EventTypes {
 
     public static final String RUN_STARTED = "caravan.run.started";
     public static final String RUN_RESUMED = "caravan.run.resumed";
+    public static final String RUN_QUEUED = "caravan.run.queued";
+    public static final String LANE_CREATED = "caravan.lane.created";
+    public static final String LANE_CLEANED = "caravan.lane.cleaned";
+    public static final String LANE_QUARANTINED = "caravan.lane.quarantined";
     public static final String RUN_PAUSED = "caravan.run.paused";
     public static final String RUN_COMPLETED = "caravan.run.completed";
     public static final String RUN_FAILED = "caravan.run.failed";

@@ -42,6 +42,7 @@ public final class Engine implements AutoCloseable {
     private final java.time.Duration retention;
     private final long maxValueBytes;
     private final KillSwitches killSwitches;
+    private final Lanes lanes;
     private volatile boolean closed;
 
     private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events) {
@@ -64,6 +65,7 @@ public final class Engine implements AutoCloseable {
         this.runs = new RunService(this);
         this.secrets = new Secrets(camelContext);
         this.killSwitches = new KillSwitches(hazelcast);
+        this.lanes = new Lanes(new dev.caravan.state.LaneStore(hazelcast), events, runs);
         // timers, executors (and an owned member) end with the context they serve
         camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override
@@ -178,6 +180,11 @@ public final class Engine implements AutoCloseable {
      */
     public long maxValueBytes() {
         return maxValueBytes;
+    }
+
+    /** Lanes: groups of runs with a concurrency cap, a queue and shared memory. */
+    public Lanes lanes() {
+        return lanes;
     }
 
     /** Kill switches for a workflow, a tenant or everything. */

@@ -65,7 +65,17 @@ public final class RunService {
      */
     public CompletableFuture<RunRecord> start(StartRequest request) {
         Mutation.Result created = createRecord(request);
+        if (created.record().status() == RunStatus.QUEUED) {
+            // waits for a slot in its lane; the lane starts it
+            return CompletableFuture.completedFuture(created.record());
+        }
         return execute(created.record().runId(), created.record());
+    }
+
+    /** A queued run got a slot in its lane. */
+    void startQueued(String runId) {
+        engine.store().apply(runId, new Mutation.ResumeRun("lane slot free"));
+        execute(runId);
     }
 
     /** Creates the run record without executing it; returns its id. Throws {@link InvalidInputException}. */
@@ -90,12 +100,36 @@ public final class RunService {
         } else {
             throw new UnknownWorkflowException(request.workflow(), engine.catalog().names());
         }
+        if (request.lane() != null) {
+            dev.caravan.state.LaneRecord lane = engine.lanes().get(request.lane());
+            if (lane == null) {
+                throw new IllegalArgumentException("No lane " + request.lane() + ": create it first");
+            }
+            if (!lane.tenant().equals(tenant)) {
+                throw new IllegalArgumentException("Lane " + request.lane() + " belongs to another tenant");
+            }
+        }
         String runId = request.runId() != null ? request.runId() : newRunId();
         Mutation.Result created = engine.store().apply(runId, new Mutation.CreateRun(runId, request.workflow(), hash,
                 tenant, request.lane(), input,
                 request.parentRunId(), request.parentNodeKey()));
         if (!created.accepted()) {
             LOG.debug("Run {} exists already: {}", runId, created.reason());
+            return created;
+        }
+        if (request.lane() != null) {
+            boolean now;
+            try {
+                now = engine.lanes().admit(request.lane(), runId);
+            } catch (RunConflictException refused) {
+                engine.store().apply(runId, new Mutation.CancelRun(refused.getMessage()));
+                throw refused;
+            }
+            if (!now) {
+                dev.caravan.state.LaneRecord lane = engine.lanes().get(request.lane());
+                int position = lane == null ? 0 : lane.queued().indexOf(runId) + 1;
+                return engine.store().apply(runId, new Mutation.QueueRun(request.lane(), position));
+            }
         }
         return created;
     }
@@ -135,6 +169,9 @@ public final class RunService {
             throw new RunConflictException("Cannot cancel run " + runId + ": " + r.reason());
         }
         RunRecord record = get(runId);
+        if (record.lane() != null && !inFlight.containsKey(runId)) {
+            engine.lanes().release(record.lane(), runId, false);
+        }
         for (NodeRecord n : record.nodes().values()) {
             if (n.kind().equals("workflow") && n.detail() != null && n.detail().get("childRunId") instanceof String child) {
                 RunRecord c = get(child);
@@ -331,6 +368,7 @@ public final class RunService {
     }
 
     private void drive(String runId, Execution ex) {
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
         RunRecord result = null;
         Throwable failure = null;
         boolean goRound;
@@ -339,7 +377,7 @@ public final class RunService {
             try {
                 RunRecord known = ex.known;
                 ex.known = null;
-                result = executeOnce(runId, known);
+                result = executeOnce(runId, known, ran);
             } catch (RuntimeException e) {
                 LOG.warn("Execution of run {} failed", runId, e);
                 failure = e;
@@ -356,6 +394,9 @@ public final class RunService {
             });
             goRound = more[0];
         } while (goRound);
+        if (ran.get() && result != null && result.lane() != null && result.status().isTerminal()) {
+            engine.lanes().release(result.lane(), runId, result.status() == RunStatus.FAILED);
+        }
         complete(ex, result, failure);
         notifyParent(result);
     }
@@ -368,11 +409,12 @@ public final class RunService {
         }
     }
 
-    private RunRecord executeOnce(String runId, RunRecord known) {
+    private RunRecord executeOnce(String runId, RunRecord known, java.util.concurrent.atomic.AtomicBoolean ran) {
         RunRecord r = known != null ? known : requireRun(runId);
-        if (r.status().isTerminal()) {
+        if (r.status().isTerminal() || r.status() == RunStatus.QUEUED) {
             return r;
         }
+        ran.set(true);
         Exchange exchange = new DefaultExchange(engine.camelContext());
         exchange.setProperty(NodeConstants.RUN_ID, runId);
         exchange.setProperty(NodeConstants.RECORD, r);

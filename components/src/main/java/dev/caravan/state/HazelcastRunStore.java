@@ -51,7 +51,8 @@ public final class HazelcastRunStore implements RunStore {
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setMetadataPolicy(MetadataPolicy.OFF);
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink);
-        return config;
+        // lanes live beside the runs they admit
+        return LaneStore.configure(config);
     }
 
     @Override

@@ -31,7 +31,8 @@ import java.util.Map;
         @JsonSubTypes.Type(value = Mutation.FailRun.class, name = "failRun"),
         @JsonSubTypes.Type(value = Mutation.CancelRun.class, name = "cancelRun"),
         @JsonSubTypes.Type(value = Mutation.ClearNodes.class, name = "clearNodes"),
-        @JsonSubTypes.Type(value = Mutation.Emit.class, name = "emit")
+        @JsonSubTypes.Type(value = Mutation.Emit.class, name = "emit"),
+        @JsonSubTypes.Type(value = Mutation.QueueRun.class, name = "queueRun")
 })
 public sealed interface Mutation {
 
@@ -409,6 +410,18 @@ public sealed interface Mutation {
                 return Applied.rejected(null, "no such run");
             }
             return Applied.of(r, new EventDraft(type, node, data));
+        }
+    }
+
+    /** The run's lane has no free slot: the run waits in the lane's queue, holding nothing. */
+    record QueueRun(String lane, int position) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            return Applied.of(withStatus(r, now, RunStatus.QUEUED),
+                    new EventDraft(EventTypes.RUN_QUEUED, null, map("lane", lane, "position", position)));
         }
     }
 }

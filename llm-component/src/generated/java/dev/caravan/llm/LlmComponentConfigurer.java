@@ -36,6 +36,14 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
         case "baseurl":
         case "baseUrl": getOrCreateConfiguration(target).setBaseUrl(property(camelContext, java.lang.String.class, value)); return true;
+        case "budgetmicros":
+        case "budgetMicros": getOrCreateConfiguration(target).setBudgetMicros(property(camelContext, java.lang.Long.class, value)); return true;
+        case "budgettokens":
+        case "budgetTokens": getOrCreateConfiguration(target).setBudgetTokens(property(camelContext, java.lang.Long.class, value)); return true;
+        case "circuitfailurethreshold":
+        case "circuitFailureThreshold": target.setCircuitFailureThreshold(property(camelContext, int.class, value)); return true;
+        case "circuitopenduration":
+        case "circuitOpenDuration": target.setCircuitOpenDuration(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "configuration": target.setConfiguration(property(camelContext, dev.caravan.llm.LlmConfiguration.class, value)); return true;
         case "fallback": getOrCreateConfiguration(target).setFallback(property(camelContext, java.lang.String.class, value)); return true;
         case "lazystartproducer":
@@ -73,6 +81,14 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
         case "autowiredEnabled": return boolean.class;
         case "baseurl":
         case "baseUrl": return java.lang.String.class;
+        case "budgetmicros":
+        case "budgetMicros": return java.lang.Long.class;
+        case "budgettokens":
+        case "budgetTokens": return java.lang.Long.class;
+        case "circuitfailurethreshold":
+        case "circuitFailureThreshold": return int.class;
+        case "circuitopenduration":
+        case "circuitOpenDuration": return long.class;
         case "configuration": return dev.caravan.llm.LlmConfiguration.class;
         case "fallback": return java.lang.String.class;
         case "lazystartproducer":
@@ -111,6 +127,14 @@ public class LlmComponentConfigurer extends PropertyConfigurerSupport implements
         case "autowiredEnabled": return target.isAutowiredEnabled();
         case "baseurl":
         case "baseUrl": return getOrCreateConfiguration(target).getBaseUrl();
+        case "budgetmicros":
+        case "budgetMicros": return getOrCreateConfiguration(target).getBudgetMicros();
+        case "budgettokens":
+        case "budgetTokens": return getOrCreateConfiguration(target).getBudgetTokens();
+        case "circuitfailurethreshold":
+        case "circuitFailureThreshold": return target.getCircuitFailureThreshold();
+        case "circuitopenduration":
+        case "circuitOpenDuration": return target.getCircuitOpenDuration();
         case "configuration": return target.getConfiguration();
         case "fallback": return getOrCreateConfiguration(target).getFallback();
         case "lazystartproducer":

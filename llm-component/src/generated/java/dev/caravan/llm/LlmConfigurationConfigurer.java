@@ -27,6 +27,10 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
         case "apiKey": target.setApiKey(property(camelContext, java.lang.String.class, value)); return true;
         case "baseurl":
         case "baseUrl": target.setBaseUrl(property(camelContext, java.lang.String.class, value)); return true;
+        case "budgetmicros":
+        case "budgetMicros": target.setBudgetMicros(property(camelContext, java.lang.Long.class, value)); return true;
+        case "budgettokens":
+        case "budgetTokens": target.setBudgetTokens(property(camelContext, java.lang.Long.class, value)); return true;
         case "fallback": target.setFallback(property(camelContext, java.lang.String.class, value)); return true;
         case "maxretries":
         case "maxRetries": target.setMaxRetries(property(camelContext, int.class, value)); return true;
@@ -59,6 +63,10 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
         case "apiKey": return java.lang.String.class;
         case "baseurl":
         case "baseUrl": return java.lang.String.class;
+        case "budgetmicros":
+        case "budgetMicros": return java.lang.Long.class;
+        case "budgettokens":
+        case "budgetTokens": return java.lang.Long.class;
         case "fallback": return java.lang.String.class;
         case "maxretries":
         case "maxRetries": return int.class;
@@ -92,6 +100,10 @@ public class LlmConfigurationConfigurer extends org.apache.camel.support.compone
         case "apiKey": return target.getApiKey();
         case "baseurl":
         case "baseUrl": return target.getBaseUrl();
+        case "budgetmicros":
+        case "budgetMicros": return target.getBudgetMicros();
+        case "budgettokens":
+        case "budgetTokens": return target.getBudgetTokens();
         case "fallback": return target.getFallback();
         case "maxretries":
         case "maxRetries": return target.getMaxRetries();

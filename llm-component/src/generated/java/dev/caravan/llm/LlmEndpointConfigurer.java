@@ -27,6 +27,10 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "apiKey": target.getConfiguration().setApiKey(property(camelContext, java.lang.String.class, value)); return true;
         case "baseurl":
         case "baseUrl": target.getConfiguration().setBaseUrl(property(camelContext, java.lang.String.class, value)); return true;
+        case "budgetmicros":
+        case "budgetMicros": target.getConfiguration().setBudgetMicros(property(camelContext, java.lang.Long.class, value)); return true;
+        case "budgettokens":
+        case "budgetTokens": target.getConfiguration().setBudgetTokens(property(camelContext, java.lang.Long.class, value)); return true;
         case "fallback": target.getConfiguration().setFallback(property(camelContext, java.lang.String.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
@@ -61,6 +65,10 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "apiKey": return java.lang.String.class;
         case "baseurl":
         case "baseUrl": return java.lang.String.class;
+        case "budgetmicros":
+        case "budgetMicros": return java.lang.Long.class;
+        case "budgettokens":
+        case "budgetTokens": return java.lang.Long.class;
         case "fallback": return java.lang.String.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
@@ -96,6 +104,10 @@ public class LlmEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "apiKey": return target.getConfiguration().getApiKey();
         case "baseurl":
         case "baseUrl": return target.getConfiguration().getBaseUrl();
+        case "budgetmicros":
+        case "budgetMicros": return target.getConfiguration().getBudgetMicros();
+        case "budgettokens":
+        case "budgetTokens": return target.getConfiguration().getBudgetTokens();
         case "fallback": return target.getConfiguration().getFallback();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();

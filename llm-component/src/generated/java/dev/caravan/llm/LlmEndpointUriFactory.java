@@ -23,9 +23,11 @@ public class LlmEndpointUriFactory extends org.apache.camel.support.component.En
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(17);
+        Set<String> props = new HashSet<>(19);
         props.add("apiKey");
         props.add("baseUrl");
+        props.add("budgetMicros");
+        props.add("budgetTokens");
         props.add("fallback");
         props.add("lazyStartProducer");
         props.add("maxRetries");

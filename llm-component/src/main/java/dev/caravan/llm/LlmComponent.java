@@ -1,5 +1,6 @@
 package dev.caravan.llm;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -28,7 +29,6 @@ public class LlmComponent extends DefaultComponent {
 
     private final LlmSchemas schemas = new LlmSchemas();
 
-
     public static final String SYNTAX = "caravan-llm:operation?model=provider:model (for example caravan-llm:chat?model=scripted)";
 
     private static final Logger LOG = LoggerFactory.getLogger(LlmComponent.class);
@@ -36,6 +36,18 @@ public class LlmComponent extends DefaultComponent {
     @Metadata
     private LlmConfiguration configuration = new LlmConfiguration();
 
+    @Metadata(label = "advanced", defaultValue = "5",
+              description = "How many consecutive retryable failures of a model (provider:model) open its circuit breaker;"
+                            + " 0 turns circuit breakers off.")
+    private int circuitFailureThreshold = 5;
+    @Metadata(label = "advanced", defaultValue = "30000", javaType = "java.time.Duration",
+              description = "How long an open circuit breaker fails calls at once before letting one probe call through,"
+                            + " in milliseconds.")
+    private long circuitOpenDuration = 30000;
+
+    private Clock clock = Clock.systemUTC();
+    private volatile LlmCircuitBreakers circuitBreakers;
+    private volatile LlmPrices prices;
     private volatile ExecutorService executorService;
     private volatile List<ChatModelFactory> serviceLoaded;
 
@@ -62,6 +74,83 @@ public class LlmComponent extends DefaultComponent {
      */
     public void setConfiguration(LlmConfiguration configuration) {
         this.configuration = configuration;
+    }
+
+    public int getCircuitFailureThreshold() {
+        return circuitFailureThreshold;
+    }
+
+    /**
+     * How many consecutive retryable failures of a model (provider:model) open its circuit breaker; 0 turns circuit
+     * breakers off.
+     */
+    public void setCircuitFailureThreshold(int circuitFailureThreshold) {
+        this.circuitFailureThreshold = circuitFailureThreshold;
+    }
+
+    public long getCircuitOpenDuration() {
+        return circuitOpenDuration;
+    }
+
+    /**
+     * How long an open circuit breaker fails calls at once before letting one probe call through, in milliseconds.
+     */
+    public void setCircuitOpenDuration(long circuitOpenDuration) {
+        this.circuitOpenDuration = circuitOpenDuration;
+    }
+
+    public Clock getClock() {
+        return clock;
+    }
+
+    /**
+     * The clock circuit breakers read; tests set a fixed or adjustable one instead of sleeping. Set it before the first
+     * call.
+     */
+    public void setClock(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** The circuit breakers of this component's models, made on first use from the circuit options. */
+    LlmCircuitBreakers circuitBreakers() {
+        LlmCircuitBreakers answer = circuitBreakers;
+        if (answer == null) {
+            synchronized (this) {
+                answer = circuitBreakers;
+                if (answer == null) {
+                    if (circuitOpenDuration < 0) {
+                        throw new IllegalArgumentException("circuitOpenDuration must not be negative, was " + circuitOpenDuration);
+                    }
+                    answer = new LlmCircuitBreakers(circuitFailureThreshold, circuitOpenDuration,
+                            clock != null ? clock : Clock.systemUTC());
+                    circuitBreakers = answer;
+                }
+            }
+        }
+        return answer;
+    }
+
+    /** The price table: the bundled prices overridden by the Camel properties caravan.llm.price.*, read on first use. */
+    public LlmPrices prices() {
+        LlmPrices answer = prices;
+        if (answer == null) {
+            synchronized (this) {
+                answer = prices;
+                if (answer == null) {
+                    answer = LlmPrices.load(getCamelContext());
+                    prices = answer;
+                }
+            }
+        }
+        return answer;
+    }
+
+    /**
+     * The cost of a call in micro-dollars: from the price table, else from the model's factory (0 by default).
+     */
+    long costMicros(ResolvedModel model, long inputTokens, long outputTokens) {
+        Long priced = prices().costMicros(model.provider(), model.modelName(), inputTokens, outputTokens);
+        return priced != null ? priced : model.factory().costMicros(model.modelName(), inputTokens, outputTokens);
     }
 
     /**

@@ -36,6 +36,10 @@ public class LlmConfiguration implements Cloneable {
     private int maxRetries = 2;
     @UriParam(defaultValue = "500", javaType = "java.time.Duration")
     private long retryInitialDelay = 500;
+    @UriParam(label = "budget")
+    private Long budgetMicros;
+    @UriParam(label = "budget")
+    private Long budgetTokens;
     @UriParam(label = "security", secret = true)
     private String apiKey;
     @UriParam(label = "provider")
@@ -170,6 +174,31 @@ public class LlmConfiguration implements Cloneable {
      */
     public void setRetryInitialDelay(long retryInitialDelay) {
         this.retryInitialDelay = retryInitialDelay;
+    }
+
+    public Long getBudgetMicros() {
+        return budgetMicros;
+    }
+
+    /**
+     * The remaining cost budget of the run in integer micro-dollars: a model call whose worst case (estimated prompt
+     * tokens plus maxTokens, priced for that model) exceeds what is left is refused with BUDGET before anything is
+     * sent; each call of the exchange (fallbacks, tool rounds) is counted against it.
+     */
+    public void setBudgetMicros(Long budgetMicros) {
+        this.budgetMicros = budgetMicros;
+    }
+
+    public Long getBudgetTokens() {
+        return budgetTokens;
+    }
+
+    /**
+     * The remaining token budget of the run (input plus output tokens): a model call whose worst case (estimated
+     * prompt tokens plus maxTokens) exceeds what is left is refused with BUDGET before anything is sent.
+     */
+    public void setBudgetTokens(Long budgetTokens) {
+        this.budgetTokens = budgetTokens;
     }
 
     public String getApiKey() {

@@ -52,6 +52,23 @@ public final class LlmConstants {
               javaType = "Long")
     public static final String TIME_TO_FIRST_TOKEN_MILLIS = "CaravanLlmTimeToFirstTokenMillis";
 
+    @Metadata(label = "producer",
+              description = "The remaining cost budget in integer micro-dollars for this call (also read as an exchange"
+                            + " property of the same name); the smallest of it, the property and the budgetMicros option"
+                            + " applies.",
+              javaType = "Long")
+    public static final String BUDGET_MICROS = "CaravanLlmBudgetMicros";
+
+    @Metadata(label = "producer",
+              description = "The remaining token budget (input plus output) for this call (also read as an exchange"
+                            + " property of the same name); the smallest of it, the property and the budgetTokens option"
+                            + " applies.",
+              javaType = "Long")
+    public static final String BUDGET_TOKENS = "CaravanLlmBudgetTokens";
+
+    /** The output tokens a budget check assumes for a call when the endpoint has no maxTokens. */
+    public static final int DEFAULT_BUDGET_MAX_TOKENS = 4096;
+
     @Metadata(label = "tool", description = "Set on the exchange sent to a tool endpoint: the tool name.",
               javaType = "String")
     public static final String TOOL_NAME = "CaravanToolName";

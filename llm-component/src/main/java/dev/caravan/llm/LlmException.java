@@ -38,7 +38,14 @@ public class LlmException extends RuntimeException {
         TIMEOUT(Category.PROVIDER, true),
         /** The call was interrupted or cancelled. */
         CANCELLED(Category.RUNTIME, false),
-        /** A limit was reached before the call could go on (a cost budget, or maxToolRounds). */
+        /**
+         * The circuit breaker of the model is open after repeated retryable failures: the call was not sent, and the
+         * next model of the fallback chain is tried at once.
+         */
+        CIRCUIT_OPEN(Category.RUNTIME, true),
+        /**
+         * A limit was reached before the call could go on (a cost or token budget, or maxToolRounds); nothing was sent.
+         */
         BUDGET(Category.RUNTIME, false),
         /** The model called a tool that was not offered. */
         UNKNOWN_TOOL(Category.TOOL, false),

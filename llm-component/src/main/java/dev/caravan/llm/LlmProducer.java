@@ -148,6 +148,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         String schema = cfg.getResponseSchema() == null || cfg.getResponseSchema().isBlank() ? null : cfg.getResponseSchema();
         ResponseFormat format = schema == null ? null : schemas().responseFormat(schema);
 
+        Budget budget = budget(exchange, cfg);
         Usage usage = new Usage();
         int toolRounds = 0;
         boolean repaired = false;
@@ -166,7 +167,8 @@ public class LlmProducer extends DefaultAsyncProducer {
                 if (cfg.getMaxTokens() != null) {
                     request.maxOutputTokens(cfg.getMaxTokens());
                 }
-                ChatResponse response = callWithFallback(chain, request, cfg, usage, scriptOffset, listener, start);
+                ChatResponse response = callWithFallback(chain, request, cfg, usage, scriptOffset, listener, start,
+                        budget, estimateTokens(messages, specs));
                 AiMessage ai = response.aiMessage();
                 messages.add(ai);
 
@@ -210,16 +212,29 @@ public class LlmProducer extends DefaultAsyncProducer {
 
     private ChatResponse callWithFallback(
             List<ResolvedModel> chain, ChatRequest.Builder request, LlmConfiguration cfg, Usage usage, int scriptOffset,
-            LlmListener listener, long start) {
+            LlmListener listener, long start, Budget budget, long promptTokens) {
         List<LlmException> failures = new ArrayList<>();
+        LlmCircuitBreakers circuits = getEndpoint().getComponent().circuitBreakers();
         int retries = 0;
         while (true) {
             ResolvedModel model = chain.get(usage.chainIndex);
             request.modelName(model.modelName());
             usage.attempts++;
+            boolean acquired = false;
             try {
-                ChatResponse response = call(model, request.build(), cfg, scriptOffset + usage.failedAttempts, listener,
-                        usage, start);
+                checkBudget(model, cfg, usage, budget, promptTokens);
+                circuits.acquire(model.circuitKey());
+                acquired = true;
+                ChatResponse response;
+                try {
+                    response = call(model, request.build(), cfg, scriptOffset + usage.failedAttempts, listener, usage, start);
+                } catch (LlmException e) {
+                    throw e;
+                } catch (RuntimeException | Error e) {
+                    circuits.release(model.circuitKey());
+                    throw e;
+                }
+                circuits.onSuccess(model.circuitKey());
                 usage.answered = model;
                 usage.finishReason = response.finishReason() == null ? null : response.finishReason().name();
                 TokenUsage tokens = response.tokenUsage();
@@ -228,12 +243,21 @@ public class LlmProducer extends DefaultAsyncProducer {
                     long out = tokens.outputTokenCount() == null ? 0 : tokens.outputTokenCount();
                     usage.inputTokens += in;
                     usage.outputTokens += out;
-                    usage.costMicros += model.factory().costMicros(model.modelName(), in, out);
+                    usage.costMicros = LlmPrices.saturatedAdd(usage.costMicros,
+                            getEndpoint().getComponent().costMicros(model, in, out));
                 }
                 return response;
             } catch (LlmException e) {
+                if (acquired) {
+                    circuits.onFailure(model.circuitKey(), e);
+                }
                 usage.answered = model;
-                if (e.retryable() && retries < cfg.getMaxRetries()) {
+                if (e.kind() == Kind.CIRCUIT_OPEN) {
+                    // nothing was sent: neither a retry nor a script step
+                    usage.attempts--;
+                    usage.failedAttempts--;
+                }
+                if (e.retryable() && e.kind() != Kind.CIRCUIT_OPEN && retries < cfg.getMaxRetries()) {
                     long delay = backoffMillis(cfg.getRetryInitialDelay(), retries);
                     retries++;
                     usage.failedAttempts++;
@@ -265,6 +289,101 @@ public class LlmProducer extends DefaultAsyncProducer {
                 throw e;
             }
         }
+    }
+
+    /** The remaining budget of an exchange when it started; null means no limit. */
+    private record Budget(Long micros, Long tokens) {
+    }
+
+    /** The smallest of the endpoint option, the exchange property and the header of each budget. */
+    private static Budget budget(Exchange exchange, LlmConfiguration cfg) {
+        return new Budget(
+                smallest(cfg.getBudgetMicros(), exchange, LlmConstants.BUDGET_MICROS),
+                smallest(cfg.getBudgetTokens(), exchange, LlmConstants.BUDGET_TOKENS));
+    }
+
+    private static Long smallest(Long option, Exchange exchange, String name) {
+        Long answer = option;
+        for (Long value : new Long[] {
+                exchange.getProperty(name, Long.class), exchange.getMessage().getHeader(name, Long.class) }) {
+            if (value != null && (answer == null || value < answer)) {
+                answer = value;
+            }
+        }
+        return answer;
+    }
+
+    /**
+     * Refuses the call to {@code model} with a non-retryable BUDGET when its worst case, the estimated prompt tokens
+     * plus maxTokens (4096 when not set) priced for that model, exceeds what is left of the budget after the calls of
+     * this exchange so far.
+     */
+    private void checkBudget(ResolvedModel model, LlmConfiguration cfg, Usage usage, Budget budget, long promptTokens) {
+        if (budget.micros() == null && budget.tokens() == null) {
+            return;
+        }
+        long maxOut = cfg.getMaxTokens() != null && cfg.getMaxTokens() > 0
+                ? cfg.getMaxTokens() : LlmConstants.DEFAULT_BUDGET_MAX_TOKENS;
+        if (budget.tokens() != null) {
+            long left = budget.tokens() - usage.inputTokens - usage.outputTokens;
+            long worst = LlmPrices.saturatedAdd(promptTokens, maxOut);
+            if (worst > left) {
+                throw new LlmException(Kind.BUDGET, "Calling " + model.ref() + " could use up to " + worst
+                                                    + " tokens (about " + promptTokens + " prompt + " + maxOut
+                                                    + " output), more than the " + Math.max(0, left)
+                                                    + " left of the token budget; nothing was sent");
+            }
+        }
+        if (budget.micros() != null) {
+            long left = budget.micros() - usage.costMicros;
+            long worst = getEndpoint().getComponent().costMicros(model, promptTokens, maxOut);
+            if (worst > left) {
+                throw new LlmException(Kind.BUDGET, "Calling " + model.ref() + " could cost up to " + worst
+                                                    + " micro-dollars (about " + promptTokens + " prompt + " + maxOut
+                                                    + " output tokens), more than the " + Math.max(0, left)
+                                                    + " left of the budget; nothing was sent");
+            }
+        }
+    }
+
+    /** A conservative prompt size: a token per 4 characters (rounded up) of every message and tool specification. */
+    static long estimateTokens(List<ChatMessage> messages, List<ToolSpecification> specs) {
+        long chars = 0;
+        for (ChatMessage message : messages) {
+            chars += messageChars(message);
+        }
+        for (ToolSpecification spec : specs) {
+            chars += String.valueOf(spec.name()).length() + String.valueOf(spec.description()).length();
+            chars += spec.parameters() == null ? 0 : spec.parameters().toString().length();
+        }
+        return (chars + 3) / 4;
+    }
+
+    private static long messageChars(ChatMessage message) {
+        if (message instanceof SystemMessage system) {
+            return system.text().length();
+        }
+        if (message instanceof UserMessage user) {
+            long chars = 0;
+            for (dev.langchain4j.data.message.Content content : user.contents()) {
+                chars += content instanceof dev.langchain4j.data.message.TextContent text
+                        ? text.text().length() : content.toString().length();
+            }
+            return chars;
+        }
+        if (message instanceof AiMessage ai) {
+            long chars = ai.text() == null ? 0 : ai.text().length();
+            if (ai.hasToolExecutionRequests()) {
+                for (ToolExecutionRequest call : ai.toolExecutionRequests()) {
+                    chars += String.valueOf(call.name()).length() + String.valueOf(call.arguments()).length();
+                }
+            }
+            return chars;
+        }
+        if (message instanceof ToolExecutionResultMessage result) {
+            return String.valueOf(result.text()).length();
+        }
+        return message.toString().length();
     }
 
     /** The longest wait before a retry. */

@@ -12,4 +12,9 @@ record ResolvedModel(String ref, String provider, String modelName, ChatModelFac
     String displayName() {
         return modelName != null ? modelName : provider;
     }
+
+    /** The key of the model's circuit breaker: provider:model, or the provider alone. */
+    String circuitKey() {
+        return modelName != null ? provider + ":" + modelName : provider;
+    }
 }

@@ -35,6 +35,7 @@ class OpenAiProviderTest extends ProviderTestSupport {
             @Override
             public void configure() {
                 from("direct:chat").to(MODEL + SCRIPTED_FALLBACK + "&temperature=0.2&maxTokens=64");
+                from("direct:budgeted").to(MODEL + SCRIPTED_FALLBACK + "&maxTokens=100&budgetMicros=50");
                 from("direct:noRetry").to(MODEL + SCRIPTED_FALLBACK + "&maxRetries=0");
                 from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
                 from("direct:weather").setBody(constant(Map.of("temperature", 21, "unit", "C")));
@@ -69,6 +70,31 @@ class OpenAiProviderTest extends ProviderTestSupport {
         assertThat(body.path("max_completion_tokens").asInt()).isEqualTo(64);
         assertThat(body.has("stream") && body.path("stream").asBoolean()).isFalse();
         assertNoKeyIn(out);
+    }
+
+    @Test
+    void pricesTheReplyFromTheUsageTokensWithTheBundledPriceTable() {
+        stub.json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange out = call("direct:chat", "What is the weather in San Francisco?");
+
+        // 14 input tokens at 0.15 USD/M = 2.1 -> 3 micro-dollars; 37 output tokens at 0.60 USD/M = 22.2 -> 23
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.COST_MICROS, 26L);
+    }
+
+    @Test
+    void refusesACallOverBudgetBeforeAnythingIsSentAndDoesNotFallBack() {
+        stub.json(200, "openai/chat-completion-response-recorded.json");
+
+        // worst case: 10 prompt tokens (2 micro-dollars) + 100 output tokens (60 micro-dollars) > 50
+        Exchange out = call("direct:budgeted", "What is the weather in San Francisco?");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.BUDGET);
+            assertThat(e.retryable()).isFalse();
+        });
+        assertThat(stub.received).isEmpty();
+        assertThat(out.getMessage().getBody()).isNotEqualTo("from scripted");
     }
 
     @Test

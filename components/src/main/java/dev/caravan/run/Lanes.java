@@ -1,0 +1,152 @@
+package dev.caravan.run;
+
+import dev.caravan.event.EventBus;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
+import dev.caravan.state.LaneRecord;
+import dev.caravan.state.LaneStore;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Lanes group the runs of one tenant and workspace or session: create one, start runs in it
+ * ({@link RunService.StartRequest#lane()}), share its memory, and clean it up. A lane's concurrency cap holds across
+ * the cluster; runs beyond it are queued and start in order as slots free. A lane whose runs keep failing is
+ * quarantined: it admits nothing more, and its queued runs are cancelled; other lanes go on.
+ */
+public final class Lanes {
+
+    /** How many failed runs in a row quarantine a lane. */
+    public static final int QUARANTINE_AFTER = 5;
+
+    /** How a cleanup treats the lane's runs. */
+    public enum Cleanup {
+        /** Cancel its running and queued runs, then remove it. */
+        CANCEL,
+        /** Admit nothing more; remove it once its last run ended. */
+        DRAIN
+    }
+
+    private final LaneStore store;
+    private final EventBus events;
+    private final RunService runs;
+
+    Lanes(LaneStore store, EventBus events, RunService runs) {
+        this.store = store;
+        this.events = events;
+        this.runs = runs;
+    }
+
+    /** Creates a lane (a lane that exists is left as it is). */
+    public LaneRecord create(String laneId, String tenant, int cap) {
+        if (laneId == null || laneId.isBlank()) {
+            throw new IllegalArgumentException("A lane needs an id");
+        }
+        if (cap < 1) {
+            throw new IllegalArgumentException("A lane's concurrency cap must be at least 1 but was " + cap);
+        }
+        LaneStore.Outcome o = store.create(laneId, tenant == null ? "default" : tenant, cap);
+        if (o.decision().equals("created")) {
+            publish(EventTypes.LANE_CREATED, o.lane(), 1, Map.of("tenant", o.lane().tenant(), "cap", cap));
+        }
+        return o.lane();
+    }
+
+    public LaneRecord get(String laneId) {
+        return store.get(laneId);
+    }
+
+    /** Cleans a lane up; returns the lane as it is afterwards, null once removed. */
+    public LaneRecord cleanup(String laneId, Cleanup mode) {
+        LaneRecord lane = requireLane(laneId);
+        if (mode == Cleanup.CANCEL) {
+            store.drain(laneId);
+            for (String runId : lane.queued()) {
+                cancelQuietly(runId);
+            }
+            for (String runId : lane.running()) {
+                cancelQuietly(runId);
+            }
+            store.remove(laneId);
+            cleaned(lane);
+            return null;
+        }
+        LaneStore.Outcome o = store.drain(laneId);
+        if (o.lane() == null) {
+            cleaned(lane);
+        }
+        return o.lane();
+    }
+
+    /** The lane's shared memory. */
+    public Map<String, Object> memory(String laneId) {
+        return requireLane(laneId).memory();
+    }
+
+    /** Stores a value in the lane's memory (null removes the key). */
+    public void remember(String laneId, String key, Object value) {
+        LaneStore.Outcome o = store.putMemory(laneId, key, value);
+        if (o.decision().startsWith("refused:")) {
+            throw new IllegalArgumentException("Lane " + laneId + ": " + o.decision().substring(8));
+        }
+    }
+
+    /** Admits a run into its lane: true when it may run now, false when it is queued. */
+    boolean admit(String laneId, String runId) {
+        LaneStore.Outcome o = store.admit(laneId, runId);
+        if (o.decision().startsWith("refused:")) {
+            throw new RunConflictException("Lane " + laneId + " admits no run: " + o.decision().substring(8));
+        }
+        return o.decision().equals("running");
+    }
+
+    /** A run of the lane ended: frees its place, starts the next queued run, quarantines a failing lane. */
+    void release(String laneId, String runId, boolean failed) {
+        LaneRecord before = store.get(laneId);
+        LaneStore.Outcome o = store.release(laneId, runId, failed, QUARANTINE_AFTER);
+        if (o.lane() == null) {
+            if (before != null && before.status() == LaneRecord.Status.DRAINING) {
+                cleaned(before);
+            }
+            return;
+        }
+        if (o.lane().status() == LaneRecord.Status.QUARANTINED && before != null
+            && before.status() != LaneRecord.Status.QUARANTINED) {
+            publish(EventTypes.LANE_QUARANTINED, o.lane(), 3,
+                    Map.of("consecutiveFailures", o.lane().consecutiveFailures()));
+            for (String queued : o.lane().queued()) {
+                cancelQuietly(queued);
+            }
+        }
+        if (!o.decision().isEmpty()) {
+            runs.startQueued(o.decision());
+        }
+    }
+
+    private void cancelQuietly(String runId) {
+        try {
+            runs.cancel(runId, "lane cleaned up or quarantined");
+        } catch (RuntimeException alreadyOver) {
+            // finished meanwhile: nothing to cancel
+        }
+    }
+
+    private void cleaned(LaneRecord lane) {
+        publish(EventTypes.LANE_CLEANED, lane, 2, Map.of("tenant", lane.tenant()));
+    }
+
+    private LaneRecord requireLane(String laneId) {
+        LaneRecord lane = store.get(laneId);
+        if (lane == null) {
+            throw new IllegalArgumentException("No lane " + laneId);
+        }
+        return lane;
+    }
+
+    /** Lane events travel on the run event bus under the pseudo run id {@code lane:<id>}. */
+    private void publish(String type, LaneRecord lane, long sequence, Map<String, Object> data) {
+        events.publish(List.of(new RunEvent(type, "lane:" + lane.laneId(), sequence, System.currentTimeMillis(), null,
+                lane.tenant(), lane.laneId(), null, null, data)));
+    }
+}

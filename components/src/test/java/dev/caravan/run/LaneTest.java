@@ -1,0 +1,196 @@
+package dev.caravan.run;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.event.EventBus;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
+import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.state.LaneRecord;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.CamelContext;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** Lanes on two members of one cluster: the cap, the queue order, cleanup, memory and quarantine. */
+class LaneTest {
+
+    private static final String GATED = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: gated
+            spec:
+              nodes:
+                - id: ok
+                  gate: { message: "Go?" }
+            """;
+    private static final String BROKEN = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: broken
+            spec:
+              nodes:
+                - id: ask
+                  agent: { model: scripted, prompt: "x", scripted: { replies: [{ error: { type: auth, message: "bad key" } }] } }
+            """;
+
+    private static final EventBus events = new EventBus();
+    private static final List<RunEvent> seen = new CopyOnWriteArrayList<>();
+    private static HazelcastInstance hzA;
+    private static HazelcastInstance hzB;
+    private static CamelContext camelA;
+    private static CamelContext camelB;
+    private static Engine a;
+    private static Engine b;
+
+    private static Config member(String cluster) {
+        Config config = Engine.embeddedConfig(cluster);
+        config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
+        return HazelcastRunStore.configure(config, events);
+    }
+
+    private static Engine engine(HazelcastInstance hz, CamelContext camel) {
+        Engine engine = Engine.on(camel, hz, events);
+        camel.getRegistry().bind("caravanEngine", engine);
+        engine.catalog().deploy(new WorkflowLoader().load("gated.caravan.yaml", GATED));
+        engine.catalog().deploy(new WorkflowLoader().load("broken.caravan.yaml", BROKEN));
+        return engine;
+    }
+
+    @BeforeAll
+    static void cluster() throws Exception {
+        String cluster = "caravan-lanes-" + UUID.randomUUID();
+        hzA = Hazelcast.newHazelcastInstance(member(cluster));
+        hzB = Hazelcast.newHazelcastInstance(member(cluster));
+        camelA = new DefaultCamelContext();
+        camelB = new DefaultCamelContext();
+        camelA.start();
+        camelB.start();
+        a = engine(hzA, camelA);
+        b = engine(hzB, camelB);
+        events.subscribe(seen::add);
+    }
+
+    @AfterAll
+    static void shutdown() {
+        camelA.stop();
+        camelB.stop();
+        hzB.shutdown();
+        hzA.shutdown();
+        events.close();
+    }
+
+    private static RunService.StartRequest inLane(String workflow, String lane) {
+        return new RunService.StartRequest(workflow, Map.of(), "acme", lane, null, null, null);
+    }
+
+    @Test
+    void capHoldsUnderConcurrentStartsFromTwoMembersAndQueuedRunsStartInOrder() throws Exception {
+        assertThat(hzA.getCluster().getMembers()).hasSize(2);
+        a.lanes().create("support-42", "acme", 2);
+        List<String> ids = new CopyOnWriteArrayList<>();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> starters = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Engine via = i % 2 == 0 ? a : b;
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                    ids.add(via.runs().start(inLane("gated", "support-42")).get(10, TimeUnit.SECONDS).runId());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            t.start();
+            starters.add(t);
+        }
+        go.countDown();
+        for (Thread t : starters) {
+            t.join(20_000);
+        }
+        assertThat(ids).hasSize(10);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> ids.stream()
+                .filter(id -> a.runs().get(id).status() == RunStatus.AWAITING_APPROVAL).count() == 2);
+        LaneRecord lane = b.lanes().get("support-42");
+        assertThat(lane.running()).hasSize(2);
+        assertThat(lane.queued()).hasSize(8);
+        assertThat(ids.stream().filter(id -> a.runs().get(id).status() == RunStatus.QUEUED)).hasSize(8);
+
+        // as slots free, queued runs start in the order they arrived
+        List<String> order = new ArrayList<>(lane.queued());
+        String first = lane.running().get(0);
+        a.runs().resolveGate(first, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> a.runs().get(order.get(0)).status() == RunStatus.AWAITING_APPROVAL);
+        assertThat(a.runs().get(order.get(1)).status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(a.lanes().get("support-42").queued()).isEqualTo(order.subList(1, order.size()));
+
+        // cleanup cancels what is left and removes the lane
+        assertThat(a.lanes().cleanup("support-42", Lanes.Cleanup.CANCEL)).isNull();
+        assertThat(a.lanes().get("support-42")).isNull();
+        for (String id : order) {
+            assertThat(a.runs().get(id).status()).isEqualTo(RunStatus.CANCELLED);
+        }
+        events.drain(5_000);
+        assertThat(seen).anySatisfy(e -> {
+            assertThat(e.type()).isEqualTo(EventTypes.LANE_CLEANED);
+            assertThat(e.lane()).isEqualTo("support-42");
+        });
+        assertThat(seen).anySatisfy(e -> assertThat(e.type()).isEqualTo(EventTypes.LANE_CREATED));
+    }
+
+    @Test
+    void drainingLaneAdmitsNothingAndGoesWhenItsLastRunEnds() throws Exception {
+        a.lanes().create("drain-me", "acme", 1);
+        RunRecord paused = a.runs().start(inLane("gated", "drain-me")).get(10, TimeUnit.SECONDS);
+        assertThat(a.lanes().cleanup("drain-me", Lanes.Cleanup.DRAIN).status()).isEqualTo(LaneRecord.Status.DRAINING);
+        assertThatThrownBy(() -> a.runs().start(inLane("gated", "drain-me")))
+                .isInstanceOf(RunConflictException.class).hasMessageContaining("lane is draining");
+        a.runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> a.lanes().get("drain-me") == null);
+    }
+
+    @Test
+    void laneMemoryIsSharedByItsRunsOnEveryMember() {
+        a.lanes().create("chat-7", "acme", 1);
+        a.lanes().remember("chat-7", "history", List.of("hi", "hello"));
+        assertThat(b.lanes().memory("chat-7")).isEqualTo(Map.of("history", List.of("hi", "hello")));
+        a.lanes().remember("chat-7", "history", null);
+        assertThat(b.lanes().memory("chat-7")).isEmpty();
+    }
+
+    @Test
+    void aLaneThatKeepsFailingIsQuarantinedWhileAnotherLaneGoesOn() throws Exception {
+        a.lanes().create("flaky", "acme", 1);
+        a.lanes().create("healthy", "acme", 1);
+        for (int i = 0; i < Lanes.QUARANTINE_AFTER; i++) {
+            assertThat(a.runs().start(inLane("broken", "flaky")).get(10, TimeUnit.SECONDS).status())
+                    .isEqualTo(RunStatus.FAILED);
+        }
+        assertThat(a.lanes().get("flaky").status()).isEqualTo(LaneRecord.Status.QUARANTINED);
+        assertThatThrownBy(() -> a.runs().start(inLane("broken", "flaky")))
+                .isInstanceOf(RunConflictException.class).hasMessageContaining("lane is quarantined");
+        RunRecord other = b.runs().start(inLane("gated", "healthy")).get(10, TimeUnit.SECONDS);
+        assertThat(other.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThatThrownBy(() -> a.runs().start(inLane("gated", "nowhere")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("No lane nowhere: create it first");
+    }
+}
