@@ -13,6 +13,7 @@ import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -97,6 +98,14 @@ public final class Engine implements AutoCloseable {
         EventBus events = new EventBus();
         Config config = embeddedConfig("caravan-" + UUID.randomUUID());
         HazelcastRunStore.configure(config, events);
+        java.util.Optional<String> jdbcUrl = camelContext.getPropertiesComponent().resolveProperty("caravan.store.jdbc-url");
+        if (jdbcUrl.isPresent()) {
+            // credentials through loadProperties: resolveProperty logs the values it finds
+            Map<String, Object> creds = camelContext.getPropertiesComponent().loadPropertiesAsMap(
+                    k -> k.equals("caravan.store.user") || k.equals("caravan.store.password"));
+            HazelcastRunStore.persist(config, jdbcUrl.get(), (String) creds.getOrDefault("caravan.store.user", "sa"),
+                    (String) creds.getOrDefault("caravan.store.password", ""));
+        }
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         LOG.debug("Started embedded Hazelcast member {}", hz.getName());
         return new Engine(camelContext, hz, true, events);

@@ -291,6 +291,25 @@ public final class RunService {
         }
     }
 
+    /**
+     * Resumes every run left {@code running} by an instance that is gone (after a restart on a persistent store).
+     * Only on a member that is alone in its cluster: with others alive, a run may be theirs (owner leases come with
+     * the durability work). Returns the runs resumed.
+     */
+    public List<String> resumeOrphans() {
+        if (engine.hazelcast().getCluster().getMembers().size() > 1) {
+            return List.of();
+        }
+        List<String> resumed = new ArrayList<>();
+        for (RunRecord r : list(null, List.of(RunStatus.RUNNING), Integer.MAX_VALUE)) {
+            if (!inFlight.containsKey(r.runId()) && r.parentRunId() == null) {
+                resumed.add(r.runId());
+                execute(r.runId());
+            }
+        }
+        return resumed;
+    }
+
     /** Schedules a gate's timeout decision. */
     public void scheduleGateTimeout(String runId, String key, long deadline, String onTimeout) {
         engine.scheduler().schedule(() -> {

@@ -55,6 +55,29 @@ public final class HazelcastRunStore implements RunStore {
         return LaneStore.configure(config);
     }
 
+    /**
+     * Makes runs and lanes durable: write-through to a JDBC database ({@code jdbc:h2:file:./.caravan/db} embedded,
+     * PostgreSQL in production), loaded eagerly when the first member starts. Finished runs that expire are
+     * deleted from the database by the member that owns them.
+     */
+    public static Config persist(Config config, String jdbcUrl, String user, String password) {
+        JdbcMapStore<RunRecord> runStore = JdbcMapStore.runs(jdbcUrl, user, password);
+        config.getMapConfig(MAP_NAME).getMapStoreConfig()
+                .setEnabled(true)
+                .setImplementation(runStore)
+                .setWriteDelaySeconds(0)
+                .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.EAGER);
+        config.getMapConfig(LaneStore.MAP_NAME).getMapStoreConfig()
+                .setEnabled(true)
+                .setImplementation(JdbcMapStore.json(jdbcUrl, user, password, "caravan_lanes"))
+                .setWriteDelaySeconds(0)
+                .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.EAGER);
+        config.getMapConfig(MAP_NAME).addEntryListenerConfig(new com.hazelcast.config.EntryListenerConfig(
+                (com.hazelcast.map.listener.EntryExpiredListener<String, RunRecord>) e -> runStore.delete(e.getKey()),
+                true, false));
+        return config;
+    }
+
     @Override
     public RunRecord get(String runId) {
         RunUpdateProcessor.ReadRecord read = RunUpdateProcessor.ReadRecord.local();

@@ -1,0 +1,112 @@
+package dev.caravan.run;
+
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * With a persistent store, an instance that dies (its Hazelcast member terminated, no shutdown) leaves everything
+ * a new instance on the same database needs: runs in flight resume, paused runs stay paused and resumable, lanes
+ * keep their state.
+ */
+class PersistenceTest {
+
+    private static final String FLOW = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: durable
+            spec:
+              nodes:
+                - id: first
+                  call: { uri: "direct:effect" }
+                - id: second
+                  needs: [first]
+                  call: { uri: "direct:effect", headers: { hang: "${{ input.hang }}" } }
+                - id: ok
+                  needs: [second]
+                  when: ${{ input.gated }}
+                  gate: { message: "Go?" }
+            """;
+
+    private final List<String> calls = new CopyOnWriteArrayList<>();
+
+    private DefaultCamelContext instance(String jdbcUrl, CountDownLatch hangOnSecond) throws Exception {
+        DefaultCamelContext camel = new DefaultCamelContext();
+        camel.getPropertiesComponent().addOverrideProperty("caravan.store.jdbc-url", jdbcUrl);
+        camel.getShutdownStrategy().setTimeout(1);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:effect").process(e -> {
+                    String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
+                    calls.add(node + "|" + e.getMessage().getHeader("CaravanIdempotencyKey"));
+                    if (hangOnSecond != null && node.equals("second")
+                        && Boolean.TRUE.equals(e.getMessage().getHeader("hang"))) {
+                        hangOnSecond.await();
+                    }
+                    e.getMessage().setBody("done " + node);
+                });
+            }
+        });
+        camel.start();
+        Engine.of(camel).catalog().deploy(new WorkflowLoader().load("durable.caravan.yaml", FLOW));
+        return camel;
+    }
+
+    @Test
+    void aNewInstanceOnTheSameDatabaseResumesRunsInFlightAndKeepsPausedRunsPaused(@TempDir Path dir) throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
+        CountDownLatch never = new CountDownLatch(1);
+        try {
+            DefaultCamelContext first = instance(url, never);
+            Engine a = Engine.of(first);
+            a.lanes().create("kept", "default", 3);
+            RunRecord paused = a.runs().start(RunService.StartRequest.of("durable", Map.of("gated", true, "hang", false)))
+                    .get(10, TimeUnit.SECONDS);
+            assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+
+            // a run caught in flight: its second call never returns before the instance dies
+            String inFlight = a.runs().create(RunService.StartRequest.of("durable", Map.of("gated", false, "hang", true)));
+            a.runs().execute(inFlight);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> calls.stream().anyMatch(c -> c.startsWith("second|" + inFlight)));
+
+            a.hazelcast().getLifecycleService().terminate(); // the member dies; nothing is shut down in order
+
+            DefaultCamelContext second = instance(url, null);
+            Engine b = Engine.of(second);
+            assertThat(b.runs().get(paused.runId()).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+            assertThat(b.runs().get(inFlight).node("second").status()).isEqualTo(NodeStatus.RUNNING);
+            assertThat(b.lanes().get("kept").cap()).isEqualTo(3);
+
+            assertThat(b.runs().resumeOrphans()).containsExactly(inFlight);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> b.runs().get(inFlight).status() == RunStatus.COMPLETED);
+            assertThat(calls.stream().filter(c -> c.startsWith("first|" + inFlight))).hasSize(1);
+            assertThat(calls.stream().filter(c -> c.startsWith("second|" + inFlight)).distinct())
+                    .containsExactly("second|" + inFlight + "/second/1");
+
+            RunRecord approved = b.runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
+            assertThat(approved.status()).isEqualTo(RunStatus.COMPLETED);
+            assertThat(calls.stream().filter(c -> c.contains(paused.runId()))).hasSize(2);
+            second.stop();
+            first.stop();
+        } finally {
+            never.countDown();
+        }
+    }
+}
