@@ -360,18 +360,19 @@ class RunServiceTest {
 
     @Test
     void agentCallIsRefusedBeforeItLeavesOnceTheTokenBudgetIsSpent() throws Exception {
-        deploy(header("budgeted").replace("spec:\n", "spec:\n  budget: { tokens: 10 }\n") + """
+        deploy(header("budgeted").replace("spec:\n", "spec:\n  budget: { tokens: 60 }\n") + """
                     - id: first
-                      agent: { model: scripted, prompt: "a prompt long enough to use more than ten tokens of budget" }
+                      agent: { model: scripted, prompt: "a prompt that uses about fifteen tokens..", maxTokens: 20 }
                     - id: second
                       needs: [first]
-                      agent: { model: scripted, prompt: "never sent" }
+                      agent: { model: scripted, prompt: "never sent", maxTokens: 40 }
                 """);
         RunRecord r = run("budgeted", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(r.node("first").status()).isEqualTo(NodeStatus.COMPLETED);
         assertThat(r.errorNode()).isEqualTo("second");
         assertThat(r.node("second").errorClass()).isEqualTo("dev.caravan.llm.LlmException");
-        assertThat(r.error()).contains("of its 10 tokens: no call was sent");
+        assertThat(r.error()).contains("left of the token budget; nothing was sent");
         assertThat(r.node("second").attempts()).isEqualTo(1);
         engine.events().drain(5_000);
         assertThat(events).noneSatisfy(e -> {
@@ -577,5 +578,18 @@ class RunServiceTest {
             assertThat(e.node()).isEqualTo("notify");
             assertThat(e.data()).isEqualTo(Map.of("severity", "high"));
         });
+    }
+
+    @Test
+    void aCallWhoseWorstCaseExceedsWhatIsLeftOfTheBudgetIsRefused() throws Exception {
+        // 100 tokens left; the call's worst case is its prompt plus maxTokens 500
+        deploy(header("worst-case").replace("spec:\n", "spec:\n  budget: { tokens: 100 }\n") + """
+                    - id: ask
+                      agent: { model: scripted, prompt: "short", maxTokens: 500 }
+                """);
+        RunRecord r = run("worst-case", Map.of());
+        assertThat(r.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(r.node("ask").errorClass()).isEqualTo("dev.caravan.llm.LlmException");
+        assertThat(r.tokens()).isZero();
     }
 }

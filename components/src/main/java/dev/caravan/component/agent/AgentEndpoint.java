@@ -156,6 +156,13 @@ public class AgentEndpoint extends NodeEndpoint {
         EventListener listener = new EventListener(ctx);
         call.setProperty(LlmConstants.LISTENER_PROPERTY, listener);
         call.setProperty(LlmConstants.SCRIPT_OFFSET_PROPERTY, scriptOffset(ctx));
+        // what is left of the run's budget: the component refuses a call whose worst case exceeds it, pre-egress
+        if (budgetMicros != null) {
+            call.setProperty(LlmConstants.BUDGET_MICROS, budgetMicros - run.costMicros());
+        }
+        if (budgetTokens != null) {
+            call.setProperty(LlmConstants.BUDGET_TOKENS, budgetTokens - run.tokens());
+        }
         call.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         CompletableFuture<NodeResult> result = new CompletableFuture<>();
         llm.process(call, doneSync -> {
