@@ -23,9 +23,27 @@ public final class KillSwitches {
     }
 
     private final ReplicatedMap<String, String> switches;
+    /** A local copy, refreshed on every change anywhere in the cluster: checked at every node, it must be cheap. */
+    private volatile Map<String, String> snapshot;
 
     KillSwitches(HazelcastInstance hazelcast) {
         this.switches = hazelcast.getReplicatedMap(MAP_NAME);
+        switches.addEntryListener(new com.hazelcast.core.EntryAdapter<String, String>() {
+            @Override
+            public void onEntryEvent(com.hazelcast.core.EntryEvent<String, String> event) {
+                refresh();
+            }
+
+            @Override
+            public void onMapEvent(com.hazelcast.map.MapEvent event) {
+                refresh();
+            }
+        });
+        refresh();
+    }
+
+    private void refresh() {
+        snapshot = Map.copyOf(switches);
     }
 
     private static String key(Scope scope, String target) {
@@ -42,28 +60,31 @@ public final class KillSwitches {
             throw new IllegalArgumentException("A " + scope.name().toLowerCase() + " kill switch needs a target");
         }
         switches.put(key(scope, target), reason == null || reason.isBlank() ? "kill switch" : reason);
+        refresh();
     }
 
     public void clear(Scope scope, String target) {
         switches.remove(key(scope, target));
+        refresh();
     }
 
     /** Every switch that is set, by key ({@code *}, {@code tenant:acme}, {@code workflow:triage}) with its reason. */
     public Map<String, String> active() {
-        return new TreeMap<>(switches);
+        return new TreeMap<>(snapshot);
     }
 
     /** Why a run of this workflow and tenant must not go on, if a switch says so. */
     public Optional<String> stopping(String workflow, String tenant) {
-        if (switches.isEmpty()) {
+        Map<String, String> now = snapshot;
+        if (now.isEmpty()) {
             return Optional.empty();
         }
-        String reason = switches.get(GLOBAL);
+        String reason = now.get(GLOBAL);
         if (reason == null && tenant != null) {
-            reason = switches.get("tenant:" + tenant);
+            reason = now.get("tenant:" + tenant);
         }
         if (reason == null && workflow != null) {
-            reason = switches.get("workflow:" + workflow);
+            reason = now.get("workflow:" + workflow);
         }
         return Optional.ofNullable(reason).map(r -> "stopped by kill switch: " + r);
     }

@@ -168,7 +168,7 @@ public class LlmProducer extends DefaultAsyncProducer {
                     request.maxOutputTokens(cfg.getMaxTokens());
                 }
                 ChatResponse response = callWithFallback(chain, request, cfg, usage, scriptOffset, listener, start,
-                        budget, estimateTokens(messages, specs));
+                        budget, budget.micros() == null && budget.tokens() == null ? 0 : estimateTokens(messages, specs));
                 AiMessage ai = response.aiMessage();
                 messages.add(ai);
 

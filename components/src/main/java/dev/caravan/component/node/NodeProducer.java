@@ -206,19 +206,42 @@ public class NodeProducer extends DefaultAsyncProducer {
             long cap = ctx.engine().maxValueBytes();
             Object out = c.output();
             // text is measured without serializing it; structured values only when they could be large
-            long size = 0;
-            if (out instanceof String text) {
-                // UTF-8 takes 1 to 4 bytes a char: count exactly only when it could matter
-                size = text.length() > cap || text.length() <= cap / 4 ? text.length()
-                        : text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-            } else if (out instanceof java.util.Map<?, ?> || out instanceof java.util.Collection<?>) {
-                size = dev.caravan.state.Json.write(out).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-            }
+            // chars of text are a lower bound of its JSON bytes, and 4 chars an upper one: serialize only in between
+            long chars = textSize(out, cap + 1);
+            long size = chars > cap || chars <= cap / 4 ? chars
+                    : dev.caravan.state.Json.write(out).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             if (size > cap) {
                 return new ValueTooLargeException(ctx.key(), size, cap);
             }
         }
         return null;
+    }
+
+    /** The characters of text a value holds (strings, keys, numbers), counted up to {@code limit}. */
+    private static long textSize(Object value, long limit) {
+        if (value instanceof String s) {
+            return s.length() + 2L;
+        }
+        long n = 2;
+        if (value instanceof java.util.Map<?, ?> m) {
+            for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
+                n += String.valueOf(e.getKey()).length() + 4 + textSize(e.getValue(), limit - n);
+                if (n > limit) {
+                    return n;
+                }
+            }
+            return n;
+        }
+        if (value instanceof java.util.Collection<?> c) {
+            for (Object o : c) {
+                n += 1 + textSize(o, limit - n);
+                if (n > limit) {
+                    return n;
+                }
+            }
+            return n;
+        }
+        return value == null ? 4 : String.valueOf(value).length();
     }
 
     private void record(NodeContext ctx, NodeResult result) {
