@@ -49,7 +49,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = { "--add-modules", "java.se", "--add-opens", "java.base/java.lang=ALL-UNNAMED" })
+// TCP_NODELAY on the stub: without it the JDK server's separate header and body writes meet delayed ACKs (~40 ms a call)
+@Fork(value = 1, jvmArgsAppend = { "--add-modules", "java.se", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+        "-Dsun.net.httpserver.nodelay=true" })
 public class LlmOverheadBench {
 
     private static final String PROMPT = "Say hello";
