@@ -450,14 +450,12 @@ public class LlmProducer extends DefaultAsyncProducer {
                     result.completeExceptionally(error);
                 }
             };
-            Future<?> submitted = executor.submit(() -> {
-                try {
-                    target.chat(request, handler);
-                } catch (Throwable e) {
-                    result.completeExceptionally(e);
-                }
-            });
-            result.whenComplete((r, e) -> submitted.cancel(false));
+            // streaming models answer through the handler on their own threads: no hand-off needed to start one
+            try {
+                target.chat(request, handler);
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
             future = result;
         } else {
             ChatModel blocking = model.chatModel();
@@ -465,7 +463,19 @@ public class LlmProducer extends DefaultAsyncProducer {
                 blocking = scripted.withOffset(scriptOffset);
             }
             ChatModel target = blocking;
-            future = executor.submit(() -> target.chat(request));
+            if (inline) {
+                // a model that never waits answers on this thread
+                CompletableFuture<ChatResponse> answered = new CompletableFuture<>();
+                try {
+                    answered.complete(target.chat(request));
+                } catch (Throwable e) {
+                    answered.completeExceptionally(e);
+                }
+                future = answered;
+            } else {
+                // on its own thread, so the timeout holds whatever the model does
+                future = executor.submit(() -> target.chat(request));
+            }
         }
         try {
             return future.get(cfg.getTimeout(), TimeUnit.MILLISECONDS);
