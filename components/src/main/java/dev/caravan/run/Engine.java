@@ -13,6 +13,7 @@ import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -75,6 +76,24 @@ public final class Engine implements AutoCloseable {
             }
         });
         runs.recoverTimers();
+        // a member that is left alone takes over the runs the others had in flight (leases will refine this)
+        hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
+            @Override
+            public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
+            }
+
+            @Override
+            public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
+                if (!isStopping()) {
+                    tasks.execute(() -> {
+                        List<String> resumed = runs.resumeOrphans();
+                        if (!resumed.isEmpty()) {
+                            LOG.info("Member {} left; resumed {} of its runs", event.getMember(), resumed.size());
+                        }
+                    });
+                }
+            }
+        });
     }
 
     /**
