@@ -201,6 +201,7 @@ class RunServiceTest {
                 .until(() -> engine.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
         RunRecord done = engine.runs().get(paused.runId());
         assertThat(done.node("after").output()).isEqualTo(Map.of("got", "child says hi"));
+        engine.events().drain(5_000);
         assertThat(events).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(child);
             assertThat(e.parentRunId()).isEqualTo(paused.runId());
@@ -234,6 +235,7 @@ class RunServiceTest {
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.node("each").output()).isEqualTo(List.of("skipped", "completed", "skipped"));
         assertThat(done.node("each[1].work").output()).isEqualTo("work on 20");
+        engine.events().drain(5_000);
         assertThat(events).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(done.runId());
             assertThat(e.node()).isEqualTo("each[1].work");
