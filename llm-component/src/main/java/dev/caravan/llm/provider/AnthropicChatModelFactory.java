@@ -11,29 +11,18 @@ import org.apache.camel.CamelContext;
  * The {@code anthropic} provider, on LangChain4j's {@link AnthropicChatModel} / {@link AnthropicStreamingChatModel}.
  * Key: {@code caravan.llm.anthropic.api-key}, else {@code ANTHROPIC_API_KEY}.
  */
-public class AnthropicChatModelFactory implements ChatModelFactory {
+public class AnthropicChatModelFactory extends RemoteChatModelFactory {
 
     public static final String PROVIDER = "anthropic";
     public static final String API_KEY_ENV = "ANTHROPIC_API_KEY";
 
-    @Override
-    public String provider() {
-        return PROVIDER;
-    }
-
-    @Override
-    public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
-        return chatModel(modelName, cfg, null);
-    }
-
-    @Override
-    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
-        return streamingChatModel(modelName, cfg, null);
+    public AnthropicChatModelFactory() {
+        super(PROVIDER, API_KEY_ENV, null);
     }
 
     @Override
     public ChatModel chatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
-        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        ProviderSettings s = settings(cfg, context);
         AnthropicChatModel.AnthropicChatModelBuilder b = AnthropicChatModel.builder()
                 .apiKey(s.apiKey())
                 .modelName(modelName)
@@ -54,7 +43,7 @@ public class AnthropicChatModelFactory implements ChatModelFactory {
 
     @Override
     public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
-        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        ProviderSettings s = settings(cfg, context);
         AnthropicStreamingChatModel.AnthropicStreamingChatModelBuilder b = AnthropicStreamingChatModel.builder()
                 .apiKey(s.apiKey())
                 .modelName(modelName)

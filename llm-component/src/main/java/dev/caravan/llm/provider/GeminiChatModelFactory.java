@@ -11,29 +11,18 @@ import org.apache.camel.CamelContext;
  * The {@code gemini} provider (Google AI Gemini API), on LangChain4j's {@link GoogleAiGeminiChatModel} /
  * {@link GoogleAiGeminiStreamingChatModel}. Key: {@code caravan.llm.gemini.api-key}, else {@code GEMINI_API_KEY}.
  */
-public class GeminiChatModelFactory implements ChatModelFactory {
+public class GeminiChatModelFactory extends RemoteChatModelFactory {
 
     public static final String PROVIDER = "gemini";
     public static final String API_KEY_ENV = "GEMINI_API_KEY";
 
-    @Override
-    public String provider() {
-        return PROVIDER;
-    }
-
-    @Override
-    public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
-        return chatModel(modelName, cfg, null);
-    }
-
-    @Override
-    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
-        return streamingChatModel(modelName, cfg, null);
+    public GeminiChatModelFactory() {
+        super(PROVIDER, API_KEY_ENV, null);
     }
 
     @Override
     public ChatModel chatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
-        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        ProviderSettings s = settings(cfg, context);
         GoogleAiGeminiChatModel.GoogleAiGeminiChatModelBuilder b = GoogleAiGeminiChatModel.builder()
                 .apiKey(s.apiKey())
                 .modelName(modelName)
@@ -52,7 +41,7 @@ public class GeminiChatModelFactory implements ChatModelFactory {
 
     @Override
     public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
-        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        ProviderSettings s = settings(cfg, context);
         GoogleAiGeminiStreamingChatModel.GoogleAiGeminiStreamingChatModelBuilder b = GoogleAiGeminiStreamingChatModel.builder()
                 .apiKey(s.apiKey())
                 .modelName(modelName)

@@ -12,29 +12,18 @@ import org.apache.camel.CamelContext;
  * {@link OllamaStreamingChatModel}. No key; base URL {@code caravan.llm.ollama.base-url}, default
  * {@value #DEFAULT_BASE_URL}.
  */
-public class OllamaChatModelFactory implements ChatModelFactory {
+public class OllamaChatModelFactory extends RemoteChatModelFactory {
 
     public static final String PROVIDER = "ollama";
     public static final String DEFAULT_BASE_URL = "http://localhost:11434";
 
-    @Override
-    public String provider() {
-        return PROVIDER;
-    }
-
-    @Override
-    public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
-        return chatModel(modelName, cfg, null);
-    }
-
-    @Override
-    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
-        return streamingChatModel(modelName, cfg, null);
+    public OllamaChatModelFactory() {
+        super(PROVIDER, null, DEFAULT_BASE_URL);
     }
 
     @Override
     public ChatModel chatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
-        ProviderSettings s = ProviderSettings.resolve(PROVIDER, null, DEFAULT_BASE_URL, cfg, context);
+        ProviderSettings s = settings(cfg, context);
         OllamaChatModel.OllamaChatModelBuilder b = OllamaChatModel.builder();
         // retries and fallback are the component's
         b.maxRetries(0);
@@ -50,7 +39,7 @@ public class OllamaChatModelFactory implements ChatModelFactory {
 
     @Override
     public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
-        ProviderSettings s = ProviderSettings.resolve(PROVIDER, null, DEFAULT_BASE_URL, cfg, context);
+        ProviderSettings s = settings(cfg, context);
         OllamaStreamingChatModel.OllamaStreamingChatModelBuilder b = OllamaStreamingChatModel.builder();
         b.baseUrl(s.baseUrl())
                 .modelName(modelName)

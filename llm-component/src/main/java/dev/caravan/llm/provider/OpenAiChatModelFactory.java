@@ -12,29 +12,18 @@ import org.apache.camel.CamelContext;
  * {@link OpenAiChatModel} / {@link OpenAiStreamingChatModel}. Key: {@code caravan.llm.openai.api-key}, else
  * {@code OPENAI_API_KEY}.
  */
-public class OpenAiChatModelFactory implements ChatModelFactory {
+public class OpenAiChatModelFactory extends RemoteChatModelFactory {
 
     public static final String PROVIDER = "openai";
     public static final String API_KEY_ENV = "OPENAI_API_KEY";
 
-    @Override
-    public String provider() {
-        return PROVIDER;
-    }
-
-    @Override
-    public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
-        return chatModel(modelName, cfg, null);
-    }
-
-    @Override
-    public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
-        return streamingChatModel(modelName, cfg, null);
+    public OpenAiChatModelFactory() {
+        super(PROVIDER, API_KEY_ENV, null);
     }
 
     @Override
     public ChatModel chatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
-        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        ProviderSettings s = settings(cfg, context);
         OpenAiChatModel.OpenAiChatModelBuilder b = OpenAiChatModel.builder()
                 .apiKey(s.apiKey())
                 .modelName(modelName)
@@ -56,7 +45,7 @@ public class OpenAiChatModelFactory implements ChatModelFactory {
 
     @Override
     public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg, CamelContext context) {
-        ProviderSettings s = ProviderSettings.resolve(PROVIDER, API_KEY_ENV, null, cfg, context);
+        ProviderSettings s = settings(cfg, context);
         OpenAiStreamingChatModel.OpenAiStreamingChatModelBuilder b = OpenAiStreamingChatModel.builder()
                 .apiKey(s.apiKey())
                 .modelName(modelName)
