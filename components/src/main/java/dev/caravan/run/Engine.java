@@ -160,6 +160,19 @@ public final class Engine implements AutoCloseable {
         return closed || camelContext.isStopping() || camelContext.isStopped();
     }
 
+    /**
+     * A member of a cluster joined by a TCP/IP member list (host or host:port), with every run and lane record
+     * backed up on one other member, so losing a member loses no record. The caller adds the store's settings with
+     * {@link HazelcastRunStore#configure}.
+     */
+    public static Config clusterConfig(String clusterName, List<String> members) {
+        Config config = embeddedConfig(clusterName);
+        members.forEach(config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true)::addMember);
+        config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
+        config.getMapConfig(dev.caravan.state.LaneStore.MAP_NAME).setBackupCount(1);
+        return config;
+    }
+
     public CamelContext camelContext() {
         return camelContext;
     }

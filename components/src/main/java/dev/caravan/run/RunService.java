@@ -72,6 +72,24 @@ public final class RunService {
         return execute(created.record().runId(), created.record());
     }
 
+    /**
+     * Creates a run for a workflow route entered without one (the route run directly in plain Camel, where the
+     * route's own input schema and definition hash stand in for the catalog's).
+     */
+    public RunRecord createForRoute(String workflow, String workflowHash, InputValidator validator, Object input) {
+        refuseIfKilled(workflow, "default");
+        validator.validate(input);
+        String runId = newRunId();
+        return engine.store().apply(runId, new Mutation.CreateRun(runId, workflow, workflowHash, "default", null, input,
+                null, null)).record();
+    }
+
+    private void refuseIfKilled(String workflow, String tenant) {
+        engine.killSwitches().stopping(workflow, tenant).ifPresent(reason -> {
+            throw new KillSwitchException("Run of workflow " + workflow + " refused: " + reason);
+        });
+    }
+
     /** A queued run got a slot in its lane. */
     void startQueued(String runId) {
         engine.store().apply(runId, new Mutation.ResumeRun("lane slot free"));
@@ -85,9 +103,7 @@ public final class RunService {
 
     private Mutation.Result createRecord(StartRequest request) {
         String tenant = request.tenant() == null ? "default" : request.tenant();
-        engine.killSwitches().stopping(request.workflow(), tenant).ifPresent(reason -> {
-            throw new KillSwitchException("Run of workflow " + request.workflow() + " refused: " + reason);
-        });
+        refuseIfKilled(request.workflow(), tenant);
         Workflow wf = engine.catalog().get(request.workflow());
         Object input = request.input() == null ? Map.of() : request.input();
         String hash;

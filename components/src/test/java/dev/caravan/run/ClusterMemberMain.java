@@ -9,6 +9,7 @@ import dev.caravan.state.HazelcastRunStore;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,10 +40,7 @@ public final class ClusterMemberMain {
     }
 
     static Config member(String cluster, EventBus events) {
-        Config config = Engine.embeddedConfig(cluster);
-        config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
-        HazelcastRunStore.configure(config, events);
-        config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
+        Config config = HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), events);
         config.getMapConfig("effects").setBackupCount(1);
         return config;
     }

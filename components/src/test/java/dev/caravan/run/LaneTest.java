@@ -63,9 +63,7 @@ class LaneTest {
     private static Engine b;
 
     private static Config member(String cluster) {
-        Config config = Engine.embeddedConfig(cluster);
-        config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
-        return HazelcastRunStore.configure(config, events);
+        return HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), events);
     }
 
     private static Engine engine(HazelcastInstance hz, CamelContext camel) {

@@ -48,11 +48,7 @@ class TakeoverTest {
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     private Config member(String cluster, EventBus events) {
-        Config config = Engine.embeddedConfig(cluster);
-        config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
-        HazelcastRunStore.configure(config, events);
-        config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
-        return config;
+        return HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), events);
     }
 
     private Engine instance(HazelcastInstance hz, EventBus events, CountDownLatch hang, List<CamelContext> contexts)

@@ -31,11 +31,7 @@ class HazelcastRunStoreTest {
     private static HazelcastInstance b;
 
     private static Config member(String cluster) {
-        Config config = Engine.embeddedConfig(cluster);
-        config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
-        HazelcastRunStore.configure(config, events);
-        config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
-        return config;
+        return HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), events);
     }
 
     @BeforeAll

@@ -59,9 +59,7 @@ public record NodeContext(Engine engine, Exchange exchange, String runId, String
     }
 
     /** The enclosing scope's variables (item, index, iteration), possibly empty. */
-    @SuppressWarnings("unchecked")
     public Map<String, Object> scopeVariables() {
-        Map<String, Object> v = exchange.getProperty(NodeConstants.SCOPE_VARIABLES, Map.class);
-        return v == null ? Map.of() : v;
+        return RunScope.scopeVariables(exchange);
     }
 }

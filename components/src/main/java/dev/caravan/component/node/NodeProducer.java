@@ -91,7 +91,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             default -> {
             }
         }
-        Map<String, Object> variables = RunScope.variables(record, scope, scopeVariables(exchange));
+        Map<String, Object> variables = RunScope.variables(record, scope, RunScope.scopeVariables(exchange));
         if (endpoint.whenTemplate() != null && !endpoint.whenTemplate().evaluateBoolean(variables)) {
             skip(engine, exchange, runId, key, "when is false");
             callback.done(true);
@@ -149,12 +149,6 @@ public class NodeProducer extends DefaultAsyncProducer {
         RunRecords.remember(exchange, engine.store().apply(runId, new Mutation.SkipNode(key, endpoint.kind(), reason)));
     }
 
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> scopeVariables(Exchange exchange) {
-        Map<String, Object> v = exchange.getProperty(NodeConstants.SCOPE_VARIABLES, Map.class);
-        return v == null ? Map.of() : v;
-    }
-
     private void attempt(NodeContext ctx, AsyncCallback callback) {
         Engine engine = ctx.engine();
         java.util.Optional<String> killed = engine.killSwitches().stopping(ctx.record().workflow(), ctx.record().tenant());
@@ -205,7 +199,6 @@ public class NodeProducer extends DefaultAsyncProducer {
         if (result instanceof NodeResult.Completed c && c.output() != null) {
             long cap = ctx.engine().maxValueBytes();
             Object out = c.output();
-            // text is measured without serializing it; structured values only when they could be large
             // chars of text are a lower bound of its JSON bytes, and 4 chars an upper one: serialize only in between
             long chars = textSize(out, cap + 1);
             long size = chars > cap || chars <= cap / 4 ? chars
@@ -286,9 +279,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             return;
         }
         RetryPolicy retry = endpoint.retryPolicy();
-        boolean again = ctx.attempt() < retry.maxAttempts() && !(error instanceof NodeFailedException)
-                        && !(error instanceof ValueTooLargeException)
-                        && !(error instanceof dev.caravan.llm.LlmException le && !le.retryable());
+        boolean again = ctx.attempt() < retry.maxAttempts() && retryable(error);
         String errorClass = error.getClass().getName();
         String message = ctx.redact(error instanceof TimeoutException
                 ? "timed out after " + endpoint.getTimeout() + " ms" : String.valueOf(error.getMessage()));
@@ -308,11 +299,20 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
         RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(),
                 new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, -1, true)));
-        // the cause may carry a disclosed secret in its message: the exchange gets a redacted account only
-        ctx.exchange().setException(error instanceof NodeFailedException || ctx.disclosedSecrets().isEmpty()
-                ? (error instanceof NodeFailedException ? error : new NodeFailedException(ctx.key(), ctx.exchange(), error))
-                : new NodeFailedException(ctx.key(), ctx.exchange(), new RedactedException(errorClass, message)));
+        if (error instanceof NodeFailedException) {
+            ctx.exchange().setException(error);
+        } else {
+            // the cause may quote a disclosed secret: then the exchange gets the redacted account only
+            Throwable cause = ctx.disclosedSecrets().isEmpty() ? error : new RedactedException(errorClass, message);
+            ctx.exchange().setException(new NodeFailedException(ctx.key(), ctx.exchange(), cause));
+        }
         callback.done(false);
+    }
+
+    /** Failures another attempt cannot mend are not retried. */
+    private static boolean retryable(Throwable error) {
+        return !(error instanceof NodeFailedException) && !(error instanceof ValueTooLargeException)
+               && !(error instanceof dev.caravan.llm.LlmException le && !le.retryable());
     }
 
     private static Throwable unwrap(Throwable t) {

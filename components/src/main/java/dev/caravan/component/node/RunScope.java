@@ -48,6 +48,13 @@ public final class RunScope {
         return vars;
     }
 
+    /** The enclosing scope's variables an exchange carries (item, index, iteration), possibly none. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> scopeVariables(org.apache.camel.Exchange exchange) {
+        Map<String, Object> v = exchange.getProperty(NodeConstants.SCOPE_VARIABLES, Map.class);
+        return v == null ? Map.of() : v;
+    }
+
     /** The most urgent pending status among the node keys under a prefix, or null when nothing there waits. */
     public static NodeStatus pendingUnder(RunRecord record, String prefix) {
         NodeStatus found = null;

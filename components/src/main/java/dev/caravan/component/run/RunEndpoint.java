@@ -136,15 +136,9 @@ public class RunEndpoint extends DefaultEndpoint {
         String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
         if (runId == null) {
             // a route run directly (plain Camel): the message body is the input of a new run
-            engine.killSwitches().stopping(workflow, "default").ifPresent(reason -> {
-                throw new dev.caravan.run.KillSwitchException("Run of workflow " + workflow + " refused: " + reason);
-            });
-            Object input = plainInput(exchange);
-            validator.validate(input);
-            runId = RunService.newRunId();
-            engine.store().apply(runId, new Mutation.CreateRun(runId, workflow, workflowHash, "default", null, input,
-                    null, null));
-            exchange.setProperty(NodeConstants.RUN_ID, runId);
+            RunRecord created = engine.runs().createForRoute(workflow, workflowHash, validator, plainInput(exchange));
+            exchange.setProperty(NodeConstants.RUN_ID, created.runId());
+            exchange.setProperty(NodeConstants.RECORD, created);
             return;
         }
         RunRecord r = RunRecords.seen(exchange, runId);
