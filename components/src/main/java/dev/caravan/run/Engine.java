@@ -45,6 +45,9 @@ public final class Engine implements AutoCloseable {
     private final long maxValueBytes;
     private final KillSwitches killSwitches;
     private final Lanes lanes;
+    private final int maxTakeovers;
+    private final RunRequests runRequests;
+    private final Reaper reaper;
     private volatile boolean closed;
 
     private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events) {
@@ -75,8 +78,28 @@ public final class Engine implements AutoCloseable {
                 close();
             }
         });
+        this.maxTakeovers = Integer.parseInt(camelContext.getPropertiesComponent()
+                .resolveProperty("caravan.runs.max-takeovers").orElse("3"));
+        this.runRequests = new RunRequests(hazelcast, store.memberId(), runs);
+        this.reaper = new Reaper(this, duration(camelContext, "caravan.reaper.stuck-after", "60s"));
         runs.recoverTimers();
-        // a member that is left alone takes over the runs the others had in flight (leases will refine this)
+        // runs are taken over once the routes that execute them are up: at start (a restart on a persistent store),
+        // when a member leaves, and every few seconds
+        Runnable sweep = () -> tasks.execute(reaper::sweepQuietly);
+        if (camelContext.isStarted()) {
+            sweep.run();
+        } else {
+            try {
+                camelContext.addStartupListener((context, alreadyStarted) -> {
+                    if (!alreadyStarted) {
+                        sweep.run();
+                    }
+                });
+            } catch (Exception e) {
+                throw new IllegalStateException("Cannot register the start-up sweep", e);
+            }
+        }
+        reaper.start(duration(camelContext, "caravan.reaper.interval", "5s"));
         hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
             @Override
             public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
@@ -85,13 +108,30 @@ public final class Engine implements AutoCloseable {
             @Override
             public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
                 if (!isStopping()) {
-                    tasks.execute(() -> {
-                        List<String> resumed = runs.resumeOrphans();
-                        if (!resumed.isEmpty()) {
-                            LOG.info("Member {} left; resumed {} of its runs", event.getMember(), resumed.size());
-                        }
-                    });
+                    LOG.info("Member {} left the cluster; taking over its runs", event.getMember());
+                    sweep.run();
                 }
+            }
+        });
+        // the records of a member that left reach their new primaries by migration: sweep once they are there
+        hazelcast.getPartitionService().addMigrationListener(new com.hazelcast.partition.MigrationListener() {
+            @Override
+            public void migrationStarted(com.hazelcast.partition.MigrationState state) {
+            }
+
+            @Override
+            public void migrationFinished(com.hazelcast.partition.MigrationState state) {
+                if (!isStopping()) {
+                    sweep.run();
+                }
+            }
+
+            @Override
+            public void replicaMigrationCompleted(com.hazelcast.partition.ReplicaMigrationEvent event) {
+            }
+
+            @Override
+            public void replicaMigrationFailed(com.hazelcast.partition.ReplicaMigrationEvent event) {
             }
         });
     }
@@ -238,6 +278,22 @@ public final class Engine implements AutoCloseable {
         return secrets;
     }
 
+    /**
+     * How often a run may lose its owner before it is failed rather than taken over again (Camel property
+     * {@code caravan.runs.max-takeovers}, default 3): a run that kills its members must not kill them all.
+     */
+    public int maxTakeovers() {
+        return maxTakeovers;
+    }
+
+    RunRequests runRequests() {
+        return runRequests;
+    }
+
+    Reaper reaper() {
+        return reaper;
+    }
+
     public WorkflowCatalog catalog() {
         return catalog;
     }
@@ -249,6 +305,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        runRequests.close();
         scheduler.shutdownNow();
         tasks.shutdownNow();
         events.close();

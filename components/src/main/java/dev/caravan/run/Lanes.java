@@ -5,6 +5,8 @@ import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.LaneRecord;
 import dev.caravan.state.LaneStore;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
 
 import java.util.List;
 import java.util.Map;
@@ -101,15 +103,18 @@ public final class Lanes {
         return o.decision().equals("running");
     }
 
-    /** A run of the lane ended: frees its place, starts the next queued run, quarantines a failing lane. */
-    void release(String laneId, String runId, boolean failed) {
+    /**
+     * A run of the lane ended: frees its place, starts the next queued run (returned, or null), quarantines a
+     * failing lane.
+     */
+    String release(String laneId, String runId, boolean failed) {
         LaneRecord before = store.get(laneId);
         LaneStore.Outcome o = store.release(laneId, runId, failed, QUARANTINE_AFTER);
         if (o.lane() == null) {
             if (before != null && before.status() == LaneRecord.Status.DRAINING) {
                 cleaned(before);
             }
-            return;
+            return null;
         }
         if (o.lane().status() == LaneRecord.Status.QUARANTINED && before != null
             && before.status() != LaneRecord.Status.QUARANTINED) {
@@ -119,9 +124,48 @@ public final class Lanes {
                 cancelQuietly(queued);
             }
         }
-        if (!o.decision().isEmpty()) {
-            runs.startQueued(o.decision());
+        if (o.decision().isEmpty()) {
+            return null;
         }
+        runs.startQueued(o.decision());
+        return o.decision();
+    }
+
+    /**
+     * Repairs the lanes this member holds after a member died between a run's end and its release: frees the slots
+     * of runs that ended before {@code settledBefore} (epoch millis), starts queued runs that got a slot but never
+     * started, and gives free slots to queued runs. Returns the runs started.
+     */
+    List<String> sweepLocal(long settledBefore) {
+        List<String> started = new java.util.ArrayList<>();
+        for (String laneId : store.localLaneIds()) {
+            LaneRecord lane = store.get(laneId);
+            if (lane == null) {
+                continue;
+            }
+            for (String runId : lane.running()) {
+                RunRecord r = runs.get(runId);
+                if (r == null || r.status().isTerminal() && r.updatedAt() < settledBefore) {
+                    String next = release(laneId, runId, r != null && r.status() == RunStatus.FAILED);
+                    if (next != null) {
+                        started.add(next);
+                    }
+                } else if (r.status() == RunStatus.QUEUED && r.updatedAt() < settledBefore) {
+                    runs.startQueued(runId);
+                    started.add(runId);
+                }
+            }
+            LaneRecord now = store.get(laneId);
+            if (now != null && now.status() == LaneRecord.Status.ACTIVE && now.running().size() < now.cap()
+                && !now.queued().isEmpty()) {
+                for (String next = store.promote(laneId).decision(); !next.isEmpty() && !next.startsWith("refused:");
+                     next = store.promote(laneId).decision()) {
+                    runs.startQueued(next);
+                    started.add(next);
+                }
+            }
+        }
+        return started;
     }
 
     private void cancelQuietly(String runId) {

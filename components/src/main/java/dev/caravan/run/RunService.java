@@ -308,22 +308,18 @@ public final class RunService {
     }
 
     /**
-     * Resumes every run left {@code running} by an instance that is gone (after a restart on a persistent store).
-     * Only on a member that is alone in its cluster: with others alive, a run may be theirs (owner leases come with
-     * the durability work). Returns the runs resumed.
+     * Resumes the runs this member holds whose owner is gone (a member that left the cluster, or an instance that
+     * stopped before a restart on a persistent store), repairs its lanes, and asks live owners about runs that made
+     * no progress for a while. The engine does this when a member leaves and every few seconds. Returns the runs
+     * resumed here.
      */
     public List<String> resumeOrphans() {
-        if (engine.hazelcast().getCluster().getMembers().size() > 1) {
-            return List.of();
-        }
-        List<String> resumed = new ArrayList<>();
-        for (RunRecord r : list(null, List.of(RunStatus.RUNNING), Integer.MAX_VALUE)) {
-            if (!inFlight.containsKey(r.runId()) && r.parentRunId() == null) {
-                resumed.add(r.runId());
-                execute(r.runId());
-            }
-        }
-        return resumed;
+        return engine.reaper().sweep().resumed();
+    }
+
+    /** Whether this instance is executing the run right now. */
+    boolean isExecuting(String runId) {
+        return inFlight.containsKey(runId);
     }
 
     /** Schedules a gate's timeout decision. */
@@ -450,6 +446,20 @@ public final class RunService {
             return r;
         }
         ran.set(true);
+        if (r.status() == RunStatus.RUNNING && !engine.store().memberId().equals(r.owner())) {
+            Mutation.Result claim = engine.store().apply(runId, new Mutation.ClaimRun(
+                    "taken over from " + (r.owner() == null ? "an instance that stopped" : "member " + r.owner()),
+                    engine.maxTakeovers()));
+            if (Mutation.refusedAsNotOwner(claim)) {
+                // a live member executes it: that one goes round again, so nothing that happened here is missed
+                engine.runRequests().send(claim.record().owner(), runId);
+                return claim.record();
+            }
+            r = claim.record() != null ? claim.record() : requireRun(runId);
+            if (r.status() != RunStatus.RUNNING) {
+                return r;
+            }
+        }
         Exchange exchange = new DefaultExchange(engine.camelContext());
         exchange.setProperty(NodeConstants.RUN_ID, runId);
         exchange.setProperty(NodeConstants.RECORD, r);

@@ -18,6 +18,15 @@ public interface RunStore {
     /** Applies a mutation atomically. */
     Mutation.Result apply(String runId, Mutation mutation);
 
+    /** The id of this cluster member: the owner this store's callers record on the runs they execute. */
+    String memberId();
+
+    /**
+     * Runs with one of the statuses whose records this member holds: each member sweeps its own share of the
+     * cluster's runs.
+     */
+    List<RunRecord> listLocal(List<RunStatus> statuses);
+
     /** Runs of a tenant (all tenants when null) with one of the statuses (all when empty), newest first. */
     List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit);
 }

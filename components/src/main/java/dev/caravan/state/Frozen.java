@@ -57,6 +57,6 @@ public final class Frozen {
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), r.status(),
                 copyOf(r.input()), copyOf(r.output()), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(),
                 r.sequence(), r.parentRunId(), r.parentNodeKey(), r.costMicros(), r.tokens(),
-                Collections.unmodifiableMap(nodes));
+                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers());
     }
 }

@@ -22,6 +22,7 @@ public final class HazelcastRunStore implements RunStore {
 
     public static final String MAP_NAME = "caravan.runs";
 
+    private final HazelcastInstance hazelcast;
     private final IMap<String, RunRecord> runs;
     private final EventSink sink;
     private final java.time.Duration retention;
@@ -32,6 +33,7 @@ public final class HazelcastRunStore implements RunStore {
 
     /** @param retention how long a finished run is kept; null keeps it until removed */
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink, java.time.Duration retention) {
+        this.hazelcast = hazelcast;
         this.runs = hazelcast.getMap(MAP_NAME);
         this.sink = Objects.requireNonNull(sink, "sink");
         this.retention = retention;
@@ -86,13 +88,32 @@ public final class HazelcastRunStore implements RunStore {
 
     @Override
     public Mutation.Result apply(String runId, Mutation mutation) {
-        RunUpdateProcessor update = new RunUpdateProcessor(mutation, sink);
+        RunUpdateProcessor update = new RunUpdateProcessor(mutation, sink, memberId(), hazelcast);
         Mutation.Result result = update.result(runs.executeOnKey(runId, update));
         if (retention != null && result.accepted() && result.status() != null && result.status().isTerminal()) {
             // finished runs expire: the store does not grow without bound
             runs.setTtl(runId, retention.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         }
         return result;
+    }
+
+    @Override
+    public String memberId() {
+        return hazelcast.getCluster().getLocalMember().getUuid().toString();
+    }
+
+    @Override
+    public List<RunRecord> listLocal(List<RunStatus> statuses) {
+        // evaluated on this member's own partitions, against the stored objects: nothing is copied
+        java.util.Set<String> keys = runs.localKeySet(e -> statuses.contains(e.getValue().status()));
+        List<RunRecord> out = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            RunRecord r = get(key);
+            if (r != null && statuses.contains(r.status())) {
+                out.add(r);
+            }
+        }
+        return out;
     }
 
     @Override

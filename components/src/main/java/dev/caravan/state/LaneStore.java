@@ -67,6 +67,16 @@ public final class LaneStore {
         return apply(laneId, new Op("drain", null, null, 0, null, null, 0));
     }
 
+    /** Gives a free slot to the first queued run: returns it as the decision, or empty. */
+    public Outcome promote(String laneId) {
+        return apply(laneId, new Op("promote", null, null, 0, null, null, 0));
+    }
+
+    /** The lanes whose records this member holds. */
+    public java.util.Set<String> localLaneIds() {
+        return lanes.localKeySet();
+    }
+
     public Outcome remove(String laneId) {
         return apply(laneId, new Op("remove", null, null, 0, null, null, 0));
     }
@@ -136,6 +146,14 @@ public final class LaneStore {
                         }
                         decision = "";
                         if (held && !queued.isEmpty() && status != LaneRecord.Status.QUARANTINED) {
+                            String next = queued.remove(0);
+                            running.add(next);
+                            decision = next;
+                        }
+                    }
+                    case "promote" -> {
+                        decision = "";
+                        if (status == LaneRecord.Status.ACTIVE && running.size() < lane.cap() && !queued.isEmpty()) {
                             String next = queued.remove(0);
                             running.add(next);
                             decision = next;

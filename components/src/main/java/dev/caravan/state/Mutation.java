@@ -32,7 +32,8 @@ import java.util.Map;
         @JsonSubTypes.Type(value = Mutation.CancelRun.class, name = "cancelRun"),
         @JsonSubTypes.Type(value = Mutation.ClearNodes.class, name = "clearNodes"),
         @JsonSubTypes.Type(value = Mutation.Emit.class, name = "emit"),
-        @JsonSubTypes.Type(value = Mutation.QueueRun.class, name = "queueRun")
+        @JsonSubTypes.Type(value = Mutation.QueueRun.class, name = "queueRun"),
+        @JsonSubTypes.Type(value = Mutation.ClaimRun.class, name = "claimRun")
 })
 public sealed interface Mutation {
 
@@ -64,6 +65,29 @@ public sealed interface Mutation {
      */
     Applied apply(RunRecord current, long now);
 
+    /** How a mutation stands to the member that owns a running run ({@link RunRecord#owner()}). */
+    enum Ownership {
+        /** Progress of an execution: only the owner of a running run records it, so a deposed owner cannot. */
+        OWNER_ONLY,
+        /** Starts or continues an execution: the caller becomes the owner, unless a live member owns the run. */
+        CLAIMS,
+        /** Steering that may come from any member: approvals, timers, cancellation. */
+        ANY
+    }
+
+    /** The store enforces this before applying the mutation. */
+    default Ownership ownership() {
+        return Ownership.OWNER_ONLY;
+    }
+
+    /** The start of the reason a mutation is refused with when another member owns the run. */
+    String NOT_OWNER = "run is owned by member ";
+
+    /** Whether a refusal was because another member owns the run; its record then names the owner. */
+    static boolean refusedAsNotOwner(Result r) {
+        return !r.accepted() && r.reason() != null && r.reason().startsWith(NOT_OWNER);
+    }
+
     // --- helpers shared by the mutations ---
 
     private static RunRecord with(RunRecord r, long now, RunStatus status, Object output, String error, String errorNode,
@@ -71,7 +95,7 @@ public sealed interface Mutation {
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), status, r.input(), output,
                 error, errorNode, r.createdAt(), now, r.sequence(), r.parentRunId(), r.parentNodeKey(),
                 r.costMicros() + addCost, r.tokens() + addTokens,
-                nodes == r.nodes() ? nodes : java.util.Collections.unmodifiableMap(nodes));
+                nodes == r.nodes() ? nodes : java.util.Collections.unmodifiableMap(nodes), r.owner(), r.takeovers());
     }
 
     private static RunRecord withNode(RunRecord r, long now, NodeRecord node) {
@@ -112,12 +136,17 @@ public sealed interface Mutation {
             input = Frozen.copyOf(input);
         }
 
+        @Override
+        public Ownership ownership() {
+            return Ownership.CLAIMS;
+        }
+
         public Applied apply(RunRecord current, long now) {
             if (current != null) {
                 return Applied.rejected(current, "run exists");
             }
             RunRecord r = new RunRecord(runId, workflow, workflowHash, tenant, lane, RunStatus.RUNNING, input, null,
-                    null, null, now, now, 0, parentRunId, parentNodeKey, 0, 0, Map.of());
+                    null, null, now, now, 0, parentRunId, parentNodeKey, 0, 0, Map.of(), null, 0);
             return Applied.of(r, new EventDraft(EventTypes.RUN_STARTED, null,
                     map("workflow", workflow, "workflowHash", workflowHash, "input", input,
                             "parentRunId", parentRunId, "parentNodeKey", parentNodeKey)));
@@ -271,6 +300,11 @@ public sealed interface Mutation {
     }
 
     record ResolveGate(String key, boolean approved, String by, String comment) implements Mutation {
+        @Override
+        public Ownership ownership() {
+            return Ownership.ANY;
+        }
+
         public Applied apply(RunRecord r, long now) {
             String refused = refuseUnlessActive(r);
             if (refused != null) {
@@ -289,6 +323,11 @@ public sealed interface Mutation {
     }
 
     record FinishWait(String key) implements Mutation {
+        @Override
+        public Ownership ownership() {
+            return Ownership.ANY;
+        }
+
         public Applied apply(RunRecord r, long now) {
             String refused = refuseUnlessActive(r);
             if (refused != null) {
@@ -321,6 +360,11 @@ public sealed interface Mutation {
     }
 
     record ResumeRun(String reason) implements Mutation {
+        @Override
+        public Ownership ownership() {
+            return Ownership.CLAIMS;
+        }
+
         public Applied apply(RunRecord r, long now) {
             String refused = refuseUnlessActive(r);
             if (refused != null) {
@@ -365,6 +409,11 @@ public sealed interface Mutation {
     }
 
     record CancelRun(String reason) implements Mutation {
+        @Override
+        public Ownership ownership() {
+            return Ownership.ANY;
+        }
+
         public Applied apply(RunRecord r, long now) {
             String refused = refuseUnlessActive(r);
             if (refused != null) {
@@ -377,6 +426,11 @@ public sealed interface Mutation {
 
     /** Forgets the given node keys so the next replay runs them again (retry from a node). */
     record ClearNodes(String from, Collection<String> keys) implements Mutation {
+        @Override
+        public Ownership ownership() {
+            return Ownership.CLAIMS;
+        }
+
         public Applied apply(RunRecord r, long now) {
             if (r == null) {
                 return Applied.rejected(null, "no such run");
@@ -422,6 +476,37 @@ public sealed interface Mutation {
             }
             return Applied.of(withStatus(r, now, RunStatus.QUEUED),
                     new EventDraft(EventTypes.RUN_QUEUED, null, map("lane", lane, "position", position)));
+        }
+    }
+
+    /**
+     * Takes over a running run whose owner is gone; the store refuses it while a live member owns the run. A run
+     * that has lost its owner more than {@code maxTakeovers} times fails instead: it may be what kills its owners.
+     */
+    record ClaimRun(String reason, int maxTakeovers) implements Mutation {
+        @Override
+        public Ownership ownership() {
+            return Ownership.CLAIMS;
+        }
+
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            if (r.status() != RunStatus.RUNNING) {
+                return Applied.rejected(r, "run is " + r.status().label());
+            }
+            int takeovers = r.takeovers() + 1;
+            if (takeovers > maxTakeovers) {
+                String message = "run lost its owner " + takeovers + " times; failed so it cannot take down another member";
+                RunRecord failed = with(r, now, RunStatus.FAILED, null, message, null, 0, 0, r.nodes());
+                return Applied.of(failed.withOwner(null, takeovers), new EventDraft(EventTypes.RUN_FAILED, null,
+                        map("errorClass", "RunLost", "message", message)));
+            }
+            return Applied.of(withStatus(r, now, RunStatus.RUNNING).withOwner(r.owner(), takeovers),
+                    new EventDraft(EventTypes.RUN_RESUMED, null, map("reason", reason, "previousOwner", r.owner(),
+                            "takeovers", takeovers)));
         }
     }
 }

@@ -24,6 +24,9 @@ import java.util.Map;
  * @param costMicros    total LLM cost so far, micro-dollars
  * @param tokens        total LLM tokens so far
  * @param nodes         node records by node key, in the order they were first recorded
+ * @param owner         the cluster member executing the run while it is {@code running} (its lease: the member's
+ *                      cluster membership), else null
+ * @param takeovers     how many times another member took the run over from an owner that died
  */
 public record RunRecord(
         String runId,
@@ -43,9 +46,25 @@ public record RunRecord(
         String parentNodeKey,
         long costMicros,
         long tokens,
-        Map<String, NodeRecord> nodes) {
+        Map<String, NodeRecord> nodes,
+        String owner,
+        int takeovers) {
 
     public NodeRecord node(String key) {
         return nodes.get(key);
+    }
+
+    /** This record with another owner and takeover count. */
+    public RunRecord withOwner(String newOwner, int newTakeovers) {
+        return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
+                createdAt, updatedAt, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, newOwner,
+                newTakeovers);
+    }
+
+    /** This record with the sequence number of its last event. */
+    public RunRecord withSequence(long newSequence) {
+        return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
+                createdAt, updatedAt, newSequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
+                takeovers);
     }
 }

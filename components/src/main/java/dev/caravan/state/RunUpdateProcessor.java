@@ -27,23 +27,29 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     static final String SINK_KEY = "caravan.eventSink";
 
     private final String mutationJson;
+    /** The member applying the mutation: owners are members. */
+    private final String caller;
     private transient Mutation mutation;
     private transient EventSink sink;
+    private transient HazelcastInstance hazelcast;
     /** Set only on the instance the caller made: it never survives serialization. */
     private transient boolean local;
     private transient RunRecord written;
     private transient RunRecord record;
     private transient Mutation.Result result;
 
-    RunUpdateProcessor(Mutation mutation, EventSink sink) {
+    RunUpdateProcessor(Mutation mutation, EventSink sink, String caller, HazelcastInstance hazelcast) {
         this.mutation = mutation;
         this.mutationJson = null;
+        this.caller = caller;
         this.sink = sink;
+        this.hazelcast = hazelcast;
         this.local = true;
     }
 
-    private RunUpdateProcessor(String mutationJson) {
+    private RunUpdateProcessor(String mutationJson, String caller) {
         this.mutationJson = mutationJson;
+        this.caller = caller;
     }
 
     private Mutation mutation() {
@@ -55,6 +61,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
 
     @Override
     public void setHazelcastInstance(HazelcastInstance hz) {
+        hazelcast = hz;
         if (sink == null) {
             sink = (EventSink) hz.getConfig().getUserContext().get(SINK_KEY);
         }
@@ -64,7 +71,21 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     public Object process(Map.Entry<String, RunRecord> entry) {
         RunRecord current = entry.getValue();
         long now = System.currentTimeMillis();
-        Mutation.Applied applied = mutation().apply(current, now);
+        Mutation m = mutation();
+        String owner = current == null ? null : current.owner();
+        boolean ownedElsewhere = current != null && current.status() == RunStatus.RUNNING && owner != null
+                                 && !owner.equals(caller);
+        boolean ownerAlive = ownedElsewhere && alive(owner);
+        Mutation.Applied applied;
+        if (ownedElsewhere && (m.ownership() == Mutation.Ownership.OWNER_ONLY
+                               || m instanceof Mutation.ClaimRun && ownerAlive)) {
+            // a deposed owner records nothing more, and a live owner keeps its run
+            applied = Mutation.Applied.rejected(current, Mutation.NOT_OWNER + owner);
+        } else if (m instanceof Mutation.ClaimRun && current != null && caller.equals(owner)) {
+            applied = new Mutation.Applied(current, List.of(), null);
+        } else {
+            applied = m.apply(current, now);
+        }
         Mutation.Result outcome;
         RunRecord after;
         if (applied.rejection() != null) {
@@ -72,26 +93,36 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
             outcome = new Mutation.Result(false, applied.rejection(), current == null ? null : current.status(), null);
         } else {
             RunRecord next = applied.record();
-            List<RunEvent> events = new ArrayList<>(applied.events().size());
-            long seq = next.sequence();
-            for (Mutation.EventDraft d : applied.events()) {
-                seq++;
-                events.add(new RunEvent(d.type(), next.runId(), seq, now, next.workflow(), next.tenant(), next.lane(),
-                        d.node(), next.parentRunId(), d.data()));
+            // a running run is owned by the member executing it: a claim makes the caller the owner unless a live
+            // member holds the run (which is then asked to go round again); a run that is not running has none
+            String nextOwner = next.status() != RunStatus.RUNNING ? null
+                    : m.ownership() == Mutation.Ownership.CLAIMS && !ownerAlive ? caller
+                    : next.owner();
+            if (!java.util.Objects.equals(nextOwner, next.owner())) {
+                next = next.withOwner(nextOwner, next.takeovers());
             }
-            if (seq != next.sequence()) {
-                next = new RunRecord(next.runId(), next.workflow(), next.workflowHash(), next.tenant(), next.lane(),
-                        next.status(), next.input(), next.output(), next.error(), next.errorNode(), next.createdAt(),
-                        next.updatedAt(), seq, next.parentRunId(), next.parentNodeKey(), next.costMicros(),
-                        next.tokens(), next.nodes());
+            if (next == current && applied.events().isEmpty()) {
+                // nothing changed: no write, no backup, no write-through
+                after = current;
+            } else {
+                List<RunEvent> events = new ArrayList<>(applied.events().size());
+                long seq = next.sequence();
+                for (Mutation.EventDraft d : applied.events()) {
+                    seq++;
+                    events.add(new RunEvent(d.type(), next.runId(), seq, now, next.workflow(), next.tenant(),
+                            next.lane(), d.node(), next.parentRunId(), d.data()));
+                }
+                if (seq != next.sequence()) {
+                    next = next.withSequence(seq);
+                }
+                written = next;
+                after = next;
+                entry.setValue(next);
+                if (sink != null && !events.isEmpty()) {
+                    sink.publish(events);
+                }
             }
-            written = next;
-            after = next;
-            entry.setValue(next);
-            if (sink != null && !events.isEmpty()) {
-                sink.publish(events);
-            }
-            outcome = new Mutation.Result(true, null, next.status(), null);
+            outcome = new Mutation.Result(true, null, after.status(), null);
         }
         if (local) {
             record = after;
@@ -99,6 +130,19 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
             return null;
         }
         return new String[] { encode(outcome), after == null ? null : Json.write(after) };
+    }
+
+    /** Whether a member is in the cluster: a member's membership is its lease on the runs it owns. */
+    private boolean alive(String member) {
+        if (member == null || hazelcast == null) {
+            return false;
+        }
+        for (com.hazelcast.cluster.Member m : hazelcast.getCluster().getMembers()) {
+            if (m.getUuid().toString().equals(member)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The outcome, after {@code executeOnKey} returned its response. */
@@ -188,12 +232,13 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     static final class Serializer implements CompactSerializer<RunUpdateProcessor> {
         @Override
         public RunUpdateProcessor read(CompactReader reader) {
-            return new RunUpdateProcessor(reader.readString("mutation"));
+            return new RunUpdateProcessor(reader.readString("mutation"), reader.readString("caller"));
         }
 
         @Override
         public void write(CompactWriter writer, RunUpdateProcessor p) {
             writer.writeString("mutation", p.mutationJson != null ? p.mutationJson : Json.write(p.mutation));
+            writer.writeString("caller", p.caller);
         }
 
         @Override

@@ -45,15 +45,18 @@ public final class ClusterMemberMain {
         return config;
     }
 
-    /** The node work: takes a while, and counts each call by its idempotency key in a cluster map. */
-    static RouteBuilder work(HazelcastInstance hz) {
+    /**
+     * The node work: takes a while, and counts each call by its idempotency key in a cluster map. With
+     * {@code hangOnThird} the last node never finishes, so a kill always finds every run in flight there.
+     */
+    static RouteBuilder work(HazelcastInstance hz, boolean hangOnThird) {
         return new RouteBuilder() {
             @Override
             public void configure() {
                 from("direct:work").process(e -> {
                     String key = e.getMessage().getHeader("CaravanIdempotencyKey", String.class);
                     hz.<String, Integer>getMap("effects").merge(key, 1, Integer::sum);
-                    Thread.sleep(150); // a node that takes time
+                    Thread.sleep(hangOnThird && key.contains("/third/") ? Long.MAX_VALUE : 150); // a node that takes time
                     e.getMessage().setBody("done");
                 });
             }
@@ -66,7 +69,7 @@ public final class ClusterMemberMain {
         EventBus events = new EventBus();
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(member(cluster, events));
         DefaultCamelContext camel = new DefaultCamelContext();
-        camel.addRoutes(work(hz));
+        camel.addRoutes(work(hz, true));
         camel.start();
         Engine engine = Engine.on(camel, hz, events);
         camel.getRegistry().bind("caravanEngine", engine);

@@ -24,9 +24,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Two engine JVMs in one cluster: the other one starts 200 runs whose nodes take time and is killed with SIGKILL
- * midway; this one finishes all 200. No node ran twice except the ones in flight at the kill, which ran again with
- * the same idempotency key.
+ * Two engine JVMs in one cluster: the other one starts 200 runs of three nodes and is killed with SIGKILL while
+ * every run is in flight in its last node; this one takes them over and finishes all 200. No recorded node ran
+ * twice; each node in flight at the kill ran again with the same idempotency key.
  */
 class SigkillTakeoverTest {
 
@@ -36,7 +36,7 @@ class SigkillTakeoverTest {
         EventBus events = new EventBus();
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(ClusterMemberMain.member(cluster, events));
         DefaultCamelContext camel = new DefaultCamelContext();
-        camel.addRoutes(ClusterMemberMain.work(hz));
+        camel.addRoutes(ClusterMemberMain.work(hz, false));
         camel.start();
         Engine survivor = Engine.on(camel, hz, events);
         camel.getRegistry().bind("caravanEngine", survivor);
@@ -57,8 +57,16 @@ class SigkillTakeoverTest {
             }
             assertThat(line).as("the other JVM started its runs").isEqualTo("STARTED 200");
             IMap<String, Integer> effects = hz.getMap("effects");
-            // midway: some nodes done, many still to go
-            await().atMost(60, TimeUnit.SECONDS).until(() -> effects.size() >= 250);
+            // every run is in flight in its last node (which never ends there), the two before it recorded
+            await().atMost(60, TimeUnit.SECONDS).until(() -> effects.size() == 600);
+            java.util.concurrent.atomic.AtomicLong firstClaim = new java.util.concurrent.atomic.AtomicLong();
+            events.subscribe(e -> {
+                if (e.type().equals(dev.caravan.event.EventTypes.RUN_RESUMED)
+                    && e.data() instanceof Map<?, ?> d && d.get("previousOwner") != null) {
+                    firstClaim.compareAndSet(0, System.nanoTime());
+                }
+            });
+            long killedAt = System.nanoTime();
             victim.destroyForcibly(); // SIGKILL
             victim.waitFor(10, TimeUnit.SECONDS);
 
@@ -71,16 +79,23 @@ class SigkillTakeoverTest {
                 }
                 return true;
             });
-            int reruns = 0;
+            long allDone = System.nanoTime();
+            events.drain(5_000);
+            // reported, not asserted: timings belong to benchmarks
+            System.out.printf("takeover after SIGKILL: first run claimed after %d ms, all 200 runs done after %d ms%n",
+                    TimeUnit.NANOSECONDS.toMillis(firstClaim.get() - killedAt),
+                    TimeUnit.NANOSECONDS.toMillis(allDone - killedAt));
+            assertThat(firstClaim.get()).as("runs were claimed from the dead owner").isNotZero();
             for (Map.Entry<String, Integer> e : effects.entrySet()) {
-                // every node ran as attempt 1, at most twice: once before the kill and once after it
+                // every node ran as attempt 1; recorded nodes ran once, the node in flight at the kill ran again
+                // here with the same idempotency key
                 assertThat(e.getKey()).endsWith("/1");
-                assertThat(e.getValue()).as(e.getKey()).isBetween(1, 2);
-                reruns += e.getValue() - 1;
+                assertThat(e.getValue()).as(e.getKey()).isEqualTo(e.getKey().contains("/third/") ? 2 : 1);
             }
             assertThat(effects.size()).isEqualTo(600);
-            // only nodes in flight at the kill ran again; the victim ran at most one node per run at a time
-            assertThat(reruns).isLessThanOrEqualTo(200);
+            for (int i = 0; i < 200; i++) {
+                assertThat(survivor.runs().get("run-" + i).takeovers()).isEqualTo(1);
+            }
         } finally {
             if (victim != null && victim.isAlive()) {
                 victim.destroyForcibly();

@@ -5,6 +5,8 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventBus;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
@@ -25,8 +27,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Two members, each record backed up on the other: when one member dies with runs in flight, the survivor takes
- * them over and finishes them; recorded nodes never run again, the node in flight runs again with the same key.
+ * Members of one cluster, each record backed up on another: when a member dies with runs in flight, the survivors
+ * take them over and finish them (recorded nodes never run again, the node in flight runs again with the same key);
+ * while an owner lives, nobody else executes its runs.
  */
 class TakeoverTest {
 
@@ -44,8 +47,26 @@ class TakeoverTest {
                   call: { uri: "direct:effect" }
               output: ${{ nodes.second.output }}
             """;
+    private static final String GATED_BRANCH = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: branches
+            spec:
+              nodes:
+                - id: slow
+                  call: { uri: "direct:slow" }
+                - id: ok
+                  gate: { message: "Go?" }
+                - id: after
+                  needs: [ok, slow]
+                  call: { uri: "direct:effect" }
+              output: ${{ nodes.after.output }}
+            """;
 
     private final List<String> calls = new CopyOnWriteArrayList<>();
+    /** Which instance ran each call, by idempotency key. */
+    private final Map<String, String> ranOn = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Config member(String cluster, EventBus events) {
         return HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), events);
@@ -53,19 +74,28 @@ class TakeoverTest {
 
     private Engine instance(HazelcastInstance hz, EventBus events, CountDownLatch hang, List<CamelContext> contexts)
             throws Exception {
+        return instance(hz, events, hang, new CountDownLatch(0), contexts);
+    }
+
+    private Engine instance(HazelcastInstance hz, EventBus events, CountDownLatch hang, CountDownLatch slow,
+            List<CamelContext> contexts) throws Exception {
         DefaultCamelContext camel = new DefaultCamelContext();
+        String name = hz.getName();
         camel.getShutdownStrategy().setTimeout(1);
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 from("direct:effect").process(e -> {
                     String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
-                    calls.add(e.getMessage().getHeader("CaravanIdempotencyKey", String.class));
+                    String key = e.getMessage().getHeader("CaravanIdempotencyKey", String.class);
+                    calls.add(key);
+                    ranOn.put(key, name);
                     if (hang != null && node.equals("second")) {
                         hang.await();
                     }
                     e.getMessage().setBody("done " + node);
                 });
+                from("direct:slow").process(e -> slow.await());
             }
         });
         camel.start();
@@ -73,44 +103,104 @@ class TakeoverTest {
         Engine engine = Engine.on(camel, hz, events);
         camel.getRegistry().bind("caravanEngine", engine);
         engine.catalog().deploy(new WorkflowLoader().load("handover.caravan.yaml", FLOW));
+        engine.catalog().deploy(new WorkflowLoader().load("branches.caravan.yaml", GATED_BRANCH));
         return engine;
     }
 
     @Test
-    void survivorFinishesTheRunsOfAMemberThatDied() throws Exception {
+    void survivorsTakeOverAndFinishTheRunsOfAMemberThatDied() throws Exception {
         String cluster = "caravan-takeover-" + UUID.randomUUID();
         EventBus events = new EventBus();
+        List<RunEvent> seen = new CopyOnWriteArrayList<>();
+        events.subscribe(seen::add);
         HazelcastInstance hzA = Hazelcast.newHazelcastInstance(member(cluster, events));
         HazelcastInstance hzB = Hazelcast.newHazelcastInstance(member(cluster, events));
+        HazelcastInstance hzC = Hazelcast.newHazelcastInstance(member(cluster, events));
         CountDownLatch never = new CountDownLatch(1);
         List<CamelContext> contexts = new ArrayList<>();
         try {
-            Engine survivor = instance(hzA, events, null, contexts);
+            Engine a = instance(hzA, events, null, contexts);
             Engine doomed = instance(hzB, events, never, contexts);
+            Engine c = instance(hzC, events, null, contexts);
+            String doomedId = hzB.getCluster().getLocalMember().getUuid().toString();
             List<String> ids = new ArrayList<>();
-            for (int i = 0; i < 20; i++) {
+            for (int i = 0; i < 30; i++) {
                 String id = doomed.runs().create(RunService.StartRequest.of("handover", Map.of()));
                 doomed.runs().execute(id);
                 ids.add(id);
             }
             await().atMost(20, TimeUnit.SECONDS).until(() -> ids.stream().allMatch(
                     id -> calls.contains(id + "/second/1")));
+            // while the owner lives, another member's sweep leaves its runs alone
+            assertThat(a.runs().resumeOrphans()).isEmpty();
+            assertThat(c.runs().resumeOrphans()).isEmpty();
 
-            hzB.getLifecycleService().terminate(); // the member dies with 20 runs in flight
+            long killedAt = System.nanoTime();
+            hzB.getLifecycleService().terminate(); // the member dies with 30 runs in flight
 
             await().atMost(30, TimeUnit.SECONDS).until(() -> ids.stream().allMatch(
-                    id -> survivor.runs().get(id) != null && survivor.runs().get(id).status() == RunStatus.COMPLETED));
+                    id -> a.runs().get(id) != null && a.runs().get(id).status() == RunStatus.COMPLETED));
+            System.out.printf("takeover: all 30 runs finished %d ms after their owner died%n",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+            java.util.Set<String> takenOverBy = new java.util.HashSet<>();
             for (String id : ids) {
-                RunRecord r = survivor.runs().get(id);
+                RunRecord r = a.runs().get(id);
                 assertThat(r.output()).isEqualTo("done second");
-                assertThat(calls.stream().filter(c -> c.equals(id + "/first/1"))).hasSize(1);
-                assertThat(calls.stream().filter(c -> c.startsWith(id + "/second/"))).containsOnly(id + "/second/1");
+                assertThat(r.takeovers()).isEqualTo(1);
+                assertThat(calls.stream().filter(k -> k.equals(id + "/first/1"))).hasSize(1);
+                assertThat(calls.stream().filter(k -> k.startsWith(id + "/second/")))
+                        .containsExactly(id + "/second/1", id + "/second/1");
+                takenOverBy.add(ranOn.get(id + "/second/1"));
             }
+            assertThat(takenOverBy).as("each survivor takes the runs whose records it holds")
+                    .containsExactlyInAnyOrder(hzA.getName(), hzC.getName());
+            events.drain(5_000);
+            assertThat(seen).filteredOn(e -> e.type().equals(EventTypes.RUN_RESUMED)
+                                             && doomedId.equals(((Map<?, ?>) e.data()).get("previousOwner")))
+                    .extracting(RunEvent::runId).containsExactlyInAnyOrderElementsOf(ids);
         } finally {
             never.countDown();
-            for (CamelContext c : contexts) {
-                c.stop();
+            for (CamelContext ctx : contexts) {
+                ctx.stop();
             }
+            hzA.shutdown();
+            hzC.shutdown();
+            events.close();
+        }
+    }
+
+    @Test
+    void anApprovalReachingAnotherMemberContinuesTheRunOnItsOwner() throws Exception {
+        String cluster = "caravan-forward-" + UUID.randomUUID();
+        EventBus events = new EventBus();
+        HazelcastInstance hzA = Hazelcast.newHazelcastInstance(member(cluster, events));
+        HazelcastInstance hzB = Hazelcast.newHazelcastInstance(member(cluster, events));
+        CountDownLatch slow = new CountDownLatch(1);
+        List<CamelContext> contexts = new ArrayList<>();
+        try {
+            Engine owner = instance(hzA, events, null, slow, contexts);
+            Engine other = instance(hzB, events, null, slow, contexts);
+            String id = owner.runs().create(RunService.StartRequest.of("branches", Map.of()));
+            java.util.concurrent.CompletableFuture<RunRecord> run = owner.runs().execute(id);
+            // the gate waits in one branch while the other branch is still running on its owner
+            await().atMost(10, TimeUnit.SECONDS).until(() -> owner.runs().pendingGates(id).containsKey(id));
+            assertThat(owner.runs().get(id).status()).isEqualTo(RunStatus.RUNNING);
+
+            other.runs().resolveGate(id, "ok", true, "bob", null);
+            assertThat(other.runs().get(id).owner()).isEqualTo(owner.store().memberId());
+            slow.countDown();
+
+            await().atMost(10, TimeUnit.SECONDS).until(() -> owner.runs().get(id).status() == RunStatus.COMPLETED);
+            assertThat(owner.runs().get(id).output()).isEqualTo("done after");
+            assertThat(ranOn).containsEntry(id + "/after/1", hzA.getName());
+            assertThat(calls).containsOnlyOnce(id + "/after/1");
+            assertThat(run.get(10, TimeUnit.SECONDS).status()).isEqualTo(RunStatus.COMPLETED);
+        } finally {
+            slow.countDown();
+            for (CamelContext ctx : contexts) {
+                ctx.stop();
+            }
+            hzB.shutdown();
             hzA.shutdown();
             events.close();
         }

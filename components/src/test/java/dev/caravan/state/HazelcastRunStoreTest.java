@@ -102,4 +102,68 @@ class HazelcastRunStoreTest {
         Map<String, Object> handedOut = (Map<String, Object>) r.input();
         assertThatThrownBy(() -> handedOut.put("k", "x")).isInstanceOf(UnsupportedOperationException.class);
     }
+
+    @Test
+    void theMemberThatCreatesARunOwnsItAndNoOtherMemberRecordsItsProgress() {
+        HazelcastRunStore onA = new HazelcastRunStore(a, events);
+        HazelcastRunStore onB = new HazelcastRunStore(b, events);
+        String id = "owned-" + UUID.randomUUID();
+        onA.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
+        assertThat(onB.get(id).owner()).isEqualTo(onA.memberId());
+
+        Mutation.Result progress = onB.apply(id, new Mutation.StartNode("a", "call", 1, false));
+        assertThat(progress.accepted()).isFalse();
+        assertThat(Mutation.refusedAsNotOwner(progress)).isTrue();
+        assertThat(progress.record().owner()).isEqualTo(onA.memberId());
+
+        Mutation.Result claim = onB.apply(id, new Mutation.ClaimRun("test", 3));
+        assertThat(Mutation.refusedAsNotOwner(claim)).as("a live owner keeps its run").isTrue();
+        // steering comes from anywhere, and a resume does not move a run off its live owner
+        assertThat(onB.apply(id, new Mutation.ResumeRun("again")).accepted()).isTrue();
+        assertThat(onB.get(id).owner()).isEqualTo(onA.memberId());
+        assertThat(onA.apply(id, new Mutation.StartNode("a", "call", 1, false)).accepted()).isTrue();
+    }
+
+    @Test
+    void aRunWhoseOwnerIsGoneIsClaimedOnceAndItsOldOwnerIsFencedOut() {
+        HazelcastRunStore onA = new HazelcastRunStore(a, events);
+        HazelcastRunStore onB = new HazelcastRunStore(b, events);
+        String id = "orphan-" + UUID.randomUUID();
+        onA.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
+        String gone = UUID.randomUUID().toString(); // a member that left the cluster
+        a.<String, RunRecord>getMap(HazelcastRunStore.MAP_NAME).set(id, onA.get(id).withOwner(gone, 0));
+
+        Mutation.Result claim = onB.apply(id, new Mutation.ClaimRun("taken over from member " + gone, 3));
+        assertThat(claim.accepted()).isTrue();
+        assertThat(claim.record().owner()).isEqualTo(onB.memberId());
+        assertThat(claim.record().takeovers()).isEqualTo(1);
+        // the second claimant finds a live owner
+        assertThat(Mutation.refusedAsNotOwner(onA.apply(id, new Mutation.ClaimRun("late", 3)))).isTrue();
+        assertThat(onA.apply(id, new Mutation.CompleteNode("a", "call", "x", 0, 0, null)).accepted()).isFalse();
+        // claiming one's own run changes nothing and writes nothing
+        long sequence = onB.get(id).sequence();
+        assertThat(onB.apply(id, new Mutation.ClaimRun("mine", 3)).accepted()).isTrue();
+        assertThat(onB.get(id).sequence()).isEqualTo(sequence);
+        assertThat(onB.get(id).takeovers()).isEqualTo(1);
+        // a run that is no longer running has no owner
+        onB.apply(id, new Mutation.PauseRun(RunStatus.AWAITING_APPROVAL, List.of("g")));
+        assertThat(onA.get(id).owner()).isNull();
+        assertThat(onA.apply(id, new Mutation.ResumeRun("approved")).record().owner()).isEqualTo(onA.memberId());
+    }
+
+    @Test
+    void aRunThatKeepsLosingItsOwnerFailsInsteadOfBeingTakenOverAgain() {
+        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        String id = "poison-" + UUID.randomUUID();
+        store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
+        a.<String, RunRecord>getMap(HazelcastRunStore.MAP_NAME).set(id,
+                store.get(id).withOwner(UUID.randomUUID().toString(), 3));
+
+        Mutation.Result claim = store.apply(id, new Mutation.ClaimRun("again", 3));
+
+        assertThat(claim.accepted()).isTrue();
+        assertThat(claim.record().status()).isEqualTo(RunStatus.FAILED);
+        assertThat(claim.record().error()).contains("lost its owner 4 times");
+        assertThat(claim.record().owner()).isNull();
+    }
 }

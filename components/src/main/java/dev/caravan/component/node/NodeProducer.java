@@ -258,10 +258,14 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
     }
 
-    /** The store refused the update: the run ended meanwhile, or another execution recorded this node first. */
+    /**
+     * The store refused the update: the run ended meanwhile, another member took it over, or another execution
+     * recorded this node first.
+     */
     private static void notRecorded(NodeContext ctx, Mutation.Result r) {
         LOG.debug("Node {} of run {} not recorded: {}", ctx.key(), ctx.runId(), r.reason());
-        if (r.status() != null && r.status().isTerminal()) {
+        if (r.status() != null && r.status().isTerminal() || Mutation.refusedAsNotOwner(r)) {
+            // ended, or taken over by another member: this execution stops here
             ctx.exchange().setRouteStop(true);
         } else if (r.record() != null && r.record().node(ctx.key()) != null
                    && r.record().node(ctx.key()).status().isDone()) {

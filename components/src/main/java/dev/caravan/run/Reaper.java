@@ -1,0 +1,98 @@
+package dev.caravan.run;
+
+import com.hazelcast.cluster.Member;
+import dev.caravan.spi.RunStore;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Makes sure no run is stuck. Every member sweeps the runs whose records it holds: a running run whose owner is no
+ * longer a cluster member is taken over and resumed here (its in-flight node runs again with the same idempotency
+ * key); a running run that made no progress for {@code stuckAfter} is checked by its live owner, which resumes it
+ * unless it is executing it; and the member's lanes are repaired (slots of runs that ended are freed, queued runs
+ * with a free slot are started). A member's lease on its runs is its cluster membership, renewed by its heartbeat.
+ */
+final class Reaper {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Reaper.class);
+
+    /** What one sweep did. */
+    record Sweep(List<String> resumed, List<String> checked, List<String> laneRunsStarted) {
+    }
+
+    private final Engine engine;
+    private final Duration stuckAfter;
+
+    Reaper(Engine engine, Duration stuckAfter) {
+        this.engine = engine;
+        this.stuckAfter = stuckAfter;
+    }
+
+    /** Sweeps every {@code interval}, on the engine's task executor. */
+    void start(Duration interval) {
+        engine.scheduler().scheduleWithFixedDelay(() -> engine.tasks().execute(this::sweepQuietly),
+                interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    void sweepQuietly() {
+        try {
+            Sweep s = sweep();
+            if (!s.resumed().isEmpty() || !s.laneRunsStarted().isEmpty()) {
+                LOG.info("Took over {} runs whose owner is gone; started {} queued runs", s.resumed().size(),
+                        s.laneRunsStarted().size());
+            }
+        } catch (RuntimeException e) {
+            if (!engine.isStopping()) {
+                LOG.warn("Sweep for orphaned runs failed; the next one tries again", e);
+            }
+        }
+    }
+
+    /** One sweep now; a call while one runs waits for it and sweeps again (the cluster may have changed). */
+    synchronized Sweep sweep() {
+        if (engine.isStopping()) {
+            return new Sweep(List.of(), List.of(), List.of());
+        }
+        RunStore store = engine.store();
+        RunService runs = engine.runs();
+        String me = store.memberId();
+        Set<String> alive = new HashSet<>();
+        for (Member m : engine.hazelcast().getCluster().getMembers()) {
+            alive.add(m.getUuid().toString());
+        }
+        long now = System.currentTimeMillis();
+        List<String> resumed = new ArrayList<>();
+        List<String> checked = new ArrayList<>();
+        for (RunRecord r : store.listLocal(List.of(RunStatus.RUNNING))) {
+            if (engine.camelContext().getRoute(RunService.ROUTE_PREFIX + r.workflow()) == null) {
+                // not deployed here: a member that has the workflow takes it
+                continue;
+            }
+            String owner = r.owner();
+            if (owner == null || !alive.contains(owner)) {
+                resumed.add(r.runId());
+                runs.execute(r.runId());
+            } else if (now - r.updatedAt() > stuckAfter.toMillis()) {
+                checked.add(r.runId());
+                if (owner.equals(me)) {
+                    if (!runs.isExecuting(r.runId())) {
+                        runs.execute(r.runId());
+                    }
+                } else {
+                    engine.runRequests().check(owner, r.runId());
+                }
+            }
+        }
+        List<String> started = engine.lanes().sweepLocal(now - stuckAfter.toMillis());
+        return new Sweep(resumed, checked, started);
+    }
+}
