@@ -1,7 +1,6 @@
 package dev.caravan.run;
 
 import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.caravan.event.EventBus;
@@ -15,7 +14,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -152,10 +150,14 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** A new engine with its own embedded, isolated Hazelcast member. */
+    /**
+     * A new engine with its own Hazelcast member: embedded and alone, or joined to a cluster when the
+     * {@code caravan.cluster.*} properties say so ({@link ClusterSettings}); durable when
+     * {@code caravan.store.jdbc-url} names a database.
+     */
     public static Engine embedded(CamelContext camelContext) {
         EventBus events = new EventBus();
-        Config config = embeddedConfig("caravan-" + UUID.randomUUID());
+        Config config = ClusterSettings.from(camelContext.getPropertiesComponent()).config();
         HazelcastRunStore.configure(config, events);
         java.util.Optional<String> jdbcUrl = camelContext.getPropertiesComponent().resolveProperty("caravan.store.jdbc-url");
         if (jdbcUrl.isPresent()) {
@@ -176,19 +178,11 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * A member that joins nothing: embedded members on a laptop or in CI must never find each other by multicast.
+     * A member that joins nothing, bound to the loopback interface: embedded members on a laptop or in CI must never
+     * find each other.
      */
     public static Config embeddedConfig(String clusterName) {
-        Config config = new Config();
-        config.setClusterName(clusterName);
-        config.setProperty("hazelcast.phone.home.enabled", "false");
-        config.setProperty("hazelcast.logging.type", "slf4j");
-        config.setProperty("hazelcast.partition.count", "31");
-        config.setProperty("hazelcast.shutdownhook.enabled", "false");
-        JoinConfig join = config.getNetworkConfig().getJoin();
-        join.getMulticastConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(false);
-        join.getAutoDetectionConfig().setEnabled(false);
+        Config config = ClusterSettings.base(clusterName);
         config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
         config.getNetworkConfig().setPortAutoIncrement(true);
         config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(0);
@@ -201,16 +195,15 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * A member of a cluster joined by a TCP/IP member list (host or host:port), with every run and lane record
-     * backed up on one other member, so losing a member loses no record. The caller adds the store's settings with
-     * {@link HazelcastRunStore#configure}.
+     * A member of a cluster on this machine joined by a TCP/IP member list (host or host:port), with every run and
+     * lane record backed up on one other member, so losing a member loses no record. The caller adds the store's
+     * settings with {@link HazelcastRunStore#configure}. Members on several machines are configured by
+     * {@link ClusterSettings}.
      */
     public static Config clusterConfig(String clusterName, List<String> members) {
         Config config = embeddedConfig(clusterName);
         members.forEach(config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true)::addMember);
-        config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
-        config.getMapConfig(dev.caravan.state.LaneStore.MAP_NAME).setBackupCount(1);
-        return config;
+        return ClusterSettings.backedUp(config);
     }
 
     public CamelContext camelContext() {
