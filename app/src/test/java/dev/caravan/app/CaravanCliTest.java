@@ -29,6 +29,7 @@ class CaravanCliTest {
     static final String PARENT = "src/test/resources/workflows/parent.caravan.yaml";
     static final String FAILING = "src/test/resources/workflows/failing.caravan.yaml";
     static final String STRUCTURED = "src/test/resources/workflows/structured.caravan.yaml";
+    static final String SLOW = "src/test/resources/workflows/slow.caravan.yaml";
     static final String BROKEN = "src/test/resources/invalid/broken.caravan.yaml";
 
     /** What one command did. */
@@ -39,6 +40,11 @@ class CaravanCliTest {
     }
 
     static Result run(Prompter prompter, String stdin, String... args) {
+        if (args.length > 0 && args[0].equals("run") && !List.of(args).contains("--data-dir")) {
+            // runs keep nothing between tests unless a test gives them a data directory
+            args = java.util.stream.Stream.concat(Arrays.stream(args), java.util.stream.Stream.of("--ephemeral"))
+                    .toArray(String[]::new);
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = new CaravanCli(new PrintStream(out, true, StandardCharsets.UTF_8),
@@ -140,6 +146,94 @@ class CaravanCliTest {
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains("awaits approval").contains("approve: Send to bob?")
                 .contains("--approve approve");
+    }
+
+    @Test
+    void aRunAwaitingApprovalIsKeptAndALaterCommandContinuesIt(@TempDir Path dir) throws Exception {
+        String data = dir.resolve("state").toString();
+        Result waiting = run("run", APPROVAL, "--data-dir", data, "--input", "{\"to\": \"bob\"}");
+        assertThat(waiting.code()).as(waiting.err()).isEqualTo(3);
+        java.util.regex.Matcher id = java.util.regex.Pattern.compile("--resume (\\S+) --approve approve")
+                .matcher(waiting.err());
+        assertThat(id.find()).as(waiting.err()).isTrue();
+
+        Result approved = run("run", APPROVAL, "--data-dir", data, "--resume", id.group(1), "--approve", "approve");
+        assertThat(approved.code()).as(approved.err()).isZero();
+        assertThat(Json.MAPPER.readValue(approved.out(), Map.class)).isEqualTo(Map.of("sent", true, "to", "bob"));
+
+        Result again = run("run", APPROVAL, "--data-dir", data, "--resume", id.group(1));
+        assertThat(again.code()).as("a finished run stays finished").isZero();
+        assertThat(run("run", APPROVAL, "--data-dir", data, "--resume", "no-such-run").err())
+                .contains("no run no-such-run");
+    }
+
+    /** The CLI in a process of its own, as a user runs it. */
+    private static Process cliProcess(String... args) throws java.io.IOException {
+        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules", "java.se", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), CaravanCli.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    @Test
+    void aRunKilledMidwayIsFinishedByALaterCommandWithoutRedoingRecordedNodes(@TempDir Path dir) throws Exception {
+        String data = dir.resolve("state").toString();
+        Process doomed = cliProcess("run", SLOW, "--data-dir", data);
+        java.io.BufferedReader progress = new java.io.BufferedReader(
+                new java.io.InputStreamReader(doomed.getInputStream(), StandardCharsets.UTF_8));
+        String runId = null;
+        for (String line = progress.readLine(); line != null; line = progress.readLine()) {
+            if (line.startsWith("run ")) {
+                runId = line.split(" ")[1];
+            }
+            if (line.contains("think: started")) {
+                break;
+            }
+        }
+        assertThat(runId).isNotNull();
+        doomed.destroyForcibly(); // SIGKILL while the agent thinks
+        doomed.waitFor();
+
+        Result resumed = run("run", SLOW, "--data-dir", data, "--resume", runId, "--json");
+
+        assertThat(resumed.code()).as(resumed.err()).isZero();
+        List<CloudEvent> events = resumed.outLines().stream().map(CloudEventJson::parse).toList();
+        assertThat(events).anyMatch(e -> e.getType().equals("caravan.run.resumed"));
+        assertThat(events).filteredOn(e -> e.getType().equals("caravan.node.started"))
+                .extracting(CloudEvent::getSubject).as("the recorded node is not run again").containsExactly("think", "last");
+        assertThat(events).filteredOn(e -> e.getType().equals("caravan.run.completed")).singleElement()
+                .satisfies(e -> assertThat(new String(e.getData().toBytes(), StandardCharsets.UTF_8))
+                        .contains("Thought it through."));
+    }
+
+    @Test
+    void twoCommandsCannotShareADataDirectory(@TempDir Path dir) throws Exception {
+        String data = dir.resolve("state").toString();
+        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        // the first command holds the directory while it waits for an answer at its gate
+        java.util.concurrent.CompletableFuture<Result> first = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> run(question -> {
+                    asked.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return true;
+                }, "", "run", APPROVAL, "--data-dir", data, "-q", "--input", "{\"to\": \"bob\"}"));
+        assertThat(asked.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+        // the second command is another process, as it would be
+        Process second = cliProcess("run", HELLO, "--data-dir", data, "--input", "{\"name\": \"Ada\"}");
+        String output = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int code = second.waitFor();
+
+        release.countDown();
+        assertThat(code).as(output).isEqualTo(2);
+        assertThat(output).contains("is in use by another caravan command").contains("--ephemeral");
+        assertThat(first.get(60, java.util.concurrent.TimeUnit.SECONDS).code()).isZero();
     }
 
     @Test

@@ -173,7 +173,10 @@ public final class RunService {
         if (r.status().isTerminal()) {
             return CompletableFuture.completedFuture(r);
         }
-        engine.store().apply(runId, new Mutation.ResumeRun("resume"));
+        if (r.status() != RunStatus.RUNNING) {
+            engine.store().apply(runId, new Mutation.ResumeRun("resume"));
+        }
+        // a running run is claimed by the execution when its owner is gone, or continued by its live owner
         return execute(runId);
     }
 

@@ -104,6 +104,20 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     @Option(names = {"-q", "--quiet"}, description = "No progress on stderr; only the output and problems.")
     boolean quiet;
 
+    @Option(names = "--resume", paramLabel = "RUN_ID",
+            description = "Continue a run kept in the data directory (one that awaits approval, or was interrupted) "
+                    + "instead of starting a new one.")
+    String resume;
+
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "Where runs are kept (an embedded H2 database), so a run that awaits approval or was "
+                    + "interrupted can be continued by a later command. Default: .caravan in the working directory.")
+    Path dataDir;
+
+    @Option(names = "--ephemeral",
+            description = "Keep runs in memory only: nothing is written, and nothing survives the command.")
+    boolean ephemeral;
+
     private final Map<String, Boolean> answers = new HashMap<>();
     private final Object signal = new Object();
 
@@ -126,13 +140,53 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         camel.getShutdownStrategy().setTimeUnit(TimeUnit.SECONDS);
         camel.getShutdownStrategy().setShutdownNowOnTimeout(true);
         camel.getShutdownStrategy().setSuppressLoggingOnTimeout(true);
+        java.nio.channels.FileLock lock = null;
+        if (!ephemeral) {
+            lock = lockDataDir();
+            // an initial property: a caravan.store.jdbc-url set in the environment (CARAVAN_STORE_JDBC_URL) wins
+            camel.getPropertiesComponent().addInitialProperty("caravan.store.jdbc-url",
+                    "jdbc:h2:file:" + dataDirectory().resolve("db").resolve("caravan"));
+        } else if (resume != null) {
+            throw new UserException(ExitCodes.USAGE, "--resume needs the data directory; drop --ephemeral");
+        }
         try {
             camel.start();
             Engine engine = Engine.of(camel);
             return run(engine, path, runInput, limit);
         } finally {
             camel.close(); // stops the embedded engine and its Hazelcast member too
+            if (lock != null) {
+                lock.channel().close();
+            }
         }
+    }
+
+    private Path dataDirectory() {
+        return (dataDir != null ? cli.workingDir().resolve(dataDir) : cli.workingDir().resolve(".caravan"))
+                .toAbsolutePath().normalize();
+    }
+
+    /**
+     * Takes the data directory for this command: two engines on one store would each take over the other's runs.
+     * The lock goes with the process, however it ends.
+     */
+    private java.nio.channels.FileLock lockDataDir() throws java.io.IOException {
+        Path dir = dataDirectory();
+        Files.createDirectories(dir);
+        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve("caravan.lock"),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+        java.nio.channels.FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException heldInThisProcess) {
+            lock = null;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new UserException(ExitCodes.USAGE, "the data directory " + dir + " is in use by another caravan "
+                    + "command; wait for it to end, or use --data-dir DIR or --ephemeral");
+        }
+        return lock;
     }
 
     private int run(Engine engine, Path path, Object runInput, Duration limit) throws Exception {
@@ -145,7 +199,18 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         } catch (UnknownWorkflowException | IllegalStateException e) {
             throw new UserException(ExitCodes.USAGE, file + ": " + e.getMessage(), e);
         }
-        String runId = RunService.newRunId();
+        String runId = resume != null ? resume : RunService.newRunId();
+        if (resume != null) {
+            RunRecord kept = engine.runs().get(resume);
+            if (kept == null) {
+                throw new UserException(ExitCodes.USAGE, "no run " + resume + " in " + dataDirectory()
+                        + " (finished runs are kept for caravan.runs.retention, 7 days by default)");
+            }
+            if (!kept.workflow().equals(wf.name())) {
+                throw new UserException(ExitCodes.USAGE, "run " + resume + " is a run of workflow " + kept.workflow()
+                        + ", not of " + wf.name());
+            }
+        }
         PrintStream out = cli.out();
         Progress progress = json || quiet ? null : new Progress(cli.err(), runId);
         Consumer<RunEvent> listener = e -> {
@@ -166,7 +231,9 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         long deadline = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
         try (AutoCloseable subscription = engine.events().subscribe(listener)) {
             try {
-                engine.runs().create(new RunService.StartRequest(wf.name(), runInput, null, null, runId, null, null));
+                if (resume == null) {
+                    engine.runs().create(new RunService.StartRequest(wf.name(), runInput, null, null, runId, null, null));
+                }
             } catch (InvalidInputException e) {
                 cli.err().println("caravan: invalid input for workflow " + wf.name() + ":");
                 for (String p : e.problems()) {
@@ -174,7 +241,8 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 }
                 return ExitCodes.USAGE;
             }
-            Outcome outcome = drive(engine, runId, engine.runs().execute(runId), deadline, progress);
+            Outcome outcome = drive(engine, runId, resume == null ? engine.runs().execute(runId)
+                    : engine.runs().resume(runId), deadline, progress);
             if (outcome.timedOut) {
                 try {
                     engine.runs().cancel(runId, "timed out after " + timeout);
@@ -363,11 +431,16 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 flags.add(g.label());
             }
             String first = flags.iterator().next();
-            err.println("Decide by running it again with --approve NODE or --reject NODE, e.g.:");
-            err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(input))
-                    + " --approve " + first);
-            err.println("or run it on a terminal to be asked. (This run lived in the CLI's embedded engine and ended"
-                    + " with it.)");
+            if (ephemeral) {
+                err.println("Decide by running it again with --approve NODE or --reject NODE, e.g.:");
+                err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(input))
+                        + " --approve " + first);
+                err.println("or run it on a terminal to be asked. (With --ephemeral the run ended with the command.)");
+            } else {
+                err.println("It is kept; decide with --approve NODE or --reject NODE, e.g.:");
+                err.println("  caravan run " + file + (dataDir == null ? "" : " --data-dir " + shellQuote(
+                        dataDir.toString())) + " --resume " + r.runId() + " --approve " + first);
+            }
             return ExitCodes.AWAITING_APPROVAL;
         }
         switch (r.status()) {
