@@ -178,6 +178,10 @@ public final class RouteCompiler {
         } else if (n.spec() instanceof NodeSpec.Compute s) {
                 scheme = "caravan-set";
                 p.put("values", template(s.values()));
+        } else if (n.spec() instanceof NodeSpec.Remember r) {
+                scheme = "caravan-set";
+                p.put("values", template(r.values()));
+                p.put("remember", true);
         } else if (n.spec() instanceof NodeSpec.Gate g) {
                 scheme = "caravan-gate";
                 put(p, "message", g.message() == null ? null : UriTemplates.encode(g.message()));
@@ -234,7 +238,8 @@ public final class RouteCompiler {
     /** Nodes whose attempts can fail and be retried; gates, waits and containers are not retried as a whole. */
     private static boolean retryable(Node n) {
         return n.spec() instanceof NodeSpec.Agent || n.spec() instanceof NodeSpec.Call
-               || n.spec() instanceof NodeSpec.Compute || n.spec() instanceof NodeSpec.Emit;
+               || n.spec() instanceof NodeSpec.Compute || n.spec() instanceof NodeSpec.Remember
+               || n.spec() instanceof NodeSpec.Emit;
     }
 
     /** A template value as a URI parameter: text as it is, structured values as JSON; expressions URI-safe. */
@@ -253,9 +258,22 @@ public final class RouteCompiler {
         Map<String, Object> to = new LinkedHashMap<>();
         to.put("uri", uri);
         if (!parameters.isEmpty()) {
-            to.put("parameters", parameters);
+            Map<String, Object> values = new LinkedHashMap<>();
+            parameters.forEach((k, v) -> values.put(k, raw(v)));
+            to.put("parameters", values);
         }
         return Map.of("to", to);
+    }
+
+    /**
+     * Camel turns the parameters into a query string and parses it back, which makes {@code +} a space and
+     * {@code %xx} a character: a value holding either (an expression such as {@code a + b}) is passed RAW.
+     */
+    private static Object raw(Object value) {
+        if (value instanceof String s && (s.indexOf('+') >= 0 || s.indexOf('%') >= 0)) {
+            return "RAW(" + s + ")";
+        }
+        return value;
     }
 
     private static Map<String, Object> route(String id, String from, List<Object> steps) {

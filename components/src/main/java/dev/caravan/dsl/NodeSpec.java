@@ -41,6 +41,16 @@ public sealed interface NodeSpec {
         }
     }
 
+    /**
+     * Computes values and stores each in the memory of the run's lane (conversation history, preferences): later
+     * runs of the lane read them as {@code lane.memory.<name>}. The output is the map of stored values.
+     */
+    record Remember(Map<String, Object> values) implements NodeSpec {
+        public String kind() {
+            return "remember";
+        }
+    }
+
     /** Human approval. {@code onTimeout} is {@code approve}, {@code reject} or {@code fail}. */
     record Gate(String message, java.time.Duration timeout, String onTimeout) implements NodeSpec {
         public String kind() {

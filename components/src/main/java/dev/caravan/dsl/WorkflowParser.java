@@ -43,7 +43,8 @@ import dev.caravan.expr.Template;
  */
 final class WorkflowParser {
 
-    static final List<String> KINDS = List.of("agent", "call", "set", "gate", "map", "loop", "workflow", "wait", "emit");
+    static final List<String> KINDS = List.of("agent", "call", "set", "remember", "gate", "map", "loop", "workflow",
+            "wait", "emit");
 
     private static final List<String> TOP_KEYS = List.of("apiVersion", "kind", "metadata", "spec");
     private static final List<String> METADATA_KEYS = List.of("name", "description");
@@ -507,6 +508,10 @@ final class WorkflowParser {
             case "agent" -> agent(body, what, scope);
             case "call" -> call(body, what, scope);
             case "set" -> compute(body, what, scope);
+            case "remember" -> {
+                NodeSpec.Compute values = compute(body, what, scope);
+                yield values == null ? null : new NodeSpec.Remember(values.values());
+            }
             case "gate" -> gate(body, what, scope);
             case "map" -> forEach(body, what, scope, id);
             case "loop" -> loop(body, what, scope, id);

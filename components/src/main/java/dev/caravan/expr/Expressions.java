@@ -48,9 +48,11 @@ public final class Expressions {
     public static final String ITEM = "item";
     public static final String INDEX = "index";
     public static final String ITERATION = "iteration";
+    /** The run's lane: {@code lane.id} and {@code lane.memory} (empty for a run outside a lane). */
+    public static final String LANE = "lane";
 
     /** Variables of top-level nodes and of {@code spec.output}. */
-    public static final Set<String> TOP_LEVEL = Set.of(INPUT, NODES, RUN);
+    public static final Set<String> TOP_LEVEL = Set.of(INPUT, NODES, RUN, LANE);
 
     static final String OPEN = "${{";
     static final String CLOSE = "}}";
@@ -378,7 +380,12 @@ public final class Expressions {
             if (vars != null) {
                 for (String name : used) {
                     if (vars.containsKey(name)) {
-                        celVars.put(name, Values.toCel(vars.get(name)));
+                        Object value = vars.get(name);
+                        // a value that costs a lookup (lane memory) is fetched only by expressions that read it
+                        if (value instanceof java.util.function.Supplier<?> lazy) {
+                            value = lazy.get();
+                        }
+                        celVars.put(name, Values.toCel(value));
                     }
                 }
             }

@@ -266,10 +266,10 @@ class WorkflowLoaderTest {
                       call: { uri: direct:x }
                       set: { x: 1 }
                 """)).containsExactly(
-                "t.yaml:8:7: expected node 'a' to have exactly one kind key (agent, call, set, gate, map, loop, "
-                        + "workflow, wait, emit), found none",
-                "t.yaml:12:7: expected node 'b' to have exactly one kind key (agent, call, set, gate, map, loop, "
-                        + "workflow, wait, emit), found 2: call, set");
+                "t.yaml:8:7: expected node 'a' to have exactly one kind key (agent, call, set, remember, gate, map, "
+                        + "loop, workflow, wait, emit), found none",
+                "t.yaml:12:7: expected node 'b' to have exactly one kind key (agent, call, set, remember, gate, map, "
+                        + "loop, workflow, wait, emit), found 2: call, set");
     }
 
     @Test
@@ -330,7 +330,7 @@ class WorkflowLoaderTest {
                             and ${{ nope(1) }}
                 """)).containsExactly(
                 "t.yaml:10:30: agent.prompt of node 'a': unknown identifier 'inptu' in expression `inptu.body`; "
-                        + "expected one of: input, nodes, run",
+                        + "expected one of: input, lane, nodes, run",
                 "t.yaml:11:40: agent.system of node 'a': syntax error in expression `input.`: no viable "
                         + "alternative at input '. '",
                 "t.yaml:16:21: agent.prompt of node 'b': unknown function 'nope' in expression `nope(1)`; only CEL "
@@ -417,12 +417,12 @@ class WorkflowLoaderTest {
                         output: ${{ nodes.two.output }}
                 """)).containsExactly(
                 "t.yaml:9:22: set of node 'top': unknown identifier 'item' in expression `item`; expected one of: "
-                        + "input, nodes, run",
+                        + "input, lane, nodes, run",
                 "t.yaml:18:52: set of node 'two': node 'top' is not visible here: map and loop sub-nodes see only "
                         + "the nodes of their own list; expected one of: one (pass outer values in through input or the "
                         + "map items)",
                 "t.yaml:18:82: set of node 'two': unknown identifier 'iteration' in expression `iteration`; "
-                        + "expected one of: index, input, item, nodes, run");
+                        + "expected one of: index, input, item, lane, nodes, run");
     }
 
     @Test
@@ -596,7 +596,7 @@ class WorkflowLoaderTest {
                                 + "1h30m, found the string 'forever'",
                         "t.yaml:8:15: needs of node 'a' names unknown node 'ghost'; expected one of: (none)",
                         "t.yaml:9:29: agent.prompt of node 'a': unknown identifier 'inptu' in expression `inptu`; "
-                                + "expected one of: input, nodes, run"))
+                                + "expected one of: input, lane, nodes, run"))
                 .satisfies(e -> assertThat(((InvalidWorkflowException) e).problems()).hasSize(4)
                         .first().extracting(Problem::position).isEqualTo(new Position("t.yaml", 3, 22)));
     }

@@ -125,7 +125,7 @@ class ExpressionsTest {
     void rejectsUnknownIdentifierWithItsOffsetAndTheVariablesInScope() {
         assertThatThrownBy(() -> expressions.compile("Hi ${{ inptu.name }}", TOP))
                 .isInstanceOf(ExpressionException.class)
-                .hasMessage("unknown identifier 'inptu' in expression `inptu.name`; expected one of: input, nodes, run")
+                .hasMessage("unknown identifier 'inptu' in expression `inptu.name`; expected one of: input, lane, nodes, run")
                 .extracting(e -> ((ExpressionException) e).offset()).isEqualTo(7);
     }
 

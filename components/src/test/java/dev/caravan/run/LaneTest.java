@@ -53,6 +53,27 @@ class LaneTest {
                   agent: { model: scripted, prompt: "x", scripted: { replies: [{ error: { type: auth, message: "bad key" } }] } }
             """;
 
+    private static final String CHAT = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: chat
+            spec:
+              nodes:
+                - id: reply
+                  agent:
+                    model: scripted
+                    prompt: "Earlier: ${{ has(lane.memory.history) ? lane.memory.history : [] }}. Now: ${{ input.say }}"
+                    scripted: { replies: ["noted"] }
+                - id: before
+                  set: { seen: "Earlier: ${{ has(lane.memory.history) ? lane.memory.history : [] }}" }
+                - id: keep
+                  needs: [reply, before]
+                  remember:
+                    history: "${{ (has(lane.memory.history) ? lane.memory.history : []) + [input.say] }}"
+              output: ${{ lane.memory.history }}
+            """;
+
     private static final EventBus events = new EventBus();
     private static final List<RunEvent> seen = new CopyOnWriteArrayList<>();
     private static HazelcastInstance hzA;
@@ -71,6 +92,7 @@ class LaneTest {
         camel.getRegistry().bind("caravanEngine", engine);
         engine.catalog().deploy(new WorkflowLoader().load("gated.caravan.yaml", GATED));
         engine.catalog().deploy(new WorkflowLoader().load("broken.caravan.yaml", BROKEN));
+        engine.catalog().deploy(new WorkflowLoader().load("chat.caravan.yaml", CHAT));
         return engine;
     }
 
@@ -190,5 +212,26 @@ class LaneTest {
         assertThat(other.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThatThrownBy(() -> a.runs().start(inLane("gated", "nowhere")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("No lane nowhere: create it first");
+    }
+
+    @Test
+    void runsOfALaneShareMemoryThatRememberNodesWriteAndPromptsRead() throws Exception {
+        a.lanes().create("session-7", "acme", 1);
+        RunRecord first = a.runs().start(new RunService.StartRequest("chat", Map.of("say", "hi"), "acme", "session-7",
+                null, null, null)).get(10, TimeUnit.SECONDS);
+        RunRecord second = b.runs().start(new RunService.StartRequest("chat", Map.of("say", "bye"), "acme",
+                "session-7", null, null, null)).get(10, TimeUnit.SECONDS);
+
+        assertThat(first.status()).as(String.valueOf(first.error())).isEqualTo(RunStatus.COMPLETED);
+        assertThat(first.output()).isEqualTo(List.of("hi"));
+        assertThat(second.output()).isEqualTo(List.of("hi", "bye"));
+        assertThat(second.node("keep").kind()).isEqualTo("remember");
+        assertThat(a.lanes().memory("session-7")).containsEntry("history", List.of("hi", "bye"));
+        // what the second run's prompt was rendered from
+        assertThat(second.node("before").output()).isEqualTo(Map.of("seen", "Earlier: [\"hi\"]"));
+
+        RunRecord outside = a.runs().start(RunService.StartRequest.of("chat", Map.of("say", "x"))).get(10, TimeUnit.SECONDS);
+        assertThat(outside.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(outside.error()).contains("was not started in a lane");
     }
 }

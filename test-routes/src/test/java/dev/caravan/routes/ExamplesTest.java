@@ -31,11 +31,11 @@ class ExamplesTest {
             "diamond", "{\"reply\": \"We are on it and will call you within the hour.\", \"priority\": 1}",
             "map", """
                     {"summaries": [
-                      {"index": 0, "summary": "Summarize document 0: a"},
-                      {"index": 1, "summary": "Summarize document 1: b"},
-                      {"index": 2, "summary": "Summarize document 2: c"},
-                      {"index": 3, "summary": "Summarize document 3: d"},
-                      {"index": 4, "summary": "Summarize document 4: e"}],
+                      {"index": 0, "position": "1 of 5", "summary": "Summarize document 0: a"},
+                      {"index": 1, "position": "2 of 5 (even)", "summary": "Summarize document 1: b"},
+                      {"index": 2, "position": "3 of 5", "summary": "Summarize document 2: c"},
+                      {"index": 3, "position": "4 of 5 (even)", "summary": "Summarize document 3: d"},
+                      {"index": 4, "position": "5 of 5", "summary": "Summarize document 4: e"}],
                      "count": 5}""",
             "loop", "\"Third and final draft.\"",
             "tools", "\"Refunds are accepted within 30 days, per the knowledge base.\"",

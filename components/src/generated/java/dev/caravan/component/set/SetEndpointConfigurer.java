@@ -33,6 +33,7 @@ public class SetEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "maxdelay":
         case "maxDelay": target.setMaxDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "needs": target.setNeeds(property(camelContext, java.lang.String.class, value)); return true;
+        case "remember": target.setRemember(property(camelContext, boolean.class, value)); return true;
         case "timeout": target.setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "values": target.setValues(property(camelContext, java.lang.String.class, value)); return true;
         case "when": target.setWhen(property(camelContext, java.lang.String.class, value)); return true;
@@ -53,6 +54,7 @@ public class SetEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "maxdelay":
         case "maxDelay": return long.class;
         case "needs": return java.lang.String.class;
+        case "remember": return boolean.class;
         case "timeout": return long.class;
         case "values": return java.lang.String.class;
         case "when": return java.lang.String.class;
@@ -74,6 +76,7 @@ public class SetEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "maxdelay":
         case "maxDelay": return target.getMaxDelay();
         case "needs": return target.getNeeds();
+        case "remember": return target.isRemember();
         case "timeout": return target.getTimeout();
         case "values": return target.getValues();
         case "when": return target.getWhen();

@@ -132,7 +132,7 @@ public class MapEndpoint extends NodeEndpoint {
             }
             List<Object> outputs = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                Map<String, Object> vars = RunScope.variables(record, scope(ctx, i),
+                Map<String, Object> vars = RunScope.variables(ctx.engine(), record, scope(ctx, i),
                         Map.of("item", list.get(i), "index", (long) i));
                 outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes));
             }

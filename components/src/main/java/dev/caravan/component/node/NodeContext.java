@@ -16,7 +16,7 @@ import java.util.Map;
  * @param scope     the prefix of keys in the enclosing map item or loop iteration ({@code each[2].}), or empty
  * @param attempt   1-based attempt number
  * @param record    the run record as read before the attempt started
- * @param variables the expression variables: input, nodes, run and the scope's item/index/iteration
+ * @param variables the expression variables: input, nodes, run, lane and the scope's item/index/iteration
  */
 public record NodeContext(Engine engine, Exchange exchange, String runId, String key, String scope, int attempt,
         RunRecord record, Map<String, Object> variables, java.util.Set<String> disclosedSecrets) {

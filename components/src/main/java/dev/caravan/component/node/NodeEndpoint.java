@@ -24,7 +24,7 @@ import java.util.Set;
 public abstract class NodeEndpoint extends DefaultEndpoint {
 
     /** Every variable a template may use; the workflow loader checks the narrower scope of each node. */
-    public static final Set<String> VARIABLES = Set.of("input", "nodes", "run", "item", "index", "iteration");
+    public static final Set<String> VARIABLES = Set.of("input", "nodes", "run", "lane", "item", "index", "iteration");
 
     @UriPath(description = "The node id, unique within its workflow (or within its map/loop body)")
     @Metadata(required = true)

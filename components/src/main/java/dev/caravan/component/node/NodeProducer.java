@@ -91,7 +91,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             default -> {
             }
         }
-        Map<String, Object> variables = RunScope.variables(record, scope, RunScope.scopeVariables(exchange));
+        Map<String, Object> variables = RunScope.variables(engine, record, scope, RunScope.scopeVariables(exchange));
         if (endpoint.whenTemplate() != null && !endpoint.whenTemplate().evaluateBoolean(variables)) {
             skip(engine, exchange, runId, key, "when is false");
             callback.done(true);

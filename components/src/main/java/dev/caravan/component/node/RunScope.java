@@ -16,9 +16,10 @@ public final class RunScope {
 
     /**
      * {@code input}, {@code run}, {@code nodes} (the nodes of this scope by id, each with {@code output} and
-     * {@code status}) and the scope's own variables.
+     * {@code status}), {@code lane} (read only when an expression reads it) and the scope's own variables.
      */
-    public static Map<String, Object> variables(RunRecord record, String scope, Map<String, Object> scopeVariables) {
+    public static Map<String, Object> variables(dev.caravan.run.Engine engine, RunRecord record, String scope,
+            Map<String, Object> scopeVariables) {
         Map<String, Object> nodes = new HashMap<>();
         for (NodeRecord n : record.nodes().values()) {
             String key = n.key();
@@ -45,6 +46,14 @@ public final class RunScope {
         vars.put("input", record.input());
         vars.put("nodes", nodes);
         vars.put("run", run);
+        String laneId = record.lane();
+        vars.put("lane", (java.util.function.Supplier<Object>) () -> {
+            Map<String, Object> lane = new LinkedHashMap<>();
+            dev.caravan.state.LaneRecord l = laneId == null ? null : engine.lanes().get(laneId);
+            lane.put("id", laneId);
+            lane.put("memory", l == null ? Map.of() : l.memory());
+            return lane;
+        });
         return vars;
     }
 

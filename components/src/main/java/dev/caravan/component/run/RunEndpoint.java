@@ -97,7 +97,7 @@ public class RunEndpoint extends DefaultEndpoint {
         }
         if (output != null) {
             outputTemplate = engine.expressions().compile(UriTemplates.value(output),
-                    java.util.Set.of("input", "nodes", "run"));
+                    dev.caravan.expr.Expressions.TOP_LEVEL);
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> schema = inputSchema == null ? null : (Map<String, Object>) Json.parse(inputSchema);
@@ -184,7 +184,7 @@ public class RunEndpoint extends DefaultEndpoint {
             }
         }
         if (unfinished.isEmpty()) {
-            Map<String, Object> vars = RunScope.variables(r, "", Map.of());
+            Map<String, Object> vars = RunScope.variables(engine, r, "", Map.of());
             Object out;
             try {
                 out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);

@@ -13,7 +13,10 @@ import org.apache.camel.spi.UriParam;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** A {@code set} node: its output is the map of computed values. */
+/**
+ * A {@code set} node: its output is the map of computed values. With {@code remember} (a {@code remember} node) each
+ * value is also stored in the memory of the run's lane.
+ */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-set", title = "Caravan Set", syntax = "caravan-set:nodeId",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class SetEndpoint extends NodeEndpoint {
@@ -21,6 +24,9 @@ public class SetEndpoint extends NodeEndpoint {
     @UriParam(description = "The values to compute: a JSON object whose strings may hold $[[ expr ]] templates")
     @Metadata(required = true)
     private String values;
+    @UriParam(description = "Also store each value in the memory of the run's lane (a remember node)",
+              defaultValue = "false")
+    private boolean remember;
 
     private Template valuesTemplate;
 
@@ -30,7 +36,7 @@ public class SetEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "set";
+        return remember ? "remember" : "set";
     }
 
     @Override
@@ -49,7 +55,17 @@ public class SetEndpoint extends NodeEndpoint {
 
     @Override
     protected CompletionStage<NodeResult> execute(NodeContext ctx) {
-        return CompletableFuture.completedFuture(new NodeResult.Completed(valuesTemplate.evaluate(ctx.variables())));
+        Object computed = valuesTemplate.evaluate(ctx.variables());
+        if (remember) {
+            String lane = ctx.record().lane();
+            if (lane == null) {
+                throw new IllegalStateException("node " + ctx.key() + " remembers values in the run's lane, but run "
+                        + ctx.runId() + " was not started in a lane");
+            }
+            // written before the node is recorded: a replay after a crash writes the same values again
+            ((java.util.Map<?, ?>) computed).forEach((k, v) -> ctx.engine().lanes().remember(lane, String.valueOf(k), v));
+        }
+        return CompletableFuture.completedFuture(new NodeResult.Completed(computed));
     }
 
     public String getValues() {
@@ -59,5 +75,14 @@ public class SetEndpoint extends NodeEndpoint {
     /** The values to compute: a JSON object whose strings may hold $[[ expr ]] templates. */
     public void setValues(String values) {
         this.values = values;
+    }
+
+    public boolean isRemember() {
+        return remember;
+    }
+
+    /** Also store each value in the memory of the run's lane (a remember node). */
+    public void setRemember(boolean remember) {
+        this.remember = remember;
     }
 }
