@@ -25,6 +25,7 @@ public final class HazelcastRunStore implements RunStore {
     private final IMap<String, RunRecord> runs;
     private final EventSink sink;
     private final java.time.Duration retention;
+    private final ValueStore values;
 
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink) {
         this(hazelcast, sink, null);
@@ -32,9 +33,16 @@ public final class HazelcastRunStore implements RunStore {
 
     /** @param retention how long a finished run is kept; null keeps it until removed */
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink, java.time.Duration retention) {
+        this(hazelcast, sink, retention, new ValueStore(hazelcast, ValueStore.DEFAULT_INLINE_BYTES, retention));
+    }
+
+    /** @param values where values too large to hold inline go; records hold references to them */
+    public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink, java.time.Duration retention,
+            ValueStore values) {
         this.runs = hazelcast.getMap(MAP_NAME);
         this.sink = Objects.requireNonNull(sink, "sink");
         this.retention = retention;
+        this.values = Objects.requireNonNull(values, "values");
     }
 
     /**
@@ -51,6 +59,7 @@ public final class HazelcastRunStore implements RunStore {
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setMetadataPolicy(MetadataPolicy.OFF);
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink);
+        ValueStore.configure(config);
         // lanes live beside the runs they admit
         return LaneStore.configure(config);
     }
@@ -86,13 +95,25 @@ public final class HazelcastRunStore implements RunStore {
 
     @Override
     public Mutation.Result apply(String runId, Mutation mutation) {
-        RunUpdateProcessor update = new RunUpdateProcessor(mutation, sink);
+        // large values are stored once, before the update: every version of the record holds only their reference
+        RunUpdateProcessor update = new RunUpdateProcessor(values.referencing(mutation), sink);
         Mutation.Result result = update.result(runs.executeOnKey(runId, update));
         if (retention != null && result.accepted() && result.status() != null && result.status().isTerminal()) {
             // finished runs expire: the store does not grow without bound
             runs.setTtl(runId, retention.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         }
         return result;
+    }
+
+    /**
+     * Makes every value a run record references live another retention period: run by one member several times a
+     * period, so a value outlives the runs referencing it, paused ones included. Returns how many were refreshed.
+     */
+    public int refreshReferencedValues() {
+        java.util.Set<String> hashes = new java.util.HashSet<>(ValueStore.ReferencedValues.flatten(
+                runs.executeOnEntries(new ValueStore.ReferencedValues()).values()));
+        values.refresh(hashes);
+        return hashes.size();
     }
 
     @Override

@@ -97,7 +97,7 @@ public class LoopEndpoint extends NodeEndpoint {
             if (pending != null) {
                 return CompletableFuture.completedFuture(new NodeResult.Paused(pending, Map.of("iteration", k)));
             }
-            Map<String, Object> vars = RunScope.variables(record, scope, scopeVars);
+            Map<String, Object> vars = RunScope.variables(record, scope, scopeVars, ctx.engine().values());
             boolean done = untilTemplate != null && untilTemplate.evaluateBoolean(vars);
             if (done || k + 1 >= max) {
                 Object out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);

@@ -133,7 +133,7 @@ public class MapEndpoint extends NodeEndpoint {
             List<Object> outputs = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 Map<String, Object> vars = RunScope.variables(record, scope(ctx, i),
-                        Map.of("item", list.get(i), "index", (long) i));
+                        Map.of("item", list.get(i), "index", (long) i), ctx.engine().values());
                 outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes));
             }
             return new NodeResult.Completed(outputs, 0, 0, Map.of("items", n));

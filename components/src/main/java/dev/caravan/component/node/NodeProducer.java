@@ -74,7 +74,7 @@ public class NodeProducer extends DefaultAsyncProducer {
                 return true;
             }
             case DONE -> {
-                exchange.getMessage().setBody(record.node(key).output());
+                exchange.getMessage().setBody(engine.values().resolve(record.node(key).output()));
                 callback.done(true);
                 return true;
             }
@@ -91,7 +91,8 @@ public class NodeProducer extends DefaultAsyncProducer {
             default -> {
             }
         }
-        Map<String, Object> variables = RunScope.variables(record, scope, RunScope.scopeVariables(exchange));
+        Map<String, Object> variables = RunScope.variables(record, scope, RunScope.scopeVariables(exchange),
+                engine.values());
         if (endpoint.whenTemplate() != null && !endpoint.whenTemplate().evaluateBoolean(variables)) {
             skip(engine, exchange, runId, key, "when is false");
             callback.done(true);
@@ -238,7 +239,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             ctx.exchange().setRouteStop(true);
         } else if (r.record() != null && r.record().node(ctx.key()) != null
                    && r.record().node(ctx.key()).status().isDone()) {
-            ctx.exchange().getMessage().setBody(r.record().node(ctx.key()).output());
+            ctx.exchange().getMessage().setBody(ctx.engine().values().resolve(r.record().node(ctx.key()).output()));
         }
     }
 

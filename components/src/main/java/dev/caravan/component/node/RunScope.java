@@ -3,10 +3,14 @@ package dev.caravan.component.node;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
+import dev.caravan.state.ValueRef;
+import dev.caravan.state.ValueStore;
 
+import java.util.AbstractMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /** Builds the variables expressions see, for the node keys of one scope. */
 public final class RunScope {
@@ -16,9 +20,11 @@ public final class RunScope {
 
     /**
      * {@code input}, {@code run}, {@code nodes} (the nodes of this scope by id, each with {@code output} and
-     * {@code status}) and the scope's own variables.
+     * {@code status}) and the scope's own variables. Values the record holds by reference are resolved from
+     * {@code values}: a node's output only when an expression first reads it.
      */
-    public static Map<String, Object> variables(RunRecord record, String scope, Map<String, Object> scopeVariables) {
+    public static Map<String, Object> variables(RunRecord record, String scope, Map<String, Object> scopeVariables,
+            ValueStore values) {
         Map<String, Object> nodes = new HashMap<>();
         for (NodeRecord n : record.nodes().values()) {
             String key = n.key();
@@ -27,6 +33,10 @@ public final class RunScope {
             }
             String id = key.substring(scope.length());
             if (id.indexOf('.') >= 0 || id.indexOf('[') >= 0) {
+                continue;
+            }
+            if (ValueRef.from(n.output()) != null) {
+                nodes.put(id, new ReferencedOutputView(values, n.output(), n.status().label()));
                 continue;
             }
             Map<String, Object> view = new HashMap<>(4);
@@ -42,10 +52,34 @@ public final class RunScope {
             run.put("lane", record.lane());
         }
         Map<String, Object> vars = new HashMap<>(scopeVariables);
-        vars.put("input", record.input());
+        vars.put("input", values.resolve(record.input()));
         vars.put("nodes", nodes);
         vars.put("run", run);
         return vars;
+    }
+
+    /** A node's view whose output is held by reference: resolved when an expression first reads the view. */
+    private static final class ReferencedOutputView extends AbstractMap<String, Object> {
+        private final ValueStore values;
+        private final Object reference;
+        private final String status;
+        private volatile Map<String, Object> resolved;
+
+        ReferencedOutputView(ValueStore values, Object reference, String status) {
+            this.values = values;
+            this.reference = reference;
+            this.status = status;
+        }
+
+        @Override
+        public Set<Entry<String, Object>> entrySet() {
+            Map<String, Object> view = resolved;
+            if (view == null) {
+                view = Map.of("output", values.resolve(reference), "status", status);
+                resolved = view;
+            }
+            return view.entrySet();
+        }
     }
 
     /** The enclosing scope's variables an exchange carries (item, index, iteration), possibly none. */

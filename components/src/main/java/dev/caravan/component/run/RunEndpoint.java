@@ -172,7 +172,7 @@ public class RunEndpoint extends DefaultEndpoint {
     private boolean end(Exchange exchange, RunRecord r, boolean fresh) {
         String runId = r.runId();
         if (r.status().isTerminal()) {
-            exchange.getMessage().setBody(r.output());
+            exchange.getMessage().setBody(engine.values().resolve(r.output()));
             exchange.setProperty(NodeConstants.RECORD, r);
             return true;
         }
@@ -184,7 +184,7 @@ public class RunEndpoint extends DefaultEndpoint {
             }
         }
         if (unfinished.isEmpty()) {
-            Map<String, Object> vars = RunScope.variables(r, "", Map.of());
+            Map<String, Object> vars = RunScope.variables(r, "", Map.of(), engine.values());
             Object out;
             try {
                 out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
