@@ -135,8 +135,9 @@ public final class Engine implements AutoCloseable {
             // credentials through loadProperties: resolveProperty logs the values it finds
             Map<String, Object> creds = camelContext.getPropertiesComponent().loadPropertiesAsMap(
                     k -> k.equals("caravan.store.user") || k.equals("caravan.store.password"));
+            java.time.Duration retention = duration(camelContext, "caravan.runs.retention", "7d");
             HazelcastRunStore.persist(config, jdbcUrl.get(), (String) creds.getOrDefault("caravan.store.user", "sa"),
-                    (String) creds.getOrDefault("caravan.store.password", ""));
+                    (String) creds.getOrDefault("caravan.store.password", ""), retention.isZero() ? null : retention);
         }
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         LOG.debug("Started embedded Hazelcast member {}", hz.getName());

@@ -65,11 +65,15 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     /**
-     * Makes runs and lanes durable: write-through to a JDBC database ({@code jdbc:h2:file:./.caravan/db} embedded,
-     * PostgreSQL in production), loaded eagerly when the first member starts. Finished runs that expire are
-     * deleted from the database by the member that owns them.
+     * Makes runs, lanes and stored values durable: write-through to a JDBC database
+     * ({@code jdbc:h2:file:./.caravan/db} embedded, PostgreSQL in production), loaded eagerly when the first member
+     * starts. Finished runs and values that expire are deleted from the database by the member that owns them.
+     *
+     * @param retention the run retention, or null when runs are kept forever: a value loaded from the database
+     *                  expires after it unless a run still references it
      */
-    public static Config persist(Config config, String jdbcUrl, String user, String password) {
+    public static Config persist(Config config, String jdbcUrl, String user, String password,
+            java.time.Duration retention) {
         JdbcMapStore<RunRecord> runStore = JdbcMapStore.runs(jdbcUrl, user, password);
         config.getMapConfig(MAP_NAME).getMapStoreConfig()
                 .setEnabled(true)
@@ -84,6 +88,20 @@ public final class HazelcastRunStore implements RunStore {
         config.getMapConfig(MAP_NAME).addEntryListenerConfig(new com.hazelcast.config.EntryListenerConfig(
                 (com.hazelcast.map.listener.EntryExpiredListener<String, RunRecord>) e -> runStore.delete(e.getKey()),
                 true, false));
+        JdbcMapStore<String> valueStore = JdbcMapStore.values(jdbcUrl, user, password);
+        com.hazelcast.config.MapConfig valuesConfig = config.getMapConfig(ValueStore.MAP_NAME);
+        valuesConfig.getMapStoreConfig()
+                .setEnabled(true)
+                .setImplementation(valueStore)
+                .setWriteDelaySeconds(0)
+                .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.EAGER);
+        valuesConfig.addEntryListenerConfig(new com.hazelcast.config.EntryListenerConfig(
+                (com.hazelcast.map.listener.EntryExpiredListener<String, String>) e -> valueStore.delete(e.getKey()),
+                true, false));
+        if (retention != null) {
+            // loading does not restore a value's own expiry: it gets a whole period, refreshed while referenced
+            valuesConfig.setTimeToLiveSeconds((int) Math.min(Integer.MAX_VALUE, retention.toSeconds() + 1));
+        }
         return config;
     }
 

@@ -17,7 +17,13 @@ import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -338,5 +344,64 @@ class LargeValuesTest {
         } finally {
             shortLived.close();
         }
+    }
+
+    @Test
+    void referencedValueSurvivesRestartOnJdbcStore(@TempDir Path dir) throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
+        DefaultCamelContext first = instance(Map.of("caravan.store.jdbc-url", url));
+        DefaultCamelContext second = null;
+        try {
+            Engine a = Engine.of(first);
+            RunRecord paused = a.runs().start(RunService.StartRequest.of("gated", Map.of())).get(20, TimeUnit.SECONDS);
+            assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+            String hash = hashOf(a.store().get(paused.runId()).node("big").output());
+            assertThat(rows(url, "SELECT id FROM caravan_values")).containsExactly(hash);
+            assertThat(rows(url, "SELECT doc FROM caravan_runs").get(0)).contains(hash).hasSizeLessThan(4096);
+
+            a.hazelcast().getLifecycleService().terminate(); // the member dies; nothing is shut down in order
+
+            second = instance(Map.of("caravan.store.jdbc-url", url));
+            Engine b = Engine.of(second);
+            RunRecord done = b.runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
+            assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+            assertThat(done.node("after").output()).isEqualTo(Map.of("length", 204800L));
+            assertThat(done.output()).isEqualTo(big());
+            assertThat(rows(url, "SELECT id FROM caravan_values")).containsExactly(hash);
+        } finally {
+            if (second != null) {
+                second.stop();
+            }
+            first.stop();
+        }
+    }
+
+    @Test
+    void anExpiredValueIsDeletedFromTheDatabase(@TempDir Path dir) throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
+        DefaultCamelContext c = instance(Map.of("caravan.store.jdbc-url", url, "caravan.runs.retention", "1s"));
+        try {
+            Engine e = Engine.of(c);
+            RunRecord done = e.runs().start(RunService.StartRequest.of("large", Map.of())).get(20, TimeUnit.SECONDS);
+            assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+            assertThat(rows(url, "SELECT id FROM caravan_values")).hasSize(1);
+            // left alone (a read of a just-expired key would load it back from the database), both expire
+            await().atMost(40, TimeUnit.SECONDS).pollInterval(1, TimeUnit.SECONDS)
+                    .until(() -> rows(url, "SELECT id FROM caravan_runs").isEmpty()
+                                 && rows(url, "SELECT id FROM caravan_values").isEmpty());
+        } finally {
+            c.stop();
+        }
+    }
+
+    private static List<String> rows(String url, String query) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(url, "sa", ""); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(query)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
     }
 }
