@@ -30,6 +30,7 @@ class CaravanCliTest {
     static final String FAILING = "src/test/resources/workflows/failing.caravan.yaml";
     static final String STRUCTURED = "src/test/resources/workflows/structured.caravan.yaml";
     static final String SLOW = "src/test/resources/workflows/slow.caravan.yaml";
+    static final String LARGE = "src/test/resources/workflows/large.caravan.yaml";
     static final String BROKEN = "src/test/resources/invalid/broken.caravan.yaml";
 
     /** What one command did. */
@@ -117,6 +118,28 @@ class CaravanCliTest {
         assertThat(nodeDone.getExtension("node")).isEqualTo("greet");
         // progress is off: stderr has no progress lines either
         assertThat(r.err()).doesNotContain("greet: started");
+    }
+
+    @Test
+    void printsALargeOutputInFullAlsoInJsonEvents() {
+        // 20,000 characters: over the 16 KiB a run record holds inline, so the engine keeps it by reference
+        String text = "z".repeat(20_000);
+        String input = "{\"text\": \"" + text + "\"}";
+        Result plain = run("run", LARGE, "-q", "-i", input);
+        assertThat(plain.code()).as(plain.err()).isZero();
+        assertThat(plain.out()).isEqualTo(text + System.lineSeparator());
+
+        Result json = run("run", LARGE, "--json", "-i", input);
+        assertThat(json.code()).as(json.err()).isZero();
+        List<CloudEvent> events = json.outLines().stream().map(CloudEventJson::parse).toList();
+        JsonNode started = readTree(events.get(0).getData().toBytes());
+        assertThat(started.get("input").get("text").asText()).isEqualTo(text);
+        CloudEvent copied = events.stream().filter(e -> e.getType().equals("caravan.node.completed")).findFirst()
+                .orElseThrow();
+        assertThat(readTree(copied.getData().toBytes()).get("output").get("text").asText()).isEqualTo(text);
+        CloudEvent last = events.get(events.size() - 1);
+        assertThat(last.getType()).isEqualTo("caravan.run.completed");
+        assertThat(readTree(last.getData().toBytes()).get("output").asText()).isEqualTo(text);
     }
 
     @Test

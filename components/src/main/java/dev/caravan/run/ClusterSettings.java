@@ -94,9 +94,10 @@ public record ClusterSettings(String name, List<String> members, String kubernet
         return config;
     }
 
-    /** Every run and lane record with a backup on one other member. */
+    /** Every run and lane record, and every value runs reference, with a backup on one other member. */
     static Config backedUp(Config config) {
         config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
+        config.getMapConfig(dev.caravan.state.ValueStore.MAP_NAME).setBackupCount(1);
         config.getMapConfig(LaneStore.MAP_NAME).setBackupCount(1);
         return config;
     }

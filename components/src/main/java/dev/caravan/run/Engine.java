@@ -7,6 +7,7 @@ import dev.caravan.event.EventBus;
 import dev.caravan.expr.Expressions;
 import dev.caravan.spi.RunStore;
 import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.state.ValueStore;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
@@ -33,6 +34,7 @@ public final class Engine implements AutoCloseable {
     private final boolean ownsHazelcast;
     private final EventBus events;
     private final RunStore store;
+    private final ValueStore values;
     private final Expressions expressions;
     private final ScheduledExecutorService scheduler;
     private final ExecutorService tasks;
@@ -56,7 +58,13 @@ public final class Engine implements AutoCloseable {
         this.retention = duration(camelContext, "caravan.runs.retention", "7d");
         this.maxValueBytes = Long.parseLong(camelContext.getPropertiesComponent()
                 .resolveProperty("caravan.runs.max-value-bytes").orElse(String.valueOf(1024 * 1024)));
-        this.store = new HazelcastRunStore(hazelcast, events, retention.isZero() ? null : retention);
+        long inlineValueBytes = Long.parseLong(camelContext.getPropertiesComponent()
+                .resolveProperty("caravan.runs.inline-value-bytes")
+                .orElse(String.valueOf(ValueStore.DEFAULT_INLINE_BYTES)));
+        java.time.Duration expiry = retention.isZero() ? null : retention;
+        this.values = new ValueStore(hazelcast, inlineValueBytes, expiry);
+        HazelcastRunStore runStore = new HazelcastRunStore(hazelcast, events, expiry, values);
+        this.store = runStore;
         this.expressions = new Expressions();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "caravan-timers");
@@ -98,6 +106,11 @@ public final class Engine implements AutoCloseable {
             }
         }
         reaper.start(duration(camelContext, "caravan.reaper.interval", "5s"));
+        if (!retention.isZero()) {
+            long every = Math.max(1, retention.toMillis() / 4);
+            scheduler.scheduleWithFixedDelay(() -> tasks.execute(() -> refreshValues(runStore)), every, every,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
         hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
             @Override
             public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
@@ -164,8 +177,9 @@ public final class Engine implements AutoCloseable {
             // credentials through loadProperties: resolveProperty logs the values it finds
             Map<String, Object> creds = camelContext.getPropertiesComponent().loadPropertiesAsMap(
                     k -> k.equals("caravan.store.user") || k.equals("caravan.store.password"));
+            java.time.Duration retention = duration(camelContext, "caravan.runs.retention", "7d");
             HazelcastRunStore.persist(config, jdbcUrl.get(), (String) creds.getOrDefault("caravan.store.user", "sa"),
-                    (String) creds.getOrDefault("caravan.store.password", ""));
+                    (String) creds.getOrDefault("caravan.store.password", ""), retention.isZero() ? null : retention);
         }
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
         LOG.debug("Started embedded Hazelcast member {}", hz.getName());
@@ -186,7 +200,22 @@ public final class Engine implements AutoCloseable {
         config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
         config.getNetworkConfig().setPortAutoIncrement(true);
         config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(0);
+        config.getMapConfig(ValueStore.MAP_NAME).setBackupCount(0);
         return config;
+    }
+
+    /**
+     * The oldest member refreshes the values run records reference, a few times per retention period, so none
+     * expires while a run (even one paused for longer than the retention) still needs it.
+     */
+    private void refreshValues(HazelcastRunStore runStore) {
+        try {
+            if (!isStopping() && hazelcast.getCluster().getMembers().iterator().next().localMember()) {
+                LOG.debug("Refreshed {} referenced values", runStore.refreshReferencedValues());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot refresh the values runs reference", e);
+        }
     }
 
     /** Whether this instance is shutting down: failures now are the shutdown's, not the nodes'. */
@@ -196,7 +225,7 @@ public final class Engine implements AutoCloseable {
 
     /**
      * A member of a cluster on this machine joined by a TCP/IP member list (host or host:port), with every run and
-     * lane record backed up on one other member, so losing a member loses no record. The caller adds the store's
+     * lane record (and every value runs reference) backed up on one other member, so losing a member loses no record. The caller adds the store's
      * settings with {@link HazelcastRunStore#configure}. Members on several machines are configured by
      * {@link ClusterSettings}.
      */
@@ -254,6 +283,14 @@ public final class Engine implements AutoCloseable {
      */
     public long maxValueBytes() {
         return maxValueBytes;
+    }
+
+    /**
+     * Values too large to hold inline in run records (JSON over Camel property {@code caravan.runs.inline-value-bytes},
+     * default 16 KiB), stored once by content hash; {@link ValueStore#resolve} turns a reference back into the value.
+     */
+    public ValueStore values() {
+        return values;
     }
 
     /** Lanes: groups of runs with a concurrency cap, a queue and shared memory. */

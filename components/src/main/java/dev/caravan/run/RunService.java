@@ -67,7 +67,7 @@ public final class RunService {
         Mutation.Result created = createRecord(request);
         if (created.record().status() == RunStatus.QUEUED) {
             // waits for a slot in its lane; the lane starts it
-            return CompletableFuture.completedFuture(created.record());
+            return CompletableFuture.completedFuture(engine.values().resolve(created.record()));
         }
         return execute(created.record().runId(), created.record());
     }
@@ -159,10 +159,12 @@ public final class RunService {
         return engine.killSwitches();
     }
 
+    /** The run, with the values its record holds by reference resolved; null when there is none. */
     public RunRecord get(String runId) {
-        return engine.store().get(runId);
+        return engine.values().resolve(engine.store().get(runId));
     }
 
+    /** Runs as stored: a value over the inline threshold appears as its {@link dev.caravan.state.ValueRef}. */
     public List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit) {
         return engine.store().list(tenant, statuses, limit);
     }
@@ -435,11 +437,15 @@ public final class RunService {
         notifyParent(result);
     }
 
-    private static void complete(Execution ex, RunRecord r, Throwable e) {
+    private void complete(Execution ex, RunRecord r, Throwable e) {
         if (r == null && e != null) {
             ex.future.completeExceptionally(e);
         } else {
-            ex.future.complete(r);
+            try {
+                ex.future.complete(engine.values().resolve(r));
+            } catch (RuntimeException gone) {
+                ex.future.completeExceptionally(gone);
+            }
         }
     }
 
@@ -466,7 +472,7 @@ public final class RunService {
         Exchange exchange = new DefaultExchange(engine.camelContext());
         exchange.setProperty(NodeConstants.RUN_ID, runId);
         exchange.setProperty(NodeConstants.RECORD, r);
-        exchange.getMessage().setBody(r.input());
+        exchange.getMessage().setBody(engine.values().resolve(r.input()));
         Exchange done = template().send(routeEndpoint(r.workflow()), exchange);
         // the end step leaves the record of the run's outcome; anything else is read afresh
         RunRecord after = done.getProperty(NodeConstants.RECORD, RunRecord.class);

@@ -26,6 +26,7 @@ public final class HazelcastRunStore implements RunStore {
     private final IMap<String, RunRecord> runs;
     private final EventSink sink;
     private final java.time.Duration retention;
+    private final ValueStore values;
 
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink) {
         this(hazelcast, sink, null);
@@ -33,10 +34,17 @@ public final class HazelcastRunStore implements RunStore {
 
     /** @param retention how long a finished run is kept; null keeps it until removed */
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink, java.time.Duration retention) {
+        this(hazelcast, sink, retention, new ValueStore(hazelcast, ValueStore.DEFAULT_INLINE_BYTES, retention));
+    }
+
+    /** @param values where values too large to hold inline go; records hold references to them */
+    public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink, java.time.Duration retention,
+            ValueStore values) {
         this.hazelcast = hazelcast;
         this.runs = hazelcast.getMap(MAP_NAME);
         this.sink = Objects.requireNonNull(sink, "sink");
         this.retention = retention;
+        this.values = Objects.requireNonNull(values, "values");
     }
 
     /**
@@ -53,16 +61,21 @@ public final class HazelcastRunStore implements RunStore {
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setMetadataPolicy(MetadataPolicy.OFF);
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink);
+        ValueStore.configure(config);
         // lanes live beside the runs they admit
         return LaneStore.configure(config);
     }
 
     /**
-     * Makes runs and lanes durable: write-through to a JDBC database ({@code jdbc:h2:file:./.caravan/db} embedded,
-     * PostgreSQL in production), loaded eagerly when the first member starts. Finished runs that expire are
-     * deleted from the database by the member that owns them.
+     * Makes runs, lanes and stored values durable: write-through to a JDBC database
+     * ({@code jdbc:h2:file:./.caravan/db} embedded, PostgreSQL in production), loaded eagerly when the first member
+     * starts. Finished runs and values that expire are deleted from the database by the member that owns them.
+     *
+     * @param retention the run retention, or null when runs are kept forever: a value loaded from the database
+     *                  expires after it unless a run still references it
      */
-    public static Config persist(Config config, String jdbcUrl, String user, String password) {
+    public static Config persist(Config config, String jdbcUrl, String user, String password,
+            java.time.Duration retention) {
         JdbcMapStore<RunRecord> runStore = JdbcMapStore.runs(jdbcUrl, user, password);
         config.getMapConfig(MAP_NAME).getMapStoreConfig()
                 .setEnabled(true)
@@ -77,6 +90,20 @@ public final class HazelcastRunStore implements RunStore {
         config.getMapConfig(MAP_NAME).addEntryListenerConfig(new com.hazelcast.config.EntryListenerConfig(
                 (com.hazelcast.map.listener.EntryExpiredListener<String, RunRecord>) e -> runStore.delete(e.getKey()),
                 true, false));
+        JdbcMapStore<String> valueStore = JdbcMapStore.values(jdbcUrl, user, password);
+        com.hazelcast.config.MapConfig valuesConfig = config.getMapConfig(ValueStore.MAP_NAME);
+        valuesConfig.getMapStoreConfig()
+                .setEnabled(true)
+                .setImplementation(valueStore)
+                .setWriteDelaySeconds(0)
+                .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.EAGER);
+        valuesConfig.addEntryListenerConfig(new com.hazelcast.config.EntryListenerConfig(
+                (com.hazelcast.map.listener.EntryExpiredListener<String, String>) e -> valueStore.delete(e.getKey()),
+                true, false));
+        if (retention != null) {
+            // loading does not restore a value's own expiry: it gets a whole period, refreshed while referenced
+            valuesConfig.setTimeToLiveSeconds((int) Math.min(Integer.MAX_VALUE, retention.toSeconds() + 1));
+        }
         return config;
     }
 
@@ -88,13 +115,25 @@ public final class HazelcastRunStore implements RunStore {
 
     @Override
     public Mutation.Result apply(String runId, Mutation mutation) {
-        RunUpdateProcessor update = new RunUpdateProcessor(mutation, sink, memberId(), hazelcast);
+        // large values are stored once, before the update: every version of the record holds only their reference
+        RunUpdateProcessor update = new RunUpdateProcessor(values.referencing(mutation), sink, memberId(), hazelcast);
         Mutation.Result result = update.result(runs.executeOnKey(runId, update));
         if (retention != null && result.accepted() && result.status() != null && result.status().isTerminal()) {
             // finished runs expire: the store does not grow without bound
             runs.setTtl(runId, retention.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         }
         return result;
+    }
+
+    /**
+     * Makes every value a run record references live another retention period: run by one member several times a
+     * period, so a value outlives the runs referencing it, paused ones included. Returns how many were refreshed.
+     */
+    public int refreshReferencedValues() {
+        java.util.Set<String> hashes = new java.util.HashSet<>(ValueStore.ReferencedValues.flatten(
+                runs.executeOnEntries(new ValueStore.ReferencedValues()).values()));
+        values.refresh(hashes);
+        return hashes.size();
     }
 
     @Override

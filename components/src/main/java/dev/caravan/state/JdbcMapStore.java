@@ -30,10 +30,17 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     private final String table;
     private final Function<V, String> write;
     private final Function<String, V> read;
+    private final boolean immutable;
     private Connection connection;
 
     public JdbcMapStore(String url, String user, String password, String table, Function<V, String> write,
             Function<String, V> read) {
+        this(url, user, password, table, write, read, false);
+    }
+
+    /** @param immutable whether a key's value never changes: storing an existing key then only touches its row */
+    private JdbcMapStore(String url, String user, String password, String table, Function<V, String> write,
+            Function<String, V> read, boolean immutable) {
         if (!table.matches("[a-z_]+")) {
             throw new IllegalArgumentException("Table names are lower-case letters and underscores: " + table);
         }
@@ -43,6 +50,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         this.table = table;
         this.write = write;
         this.read = read;
+        this.immutable = immutable;
     }
 
     /** The store of run records. */
@@ -60,6 +68,15 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     public static JdbcMapStore<RunRecord> runs(String url, String user, String password) {
         return new JdbcMapStore<>(url, user, password, "caravan_runs", Json::write,
                 json -> Frozen.record(Json.read(json, RunRecord.class)));
+    }
+
+    /**
+     * The store of values kept by content hash ({@link ValueStore}): a key always names the same value, so
+     * refreshing a value's expiry, which Hazelcast writes through as a store, does not rewrite it.
+     */
+    public static JdbcMapStore<String> values(String url, String user, String password) {
+        return new JdbcMapStore<>(url, user, password, "caravan_values", Function.identity(), Function.identity(),
+                true);
     }
 
     /** A store of JSON text values (lanes). */
@@ -85,10 +102,15 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
             Connection c = connection();
             String json = write.apply(value);
             long now = System.currentTimeMillis();
-            try (PreparedStatement update = c.prepareStatement("UPDATE " + table + " SET doc = ?, updated_at = ? WHERE id = ?")) {
-                update.setString(1, json);
-                update.setLong(2, now);
-                update.setString(3, key);
+            try (PreparedStatement update = c.prepareStatement(immutable
+                    ? "UPDATE " + table + " SET updated_at = ? WHERE id = ?"
+                    : "UPDATE " + table + " SET doc = ?, updated_at = ? WHERE id = ?")) {
+                int i = 1;
+                if (!immutable) {
+                    update.setString(i++, json);
+                }
+                update.setLong(i++, now);
+                update.setString(i, key);
                 if (update.executeUpdate() > 0) {
                     return;
                 }

@@ -6,6 +6,7 @@ import dev.caravan.event.RunEvent;
 import dev.caravan.state.Json;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.state.ValueStore;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.logging.log4j.Level;
@@ -30,7 +31,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A {@code secret:NAME} header reaches the endpoint, and the secret appears nowhere else: not in the run record,
- * its events, the compiled routes, nor any log line at DEBUG, on success and on a failure whose message quotes it.
+ * the values stored by reference (here every value is), its events, the compiled routes, nor any log line at DEBUG,
+ * on success and on a failure whose message quotes it.
  */
 class SecretsTest {
 
@@ -79,6 +81,7 @@ class SecretsTest {
 
         camel = new DefaultCamelContext();
         camel.getPropertiesComponent().addOverrideProperty("caravan.secret.KB_TOKEN", SECRET);
+        camel.getPropertiesComponent().addOverrideProperty("caravan.runs.inline-value-bytes", "1");
         camel.addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
@@ -109,6 +112,8 @@ class SecretsTest {
     private static void assertNowhere(RunRecord r, String compiled) throws Exception {
         engine.events().drain(5_000);
         assertThat(Json.write(r)).doesNotContain(SECRET);
+        assertThat(engine.hazelcast().<String, String>getMap(ValueStore.MAP_NAME).values()).isNotEmpty()
+                .allSatisfy(value -> assertThat(value).doesNotContain(SECRET));
         assertThat(events).isNotEmpty().allSatisfy(e -> assertThat(Json.write(e)).doesNotContain(SECRET));
         assertThat(compiled).doesNotContain(SECRET).contains("secret:KB_TOKEN");
         assertThat(logs).isNotEmpty().allSatisfy(line -> assertThat(line).doesNotContain(SECRET));

@@ -218,7 +218,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 return;
             }
             if (json) {
-                out.println(CloudEventJson.toJson(e));
+                out.println(CloudEventJson.toJson(withValues(engine, e)));
                 out.flush();
             }
             if (progress != null) {
@@ -256,6 +256,13 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             }
             return report(engine, wf, outcome);
         }
+    }
+
+    /** Events hold references to large values; the NDJSON a run leaves behind holds the values themselves. */
+    private static RunEvent withValues(Engine engine, RunEvent e) {
+        Object data = engine.values().resolveEntries(e.data());
+        return data == e.data() ? e : new RunEvent(e.type(), e.runId(), e.sequence(), e.time(), e.workflow(),
+                e.tenant(), e.lane(), e.node(), e.parentRunId(), data);
     }
 
     // --- driving the run to its end -------------------------------------------------------------------------

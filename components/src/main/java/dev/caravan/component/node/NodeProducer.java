@@ -74,7 +74,7 @@ public class NodeProducer extends DefaultAsyncProducer {
                 return true;
             }
             case DONE -> {
-                exchange.getMessage().setBody(record.node(key).output());
+                exchange.getMessage().setBody(engine.values().resolve(record.node(key).output()));
                 callback.done(true);
                 return true;
             }
@@ -200,7 +200,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             long cap = ctx.engine().maxValueBytes();
             Object out = c.output();
             // chars of text are a lower bound of its JSON bytes, and 4 chars an upper one: serialize only in between
-            long chars = textSize(out, cap + 1);
+            long chars = dev.caravan.state.JsonSize.chars(out, cap + 1);
             long size = chars > cap || chars <= cap / 4 ? chars
                     : dev.caravan.state.Json.write(out).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             if (size > cap) {
@@ -208,33 +208,6 @@ public class NodeProducer extends DefaultAsyncProducer {
             }
         }
         return null;
-    }
-
-    /** The characters of text a value holds (strings, keys, numbers), counted up to {@code limit}. */
-    private static long textSize(Object value, long limit) {
-        if (value instanceof String s) {
-            return s.length() + 2L;
-        }
-        long n = 2;
-        if (value instanceof java.util.Map<?, ?> m) {
-            for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
-                n += String.valueOf(e.getKey()).length() + 4 + textSize(e.getValue(), limit - n);
-                if (n > limit) {
-                    return n;
-                }
-            }
-            return n;
-        }
-        if (value instanceof java.util.Collection<?> c) {
-            for (Object o : c) {
-                n += 1 + textSize(o, limit - n);
-                if (n > limit) {
-                    return n;
-                }
-            }
-            return n;
-        }
-        return value == null ? 4 : String.valueOf(value).length();
     }
 
     private void record(NodeContext ctx, NodeResult result) {
@@ -269,7 +242,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             ctx.exchange().setRouteStop(true);
         } else if (r.record() != null && r.record().node(ctx.key()) != null
                    && r.record().node(ctx.key()).status().isDone()) {
-            ctx.exchange().getMessage().setBody(r.record().node(ctx.key()).output());
+            ctx.exchange().getMessage().setBody(ctx.engine().values().resolve(r.record().node(ctx.key()).output()));
         }
     }
 

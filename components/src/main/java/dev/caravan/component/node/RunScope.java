@@ -3,10 +3,14 @@ package dev.caravan.component.node;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
+import dev.caravan.state.ValueRef;
+import dev.caravan.state.ValueStore;
 
+import java.util.AbstractMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /** Builds the variables expressions see, for the node keys of one scope. */
 public final class RunScope {
@@ -16,10 +20,13 @@ public final class RunScope {
 
     /**
      * {@code input}, {@code run}, {@code nodes} (the nodes of this scope by id, each with {@code output} and
-     * {@code status}), {@code lane} (read only when an expression reads it) and the scope's own variables.
+     * {@code status}), {@code lane} (read only when an expression reads it) and the scope's own variables. Values the
+     * record holds by reference are resolved from the engine's value store: a node's output only when an expression
+     * first reads it.
      */
     public static Map<String, Object> variables(dev.caravan.run.Engine engine, RunRecord record, String scope,
             Map<String, Object> scopeVariables) {
+        ValueStore values = engine.values();
         Map<String, Object> nodes = new HashMap<>();
         for (NodeRecord n : record.nodes().values()) {
             String key = n.key();
@@ -28,6 +35,10 @@ public final class RunScope {
             }
             String id = key.substring(scope.length());
             if (id.indexOf('.') >= 0 || id.indexOf('[') >= 0) {
+                continue;
+            }
+            if (ValueRef.from(n.output()) != null) {
+                nodes.put(id, new ReferencedOutputView(values, n.output(), n.status().label()));
                 continue;
             }
             Map<String, Object> view = new HashMap<>(4);
@@ -43,7 +54,7 @@ public final class RunScope {
             run.put("lane", record.lane());
         }
         Map<String, Object> vars = new HashMap<>(scopeVariables);
-        vars.put("input", record.input());
+        vars.put("input", values.resolve(record.input()));
         vars.put("nodes", nodes);
         vars.put("run", run);
         String laneId = record.lane();
@@ -55,6 +66,30 @@ public final class RunScope {
             return lane;
         });
         return vars;
+    }
+
+    /** A node's view whose output is held by reference: resolved when an expression first reads the view. */
+    private static final class ReferencedOutputView extends AbstractMap<String, Object> {
+        private final ValueStore values;
+        private final Object reference;
+        private final String status;
+        private volatile Map<String, Object> resolved;
+
+        ReferencedOutputView(ValueStore values, Object reference, String status) {
+            this.values = values;
+            this.reference = reference;
+            this.status = status;
+        }
+
+        @Override
+        public Set<Entry<String, Object>> entrySet() {
+            Map<String, Object> view = resolved;
+            if (view == null) {
+                view = Map.of("output", values.resolve(reference), "status", status);
+                resolved = view;
+            }
+            return view.entrySet();
+        }
     }
 
     /** The enclosing scope's variables an exchange carries (item, index, iteration), possibly none. */

@@ -172,7 +172,7 @@ public class RunEndpoint extends DefaultEndpoint {
     private boolean end(Exchange exchange, RunRecord r, boolean fresh) {
         String runId = r.runId();
         if (r.status().isTerminal()) {
-            exchange.getMessage().setBody(r.output());
+            exchange.getMessage().setBody(engine.values().resolve(r.output()));
             exchange.setProperty(NodeConstants.RECORD, r);
             return true;
         }

@@ -66,7 +66,8 @@ public class WorkflowEndpoint extends NodeEndpoint {
         String childId = ctx.runId() + ":" + ctx.key();
         RunRecord child = runs.get(childId);
         if (child == null) {
-            Object in = inputTemplate == null ? ctx.record().input() : inputTemplate.evaluate(ctx.variables());
+            Object in = inputTemplate == null ? ctx.engine().values().resolve(ctx.record().input())
+                    : inputTemplate.evaluate(ctx.variables());
             runs.create(new RunService.StartRequest(workflow, in, ctx.record().tenant(), ctx.record().lane(), childId,
                     ctx.runId(), ctx.key()));
         }

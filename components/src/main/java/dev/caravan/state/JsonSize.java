@@ -1,0 +1,44 @@
+package dev.caravan.state;
+
+import java.util.Collection;
+import java.util.Map;
+
+/** Bounds on the size of a value's JSON without serializing it: per-node checks must stay cheap for small values. */
+public final class JsonSize {
+
+    /** No character takes more in JSON than a control character, escaped as backslash, u and four hex digits. */
+    public static final int MAX_BYTES_PER_CHAR = 6;
+
+    private JsonSize() {
+    }
+
+    /**
+     * The characters of text a value holds (strings, keys, numbers, brackets), counted up to {@code limit}: about a
+     * lower bound of its JSON bytes, and {@link #MAX_BYTES_PER_CHAR} times it an upper one.
+     */
+    public static long chars(Object value, long limit) {
+        if (value instanceof String s) {
+            return s.length() + 2L;
+        }
+        long n = 2;
+        if (value instanceof Map<?, ?> m) {
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                n += String.valueOf(e.getKey()).length() + 4 + chars(e.getValue(), limit - n);
+                if (n > limit) {
+                    return n;
+                }
+            }
+            return n;
+        }
+        if (value instanceof Collection<?> c) {
+            for (Object o : c) {
+                n += 1 + chars(o, limit - n);
+                if (n > limit) {
+                    return n;
+                }
+            }
+            return n;
+        }
+        return value == null ? 4 : String.valueOf(value).length();
+    }
+}
