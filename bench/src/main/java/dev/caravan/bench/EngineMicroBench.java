@@ -7,7 +7,6 @@ import dev.caravan.run.Engine;
 import dev.caravan.spi.RunStore;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.RunRecord;
-import dev.caravan.state.ValueStore;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -44,7 +43,7 @@ public class EngineMicroBench {
 
     private DefaultCamelContext camel;
     private RunStore store;
-    private ValueStore values;
+    private Engine engine;
     private RunRecord record;
     private Template prompt;
     private Map<String, Object> variables;
@@ -54,8 +53,8 @@ public class EngineMicroBench {
     public void setUp() throws Exception {
         camel = new DefaultCamelContext();
         camel.start();
-        store = Engine.of(camel).store();
-        values = Engine.of(camel).values();
+        engine = Engine.of(camel);
+        store = engine.store();
         store.apply("bench", new Mutation.CreateRun("bench", "diamond", "h", "default", null,
                 Map.of("ticket", "Site down since 9am"), null, null));
         for (String id : new String[] { "classify", "draft", "lookup" }) {
@@ -67,7 +66,7 @@ public class EngineMicroBench {
         prompt = new Expressions().compile(
                 "Draft a ${{ nodes.classify.output.severity }}-priority reply to: ${{ input.ticket }}",
                 Set.of("input", "nodes", "run"));
-        variables = RunScope.variables(record, "", Map.of(), values);
+        variables = RunScope.variables(engine, record, "", Map.of());
         complete = new Mutation.CompleteNode("join", "set", Map.of("reply", "ok", "priority", 1), 0, 0, null, true,
                 null);
     }
@@ -98,7 +97,7 @@ public class EngineMicroBench {
     /** The variables expressions see, built from the record. */
     @Benchmark
     public Object scopeVariables() {
-        return RunScope.variables(record, "", Map.of(), values);
+        return RunScope.variables(engine, record, "", Map.of());
     }
 
     /** Rendering a prompt with two CEL expressions. */

@@ -220,7 +220,8 @@ public final class Engine implements AutoCloseable {
 
     /** Whether this instance is shutting down: failures now are the shutdown's, not the nodes'. */
     public boolean isStopping() {
-        return closed || camelContext.isStopping() || camelContext.isStopped();
+        return closed || camelContext.isStopping() || camelContext.isStopped()
+               || !hazelcast.getLifecycleService().isRunning();
     }
 
     /**

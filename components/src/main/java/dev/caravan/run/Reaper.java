@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  * longer a cluster member is taken over and resumed here (its in-flight node runs again with the same idempotency
  * key); a running run that made no progress for {@code stuckAfter} is checked by its live owner, which resumes it
  * unless it is executing it; and the member's lanes are repaired (slots of runs that ended are freed, queued runs
- * with a free slot are started). A member's lease on its runs is its cluster membership, renewed by its heartbeat.
+ * with a free slot are started), and finished runs past their retention are removed. A member's lease on its runs is its cluster membership, renewed by its heartbeat.
  */
 final class Reaper {
 
@@ -93,6 +93,11 @@ final class Reaper {
             }
         }
         List<String> started = engine.lanes().sweepLocal(now - stuckAfter.toMillis());
+        if (!engine.retention().isZero()) {
+            // finished runs expire by TTL; those loaded from a database (or read back just as they expired) have
+            // none, and go here
+            store.removeFinishedBefore(now - engine.retention().toMillis());
+        }
         return new Sweep(resumed, checked, started);
     }
 }

@@ -27,6 +27,12 @@ public interface RunStore {
      */
     List<RunRecord> listLocal(List<RunStatus> statuses);
 
+    /**
+     * Removes the finished runs this member holds that were last updated before {@code updatedBefore} (epoch
+     * millis), from the database too; returns how many.
+     */
+    int removeFinishedBefore(long updatedBefore);
+
     /** Runs of a tenant (all tenants when null) with one of the statuses (all when empty), newest first. */
     List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit);
 }

@@ -137,6 +137,15 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     @Override
+    public int removeFinishedBefore(long updatedBefore) {
+        java.util.Set<String> keys = runs.localKeySet(e -> e.getValue().status().isTerminal()
+                                                            && e.getValue().updatedAt() < updatedBefore);
+        // delete, not evict: the database row goes in the same call, so no read can load the run back
+        keys.forEach(runs::delete);
+        return keys.size();
+    }
+
+    @Override
     public String memberId() {
         return hazelcast.getCluster().getLocalMember().getUuid().toString();
     }

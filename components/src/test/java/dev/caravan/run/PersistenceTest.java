@@ -47,8 +47,14 @@ class PersistenceTest {
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     private DefaultCamelContext instance(String jdbcUrl, CountDownLatch hangOnSecond) throws Exception {
+        return instance(jdbcUrl, hangOnSecond, "7d");
+    }
+
+    private DefaultCamelContext instance(String jdbcUrl, CountDownLatch hangOnSecond, String retention)
+            throws Exception {
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.getPropertiesComponent().addOverrideProperty("caravan.store.jdbc-url", jdbcUrl);
+        camel.getPropertiesComponent().addOverrideProperty("caravan.runs.retention", retention);
         camel.getShutdownStrategy().setTimeout(1);
         camel.addRoutes(new RouteBuilder() {
             @Override
@@ -94,8 +100,9 @@ class PersistenceTest {
             assertThat(b.runs().get(inFlight).node("second").status()).isEqualTo(NodeStatus.RUNNING);
             assertThat(b.lanes().get("kept").cap()).isEqualTo(3);
 
-            assertThat(b.runs().resumeOrphans()).containsExactly(inFlight);
+            b.runs().resumeOrphans(); // the start-up sweep may have taken it over already
             await().atMost(10, TimeUnit.SECONDS).until(() -> b.runs().get(inFlight).status() == RunStatus.COMPLETED);
+            assertThat(b.runs().get(inFlight).takeovers()).isEqualTo(1);
             assertThat(calls.stream().filter(c -> c.startsWith("first|" + inFlight))).hasSize(1);
             assertThat(calls.stream().filter(c -> c.startsWith("second|" + inFlight)).distinct())
                     .containsExactly("second|" + inFlight + "/second/1");
@@ -108,5 +115,26 @@ class PersistenceTest {
         } finally {
             never.countDown();
         }
+    }
+
+    @Test
+    void finishedRunsLoadedFromTheDatabaseStillExpire(@TempDir Path dir) throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
+        DefaultCamelContext first = instance(url, null, "3s");
+        RunRecord done = Engine.of(first).runs().start(RunService.StartRequest.of("durable",
+                Map.of("gated", false, "hang", false))).get(10, TimeUnit.SECONDS);
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        Engine.of(first).hazelcast().getLifecycleService().terminate();
+
+        DefaultCamelContext second = instance(url, null, "3s");
+        Engine b = Engine.of(second);
+        await().atMost(20, TimeUnit.SECONDS).until(() -> b.runs().get(done.runId()) == null);
+        second.stop();
+        first.stop();
+
+        // and it is gone from the database too
+        DefaultCamelContext third = instance(url, null, "3s");
+        assertThat(Engine.of(third).runs().get(done.runId())).isNull();
+        third.stop();
     }
 }
