@@ -199,9 +199,10 @@ public class NodeProducer extends DefaultAsyncProducer {
         if (result instanceof NodeResult.Completed c && c.output() != null) {
             long cap = ctx.engine().maxValueBytes();
             Object out = c.output();
-            // chars of text are a lower bound of its JSON bytes, and 4 chars an upper one: serialize only in between
+            // chars of text are a lower bound of its JSON bytes, and MAX_BYTES_PER_CHAR times them an upper one:
+            // serialize only in between
             long chars = dev.caravan.state.JsonSize.chars(out, cap + 1);
-            long size = chars > cap || chars <= cap / 4 ? chars
+            long size = chars > cap || chars <= cap / dev.caravan.state.JsonSize.MAX_BYTES_PER_CHAR ? chars
                     : dev.caravan.state.Json.write(out).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
             if (size > cap) {
                 return new ValueTooLargeException(ctx.key(), size, cap);
