@@ -231,6 +231,44 @@ class CaravanCliTest {
     }
 
     @Test
+    void modelRunsTheScriptedExampleOnARealProvider() throws Exception {
+        // an OpenAI-compatible server answering with OpenAI's own recorded stream (agents stream their replies)
+        byte[] reply = java.nio.file.Files.readAllBytes(Path.of(
+                "../../shared/fixtures/llm/openai/chat-completion-stream-recorded.sse"));
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            asked.add(exchange.getRequestURI().getPath() + " "
+                    + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, reply.length);
+            exchange.getResponseBody().write(reply);
+            exchange.close();
+        });
+        server.start();
+        try {
+            Result none = run("run", HELLO, "--input", "{\"name\": \"Ada\"}", "--model", "openai:gpt-4o-mini");
+            assertThat(none.code()).isEqualTo(2);
+            assertThat(none.err()).contains("cannot deploy: No API key for provider 'openai'")
+                    .contains("OPENAI_API_KEY");
+
+            Result r = run("run", HELLO, "--input", "{\"name\": \"Ada\"}", "--model", "openai:gpt-4o-mini",
+                    "-p", "caravan.llm.openai.base-url=http://127.0.0.1:" + server.getAddress().getPort() + "/v1",
+                    "-p", "caravan.llm.openai.api-key=sk-test-not-a-real-key");
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(r.out()).contains("I'm unable to provide real-time weather updates");
+            assertThat(asked).singleElement().asString().startsWith("/v1/chat/completions ");
+            Map<?, ?> request = Json.MAPPER.readValue(asked.get(0).substring(asked.get(0).indexOf(' ') + 1), Map.class);
+            assertThat(request.get("model")).isEqualTo("gpt-4o-mini");
+            assertThat(request.get("stream")).isEqualTo(true);
+            assertThat(request.get("messages").toString()).contains("Say hello to Ada");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
     void twoCommandsCannotShareADataDirectory(@TempDir Path dir) throws Exception {
         String data = dir.resolve("state").toString();
         java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);

@@ -104,6 +104,17 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     @Option(names = {"-q", "--quiet"}, description = "No progress on stderr; only the output and problems.")
     boolean quiet;
 
+    @Option(names = "--model", paramLabel = "PROVIDER:MODEL",
+            description = "Run the agents written for the scripted model on this model instead (openai:gpt-4o-mini, "
+                    + "anthropic:claude-haiku-4-5, gemini:gemini-2.5-flash, ollama:llama3.2); its key comes from the "
+                    + "environment (OPENAI_API_KEY, ...).")
+    String model;
+
+    @Option(names = {"-p", "--property"}, paramLabel = "KEY=VALUE",
+            description = "Set a Camel property (repeatable), e.g. -p caravan.llm.openai.base-url=http://localhost:8000/v1 "
+                    + "for an OpenAI-compatible server. Keys are better left in the environment.")
+    Map<String, String> properties = new java.util.LinkedHashMap<>();
+
     @Option(names = "--resume", paramLabel = "RUN_ID",
             description = "Continue a run kept in the data directory (one that awaits approval, or was interrupted) "
                     + "instead of starting a new one.")
@@ -140,6 +151,11 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         camel.getShutdownStrategy().setTimeUnit(TimeUnit.SECONDS);
         camel.getShutdownStrategy().setShutdownNowOnTimeout(true);
         camel.getShutdownStrategy().setSuppressLoggingOnTimeout(true);
+        properties.forEach(camel.getPropertiesComponent()::addOverrideProperty);
+        if (model != null) {
+            camel.getPropertiesComponent().addOverrideProperty(
+                    dev.caravan.component.agent.AgentEndpoint.SCRIPTED_MODEL_PROPERTY, model);
+        }
         java.nio.channels.FileLock lock = null;
         if (!ephemeral) {
             lock = lockDataDir();
@@ -196,8 +212,15 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         } catch (InvalidWorkflowException e) {
             WorkflowFiles.printProblems(cli.err(), e);
             return ExitCodes.USAGE;
-        } catch (UnknownWorkflowException | IllegalStateException e) {
+        } catch (UnknownWorkflowException e) {
             throw new UserException(ExitCodes.USAGE, file + ": " + e.getMessage(), e);
+        } catch (IllegalStateException e) {
+            // Camel wraps why a route cannot start in several layers: the innermost says it plainly
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            throw new UserException(ExitCodes.USAGE, file + ": cannot deploy: " + root.getMessage(), e);
         }
         String runId = resume != null ? resume : RunService.newRunId();
         if (resume != null) {

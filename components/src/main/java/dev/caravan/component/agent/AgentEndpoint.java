@@ -113,17 +113,28 @@ public class AgentEndpoint extends NodeEndpoint {
         super.doStop();
     }
 
+    /**
+     * The Camel property naming the model (provider:model) that agents whose model is {@code scripted} use instead,
+     * so workflows written as scripted demos run against a real provider.
+     */
+    public static final String SCRIPTED_MODEL_PROPERTY = "caravan.agent.scripted-model";
+
     private String llmUri() throws Exception {
         Map<String, Object> p = new LinkedHashMap<>();
-        p.put("model", model);
+        // agents written for the scripted model run on a real one when the host says so (caravan run --model)
+        String replacement = "scripted".equals(model) ? getCamelContext().getPropertiesComponent()
+                .resolveProperty(SCRIPTED_MODEL_PROPERTY).filter(m -> !m.isBlank()).orElse(null) : null;
+        p.put("model", replacement != null ? replacement : model);
         put(p, "fallback", fallback);
         put(p, "responseSchema", outputSchema);
         put(p, "maxTokens", maxTokens);
         put(p, "temperature", temperature);
         put(p, "maxToolRounds", maxToolRounds);
         p.put("streaming", streaming);
-        put(p, "scriptedReplies", scriptedReplies == null ? null : "RAW(" + scriptedReplies + ")");
-        put(p, "scriptedLatency", scriptedLatency);
+        if (replacement == null) {
+            put(p, "scriptedReplies", scriptedReplies == null ? null : "RAW(" + scriptedReplies + ")");
+            put(p, "scriptedLatency", scriptedLatency);
+        }
         return "caravan-llm:chat?" + URISupport.createQueryString(p);
     }
 
