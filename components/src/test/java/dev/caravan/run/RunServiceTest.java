@@ -235,7 +235,11 @@ class RunServiceTest {
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.node("each").output()).isEqualTo(List.of("skipped", "completed", "skipped"));
         assertThat(done.node("each[1].work").output()).isEqualTo("work on 20");
+        assertThat(done.node("each").attempts()).as("continuing inside a container is not a new attempt").isEqualTo(1);
         engine.events().drain(5_000);
+        assertThat(events).filteredOn(e -> e.runId().equals(done.runId()) && "each".equals(e.node())
+                                           && e.type().equals(EventTypes.NODE_STARTED))
+                .extracting(e -> (Object) ((Map<?, ?>) e.data()).get("attempt")).containsOnly(1);
         assertThat(events).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(done.runId());
             assertThat(e.node()).isEqualTo("each[1].work");

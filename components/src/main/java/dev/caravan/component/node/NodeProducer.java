@@ -98,11 +98,12 @@ public class NodeProducer extends DefaultAsyncProducer {
             return true;
         }
         NodeRecord existing = record.node(key);
-        // A node caught in flight by a crash runs again as the same attempt (same idempotency key); one whose
-        // failed attempt was recorded runs as the next.
-        int attempt = existing == null ? 1
-                : existing.status() == NodeStatus.RUNNING && existing.error() == null ? existing.attempts()
-                : existing.attempts() + 1;
+        // A node caught in flight by a crash runs again as the same attempt (same idempotency key), and so does a
+        // container (map, loop, sub-workflow) entered again to continue what waits inside it; one whose failed
+        // attempt was recorded runs as the next.
+        boolean sameAttempt = existing != null && (existing.status() == NodeStatus.RUNNING && existing.error() == null
+                                                   || existing.status().isPending() && endpoint.isContainer());
+        int attempt = existing == null ? 1 : sameAttempt ? existing.attempts() : existing.attempts() + 1;
         attempt(new NodeContext(engine, exchange, runId, key, scope, attempt, record, variables), callback);
         return false;
     }
