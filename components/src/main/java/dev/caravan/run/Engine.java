@@ -48,10 +48,14 @@ public final class Engine implements AutoCloseable {
     private final int maxTakeovers;
     private final RunRequests runRequests;
     private final Reaper reaper;
+    /** The database connections of an owned member's store, or null. */
+    private final AutoCloseable storePool;
     private volatile boolean closed;
 
-    private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events) {
+    private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events,
+            AutoCloseable storePool) {
         this.camelContext = camelContext;
+        this.storePool = storePool;
         this.hazelcast = hazelcast;
         this.ownsHazelcast = ownsHazelcast;
         this.events = events;
@@ -173,22 +177,35 @@ public final class Engine implements AutoCloseable {
         Config config = ClusterSettings.from(camelContext.getPropertiesComponent()).config();
         HazelcastRunStore.configure(config, events);
         java.util.Optional<String> jdbcUrl = camelContext.getPropertiesComponent().resolveProperty("caravan.store.jdbc-url");
+        com.zaxxer.hikari.HikariDataSource pool = null;
         if (jdbcUrl.isPresent()) {
             // credentials through loadProperties: resolveProperty logs the values it finds
             Map<String, Object> creds = camelContext.getPropertiesComponent().loadPropertiesAsMap(
                     k -> k.equals("caravan.store.user") || k.equals("caravan.store.password"));
             java.time.Duration retention = duration(camelContext, "caravan.runs.retention", "7d");
-            HazelcastRunStore.persist(config, jdbcUrl.get(), (String) creds.getOrDefault("caravan.store.user", "sa"),
-                    (String) creds.getOrDefault("caravan.store.password", ""), retention.isZero() ? null : retention);
+            int poolSize = Integer.parseInt(camelContext.getPropertiesComponent()
+                    .resolveProperty("caravan.store.pool-size").orElse("8"));
+            pool = dev.caravan.state.JdbcMapStore.pool(jdbcUrl.get(),
+                    (String) creds.getOrDefault("caravan.store.user", "sa"),
+                    (String) creds.getOrDefault("caravan.store.password", ""), poolSize);
+            HazelcastRunStore.persist(config, pool, retention.isZero() ? null : retention);
         }
-        HazelcastInstance hz = Hazelcast.newHazelcastInstance(config);
+        HazelcastInstance hz;
+        try {
+            hz = Hazelcast.newHazelcastInstance(config);
+        } catch (RuntimeException e) {
+            if (pool != null) {
+                pool.close();
+            }
+            throw e;
+        }
         LOG.debug("Started embedded Hazelcast member {}", hz.getName());
-        return new Engine(camelContext, hz, true, events);
+        return new Engine(camelContext, hz, true, events, pool);
     }
 
     /** An engine on an existing member whose config went through {@link HazelcastRunStore#configure}. */
     public static Engine on(CamelContext camelContext, HazelcastInstance hazelcast, EventBus events) {
-        return new Engine(camelContext, hazelcast, false, events);
+        return new Engine(camelContext, hazelcast, false, events, null);
     }
 
     /**
@@ -342,6 +359,13 @@ public final class Engine implements AutoCloseable {
         events.close();
         if (ownsHazelcast && hazelcast.getLifecycleService().isRunning()) {
             hazelcast.shutdown();
+        }
+        if (storePool != null) {
+            try {
+                storePool.close();
+            } catch (Exception e) {
+                LOG.warn("Cannot close the store's connections", e);
+            }
         }
     }
 }

@@ -74,9 +74,8 @@ public final class HazelcastRunStore implements RunStore {
      * @param retention the run retention, or null when runs are kept forever: a value loaded from the database
      *                  expires after it unless a run still references it
      */
-    public static Config persist(Config config, String jdbcUrl, String user, String password,
-            java.time.Duration retention) {
-        JdbcMapStore<RunRecord> runStore = JdbcMapStore.runs(jdbcUrl, user, password);
+    public static Config persist(Config config, javax.sql.DataSource dataSource, java.time.Duration retention) {
+        JdbcMapStore<RunRecord> runStore = JdbcMapStore.runs(dataSource);
         config.getMapConfig(MAP_NAME).getMapStoreConfig()
                 .setEnabled(true)
                 .setImplementation(runStore)
@@ -84,13 +83,13 @@ public final class HazelcastRunStore implements RunStore {
                 .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.EAGER);
         config.getMapConfig(LaneStore.MAP_NAME).getMapStoreConfig()
                 .setEnabled(true)
-                .setImplementation(JdbcMapStore.json(jdbcUrl, user, password, "caravan_lanes"))
+                .setImplementation(JdbcMapStore.json(dataSource, "caravan_lanes"))
                 .setWriteDelaySeconds(0)
                 .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.EAGER);
         config.getMapConfig(MAP_NAME).addEntryListenerConfig(new com.hazelcast.config.EntryListenerConfig(
                 (com.hazelcast.map.listener.EntryExpiredListener<String, RunRecord>) e -> runStore.delete(e.getKey()),
                 true, false));
-        JdbcMapStore<String> valueStore = JdbcMapStore.values(jdbcUrl, user, password);
+        JdbcMapStore<String> valueStore = JdbcMapStore.values(dataSource);
         com.hazelcast.config.MapConfig valuesConfig = config.getMapConfig(ValueStore.MAP_NAME);
         valuesConfig.getMapStoreConfig()
                 .setEnabled(true)

@@ -3,7 +3,6 @@ package dev.caravan.state;
 import com.hazelcast.map.MapStore;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -14,46 +13,59 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import javax.sql.DataSource;
 
 /**
  * Write-through persistence of a Hazelcast map in one JDBC table ({@code id}, {@code doc}: the value as JSON text), so runs
  * and lanes survive the loss of every member: H2 in a local folder for the embedded default, PostgreSQL (or any
- * JDBC database with standard SQL) in production.
+ * JDBC database with standard SQL) in production. Connections come from a pool ({@link #pool}): partition threads
+ * of different keys write side by side.
  *
  * @param <V> the map's value type
  */
 public final class JdbcMapStore<V> implements MapStore<String, V> {
 
-    private final String url;
-    private final String user;
-    private final String password;
+    private final DataSource dataSource;
     private final String table;
     private final Function<V, String> write;
     private final Function<String, V> read;
     private final boolean immutable;
-    private Connection connection;
+    private volatile boolean tableReady;
 
-    public JdbcMapStore(String url, String user, String password, String table, Function<V, String> write,
-            Function<String, V> read) {
-        this(url, user, password, table, write, read, false);
+    public JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read) {
+        this(dataSource, table, write, read, false);
     }
 
     /** @param immutable whether a key's value never changes: storing an existing key then only touches its row */
-    private JdbcMapStore(String url, String user, String password, String table, Function<V, String> write,
-            Function<String, V> read, boolean immutable) {
+    private JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read,
+            boolean immutable) {
         if (!table.matches("[a-z_]+")) {
             throw new IllegalArgumentException("Table names are lower-case letters and underscores: " + table);
         }
-        this.url = crashSafe(url);
-        this.user = user;
-        this.password = password;
+        this.dataSource = dataSource;
         this.table = table;
         this.write = write;
         this.read = read;
         this.immutable = immutable;
     }
 
-    /** The store of run records. */
+    /**
+     * A pool of connections to the database (closed by its owner, the engine). {@code poolSize} bounds the
+     * connections; a member writes from its partition threads, a handful.
+     */
+    public static com.zaxxer.hikari.HikariDataSource pool(String url, String user, String password, int poolSize) {
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setJdbcUrl(crashSafe(url));
+        config.setUsername(user);
+        config.setPassword(password);
+        config.setMaximumPoolSize(poolSize);
+        config.setMinimumIdle(1);
+        config.setPoolName("caravan-store");
+        // every statement is its own transaction: write-through means committed when the update returns
+        config.setAutoCommit(true);
+        return new com.zaxxer.hikari.HikariDataSource(config);
+    }
+
     /**
      * H2 flushes committed writes to its file up to 500 ms late by default, so a killed process loses its last
      * checkpoints: write-through must mean written, so an H2 file URL gets {@code WRITE_DELAY=0} unless it sets one.
@@ -65,8 +77,9 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         return url;
     }
 
-    public static JdbcMapStore<RunRecord> runs(String url, String user, String password) {
-        return new JdbcMapStore<>(url, user, password, "caravan_runs", Json::write,
+    /** The store of run records. */
+    public static JdbcMapStore<RunRecord> runs(DataSource dataSource) {
+        return new JdbcMapStore<>(dataSource, "caravan_runs", Json::write,
                 json -> Frozen.record(Json.read(json, RunRecord.class)));
     }
 
@@ -74,32 +87,36 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
      * The store of values kept by content hash ({@link ValueStore}): a key always names the same value, so
      * refreshing a value's expiry, which Hazelcast writes through as a store, does not rewrite it.
      */
-    public static JdbcMapStore<String> values(String url, String user, String password) {
-        return new JdbcMapStore<>(url, user, password, "caravan_values", Function.identity(), Function.identity(),
-                true);
+    public static JdbcMapStore<String> values(DataSource dataSource) {
+        return new JdbcMapStore<>(dataSource, "caravan_values", Function.identity(), Function.identity(), true);
     }
 
     /** A store of JSON text values (lanes). */
-    public static JdbcMapStore<String> json(String url, String user, String password, String table) {
-        return new JdbcMapStore<>(url, user, password, table, Function.identity(), Function.identity());
+    public static JdbcMapStore<String> json(DataSource dataSource, String table) {
+        return new JdbcMapStore<>(dataSource, table, Function.identity(), Function.identity());
     }
 
-    // One connection, used by one thread at a time: partition threads call in for different keys.
-    private synchronized Connection connection() throws SQLException {
-        if (connection == null || connection.isClosed()) {
-            connection = DriverManager.getConnection(url, user, password);
-            try (Statement s = connection.createStatement()) {
-                s.execute("CREATE TABLE IF NOT EXISTS " + table
-                          + " (id VARCHAR(512) PRIMARY KEY, doc TEXT NOT NULL, updated_at BIGINT NOT NULL)");
+    /** A pooled connection, to close after use; the table exists once the first one is handed out. */
+    private Connection connection() throws SQLException {
+        Connection c = dataSource.getConnection();
+        if (!tableReady) {
+            synchronized (this) {
+                if (!tableReady) {
+                    try (Statement s = c.createStatement()) {
+                        s.execute("CREATE TABLE IF NOT EXISTS " + table
+                                  + " (id VARCHAR(512) PRIMARY KEY, doc TEXT NOT NULL, updated_at BIGINT NOT NULL)");
+                    }
+                    tableReady = true;
+                }
             }
         }
-        return connection;
+        return c;
     }
 
     @Override
-    public synchronized void store(String key, V value) {
-        try {
-            Connection c = connection();
+    public void store(String key, V value) {
+        // a key is written by its partition's thread only, so update-then-insert does not race with itself
+        try (Connection c = connection()) {
             String json = write.apply(value);
             long now = System.currentTimeMillis();
             try (PreparedStatement update = c.prepareStatement(immutable
@@ -132,8 +149,9 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     }
 
     @Override
-    public synchronized void delete(String key) {
-        try (PreparedStatement s = connection().prepareStatement("DELETE FROM " + table + " WHERE id = ?")) {
+    public void delete(String key) {
+        try (Connection c = connection();
+             PreparedStatement s = c.prepareStatement("DELETE FROM " + table + " WHERE id = ?")) {
             s.setString(1, key);
             s.executeUpdate();
         } catch (SQLException e) {
@@ -147,8 +165,9 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     }
 
     @Override
-    public synchronized V load(String key) {
-        try (PreparedStatement s = connection().prepareStatement("SELECT doc FROM " + table + " WHERE id = ?")) {
+    public V load(String key) {
+        try (Connection c = connection();
+             PreparedStatement s = c.prepareStatement("SELECT doc FROM " + table + " WHERE id = ?")) {
             s.setString(1, key);
             try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? read.apply(rs.getString(1)) : null;
@@ -171,9 +190,10 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     }
 
     @Override
-    public synchronized Iterable<String> loadAllKeys() {
+    public Iterable<String> loadAllKeys() {
         List<String> keys = new ArrayList<>();
-        try (Statement s = connection().createStatement(); ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
+        try (Connection c = connection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
             while (rs.next()) {
                 keys.add(rs.getString(1));
             }

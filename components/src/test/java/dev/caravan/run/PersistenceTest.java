@@ -54,6 +54,10 @@ class PersistenceTest {
             throws Exception {
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.getPropertiesComponent().addOverrideProperty("caravan.store.jdbc-url", jdbcUrl);
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            camel.getPropertiesComponent().addOverrideProperty("caravan.store.user", "postgres");
+            camel.getPropertiesComponent().addOverrideProperty("caravan.store.password", "postgres");
+        }
         camel.getPropertiesComponent().addOverrideProperty("caravan.runs.retention", retention);
         camel.getShutdownStrategy().setTimeout(1);
         camel.addRoutes(new RouteBuilder() {
@@ -77,7 +81,18 @@ class PersistenceTest {
 
     @Test
     void aNewInstanceOnTheSameDatabaseResumesRunsInFlightAndKeepsPausedRunsPaused(@TempDir Path dir) throws Exception {
-        String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
+        resumesOnANewInstance("jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath());
+    }
+
+    @Test
+    void aNewInstanceOnTheSamePostgresDatabaseResumesRunsInFlightAndKeepsPausedRunsPaused() throws Exception {
+        try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg =
+                     io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start()) {
+            resumesOnANewInstance(pg.getJdbcUrl("postgres", "postgres"));
+        }
+    }
+
+    private void resumesOnANewInstance(String url) throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         try {
             DefaultCamelContext first = instance(url, never);
