@@ -598,4 +598,35 @@ class RunServiceTest {
         assertThat(r.node("ask").errorClass()).isEqualTo("dev.caravan.llm.LlmException");
         assertThat(r.tokens()).isZero();
     }
+
+    @Test
+    void callsToHttpEndpointsCarryTheIdempotencyKeyHeader() throws Exception {
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/charge", exchange -> {
+            seen.add(exchange.getRequestHeaders().getFirst("Idempotency-Key") + " "
+                     + new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            byte[] reply = "{\"charged\": true}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, reply.length);
+            exchange.getResponseBody().write(reply);
+            exchange.close();
+        });
+        server.start();
+        try {
+            deploy(header("charge") + """
+                        - id: pay
+                          call:
+                            uri: "http://127.0.0.1:%d/charge"
+                            body: { amount: 5 }
+                    """.formatted(server.getAddress().getPort()));
+            RunRecord r = run("charge", Map.of());
+            assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
+            assertThat(seen).containsExactly(r.runId() + "/pay/1 {\"amount\":5}");
+            assertThat(r.node("pay").output()).isEqualTo(Map.of("charged", true));
+        } finally {
+            server.stop(0);
+        }
+    }
 }

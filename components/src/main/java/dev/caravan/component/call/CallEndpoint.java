@@ -20,7 +20,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * A {@code call} node: sends a message to any Camel endpoint and records the reply body as its output. The message
- * carries {@code CaravanIdempotencyKey} so the endpoint can recognise a call repeated after a crash.
+ * carries {@code CaravanIdempotencyKey} (and, to an HTTP endpoint, {@code Idempotency-Key}) so the endpoint can
+ * recognise a call repeated after a crash.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-call", title = "Caravan Call", syntax = "caravan-call:nodeId",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
@@ -117,12 +118,34 @@ public class CallEndpoint extends NodeEndpoint {
         request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
         String targetUri = uriTemplate.isConstant() ? String.valueOf(uriTemplate.evaluate(java.util.Map.of()))
                 : String.valueOf(uriTemplate.evaluate(ctx.variables()));
+        if (dev.caravan.support.HttpEndpoints.isHttp(targetUri)) {
+            request.getMessage().setHeader(NodeConstants.HTTP_IDEMPOTENCY_KEY, ctx.idempotencyKey());
+            Object body = request.getMessage().getBody();
+            if (body instanceof Map<?, ?> || body instanceof java.util.List<?>) {
+                // a structured body goes over HTTP as JSON
+                request.getMessage().setBody(dev.caravan.state.Json.write(body));
+                if (request.getMessage().getHeader("Content-Type") == null) {
+                    request.getMessage().setHeader("Content-Type", "application/json");
+                }
+            }
+        }
         java.util.concurrent.CompletableFuture<NodeResult> result = new java.util.concurrent.CompletableFuture<>();
         producer(targetUri).process(request, doneSync -> {
             if (request.getException() != null) {
                 result.completeExceptionally(request.getException());
             } else {
-                result.complete(new NodeResult.Completed(PlainValues.of(request)));
+                Object output = PlainValues.of(request);
+                String type = request.getMessage().getHeader("Content-Type", String.class);
+                if (output instanceof String text && type != null && type.contains("json")
+                    && dev.caravan.support.HttpEndpoints.isHttp(targetUri)) {
+                    // a JSON reply is data the next nodes read by field (text it stays when it is not JSON after all)
+                    try {
+                        output = dev.caravan.state.Json.parse(text);
+                    } catch (RuntimeException notJson) {
+                        output = text;
+                    }
+                }
+                result.complete(new NodeResult.Completed(output));
             }
         });
         return result;

@@ -13,6 +13,10 @@ public final class NodeConstants {
               javaType = "String")
     public static final String IDEMPOTENCY_KEY = "CaravanIdempotencyKey";
 
+    @Metadata(description = "The same key, on messages to HTTP endpoints, under the header name HTTP APIs use for it.",
+              javaType = "String")
+    public static final String HTTP_IDEMPOTENCY_KEY = dev.caravan.support.HttpEndpoints.IDEMPOTENCY_KEY_HEADER;
+
     @Metadata(description = "The run id, on messages sent to endpoints by a node.", javaType = "String")
     public static final String RUN_ID_HEADER = "CaravanRunId";
 
