@@ -258,13 +258,17 @@ public class LlmProducer extends DefaultAsyncProducer {
                     usage.failedAttempts--;
                 }
                 if (e.retryable() && e.kind() != Kind.CIRCUIT_OPEN && retries < cfg.getMaxRetries()) {
-                    long delay = backoffMillis(cfg.getRetryInitialDelay(), retries);
-                    retries++;
-                    usage.failedAttempts++;
-                    LOG.debug("Model {} failed ({}), retry {} of {} in {} ms", model.ref(), e.kind(), retries,
-                            cfg.getMaxRetries(), delay);
-                    pause(delay, model, e);
-                    continue;
+                    long delay = retryDelayMillis(cfg, retries, e);
+                    if (delay >= 0) {
+                        retries++;
+                        usage.failedAttempts++;
+                        LOG.debug("Model {} failed ({}), retry {} of {} in {} ms", model.ref(), e.kind(), retries,
+                                cfg.getMaxRetries(), delay);
+                        pause(delay, model, e);
+                        continue;
+                    }
+                    LOG.debug("Model {} failed ({}) and asks to wait {} before a retry: longer than a call may take, not retried",
+                            model.ref(), e.kind(), e.retryAfter().orElse(null));
                 }
                 if (e.retryable() && usage.chainIndex + 1 < chain.size()) {
                     LOG.debug("Model {} failed ({}), falling back to {}", model.ref(), e.kind(),
@@ -282,7 +286,7 @@ public class LlmProducer extends DefaultAsyncProducer {
                                 .append(failures.get(i).kind()).append("), ");
                     }
                     sb.append(model.ref()).append(" (").append(e.kind()).append("): ").append(e.getMessage());
-                    LlmException all = new LlmException(e.kind(), sb.toString(), e);
+                    LlmException all = new LlmException(e.kind(), sb.toString(), e, e.retryAfter().orElse(null));
                     failures.forEach(all::addSuppressed);
                     throw all;
                 }
@@ -402,12 +406,33 @@ public class LlmProducer extends DefaultAsyncProducer {
         return half + java.util.concurrent.ThreadLocalRandom.current().nextLong(base - half + 1);
     }
 
-    private static void pause(long millis, ResolvedModel model, LlmException failure) {
+    /** The longest Retry-After waited before a retry of the same model. */
+    static final long MAX_RETRY_AFTER_MILLIS = 60_000;
+
+    /**
+     * The wait before retry {@code retry} (0-based) after {@code failure}: the backoff, or the provider's Retry-After
+     * when that is longer. -1 when the Retry-After is longer than the endpoint's timeout or than
+     * {@link #MAX_RETRY_AFTER_MILLIS}: a retry that soon would be refused again, and waiting that long is not worth it, so
+     * the next model of the chain is tried at once (or the failure, with its retryAfter, ends the exchange).
+     */
+    static long retryDelayMillis(LlmConfiguration cfg, int retry, LlmException failure) {
+        long backoff = backoffMillis(cfg.getRetryInitialDelay(), retry);
+        if (failure.retryAfter().isEmpty()) {
+            return backoff;
+        }
+        long asked = failure.retryAfter().get().toMillis();
+        if (asked > Math.min(MAX_RETRY_AFTER_MILLIS, cfg.getTimeout())) {
+            return -1;
+        }
+        return Math.max(backoff, asked);
+    }
+
+    private void pause(long millis, ResolvedModel model, LlmException failure) {
         if (millis <= 0) {
             return;
         }
         try {
-            Thread.sleep(millis);
+            getEndpoint().getComponent().getSleeper().sleep(millis);
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
             LlmException cancelled = new LlmException(Kind.CANCELLED,
@@ -487,7 +512,8 @@ public class LlmProducer extends DefaultAsyncProducer {
             Thread.currentThread().interrupt();
             throw new LlmException(Kind.CANCELLED, "The call to " + model.ref() + " was interrupted", e);
         } catch (ExecutionException e) {
-            throw ProviderErrors.classify(model.ref(), e.getCause() != null ? e.getCause() : e);
+            throw ProviderErrors.classify(model.ref(), e.getCause() != null ? e.getCause() : e,
+                    getEndpoint().getComponent().now());
         }
     }
 

@@ -1,9 +1,12 @@
 package dev.caravan.llm;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 
 import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.provider.ProviderHttpException;
 import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.InternalServerException;
@@ -17,7 +20,9 @@ import dev.langchain4j.exception.UnsupportedFeatureException;
 /**
  * Maps a provider failure (LangChain4j's exceptions, I/O errors) to an {@link LlmException} kind. The HTTP status of an
  * {@link HttpException} anywhere in the cause chain decides first; then the exception types. The original exception
- * stays the cause, so routes can still {@code onException} on LangChain4j's types; the message is redacted.
+ * stays the cause, so routes can still {@code onException} on LangChain4j's types; the message is redacted. The
+ * {@code Retry-After} of an error response (kept by Caravan's transport, {@link ProviderHttpException}) becomes
+ * {@link LlmException#retryAfter()}.
  */
 final class ProviderErrors {
 
@@ -27,10 +32,16 @@ final class ProviderErrors {
     private ProviderErrors() {
     }
 
-    /**
-     * The LlmException for a failed call of model {@code ref}.
-     */
+    /** The LlmException for a failed call of model {@code ref}, now. */
     static LlmException classify(String ref, Throwable e) {
+        return classify(ref, e, Instant.now());
+    }
+
+    /**
+     * The LlmException for a failed call of model {@code ref}; {@code now} dates a {@code Retry-After} given as an
+     * HTTP-date.
+     */
+    static LlmException classify(String ref, Throwable e, Instant now) {
         if (e instanceof LlmException llm) {
             return llm;
         }
@@ -44,7 +55,8 @@ final class ProviderErrors {
         if (detail != null) {
             message.append(": ").append(detail);
         }
-        return new LlmException(kind, message.toString(), e);
+        Duration retryAfter = http instanceof ProviderHttpException response ? RetryAfter.parse(response.retryAfter(), now) : null;
+        return new LlmException(kind, message.toString(), e, retryAfter);
     }
 
     /** The kind for an HTTP status; {@code body} tells an overload reported with another status. */

@@ -1,10 +1,14 @@
 package dev.caravan.llm;
 
+import java.time.Duration;
+import java.time.Instant;
+
 import dev.caravan.llm.LlmException.Category;
 import dev.caravan.llm.LlmException.Kind;
 import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.RateLimitException;
+import dev.caravan.llm.provider.ProviderHttpException;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -68,5 +72,30 @@ class LlmExceptionTest {
         assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(401, "Incorrect API key provided: sk-live-abcdefghijkl")))
                 .satisfies(e -> assertThat(e.kind()).isEqualTo(Kind.AUTH))
                 .hasMessageNotContaining("abcdefghijkl");
+    }
+
+    @Test
+    void keepsTheRetryAfterOfAnErrorResponse() {
+        Instant now = Instant.parse("2026-11-22T10:00:00Z");
+
+        LlmException seconds = ProviderErrors.classify("openai:gpt-x",
+                new RateLimitException(new ProviderHttpException(429, "{}", "12")), now);
+        LlmException date = ProviderErrors.classify("anthropic:claude",
+                new ProviderHttpException(529, "{}", "Sun, 22 Nov 2026 10:00:03 GMT"), now);
+        LlmException none = ProviderErrors.classify("openai:gpt-x", new ProviderHttpException(503, "{}", null), now);
+
+        assertThat(seconds.kind()).isEqualTo(Kind.RATE_LIMIT);
+        assertThat(seconds.retryAfter()).contains(Duration.ofSeconds(12));
+        assertThat(date.kind()).isEqualTo(Kind.OVERLOADED);
+        assertThat(date.retryAfter()).contains(Duration.ofSeconds(3));
+        assertThat(none.retryAfter()).isEmpty();
+    }
+
+    @Test
+    void rejectsANegativeRetryAfter() {
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(
+                () -> new LlmException(Kind.RATE_LIMIT, "x", null, Duration.ofSeconds(-1)));
+
+        assertThat(thrown).isInstanceOf(IllegalArgumentException.class).hasMessage("retryAfter must not be negative, was PT-1S");
     }
 }

@@ -109,6 +109,19 @@ class AnthropicProviderTest extends ProviderTestSupport {
     }
 
     @Test
+    void anOverloadedStreamWaitsItsRetryAfter() {
+        stub.reply(529, "application/json", "anthropic/error-529-overloaded.json", Map.of("retry-after", "5"))
+                .sse("anthropic/messages-stream-basic.sse");
+
+        Exchange out = call("direct:stream", "Hi");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("Hello there!");
+        assertThat(stub.received.get(1).at() - stub.received.get(0).at()).isGreaterThanOrEqualTo(5000);
+        assertThat(waits).containsExactly(5000L);
+    }
+
+    @Test
     void aBadRequestFailsWithoutFallback() {
         stub.json(400, "anthropic/error-400-invalid-request.json");
 

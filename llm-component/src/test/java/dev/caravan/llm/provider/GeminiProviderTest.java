@@ -1,5 +1,7 @@
 package dev.caravan.llm.provider;
 
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 
@@ -109,6 +111,41 @@ class GeminiProviderTest extends ProviderTestSupport {
         assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class,
                 e -> assertThat(e.kind()).isEqualTo(Kind.BAD_REQUEST));
         assertThat(stub.received).hasSize(1);
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void anApiKeyEchoedInTheErrorBodyIsMaskedEverywhere() {
+        // the real server echoes the key it was sent in the DebugInfo detail ("Invalid API key: key1234")
+        stub.replyBody(400, "application/json", ProviderStub.fixtureText("gemini/googleai-unary-failure-api-key.json")
+                .replace("key1234", apiKey()), Map.of());
+
+        Exchange out = call("direct:chat", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.BAD_REQUEST);
+            assertThat(e).hasMessageContaining("API_KEY_INVALID");
+            assertThat(e).hasRootCauseInstanceOf(ProviderHttpException.class);
+            assertThat(e.getCause().getCause()).isInstanceOfSatisfying(ProviderHttpException.class,
+                    http -> assertThat(http.body()).contains("Invalid API key: ***"));
+        });
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void quotaExhaustedWaitsTheRetryAfterDateOfTheResponse() {
+        String inFourSeconds = DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                clock.instant().plusSeconds(4).atZone(ZoneOffset.UTC));
+        stub.reply(429, "application/json", "gemini/vertexai-unary-failure-quota-exceeded.json",
+                        Map.of("Retry-After", inFourSeconds))
+                .json(200, "gemini/googleai-unary-success-basic-reply-short.json");
+
+        Exchange out = call("direct:chat", "Where is Google's headquarters?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.PROVIDER, "gemini");
+        assertThat(stub.received.get(1).at() - stub.received.get(0).at()).isGreaterThanOrEqualTo(4000);
+        assertThat(waits).containsExactly(4000L);
         assertNoKeyIn(out);
     }
 

@@ -12,13 +12,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 /**
  * A local HTTP server on 127.0.0.1 that answers each request with the next queued response (recorded provider fixtures)
- * and records what it received.
+ * and records what it received, and when by the test's clock.
  */
 final class ProviderStub implements AutoCloseable {
 
@@ -27,7 +28,8 @@ final class ProviderStub implements AutoCloseable {
     record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
     }
 
-    record Received(String method, String uri, Map<String, List<String>> headers, String body) {
+    /** A request as received; {@code at} is the test clock's time then, in milliseconds. */
+    record Received(String method, String uri, Map<String, List<String>> headers, String body, long at) {
         String header(String name) {
             for (Map.Entry<String, List<String>> e : headers.entrySet()) {
                 if (e.getKey() != null && e.getKey().equalsIgnoreCase(name)) {
@@ -39,10 +41,12 @@ final class ProviderStub implements AutoCloseable {
     }
 
     private final HttpServer server;
+    private final LongSupplier clock;
     private final ConcurrentLinkedQueue<Response> responses = new ConcurrentLinkedQueue<>();
     final List<Received> received = new CopyOnWriteArrayList<>();
 
-    ProviderStub() {
+    ProviderStub(LongSupplier clock) {
+        this.clock = clock;
         try {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         } catch (IOException e) {
@@ -74,6 +78,12 @@ final class ProviderStub implements AutoCloseable {
         return this;
     }
 
+    /** Queues a body the test derived from a fixture (it says how, such as putting in the key a real server echoes). */
+    ProviderStub replyBody(int status, String contentType, String body, Map<String, String> headers) {
+        responses.add(new Response(status, contentType, body.getBytes(StandardCharsets.UTF_8), headers));
+        return this;
+    }
+
     ProviderStub json(int status, String fixturePath) {
         return reply(status, "application/json", fixturePath, Map.of());
     }
@@ -85,7 +95,8 @@ final class ProviderStub implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (InputStream in = exchange.getRequestBody()) {
             received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
-                    Map.copyOf(exchange.getRequestHeaders()), new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+                    Map.copyOf(exchange.getRequestHeaders()), new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                    clock.getAsLong()));
         }
         Response r = responses.poll();
         if (r == null) {

@@ -1,15 +1,20 @@
 package dev.caravan.llm.provider;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.llm.LlmComponent;
 import dev.caravan.llm.LlmConstants;
 import dev.caravan.llm.LlmTool;
+import dev.caravan.llm.MutableClock;
 import org.apache.camel.Exchange;
+import org.apache.camel.spi.Registry;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterEach;
 
@@ -17,15 +22,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Runs the caravan-llm endpoint against a {@link ProviderStub}: the provider's base URL and API key come from Camel
- * properties, as in production.
+ * properties, as in production. The component waits before retries on a {@link MutableClock}, not in real time: each
+ * wait is recorded in {@link #waits} and advances the clock by as much.
  */
 abstract class ProviderTestSupport extends CamelTestSupport {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String SCRIPTED_FALLBACK = "fallback=scripted&scriptedReplies=RAW([\"from scripted\"])&retryInitialDelay=1";
 
-    /** Started from the constructor (CamelTestSupport reads the properties there), hence no initializer. */
+    /** Started, with its clock, from the constructor (CamelTestSupport reads the properties there): no initializers. */
     ProviderStub stub;
+    /** The component's clock; the stub stamps each request with its time. */
+    MutableClock clock;
+    /** The waits before retries the component asked for, in milliseconds. */
+    final List<Long> waits = new CopyOnWriteArrayList<>();
 
     /** The provider prefix, as in caravan.llm.PROVIDER.api-key. */
     abstract String provider();
@@ -40,15 +50,32 @@ abstract class ProviderTestSupport extends CamelTestSupport {
 
     @Override
     protected Properties useOverridePropertiesWithPropertiesComponent() {
-        if (stub == null) {
-            stub = new ProviderStub();
-        }
+        startStub();
         Properties p = new Properties();
         p.setProperty("caravan.llm." + provider() + ".base-url", baseUrl());
         if (apiKey() != null) {
             p.setProperty("caravan.llm." + provider() + ".api-key", apiKey());
         }
         return p;
+    }
+
+    private void startStub() {
+        if (stub == null) {
+            clock = new MutableClock();
+            stub = new ProviderStub(() -> clock.millis());
+        }
+    }
+
+    @Override
+    protected void bindToRegistry(Registry registry) {
+        startStub();
+        LlmComponent component = new LlmComponent();
+        component.setClock(clock);
+        component.setSleeper(millis -> {
+            waits.add(millis);
+            clock.advance(Duration.ofMillis(millis));
+        });
+        registry.bind("caravan-llm", component);
     }
 
     @AfterEach
