@@ -446,42 +446,20 @@ public class LlmProducer extends DefaultAsyncProducer {
             ResolvedModel model, ChatRequest request, LlmConfiguration cfg, int scriptOffset, LlmListener listener,
             Usage usage, long start) {
         Future<ChatResponse> future;
+        DeltaRelay relay = null;
         if (model.streamingChatModel() != null) {
             StreamingChatModel streaming = model.streamingChatModel();
             if (streaming instanceof ScriptedChatModel scripted) {
                 streaming = scripted.withOffset(scriptOffset);
             }
-            CompletableFuture<ChatResponse> result = new CompletableFuture<>();
-            StreamingChatModel target = streaming;
-            StreamingChatResponseHandler handler = new StreamingChatResponseHandler() {
-                @Override
-                public void onPartialResponse(String partial) {
-                    if (result.isDone() || partial == null || partial.isEmpty()) {
-                        return;
-                    }
-                    if (usage.firstTokenNanos < 0) {
-                        usage.firstTokenNanos = System.nanoTime();
-                    }
-                    listener.onDelta(partial);
-                }
-
-                @Override
-                public void onCompleteResponse(ChatResponse response) {
-                    result.complete(response);
-                }
-
-                @Override
-                public void onError(Throwable error) {
-                    result.completeExceptionally(error);
-                }
-            };
+            relay = new DeltaRelay(listener, usage);
             // streaming models answer through the handler on their own threads: no hand-off needed to start one
             try {
-                target.chat(request, handler);
+                streaming.chat(request, relay);
             } catch (Throwable e) {
-                result.completeExceptionally(e);
+                relay.result.completeExceptionally(e);
             }
-            future = result;
+            future = relay.result;
         } else {
             ChatModel blocking = model.chatModel();
             if (blocking instanceof ScriptedChatModel scripted) {
@@ -506,14 +484,76 @@ public class LlmProducer extends DefaultAsyncProducer {
             return future.get(cfg.getTimeout(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new LlmException(Kind.TIMEOUT, model.ref() + " did not answer within " + cfg.getTimeout() + " ms");
+            throw discard(relay, new LlmException(Kind.TIMEOUT, model.ref() + " did not answer within " + cfg.getTimeout() + " ms"));
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
-            throw new LlmException(Kind.CANCELLED, "The call to " + model.ref() + " was interrupted", e);
+            throw discard(relay, new LlmException(Kind.CANCELLED, "The call to " + model.ref() + " was interrupted", e));
         } catch (ExecutionException e) {
-            throw ProviderErrors.classify(model.ref(), e.getCause() != null ? e.getCause() : e,
-                    getEndpoint().getComponent().now());
+            throw discard(relay, ProviderErrors.classify(model.ref(), e.getCause() != null ? e.getCause() : e,
+                    getEndpoint().getComponent().now()));
+        }
+    }
+
+    /** Stops the deltas of a failed streamed call and tells the listener about those it already passed on. */
+    private static LlmException discard(DeltaRelay relay, LlmException failure) {
+        if (relay != null) {
+            relay.discard(failure);
+        }
+        return failure;
+    }
+
+    /**
+     * Passes the deltas of one streamed call to the listener until the call ends. When the call fails, {@link #discard}
+     * stops it (a late delta from the provider's thread is dropped, so the listener never sees the failed call's deltas
+     * after it was told to drop them) and tells the listener how many it had passed on.
+     */
+    private static final class DeltaRelay implements StreamingChatResponseHandler {
+        final CompletableFuture<ChatResponse> result = new CompletableFuture<>();
+        private final LlmListener listener;
+        private final Usage usage;
+        private int relayed;
+        private boolean discarded;
+
+        DeltaRelay(LlmListener listener, Usage usage) {
+            this.listener = listener;
+            this.usage = usage;
+        }
+
+        @Override
+        public void onPartialResponse(String partial) {
+            if (partial == null || partial.isEmpty()) {
+                return;
+            }
+            synchronized (this) {
+                if (discarded || result.isDone()) {
+                    return;
+                }
+                if (usage.firstTokenNanos < 0) {
+                    usage.firstTokenNanos = System.nanoTime();
+                }
+                relayed++;
+                listener.onDelta(partial);
+            }
+        }
+
+        @Override
+        public void onCompleteResponse(ChatResponse response) {
+            result.complete(response);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            result.completeExceptionally(error);
+        }
+
+        synchronized void discard(LlmException failure) {
+            discarded = true;
+            if (relayed > 0) {
+                // the time to first token is that of the reply that is kept
+                usage.firstTokenNanos = -1;
+                listener.onDeltasDiscarded(relayed, failure);
+            }
         }
     }
 

@@ -9,6 +9,9 @@ import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.RateLimitException;
 import dev.caravan.llm.provider.ProviderHttpException;
+import dev.caravan.llm.provider.ProviderStreamException;
+import dev.langchain4j.model.anthropic.internal.api.AnthropicStreamingException;
+import dev.langchain4j.model.ollama.OllamaStreamingException;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -97,5 +100,32 @@ class LlmExceptionTest {
                 () -> new LlmException(Kind.RATE_LIMIT, "x", null, Duration.ofSeconds(-1)));
 
         assertThat(thrown).isInstanceOf(IllegalArgumentException.class).hasMessage("retryAfter must not be negative, was PT-1S");
+    }
+
+    @Test
+    void classifiesErrorsReportedInsideAStreamByTheirOwnType() {
+        assertThat(ProviderErrors.classify("anthropic:c", new AnthropicStreamingException("Overloaded", "overloaded_error")))
+                .satisfies(e -> assertThat(e.kind()).isEqualTo(Kind.OVERLOADED))
+                .hasMessage("anthropic:c failed mid-stream (overloaded_error): Overloaded");
+        assertThat(ProviderErrors.classify("anthropic:c", new AnthropicStreamingException("x", "api_error")).kind())
+                .isEqualTo(Kind.SERVER);
+        assertThat(ProviderErrors.classify("anthropic:c", new AnthropicStreamingException("x", "rate_limit_error")).kind())
+                .isEqualTo(Kind.RATE_LIMIT);
+        assertThat(ProviderErrors.classify("anthropic:c", new AnthropicStreamingException("x", "invalid_request_error")).kind())
+                .isEqualTo(Kind.BAD_REQUEST);
+        assertThat(ProviderErrors.classify("ollama:m", new OllamaStreamingException("boom")).kind()).isEqualTo(Kind.SERVER);
+        assertThat(ProviderErrors.classify("gemini:g",
+                new ProviderStreamException("{\"error\": {\"code\": 429, \"status\": \"RESOURCE_EXHAUSTED\"}}")).kind())
+                .isEqualTo(Kind.RATE_LIMIT);
+        assertThat(ProviderErrors.classify("gemini:g",
+                new ProviderStreamException("{\"error\": {\"code\": 503, \"status\": \"UNAVAILABLE\"}}")).kind())
+                .isEqualTo(Kind.OVERLOADED);
+        assertThat(ProviderErrors.classify("gemini:g",
+                new ProviderStreamException("{\"error\": {\"code\": 400, \"status\": \"INVALID_ARGUMENT\"}}")).kind())
+                .isEqualTo(Kind.BAD_REQUEST);
+        assertThat(ProviderErrors.classify("gemini:g", new ProviderStreamException("{\"error\": {\"code\": 499}}")).kind())
+                .isEqualTo(Kind.SERVER);
+        assertThat(ProviderErrors.classify("gemini:g", new ProviderStreamException("{\"error\": \"not rpc\"}")).kind())
+                .isEqualTo(Kind.SERVER);
     }
 }

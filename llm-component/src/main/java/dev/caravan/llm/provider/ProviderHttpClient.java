@@ -22,6 +22,7 @@ import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.http.client.HttpClient;
 import dev.langchain4j.http.client.HttpRequest;
 import dev.langchain4j.http.client.SuccessfulHttpResponse;
+import dev.langchain4j.http.client.sse.DefaultServerSentEventParser;
 import dev.langchain4j.http.client.sse.ServerSentEventListener;
 import dev.langchain4j.http.client.sse.ServerSentEventParser;
 import org.slf4j.Logger;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>keeps an error response's {@code Retry-After} header on the exception ({@link ProviderHttpException}),</li>
  * <li>masks the credentials the request carried wherever the error body echoes them,</li>
- * <li>holds a blocking call to its timeout until the body is read (the JDK's request timeout ends with the headers).</li>
+ * <li>holds a blocking call to its timeout until the body is read (the JDK's request timeout ends with the headers),</li>
+ * <li>reports an SSE stream that ends in a bare JSON error object as an error ({@link ProviderStreamException}), not
+ * as a complete reply.</li>
  * </ul>
  * It never logs requests or responses.
  */
@@ -93,20 +96,31 @@ public final class ProviderHttpClient implements HttpClient {
                 ProviderHttpException error = error(request, response, readError(response.body()));
                 tell(listener, () -> listener.onError(error));
             } else {
-                stream(response, parser, listener);
+                stream(request, response, parser, listener);
             }
         });
     }
 
     private static void stream(
-            HttpResponse<InputStream> response, ServerSentEventParser parser, ServerSentEventListener listener) {
+            HttpRequest request, HttpResponse<InputStream> response, ServerSentEventParser parser,
+            ServerSentEventListener listener) {
         SuccessfulHttpResponse opened = SuccessfulHttpResponse.builder()
                 .statusCode(response.statusCode()).headers(response.headers().map()).build();
         tell(listener, () -> listener.onOpen(opened));
-        try (InputStream body = response.body()) {
+        // only SSE bodies are watched: other parsers (Ollama's NDJSON) see every line and report errors themselves
+        UnframedLines unframed = parser.getClass() == DefaultServerSentEventParser.class
+                ? new UnframedLines(response.body()) : null;
+        try (InputStream body = unframed != null ? unframed : response.body()) {
             parser.parse(body, listener);
         } catch (IOException | RuntimeException e) {
             tell(listener, () -> listener.onError(failure(e)));
+            return;
+        }
+        String errorObject = unframed != null ? unframed.errorObject() : null;
+        if (errorObject != null) {
+            // instead of onClose, which would complete the reply with the text streamed so far
+            ProviderStreamException error = new ProviderStreamException(mask(errorObject, credentials(request)));
+            tell(listener, () -> listener.onError(error));
             return;
         }
         tell(listener, listener::onClose);

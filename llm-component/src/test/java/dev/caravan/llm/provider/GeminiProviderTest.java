@@ -42,6 +42,9 @@ class GeminiProviderTest extends ProviderTestSupport {
             public void configure() {
                 from("direct:chat").to(MODEL + SCRIPTED_FALLBACK);
                 from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
+                from("direct:streamOnce").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true&maxRetries=0");
+                from("direct:streamAlone").to(MODEL + "streaming=true&maxRetries=0");
+                from("direct:structured").to(MODEL + "responseSchema=RAW(" + CITY_SCHEMA + ")");
                 from("direct:sum").setBody(constant(Map.of("result", 9)));
             }
         };
@@ -85,6 +88,74 @@ class GeminiProviderTest extends ProviderTestSupport {
                 .containsEntry(LlmConstants.OUTPUT_TOKENS, 10L);
         assertThat(stub.received.get(0).uri()).startsWith("/v1beta/models/gemini-2.0-flash:streamGenerateContent")
                 .contains("alt=sse");
+    }
+
+    @Test
+    void anErrorObjectEndingTheStreamFailsTheCallInsteadOfCompletingATruncatedReply() {
+        stub.sse("gemini/vertexai-streaming-failure-error-mid-stream.txt");
+        RecordingListener listener = new RecordingListener();
+
+        Exchange out = call("direct:streamAlone", "Hi", listener);
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            // google.rpc CANCELLED from the server: the stream broke off, another try may succeed
+            assertThat(e.kind()).isEqualTo(Kind.SERVER);
+            assertThat(e.retryable()).isTrue();
+            assertThat(e).hasMessageStartingWith("gemini:gemini-2.0-flash failed mid-stream (CANCELLED): ")
+                    .hasMessageContaining("The operation was cancelled.");
+        });
+        assertThat(listener.events).containsExactly("delta First ", "delta Second ", "discarded 2 SERVER");
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void theFallbackStreamsItsReplyAfterTheFailedStreamsDeltasWereDiscarded() {
+        stub.sse("gemini/vertexai-streaming-failure-error-mid-stream.txt");
+        RecordingListener listener = new RecordingListener();
+
+        Exchange out = call("direct:streamOnce", "Hi", listener);
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2)
+                .containsEntry(LlmConstants.PROVIDER, "scripted");
+        assertThat(listener.events).containsExactly(
+                "delta First ", "delta Second ", "discarded 2 SERVER", "delta from ", "delta scripted");
+    }
+
+    @Test
+    void structuredOutputSendsAResponseSchemaWithTheJsonMimeTypeAndParsesTheRepairedReply() {
+        stub.json(200, "gemini/googleai-unary-success-basic-reply-short.json")
+                .replyBody(200, "application/json", withText("gemini/googleai-unary-success-basic-reply-short.json",
+                        "/candidates/0/content/parts/0/text", "{\"city\": \"Mountain View\"}"), Map.of());
+
+        Exchange out = call("direct:structured", "Where is Google's headquarters?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo(Map.of("city", "Mountain View"));
+        JsonNode config = requestBody(0).path("generationConfig");
+        assertThat(config.path("responseMimeType").asText()).isEqualTo("application/json");
+        // Gemini's own Schema type (OpenAPI subset, upper-case types)
+        JsonNode schema = config.path("responseSchema");
+        assertThat(schema.path("type").asText()).isEqualTo("OBJECT");
+        assertThat(schema.path("properties").path("city").path("type").asText()).isEqualTo("STRING");
+        assertThat(schema.path("required").toString()).isEqualTo("[\"city\"]");
+        assertThat(stub.received).hasSize(2);
+    }
+
+    @Test
+    void structuredOutputFailsClearlyWhenTheRepairedReplyIsStillNotJson() {
+        stub.json(200, "gemini/googleai-unary-success-basic-reply-short.json")
+                .json(200, "gemini/googleai-unary-success-basic-reply-short.json");
+
+        Exchange out = call("direct:structured", "Where is Google's headquarters?");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.INVALID_OUTPUT);
+            assertThat(e).hasMessageStartingWith("The reply does not match responseSchema after a repair round: it is not valid JSON");
+        });
+        assertThat(stub.received).hasSize(2);
+        assertNoKeyIn(out);
     }
 
     @Test

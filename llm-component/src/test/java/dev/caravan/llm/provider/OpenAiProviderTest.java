@@ -41,6 +41,7 @@ class OpenAiProviderTest extends ProviderTestSupport {
                 from("direct:budgeted").to(MODEL + SCRIPTED_FALLBACK + "&maxTokens=100&budgetMicros=50");
                 from("direct:noRetry").to(MODEL + SCRIPTED_FALLBACK + "&maxRetries=0");
                 from("direct:alone").to(MODEL + "retryInitialDelay=1");
+                from("direct:structured").to(MODEL + "responseSchema=RAW(" + CITY_SCHEMA + ")");
                 from("direct:shortTimeout").to(MODEL + SCRIPTED_FALLBACK + "&timeout=5000");
                 from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
                 from("direct:weather").setBody(constant(Map.of("temperature", 21, "unit", "C")));
@@ -283,6 +284,43 @@ class OpenAiProviderTest extends ProviderTestSupport {
         assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
         assertThat(stub.received).hasSize(1);
         assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2);
+    }
+
+    @Test
+    void structuredOutputSendsAJsonSchemaResponseFormatAndParsesTheRepairedReply() {
+        stub.json(200, "openai/chat-completion-response-recorded.json")
+                .replyBody(200, "application/json", withText("openai/chat-completion-response-recorded.json",
+                        "/choices/0/message/content", "{\"city\": \"Paris\"}"), Map.of());
+
+        Exchange out = call("direct:structured", "Where is the Eiffel tower?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo(Map.of("city", "Paris"));
+        JsonNode format = requestBody(0).path("response_format");
+        assertThat(format.path("type").asText()).isEqualTo("json_schema");
+        assertThat(format.path("json_schema").path("schema").path("properties").path("city").path("type").asText())
+                .isEqualTo("string");
+        assertThat(format.path("json_schema").path("schema").path("required").toString()).isEqualTo("[\"city\"]");
+        // the recorded reply is prose, not JSON: the second request asks for a repair, once
+        JsonNode messages = requestBody(1).path("messages");
+        assertThat(messages.get(messages.size() - 1).path("content").asText()).contains("not valid JSON").contains(CITY_SCHEMA);
+        assertThat(requestBody(1).path("response_format")).isEqualTo(format);
+        assertThat(stub.received).hasSize(2);
+    }
+
+    @Test
+    void structuredOutputFailsClearlyWhenTheRepairedReplyIsStillNotJson() {
+        stub.json(200, "openai/chat-completion-response-recorded.json").json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange out = call("direct:structured", "Where is the Eiffel tower?");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.INVALID_OUTPUT);
+            assertThat(e).hasMessageStartingWith("The reply does not match responseSchema after a repair round: it is not valid JSON");
+        });
+        assertThat(stub.received).hasSize(2);
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2)
+                .containsEntry(LlmConstants.INPUT_TOKENS, 28L);
     }
 
     @Test

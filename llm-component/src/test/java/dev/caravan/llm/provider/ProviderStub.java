@@ -84,6 +84,21 @@ final class ProviderStub implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Queues the response of exchange {@code index} of a recording (a JSON array of request/response pairs, such as
+     * {@code anthropic/recorded-*.json}): its status, content type and body.
+     */
+    ProviderStub recorded(String fixturePath, int index) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode response = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(fixture(fixturePath)).get(index).path("response");
+            return replyBody(response.path("status_code").asInt(), response.path("headers").path("content-type").asText(),
+                    response.path("body").toString(), Map.of());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     ProviderStub json(int status, String fixturePath) {
         return reply(status, "application/json", fixturePath, Map.of());
     }

@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.llm.LlmComponent;
 import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmException;
+import dev.caravan.llm.LlmListener;
 import dev.caravan.llm.LlmTool;
 import dev.caravan.llm.MutableClock;
 import org.apache.camel.Exchange;
@@ -29,6 +31,8 @@ abstract class ProviderTestSupport extends CamelTestSupport {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String SCRIPTED_FALLBACK = "fallback=scripted&scriptedReplies=RAW([\"from scripted\"])&retryInitialDelay=1";
+    static final String CITY_SCHEMA
+            = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}";
 
     /** Started, with its clock, from the constructor (CamelTestSupport reads the properties there): no initializers. */
     ProviderStub stub;
@@ -94,6 +98,44 @@ abstract class ProviderTestSupport extends CamelTestSupport {
                 e.setProperty(LlmConstants.TOOLS_PROPERTY, tools);
             }
         });
+    }
+
+    Exchange call(String uri, Object body, LlmListener listener) {
+        return template.request(uri, e -> {
+            e.getMessage().setBody(body);
+            e.setProperty(LlmConstants.LISTENER_PROPERTY, listener);
+        });
+    }
+
+    /** Records what a listener is told, in order: {@code delta <text>} and {@code discarded <n> <kind>}. */
+    static final class RecordingListener implements LlmListener {
+        final List<String> events = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onDelta(String text) {
+            events.add("delta " + text);
+        }
+
+        @Override
+        public void onDeltasDiscarded(int deltas, LlmException failure) {
+            events.add("discarded " + deltas + " " + failure.kind());
+        }
+    }
+
+    /**
+     * A recorded reply with its text (at {@code pointer}) replaced, for a test that needs the model to say something
+     * else in the same wire format, such as JSON for structured output.
+     */
+    static String withText(String fixturePath, String pointer, String text) {
+        try {
+            JsonNode root = JSON.readTree(ProviderStub.fixture(fixturePath));
+            int slash = pointer.lastIndexOf('/');
+            ((com.fasterxml.jackson.databind.node.ObjectNode) root.at(pointer.substring(0, slash)))
+                    .put(pointer.substring(slash + 1), text);
+            return JSON.writeValueAsString(root);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static JsonNode json(String text) {
