@@ -42,16 +42,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one conversation per exchange on the component's executor: the model call (with fallback and timeout), the
- * tool loop, structured-output parsing with one repair round, and the usage headers.
+ * Runs one conversation per exchange: the model call (with fallback and timeout), the tool loop, structured-output
+ * parsing with one repair round, and the usage headers. An exchange without tools whose models all hold a call to the
+ * timeout themselves (the remote providers through their transport) or never wait runs on the caller's thread and
+ * completes synchronously; any other is handed to the component's executor, which also watches the timeout of models
+ * that cannot hold it themselves.
  */
 public class LlmProducer extends DefaultAsyncProducer {
 
     private static final Logger LOG = LoggerFactory.getLogger(LlmProducer.class);
 
+    /** The listener of an exchange that did not set one. */
+    private static final LlmListener NO_LISTENER = new LlmListener() {
+    };
+
     private ProducerTemplate template;
     private ExecutorService executor;
-    /** No model of the chain ever waits: calls without tools run on the caller's thread. */
+    /**
+     * Every model of the chain may be called on the caller's thread (it never waits, or it holds a call to the timeout
+     * itself): exchanges without tools run on the caller's thread, with no hand-off.
+     */
     private boolean inline;
 
     public LlmProducer(LlmEndpoint endpoint) {
@@ -67,8 +77,7 @@ public class LlmProducer extends DefaultAsyncProducer {
     protected void doStart() throws Exception {
         super.doStart();
         executor = getEndpoint().getComponent().getExecutorService();
-        LlmConfiguration cfg = getEndpoint().getConfiguration();
-        inline = getEndpoint().chain().stream().noneMatch(m -> m.factory().waits(cfg));
+        inline = getEndpoint().chain().stream().allMatch(ResolvedModel::callsOnCaller);
         template = getEndpoint().getCamelContext().createProducerTemplate();
         ServiceHelper.startService(template);
     }
@@ -140,8 +149,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         }
         LlmListener listener = exchange.getProperty(LlmConstants.LISTENER_PROPERTY, LlmListener.class);
         if (listener == null) {
-            listener = new LlmListener() {
-            };
+            listener = NO_LISTENER;
         }
         Integer offsetProperty = exchange.getProperty(LlmConstants.SCRIPT_OFFSET_PROPERTY, Integer.class);
         int scriptOffset = offsetProperty == null ? 0 : offsetProperty;
@@ -307,14 +315,11 @@ public class LlmProducer extends DefaultAsyncProducer {
     }
 
     private static Long smallest(Long option, Exchange exchange, String name) {
-        Long answer = option;
-        for (Long value : new Long[] {
-                exchange.getProperty(name, Long.class), exchange.getMessage().getHeader(name, Long.class) }) {
-            if (value != null && (answer == null || value < answer)) {
-                answer = value;
-            }
-        }
-        return answer;
+        return smaller(smaller(option, exchange.getProperty(name, Long.class)), exchange.getMessage().getHeader(name, Long.class));
+    }
+
+    private static Long smaller(Long a, Long b) {
+        return a == null || (b != null && b < a) ? b : a;
     }
 
     /**
@@ -465,20 +470,17 @@ public class LlmProducer extends DefaultAsyncProducer {
             if (blocking instanceof ScriptedChatModel scripted) {
                 blocking = scripted.withOffset(scriptOffset);
             }
-            ChatModel target = blocking;
-            if (inline) {
-                // a model that never waits answers on this thread
-                CompletableFuture<ChatResponse> answered = new CompletableFuture<>();
+            if (model.callsOnCaller()) {
+                // the model never waits, or ends the call at the timeout itself: no other thread needed to watch it
                 try {
-                    answered.complete(target.chat(request));
-                } catch (Throwable e) {
-                    answered.completeExceptionally(e);
+                    return blocking.chat(request);
+                } catch (RuntimeException e) {
+                    throw ProviderErrors.classify(model.ref(), e, getEndpoint().getComponent().now());
                 }
-                future = answered;
-            } else {
-                // on its own thread, so the timeout holds whatever the model does
-                future = executor.submit(() -> target.chat(request));
             }
+            // on its own thread, so the timeout holds whatever the model does
+            ChatModel target = blocking;
+            future = executor.submit(() -> target.chat(request));
         }
         try {
             return future.get(cfg.getTimeout(), TimeUnit.MILLISECONDS);

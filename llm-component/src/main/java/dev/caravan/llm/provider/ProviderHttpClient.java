@@ -14,9 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 
 import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.http.client.HttpClient;
@@ -34,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  * <li>keeps an error response's {@code Retry-After} header on the exception ({@link ProviderHttpException}),</li>
  * <li>masks the credentials the request carried wherever the error body echoes them,</li>
- * <li>holds a blocking call to its timeout until the body is read (the JDK's request timeout ends with the headers),</li>
+ * <li>holds a blocking call to its timeout until the body is read (the JDK's request timeout ends with the headers), on
+ * the caller's thread ({@link CallDeadline}),</li>
  * <li>reports an SSE stream that ends in a bare JSON error object as an error ({@link ProviderStreamException}), not
  * as a complete reply.</li>
  * </ul>
@@ -62,21 +60,25 @@ public final class ProviderHttpClient implements HttpClient {
 
     @Override
     public SuccessfulHttpResponse execute(HttpRequest request) {
-        CompletableFuture<HttpResponse<byte[]>> sent = delegate.sendAsync(toJdk(request), BodyHandlers.ofByteArray());
+        java.net.http.HttpRequest jdk = toJdk(request, false);
         HttpResponse<byte[]> response;
+        CallDeadline deadline = timeout == null ? null : new CallDeadline(timeout);
         try {
-            // the calling thread waits, as HttpClient.send does, but for the whole exchange
-            response = timeout == null ? sent.get() : sent.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            sent.cancel(true);
-            throw new TimeoutException("No complete response within " + timeout.toMillis() + " ms");
+            response = delegate.send(jdk, BodyHandlers.ofByteArray());
         } catch (InterruptedException e) {
-            sent.cancel(true);
+            if (deadline != null && deadline.end()) {
+                throw new TimeoutException("No complete response within " + timeout.toMillis() + " ms");
+            }
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while waiting for the provider's response", e);
-        } catch (ExecutionException e) {
-            throw failure(e.getCause());
+        } catch (IOException e) {
+            endQuietly(deadline);
+            throw failure(e);
+        } catch (RuntimeException e) {
+            endQuietly(deadline);
+            throw e;
         }
+        endQuietly(deadline);
         if (!successful(response.statusCode())) {
             throw error(request, response, new String(response.body(), StandardCharsets.UTF_8));
         }
@@ -87,9 +89,16 @@ public final class ProviderHttpClient implements HttpClient {
                 .build();
     }
 
+    /** Ends a deadline whose call ended otherwise than by its interrupt (an answer, an I/O failure). */
+    private static void endQuietly(CallDeadline deadline) {
+        if (deadline != null) {
+            deadline.end();
+        }
+    }
+
     @Override
     public void execute(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {
-        delegate.sendAsync(toJdk(request), BodyHandlers.ofInputStream()).whenComplete((response, failure) -> {
+        delegate.sendAsync(toJdk(request, true), BodyHandlers.ofInputStream()).whenComplete((response, failure) -> {
             if (failure != null) {
                 tell(listener, () -> listener.onError(failure(failure)));
             } else if (!successful(response.statusCode())) {
@@ -126,7 +135,12 @@ public final class ProviderHttpClient implements HttpClient {
         tell(listener, listener::onClose);
     }
 
-    private java.net.http.HttpRequest toJdk(HttpRequest request) {
+    /**
+     * The JDK request. A stream gets the timeout as its request timeout, which the JDK holds until the headers arrive
+     * (the component holds the rest); a blocking call is held by a {@link CallDeadline} instead, as the JDK's response
+     * timer would not cover its body.
+     */
+    private java.net.http.HttpRequest toJdk(HttpRequest request, boolean stream) {
         if (!request.formDataFields().isEmpty() || !request.formDataFiles().isEmpty()) {
             throw new UnsupportedOperationException("Multipart requests are not sent by Caravan's provider transport");
         }
@@ -141,8 +155,7 @@ public final class ProviderHttpClient implements HttpClient {
         builder.method(request.method().name(), request.body() == null
                 ? java.net.http.HttpRequest.BodyPublishers.noBody()
                 : java.net.http.HttpRequest.BodyPublishers.ofString(request.body()));
-        if (timeout != null) {
-            // until the headers arrive; a blocking call also waits at most this long for the whole response
+        if (stream && timeout != null) {
             builder.timeout(timeout);
         }
         return builder.build();

@@ -48,6 +48,12 @@ abstract class RemoteChatModelFactory implements ChatModelFactory {
         return new ProviderHttpClientBuilder();
     }
 
+    /** The transport holds each call to the endpoint's timeout (see {@link ProviderHttpClient}). */
+    @Override
+    public boolean enforcesTimeout(LlmConfiguration cfg) {
+        return true;
+    }
+
     /** Key, base URL and timeout: URI, then component, then Camel property, then environment. */
     protected final ProviderSettings settings(LlmConfiguration cfg, CamelContext context) {
         return ProviderSettings.resolve(provider, apiKeyEnv, defaultBaseUrl, cfg, context);

@@ -48,8 +48,18 @@ final class UnframedLines extends FilterInputStream {
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
         int n = super.read(buffer, offset, length);
-        for (int i = 0; i < n; i++) {
-            see(buffer[offset + i]);
+        int end = offset + n;
+        for (int i = offset; i < end; i++) {
+            if (state == FIELD) {
+                // most bytes are the rest of a data line: skip to its end in a tight loop
+                while (i < end && buffer[i] != '\n') {
+                    i++;
+                }
+                if (i == end) {
+                    break;
+                }
+            }
+            see(buffer[i]);
         }
         return n;
     }

@@ -42,6 +42,7 @@ class OpenAiProviderTest extends ProviderTestSupport {
                 from("direct:noRetry").to(MODEL + SCRIPTED_FALLBACK + "&maxRetries=0");
                 from("direct:alone").to(MODEL + "retryInitialDelay=1");
                 from("direct:structured").to(MODEL + "responseSchema=RAW(" + CITY_SCHEMA + ")");
+                from("direct:impatient").to(MODEL + "timeout=300&maxRetries=0");
                 from("direct:shortTimeout").to(MODEL + SCRIPTED_FALLBACK + "&timeout=5000");
                 from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
                 from("direct:weather").setBody(constant(Map.of("temperature", 21, "unit", "C")));
@@ -321,6 +322,22 @@ class OpenAiProviderTest extends ProviderTestSupport {
         assertThat(stub.received).hasSize(2);
         assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2)
                 .containsEntry(LlmConstants.INPUT_TOKENS, 28L);
+    }
+
+    @Test
+    void aReplyWhoseBodyStallsTimesOutOnTheCallersThreadAtTheEndpointTimeout() {
+        stub.stalling("application/json", "openai/chat-completion-response-recorded.json", 100);
+        long start = System.nanoTime();
+
+        Exchange out = call("direct:impatient", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
+            assertThat(e.retryable()).isTrue();
+            assertThat(e).hasMessageContaining("openai:gpt-4o-mini failed").hasMessageContaining("within 300 ms");
+        });
+        // the headers came at once: the JDK's own request timeout would not have ended this call
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
     }
 
     @Test

@@ -25,7 +25,11 @@ final class ProviderStub implements AutoCloseable {
 
     static final Path FIXTURES = Path.of("../../shared/fixtures/llm");
 
-    record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+    /** {@code sent}: how many bytes of the body are written before the stub stalls until it is closed; -1 for all. */
+    record Response(int status, String contentType, byte[] body, Map<String, String> headers, int sent) {
+        Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+            this(status, contentType, body, headers, -1);
+        }
     }
 
     /** A request as received; {@code at} is the test clock's time then, in milliseconds. */
@@ -43,6 +47,7 @@ final class ProviderStub implements AutoCloseable {
     private final HttpServer server;
     private final LongSupplier clock;
     private final ConcurrentLinkedQueue<Response> responses = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
     final List<Received> received = new CopyOnWriteArrayList<>();
 
     ProviderStub(LongSupplier clock) {
@@ -99,6 +104,15 @@ final class ProviderStub implements AutoCloseable {
         }
     }
 
+    /**
+     * Queues a response that sends its headers (with the full length) and the first {@code bytes} of the fixture, then
+     * stalls until the stub is closed: a server that stops in the middle of the body.
+     */
+    ProviderStub stalling(String contentType, String fixturePath, int bytes) {
+        responses.add(new Response(200, contentType, fixture(fixturePath), Map.of(), bytes));
+        return this;
+    }
+
     ProviderStub json(int status, String fixturePath) {
         return reply(status, "application/json", fixturePath, Map.of());
     }
@@ -124,12 +138,23 @@ final class ProviderStub implements AutoCloseable {
         boolean stream = !r.contentType().startsWith("application/json");
         exchange.sendResponseHeaders(r.status(), stream ? 0 : r.body().length);
         try (OutputStream out = exchange.getResponseBody()) {
+            if (r.sent() >= 0) {
+                out.write(r.body(), 0, r.sent());
+                out.flush();
+                try {
+                    closed.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
             out.write(r.body());
         }
     }
 
     @Override
     public void close() {
+        closed.countDown();
         server.stop(0);
     }
 }
