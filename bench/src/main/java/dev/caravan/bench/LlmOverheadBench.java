@@ -6,18 +6,22 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmListener;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
+import org.apache.camel.Endpoint;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -33,10 +37,16 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * The overhead of the caravan-llm component over a raw LangChain4j OpenAiChatModel call, both against a local JDK
  * HttpServer serving a recorded OpenAI reply (non-streaming) and a recorded SSE stream (streaming).
+ * {@code caravanLlmComponent} sends through the endpoint URI, as {@code ProducerTemplate.requestBody(String, ...)}
+ * does (Camel resolves the URI on every call); {@code caravanLlmComponentResolvedEndpoint} through the endpoint
+ * resolved once, as a route does. The streaming benchmarks also print the median time to the first token of their
+ * measured calls when the trial ends.
  *
  * <pre>java --add-modules java.se --add-opens java.base/java.lang=ALL-UNNAMED \
  *   -cp "bench/target/caravan-bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*" \
@@ -67,6 +77,13 @@ public class LlmOverheadBench {
     private StreamingChatModel rawStreaming;
     private String chatUri;
     private String streamUri;
+    private Endpoint chatEndpoint;
+
+    /** Whether the current iteration is measured (warm-up calls do not count for the time to first token). */
+    private boolean measuring;
+    /** Nanoseconds from the start of each measured streaming call to its first token. */
+    private long[] firstTokenNanos = new long[1024];
+    private int firstTokens;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -86,9 +103,24 @@ public class LlmOverheadBench {
         template = camel.createProducerTemplate();
         chatUri = "caravan-llm:chat?model=openai:gpt-4o-mini&baseUrl=" + baseUrl + "&apiKey=test";
         streamUri = chatUri + "&streaming=true";
+        chatEndpoint = camel.getEndpoint(chatUri);
         // resolve and start both endpoints outside the measurement
         caravanLlmComponent();
         caravanLlmComponentStreaming();
+    }
+
+    @Setup(Level.Iteration)
+    public void iteration(IterationParams params) {
+        measuring = params.getType() == IterationType.MEASUREMENT;
+    }
+
+    private void firstToken(long startNanos, long firstNanos) {
+        if (measuring && firstNanos > 0) {
+            if (firstTokens == firstTokenNanos.length) {
+                firstTokenNanos = Arrays.copyOf(firstTokenNanos, firstTokens * 2);
+            }
+            firstTokenNanos[firstTokens++] = firstNanos - startNanos;
+        }
     }
 
     private static void handle(HttpExchange exchange, byte[] json, byte[] sse) throws IOException {
@@ -107,6 +139,12 @@ public class LlmOverheadBench {
 
     @TearDown(Level.Trial)
     public void tearDown() throws Exception {
+        if (firstTokens > 0) {
+            long[] sorted = Arrays.copyOf(firstTokenNanos, firstTokens);
+            Arrays.sort(sorted);
+            System.out.printf("%nTime to first token: median %.1f us over %d measured calls%n",
+                    sorted[firstTokens / 2] / 1000.0, firstTokens);
+        }
         if (template != null) {
             template.stop();
         }
@@ -130,11 +168,21 @@ public class LlmOverheadBench {
     }
 
     @Benchmark
+    public String caravanLlmComponentResolvedEndpoint() {
+        return template.requestBody(chatEndpoint, PROMPT, String.class);
+    }
+
+    @Benchmark
     public String rawLangChain4jStreaming() throws Exception {
         CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        long start = System.nanoTime();
+        long[] first = new long[1];
         rawStreaming.chat(PROMPT, new StreamingChatResponseHandler() {
             @Override
             public void onPartialResponse(String partial) {
+                if (first[0] == 0) {
+                    first[0] = System.nanoTime();
+                }
             }
 
             @Override
@@ -147,11 +195,28 @@ public class LlmOverheadBench {
                 done.completeExceptionally(error);
             }
         });
-        return done.get(30, TimeUnit.SECONDS).aiMessage().text();
+        String text = done.get(30, TimeUnit.SECONDS).aiMessage().text();
+        firstToken(start, first[0]);
+        return text;
     }
 
     @Benchmark
     public String caravanLlmComponentStreaming() {
-        return template.requestBody(streamUri, PROMPT, String.class);
+        long start = System.nanoTime();
+        long[] first = new long[1];
+        LlmListener listener = new LlmListener() {
+            @Override
+            public void onDelta(String text) {
+                if (first[0] == 0) {
+                    first[0] = System.nanoTime();
+                }
+            }
+        };
+        String text = template.request(streamUri, e -> {
+            e.getMessage().setBody(PROMPT);
+            e.setProperty(LlmConstants.LISTENER_PROPERTY, listener);
+        }).getMessage().getBody(String.class);
+        firstToken(start, first[0]);
+        return text;
     }
 }

@@ -46,6 +46,7 @@ public class LlmComponent extends DefaultComponent {
     private long circuitOpenDuration = 30000;
 
     private Clock clock = Clock.systemUTC();
+    private LlmSleeper sleeper = Thread::sleep;
     private volatile LlmCircuitBreakers circuitBreakers;
     private volatile LlmPrices prices;
     private volatile ExecutorService executorService;
@@ -104,11 +105,28 @@ public class LlmComponent extends DefaultComponent {
     }
 
     /**
-     * The clock circuit breakers read; tests set a fixed or adjustable one instead of sleeping. Set it before the first
-     * call.
+     * The clock circuit breakers read, and against which a Retry-After given as an HTTP-date is counted; tests set a
+     * fixed or adjustable one instead of sleeping. Set it before the first call.
      */
     public void setClock(Clock clock) {
         this.clock = clock;
+    }
+
+    public LlmSleeper getSleeper() {
+        return sleeper;
+    }
+
+    /**
+     * What waits before a retry ({@link Thread#sleep(long)} by default); tests set one that records the waits and
+     * advances their clock instead of sleeping.
+     */
+    public void setSleeper(LlmSleeper sleeper) {
+        this.sleeper = sleeper;
+    }
+
+    /** Now, by the component's clock. */
+    java.time.Instant now() {
+        return clock != null ? clock.instant() : java.time.Instant.now();
     }
 
     /** The circuit breakers of this component's models, made on first use from the circuit options. */

@@ -48,7 +48,8 @@ public final class LlmConstants {
     public static final String ATTEMPTS = "CaravanLlmAttempts";
 
     @Metadata(label = "producer",
-              description = "Milliseconds from the start of the exchange to the first streamed token (streaming only).",
+              description = "Milliseconds from the start of the exchange to the first streamed token of the reply (streaming"
+                            + " only; deltas of a call that failed midway do not count).",
               javaType = "Long")
     public static final String TIME_TO_FIRST_TOKEN_MILLIS = "CaravanLlmTimeToFirstTokenMillis";
 

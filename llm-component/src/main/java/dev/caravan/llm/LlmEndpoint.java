@@ -149,7 +149,8 @@ public class LlmEndpoint extends DefaultEndpoint {
             }
             answer.add(new ResolvedModel(ref, provider, modelName, factory,
                     cfg.isStreaming() ? null : factory.chatModel(modelName, modelCfg, getCamelContext()),
-                    cfg.isStreaming() ? factory.streamingChatModel(modelName, modelCfg, getCamelContext()) : null));
+                    cfg.isStreaming() ? factory.streamingChatModel(modelName, modelCfg, getCamelContext()) : null,
+                    !factory.waits(modelCfg) || factory.enforcesTimeout(modelCfg)));
         }
         return List.copyOf(answer);
     }

@@ -1,5 +1,7 @@
 package dev.caravan.llm;
 
+import java.time.Duration;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -81,17 +83,29 @@ public class LlmException extends RuntimeException {
                     + "|((?:api[_-]?key|x-api-key|x-goog-api-key|access[_-]?token|secret|password)\"?\\s*[:=]\\s*\"?)[^\\s\"&,}]+");
 
     private final Kind kind;
+    private final Duration retryAfter;
 
     public LlmException(Kind kind, String message) {
         this(kind, message, null);
     }
 
     public LlmException(Kind kind, String message, Throwable cause) {
+        this(kind, message, cause, null);
+    }
+
+    /**
+     * @param retryAfter how long the provider asked to wait before trying again (its {@code Retry-After}), or null
+     */
+    public LlmException(Kind kind, String message, Throwable cause, Duration retryAfter) {
         super(redact(message), cause);
         if (kind == null) {
             throw new IllegalArgumentException("kind must not be null");
         }
+        if (retryAfter != null && retryAfter.isNegative()) {
+            throw new IllegalArgumentException("retryAfter must not be negative, was " + retryAfter);
+        }
         this.kind = kind;
+        this.retryAfter = retryAfter;
     }
 
     /** What went wrong. */
@@ -107,6 +121,14 @@ public class LlmException extends RuntimeException {
     /** Whether the same call may succeed when tried again or on the next model of the fallback chain. */
     public boolean retryable() {
         return kind.retryable();
+    }
+
+    /**
+     * How long the provider asked to wait before the same call is tried again (an HTTP {@code Retry-After} header,
+     * read when the response arrived); empty when it did not say.
+     */
+    public Optional<Duration> retryAfter() {
+        return Optional.ofNullable(retryAfter);
     }
 
     /**

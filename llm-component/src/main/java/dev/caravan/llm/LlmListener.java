@@ -15,6 +15,15 @@ public interface LlmListener {
     }
 
     /**
+     * A streamed model call failed after {@code deltas} of its deltas had been passed to {@link #onDelta}: that text is
+     * part of no reply. The next attempt (a retry, or the next model of the fallback chain) streams its reply from the
+     * start, so a listener that shows or keeps deltas should drop the last {@code deltas} it got. Called only when the
+     * failed call had streamed something, before anything else happens; no delta of the failed call comes after it.
+     */
+    default void onDeltasDiscarded(int deltas, LlmException failure) {
+    }
+
+    /**
      * The model asked to call a tool; called before the tool runs (also for unknown tools and invalid arguments).
      */
     default void onToolCall(String callId, String toolName, String argumentsJson) {

@@ -42,16 +42,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one conversation per exchange on the component's executor: the model call (with fallback and timeout), the
- * tool loop, structured-output parsing with one repair round, and the usage headers.
+ * Runs one conversation per exchange: the model call (with fallback and timeout), the tool loop, structured-output
+ * parsing with one repair round, and the usage headers. An exchange without tools whose models all hold a call to the
+ * timeout themselves (the remote providers through their transport) or never wait runs on the caller's thread and
+ * completes synchronously; any other is handed to the component's executor, which also watches the timeout of models
+ * that cannot hold it themselves.
  */
 public class LlmProducer extends DefaultAsyncProducer {
 
     private static final Logger LOG = LoggerFactory.getLogger(LlmProducer.class);
 
+    /** The listener of an exchange that did not set one. */
+    private static final LlmListener NO_LISTENER = new LlmListener() {
+    };
+
     private ProducerTemplate template;
     private ExecutorService executor;
-    /** No model of the chain ever waits: calls without tools run on the caller's thread. */
+    /**
+     * Every model of the chain may be called on the caller's thread (it never waits, or it holds a call to the timeout
+     * itself): exchanges without tools run on the caller's thread, with no hand-off.
+     */
     private boolean inline;
 
     public LlmProducer(LlmEndpoint endpoint) {
@@ -67,8 +77,7 @@ public class LlmProducer extends DefaultAsyncProducer {
     protected void doStart() throws Exception {
         super.doStart();
         executor = getEndpoint().getComponent().getExecutorService();
-        LlmConfiguration cfg = getEndpoint().getConfiguration();
-        inline = getEndpoint().chain().stream().noneMatch(m -> m.factory().waits(cfg));
+        inline = getEndpoint().chain().stream().allMatch(ResolvedModel::callsOnCaller);
         template = getEndpoint().getCamelContext().createProducerTemplate();
         ServiceHelper.startService(template);
     }
@@ -140,8 +149,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         }
         LlmListener listener = exchange.getProperty(LlmConstants.LISTENER_PROPERTY, LlmListener.class);
         if (listener == null) {
-            listener = new LlmListener() {
-            };
+            listener = NO_LISTENER;
         }
         Integer offsetProperty = exchange.getProperty(LlmConstants.SCRIPT_OFFSET_PROPERTY, Integer.class);
         int scriptOffset = offsetProperty == null ? 0 : offsetProperty;
@@ -258,13 +266,17 @@ public class LlmProducer extends DefaultAsyncProducer {
                     usage.failedAttempts--;
                 }
                 if (e.retryable() && e.kind() != Kind.CIRCUIT_OPEN && retries < cfg.getMaxRetries()) {
-                    long delay = backoffMillis(cfg.getRetryInitialDelay(), retries);
-                    retries++;
-                    usage.failedAttempts++;
-                    LOG.debug("Model {} failed ({}), retry {} of {} in {} ms", model.ref(), e.kind(), retries,
-                            cfg.getMaxRetries(), delay);
-                    pause(delay, model, e);
-                    continue;
+                    long delay = retryDelayMillis(cfg, retries, e);
+                    if (delay >= 0) {
+                        retries++;
+                        usage.failedAttempts++;
+                        LOG.debug("Model {} failed ({}), retry {} of {} in {} ms", model.ref(), e.kind(), retries,
+                                cfg.getMaxRetries(), delay);
+                        pause(delay, model, e);
+                        continue;
+                    }
+                    LOG.debug("Model {} failed ({}) and asks to wait {} before a retry: longer than a call may take, not retried",
+                            model.ref(), e.kind(), e.retryAfter().orElse(null));
                 }
                 if (e.retryable() && usage.chainIndex + 1 < chain.size()) {
                     LOG.debug("Model {} failed ({}), falling back to {}", model.ref(), e.kind(),
@@ -282,7 +294,7 @@ public class LlmProducer extends DefaultAsyncProducer {
                                 .append(failures.get(i).kind()).append("), ");
                     }
                     sb.append(model.ref()).append(" (").append(e.kind()).append("): ").append(e.getMessage());
-                    LlmException all = new LlmException(e.kind(), sb.toString(), e);
+                    LlmException all = new LlmException(e.kind(), sb.toString(), e, e.retryAfter().orElse(null));
                     failures.forEach(all::addSuppressed);
                     throw all;
                 }
@@ -303,14 +315,11 @@ public class LlmProducer extends DefaultAsyncProducer {
     }
 
     private static Long smallest(Long option, Exchange exchange, String name) {
-        Long answer = option;
-        for (Long value : new Long[] {
-                exchange.getProperty(name, Long.class), exchange.getMessage().getHeader(name, Long.class) }) {
-            if (value != null && (answer == null || value < answer)) {
-                answer = value;
-            }
-        }
-        return answer;
+        return smaller(smaller(option, exchange.getProperty(name, Long.class)), exchange.getMessage().getHeader(name, Long.class));
+    }
+
+    private static Long smaller(Long a, Long b) {
+        return a == null || (b != null && b < a) ? b : a;
     }
 
     /**
@@ -402,12 +411,33 @@ public class LlmProducer extends DefaultAsyncProducer {
         return half + java.util.concurrent.ThreadLocalRandom.current().nextLong(base - half + 1);
     }
 
-    private static void pause(long millis, ResolvedModel model, LlmException failure) {
+    /** The longest Retry-After waited before a retry of the same model. */
+    static final long MAX_RETRY_AFTER_MILLIS = 60_000;
+
+    /**
+     * The wait before retry {@code retry} (0-based) after {@code failure}: the backoff, or the provider's Retry-After
+     * when that is longer. -1 when the Retry-After is longer than the endpoint's timeout or than
+     * {@link #MAX_RETRY_AFTER_MILLIS}: a retry that soon would be refused again, and waiting that long is not worth it, so
+     * the next model of the chain is tried at once (or the failure, with its retryAfter, ends the exchange).
+     */
+    static long retryDelayMillis(LlmConfiguration cfg, int retry, LlmException failure) {
+        long backoff = backoffMillis(cfg.getRetryInitialDelay(), retry);
+        if (failure.retryAfter().isEmpty()) {
+            return backoff;
+        }
+        long asked = failure.retryAfter().get().toMillis();
+        if (asked > Math.min(MAX_RETRY_AFTER_MILLIS, cfg.getTimeout())) {
+            return -1;
+        }
+        return Math.max(backoff, asked);
+    }
+
+    private void pause(long millis, ResolvedModel model, LlmException failure) {
         if (millis <= 0) {
             return;
         }
         try {
-            Thread.sleep(millis);
+            getEndpoint().getComponent().getSleeper().sleep(millis);
         } catch (InterruptedException ie) {
             Thread.currentThread().interrupt();
             LlmException cancelled = new LlmException(Kind.CANCELLED,
@@ -421,73 +451,111 @@ public class LlmProducer extends DefaultAsyncProducer {
             ResolvedModel model, ChatRequest request, LlmConfiguration cfg, int scriptOffset, LlmListener listener,
             Usage usage, long start) {
         Future<ChatResponse> future;
+        DeltaRelay relay = null;
         if (model.streamingChatModel() != null) {
             StreamingChatModel streaming = model.streamingChatModel();
             if (streaming instanceof ScriptedChatModel scripted) {
                 streaming = scripted.withOffset(scriptOffset);
             }
-            CompletableFuture<ChatResponse> result = new CompletableFuture<>();
-            StreamingChatModel target = streaming;
-            StreamingChatResponseHandler handler = new StreamingChatResponseHandler() {
-                @Override
-                public void onPartialResponse(String partial) {
-                    if (result.isDone() || partial == null || partial.isEmpty()) {
-                        return;
-                    }
-                    if (usage.firstTokenNanos < 0) {
-                        usage.firstTokenNanos = System.nanoTime();
-                    }
-                    listener.onDelta(partial);
-                }
-
-                @Override
-                public void onCompleteResponse(ChatResponse response) {
-                    result.complete(response);
-                }
-
-                @Override
-                public void onError(Throwable error) {
-                    result.completeExceptionally(error);
-                }
-            };
+            relay = new DeltaRelay(listener, usage);
             // streaming models answer through the handler on their own threads: no hand-off needed to start one
             try {
-                target.chat(request, handler);
+                streaming.chat(request, relay);
             } catch (Throwable e) {
-                result.completeExceptionally(e);
+                relay.result.completeExceptionally(e);
             }
-            future = result;
+            future = relay.result;
         } else {
             ChatModel blocking = model.chatModel();
             if (blocking instanceof ScriptedChatModel scripted) {
                 blocking = scripted.withOffset(scriptOffset);
             }
-            ChatModel target = blocking;
-            if (inline) {
-                // a model that never waits answers on this thread
-                CompletableFuture<ChatResponse> answered = new CompletableFuture<>();
+            if (model.callsOnCaller()) {
+                // the model never waits, or ends the call at the timeout itself: no other thread needed to watch it
                 try {
-                    answered.complete(target.chat(request));
-                } catch (Throwable e) {
-                    answered.completeExceptionally(e);
+                    return blocking.chat(request);
+                } catch (RuntimeException e) {
+                    throw ProviderErrors.classify(model.ref(), e, getEndpoint().getComponent().now());
                 }
-                future = answered;
-            } else {
-                // on its own thread, so the timeout holds whatever the model does
-                future = executor.submit(() -> target.chat(request));
             }
+            // on its own thread, so the timeout holds whatever the model does
+            ChatModel target = blocking;
+            future = executor.submit(() -> target.chat(request));
         }
         try {
             return future.get(cfg.getTimeout(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             future.cancel(true);
-            throw new LlmException(Kind.TIMEOUT, model.ref() + " did not answer within " + cfg.getTimeout() + " ms");
+            throw discard(relay, new LlmException(Kind.TIMEOUT, model.ref() + " did not answer within " + cfg.getTimeout() + " ms"));
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
-            throw new LlmException(Kind.CANCELLED, "The call to " + model.ref() + " was interrupted", e);
+            throw discard(relay, new LlmException(Kind.CANCELLED, "The call to " + model.ref() + " was interrupted", e));
         } catch (ExecutionException e) {
-            throw ProviderErrors.classify(model.ref(), e.getCause() != null ? e.getCause() : e);
+            throw discard(relay, ProviderErrors.classify(model.ref(), e.getCause() != null ? e.getCause() : e,
+                    getEndpoint().getComponent().now()));
+        }
+    }
+
+    /** Stops the deltas of a failed streamed call and tells the listener about those it already passed on. */
+    private static LlmException discard(DeltaRelay relay, LlmException failure) {
+        if (relay != null) {
+            relay.discard(failure);
+        }
+        return failure;
+    }
+
+    /**
+     * Passes the deltas of one streamed call to the listener until the call ends. When the call fails, {@link #discard}
+     * stops it (a late delta from the provider's thread is dropped, so the listener never sees the failed call's deltas
+     * after it was told to drop them) and tells the listener how many it had passed on.
+     */
+    private static final class DeltaRelay implements StreamingChatResponseHandler {
+        final CompletableFuture<ChatResponse> result = new CompletableFuture<>();
+        private final LlmListener listener;
+        private final Usage usage;
+        private int relayed;
+        private boolean discarded;
+
+        DeltaRelay(LlmListener listener, Usage usage) {
+            this.listener = listener;
+            this.usage = usage;
+        }
+
+        @Override
+        public void onPartialResponse(String partial) {
+            if (partial == null || partial.isEmpty()) {
+                return;
+            }
+            synchronized (this) {
+                if (discarded || result.isDone()) {
+                    return;
+                }
+                if (usage.firstTokenNanos < 0) {
+                    usage.firstTokenNanos = System.nanoTime();
+                }
+                relayed++;
+                listener.onDelta(partial);
+            }
+        }
+
+        @Override
+        public void onCompleteResponse(ChatResponse response) {
+            result.complete(response);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            result.completeExceptionally(error);
+        }
+
+        synchronized void discard(LlmException failure) {
+            discarded = true;
+            if (relayed > 0) {
+                // the time to first token is that of the reply that is kept
+                usage.firstTokenNanos = -1;
+                listener.onDeltasDiscarded(relayed, failure);
+            }
         }
     }
 

@@ -1,9 +1,15 @@
 package dev.caravan.llm;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.provider.ProviderHttpException;
+import dev.caravan.llm.provider.ProviderStreamException;
 import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.InternalServerException;
@@ -13,11 +19,17 @@ import dev.langchain4j.exception.NonRetriableException;
 import dev.langchain4j.exception.RateLimitException;
 import dev.langchain4j.exception.RetriableException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.model.anthropic.internal.api.AnthropicStreamingException;
+import dev.langchain4j.model.ollama.OllamaStreamingException;
 
 /**
  * Maps a provider failure (LangChain4j's exceptions, I/O errors) to an {@link LlmException} kind. The HTTP status of an
  * {@link HttpException} anywhere in the cause chain decides first; then the exception types. The original exception
- * stays the cause, so routes can still {@code onException} on LangChain4j's types; the message is redacted.
+ * stays the cause, so routes can still {@code onException} on LangChain4j's types; the message is redacted. The
+ * {@code Retry-After} of an error response (kept by Caravan's transport, {@link ProviderHttpException}) becomes
+ * {@link LlmException#retryAfter()}. Errors reported inside a stream (Anthropic's {@code event: error}, Ollama's
+ * {@code {"error": ...}} line, a bare {@code google.rpc} error object ending a Gemini stream) are classified by their
+ * own type.
  */
 final class ProviderErrors {
 
@@ -27,12 +39,22 @@ final class ProviderErrors {
     private ProviderErrors() {
     }
 
-    /**
-     * The LlmException for a failed call of model {@code ref}.
-     */
+    /** The LlmException for a failed call of model {@code ref}, now. */
     static LlmException classify(String ref, Throwable e) {
+        return classify(ref, e, Instant.now());
+    }
+
+    /**
+     * The LlmException for a failed call of model {@code ref}; {@code now} dates a {@code Retry-After} given as an
+     * HTTP-date.
+     */
+    static LlmException classify(String ref, Throwable e, Instant now) {
         if (e instanceof LlmException llm) {
             return llm;
+        }
+        LlmException midStream = midStream(ref, e);
+        if (midStream != null) {
+            return midStream;
         }
         HttpException http = find(e, HttpException.class);
         Kind kind = http != null ? byStatus(http.statusCode(), http.getMessage()) : byType(e);
@@ -44,7 +66,89 @@ final class ProviderErrors {
         if (detail != null) {
             message.append(": ").append(detail);
         }
+        Duration retryAfter = http instanceof ProviderHttpException response ? RetryAfter.parse(response.retryAfter(), now) : null;
+        return new LlmException(kind, message.toString(), e, retryAfter);
+    }
+
+    /**
+     * An error a provider reported inside a stream it had accepted (HTTP 200), or null when {@code e} is none. Such an
+     * error carries no HTTP status: its own type decides, and one that does not say otherwise is a provider failure
+     * worth another try (SERVER), as a 5xx would be.
+     */
+    private static LlmException midStream(String ref, Throwable e) {
+        Kind kind;
+        String type;
+        Throwable error;
+        ProviderStreamException bare = find(e, ProviderStreamException.class);
+        // in LangChain4j's internal package, but the only carrier of the error event's type
+        AnthropicStreamingException anthropic = find(e, AnthropicStreamingException.class);
+        OllamaStreamingException ollama = find(e, OllamaStreamingException.class);
+        if (bare != null) {
+            JsonNode rpc = errorObject(bare.errorObject());
+            type = rpc.path("status").asText(null);
+            kind = rpcKind(type, rpc.path("code").asInt(0));
+            error = bare;
+        } else if (anthropic != null) {
+            type = anthropic.type();
+            kind = anthropicKind(type);
+            error = anthropic;
+        } else if (ollama != null) {
+            // Ollama reports a failure of the model run this way, e.g. "an error was encountered while running the model"
+            type = null;
+            kind = Kind.SERVER;
+            error = ollama;
+        } else {
+            return null;
+        }
+        StringBuilder message = new StringBuilder(ref).append(" failed mid-stream");
+        if (type != null) {
+            message.append(" (").append(type).append(')');
+        }
+        message.append(": ").append(detail(error));
         return new LlmException(kind, message.toString(), e);
+    }
+
+    /** The {@code error} member of a JSON error object, or a missing node. */
+    private static JsonNode errorObject(String json) {
+        try {
+            return LlmJson.tree(json).path("error");
+        } catch (JsonProcessingException | RuntimeException notJson) {
+            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        }
+    }
+
+    /**
+     * The kind for a {@code google.rpc} status (Gemini): the canonical code's name, else its HTTP mapping. CANCELLED
+     * here means the server cut the stream, not that Caravan cancelled the call: worth another try.
+     */
+    static Kind rpcKind(String status, int code) {
+        if (status == null) {
+            return code >= 400 && code != 499 ? byStatus(code, null) : Kind.SERVER;
+        }
+        return switch (status) {
+            case "RESOURCE_EXHAUSTED" -> Kind.RATE_LIMIT;
+            case "UNAVAILABLE" -> Kind.OVERLOADED;
+            case "DEADLINE_EXCEEDED" -> Kind.TIMEOUT;
+            case "UNAUTHENTICATED", "PERMISSION_DENIED" -> Kind.AUTH;
+            case "INVALID_ARGUMENT", "FAILED_PRECONDITION", "OUT_OF_RANGE", "NOT_FOUND", "ALREADY_EXISTS", "UNIMPLEMENTED"
+                    -> Kind.BAD_REQUEST;
+            default -> Kind.SERVER;
+        };
+    }
+
+    /** The kind for the {@code error.type} of an Anthropic error event. */
+    static Kind anthropicKind(String type) {
+        if (type == null) {
+            return Kind.SERVER;
+        }
+        return switch (type) {
+            case "overloaded_error" -> Kind.OVERLOADED;
+            case "rate_limit_error" -> Kind.RATE_LIMIT;
+            case "timeout_error" -> Kind.TIMEOUT;
+            case "authentication_error", "permission_error" -> Kind.AUTH;
+            case "invalid_request_error", "not_found_error", "request_too_large" -> Kind.BAD_REQUEST;
+            default -> Kind.SERVER;
+        };
     }
 
     /** The kind for an HTTP status; {@code body} tells an overload reported with another status. */
@@ -77,7 +181,6 @@ final class ProviderErrors {
                    || find(e, java.net.SocketTimeoutException.class) != null) {
             return Kind.TIMEOUT;
         } else if (mentionsOverload(e.getMessage())) {
-            // e.g. Anthropic's in-stream "event: error" with overloaded_error
             return Kind.OVERLOADED;
         } else if (find(e, InternalServerException.class) != null || find(e, RetriableException.class) != null
                    || find(e, IOException.class) != null) {

@@ -4,17 +4,24 @@ import dev.caravan.llm.provider.ChatModelFactory;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 
-/** One model of an endpoint's chain, with the LangChain4j model its factory made (blocking or streaming). */
+/**
+ * One model of an endpoint's chain, with the LangChain4j model its factory made (blocking or streaming).
+ * {@code callsOnCaller} tells that a call may run on the caller's thread: the model never waits, or it ends a call
+ * over the timeout by itself ({@link ChatModelFactory#waits}, {@link ChatModelFactory#enforcesTimeout}).
+ * {@code circuitKey} is the key of the model's circuit breaker: provider:model, or the provider alone.
+ */
 record ResolvedModel(String ref, String provider, String modelName, ChatModelFactory factory, ChatModel chatModel,
-        StreamingChatModel streamingChatModel) {
+        StreamingChatModel streamingChatModel, boolean callsOnCaller, String circuitKey) {
+
+    ResolvedModel(String ref, String provider, String modelName, ChatModelFactory factory, ChatModel chatModel,
+                  StreamingChatModel streamingChatModel, boolean callsOnCaller) {
+        // the key is used on every call: made once
+        this(ref, provider, modelName, factory, chatModel, streamingChatModel, callsOnCaller,
+             modelName != null ? provider + ":" + modelName : provider);
+    }
 
     /** The model name for headers: the part after the colon, or the provider when there was none. */
     String displayName() {
         return modelName != null ? modelName : provider;
-    }
-
-    /** The key of the model's circuit breaker: provider:model, or the provider alone. */
-    String circuitKey() {
-        return modelName != null ? provider + ":" + modelName : provider;
     }
 }

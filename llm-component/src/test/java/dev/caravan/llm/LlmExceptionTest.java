@@ -1,10 +1,17 @@
 package dev.caravan.llm;
 
+import java.time.Duration;
+import java.time.Instant;
+
 import dev.caravan.llm.LlmException.Category;
 import dev.caravan.llm.LlmException.Kind;
 import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.RateLimitException;
+import dev.caravan.llm.provider.ProviderHttpException;
+import dev.caravan.llm.provider.ProviderStreamException;
+import dev.langchain4j.model.anthropic.internal.api.AnthropicStreamingException;
+import dev.langchain4j.model.ollama.OllamaStreamingException;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -68,5 +75,57 @@ class LlmExceptionTest {
         assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(401, "Incorrect API key provided: sk-live-abcdefghijkl")))
                 .satisfies(e -> assertThat(e.kind()).isEqualTo(Kind.AUTH))
                 .hasMessageNotContaining("abcdefghijkl");
+    }
+
+    @Test
+    void keepsTheRetryAfterOfAnErrorResponse() {
+        Instant now = Instant.parse("2026-11-22T10:00:00Z");
+
+        LlmException seconds = ProviderErrors.classify("openai:gpt-x",
+                new RateLimitException(new ProviderHttpException(429, "{}", "12")), now);
+        LlmException date = ProviderErrors.classify("anthropic:claude",
+                new ProviderHttpException(529, "{}", "Sun, 22 Nov 2026 10:00:03 GMT"), now);
+        LlmException none = ProviderErrors.classify("openai:gpt-x", new ProviderHttpException(503, "{}", null), now);
+
+        assertThat(seconds.kind()).isEqualTo(Kind.RATE_LIMIT);
+        assertThat(seconds.retryAfter()).contains(Duration.ofSeconds(12));
+        assertThat(date.kind()).isEqualTo(Kind.OVERLOADED);
+        assertThat(date.retryAfter()).contains(Duration.ofSeconds(3));
+        assertThat(none.retryAfter()).isEmpty();
+    }
+
+    @Test
+    void rejectsANegativeRetryAfter() {
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(
+                () -> new LlmException(Kind.RATE_LIMIT, "x", null, Duration.ofSeconds(-1)));
+
+        assertThat(thrown).isInstanceOf(IllegalArgumentException.class).hasMessage("retryAfter must not be negative, was PT-1S");
+    }
+
+    @Test
+    void classifiesErrorsReportedInsideAStreamByTheirOwnType() {
+        assertThat(ProviderErrors.classify("anthropic:c", new AnthropicStreamingException("Overloaded", "overloaded_error")))
+                .satisfies(e -> assertThat(e.kind()).isEqualTo(Kind.OVERLOADED))
+                .hasMessage("anthropic:c failed mid-stream (overloaded_error): Overloaded");
+        assertThat(ProviderErrors.classify("anthropic:c", new AnthropicStreamingException("x", "api_error")).kind())
+                .isEqualTo(Kind.SERVER);
+        assertThat(ProviderErrors.classify("anthropic:c", new AnthropicStreamingException("x", "rate_limit_error")).kind())
+                .isEqualTo(Kind.RATE_LIMIT);
+        assertThat(ProviderErrors.classify("anthropic:c", new AnthropicStreamingException("x", "invalid_request_error")).kind())
+                .isEqualTo(Kind.BAD_REQUEST);
+        assertThat(ProviderErrors.classify("ollama:m", new OllamaStreamingException("boom")).kind()).isEqualTo(Kind.SERVER);
+        assertThat(ProviderErrors.classify("gemini:g",
+                new ProviderStreamException("{\"error\": {\"code\": 429, \"status\": \"RESOURCE_EXHAUSTED\"}}")).kind())
+                .isEqualTo(Kind.RATE_LIMIT);
+        assertThat(ProviderErrors.classify("gemini:g",
+                new ProviderStreamException("{\"error\": {\"code\": 503, \"status\": \"UNAVAILABLE\"}}")).kind())
+                .isEqualTo(Kind.OVERLOADED);
+        assertThat(ProviderErrors.classify("gemini:g",
+                new ProviderStreamException("{\"error\": {\"code\": 400, \"status\": \"INVALID_ARGUMENT\"}}")).kind())
+                .isEqualTo(Kind.BAD_REQUEST);
+        assertThat(ProviderErrors.classify("gemini:g", new ProviderStreamException("{\"error\": {\"code\": 499}}")).kind())
+                .isEqualTo(Kind.SERVER);
+        assertThat(ProviderErrors.classify("gemini:g", new ProviderStreamException("{\"error\": \"not rpc\"}")).kind())
+                .isEqualTo(Kind.SERVER);
     }
 }

@@ -309,6 +309,26 @@ class LlmProducerTest extends CamelTestSupport {
     }
 
     @Test
+    void waitsTheLongerOfBackoffAndRetryAfterUnlessRetryAfterIsLongerThanACallMayTake() {
+        LlmConfiguration cfg = new LlmConfiguration();
+        cfg.setRetryInitialDelay(500);
+        cfg.setTimeout(10_000);
+        LlmException noDelay = new LlmException(LlmException.Kind.RATE_LIMIT, "x");
+        LlmException shortDelay = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, java.time.Duration.ofMillis(100));
+        LlmException longDelay = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, java.time.Duration.ofSeconds(8));
+        LlmException tooLong = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, java.time.Duration.ofSeconds(11));
+
+        assertThat(LlmProducer.retryDelayMillis(cfg, 0, noDelay)).isBetween(250L, 500L);
+        assertThat(LlmProducer.retryDelayMillis(cfg, 0, shortDelay)).isBetween(250L, 500L);
+        assertThat(LlmProducer.retryDelayMillis(cfg, 0, longDelay)).isEqualTo(8000L);
+        assertThat(LlmProducer.retryDelayMillis(cfg, 0, tooLong)).isEqualTo(-1L);
+        cfg.setTimeout(600_000);
+        assertThat(LlmProducer.retryDelayMillis(cfg, 0, tooLong)).isEqualTo(11_000L);
+        assertThat(LlmProducer.retryDelayMillis(cfg, 0,
+                new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, java.time.Duration.ofSeconds(61)))).isEqualTo(-1L);
+    }
+
+    @Test
     void doesNotFallBackOnAnAuthError() {
         Exchange out = template.request("direct:auth", e -> e.getMessage().setBody("Hi"));
 

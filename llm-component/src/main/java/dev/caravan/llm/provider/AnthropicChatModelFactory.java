@@ -26,6 +26,7 @@ public class AnthropicChatModelFactory extends RemoteChatModelFactory {
         AnthropicChatModel.AnthropicChatModelBuilder b = AnthropicChatModel.builder()
                 .apiKey(s.apiKey())
                 .modelName(modelName)
+                .httpClientBuilder(transport())
                 .timeout(s.timeout())
                 .temperature(cfg.getTemperature())
                 // retries and fallback are the component's
@@ -47,6 +48,7 @@ public class AnthropicChatModelFactory extends RemoteChatModelFactory {
         AnthropicStreamingChatModel.AnthropicStreamingChatModelBuilder b = AnthropicStreamingChatModel.builder()
                 .apiKey(s.apiKey())
                 .modelName(modelName)
+                .httpClientBuilder(transport())
                 .timeout(s.timeout())
                 .temperature(cfg.getTemperature())
                 .logRequests(false)

@@ -54,6 +54,16 @@ public interface ChatModelFactory {
     }
 
     /**
+     * Whether the models of this factory end a call that takes longer than {@code cfg.getTimeout()} by themselves,
+     * failing it with a timeout (LangChain4j's {@code TimeoutException}, say, from an HTTP client that holds the whole
+     * exchange to that limit). Their blocking calls then run on the caller's thread: nothing has to watch them from
+     * another one.
+     */
+    default boolean enforcesTimeout(LlmConfiguration cfg) {
+        return false;
+    }
+
+    /**
      * The price of a call in integer micro-dollars (1 USD = 1,000,000); 0 when the provider has no price table.
      */
     default long costMicros(String modelName, long inputTokens, long outputTokens) {

@@ -29,6 +29,7 @@ public class OllamaChatModelFactory extends RemoteChatModelFactory {
         b.maxRetries(0);
         b.baseUrl(s.baseUrl())
                 .modelName(modelName)
+                .httpClientBuilder(transport())
                 .timeout(s.timeout())
                 .temperature(cfg.getTemperature())
                 .numPredict(cfg.getMaxTokens())
@@ -43,6 +44,7 @@ public class OllamaChatModelFactory extends RemoteChatModelFactory {
         OllamaStreamingChatModel.OllamaStreamingChatModelBuilder b = OllamaStreamingChatModel.builder();
         b.baseUrl(s.baseUrl())
                 .modelName(modelName)
+                .httpClientBuilder(transport())
                 .timeout(s.timeout())
                 .temperature(cfg.getTemperature())
                 .numPredict(cfg.getMaxTokens())

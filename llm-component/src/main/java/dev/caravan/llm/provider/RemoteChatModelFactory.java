@@ -7,7 +7,7 @@ import org.apache.camel.CamelContext;
 
 /**
  * Base of the factories of providers reached over the network: the provider name, where its key and base URL come
- * from, and the two-argument methods, which resolve settings without a Camel context.
+ * from, the HTTP transport, and the two-argument methods, which resolve settings without a Camel context.
  */
 abstract class RemoteChatModelFactory implements ChatModelFactory {
 
@@ -38,6 +38,20 @@ abstract class RemoteChatModelFactory implements ChatModelFactory {
     @Override
     public final StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
         return streamingChatModel(modelName, cfg, null);
+    }
+
+    /**
+     * The HTTP transport of a model: it keeps Retry-After on error responses and holds a blocking call to the
+     * endpoint's timeout (set on the model with {@code timeout(...)}, which LangChain4j hands to this builder).
+     */
+    protected static ProviderHttpClientBuilder transport() {
+        return new ProviderHttpClientBuilder();
+    }
+
+    /** The transport holds each call to the endpoint's timeout (see {@link ProviderHttpClient}). */
+    @Override
+    public boolean enforcesTimeout(LlmConfiguration cfg) {
+        return true;
     }
 
     /** Key, base URL and timeout: URI, then component, then Camel property, then environment. */

@@ -5,6 +5,8 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmException;
+import dev.caravan.llm.LlmException.Kind;
 import dev.caravan.llm.LlmTool;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -39,6 +41,9 @@ class OllamaProviderTest extends ProviderTestSupport {
                 from("direct:chat").to(MODEL + SCRIPTED_FALLBACK + "&temperature=0.1");
                 from("direct:noRetry").to(MODEL + SCRIPTED_FALLBACK + "&maxRetries=0");
                 from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
+                from("direct:streamOnce").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true&maxRetries=0");
+                from("direct:streamAlone").to(MODEL + "streaming=true&maxRetries=0");
+                from("direct:structured").to(MODEL + "responseSchema=RAW(" + CITY_SCHEMA + ")");
                 from("direct:weather").setBody(constant(Map.of("temperature", 28)));
             }
         };
@@ -90,6 +95,64 @@ class OllamaProviderTest extends ProviderTestSupport {
         JsonNode messages = requestBody(1).path("messages");
         assertThat(messages.get(messages.size() - 1).path("role").asText()).isEqualTo("tool");
         assertThat(messages.get(messages.size() - 1).path("content").asText()).contains("28");
+    }
+
+    @Test
+    void anErrorLineMidStreamIsARetryableServerError() {
+        stub.reply(200, "application/x-ndjson", "ollama/error-mid-stream.ndjson", Map.of());
+
+        Exchange out = call("direct:streamAlone", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.SERVER);
+            assertThat(e.retryable()).isTrue();
+            assertThat(e).hasMessage("ollama:llama3.2 failed mid-stream: an error was encountered while running the model");
+        });
+    }
+
+    @Test
+    void anErrorLineMidStreamFallsBack() {
+        stub.reply(200, "application/x-ndjson", "ollama/error-mid-stream.ndjson", Map.of());
+        RecordingListener listener = new RecordingListener();
+
+        Exchange out = call("direct:streamOnce", "Hi", listener);
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2);
+        // the fixture's lines before the error are /api/generate's ("response"), which carry no /api/chat content:
+        // no delta reached the listener before the failure, so nothing is discarded
+        assertThat(listener.events).containsExactly("delta from ", "delta scripted");
+    }
+
+    @Test
+    void structuredOutputSendsTheSchemaAsFormatAndParsesTheRepairedReply() {
+        stub.json(200, "ollama/chat-nostream-response.json")
+                .replyBody(200, "application/json", withText("ollama/chat-nostream-response.json", "/message/content",
+                        "{\"city\": \"Paris\"}"), Map.of());
+
+        Exchange out = call("direct:structured", "Where is the Eiffel tower?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo(Map.of("city", "Paris"));
+        JsonNode format = requestBody(0).path("format");
+        assertThat(format.path("type").asText()).isEqualTo("object");
+        assertThat(format.path("properties").path("city").path("type").asText()).isEqualTo("string");
+        assertThat(format.path("required").toString()).isEqualTo("[\"city\"]");
+        assertThat(requestBody(1).path("format")).isEqualTo(format);
+    }
+
+    @Test
+    void structuredOutputFailsClearlyWhenTheRepairedReplyIsStillNotJson() {
+        stub.json(200, "ollama/chat-nostream-response.json").json(200, "ollama/chat-nostream-response.json");
+
+        Exchange out = call("direct:structured", "Where is the Eiffel tower?");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.INVALID_OUTPUT);
+            assertThat(e).hasMessageStartingWith("The reply does not match responseSchema after a repair round: it is not valid JSON");
+        });
+        assertThat(stub.received).hasSize(2);
     }
 
     @Test

@@ -1,5 +1,8 @@
 package dev.caravan.llm.provider;
 
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 
@@ -37,6 +40,10 @@ class OpenAiProviderTest extends ProviderTestSupport {
                 from("direct:chat").to(MODEL + SCRIPTED_FALLBACK + "&temperature=0.2&maxTokens=64");
                 from("direct:budgeted").to(MODEL + SCRIPTED_FALLBACK + "&maxTokens=100&budgetMicros=50");
                 from("direct:noRetry").to(MODEL + SCRIPTED_FALLBACK + "&maxRetries=0");
+                from("direct:alone").to(MODEL + "retryInitialDelay=1");
+                from("direct:structured").to(MODEL + "responseSchema=RAW(" + CITY_SCHEMA + ")");
+                from("direct:impatient").to(MODEL + "timeout=300&maxRetries=0");
+                from("direct:shortTimeout").to(MODEL + SCRIPTED_FALLBACK + "&timeout=5000");
                 from("direct:stream").to(MODEL + SCRIPTED_FALLBACK + "&streaming=true");
                 from("direct:weather").setBody(constant(Map.of("temperature", 21, "unit", "C")));
             }
@@ -177,6 +184,95 @@ class OpenAiProviderTest extends ProviderTestSupport {
         assertThat(out.getMessage().getHeaders())
                 .containsEntry(LlmConstants.ATTEMPTS, 4)
                 .containsEntry(LlmConstants.PROVIDER, "scripted");
+        // each retry waited the second the server asked for, not the 1 ms backoff
+        assertThat(waits).containsExactly(1000L, 1000L);
+    }
+
+    @Test
+    void theSecondAttemptComesNoEarlierThanRetryAfterSays() {
+        stub.reply(429, "application/json", "openai/error-429-rate-limit-exceeded.json", Map.of("Retry-After", "7"))
+                .json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange out = call("direct:chat", "What is the weather in San Francisco?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getHeaders())
+                .containsEntry(LlmConstants.PROVIDER, "openai")
+                .containsEntry(LlmConstants.ATTEMPTS, 2);
+        assertThat(stub.received).hasSize(2);
+        assertThat(stub.received.get(1).at() - stub.received.get(0).at()).isGreaterThanOrEqualTo(7000);
+        assertThat(waits).containsExactly(7000L);
+    }
+
+    @Test
+    void aRetryAfterDateIsCountedFromTheComponentsClock() {
+        String inNineSeconds = DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                clock.instant().plusSeconds(9).atZone(ZoneOffset.UTC));
+        stub.reply(429, "application/json", "openai/error-429-rate-limit-exceeded.json", Map.of("Retry-After", inNineSeconds))
+                .json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange out = call("direct:chat", "What is the weather in San Francisco?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(stub.received.get(1).at() - stub.received.get(0).at()).isGreaterThanOrEqualTo(9000);
+        assertThat(waits).containsExactly(9000L);
+    }
+
+    @Test
+    void aRetryAfterLongerThanTheTimeoutFallsBackAtOnce() {
+        stub.reply(429, "application/json", "openai/error-429-rate-limit-exceeded.json", Map.of("Retry-After", "6"));
+
+        Exchange out = call("direct:shortTimeout", "Hi");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
+        assertThat(stub.received).hasSize(1);
+        assertThat(waits).isEmpty();
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2);
+    }
+
+    @Test
+    void aRetryAfterOverAMinuteEndsTheExchangeAtOnceWithTheDelayWhenThereIsNoFallback() {
+        stub.reply(429, "application/json", "openai/error-429-rate-limit-exceeded.json", Map.of("Retry-After", "3600"));
+
+        Exchange out = call("direct:alone", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.RATE_LIMIT);
+            assertThat(e.retryable()).isTrue();
+            assertThat(e.retryAfter()).contains(Duration.ofHours(1));
+            assertThat(e).hasMessageContaining("HTTP 429").hasMessageContaining("rate_limit_exceeded");
+        });
+        assertThat(stub.received).hasSize(1);
+        assertThat(waits).isEmpty();
+        assertNoKeyIn(out);
+    }
+
+    @Test
+    void aStreamingCallHonoursRetryAfterToo() {
+        stub.reply(429, "application/json", "openai/error-429-rate-limit-exceeded.json", Map.of("Retry-After", "3"))
+                .sse("openai/chat-completion-stream-recorded.sse");
+
+        Exchange out = call("direct:stream", "What is the weather in San Francisco?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody(String.class)).startsWith("I'm unable to provide real-time weather updates");
+        assertThat(stub.received.get(1).at() - stub.received.get(0).at()).isGreaterThanOrEqualTo(3000);
+        assertThat(waits).containsExactly(3000L);
+    }
+
+    @Test
+    void aStreamingAuthErrorKeepsTheStatusAndBodyButNotTheKey() {
+        stub.json(401, "openai/error-401-invalid-api-key.json");
+
+        Exchange out = call("direct:stream", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.AUTH);
+            assertThat(e).hasMessageStartingWith("openai:gpt-4o-mini failed (HTTP 401)").hasMessageContaining("invalid_api_key")
+                    .hasRootCauseInstanceOf(ProviderHttpException.class);
+        });
+        assertNoKeyIn(out);
     }
 
     @Test
@@ -189,6 +285,59 @@ class OpenAiProviderTest extends ProviderTestSupport {
         assertThat(out.getMessage().getBody()).isEqualTo("from scripted");
         assertThat(stub.received).hasSize(1);
         assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2);
+    }
+
+    @Test
+    void structuredOutputSendsAJsonSchemaResponseFormatAndParsesTheRepairedReply() {
+        stub.json(200, "openai/chat-completion-response-recorded.json")
+                .replyBody(200, "application/json", withText("openai/chat-completion-response-recorded.json",
+                        "/choices/0/message/content", "{\"city\": \"Paris\"}"), Map.of());
+
+        Exchange out = call("direct:structured", "Where is the Eiffel tower?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo(Map.of("city", "Paris"));
+        JsonNode format = requestBody(0).path("response_format");
+        assertThat(format.path("type").asText()).isEqualTo("json_schema");
+        assertThat(format.path("json_schema").path("schema").path("properties").path("city").path("type").asText())
+                .isEqualTo("string");
+        assertThat(format.path("json_schema").path("schema").path("required").toString()).isEqualTo("[\"city\"]");
+        // the recorded reply is prose, not JSON: the second request asks for a repair, once
+        JsonNode messages = requestBody(1).path("messages");
+        assertThat(messages.get(messages.size() - 1).path("content").asText()).contains("not valid JSON").contains(CITY_SCHEMA);
+        assertThat(requestBody(1).path("response_format")).isEqualTo(format);
+        assertThat(stub.received).hasSize(2);
+    }
+
+    @Test
+    void structuredOutputFailsClearlyWhenTheRepairedReplyIsStillNotJson() {
+        stub.json(200, "openai/chat-completion-response-recorded.json").json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange out = call("direct:structured", "Where is the Eiffel tower?");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.INVALID_OUTPUT);
+            assertThat(e).hasMessageStartingWith("The reply does not match responseSchema after a repair round: it is not valid JSON");
+        });
+        assertThat(stub.received).hasSize(2);
+        assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 2)
+                .containsEntry(LlmConstants.INPUT_TOKENS, 28L);
+    }
+
+    @Test
+    void aReplyWhoseBodyStallsTimesOutOnTheCallersThreadAtTheEndpointTimeout() {
+        stub.stalling("application/json", "openai/chat-completion-response-recorded.json", 100);
+        long start = System.nanoTime();
+
+        Exchange out = call("direct:impatient", "Hi");
+
+        assertThat(out.getException()).isInstanceOfSatisfying(LlmException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
+            assertThat(e.retryable()).isTrue();
+            assertThat(e).hasMessageContaining("openai:gpt-4o-mini failed").hasMessageContaining("within 300 ms");
+        });
+        // the headers came at once: the JDK's own request timeout would not have ended this call
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
     }
 
     @Test

@@ -12,22 +12,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
 /**
  * A local HTTP server on 127.0.0.1 that answers each request with the next queued response (recorded provider fixtures)
- * and records what it received.
+ * and records what it received, and when by the test's clock.
  */
 final class ProviderStub implements AutoCloseable {
 
     static final Path FIXTURES = Path.of("../../shared/fixtures/llm");
 
-    record Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+    /** {@code sent}: how many bytes of the body are written before the stub stalls until it is closed; -1 for all. */
+    record Response(int status, String contentType, byte[] body, Map<String, String> headers, int sent) {
+        Response(int status, String contentType, byte[] body, Map<String, String> headers) {
+            this(status, contentType, body, headers, -1);
+        }
     }
 
-    record Received(String method, String uri, Map<String, List<String>> headers, String body) {
+    /** A request as received; {@code at} is the test clock's time then, in milliseconds. */
+    record Received(String method, String uri, Map<String, List<String>> headers, String body, long at) {
         String header(String name) {
             for (Map.Entry<String, List<String>> e : headers.entrySet()) {
                 if (e.getKey() != null && e.getKey().equalsIgnoreCase(name)) {
@@ -39,10 +45,13 @@ final class ProviderStub implements AutoCloseable {
     }
 
     private final HttpServer server;
+    private final LongSupplier clock;
     private final ConcurrentLinkedQueue<Response> responses = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
     final List<Received> received = new CopyOnWriteArrayList<>();
 
-    ProviderStub() {
+    ProviderStub(LongSupplier clock) {
+        this.clock = clock;
         try {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         } catch (IOException e) {
@@ -74,6 +83,36 @@ final class ProviderStub implements AutoCloseable {
         return this;
     }
 
+    /** Queues a body the test derived from a fixture (it says how, such as putting in the key a real server echoes). */
+    ProviderStub replyBody(int status, String contentType, String body, Map<String, String> headers) {
+        responses.add(new Response(status, contentType, body.getBytes(StandardCharsets.UTF_8), headers));
+        return this;
+    }
+
+    /**
+     * Queues the response of exchange {@code index} of a recording (a JSON array of request/response pairs, such as
+     * {@code anthropic/recorded-*.json}): its status, content type and body.
+     */
+    ProviderStub recorded(String fixturePath, int index) {
+        try {
+            com.fasterxml.jackson.databind.JsonNode response = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(fixture(fixturePath)).get(index).path("response");
+            return replyBody(response.path("status_code").asInt(), response.path("headers").path("content-type").asText(),
+                    response.path("body").toString(), Map.of());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Queues a response that sends its headers (with the full length) and the first {@code bytes} of the fixture, then
+     * stalls until the stub is closed: a server that stops in the middle of the body.
+     */
+    ProviderStub stalling(String contentType, String fixturePath, int bytes) {
+        responses.add(new Response(200, contentType, fixture(fixturePath), Map.of(), bytes));
+        return this;
+    }
+
     ProviderStub json(int status, String fixturePath) {
         return reply(status, "application/json", fixturePath, Map.of());
     }
@@ -85,7 +124,8 @@ final class ProviderStub implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         try (InputStream in = exchange.getRequestBody()) {
             received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().toString(),
-                    Map.copyOf(exchange.getRequestHeaders()), new String(in.readAllBytes(), StandardCharsets.UTF_8)));
+                    Map.copyOf(exchange.getRequestHeaders()), new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                    clock.getAsLong()));
         }
         Response r = responses.poll();
         if (r == null) {
@@ -98,12 +138,23 @@ final class ProviderStub implements AutoCloseable {
         boolean stream = !r.contentType().startsWith("application/json");
         exchange.sendResponseHeaders(r.status(), stream ? 0 : r.body().length);
         try (OutputStream out = exchange.getResponseBody()) {
+            if (r.sent() >= 0) {
+                out.write(r.body(), 0, r.sent());
+                out.flush();
+                try {
+                    closed.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
             out.write(r.body());
         }
     }
 
     @Override
     public void close() {
+        closed.countDown();
         server.stop(0);
     }
 }

@@ -1,15 +1,22 @@
 package dev.caravan.llm.provider;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.llm.LlmComponent;
 import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmException;
+import dev.caravan.llm.LlmListener;
 import dev.caravan.llm.LlmTool;
+import dev.caravan.llm.MutableClock;
 import org.apache.camel.Exchange;
+import org.apache.camel.spi.Registry;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterEach;
 
@@ -17,15 +24,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Runs the caravan-llm endpoint against a {@link ProviderStub}: the provider's base URL and API key come from Camel
- * properties, as in production.
+ * properties, as in production. The component waits before retries on a {@link MutableClock}, not in real time: each
+ * wait is recorded in {@link #waits} and advances the clock by as much.
  */
 abstract class ProviderTestSupport extends CamelTestSupport {
 
     static final ObjectMapper JSON = new ObjectMapper();
     static final String SCRIPTED_FALLBACK = "fallback=scripted&scriptedReplies=RAW([\"from scripted\"])&retryInitialDelay=1";
+    static final String CITY_SCHEMA
+            = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}";
 
-    /** Started from the constructor (CamelTestSupport reads the properties there), hence no initializer. */
+    /** Started, with its clock, from the constructor (CamelTestSupport reads the properties there): no initializers. */
     ProviderStub stub;
+    /** The component's clock; the stub stamps each request with its time. */
+    MutableClock clock;
+    /** The waits before retries the component asked for, in milliseconds. */
+    final List<Long> waits = new CopyOnWriteArrayList<>();
 
     /** The provider prefix, as in caravan.llm.PROVIDER.api-key. */
     abstract String provider();
@@ -40,15 +54,32 @@ abstract class ProviderTestSupport extends CamelTestSupport {
 
     @Override
     protected Properties useOverridePropertiesWithPropertiesComponent() {
-        if (stub == null) {
-            stub = new ProviderStub();
-        }
+        startStub();
         Properties p = new Properties();
         p.setProperty("caravan.llm." + provider() + ".base-url", baseUrl());
         if (apiKey() != null) {
             p.setProperty("caravan.llm." + provider() + ".api-key", apiKey());
         }
         return p;
+    }
+
+    private void startStub() {
+        if (stub == null) {
+            clock = new MutableClock();
+            stub = new ProviderStub(() -> clock.millis());
+        }
+    }
+
+    @Override
+    protected void bindToRegistry(Registry registry) {
+        startStub();
+        LlmComponent component = new LlmComponent();
+        component.setClock(clock);
+        component.setSleeper(millis -> {
+            waits.add(millis);
+            clock.advance(Duration.ofMillis(millis));
+        });
+        registry.bind("caravan-llm", component);
     }
 
     @AfterEach
@@ -67,6 +98,44 @@ abstract class ProviderTestSupport extends CamelTestSupport {
                 e.setProperty(LlmConstants.TOOLS_PROPERTY, tools);
             }
         });
+    }
+
+    Exchange call(String uri, Object body, LlmListener listener) {
+        return template.request(uri, e -> {
+            e.getMessage().setBody(body);
+            e.setProperty(LlmConstants.LISTENER_PROPERTY, listener);
+        });
+    }
+
+    /** Records what a listener is told, in order: {@code delta <text>} and {@code discarded <n> <kind>}. */
+    static final class RecordingListener implements LlmListener {
+        final List<String> events = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onDelta(String text) {
+            events.add("delta " + text);
+        }
+
+        @Override
+        public void onDeltasDiscarded(int deltas, LlmException failure) {
+            events.add("discarded " + deltas + " " + failure.kind());
+        }
+    }
+
+    /**
+     * A recorded reply with its text (at {@code pointer}) replaced, for a test that needs the model to say something
+     * else in the same wire format, such as JSON for structured output.
+     */
+    static String withText(String fixturePath, String pointer, String text) {
+        try {
+            JsonNode root = JSON.readTree(ProviderStub.fixture(fixturePath));
+            int slash = pointer.lastIndexOf('/');
+            ((com.fasterxml.jackson.databind.node.ObjectNode) root.at(pointer.substring(0, slash)))
+                    .put(pointer.substring(slash + 1), text);
+            return JSON.writeValueAsString(root);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static JsonNode json(String text) {
