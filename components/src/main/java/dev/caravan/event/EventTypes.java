@@ -22,6 +22,11 @@ public final class EventTypes {
     public static final String NODE_FAILED = "caravan.node.failed";
     public static final String NODE_WAITING = "caravan.node.waiting";
     public static final String NODE_OUTPUT_DELTA = "caravan.node.output.delta";
+    /**
+     * The last {@code chars} characters of text streamed by the node are part of no reply: a model call failed
+     * mid-stream, and the retry or the next model of the fallback chain streams its reply from the start.
+     */
+    public static final String NODE_OUTPUT_DISCARDED = "caravan.node.output.discarded";
     public static final String APPROVAL_REQUESTED = "caravan.approval.requested";
     public static final String APPROVAL_RESOLVED = "caravan.approval.resolved";
     public static final String TOOL_CALL_REQUESTED = "caravan.tool.call.requested";

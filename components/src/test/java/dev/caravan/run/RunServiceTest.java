@@ -629,4 +629,89 @@ class RunServiceTest {
             server.stop(0);
         }
     }
+
+    @Test
+    void textStreamedByAModelThatFailedMidReplyIsTakenBackInTheEvents() throws Exception {
+        // Gemini's own recorded stream: two deltas, then an error
+        byte[] stream = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(
+                "../../shared/fixtures/llm/gemini/vertexai-streaming-failure-error-mid-stream.txt"));
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+            exchange.sendResponseHeaders(200, stream.length);
+            exchange.getResponseBody().write(stream);
+            exchange.close();
+        });
+        server.start();
+        camel.getPropertiesComponent().addOverrideProperty("caravan.llm.gemini.base-url",
+                "http://127.0.0.1:" + server.getAddress().getPort() + "/v1beta");
+        camel.getPropertiesComponent().addOverrideProperty("caravan.llm.gemini.api-key", "test-key");
+        try {
+            deploy(header("midstream") + """
+                        - id: answer
+                          agent:
+                            model: gemini:gemini-2.5-flash
+                            fallback: [scripted]
+                            prompt: "Hi"
+                            scripted: { replies: ["Recovered after the failure."] }
+                    """);
+            RunRecord r = run("midstream", Map.of());
+            assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
+            assertThat(r.node("answer").output()).isEqualTo("Recovered after the failure.");
+            engine.events().drain(5_000);
+            // whatever the timing of the publication, the text the events stream adds up to the reply
+            StringBuilder streamed = new StringBuilder();
+            for (RunEvent e : events) {
+                if (!e.runId().equals(r.runId())) {
+                    continue;
+                }
+                if (e.type().equals(EventTypes.NODE_OUTPUT_DELTA)) {
+                    streamed.append(((Map<?, ?>) e.data()).get("text"));
+                } else if (e.type().equals(EventTypes.NODE_OUTPUT_DISCARDED)) {
+                    int chars = ((Number) ((Map<?, ?>) e.data()).get("chars")).intValue();
+                    streamed.setLength(streamed.length() - chars);
+                }
+            }
+            assertThat(streamed.toString()).isEqualTo("Recovered after the failure.");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void eachToolCallGetsItsOwnIdempotencyKey() throws Exception {
+        List<String> keys = new CopyOnWriteArrayList<>();
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:tool-keys").process(e -> {
+                    keys.add(e.getMessage().getHeader("CaravanIdempotencyKey", String.class));
+                    e.getMessage().setBody("ok");
+                });
+            }
+        });
+        deploy(header("tool-keys") + """
+                    - id: ask
+                      agent:
+                        model: scripted
+                        prompt: "look twice"
+                        tools: [lookup]
+                        scripted:
+                          replies:
+                            - toolCalls: [{ name: lookup, arguments: { q: "a" } }, { name: lookup, arguments: { q: "b" } }]
+                            - toolCalls: [{ name: lookup, arguments: { q: "c" } }]
+                            - "done"
+                  tools:
+                    lookup:
+                      description: Looks something up
+                      parameters: { type: object, properties: { q: { type: string } } }
+                      uri: direct:tool-keys
+                """);
+        RunRecord r = run("tool-keys", Map.of());
+        assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
+        assertThat(keys).containsExactly(r.runId() + "/ask/1/tool/1.1", r.runId() + "/ask/1/tool/1.2",
+                r.runId() + "/ask/1/tool/2.1");
+    }
 }

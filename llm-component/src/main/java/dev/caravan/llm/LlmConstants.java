@@ -78,6 +78,11 @@ public final class LlmConstants {
               javaType = "String")
     public static final String TOOL_CALL_ID = "CaravanToolCallId";
 
+    @Metadata(description = "In: the idempotency key of the calling node attempt (the engine sets it). Set on the "
+                            + "exchange sent to a tool endpoint: that key plus /tool/<round>.<position>, also as "
+                            + "the Idempotency-Key header for HTTP tools.", javaType = "String")
+    public static final String IDEMPOTENCY_KEY = "CaravanIdempotencyKey";
+
     /** Exchange property: the tools offered to the model, a {@code List<LlmTool>}. */
     public static final String TOOLS_PROPERTY = "CaravanLlmTools";
 

@@ -187,8 +187,11 @@ public class LlmProducer extends DefaultAsyncProducer {
                                                             + toolNames(ai) + ")");
                     }
                     toolRounds++;
+                    int position = 0;
                     for (ToolExecutionRequest call : ai.toolExecutionRequests()) {
-                        messages.add(runTool(exchange, call, toolsByName, listener));
+                        position++;
+                        messages.add(runTool(exchange, call, toolsByName, listener,
+                                "tool/" + toolRounds + "." + position));
                     }
                     continue;
                 }
@@ -560,7 +563,7 @@ public class LlmProducer extends DefaultAsyncProducer {
     }
 
     private ToolExecutionResultMessage runTool(
-            Exchange exchange, ToolExecutionRequest call, Map<String, LlmTool> tools, LlmListener listener) {
+            Exchange exchange, ToolExecutionRequest call, Map<String, LlmTool> tools, LlmListener listener, String callPosition) {
         String id = call.id() != null ? call.id() : "call_" + System.identityHashCode(call);
         String name = call.name();
         String arguments = call.arguments() == null || call.arguments().isBlank() ? "{}" : call.arguments();
@@ -602,6 +605,16 @@ public class LlmProducer extends DefaultAsyncProducer {
                 toolExchange.getMessage().setBody(body);
                 toolExchange.getMessage().setHeader(LlmConstants.TOOL_NAME, name);
                 toolExchange.getMessage().setHeader(LlmConstants.TOOL_CALL_ID, id);
+                // the calling node's idempotency key, made one per tool call by its place in the conversation (the
+                // model's own call ids change when a node runs again after a crash)
+                String nodeKey = exchange.getMessage().getHeader(LlmConstants.IDEMPOTENCY_KEY, String.class);
+                if (nodeKey != null) {
+                    String key = nodeKey + "/" + callPosition;
+                    toolExchange.getMessage().setHeader(LlmConstants.IDEMPOTENCY_KEY, key);
+                    if (dev.caravan.support.HttpEndpoints.isHttp(tool.endpointUri())) {
+                        toolExchange.getMessage().setHeader(dev.caravan.support.HttpEndpoints.IDEMPOTENCY_KEY_HEADER, key);
+                    }
+                }
             });
         } catch (NoSuchEndpointException | ResolveEndpointFailedException e) {
             throw new LlmException(Kind.TOOL_FAILED, "Tool '" + name + "' has an unusable endpoint '" + tool.endpointUri()

@@ -40,6 +40,11 @@ final class Progress implements Consumer<RunEvent> {
             return;
         }
         endDelta();
+        if (EventTypes.NODE_OUTPUT_DISCARDED.equals(e.type())) {
+            node(label, "(the last " + data.get("chars") + " characters are void: the model failed mid-reply ("
+                    + data.get("reason") + "); it starts again)");
+            return;
+        }
         switch (e.type()) {
             case EventTypes.RUN_STARTED -> {
                 if (top) {

@@ -221,6 +221,8 @@ public class AgentEndpoint extends NodeEndpoint {
 
         private final NodeContext ctx;
         private final StringBuilder pending = new StringBuilder();
+        /** The length of every delta received, so a discarded stream can be taken back by characters. */
+        private final java.util.ArrayDeque<Integer> deltaLengths = new java.util.ArrayDeque<>();
         private long lastPublished = System.nanoTime();
 
         EventListener(NodeContext ctx) {
@@ -230,8 +232,24 @@ public class AgentEndpoint extends NodeEndpoint {
         @Override
         public synchronized void onDelta(String text) {
             pending.append(text);
+            deltaLengths.addLast(text.length());
             if (System.nanoTime() - lastPublished >= DELTA_WINDOW_NANOS) {
                 flush();
+            }
+        }
+
+        @Override
+        public synchronized void onDeltasDiscarded(int deltas, dev.caravan.llm.LlmException failure) {
+            int chars = 0;
+            for (int i = 0; i < deltas && !deltaLengths.isEmpty(); i++) {
+                chars += deltaLengths.removeLast();
+            }
+            // what was not published yet is simply dropped; what was is taken back by an event
+            int unpublished = Math.min(chars, pending.length());
+            pending.setLength(pending.length() - unpublished);
+            if (chars > unpublished) {
+                ctx.emit(EventTypes.NODE_OUTPUT_DISCARDED, Map.of("chars", chars - unpublished,
+                        "reason", failure.kind().name().toLowerCase(java.util.Locale.ROOT)));
             }
         }
 

@@ -11,7 +11,7 @@ public final class NodeConstants {
     @Metadata(description = "Stable key of this node attempt (runId/nodeKey/attempt), passed to endpoints called by a"
                             + " node so they can deduplicate a call repeated after a crash.",
               javaType = "String")
-    public static final String IDEMPOTENCY_KEY = "CaravanIdempotencyKey";
+    public static final String IDEMPOTENCY_KEY = dev.caravan.llm.LlmConstants.IDEMPOTENCY_KEY;
 
     @Metadata(description = "The same key, on messages to HTTP endpoints, under the header name HTTP APIs use for it.",
               javaType = "String")
