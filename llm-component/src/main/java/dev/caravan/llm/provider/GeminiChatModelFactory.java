@@ -31,7 +31,9 @@ public class GeminiChatModelFactory extends RemoteChatModelFactory {
                 .temperature(cfg.getTemperature())
                 .maxOutputTokens(cfg.getMaxTokens())
                 .logRequests(false)
-                .logRequestsAndResponses(false);
+                .logRequestsAndResponses(false)
+                // thought summaries are not the answer: without this LangChain4j puts them in the reply text
+                .returnThinking(false);
         // retries and fallback are the component's
         b.maxRetries(0);
         if (s.baseUrl() != null) {
@@ -51,7 +53,9 @@ public class GeminiChatModelFactory extends RemoteChatModelFactory {
                 .temperature(cfg.getTemperature())
                 .maxOutputTokens(cfg.getMaxTokens())
                 .logRequests(false)
-                .logRequestsAndResponses(false);
+                .logRequestsAndResponses(false)
+                // thought summaries are not the answer: without this LangChain4j puts them in the reply text
+                .returnThinking(false);
         if (s.baseUrl() != null) {
             b.baseUrl(s.baseUrl());
         }

@@ -233,4 +233,22 @@ class GeminiProviderTest extends ProviderTestSupport {
         assertThat(out.getMessage().getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 4);
         assertNoKeyIn(out);
     }
+
+    @Test
+    void aThoughtSummaryIsNotPartOfTheReply() throws Exception {
+        // the recorded thinking reply, with its function call replaced by an answer
+        com.fasterxml.jackson.databind.node.ObjectNode reply = (com.fasterxml.jackson.databind.node.ObjectNode)
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(ProviderStub.fixtureText(
+                        "gemini/googleai-unary-success-thinking-function-call-thought-summary-signature.json"));
+        com.fasterxml.jackson.databind.node.ArrayNode parts = (com.fasterxml.jackson.databind.node.ArrayNode)
+                reply.path("candidates").path(0).path("content").path("parts");
+        parts.remove(1);
+        parts.addObject().put("text", "66 days.");
+        stub.replyBody(200, "application/json", reply.toString(), Map.of());
+
+        Exchange out = call("direct:chat", "How many days until New Year's Eve?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo("66 days.");
+    }
 }
