@@ -93,62 +93,12 @@ public final class Engine implements AutoCloseable {
         this.runRequests = new RunRequests(hazelcast, store.memberId(), runs);
         this.reaper = new Reaper(this, duration(camelContext, "caravan.reaper.stuck-after", "60s"));
         runs.recoverTimers();
-        // runs are taken over once the routes that execute them are up: at start (a restart on a persistent store),
-        // when a member leaves, and every few seconds
-        Runnable sweep = () -> tasks.execute(reaper::sweepQuietly);
-        if (camelContext.isStarted()) {
-            sweep.run();
-        } else {
-            try {
-                camelContext.addStartupListener((context, alreadyStarted) -> {
-                    if (!alreadyStarted) {
-                        sweep.run();
-                    }
-                });
-            } catch (Exception e) {
-                throw new IllegalStateException("Cannot register the start-up sweep", e);
-            }
-        }
         reaper.start(duration(camelContext, "caravan.reaper.interval", "5s"));
         if (!retention.isZero()) {
             long every = Math.max(1, retention.toMillis() / 4);
             scheduler.scheduleWithFixedDelay(() -> tasks.execute(() -> refreshValues(runStore)), every, every,
                     java.util.concurrent.TimeUnit.MILLISECONDS);
         }
-        hazelcast.getCluster().addMembershipListener(new com.hazelcast.cluster.MembershipListener() {
-            @Override
-            public void memberAdded(com.hazelcast.cluster.MembershipEvent event) {
-            }
-
-            @Override
-            public void memberRemoved(com.hazelcast.cluster.MembershipEvent event) {
-                if (!isStopping()) {
-                    LOG.info("Member {} left the cluster; taking over its runs", event.getMember());
-                    sweep.run();
-                }
-            }
-        });
-        // the records of a member that left reach their new primaries by migration: sweep once they are there
-        hazelcast.getPartitionService().addMigrationListener(new com.hazelcast.partition.MigrationListener() {
-            @Override
-            public void migrationStarted(com.hazelcast.partition.MigrationState state) {
-            }
-
-            @Override
-            public void migrationFinished(com.hazelcast.partition.MigrationState state) {
-                if (!isStopping()) {
-                    sweep.run();
-                }
-            }
-
-            @Override
-            public void replicaMigrationCompleted(com.hazelcast.partition.ReplicaMigrationEvent event) {
-            }
-
-            @Override
-            public void replicaMigrationFailed(com.hazelcast.partition.ReplicaMigrationEvent event) {
-            }
-        });
     }
 
     /**
@@ -353,6 +303,7 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        reaper.close();
         runRequests.close();
         scheduler.shutdownNow();
         tasks.shutdownNow();

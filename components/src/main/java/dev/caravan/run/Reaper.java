@@ -1,9 +1,16 @@
 package dev.caravan.run;
 
 import com.hazelcast.cluster.Member;
+import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.cluster.MembershipListener;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.partition.MigrationListener;
+import com.hazelcast.partition.MigrationState;
+import com.hazelcast.partition.ReplicaMigrationEvent;
 import dev.caravan.spi.RunStore;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,16 +39,84 @@ final class Reaper {
 
     private final Engine engine;
     private final Duration stuckAfter;
+    private volatile UUID membership;
+    private volatile UUID migrations;
 
     Reaper(Engine engine, Duration stuckAfter) {
         this.engine = engine;
         this.stuckAfter = stuckAfter;
     }
 
-    /** Sweeps every {@code interval}, on the engine's task executor. */
+    /**
+     * Sweeps, on the engine's task executor: once the routes that execute runs are up (a restart on a persistent
+     * store), when a member leaves and again once its records have migrated to their new primaries, and every
+     * {@code interval}.
+     */
     void start(Duration interval) {
-        engine.scheduler().scheduleWithFixedDelay(() -> engine.tasks().execute(this::sweepQuietly),
-                interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
+        Runnable sweep = () -> engine.tasks().execute(this::sweepQuietly);
+        engine.scheduler().scheduleWithFixedDelay(sweep, interval.toMillis(), interval.toMillis(),
+                TimeUnit.MILLISECONDS);
+        CamelContext camel = engine.camelContext();
+        if (camel.isStarted()) {
+            sweep.run();
+        } else {
+            try {
+                camel.addStartupListener((context, alreadyStarted) -> {
+                    if (!alreadyStarted) {
+                        sweep.run();
+                    }
+                });
+            } catch (Exception e) {
+                throw new IllegalStateException("Cannot register the start-up sweep", e);
+            }
+        }
+        HazelcastInstance hz = engine.hazelcast();
+        membership = hz.getCluster().addMembershipListener(new MembershipListener() {
+            @Override
+            public void memberAdded(MembershipEvent event) {
+            }
+
+            @Override
+            public void memberRemoved(MembershipEvent event) {
+                if (!engine.isStopping()) {
+                    LOG.info("Member {} left the cluster; taking over its runs", event.getMember());
+                    sweep.run();
+                }
+            }
+        });
+        migrations = hz.getPartitionService().addMigrationListener(new MigrationListener() {
+            @Override
+            public void migrationStarted(MigrationState state) {
+            }
+
+            @Override
+            public void migrationFinished(MigrationState state) {
+                if (!engine.isStopping()) {
+                    sweep.run();
+                }
+            }
+
+            @Override
+            public void replicaMigrationCompleted(ReplicaMigrationEvent event) {
+            }
+
+            @Override
+            public void replicaMigrationFailed(ReplicaMigrationEvent event) {
+            }
+        });
+    }
+
+    /** Stops listening to the cluster (the engine's scheduler ends the periodic sweeps). */
+    void close() {
+        HazelcastInstance hz = engine.hazelcast();
+        if (hz.getLifecycleService().isRunning()) {
+            if (membership != null) {
+                hz.getCluster().removeMembershipListener(membership);
+            }
+            if (migrations != null) {
+                hz.getPartitionService().removeMigrationListener(migrations);
+            }
+        }
     }
 
     void sweepQuietly() {
