@@ -544,6 +544,19 @@ public class LlmProducer extends DefaultAsyncProducer {
 
         @Override
         public void onCompleteResponse(ChatResponse response) {
+            boolean empty = response.aiMessage() == null
+                            || (response.aiMessage().text() == null || response.aiMessage().text().isEmpty())
+                               && !response.aiMessage().hasToolExecutionRequests();
+            synchronized (this) {
+                if (empty && relayed == 0 && response.finishReason() == null) {
+                    // nothing a provider's stream carries (no text, no tool call, no finish reason): the server did not
+                    // answer in its stream format, which must not pass for an empty reply
+                    result.completeExceptionally(new LlmException(Kind.SERVER, "The stream ended without any reply "
+                            + "(no text, no tool call, no finish reason): the server did not answer in its streaming "
+                            + "format"));
+                    return;
+                }
+            }
             result.complete(response);
         }
 

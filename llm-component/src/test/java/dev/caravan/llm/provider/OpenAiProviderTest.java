@@ -105,6 +105,20 @@ class OpenAiProviderTest extends ProviderTestSupport {
     }
 
     @Test
+    void aStreamingCallAnsweredWithoutAStreamFailsRatherThanReplyingNothing() {
+        // a server (or proxy) that ignores stream=true and answers with a plain JSON reply
+        stub.json(200, "openai/chat-completion-response-recorded.json")
+                .json(200, "openai/chat-completion-response-recorded.json")
+                .json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange out = call("direct:stream", "What is the weather in San Francisco?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody(String.class)).as("the fallback answers").isEqualTo("from scripted");
+        assertThat(out.getMessage().getHeader(LlmConstants.MODEL, String.class)).isEqualTo("scripted");
+    }
+
+    @Test
     void streamsTheRecordedSseWithTheFinalUsageChunk() {
         stub.sse("openai/chat-completion-stream-recorded.sse");
 
