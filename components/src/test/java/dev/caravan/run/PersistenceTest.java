@@ -44,6 +44,17 @@ class PersistenceTest {
                   gate: { message: "Go?" }
             """;
 
+    private static final String DEADLINE = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: deadline
+            spec:
+              nodes:
+                - id: ok
+                  gate: { message: "Go?", timeout: 3s, onTimeout: approve }
+            """;
+
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
     private DefaultCamelContext instance(String jdbcUrl, CountDownLatch hangOnSecond) throws Exception {
@@ -76,6 +87,7 @@ class PersistenceTest {
         });
         camel.start();
         Engine.of(camel).catalog().deploy(new WorkflowLoader().load("durable.caravan.yaml", FLOW));
+        Engine.of(camel).catalog().deploy(new WorkflowLoader().load("deadline.caravan.yaml", DEADLINE));
         return camel;
     }
 
@@ -151,5 +163,24 @@ class PersistenceTest {
         DefaultCamelContext third = instance(url, null, "3s");
         assertThat(Engine.of(third).runs().get(done.runId())).isNull();
         third.stop();
+    }
+
+    @Test
+    void aGateDeadlineSetBeforeARestartStillFires(@TempDir Path dir) throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
+        DefaultCamelContext first = instance(url, null);
+        RunRecord paused = Engine.of(first).runs().start(RunService.StartRequest.of("deadline", Map.of()))
+                .get(10, TimeUnit.SECONDS);
+        assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        Engine.of(first).hazelcast().getLifecycleService().terminate();
+        first.stop();
+
+        // the new instance finds the paused run in the database and schedules its deadline
+        DefaultCamelContext second = instance(url, null);
+        Engine b = Engine.of(second);
+        await().atMost(20, TimeUnit.SECONDS).until(() -> b.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(b.runs().get(paused.runId()).node("ok").output()).isInstanceOfSatisfying(Map.class,
+                out -> assertThat(out.get("by")).isEqualTo("timeout"));
+        second.stop();
     }
 }
