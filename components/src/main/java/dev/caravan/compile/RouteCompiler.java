@@ -92,8 +92,15 @@ public final class RouteCompiler {
         List<Object> steps = new ArrayList<>();
         for (List<Node> level : Dag.levels(nodes)) {
             List<Object> branch = new ArrayList<>();
+            List<Object> instant = new ArrayList<>();
             for (Node n : level) {
-                branch.add(step(wf, n, routeBase, routes));
+                (isInstant(n) ? instant : branch).add(step(wf, n, routeBase, routes));
+            }
+            // nodes that compute in place (set, remember) have nothing to wait for side by side: they go first, in
+            // line, and a multicast (a thread hand-off per branch) remains only where two nodes may wait at once
+            steps.addAll(instant);
+            if (branch.isEmpty()) {
+                continue;
             }
             if (branch.size() == 1) {
                 steps.add(branch.get(0));
@@ -233,6 +240,11 @@ public final class RouteCompiler {
             throw new IllegalStateException("Unknown node kind " + n.kind());
         }
         return to(scheme + ":" + n.id(), p);
+    }
+
+    /** Nodes that compute their output in place, without I/O or waiting. */
+    private static boolean isInstant(Node n) {
+        return n.spec() instanceof NodeSpec.Compute || n.spec() instanceof NodeSpec.Remember;
     }
 
     /** Nodes whose attempts can fail and be retried; gates, waits and containers are not retried as a whole. */
