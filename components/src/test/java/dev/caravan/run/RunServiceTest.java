@@ -714,4 +714,18 @@ class RunServiceTest {
         assertThat(keys).containsExactly(r.runId() + "/ask/1/tool/1.1", r.runId() + "/ask/1/tool/1.2",
                 r.runId() + "/ask/1/tool/2.1");
     }
+
+    @Test
+    void expressionsKeepTheirOperatorsAndParenthesesInCompiledRoutes() throws Exception {
+        deploy(header("operators") + """
+                    - id: calc
+                      set:
+                        sum: ${{ 1 + 2 }}
+                        odd: ${{ 7 % 2 }}
+                        text: "(a + b) & (c) = ${{ (1 + 1) }}%"
+                """);
+        RunRecord r = run("operators", Map.of());
+        assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.node("calc").output()).isEqualTo(Map.of("sum", 3L, "odd", 1L, "text", "(a + b) & (c) = 2%"));
+    }
 }
