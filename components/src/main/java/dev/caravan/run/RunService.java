@@ -173,7 +173,7 @@ public final class RunService {
     public CompletableFuture<RunRecord> resume(String runId) {
         RunRecord r = requireRun(runId);
         if (r.status().isTerminal()) {
-            return CompletableFuture.completedFuture(r);
+            return CompletableFuture.completedFuture(engine.values().resolve(r));
         }
         if (r.status() != RunStatus.RUNNING) {
             engine.store().apply(runId, new Mutation.ResumeRun("resume"));
@@ -195,7 +195,7 @@ public final class RunService {
         }
         for (NodeRecord n : record.nodes().values()) {
             if (n.kind().equals("workflow") && n.detail() != null && n.detail().get("childRunId") instanceof String child) {
-                RunRecord c = get(child);
+                RunRecord c = stored(child);
                 if (c != null && !c.status().isTerminal()) {
                     cancel(child, reason);
                 }
@@ -274,7 +274,7 @@ public final class RunService {
     }
 
     private void collectGates(String runId, Map<String, List<String>> out) {
-        RunRecord r = get(runId);
+        RunRecord r = stored(runId);
         if (r == null) {
             return;
         }
@@ -330,7 +330,7 @@ public final class RunService {
     /** Schedules a gate's timeout decision. */
     public void scheduleGateTimeout(String runId, String key, long deadline, String onTimeout) {
         engine.scheduler().schedule(() -> {
-            RunRecord r = get(runId);
+            RunRecord r = stored(runId);
             NodeRecord n = r == null ? null : r.node(key);
             if (n == null || n.status() != NodeStatus.AWAITING_APPROVAL) {
                 return;
@@ -338,7 +338,7 @@ public final class RunService {
             if ("fail".equals(onTimeout)) {
                 engine.store().apply(runId, new Mutation.FailNode(key, "gate", "GateTimeout",
                         "gate " + key + " timed out", -1, true));
-                notifyParent(get(runId));
+                notifyParent(stored(runId));
             } else {
                 resolveGate(runId, key, "approve".equals(onTimeout), "timeout", "gate timed out");
             }
@@ -371,15 +371,7 @@ public final class RunService {
     public RunRecord run(StartRequest request) {
         Mutation.Result created = createRecord(request);
         String runId = created.record().runId();
-        Execution fresh = new Execution();
-        fresh.known = created.record();
-        Execution ex = inFlight.compute(runId, (k, current) -> {
-            if (current != null) {
-                current.again = true;
-                return current;
-            }
-            return fresh;
-        });
+        Execution ex = enlist(runId, created.record());
         if (ex.started.compareAndSet(false, true)) {
             drive(runId, ex);
         }
@@ -388,7 +380,16 @@ public final class RunService {
 
     /** {@code known} is the run's record when the caller just got it from an update, saving a read. */
     private CompletableFuture<RunRecord> execute(String runId, RunRecord known) {
-        Execution ex = inFlight.compute(runId, (k, current) -> {
+        Execution ex = enlist(runId, known);
+        if (ex.started.compareAndSet(false, true)) {
+            engine.tasks().execute(() -> drive(runId, ex));
+        }
+        return ex.future;
+    }
+
+    /** The run's execution here: the one in flight, now asked to go round once more, or a new one to start. */
+    private Execution enlist(String runId, RunRecord known) {
+        return inFlight.compute(runId, (k, current) -> {
             if (current != null) {
                 current.again = true;
                 return current;
@@ -397,10 +398,6 @@ public final class RunService {
             fresh.known = known;
             return fresh;
         });
-        if (ex.started.compareAndSet(false, true)) {
-            engine.tasks().execute(() -> drive(runId, ex));
-        }
-        return ex.future;
     }
 
     private void drive(String runId, Execution ex) {
@@ -477,7 +474,7 @@ public final class RunService {
         // the end step leaves the record of the run's outcome; anything else is read afresh
         RunRecord after = done.getProperty(NodeConstants.RECORD, RunRecord.class);
         if (after == null || !(after.status().isTerminal() || after.status().isPaused()) || done.getException() != null) {
-            after = get(runId);
+            after = stored(runId);
         }
         if (done.getException() != null && engine.isStopping()) {
             LOG.debug("Run {} left {} by shutdown", runId, after.status().label());
@@ -485,7 +482,7 @@ public final class RunService {
             Exception e = done.getException();
             LOG.warn("Run {} stopped by an engine error", runId, e);
             engine.store().apply(runId, new Mutation.FailRun(e.getClass().getName(), String.valueOf(e.getMessage())));
-            after = get(runId);
+            after = stored(runId);
         }
         return after;
     }
@@ -493,7 +490,7 @@ public final class RunService {
     /** A finished sub-workflow run continues its parent. */
     private void notifyParent(RunRecord child) {
         if (child != null && child.parentRunId() != null && (child.status().isTerminal())) {
-            RunRecord parent = get(child.parentRunId());
+            RunRecord parent = stored(child.parentRunId());
             if (parent != null && !parent.status().isTerminal()) {
                 engine.store().apply(parent.runId(), new Mutation.ResumeRun("sub-workflow " + child.runId() + " "
                         + child.status().label()));
@@ -518,8 +515,16 @@ public final class RunService {
         return template;
     }
 
+    /**
+     * The run as stored: values over the inline threshold are references. The engine reads these; callers of
+     * {@link #get} and the futures get them resolved.
+     */
+    private RunRecord stored(String runId) {
+        return engine.store().get(runId);
+    }
+
     private RunRecord requireRun(String runId) {
-        RunRecord r = get(runId);
+        RunRecord r = stored(runId);
         if (r == null) {
             throw new UnknownRunException(runId);
         }
