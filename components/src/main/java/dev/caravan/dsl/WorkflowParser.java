@@ -432,11 +432,11 @@ final class WorkflowParser {
     /** Every node a node waits for, directly or transitively (cycles are reported elsewhere). */
     private static Set<String> upstream(String id, Map<String, List<String>> needs) {
         Set<String> seen = new LinkedHashSet<>();
-        java.util.Deque<String> todo = new java.util.ArrayDeque<>(needs.getOrDefault(id, List.of()));
-        while (!todo.isEmpty()) {
-            String n = todo.pop();
+        java.util.Deque<String> toVisit = new java.util.ArrayDeque<>(needs.getOrDefault(id, List.of()));
+        while (!toVisit.isEmpty()) {
+            String n = toVisit.pop();
             if (seen.add(n)) {
-                todo.addAll(needs.getOrDefault(n, List.of()));
+                toVisit.addAll(needs.getOrDefault(n, List.of()));
             }
         }
         seen.remove(id);

@@ -144,7 +144,7 @@ public final class Lanes {
                 continue;
             }
             for (String runId : lane.running()) {
-                RunRecord r = runs.get(runId);
+                RunRecord r = runs.stored(runId);
                 if (r == null || r.status().isTerminal() && r.updatedAt() < settledBefore) {
                     String next = release(laneId, runId, r != null && r.status() == RunStatus.FAILED);
                     if (next != null) {

@@ -519,7 +519,7 @@ public final class RunService {
      * The run as stored: values over the inline threshold are references. The engine reads these; callers of
      * {@link #get} and the futures get them resolved.
      */
-    private RunRecord stored(String runId) {
+    RunRecord stored(String runId) {
         return engine.store().get(runId);
     }
 

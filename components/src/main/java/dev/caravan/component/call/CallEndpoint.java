@@ -118,7 +118,8 @@ public class CallEndpoint extends NodeEndpoint {
         request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
         String targetUri = uriTemplate.isConstant() ? String.valueOf(uriTemplate.evaluate(java.util.Map.of()))
                 : String.valueOf(uriTemplate.evaluate(ctx.variables()));
-        if (dev.caravan.support.HttpEndpoints.isHttp(targetUri)) {
+        boolean http = dev.caravan.support.HttpEndpoints.isHttp(targetUri);
+        if (http) {
             request.getMessage().setHeader(NodeConstants.HTTP_IDEMPOTENCY_KEY, ctx.idempotencyKey());
             Object body = request.getMessage().getBody();
             if (body instanceof Map<?, ?> || body instanceof java.util.List<?>) {
@@ -136,8 +137,7 @@ public class CallEndpoint extends NodeEndpoint {
             } else {
                 Object output = PlainValues.of(request);
                 String type = request.getMessage().getHeader("Content-Type", String.class);
-                if (output instanceof String text && type != null && type.contains("json")
-                    && dev.caravan.support.HttpEndpoints.isHttp(targetUri)) {
+                if (http && output instanceof String text && type != null && type.contains("json")) {
                     // a JSON reply is data the next nodes read by field (text it stays when it is not JSON after all)
                     try {
                         output = dev.caravan.state.Json.parse(text);
