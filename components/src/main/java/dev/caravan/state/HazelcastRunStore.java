@@ -23,6 +23,7 @@ public final class HazelcastRunStore implements RunStore {
     public static final String MAP_NAME = "caravan.runs";
 
     private final HazelcastInstance hazelcast;
+    private volatile MemberId memberId;
     private final IMap<String, RunRecord> runs;
     private final EventSink sink;
     private final java.time.Duration retention;
@@ -148,7 +149,17 @@ public final class HazelcastRunStore implements RunStore {
 
     @Override
     public String memberId() {
-        return hazelcast.getCluster().getLocalMember().getUuid().toString();
+        // every mutation names its caller: keep the text of the id, which changes only if the member rejoins
+        java.util.UUID uuid = hazelcast.getCluster().getLocalMember().getUuid();
+        MemberId known = memberId;
+        if (known == null || known.uuid() != uuid) {
+            known = new MemberId(uuid, uuid.toString());
+            memberId = known;
+        }
+        return known.text();
+    }
+
+    private record MemberId(java.util.UUID uuid, String text) {
     }
 
     @Override
