@@ -153,7 +153,10 @@ public final class Engine implements AutoCloseable {
         return new Engine(camelContext, hz, true, events, pool);
     }
 
-    /** An engine on an existing member whose config went through {@link HazelcastRunStore#configure}. */
+    /**
+     * An engine on an existing member whose config went through {@link HazelcastRunStore#configure} with the same
+     * event bus. The caller keeps the member and the bus, and closes them.
+     */
     public static Engine on(CamelContext camelContext, HazelcastInstance hazelcast, EventBus events) {
         return new Engine(camelContext, hazelcast, false, events, null);
     }
@@ -307,9 +310,12 @@ public final class Engine implements AutoCloseable {
         runRequests.close();
         scheduler.shutdownNow();
         tasks.shutdownNow();
-        events.close();
-        if (ownsHazelcast && hazelcast.getLifecycleService().isRunning()) {
-            hazelcast.shutdown();
+        if (ownsHazelcast) {
+            // an engine on a given member (on()) leaves the member and its event bus to their owner
+            events.close();
+            if (hazelcast.getLifecycleService().isRunning()) {
+                hazelcast.shutdown();
+            }
         }
         if (storePool != null) {
             try {

@@ -16,7 +16,16 @@ public interface RunStore {
     RunRecord get(String runId);
 
     /** Applies a mutation atomically. */
-    Mutation.Result apply(String runId, Mutation mutation);
+    default Mutation.Result apply(String runId, Mutation mutation) {
+        return apply(runId, List.of(mutation));
+    }
+
+    /**
+     * Applies mutations in order as one atomic update (one round trip instead of one each): as if applied one
+     * after the other, up to the first one refused, which is then what the result tells. Otherwise the result is
+     * the last one's.
+     */
+    Mutation.Result apply(String runId, List<Mutation> mutations);
 
     /** The id of this cluster member: the owner this store's callers record on the runs they execute. */
     String memberId();

@@ -38,12 +38,17 @@ public final class HazelcastRunStore implements RunStore {
         this(hazelcast, sink, retention, new ValueStore(hazelcast, ValueStore.DEFAULT_INLINE_BYTES, retention));
     }
 
-    /** @param values where values too large to hold inline go; records hold references to them */
+    /**
+     * @param sink   where events go on a member whose configuration names no sink ({@link #configure} does)
+     * @param values where values too large to hold inline go; records hold references to them
+     */
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink, java.time.Duration retention,
             ValueStore values) {
         this.hazelcast = hazelcast;
         this.runs = hazelcast.getMap(MAP_NAME);
-        this.sink = Objects.requireNonNull(sink, "sink");
+        // the member's own sink when it has one (a durable member's publishes once the record is stored)
+        Object configured = hazelcast.getConfig().getUserContext().get(RunUpdateProcessor.SINK_KEY);
+        this.sink = configured instanceof EventSink s ? s : Objects.requireNonNull(sink, "sink");
         this.retention = retention;
         this.values = Objects.requireNonNull(values, "values");
     }
@@ -79,9 +84,16 @@ public final class HazelcastRunStore implements RunStore {
      */
     public static Config persist(Config config, javax.sql.DataSource dataSource, java.time.Duration retention) {
         JdbcMapStore<RunRecord> runStore = JdbcMapStore.runs(dataSource);
+        EventSink sink = (EventSink) config.getUserContext().get(RunUpdateProcessor.SINK_KEY);
+        if (sink == null) {
+            throw new IllegalStateException("configure(config, sink) comes before persist(config, ...)");
+        }
+        // events leave once the database has the record they describe
+        CommittedEvents committed = new CommittedEvents(runStore, sink);
+        config.getUserContext().put(RunUpdateProcessor.SINK_KEY, committed);
         config.getMapConfig(MAP_NAME).getMapStoreConfig()
                 .setEnabled(true)
-                .setImplementation(runStore)
+                .setImplementation(committed)
                 .setWriteDelaySeconds(0)
                 .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.LAZY);
         config.getMapConfig(LaneStore.MAP_NAME).getMapStoreConfig()
@@ -116,15 +128,15 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     @Override
-    public Mutation.Result apply(String runId, Mutation mutation) {
+    public Mutation.Result apply(String runId, List<Mutation> mutations) {
         // large values are stored once, before the update: every version of the record holds only their reference
-        RunUpdateProcessor update = new RunUpdateProcessor(values.referencing(mutation), sink, memberId(), hazelcast);
-        Mutation.Result result = update.result(runs.executeOnKey(runId, update));
-        if (retention != null && result.accepted() && result.status() != null && result.status().isTerminal()) {
-            // finished runs expire: the store does not grow without bound
-            runs.setTtl(runId, retention.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        List<Mutation> referencing = new ArrayList<>(mutations.size());
+        for (Mutation m : mutations) {
+            referencing.add(values.referencing(m));
         }
-        return result;
+        RunUpdateProcessor update = new RunUpdateProcessor(referencing, sink, memberId(),
+                retention == null ? 0 : Math.max(1, retention.toMillis()), hazelcast);
+        return update.result(runs.executeOnKey(runId, update));
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.caravan.state;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
@@ -12,11 +13,12 @@ import dev.caravan.spi.EventSink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
- * Applies one {@link Mutation} to a run record on the partition that owns it, numbers the events it produces and
- * hands them to the {@link EventSink} there, so a run's events leave in sequence order. Backups receive the
- * resulting record, never a second application (which would publish events twice).
+ * Applies {@link Mutation}s (one, or several in order) to a run record on the partition that owns it, numbers the
+ * events they produce and hands them to the {@link EventSink} there, so a run's events leave in sequence order.
+ * Backups receive the resulting record, never a second application (which would publish events twice).
  *
  * <p>Records are stored as (immutable) objects. When the caller is on the owning member the processor is not
  * serialized at all, and the resulting record comes back through {@link #record()} without a copy; a processor that
@@ -26,10 +28,12 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
 
     static final String SINK_KEY = "caravan.eventSink";
 
-    private final String mutationJson;
-    /** The member applying the mutation: owners are members. */
+    private final String mutationsJson;
+    /** The member applying the mutations: owners are members. */
     private final String caller;
-    private transient Mutation mutation;
+    /** How long a finished run is kept (0: for ever): its entry expires then. */
+    private final long retentionMillis;
+    private transient List<Mutation> mutations;
     private transient EventSink sink;
     private transient HazelcastInstance hazelcast;
     /** Set only on the instance the caller made: it never survives serialization. */
@@ -38,25 +42,28 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     private transient RunRecord record;
     private transient Mutation.Result result;
 
-    RunUpdateProcessor(Mutation mutation, EventSink sink, String caller, HazelcastInstance hazelcast) {
-        this.mutation = mutation;
-        this.mutationJson = null;
+    RunUpdateProcessor(List<Mutation> mutations, EventSink sink, String caller, long retentionMillis,
+            HazelcastInstance hazelcast) {
+        this.mutations = List.copyOf(mutations);
+        this.mutationsJson = null;
         this.caller = caller;
+        this.retentionMillis = retentionMillis;
         this.sink = sink;
         this.hazelcast = hazelcast;
         this.local = true;
     }
 
-    private RunUpdateProcessor(String mutationJson, String caller) {
-        this.mutationJson = mutationJson;
+    private RunUpdateProcessor(String mutationsJson, String caller, long retentionMillis) {
+        this.mutationsJson = mutationsJson;
         this.caller = caller;
+        this.retentionMillis = retentionMillis;
     }
 
-    private Mutation mutation() {
-        if (mutation == null) {
-            mutation = Json.read(mutationJson, Mutation.class);
+    private List<Mutation> mutations() {
+        if (mutations == null) {
+            mutations = List.of(Json.read(mutationsJson, Mutation[].class));
         }
-        return mutation;
+        return mutations;
     }
 
     @Override
@@ -71,65 +78,82 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     public Object process(Map.Entry<String, RunRecord> entry) {
         RunRecord current = entry.getValue();
         long now = System.currentTimeMillis();
-        Mutation m = mutation();
-        String owner = current == null ? null : current.owner();
-        boolean ownedElsewhere = current != null && current.status() == RunStatus.RUNNING && owner != null
-                                 && !owner.equals(caller);
-        boolean ownerAlive = ownedElsewhere && alive(owner);
-        Mutation.Applied applied;
-        if (ownedElsewhere && (m.ownership() == Mutation.Ownership.OWNER_ONLY
-                               || m instanceof Mutation.ClaimRun && ownerAlive)) {
-            // a deposed owner records nothing more, and a live owner keeps its run
-            applied = Mutation.Applied.rejected(current, Mutation.NOT_OWNER + owner);
-        } else if (m instanceof Mutation.ClaimRun && current != null && caller.equals(owner)) {
-            applied = new Mutation.Applied(current, List.of(), null);
-        } else {
-            applied = m.apply(current, now);
-        }
-        Mutation.Result outcome;
-        RunRecord after;
-        if (applied.rejection() != null) {
-            after = current;
-            outcome = new Mutation.Result(false, applied.rejection(), current == null ? null : current.status(), null);
-        } else {
+        RunRecord after = current;
+        String rejection = null;
+        List<RunEvent> events = new ArrayList<>(4);
+        for (Mutation m : mutations()) {
+            // one after the other, as separate updates would; nothing after a refused one applies
+            Mutation.Applied applied = applyOne(after, m, now);
+            if (applied.rejection() != null) {
+                rejection = applied.rejection();
+                break;
+            }
             RunRecord next = applied.record();
-            // a running run is owned by the member executing it: a claim makes the caller the owner unless a live
-            // member holds the run (which is then asked to go round again); a run that is not running has none
-            String nextOwner = next.status() != RunStatus.RUNNING ? null
-                    : m.ownership() == Mutation.Ownership.CLAIMS && !ownerAlive ? caller
-                    : next.owner();
-            if (!java.util.Objects.equals(nextOwner, next.owner())) {
-                next = next.withOwner(nextOwner, next.takeovers());
+            long seq = next.sequence();
+            for (Mutation.EventDraft d : applied.events()) {
+                seq++;
+                events.add(new RunEvent(d.type(), next.runId(), seq, now, next.workflow(), next.tenant(),
+                        next.lane(), d.node(), next.parentRunId(), d.data()));
             }
-            if (next == current && applied.events().isEmpty()) {
-                // nothing changed: no write, no backup, no write-through
-                after = current;
-            } else {
-                List<RunEvent> events = new ArrayList<>(applied.events().size());
-                long seq = next.sequence();
-                for (Mutation.EventDraft d : applied.events()) {
-                    seq++;
-                    events.add(new RunEvent(d.type(), next.runId(), seq, now, next.workflow(), next.tenant(),
-                            next.lane(), d.node(), next.parentRunId(), d.data()));
-                }
-                if (seq != next.sequence()) {
-                    next = next.withSequence(seq);
-                }
-                written = next;
-                after = next;
-                entry.setValue(next);
-                if (sink != null && !events.isEmpty()) {
-                    sink.publish(events);
-                }
-            }
-            outcome = new Mutation.Result(true, null, after.status(), null);
+            after = seq != next.sequence() ? next.withSequence(seq) : next;
         }
+        if (after != current || !events.isEmpty()) {
+            // (when nothing changed: no write, no backup, no write-through)
+            written = after;
+            long ttl = ttlOf(after);
+            if (ttl > 0 && entry instanceof ExtendedMapEntry<String, RunRecord> timed) {
+                // finished runs expire: the store does not grow without bound
+                timed.setValue(after, ttl, TimeUnit.MILLISECONDS);
+            } else {
+                entry.setValue(after);
+            }
+            if (sink != null && !events.isEmpty()) {
+                sink.publish(events);
+            }
+        }
+        Mutation.Result outcome = new Mutation.Result(rejection == null, rejection,
+                after == null ? null : after.status(), null);
         if (local) {
             record = after;
             result = new Mutation.Result(outcome.accepted(), outcome.reason(), outcome.status(), after);
             return null;
         }
         return new String[] { encode(outcome), after == null ? null : Json.write(after) };
+    }
+
+    /** How long the entry of a record lives from now: the retention once the run finished, otherwise 0 (for ever). */
+    private long ttlOf(RunRecord r) {
+        return retentionMillis > 0 && r.status().isTerminal() ? retentionMillis : 0;
+    }
+
+    /** One mutation, after the ownership rules: a deposed owner records nothing more, a live owner keeps its run. */
+    private Mutation.Applied applyOne(RunRecord current, Mutation m, long now) {
+        String owner = current == null ? null : current.owner();
+        boolean ownedElsewhere = current != null && current.status() == RunStatus.RUNNING && owner != null
+                                 && !owner.equals(caller);
+        boolean ownerAlive = ownedElsewhere && alive(owner);
+        if (ownedElsewhere && (m.ownership() == Mutation.Ownership.OWNER_ONLY
+                               || m instanceof Mutation.ClaimRun && ownerAlive)) {
+            return Mutation.Applied.rejected(current, Mutation.NOT_OWNER + owner);
+        }
+        if (m instanceof Mutation.ClaimRun && current != null && caller.equals(owner)) {
+            return new Mutation.Applied(current, List.of(), null);
+        }
+        Mutation.Applied applied = m.apply(current, now);
+        if (applied.rejection() != null) {
+            return applied;
+        }
+        RunRecord next = applied.record();
+        // a running run is owned by the member executing it: a claim makes the caller the owner unless a live
+        // member holds the run (which is then asked to go round again); a run that is not running has none
+        String nextOwner = next.status() != RunStatus.RUNNING ? null
+                : m.ownership() == Mutation.Ownership.CLAIMS && !ownerAlive ? caller
+                : next.owner();
+        if (!java.util.Objects.equals(nextOwner, next.owner())) {
+            next = next.withOwner(nextOwner, next.takeovers());
+            return new Mutation.Applied(next, applied.events(), null);
+        }
+        return applied;
     }
 
     /** Whether a member is in the cluster: a member's membership is its lease on the runs it owns. */
@@ -163,7 +187,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
 
     @Override
     public EntryProcessor<String, RunRecord, Object> getBackupProcessor() {
-        return written == null ? null : new SetRecord(written);
+        return written == null ? null : new SetRecord(written, ttlOf(written));
     }
 
     private static String encode(Mutation.Result r) {
@@ -182,14 +206,21 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     /** Writes the record the primary computed onto a backup. */
     static final class SetRecord implements EntryProcessor<String, RunRecord, Object> {
         private final RunRecord record;
+        /** The entry's time to live in millis, as on the primary; 0 for ever. */
+        private final long ttlMillis;
 
-        SetRecord(RunRecord record) {
+        SetRecord(RunRecord record, long ttlMillis) {
             this.record = record;
+            this.ttlMillis = ttlMillis;
         }
 
         @Override
         public Object process(Map.Entry<String, RunRecord> entry) {
-            entry.setValue(record);
+            if (ttlMillis > 0 && entry instanceof ExtendedMapEntry<String, RunRecord> timed) {
+                timed.setValue(record, ttlMillis, TimeUnit.MILLISECONDS);
+            } else {
+                entry.setValue(record);
+            }
             return null;
         }
 
@@ -232,13 +263,16 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     static final class Serializer implements CompactSerializer<RunUpdateProcessor> {
         @Override
         public RunUpdateProcessor read(CompactReader reader) {
-            return new RunUpdateProcessor(reader.readString("mutation"), reader.readString("caller"));
+            return new RunUpdateProcessor(reader.readString("mutations"), reader.readString("caller"),
+                    reader.readInt64("retentionMillis"));
         }
 
         @Override
         public void write(CompactWriter writer, RunUpdateProcessor p) {
-            writer.writeString("mutation", p.mutationJson != null ? p.mutationJson : Json.write(p.mutation));
+            writer.writeString("mutations", p.mutationsJson != null ? p.mutationsJson
+                    : Json.write(p.mutations.toArray(new Mutation[0])));
             writer.writeString("caller", p.caller);
+            writer.writeInt64("retentionMillis", p.retentionMillis);
         }
 
         @Override
@@ -255,12 +289,14 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     static final class SetRecordSerializer implements CompactSerializer<SetRecord> {
         @Override
         public SetRecord read(CompactReader reader) {
-            return new SetRecord(Frozen.record(Json.read(reader.readString("record"), RunRecord.class)));
+            return new SetRecord(Frozen.record(Json.read(reader.readString("record"), RunRecord.class)),
+                    reader.readInt64("ttlMillis"));
         }
 
         @Override
         public void write(CompactWriter writer, SetRecord p) {
             writer.writeString("record", Json.write(p.record));
+            writer.writeInt64("ttlMillis", p.ttlMillis);
         }
 
         @Override

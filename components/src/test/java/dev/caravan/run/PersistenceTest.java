@@ -183,4 +183,53 @@ class PersistenceTest {
                 out -> assertThat(out.get("by")).isEqualTo("timeout"));
         second.stop();
     }
+
+    @Test
+    void anEventLeavesOnlyOnceTheDatabaseHasTheRecordItDescribes(@TempDir Path dir) throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
+        DefaultCamelContext camel = instance(url, null);
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection(url + ";WRITE_DELAY=0", "sa", "")) {
+            Engine engine = Engine.of(camel);
+            // each event, as a subscriber gets it, against the sequence of the record in the database at that moment
+            List<String> seen = new CopyOnWriteArrayList<>();
+            engine.events().subscribe(e -> seen.add(e.sequence() + "<=" + storedSequence(db, e.runId())));
+            RunRecord done = engine.runs().start(RunService.StartRequest.of("durable",
+                    Map.of("gated", false, "hang", false))).get(10, TimeUnit.SECONDS);
+            assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+            engine.events().drain(5_000);
+            assertThat(seen).hasSizeGreaterThan(5).allSatisfy(s -> {
+                String[] seqs = s.split("<=");
+                assertThat(Long.parseLong(seqs[1])).as(s).isGreaterThanOrEqualTo(Long.parseLong(seqs[0]));
+            });
+
+            // a record the database refuses is not recorded, and its events do not leave
+            int before = seen.size();
+            try (java.sql.Statement st = db.createStatement()) {
+                st.execute("ALTER TABLE caravan_runs RENAME TO caravan_runs_away");
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.store().apply(done.runId(),
+                    new dev.caravan.state.Mutation.Emit("com.example.noted", null, Map.of())))
+                    .hasMessageContaining("caravan_runs");
+            engine.events().drain(5_000);
+            assertThat(seen).hasSize(before);
+            try (java.sql.Statement st = db.createStatement()) {
+                st.execute("ALTER TABLE caravan_runs_away RENAME TO caravan_runs");
+            }
+        } finally {
+            camel.close();
+        }
+    }
+
+    /** The sequence of the run's record as the database holds it, or -1. */
+    private static long storedSequence(java.sql.Connection db, String runId) {
+        try (java.sql.PreparedStatement s = db.prepareStatement("SELECT doc FROM caravan_runs WHERE id = ?")) {
+            s.setString(1, runId);
+            try (java.sql.ResultSet rs = s.executeQuery()) {
+                return rs.next() ? ((Number) ((Map<?, ?>) dev.caravan.state.Json.parse(rs.getString(1)))
+                        .get("sequence")).longValue() : -1;
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

@@ -166,4 +166,87 @@ class HazelcastRunStoreTest {
         assertThat(claim.record().error()).contains("lost its owner 4 times");
         assertThat(claim.record().owner()).isNull();
     }
+
+    @Test
+    void severalMutationsApplyInOrderAsOneUpdateOnEitherMember() throws Exception {
+        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        int remote = 0;
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            String id = "batch-" + i + "-" + UUID.randomUUID();
+            ids.add(id);
+            if (!a.getPartitionService().getPartition(id).getOwner().localMember()) {
+                remote++;
+            }
+            Mutation.Result r = store.apply(id, List.of(
+                    new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null),
+                    new Mutation.StartNode("a", "call", 1, false),
+                    new Mutation.CompleteNode("a", "call", "out", 0, 0, null),
+                    new Mutation.SkipNode("b", "set", "when is false")));
+            assertThat(r.accepted()).isTrue();
+            assertThat(r.record().node("a").output()).isEqualTo("out");
+            assertThat(r.record().node("b").status()).isEqualTo(NodeStatus.SKIPPED);
+            assertThat(r.record().sequence()).isEqualTo(4);
+        }
+        assertThat(remote).as("some runs live on the other member").isPositive();
+        events.drain(5_000);
+        for (String id : ids) {
+            assertThat(seen.stream().filter(e -> e.runId().equals(id)).map(e -> e.sequence() + " " + e.type()))
+                    .containsExactly("1 caravan.run.started", "2 caravan.node.started", "3 caravan.node.completed",
+                            "4 caravan.node.skipped");
+        }
+    }
+
+    @Test
+    void anUpdateOfSeveralStopsAtTheFirstRefusedAndKeepsWhatCameBefore() {
+        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        String id = "refused-" + UUID.randomUUID();
+        store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
+        Mutation.Result r = store.apply(id, List.of(
+                new Mutation.CompleteNode("a", "set", 1, 0, 0, null, true, null),
+                new Mutation.CompleteNode("a", "set", 2, 0, 0, null, true, null),
+                new Mutation.CompleteNode("b", "set", 3, 0, 0, null, true, null)));
+        assertThat(r.accepted()).isFalse();
+        assertThat(r.reason()).isEqualTo("node a is completed");
+        assertThat(r.record().node("a").output()).isEqualTo(1);
+        assertThat(store.get(id).node("a").output()).isEqualTo(1);
+        assertThat(store.get(id).node("b")).isNull();
+    }
+
+    @Test
+    void theUpdateThatFinishesARunSetsItsExpiryOnPrimaryAndBackup() {
+        HazelcastRunStore store = new HazelcastRunStore(a, events, java.time.Duration.ofHours(1));
+        String id = "expiring-" + UUID.randomUUID();
+        store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
+        com.hazelcast.map.IMap<String, RunRecord> runs = a.getMap(HazelcastRunStore.MAP_NAME);
+        assertThat(runs.getEntryView(id).getTtl()).as("a running run does not expire").isEqualTo(Long.MAX_VALUE);
+        store.apply(id, new Mutation.CompleteRun("done"));
+        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(java.time.Duration.ofHours(1).toMillis());
+    }
+
+    @Test
+    void aFinishedRunStillExpiresAfterTheMemberHoldingItLeaves() {
+        HazelcastInstance c = Hazelcast.newHazelcastInstance(member(a.getConfig().getClusterName()));
+        try {
+            HazelcastRunStore store = new HazelcastRunStore(a, events, java.time.Duration.ofHours(1));
+            a.getMap(HazelcastRunStore.MAP_NAME).size(); // partitions are assigned on first use
+            org.awaitility.Awaitility.await().atMost(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .until(() -> a.getPartitionService().isClusterSafe() && c.getPartitionService().isLocalMemberSafe());
+            String id = null;
+            for (int i = 0; id == null; i++) {
+                String candidate = "leaving-" + i + "-" + UUID.randomUUID();
+                if (c.getPartitionService().getPartition(candidate).getOwner().localMember()) {
+                    id = candidate;
+                }
+            }
+            store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
+            store.apply(id, new Mutation.CompleteRun("done"));
+            c.getLifecycleService().terminate();
+            // the backup, now the primary, carries the expiry the finishing update gave it
+            com.hazelcast.map.IMap<String, RunRecord> runs = a.getMap(HazelcastRunStore.MAP_NAME);
+            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(java.time.Duration.ofHours(1).toMillis());
+        } finally {
+            c.getLifecycleService().terminate();
+        }
+    }
 }
