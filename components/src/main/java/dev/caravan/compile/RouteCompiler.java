@@ -288,7 +288,34 @@ public final class RouteCompiler {
         return value;
     }
 
+    /**
+     * A node step followed at once by another caravan step on the same exchange records its outcome with that
+     * step's update: one round trip to the store instead of two. Not before a multicast, whose branches are copies.
+     */
+    private static void recordWithNext(List<Object> steps) {
+        for (int i = 0; i + 1 < steps.size(); i++) {
+            String uri = toUri(steps.get(i));
+            String next = toUri(steps.get(i + 1));
+            if (uri != null && next != null && uri.startsWith("caravan-") && !uri.startsWith("caravan-run:")
+                && next.startsWith("caravan-")) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> to = (Map<String, Object>) ((Map<?, ?>) steps.get(i)).get("to");
+                @SuppressWarnings("unchecked")
+                Map<String, Object> parameters = (Map<String, Object>) to.computeIfAbsent("parameters",
+                        k -> new LinkedHashMap<String, Object>());
+                parameters.put("recordWithNext", true);
+            }
+        }
+    }
+
+    /** The URI of a {@code to} step, or null for any other step. */
+    private static String toUri(Object step) {
+        return step instanceof Map<?, ?> m && m.get("to") instanceof Map<?, ?> to && to.get("uri") instanceof String u
+                ? u : null;
+    }
+
     private static Map<String, Object> route(String id, String from, List<Object> steps) {
+        recordWithNext(steps);
         Map<String, Object> fromMap = new LinkedHashMap<>();
         fromMap.put("uri", from);
         fromMap.put("steps", steps);

@@ -471,6 +471,8 @@ public final class RunService {
         exchange.setProperty(NodeConstants.RECORD, r);
         exchange.getMessage().setBody(engine.values().resolve(r.input()));
         Exchange done = template().send(routeEndpoint(r.workflow()), exchange);
+        // what a step deferred when the route ended before the next one (an error in Camel itself): recorded now
+        dev.caravan.component.node.RunRecords.flush(engine, done, runId);
         // the end step leaves the record of the run's outcome; anything else is read afresh
         RunRecord after = done.getProperty(NodeConstants.RECORD, RunRecord.class);
         if (after == null || !(after.status().isTerminal() || after.status().isPaused()) || done.getException() != null) {

@@ -46,6 +46,8 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
         case "outputschema":
         case "outputSchema": target.setOutputSchema(property(camelContext, java.lang.String.class, value)); return true;
         case "prompt": target.setPrompt(property(camelContext, java.lang.String.class, value)); return true;
+        case "recordwithnext":
+        case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
         case "scriptedlatency":
         case "scriptedLatency": target.setScriptedLatency(property(camelContext, java.lang.Long.class, value)); return true;
         case "scriptedreplies":
@@ -86,6 +88,8 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
         case "outputschema":
         case "outputSchema": return java.lang.String.class;
         case "prompt": return java.lang.String.class;
+        case "recordwithnext":
+        case "recordWithNext": return boolean.class;
         case "scriptedlatency":
         case "scriptedLatency": return java.lang.Long.class;
         case "scriptedreplies":
@@ -127,6 +131,8 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
         case "outputschema":
         case "outputSchema": return target.getOutputSchema();
         case "prompt": return target.getPrompt();
+        case "recordwithnext":
+        case "recordWithNext": return target.isRecordWithNext();
         case "scriptedlatency":
         case "scriptedLatency": return target.getScriptedLatency();
         case "scriptedreplies":

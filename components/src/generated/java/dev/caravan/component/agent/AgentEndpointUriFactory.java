@@ -23,7 +23,7 @@ public class AgentEndpointUriFactory extends org.apache.camel.support.component.
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(23);
+        Set<String> props = new HashSet<>(24);
         props.add("backoff");
         props.add("budgetMicros");
         props.add("budgetTokens");
@@ -39,6 +39,7 @@ public class AgentEndpointUriFactory extends org.apache.camel.support.component.
         props.add("nodeId");
         props.add("outputSchema");
         props.add("prompt");
+        props.add("recordWithNext");
         props.add("scriptedLatency");
         props.add("scriptedReplies");
         props.add("streaming");

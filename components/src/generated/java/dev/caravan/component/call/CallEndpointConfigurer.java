@@ -35,6 +35,8 @@ public class CallEndpointConfigurer extends PropertyConfigurerSupport implements
         case "maxdelay":
         case "maxDelay": target.setMaxDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "needs": target.setNeeds(property(camelContext, java.lang.String.class, value)); return true;
+        case "recordwithnext":
+        case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
         case "timeout": target.setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "uri": target.setUri(property(camelContext, java.lang.String.class, value)); return true;
         case "when": target.setWhen(property(camelContext, java.lang.String.class, value)); return true;
@@ -57,6 +59,8 @@ public class CallEndpointConfigurer extends PropertyConfigurerSupport implements
         case "maxdelay":
         case "maxDelay": return long.class;
         case "needs": return java.lang.String.class;
+        case "recordwithnext":
+        case "recordWithNext": return boolean.class;
         case "timeout": return long.class;
         case "uri": return java.lang.String.class;
         case "when": return java.lang.String.class;
@@ -80,6 +84,8 @@ public class CallEndpointConfigurer extends PropertyConfigurerSupport implements
         case "maxdelay":
         case "maxDelay": return target.getMaxDelay();
         case "needs": return target.getNeeds();
+        case "recordwithnext":
+        case "recordWithNext": return target.isRecordWithNext();
         case "timeout": return target.getTimeout();
         case "uri": return target.getUri();
         case "when": return target.getWhen();

@@ -23,7 +23,7 @@ public class CallEndpointUriFactory extends org.apache.camel.support.component.E
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(12);
+        Set<String> props = new HashSet<>(13);
         props.add("backoff");
         props.add("body");
         props.add("headers");
@@ -33,6 +33,7 @@ public class CallEndpointUriFactory extends org.apache.camel.support.component.E
         props.add("maxDelay");
         props.add("needs");
         props.add("nodeId");
+        props.add("recordWithNext");
         props.add("timeout");
         props.add("uri");
         props.add("when");

@@ -23,7 +23,7 @@ public class EmitEndpointUriFactory extends org.apache.camel.support.component.E
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(11);
+        Set<String> props = new HashSet<>(12);
         props.add("backoff");
         props.add("data");
         props.add("initialDelay");
@@ -32,6 +32,7 @@ public class EmitEndpointUriFactory extends org.apache.camel.support.component.E
         props.add("maxDelay");
         props.add("needs");
         props.add("nodeId");
+        props.add("recordWithNext");
         props.add("timeout");
         props.add("type");
         props.add("when");

@@ -23,7 +23,7 @@ public class GateEndpointUriFactory extends org.apache.camel.support.component.E
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(12);
+        Set<String> props = new HashSet<>(13);
         props.add("backoff");
         props.add("gateTimeout");
         props.add("initialDelay");
@@ -34,6 +34,7 @@ public class GateEndpointUriFactory extends org.apache.camel.support.component.E
         props.add("needs");
         props.add("nodeId");
         props.add("onTimeout");
+        props.add("recordWithNext");
         props.add("timeout");
         props.add("when");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);

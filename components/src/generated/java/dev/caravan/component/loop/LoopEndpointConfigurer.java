@@ -37,6 +37,8 @@ public class LoopEndpointConfigurer extends PropertyConfigurerSupport implements
         case "needs": target.setNeeds(property(camelContext, java.lang.String.class, value)); return true;
         case "nodes": target.setNodes(property(camelContext, java.lang.String.class, value)); return true;
         case "output": target.setOutput(property(camelContext, java.lang.String.class, value)); return true;
+        case "recordwithnext":
+        case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
         case "timeout": target.setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "until": target.setUntil(property(camelContext, java.lang.String.class, value)); return true;
         case "when": target.setWhen(property(camelContext, java.lang.String.class, value)); return true;
@@ -61,6 +63,8 @@ public class LoopEndpointConfigurer extends PropertyConfigurerSupport implements
         case "needs": return java.lang.String.class;
         case "nodes": return java.lang.String.class;
         case "output": return java.lang.String.class;
+        case "recordwithnext":
+        case "recordWithNext": return boolean.class;
         case "timeout": return long.class;
         case "until": return java.lang.String.class;
         case "when": return java.lang.String.class;
@@ -86,6 +90,8 @@ public class LoopEndpointConfigurer extends PropertyConfigurerSupport implements
         case "needs": return target.getNeeds();
         case "nodes": return target.getNodes();
         case "output": return target.getOutput();
+        case "recordwithnext":
+        case "recordWithNext": return target.isRecordWithNext();
         case "timeout": return target.getTimeout();
         case "until": return target.getUntil();
         case "when": return target.getWhen();

@@ -23,7 +23,7 @@ public class LoopEndpointUriFactory extends org.apache.camel.support.component.E
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(14);
+        Set<String> props = new HashSet<>(15);
         props.add("backoff");
         props.add("body");
         props.add("initialDelay");
@@ -35,6 +35,7 @@ public class LoopEndpointUriFactory extends org.apache.camel.support.component.E
         props.add("nodeId");
         props.add("nodes");
         props.add("output");
+        props.add("recordWithNext");
         props.add("timeout");
         props.add("until");
         props.add("when");

@@ -23,7 +23,7 @@ public class MapEndpointUriFactory extends org.apache.camel.support.component.En
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(14);
+        Set<String> props = new HashSet<>(15);
         props.add("backoff");
         props.add("body");
         props.add("concurrency");
@@ -36,6 +36,7 @@ public class MapEndpointUriFactory extends org.apache.camel.support.component.En
         props.add("nodeId");
         props.add("nodes");
         props.add("output");
+        props.add("recordWithNext");
         props.add("timeout");
         props.add("when");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);

@@ -33,6 +33,8 @@ public class SetEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "maxdelay":
         case "maxDelay": target.setMaxDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "needs": target.setNeeds(property(camelContext, java.lang.String.class, value)); return true;
+        case "recordwithnext":
+        case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
         case "remember": target.setRemember(property(camelContext, boolean.class, value)); return true;
         case "timeout": target.setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "values": target.setValues(property(camelContext, java.lang.String.class, value)); return true;
@@ -54,6 +56,8 @@ public class SetEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "maxdelay":
         case "maxDelay": return long.class;
         case "needs": return java.lang.String.class;
+        case "recordwithnext":
+        case "recordWithNext": return boolean.class;
         case "remember": return boolean.class;
         case "timeout": return long.class;
         case "values": return java.lang.String.class;
@@ -76,6 +80,8 @@ public class SetEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "maxdelay":
         case "maxDelay": return target.getMaxDelay();
         case "needs": return target.getNeeds();
+        case "recordwithnext":
+        case "recordWithNext": return target.isRecordWithNext();
         case "remember": return target.isRemember();
         case "timeout": return target.getTimeout();
         case "values": return target.getValues();

@@ -23,7 +23,7 @@ public class SetEndpointUriFactory extends org.apache.camel.support.component.En
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(11);
+        Set<String> props = new HashSet<>(12);
         props.add("backoff");
         props.add("initialDelay");
         props.add("lazyStartProducer");
@@ -31,6 +31,7 @@ public class SetEndpointUriFactory extends org.apache.camel.support.component.En
         props.add("maxDelay");
         props.add("needs");
         props.add("nodeId");
+        props.add("recordWithNext");
         props.add("remember");
         props.add("timeout");
         props.add("values");

@@ -34,6 +34,8 @@ public class WaitEndpointConfigurer extends PropertyConfigurerSupport implements
         case "maxdelay":
         case "maxDelay": target.setMaxDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "needs": target.setNeeds(property(camelContext, java.lang.String.class, value)); return true;
+        case "recordwithnext":
+        case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
         case "timeout": target.setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "until": target.setUntil(property(camelContext, java.lang.String.class, value)); return true;
         case "when": target.setWhen(property(camelContext, java.lang.String.class, value)); return true;
@@ -55,6 +57,8 @@ public class WaitEndpointConfigurer extends PropertyConfigurerSupport implements
         case "maxdelay":
         case "maxDelay": return long.class;
         case "needs": return java.lang.String.class;
+        case "recordwithnext":
+        case "recordWithNext": return boolean.class;
         case "timeout": return long.class;
         case "until": return java.lang.String.class;
         case "when": return java.lang.String.class;
@@ -77,6 +81,8 @@ public class WaitEndpointConfigurer extends PropertyConfigurerSupport implements
         case "maxdelay":
         case "maxDelay": return target.getMaxDelay();
         case "needs": return target.getNeeds();
+        case "recordwithnext":
+        case "recordWithNext": return target.isRecordWithNext();
         case "timeout": return target.getTimeout();
         case "until": return target.getUntil();
         case "when": return target.getWhen();

@@ -23,7 +23,7 @@ public class WorkflowEndpointUriFactory extends org.apache.camel.support.compone
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(11);
+        Set<String> props = new HashSet<>(12);
         props.add("backoff");
         props.add("initialDelay");
         props.add("input");
@@ -32,6 +32,7 @@ public class WorkflowEndpointUriFactory extends org.apache.camel.support.compone
         props.add("maxDelay");
         props.add("needs");
         props.add("nodeId");
+        props.add("recordWithNext");
         props.add("timeout");
         props.add("when");
         props.add("workflow");

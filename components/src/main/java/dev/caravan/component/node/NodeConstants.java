@@ -36,6 +36,12 @@ public final class NodeConstants {
      */
     public static final String RECORD = "CaravanRunRecord";
 
+    /**
+     * Exchange property: the updates a step left for the exchange's next update to carry ({@code recordWithNext}), in
+     * order; see {@link RunRecords}.
+     */
+    public static final String DEFERRED = "CaravanDeferredUpdates";
+
     /** Exchange property: variables of the enclosing scope ({@code item}, {@code index}, {@code iteration}). */
     public static final String SCOPE_VARIABLES = "CaravanScopeVariables";
 

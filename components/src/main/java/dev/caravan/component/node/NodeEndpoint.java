@@ -43,6 +43,11 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
     private long maxDelay;
     @UriParam(defaultValue = "0", javaType = "java.time.Duration", description = "Time limit of one attempt (0: none)")
     private long timeout;
+    @UriParam(label = "advanced", defaultValue = "false",
+              description = "Record the node's outcome with the next step's update of the run (one round trip to the"
+                            + " store instead of two). Only where the next step on the same exchange follows at once"
+                            + " and is a caravan node or caravan-run:end; the workflow compiler sets it there.")
+    private boolean recordWithNext;
 
     private Engine engine;
     private Template whenTemplate;
@@ -67,6 +72,14 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
      * one twice after a crash changes nothing.
      */
     public boolean isInstant() {
+        return false;
+    }
+
+    /**
+     * Whether the node acts outside the run record before its first update of it (a remember node writes lane
+     * memory): updates the step before deferred are recorded first. Nodes that are not instant start with an update.
+     */
+    public boolean actsBeforeRecording() {
         return false;
     }
 
@@ -198,6 +211,19 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
     /** Time limit of one attempt (0: none). */
     public void setTimeout(long timeout) {
         this.timeout = timeout;
+    }
+
+    public boolean isRecordWithNext() {
+        return recordWithNext;
+    }
+
+    /**
+     * Record the node's outcome with the next step's update of the run (one round trip to the store instead of two).
+     * Only where the next step on the same exchange follows at once and is a caravan node or caravan-run:end; the
+     * workflow compiler sets it there.
+     */
+    public void setRecordWithNext(boolean recordWithNext) {
+        this.recordWithNext = recordWithNext;
     }
 
     public Engine getEngine() {

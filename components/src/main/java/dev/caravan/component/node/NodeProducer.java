@@ -40,6 +40,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         try {
             return doProcess(exchange, callback);
         } catch (Exception e) {
+            keepDeferred(exchange);
             exchange.setException(e);
             callback.done(true);
             return true;
@@ -69,17 +70,20 @@ public class NodeProducer extends DefaultAsyncProducer {
         switch (step) {
             case STOP -> {
                 // cancelled or failed elsewhere: stop at this node boundary
+                RunRecords.flush(engine, exchange, runId);
                 exchange.setRouteStop(true);
                 callback.done(true);
                 return true;
             }
             case DONE -> {
                 exchange.getMessage().setBody(engine.values().resolve(record.node(key).output()));
+                passOnDeferred(engine, exchange, runId);
                 callback.done(true);
                 return true;
             }
             case WAIT -> {
                 // pending, or a need is running elsewhere, pending or failed: a later replay gets here again
+                passOnDeferred(engine, exchange, runId);
                 callback.done(true);
                 return true;
             }
@@ -138,16 +142,44 @@ public class NodeProducer extends DefaultAsyncProducer {
     }
 
     private static RunRecord read(Engine engine, Exchange exchange, String runId) {
-        RunRecord record = engine.store().get(runId);
+        RunRecord record = RunRecords.read(engine, exchange, runId);
         if (record == null) {
             throw new IllegalStateException("Run " + runId + " does not exist");
         }
-        exchange.setProperty(NodeConstants.RECORD, record);
         return record;
     }
 
+    /**
+     * A step that makes no update of its own leaves what earlier steps deferred to the next one when it records with
+     * the next itself, and applies it otherwise.
+     */
+    private void passOnDeferred(Engine engine, Exchange exchange, String runId) {
+        if (!endpoint.isRecordWithNext()) {
+            RunRecords.flush(engine, exchange, runId);
+        }
+    }
+
+    /** On a failure of this step, what earlier steps deferred is still recorded (best effort: it is failing). */
+    private void keepDeferred(Exchange exchange) {
+        String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
+        if (runId == null) {
+            return;
+        }
+        try {
+            RunRecords.flush(endpoint.engine(), exchange, runId);
+        } catch (RuntimeException e) {
+            LOG.warn("Updates of run {} before node {} not recorded: {}", runId, endpoint.getNodeId(), e.toString());
+        }
+    }
+
+    /** Records an update, with the next step's when this one records with the next. */
+    private Mutation.Result update(Engine engine, Exchange exchange, String runId, Mutation mutation) {
+        return endpoint.isRecordWithNext() ? RunRecords.defer(engine, exchange, runId, mutation)
+                : RunRecords.apply(engine, exchange, runId, mutation);
+    }
+
     private void skip(Engine engine, Exchange exchange, String runId, String key, String reason) {
-        RunRecords.remember(exchange, engine.store().apply(runId, new Mutation.SkipNode(key, endpoint.kind(), reason)));
+        update(engine, exchange, runId, new Mutation.SkipNode(key, endpoint.kind(), reason));
     }
 
     private void attempt(NodeContext ctx, AsyncCallback callback) {
@@ -155,20 +187,20 @@ public class NodeProducer extends DefaultAsyncProducer {
         java.util.Optional<String> killed = engine.killSwitches().stopping(ctx.record().workflow(), ctx.record().tenant());
         if (killed.isPresent()) {
             // a kill switch: the run ends at this node boundary, before the node (and any LLM call) runs
-            RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(), new Mutation.CancelRun(killed.get())));
+            RunRecords.apply(engine, ctx.exchange(), ctx.runId(), new Mutation.CancelRun(killed.get()));
             ctx.exchange().setRouteStop(true);
             callback.done(false);
             return;
         }
-        if (!endpoint.isInstant()) {
-            Mutation.Result started = engine.store().apply(ctx.runId(),
-                    new Mutation.StartNode(ctx.key(), endpoint.kind(), ctx.attempt(), endpoint.isContainer()));
-            RunRecords.remember(ctx.exchange(), started);
-            if (!started.accepted()) {
-                notRecorded(ctx, started);
-                callback.done(false);
-                return;
-            }
+        // what earlier steps deferred is recorded before this node acts outside the run: with its start, or first
+        Mutation.Result recorded = !endpoint.isInstant()
+                ? RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
+                        new Mutation.StartNode(ctx.key(), endpoint.kind(), ctx.attempt(), endpoint.isContainer()))
+                : endpoint.actsBeforeRecording() ? RunRecords.flush(engine, ctx.exchange(), ctx.runId()) : null;
+        if (recorded != null && !recorded.accepted()) {
+            notRecorded(ctx, recorded);
+            callback.done(false);
+            return;
         }
         CompletionStage<NodeResult> stage;
         try {
@@ -215,18 +247,17 @@ public class NodeProducer extends DefaultAsyncProducer {
     private void record(NodeContext ctx, NodeResult result) {
         Engine engine = ctx.engine();
         if (result instanceof NodeResult.Completed c) {
-            Mutation.Result r = engine.store().apply(ctx.runId(), new Mutation.CompleteNode(ctx.key(), endpoint.kind(),
-                    c.output(), c.costMicros(), c.tokens(), c.detail(), endpoint.isInstant(), c.lastDelta()));
-            RunRecords.remember(ctx.exchange(), r);
+            Mutation.Result r = update(engine, ctx.exchange(), ctx.runId(), new Mutation.CompleteNode(ctx.key(),
+                    endpoint.kind(), c.output(), c.costMicros(), c.tokens(), c.detail(), endpoint.isInstant(),
+                    c.lastDelta()));
             if (r.accepted()) {
                 ctx.exchange().getMessage().setBody(c.output());
             } else {
                 notRecorded(ctx, r);
             }
         } else if (result instanceof NodeResult.Paused p) {
-            Mutation.Result r = engine.store().apply(ctx.runId(),
+            Mutation.Result r = RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
                     new Mutation.PauseNode(ctx.key(), endpoint.kind(), p.status(), p.detail()));
-            RunRecords.remember(ctx.exchange(), r);
             if (r.accepted()) {
                 endpoint.afterPause(ctx, p);
             }
@@ -264,8 +295,8 @@ public class NodeProducer extends DefaultAsyncProducer {
                 ? "timed out after " + endpoint.getTimeout() + " ms" : String.valueOf(error.getMessage()));
         if (again) {
             long delay = retry.delayAfter(ctx.attempt()).toMillis();
-            RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(),
-                    new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, delay, true)));
+            RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
+                    new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, delay, true));
             NodeContext next = new NodeContext(engine, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
                     ctx.attempt() + 1, ctx.record(), ctx.variables(), ctx.disclosedSecrets());
             try {
@@ -276,8 +307,8 @@ public class NodeProducer extends DefaultAsyncProducer {
             }
             return;
         }
-        RunRecords.remember(ctx.exchange(), engine.store().apply(ctx.runId(),
-                new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, -1, true)));
+        RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
+                new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, -1, true));
         if (error instanceof NodeFailedException) {
             ctx.exchange().setException(error);
         } else {

@@ -1,10 +1,24 @@
 package dev.caravan.component.node;
 
+import dev.caravan.run.Engine;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.Exchange;
 
-/** The run record an exchange carries between steps ({@link NodeConstants#RECORD}). */
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The run record an exchange carries between steps ({@link NodeConstants#RECORD}), and the updates it defers
+ * ({@link NodeConstants#DEFERRED}): every step of a workflow route updates the run through here.
+ *
+ * <p>An update that can wait for the next one of the same exchange (a node's outcome, when the next step follows at
+ * once) is deferred: the exchange carries the record as the update will make it, and the next update applies both
+ * in one round trip to the store. Nothing with an effect outside the run record happens in between: a node with
+ * side effects starts with an update (which carries the deferred ones), and a step that has none to make applies
+ * what is deferred before it ends. A crash in that window loses an outcome that was never acknowledged, so the node
+ * runs again as the same attempt, as if the crash had come a moment earlier.
+ */
 public final class RunRecords {
 
     private RunRecords() {
@@ -20,6 +34,98 @@ public final class RunRecords {
     public static void remember(Exchange exchange, Mutation.Result result) {
         if (result.record() != null) {
             exchange.setProperty(NodeConstants.RECORD, result.record());
+        }
+    }
+
+    /**
+     * Applies an update, preceded by the ones the exchange deferred, in one round trip, and keeps the record it hands
+     * back. When a deferred one is refused, so is this one, and the result says why.
+     */
+    public static Mutation.Result apply(Engine engine, Exchange exchange, String runId, Mutation mutation) {
+        List<Mutation> deferred = takeDeferred(exchange);
+        Mutation.Result result;
+        if (deferred == null) {
+            result = engine.store().apply(runId, mutation);
+        } else {
+            List<Mutation> all = new ArrayList<>(deferred.size() + 1);
+            all.addAll(deferred);
+            all.add(mutation);
+            result = engine.store().apply(runId, all);
+        }
+        remember(exchange, result);
+        return result;
+    }
+
+    /**
+     * Leaves an update for the exchange's next one to carry. The exchange carries the record as the update makes
+     * it, so the steps in between see it; an update that would be refused is applied at once instead, so the
+     * caller learns why.
+     */
+    public static Mutation.Result defer(Engine engine, Exchange exchange, String runId, Mutation mutation) {
+        RunRecord seen = seen(exchange, runId);
+        Mutation.Applied applied = seen == null ? null : mutation.apply(seen, System.currentTimeMillis());
+        if (applied == null || applied.rejection() != null) {
+            return apply(engine, exchange, runId, mutation);
+        }
+        Deferred deferred = exchange.getProperty(NodeConstants.DEFERRED, Deferred.class);
+        if (deferred == null) {
+            deferred = new Deferred();
+            exchange.setProperty(NodeConstants.DEFERRED, deferred);
+        }
+        deferred.add(mutation);
+        exchange.setProperty(NodeConstants.RECORD, applied.record());
+        return new Mutation.Result(true, null, applied.record().status(), applied.record());
+    }
+
+    /** Applies the updates the exchange deferred, if any; returns their result, or null if there were none. */
+    public static Mutation.Result flush(Engine engine, Exchange exchange, String runId) {
+        List<Mutation> deferred = takeDeferred(exchange);
+        if (deferred == null) {
+            return null;
+        }
+        Mutation.Result result = engine.store().apply(runId, deferred);
+        remember(exchange, result);
+        return result;
+    }
+
+    /** The run as stored, after what the exchange deferred; kept as the exchange's record. */
+    public static RunRecord read(Engine engine, Exchange exchange, String runId) {
+        Mutation.Result flushed = flush(engine, exchange, runId);
+        RunRecord r = flushed != null && flushed.record() != null ? flushed.record() : engine.store().get(runId);
+        if (r != null) {
+            exchange.setProperty(NodeConstants.RECORD, r);
+        }
+        return r;
+    }
+
+    private static List<Mutation> takeDeferred(Exchange exchange) {
+        Deferred deferred = exchange.getProperty(NodeConstants.DEFERRED, Deferred.class);
+        return deferred == null ? null : deferred.take();
+    }
+
+    /**
+     * The updates an exchange deferred. Copies of an exchange (a multicast's branches) share it, and whichever
+     * updates first carries them: a deferred update is applied once, never once per copy.
+     */
+    private static final class Deferred {
+        private final java.util.concurrent.atomic.AtomicReference<List<Mutation>> updates =
+                new java.util.concurrent.atomic.AtomicReference<>();
+
+        void add(Mutation mutation) {
+            updates.updateAndGet(held -> {
+                List<Mutation> next = new ArrayList<>(held == null ? 1 : held.size() + 1);
+                if (held != null) {
+                    next.addAll(held);
+                }
+                next.add(mutation);
+                return next;
+            });
+        }
+
+        /** The deferred updates, in order, now no longer deferred; null when there are none. */
+        List<Mutation> take() {
+            List<Mutation> taken = updates.getAndSet(null);
+            return taken == null || taken.isEmpty() ? null : taken;
         }
     }
 }

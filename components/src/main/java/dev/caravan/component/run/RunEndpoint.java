@@ -161,8 +161,10 @@ public class RunEndpoint extends DefaultEndpoint {
         String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
         RunRecord seen = RunRecords.seen(exchange, runId);
         if (seen == null || !end(exchange, seen, false)) {
-            end(exchange, engine.store().get(runId), true);
+            end(exchange, RunRecords.read(engine, exchange, runId), true);
         }
+        // what the last steps deferred, when the outcome made no update to carry it
+        RunRecords.flush(engine, exchange, runId);
     }
 
     /**
@@ -189,11 +191,11 @@ public class RunEndpoint extends DefaultEndpoint {
             try {
                 out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
             } catch (RuntimeException e) {
-                RunRecords.remember(exchange, engine.store().apply(runId,
-                        new Mutation.FailRun(e.getClass().getName(), "output: " + e.getMessage())));
+                RunRecords.apply(engine, exchange, runId,
+                        new Mutation.FailRun(e.getClass().getName(), "output: " + e.getMessage()));
                 throw e;
             }
-            RunRecords.remember(exchange, engine.store().apply(runId, new Mutation.CompleteRun(out)));
+            RunRecords.apply(engine, exchange, runId, new Mutation.CompleteRun(out));
             exchange.getMessage().setBody(out);
             return true;
         }
@@ -213,7 +215,7 @@ public class RunEndpoint extends DefaultEndpoint {
             }
         }
         RunStatus status = pending == NodeStatus.AWAITING_APPROVAL ? RunStatus.AWAITING_APPROVAL : RunStatus.WAITING;
-        RunRecords.remember(exchange, engine.store().apply(runId, new Mutation.PauseRun(status, keys)));
+        RunRecords.apply(engine, exchange, runId, new Mutation.PauseRun(status, keys));
         exchange.getMessage().setBody(null);
         return true;
     }

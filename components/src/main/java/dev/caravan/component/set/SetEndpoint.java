@@ -45,6 +45,11 @@ public class SetEndpoint extends NodeEndpoint {
     }
 
     @Override
+    public boolean actsBeforeRecording() {
+        return remember;
+    }
+
+    @Override
     protected void doStart() throws Exception {
         super.doStart();
         valuesTemplate = compileValue(values);
