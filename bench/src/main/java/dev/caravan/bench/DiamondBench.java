@@ -11,6 +11,8 @@ import org.apache.camel.impl.DefaultCamelContext;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
@@ -51,6 +53,7 @@ public final class DiamondBench {
         Path file = Path.of(args.length > 0 ? args[0] : "routes/examples/diamond.caravan.yaml");
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 2000;
         int inFlight = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        int rounds = Integer.getInteger("rounds", 5);
         if (!Files.isRegularFile(file)) {
             System.err.println("No workflow file " + file.toAbsolutePath() + " (pass its path as the first argument)");
             System.exit(2);
@@ -68,17 +71,28 @@ public final class DiamondBench {
             int nodes = wf.nodes().size();
 
             bench.concurrent(WARMUP, inFlight); // warm-up, not reported
-            Result sequential = bench.sequential(runs);
-            Result concurrent = bench.concurrent(runs, inFlight);
+            List<Result> sequential = new ArrayList<>();
+            List<Result> concurrent = new ArrayList<>();
+            // rounds alternate, so a disturbance of the machine shows in one round of each, not in one mode
+            for (int round = 0; round < rounds; round++) {
+                sequential.add(bench.sequential(runs));
+                concurrent.add(bench.concurrent(runs, inFlight));
+            }
 
-            System.out.printf("%nWorkflow bench (%s, %d nodes per run, JDK %s, %d CPUs)%n", file, nodes,
-                    Runtime.version(), Runtime.getRuntime().availableProcessors());
-            System.out.printf("%-16s %8s %10s %10s %12s %6s%n", "mode", "runs", "wall ms", "runs/s", "us/node", "lost");
-            sequential.print("sequential", nodes);
-            concurrent.print(inFlight + " in flight", nodes);
-            if (sequential.lost + concurrent.lost > 0) {
-                System.out.println("FAIL: runs were lost or failed; first problem: "
-                        + (sequential.firstProblem != null ? sequential.firstProblem : concurrent.firstProblem));
+            System.out.printf("%nWorkflow bench (%s, %d nodes per run, %d rounds of %d runs, JDK %s, %d CPUs)%n",
+                    file, nodes, rounds, runs, Runtime.version(), Runtime.getRuntime().availableProcessors());
+            System.out.printf("%-16s %10s %12s %12s %12s %6s%n", "mode", "runs/s", "us/node", "min us/node",
+                    "max us/node", "lost");
+            Result.summary(inFlight + " in flight", concurrent, nodes);
+            Result.summary("sequential", sequential, nodes);
+            int lost = 0;
+            String problem = null;
+            for (Result r : concat(sequential, concurrent)) {
+                lost += r.lostCount.get();
+                problem = problem != null ? problem : r.problem.get();
+            }
+            if (lost > 0) {
+                System.out.println("FAIL: " + lost + " runs were lost or failed; first problem: " + problem);
                 exit = 1;
             }
         } finally {
@@ -89,18 +103,22 @@ public final class DiamondBench {
 
     private Result sequential(int runs) throws Exception {
         Result result = new Result(runs);
+        RunRecord[] done = new RunRecord[runs];
         long t0 = System.nanoTime();
         for (int i = 0; i < runs; i++) {
-            RunRecord r;
             try {
-                r = engine.runs().run(StartRequest.of(workflow, input));
+                done[i] = engine.runs().run(StartRequest.of(workflow, input));
             } catch (Exception e) {
                 result.lost(e.toString());
-                continue;
             }
-            check(r, result);
         }
         result.nanos = System.nanoTime() - t0;
+        // checked after the clock stopped: the check is the bench's work, not the engine's
+        for (RunRecord r : done) {
+            if (r != null) {
+                check(r, result);
+            }
+        }
         return result;
     }
 
@@ -108,6 +126,8 @@ public final class DiamondBench {
         Result result = new Result(runs);
         Semaphore slots = new Semaphore(inFlight);
         AtomicInteger finished = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicReferenceArray<RunRecord> done =
+                new java.util.concurrent.atomic.AtomicReferenceArray<>(runs);
         CompletableFuture<Void> all = new CompletableFuture<>();
         long t0 = System.nanoTime();
         for (int i = 0; i < runs; i++) {
@@ -118,11 +138,12 @@ public final class DiamondBench {
             } catch (RuntimeException e) {
                 f = CompletableFuture.failedFuture(e);
             }
+            int index = i;
             f.whenComplete((r, e) -> {
                 if (e != null) {
                     result.lost(e.toString());
                 } else {
-                    check(r, result);
+                    done.set(index, r);
                 }
                 slots.release();
                 if (finished.incrementAndGet() == runs) {
@@ -132,6 +153,11 @@ public final class DiamondBench {
         }
         all.get(10, TimeUnit.MINUTES);
         result.nanos = System.nanoTime() - t0;
+        for (int i = 0; i < runs; i++) {
+            if (done.get(i) != null) {
+                check(done.get(i), result);
+            }
+        }
         return result;
     }
 
@@ -155,13 +181,17 @@ public final class DiamondBench {
         }
     }
 
+    private static List<Result> concat(List<Result> a, List<Result> b) {
+        List<Result> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
     private static final class Result {
         final int runs;
         volatile long nanos;
         final AtomicInteger lostCount = new AtomicInteger();
         final AtomicReference<String> problem = new AtomicReference<>();
-        int lost;
-        String firstProblem;
 
         Result(int runs) {
             this.runs = runs;
@@ -172,13 +202,19 @@ public final class DiamondBench {
             problem.compareAndSet(null, why);
         }
 
-        void print(String mode, int nodes) {
-            lost = lostCount.get();
-            firstProblem = problem.get();
-            double seconds = nanos / 1e9;
-            double usPerNode = nanos / 1e3 / ((double) runs * nodes);
-            System.out.printf("%-16s %8d %10.0f %10.0f %12.1f %6d%n", mode, runs, nanos / 1e6, runs / seconds,
-                    usPerNode, lost);
+        double usPerNode(int nodes) {
+            return nanos / 1e3 / ((double) runs * nodes);
+        }
+
+        /** The median round (runs/s and µs per node), and the best and worst round's µs per node. */
+        static void summary(String mode, List<Result> rounds, int nodes) {
+            List<Result> sorted = new ArrayList<>(rounds);
+            sorted.sort(java.util.Comparator.comparingLong(r -> r.nanos));
+            Result median = sorted.get(sorted.size() / 2);
+            int lost = rounds.stream().mapToInt(r -> r.lostCount.get()).sum();
+            System.out.printf("%-16s %10.0f %12.1f %12.1f %12.1f %6d%n", mode, median.runs / (median.nanos / 1e9),
+                    median.usPerNode(nodes), sorted.get(0).usPerNode(nodes),
+                    sorted.get(sorted.size() - 1).usPerNode(nodes), lost);
         }
     }
 }

@@ -345,7 +345,9 @@ public final class Expressions {
             }
             Object result;
             try {
-                result = compiled.program().eval(celVars);
+                // a resolver over the map: evaluating with the map itself copies it first
+                result = compiled.program().eval((dev.cel.runtime.CelVariableResolver)
+                        name -> java.util.Optional.ofNullable(celVars.get(name)));
             } catch (CelEvaluationException e) {
                 String message = String.valueOf(e.getMessage());
                 int offset = openOffset;
