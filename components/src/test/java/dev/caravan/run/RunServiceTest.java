@@ -456,6 +456,22 @@ class RunServiceTest {
     }
 
     @Test
+    void moreComputedTargetsThanTheProducerCacheHoldsAllGetTheirCall() throws Exception {
+        deploy(header("fanout") + """
+                    - id: each
+                      map:
+                        items: "${{ [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79] }}"
+                        concurrency: 8
+                        nodes:
+                          - id: send
+                            call: { uri: "log:caravan.test.target${{ item }}?level=OFF", body: "${{ item }}" }
+                """);
+        RunRecord r = run("fanout", Map.of());
+        assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
+        assertThat((List<?>) r.node("each").output()).hasSize(80);
+    }
+
+    @Test
     void runExecutesOnTheCallersThreadAndReturnsTheOutcome() throws Exception {
         deploy(header("inline") + """
                     - id: where

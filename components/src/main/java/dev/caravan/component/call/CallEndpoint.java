@@ -39,9 +39,17 @@ public class CallEndpoint extends NodeEndpoint {
     private Template bodyTemplate;
     private Template headersTemplate;
     private Template uriTemplate;
-    /** Producers by target URI: one for a fixed target, a few for targets computed by an expression. */
-    private final java.util.Map<String, AsyncProducer> producers = new java.util.concurrent.ConcurrentHashMap<>();
-    private static final int MAX_PRODUCERS = 64;
+    /**
+     * The target's own producer when the target is fixed, called directly: a synchronous endpoint (direct:, a bean)
+     * runs on this thread instead of being handed to a template's executor.
+     */
+    private AsyncProducer fixedTarget;
+    /**
+     * Producers of targets computed by an expression, as Camel's {@code toD} keeps them: a producer dropped from
+     * the cache is stopped only once no call uses it.
+     */
+    private org.apache.camel.spi.ProducerCache computedTargets;
+    private static final int MAX_COMPUTED_TARGETS = 64;
 
     public CallEndpoint(String uri, CallComponent component) {
         super(uri, component);
@@ -62,46 +70,45 @@ public class CallEndpoint extends NodeEndpoint {
         headersTemplate = compileValue(headers);
         uriTemplate = compile(uri);
         if (uriTemplate.isConstant()) {
-            producer(String.valueOf(uriTemplate.evaluate(java.util.Map.of())));
+            String target = String.valueOf(uriTemplate.evaluate(java.util.Map.of()));
+            try {
+                fixedTarget = getCamelContext().getEndpoint(target).createAsyncProducer();
+                fixedTarget.start();
+            } catch (Exception e) {
+                throw new IllegalArgumentException("Cannot send to " + target + ": " + e.getMessage(), e);
+            }
+        } else {
+            computedTargets = new org.apache.camel.support.cache.DefaultProducerCache(this, getCamelContext(),
+                    MAX_COMPUTED_TARGETS);
+            computedTargets.start();
         }
     }
 
     @Override
     protected void doStop() throws Exception {
-        for (AsyncProducer p : producers.values()) {
-            p.stop();
-        }
-        producers.clear();
+        org.apache.camel.support.service.ServiceHelper.stopService(fixedTarget, computedTargets);
+        fixedTarget = null;
+        computedTargets = null;
         super.doStop();
     }
 
-    /**
-     * The target's own producer, called directly: a synchronous endpoint (direct:, a bean) runs on this thread
-     * instead of being handed to a template's executor.
-     */
-    private AsyncProducer producer(String targetUri) {
-        AsyncProducer p = producers.get(targetUri);
-        if (p != null) {
-            return p;
+    /** Sends the request to its target; the callback runs when the reply (or failure) is in. */
+    private void send(String targetUri, Exchange request, org.apache.camel.AsyncCallback done) {
+        if (fixedTarget != null) {
+            fixedTarget.process(request, done);
+            return;
         }
-        synchronized (producers) {
-            p = producers.get(targetUri);
-            if (p == null) {
-                try {
-                    p = getCamelContext().getEndpoint(targetUri).createAsyncProducer();
-                    p.start();
-                } catch (Exception e) {
-                    throw new IllegalArgumentException("Cannot send to " + targetUri + ": " + e.getMessage(), e);
-                }
-                if (producers.size() >= MAX_PRODUCERS) {
-                    // computed targets beyond the cache: keep the newest, stop the one dropped
-                    String dropped = producers.keySet().iterator().next();
-                    producers.remove(dropped).stop();
-                }
-                producers.put(targetUri, p);
-            }
-            return p;
+        org.apache.camel.Endpoint target;
+        try {
+            target = getCamelContext().getEndpoint(targetUri);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("Cannot send to " + targetUri + ": " + e.getMessage(), e);
         }
+        if (target == null) {
+            throw new IllegalArgumentException("Cannot send to " + targetUri + ": no component for it");
+        }
+        computedTargets.doInAsyncProducer(target, request, done, (producer, exchange, callback) ->
+                producer.process(exchange, callback));
     }
 
     @Override
@@ -131,7 +138,7 @@ public class CallEndpoint extends NodeEndpoint {
             }
         }
         java.util.concurrent.CompletableFuture<NodeResult> result = new java.util.concurrent.CompletableFuture<>();
-        producer(targetUri).process(request, doneSync -> {
+        send(targetUri, request, doneSync -> {
             if (request.getException() != null) {
                 result.completeExceptionally(request.getException());
             } else {
