@@ -64,12 +64,12 @@ public final class RunService {
      * execution. Returns when the run has finished or paused.
      */
     public CompletableFuture<RunRecord> start(StartRequest request) {
-        Mutation.Result created = createRecord(request);
+        Created created = createRecord(request, true);
         if (created.record().status() == RunStatus.QUEUED) {
             // waits for a slot in its lane; the lane starts it
             return CompletableFuture.completedFuture(engine.values().resolve(created.record()));
         }
-        return execute(created.record().runId(), created.record());
+        return execute(created.record().runId(), created);
     }
 
     /**
@@ -98,10 +98,22 @@ public final class RunService {
 
     /** Creates the run record without executing it; returns its id. Throws {@link InvalidInputException}. */
     public String create(StartRequest request) {
-        return createRecord(request).record().runId();
+        return createRecord(request, false).record().runId();
     }
 
-    private Mutation.Result createRecord(StartRequest request) {
+    /**
+     * A run as created, or as it will be: {@code creation} is the update that creates it when it rides on the run's
+     * first update (see {@link #createRecord}), otherwise null.
+     */
+    private record Created(RunRecord record, Mutation.CreateRun creation) {
+    }
+
+    /**
+     * Creates the run record. With {@code executesAtOnce}, for a run that no lane admits and whose id is made here,
+     * the creation rides on the run's first update instead of taking a round trip of its own: nobody can know the id
+     * of such a run before its execution's first update, so a run lost before then was never seen by anyone.
+     */
+    private Created createRecord(StartRequest request, boolean executesAtOnce) {
         String tenant = request.tenant() == null ? "default" : request.tenant();
         refuseIfKilled(request.workflow(), tenant);
         Workflow wf = engine.catalog().get(request.workflow());
@@ -126,12 +138,18 @@ public final class RunService {
             }
         }
         String runId = request.runId() != null ? request.runId() : newRunId();
-        Mutation.Result created = engine.store().apply(runId, new Mutation.CreateRun(runId, request.workflow(), hash,
-                tenant, request.lane(), input,
-                request.parentRunId(), request.parentNodeKey()));
+        Mutation.CreateRun creation = new Mutation.CreateRun(runId, request.workflow(), hash, tenant, request.lane(),
+                input, request.parentRunId(), request.parentNodeKey());
+        if (executesAtOnce && request.runId() == null && request.lane() == null) {
+            // as the store would make it: running, owned by this member
+            RunRecord planned = creation.apply(null, System.currentTimeMillis()).record()
+                    .withOwner(engine.store().memberId(), 0);
+            return new Created(planned, creation);
+        }
+        Mutation.Result created = engine.store().apply(runId, creation);
         if (!created.accepted()) {
             LOG.debug("Run {} exists already: {}", runId, created.reason());
-            return created;
+            return new Created(created.record(), null);
         }
         if (request.lane() != null) {
             boolean now;
@@ -144,10 +162,11 @@ public final class RunService {
             if (!now) {
                 dev.caravan.state.LaneRecord lane = engine.lanes().get(request.lane());
                 int position = lane == null ? 0 : lane.queued().indexOf(runId) + 1;
-                return engine.store().apply(runId, new Mutation.QueueRun(request.lane(), position));
+                return new Created(engine.store().apply(runId, new Mutation.QueueRun(request.lane(), position))
+                        .record(), null);
             }
         }
-        return created;
+        return new Created(created.record(), null);
     }
 
     public static String newRunId() {
@@ -164,9 +183,9 @@ public final class RunService {
         return engine.values().resolve(engine.store().get(runId));
     }
 
-    /** Runs as stored: a value over the inline threshold appears as its {@link dev.caravan.state.ValueRef}. */
+    /** Runs of a tenant (all when null) with one of the statuses (all when empty), newest first, values resolved. */
     public List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit) {
-        return engine.store().list(tenant, statuses, limit);
+        return engine.store().list(tenant, statuses, limit).stream().map(engine.values()::resolve).toList();
     }
 
     /** Continues a run that paused, failed in the engine, or lost its owner. */
@@ -294,8 +313,8 @@ public final class RunService {
      * resolution is refused.
      */
     public void recoverTimers() {
-        for (RunRecord r : list(null, List.of(RunStatus.AWAITING_APPROVAL, RunStatus.WAITING, RunStatus.RUNNING),
-                Integer.MAX_VALUE)) {
+        for (RunRecord r : engine.store().list(null, List.of(RunStatus.AWAITING_APPROVAL, RunStatus.WAITING,
+                RunStatus.RUNNING), Integer.MAX_VALUE)) {
             for (NodeRecord n : r.nodes().values()) {
                 Map<String, Object> d = n.detail();
                 if (d == null) {
@@ -369,17 +388,20 @@ public final class RunService {
      * would only wait for {@link #start}'s future (the CLI, sequential clients), without two thread hand-offs.
      */
     public RunRecord run(StartRequest request) {
-        Mutation.Result created = createRecord(request);
+        Created created = createRecord(request, true);
+        if (created.record().status() == RunStatus.QUEUED) {
+            return engine.values().resolve(created.record());
+        }
         String runId = created.record().runId();
-        Execution ex = enlist(runId, created.record());
+        Execution ex = enlist(runId, created);
         if (ex.started.compareAndSet(false, true)) {
             drive(runId, ex);
         }
         return ex.future.join();
     }
 
-    /** {@code known} is the run's record when the caller just got it from an update, saving a read. */
-    private CompletableFuture<RunRecord> execute(String runId, RunRecord known) {
+    /** {@code known} is the run as the caller just created it, saving a read; null when there is none. */
+    private CompletableFuture<RunRecord> execute(String runId, Created known) {
         Execution ex = enlist(runId, known);
         if (ex.started.compareAndSet(false, true)) {
             engine.tasks().execute(() -> drive(runId, ex));
@@ -388,7 +410,7 @@ public final class RunService {
     }
 
     /** The run's execution here: the one in flight, now asked to go round once more, or a new one to start. */
-    private Execution enlist(String runId, RunRecord known) {
+    private Execution enlist(String runId, Created known) {
         return inFlight.compute(runId, (k, current) -> {
             if (current != null) {
                 current.again = true;
@@ -408,7 +430,7 @@ public final class RunService {
         do {
             ex.again = false;
             try {
-                RunRecord known = ex.known;
+                Created known = ex.known;
                 ex.known = null;
                 result = executeOnce(runId, known, ran);
             } catch (RuntimeException e) {
@@ -446,8 +468,8 @@ public final class RunService {
         }
     }
 
-    private RunRecord executeOnce(String runId, RunRecord known, java.util.concurrent.atomic.AtomicBoolean ran) {
-        RunRecord r = known != null ? known : requireRun(runId);
+    private RunRecord executeOnce(String runId, Created known, java.util.concurrent.atomic.AtomicBoolean ran) {
+        RunRecord r = known != null ? known.record() : requireRun(runId);
         if (r.status().isTerminal() || r.status() == RunStatus.QUEUED) {
             return r;
         }
@@ -469,6 +491,9 @@ public final class RunService {
         Exchange exchange = new DefaultExchange(engine.camelContext());
         exchange.setProperty(NodeConstants.RUN_ID, runId);
         exchange.setProperty(NodeConstants.RECORD, r);
+        if (known != null && known.creation() != null) {
+            dev.caravan.component.node.RunRecords.deferApplied(exchange, known.creation(), r);
+        }
         exchange.getMessage().setBody(engine.values().resolve(r.input()));
         Exchange done = template().send(routeEndpoint(r.workflow()), exchange);
         // what a step deferred when the route ended before the next one (an error in Camel itself): recorded now
@@ -537,6 +562,6 @@ public final class RunService {
         final CompletableFuture<RunRecord> future = new CompletableFuture<>();
         final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
         volatile boolean again;
-        volatile RunRecord known;
+        volatile Created known;
     }
 }

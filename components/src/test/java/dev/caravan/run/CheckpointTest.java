@@ -128,8 +128,8 @@ class CheckpointTest {
         return camel.getRegistry().findSingleByType(Engine.class);
     }
 
-    /** Counts the writes of one run's record. */
-    private static List<RunRecord> writesOf(String runId) {
+    /** Every write of a run record from now on. */
+    private static List<RunRecord> writes() {
         List<RunRecord> writes = new CopyOnWriteArrayList<>();
         class Writes implements EntryAddedListener<String, RunRecord>, EntryUpdatedListener<String, RunRecord> {
             @Override
@@ -143,7 +143,7 @@ class CheckpointTest {
             }
         }
         IMap<String, RunRecord> runs = hz.getMap(HazelcastRunStore.MAP_NAME);
-        runs.addEntryListener(new Writes(), runId, true);
+        runs.addEntryListener(new Writes(), true);
         return writes;
     }
 
@@ -153,21 +153,24 @@ class CheckpointTest {
         AutoCloseable subscription = events.subscribe(seen::add);
         CamelContext camel = instance(null, false);
         try {
-            String runId = RunService.newRunId();
-            List<RunRecord> writes = writesOf(runId);
-            RunRecord done = engine(camel).runs().run(new RunService.StartRequest("diamond", Map.of("ticket", "t"),
-                    null, null, runId, null, null));
+            List<RunRecord> allWrites = writes();
+            RunRecord done = engine(camel).runs().run(RunService.StartRequest.of("diamond", Map.of("ticket", "t")));
+            String runId = done.runId();
+            List<RunRecord> writes = new java.util.ArrayList<>();
             assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
             assertThat(done.output()).isEqualTo(Map.of("reply", "on it", "priority", 1L));
 
-            // created; classify started; draft started with the outcomes of classify and lookup; the run completed
-            // with the outcomes of draft and join. Each node separately would take 9 writes.
-            await().atMost(5, TimeUnit.SECONDS).until(() -> writes.size() >= 4);
+            // created with classify started; draft started with the outcomes of classify and lookup; the run
+            // completed with the outcomes of draft and join. Each on its own would take 9 writes.
+            await().atMost(5, TimeUnit.SECONDS).until(() -> allWrites.stream()
+                    .anyMatch(w -> w.runId().equals(runId) && w.status() == RunStatus.COMPLETED));
+            allWrites.stream().filter(w -> w.runId().equals(runId)).forEach(writes::add);
             assertThat(writes).extracting(RunRecord::status).containsExactly(RunStatus.RUNNING, RunStatus.RUNNING,
-                    RunStatus.RUNNING, RunStatus.COMPLETED);
-            assertThat(writes.get(2).node("classify").status()).isEqualTo(NodeStatus.COMPLETED);
-            assertThat(writes.get(2).node("lookup").status()).isEqualTo(NodeStatus.COMPLETED);
-            assertThat(writes.get(2).node("draft").status()).isEqualTo(NodeStatus.RUNNING);
+                    RunStatus.COMPLETED);
+            assertThat(writes.get(0).node("classify").status()).isEqualTo(NodeStatus.RUNNING);
+            assertThat(writes.get(1).node("classify").status()).isEqualTo(NodeStatus.COMPLETED);
+            assertThat(writes.get(1).node("lookup").status()).isEqualTo(NodeStatus.COMPLETED);
+            assertThat(writes.get(1).node("draft").status()).isEqualTo(NodeStatus.RUNNING);
 
             // the events are the ones separate updates would give, numbered without a gap, in causal order
             events.drain(5_000);
@@ -225,6 +228,33 @@ class CheckpointTest {
             assertThat(failed.node("first").status()).isEqualTo(NodeStatus.COMPLETED);
             assertThat(failed.node("first").output()).isEqualTo("done first");
             assertThat(failed.node("second")).isNull();
+        } finally {
+            camel.stop();
+        }
+    }
+
+    @Test
+    void aRunCreatedWithItsFirstUpdateExistsEvenWhenItsFirstStepFails() throws Exception {
+        CamelContext camel = instance(null, false);
+        try {
+            engine(camel).catalog().deploy(new WorkflowLoader().load("early.caravan.yaml", """
+                    apiVersion: caravan.dev/v1
+                    kind: Workflow
+                    metadata:
+                      name: early
+                    spec:
+                      nodes:
+                        - id: check
+                          when: ${{ input.order.total > 10 }}
+                          set: { ok: true }
+                    """));
+            RunRecord failed = engine(camel).runs().start(RunService.StartRequest.of("early", Map.of()))
+                    .get(20, TimeUnit.SECONDS);
+            assertThat(failed.status()).isEqualTo(RunStatus.FAILED);
+            assertThat(failed.error()).contains("order");
+            RunRecord stored = engine(camel).runs().get(failed.runId());
+            assertThat(stored.status()).isEqualTo(RunStatus.FAILED);
+            assertThat(stored.input()).isEqualTo(Map.of());
         } finally {
             camel.stop();
         }

@@ -281,6 +281,11 @@ class LargeValuesTest {
         assertThat(done.node("measure").output()).isEqualTo(Map.of("length", 204800L));
         assertThat(done.node("again").output()).isEqualTo(Map.of("start", "xxx"));
         assertThat(engine.runs().get(done.runId())).isEqualTo(done);
+        RunRecord listed = engine.runs().list(null, List.of(RunStatus.COMPLETED), Integer.MAX_VALUE).stream()
+                .filter(r -> r.runId().equals(done.runId())).findFirst().orElseThrow();
+        // (compared as booleans: a failure would print 200 KiB)
+        assertThat(big().equals(listed.output()) && big().equals(listed.node("big").output()))
+                .as("a listed run's values are resolved").isTrue();
     }
 
     @Test

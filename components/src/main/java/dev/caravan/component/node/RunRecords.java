@@ -67,14 +67,19 @@ public final class RunRecords {
         if (applied == null || applied.rejection() != null) {
             return apply(engine, exchange, runId, mutation);
         }
+        deferApplied(exchange, mutation, applied.record());
+        return new Mutation.Result(true, null, applied.record().status(), applied.record());
+    }
+
+    /** Leaves an update for the exchange's next one to carry, with the record the caller knows it makes. */
+    public static void deferApplied(Exchange exchange, Mutation mutation, RunRecord result) {
         Deferred deferred = exchange.getProperty(NodeConstants.DEFERRED, Deferred.class);
         if (deferred == null) {
             deferred = new Deferred();
             exchange.setProperty(NodeConstants.DEFERRED, deferred);
         }
         deferred.add(mutation);
-        exchange.setProperty(NodeConstants.RECORD, applied.record());
-        return new Mutation.Result(true, null, applied.record().status(), applied.record());
+        exchange.setProperty(NodeConstants.RECORD, result);
     }
 
     /** Applies the updates the exchange deferred, if any; returns their result, or null if there were none. */
