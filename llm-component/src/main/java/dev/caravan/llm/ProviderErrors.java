@@ -66,7 +66,14 @@ final class ProviderErrors {
         if (detail != null) {
             message.append(": ").append(detail);
         }
-        Duration retryAfter = http instanceof ProviderHttpException response ? RetryAfter.parse(response.retryAfter(), now) : null;
+        Duration retryAfter = null;
+        if (http instanceof ProviderHttpException response) {
+            // OpenAI's retry-after-ms says the same as Retry-After, to the millisecond
+            retryAfter = RetryAfter.parseMillis(response.retryAfterMillis());
+            if (retryAfter == null) {
+                retryAfter = RetryAfter.parse(response.retryAfter(), now);
+            }
+        }
         return new LlmException(kind, message.toString(), e, retryAfter);
     }
 

@@ -6,7 +6,10 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 
-/** Reads an HTTP {@code Retry-After} header (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date. */
+/**
+ * Reads an HTTP {@code Retry-After} header (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date; and OpenAI's
+ * {@code retry-after-ms} (milliseconds, possibly with a fraction).
+ */
 final class RetryAfter {
 
     /** Longer delays are read as this: nobody waits a day for a model, and it keeps arithmetic far from overflow. */
@@ -37,6 +40,18 @@ final class RetryAfter {
         } catch (DateTimeException e) {
             return null;
         }
+    }
+
+    /** The delay a {@code retry-after-ms} header asks for; null when there is none or it is not a number of ms. */
+    static Duration parseMillis(String header) {
+        if (header == null) {
+            return null;
+        }
+        String value = header.trim();
+        if (!value.matches("[0-9]{1,15}(\\.[0-9]+)?")) {
+            return null;
+        }
+        return min(Duration.ofNanos(Math.round(Double.parseDouble(value) * 1_000_000)));
     }
 
     private static Duration min(Duration delay) {

@@ -41,4 +41,14 @@ class RetryAfterTest {
         assertThat(RetryAfter.parse("1.5", NOW)).isNull();
         assertThat(RetryAfter.parse("tomorrow", NOW)).isNull();
     }
+
+    @Test
+    void readsOpenAisRetryAfterMillisecondsToTheMillisecond() {
+        assertThat(RetryAfter.parseMillis("1500")).isEqualTo(Duration.ofMillis(1500));
+        assertThat(RetryAfter.parseMillis(" 20.5 ")).isEqualTo(Duration.ofNanos(20_500_000));
+        assertThat(RetryAfter.parseMillis("999999999999999")).isEqualTo(RetryAfter.LONGEST);
+        assertThat(RetryAfter.parseMillis(null)).isNull();
+        assertThat(RetryAfter.parseMillis("-5")).isNull();
+        assertThat(RetryAfter.parseMillis("soon")).isNull();
+    }
 }

@@ -168,7 +168,8 @@ public final class ProviderHttpClient implements HttpClient {
     private static ProviderHttpException error(HttpRequest request, HttpResponse<?> response, String body) {
         String kept = body.length() > MAX_ERROR_BODY ? body.substring(0, MAX_ERROR_BODY) : body;
         return new ProviderHttpException(response.statusCode(), mask(kept, credentials(request)),
-                response.headers().firstValue("Retry-After").orElse(null));
+                response.headers().firstValue("Retry-After").orElse(null),
+                response.headers().firstValue("retry-after-ms").orElse(null));
     }
 
     private static String readError(InputStream body) {

@@ -13,10 +13,17 @@ public class ProviderHttpException extends HttpException {
     private static final long serialVersionUID = 1L;
 
     private final String retryAfter;
+    private final String retryAfterMillis;
 
     public ProviderHttpException(int statusCode, String body, String retryAfter) {
+        this(statusCode, body, retryAfter, null);
+    }
+
+    /** @param retryAfterMillis the {@code retry-after-ms} header OpenAI (and Azure OpenAI) send beside it, or null */
+    public ProviderHttpException(int statusCode, String body, String retryAfter, String retryAfterMillis) {
         super(statusCode, body);
         this.retryAfter = retryAfter;
+        this.retryAfterMillis = retryAfterMillis;
     }
 
     /** The error body as the provider sent it (credentials masked). */
@@ -27,5 +34,10 @@ public class ProviderHttpException extends HttpException {
     /** The {@code Retry-After} header as sent (delay-seconds or an HTTP-date), or null when the response had none. */
     public String retryAfter() {
         return retryAfter;
+    }
+
+    /** The {@code retry-after-ms} header as sent (milliseconds), or null when the response had none. */
+    public String retryAfterMillis() {
+        return retryAfterMillis;
     }
 }

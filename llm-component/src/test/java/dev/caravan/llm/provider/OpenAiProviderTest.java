@@ -246,6 +246,19 @@ class OpenAiProviderTest extends ProviderTestSupport {
     }
 
     @Test
+    void openAisRetryAfterMillisecondsWinsOverTheRoundedSeconds() {
+        stub.reply(429, "application/json", "openai/error-429-rate-limit-exceeded.json",
+                Map.of("Retry-After", "2", "retry-after-ms", "1250"))
+                .json(200, "openai/chat-completion-response-recorded.json");
+
+        Exchange out = call("direct:chat", "What is the weather in San Francisco?");
+
+        assertThat(out.getException()).isNull();
+        assertThat(stub.received).hasSize(2);
+        assertThat(waits).containsExactly(1250L);
+    }
+
+    @Test
     void aRetryAfterOverAMinuteEndsTheExchangeAtOnceWithTheDelayWhenThereIsNoFallback() {
         stub.reply(429, "application/json", "openai/error-429-rate-limit-exceeded.json", Map.of("Retry-After", "3600"));
 
