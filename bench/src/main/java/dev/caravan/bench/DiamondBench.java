@@ -29,8 +29,11 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class DiamondBench {
 
-    /** Runs before measuring: C2 compiles Camel's, Hazelcast's and the engine's paths only after thousands. */
-    private static final int WARMUP = 5000;
+    /**
+     * Runs before measuring, in both modes: C2 compiles Camel's, Hazelcast's and the engine's paths only after
+     * thousands, and still recompiles hundreds of methods a second after 5,000.
+     */
+    private static final int WARMUP = Integer.getInteger("warmup", 20_000);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Map<String, Object> DIAMOND_INPUT = Map.of("ticket", "t");
 
@@ -71,6 +74,7 @@ public final class DiamondBench {
             int nodes = wf.nodes().size();
 
             bench.concurrent(WARMUP, inFlight); // warm-up, not reported
+            bench.sequential(WARMUP / 4);
             List<Result> sequential = new ArrayList<>();
             List<Result> concurrent = new ArrayList<>();
             // rounds alternate, so a disturbance of the machine shows in one round of each, not in one mode
