@@ -108,8 +108,8 @@ public final class Lanes {
      * failing lane.
      */
     String release(String laneId, String runId, boolean failed) {
-        LaneRecord before = store.get(laneId);
         LaneStore.Outcome o = store.release(laneId, runId, failed, QUARANTINE_AFTER);
+        LaneRecord before = o.previous();
         if (o.lane() == null) {
             if (before != null && before.status() == LaneRecord.Status.DRAINING) {
                 cleaned(before);

@@ -39,8 +39,15 @@ public final class LaneStore {
         return json == null ? null : Json.read(json, LaneRecord.class);
     }
 
-    /** What a lane operation decided, and the lane after it (null once removed). */
-    public record Outcome(String decision, LaneRecord lane) {
+    /**
+     * What a lane operation decided, the lane after it (null once removed), and the lane as it was before, as JSON
+     * (null when there was none), read only by who needs it.
+     */
+    public record Outcome(String decision, LaneRecord lane, String previousJson) {
+        /** The lane before the operation, or null. */
+        public LaneRecord previous() {
+            return previousJson == null ? null : Json.read(previousJson, LaneRecord.class);
+        }
     }
 
     /** Creates a lane; an existing lane is left as it is. */
@@ -87,7 +94,7 @@ public final class LaneStore {
 
     private Outcome apply(String laneId, Op op) {
         String[] r = (String[]) lanes.executeOnKey(laneId, new Update(Json.write(op)));
-        return new Outcome(r[0], r[1] == null ? null : Json.read(r[1], LaneRecord.class));
+        return new Outcome(r[0], r[1] == null ? null : Json.read(r[1], LaneRecord.class), r[2]);
     }
 
     /** One lane operation, as JSON (never Java serialization). */
@@ -104,7 +111,8 @@ public final class LaneStore {
         @Override
         public Object process(Map.Entry<String, String> entry) {
             Op op = Json.read(opJson, Op.class);
-            LaneRecord lane = entry.getValue() == null ? null : Json.read(entry.getValue(), LaneRecord.class);
+            String before = entry.getValue();
+            LaneRecord lane = before == null ? null : Json.read(before, LaneRecord.class);
             String decision;
             if (op.op().equals("create")) {
                 if (lane == null) {
@@ -115,7 +123,7 @@ public final class LaneStore {
                     decision = "exists";
                 }
             } else if (lane == null) {
-                return new String[] { "refused:no such lane", null };
+                return new String[] { "refused:no such lane", null, null };
             } else {
                 List<String> running = new ArrayList<>(lane.running());
                 List<String> queued = new ArrayList<>(lane.queued());
@@ -165,7 +173,7 @@ public final class LaneStore {
                     }
                     case "remove" -> {
                         entry.setValue(null);
-                        return new String[] { "removed", null };
+                        return new String[] { "removed", null, before };
                     }
                     case "put" -> {
                         if (op.value() == null) {
@@ -181,12 +189,12 @@ public final class LaneStore {
                         failures, lane.createdAt());
                 if (status == LaneRecord.Status.DRAINING && running.isEmpty() && queued.isEmpty()) {
                     entry.setValue(null);
-                    return new String[] { decision.isEmpty() ? "removed" : decision, null };
+                    return new String[] { decision.isEmpty() ? "removed" : decision, null, before };
                 }
             }
             String json = Json.write(lane);
             entry.setValue(json);
-            return new String[] { decision, json };
+            return new String[] { decision, json, before };
         }
 
         static final class Serializer implements CompactSerializer<Update> {
