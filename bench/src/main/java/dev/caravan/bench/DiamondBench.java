@@ -85,8 +85,8 @@ public final class DiamondBench {
 
             System.out.printf("%nWorkflow bench (%s, %d nodes per run, %d rounds of %d runs, JDK %s, %d CPUs)%n",
                     file, nodes, rounds, runs, Runtime.version(), Runtime.getRuntime().availableProcessors());
-            System.out.printf("%-16s %10s %12s %12s %12s %6s%n", "mode", "runs/s", "us/node", "min us/node",
-                    "max us/node", "lost");
+            System.out.printf("%-16s %10s %12s %12s %12s %12s %6s%n", "mode", "runs/s", "us/node", "min us/node",
+                    "max us/node", "cpu us/node", "lost");
             Result.summary(inFlight + " in flight", concurrent, nodes);
             Result.summary("sequential", sequential, nodes);
             int lost = 0;
@@ -109,6 +109,7 @@ public final class DiamondBench {
         Result result = new Result(runs);
         RunRecord[] done = new RunRecord[runs];
         long t0 = System.nanoTime();
+        long cpu0 = processCpuNanos();
         for (int i = 0; i < runs; i++) {
             try {
                 done[i] = engine.runs().run(StartRequest.of(workflow, input));
@@ -117,6 +118,7 @@ public final class DiamondBench {
             }
         }
         result.nanos = System.nanoTime() - t0;
+        result.cpuNanos = processCpuNanos() - cpu0;
         // checked after the clock stopped: the check is the bench's work, not the engine's
         for (RunRecord r : done) {
             if (r != null) {
@@ -134,6 +136,7 @@ public final class DiamondBench {
                 new java.util.concurrent.atomic.AtomicReferenceArray<>(runs);
         CompletableFuture<Void> all = new CompletableFuture<>();
         long t0 = System.nanoTime();
+        long cpu0 = processCpuNanos();
         for (int i = 0; i < runs; i++) {
             slots.acquire();
             CompletableFuture<RunRecord> f;
@@ -157,6 +160,7 @@ public final class DiamondBench {
         }
         all.get(10, TimeUnit.MINUTES);
         result.nanos = System.nanoTime() - t0;
+        result.cpuNanos = processCpuNanos() - cpu0;
         for (int i = 0; i < runs; i++) {
             if (done.get(i) != null) {
                 check(done.get(i), result);
@@ -185,6 +189,12 @@ public final class DiamondBench {
         }
     }
 
+    /** CPU time this process used so far, all threads. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
     private static List<Result> concat(List<Result> a, List<Result> b) {
         List<Result> all = new ArrayList<>(a);
         all.addAll(b);
@@ -194,6 +204,8 @@ public final class DiamondBench {
     private static final class Result {
         final int runs;
         volatile long nanos;
+        /** CPU time of the whole process (every thread: engine, Hazelcast, JIT, GC) during the round. */
+        volatile long cpuNanos;
         final AtomicInteger lostCount = new AtomicInteger();
         final AtomicReference<String> problem = new AtomicReference<>();
 
@@ -216,9 +228,12 @@ public final class DiamondBench {
             sorted.sort(java.util.Comparator.comparingLong(r -> r.nanos));
             Result median = sorted.get(sorted.size() / 2);
             int lost = rounds.stream().mapToInt(r -> r.lostCount.get()).sum();
-            System.out.printf("%-16s %10.0f %12.1f %12.1f %12.1f %6d%n", mode, median.runs / (median.nanos / 1e9),
-                    median.usPerNode(nodes), sorted.get(0).usPerNode(nodes),
-                    sorted.get(sorted.size() - 1).usPerNode(nodes), lost);
+            List<Result> byCpu = new ArrayList<>(rounds);
+            byCpu.sort(java.util.Comparator.comparingLong(r -> r.cpuNanos));
+            double cpuPerNode = byCpu.get(byCpu.size() / 2).cpuNanos / 1e3 / ((double) median.runs * nodes);
+            System.out.printf("%-16s %10.0f %12.1f %12.1f %12.1f %12.1f %6d%n", mode,
+                    median.runs / (median.nanos / 1e9), median.usPerNode(nodes), sorted.get(0).usPerNode(nodes),
+                    sorted.get(sorted.size() - 1).usPerNode(nodes), cpuPerNode, lost);
         }
     }
 }
