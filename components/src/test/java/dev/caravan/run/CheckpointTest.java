@@ -118,6 +118,16 @@ class CheckpointTest {
                         })
                         .to("caravan-call:second?uri=direct:effect&needs=first")
                         .to("caravan-run:end?workflow=handmade&nodes=first,second");
+                // written against the option's advice: a deferring step right before a multicast
+                from(RunService.routeUri("forked")).routeId(RunService.ROUTE_PREFIX + "forked")
+                        .errorHandler(noErrorHandler())
+                        .to("caravan-run:begin?workflow=forked")
+                        .to("caravan-set:a?values={\"v\":1}&recordWithNext=true")
+                        .multicast().parallelProcessing()
+                            .to("caravan-call:b?uri=direct:effect&needs=a")
+                            .to("caravan-call:c?uri=direct:effect&needs=a")
+                        .end()
+                        .to("caravan-run:end?workflow=forked&nodes=a,b,c");
             }
         });
         engine.catalog().deploy(new WorkflowLoader().load("diamond.caravan.yaml", DIAMOND));
@@ -255,6 +265,24 @@ class CheckpointTest {
             RunRecord stored = engine(camel).runs().get(failed.runId());
             assertThat(stored.status()).isEqualTo(RunStatus.FAILED);
             assertThat(stored.input()).isEqualTo(Map.of());
+        } finally {
+            camel.stop();
+        }
+    }
+
+    @Test
+    void copiesOfAnExchangeApplyWhatItDeferredOnce() throws Exception {
+        calls.clear();
+        CamelContext camel = instance(null, false);
+        try {
+            for (int i = 0; i < 20; i++) {
+                RunRecord done = engine(camel).runs().start(RunService.StartRequest.of("forked", Map.of()))
+                        .get(20, TimeUnit.SECONDS);
+                assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo(RunStatus.COMPLETED);
+                assertThat(done.node("a").output()).isEqualTo(Map.of("v", 1L));
+                assertThat(calls).filteredOn(c -> c.startsWith("b|" + done.runId())).hasSize(1);
+                assertThat(calls).filteredOn(c -> c.startsWith("c|" + done.runId())).hasSize(1);
+            }
         } finally {
             camel.stop();
         }
