@@ -64,7 +64,9 @@ public final class RunService {
      * execution. Returns when the run has finished or paused.
      */
     public CompletableFuture<RunRecord> start(StartRequest request) {
-        Created created = createRecord(request, true);
+        // created at once: the run exists when this returns, and a burst of starts is paced by the store (on Java 17
+        // each execution takes a pool thread until it pauses or ends)
+        Created created = createRecord(request, false);
         if (created.record().status() == RunStatus.QUEUED) {
             // waits for a slot in its lane; the lane starts it
             return CompletableFuture.completedFuture(engine.values().resolve(created.record()));
@@ -109,11 +111,12 @@ public final class RunService {
     }
 
     /**
-     * Creates the run record. With {@code executesAtOnce}, for a run that no lane admits and whose id is made here,
-     * the creation rides on the run's first update instead of taking a round trip of its own: nobody can know the id
-     * of such a run before its execution's first update, so a run lost before then was never seen by anyone.
+     * Creates the run record. With {@code executesHere} (a run executed on the caller's thread at once), for a run
+     * that no lane admits and whose id is made here, the creation rides on the run's first update instead of taking
+     * a round trip of its own: nobody can know the id of such a run before its execution's first update, so a run
+     * lost before then was never seen by anyone.
      */
-    private Created createRecord(StartRequest request, boolean executesAtOnce) {
+    private Created createRecord(StartRequest request, boolean executesHere) {
         String tenant = request.tenant() == null ? "default" : request.tenant();
         refuseIfKilled(request.workflow(), tenant);
         Workflow wf = engine.catalog().get(request.workflow());
@@ -140,7 +143,7 @@ public final class RunService {
         String runId = request.runId() != null ? request.runId() : newRunId();
         Mutation.CreateRun creation = new Mutation.CreateRun(runId, request.workflow(), hash, tenant, request.lane(),
                 input, request.parentRunId(), request.parentNodeKey());
-        if (executesAtOnce && request.runId() == null && request.lane() == null) {
+        if (executesHere && request.runId() == null && request.lane() == null) {
             // as the store would make it: running, owned by this member
             RunRecord planned = creation.apply(null, System.currentTimeMillis()).record()
                     .withOwner(engine.store().memberId(), 0);

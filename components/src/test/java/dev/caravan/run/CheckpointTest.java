@@ -258,8 +258,7 @@ class CheckpointTest {
                           when: ${{ input.order.total > 10 }}
                           set: { ok: true }
                     """));
-            RunRecord failed = engine(camel).runs().start(RunService.StartRequest.of("early", Map.of()))
-                    .get(20, TimeUnit.SECONDS);
+            RunRecord failed = engine(camel).runs().run(RunService.StartRequest.of("early", Map.of()));
             assertThat(failed.status()).isEqualTo(RunStatus.FAILED);
             assertThat(failed.error()).contains("order");
             RunRecord stored = engine(camel).runs().get(failed.runId());
@@ -282,6 +281,35 @@ class CheckpointTest {
                 assertThat(done.node("a").output()).isEqualTo(Map.of("v", 1L));
                 assertThat(calls).filteredOn(c -> c.startsWith("b|" + done.runId())).hasSize(1);
                 assertThat(calls).filteredOn(c -> c.startsWith("c|" + done.runId())).hasSize(1);
+            }
+        } finally {
+            camel.stop();
+        }
+    }
+
+    @Test
+    void aRunWhoseFirstLevelIsParallelIsCreatedBeforeEitherBranchStarts() throws Exception {
+        calls.clear();
+        CamelContext camel = instance(null, false);
+        try {
+            engine(camel).catalog().deploy(new WorkflowLoader().load("wide.caravan.yaml", """
+                    apiVersion: caravan.dev/v1
+                    kind: Workflow
+                    metadata:
+                      name: wide
+                    spec:
+                      nodes:
+                        - id: left
+                          call: { uri: "direct:effect" }
+                        - id: right
+                          call: { uri: "direct:effect" }
+                    """));
+            // the creation rides on the first update, and the first step is a multicast: one branch carries it,
+            // the other waits for it instead of starting a node of a run that does not exist yet
+            for (int i = 0; i < 50; i++) {
+                RunRecord done = engine(camel).runs().run(RunService.StartRequest.of("wide", Map.of()));
+                assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo(RunStatus.COMPLETED);
+                assertThat(calls).filteredOn(c -> c.contains(done.runId())).hasSize(2);
             }
         } finally {
             camel.stop();

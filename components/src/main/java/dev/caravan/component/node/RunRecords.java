@@ -42,18 +42,7 @@ public final class RunRecords {
      * back. When a deferred one is refused, so is this one, and the result says why.
      */
     public static Mutation.Result apply(Engine engine, Exchange exchange, String runId, Mutation mutation) {
-        List<Mutation> deferred = takeDeferred(exchange);
-        Mutation.Result result;
-        if (deferred == null) {
-            result = engine.store().apply(runId, mutation);
-        } else {
-            List<Mutation> all = new ArrayList<>(deferred.size() + 1);
-            all.addAll(deferred);
-            all.add(mutation);
-            result = engine.store().apply(runId, all);
-        }
-        remember(exchange, result);
-        return result;
+        return applyWithDeferred(engine, exchange, runId, mutation);
     }
 
     /**
@@ -84,13 +73,7 @@ public final class RunRecords {
 
     /** Applies the updates the exchange deferred, if any; returns their result, or null if there were none. */
     public static Mutation.Result flush(Engine engine, Exchange exchange, String runId) {
-        List<Mutation> deferred = takeDeferred(exchange);
-        if (deferred == null) {
-            return null;
-        }
-        Mutation.Result result = engine.store().apply(runId, deferred);
-        remember(exchange, result);
-        return result;
+        return applyWithDeferred(engine, exchange, runId, null);
     }
 
     /** The run as stored, after what the exchange deferred; kept as the exchange's record. */
@@ -103,34 +86,89 @@ public final class RunRecords {
         return r;
     }
 
-    private static List<Mutation> takeDeferred(Exchange exchange) {
+    /**
+     * Applies what the exchange deferred followed by {@code mutation} (when not null) in one update, and keeps the
+     * record it hands back; null when there was nothing to apply.
+     */
+    private static Mutation.Result applyWithDeferred(Engine engine, Exchange exchange, String runId,
+            Mutation mutation) {
         Deferred deferred = exchange.getProperty(NodeConstants.DEFERRED, Deferred.class);
-        return deferred == null ? null : deferred.take();
+        List<Mutation> taken = deferred == null ? null : deferred.take();
+        Mutation.Result result;
+        try {
+            if (taken == null) {
+                if (mutation == null) {
+                    return null;
+                }
+                result = engine.store().apply(runId, mutation);
+            } else {
+                List<Mutation> all = new ArrayList<>(taken.size() + 1);
+                all.addAll(taken);
+                if (mutation != null) {
+                    all.add(mutation);
+                }
+                result = engine.store().apply(runId, all);
+            }
+        } finally {
+            if (taken != null) {
+                deferred.applied();
+            }
+        }
+        remember(exchange, result);
+        return result;
     }
 
     /**
-     * The updates an exchange deferred. Copies of an exchange (a multicast's branches) share it, and whichever
-     * updates first carries them: a deferred update is applied once, never once per copy.
+     * The updates an exchange deferred. Copies of an exchange (a multicast's branches, the branches of a workflow
+     * whose first level is parallel, whose creation is deferred) share it: the first copy to update carries them,
+     * and a copy that updates meanwhile waits until they are applied, so that no update of the run overtakes them
+     * (a node started before the run exists would be refused). Each is applied once, never once per copy.
      */
     private static final class Deferred {
-        private final java.util.concurrent.atomic.AtomicReference<List<Mutation>> updates =
-                new java.util.concurrent.atomic.AtomicReference<>();
+        private List<Mutation> updates;
+        /** Completed once the updates a copy took are applied; null when no copy is applying any. */
+        private java.util.concurrent.CompletableFuture<Void> applying;
 
-        void add(Mutation mutation) {
-            updates.updateAndGet(held -> {
-                List<Mutation> next = new ArrayList<>(held == null ? 1 : held.size() + 1);
-                if (held != null) {
-                    next.addAll(held);
-                }
-                next.add(mutation);
-                return next;
-            });
+        synchronized void add(Mutation mutation) {
+            if (updates == null) {
+                updates = new ArrayList<>(2);
+            }
+            updates.add(mutation);
         }
 
-        /** The deferred updates, in order, now no longer deferred; null when there are none. */
+        /**
+         * The deferred updates, in order, for the caller to apply (it then calls {@link #applied}); null when there
+         * are none. While another copy applies what it took, this waits: updates of the run stay in order.
+         */
         List<Mutation> take() {
-            List<Mutation> taken = updates.getAndSet(null);
-            return taken == null || taken.isEmpty() ? null : taken;
+            while (true) {
+                java.util.concurrent.CompletableFuture<Void> inFlight;
+                synchronized (this) {
+                    if (applying == null) {
+                        if (updates == null || updates.isEmpty()) {
+                            return null;
+                        }
+                        List<Mutation> taken = updates;
+                        updates = null;
+                        applying = new java.util.concurrent.CompletableFuture<>();
+                        return taken;
+                    }
+                    inFlight = applying;
+                }
+                inFlight.join();
+            }
+        }
+
+        /** The updates taken were applied (or failed): copies waiting for them go on. */
+        void applied() {
+            java.util.concurrent.CompletableFuture<Void> done;
+            synchronized (this) {
+                done = applying;
+                applying = null;
+            }
+            if (done != null) {
+                done.complete(null);
+            }
         }
     }
 }
