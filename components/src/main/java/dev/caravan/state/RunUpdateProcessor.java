@@ -3,7 +3,6 @@ package dev.caravan.state;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
@@ -13,7 +12,6 @@ import dev.caravan.spi.EventSink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Applies {@link Mutation}s (one, or several in order) to a run record on the partition that owns it, numbers the
@@ -100,13 +98,8 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         if (after != current || !events.isEmpty()) {
             // (when nothing changed: no write, no backup, no write-through)
             written = after;
-            long ttl = ttlOf(after);
-            if (ttl > 0 && entry instanceof ExtendedMapEntry<String, RunRecord> timed) {
-                // finished runs expire: the store does not grow without bound
-                timed.setValue(after, ttl, TimeUnit.MILLISECONDS);
-            } else {
-                entry.setValue(after);
-            }
+            // finished runs expire: the store does not grow without bound
+            TimedEntries.set(entry, after, ttlOf(after));
             if (sink != null && !events.isEmpty()) {
                 sink.publish(events);
             }
@@ -216,11 +209,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
 
         @Override
         public Object process(Map.Entry<String, RunRecord> entry) {
-            if (ttlMillis > 0 && entry instanceof ExtendedMapEntry<String, RunRecord> timed) {
-                timed.setValue(record, ttlMillis, TimeUnit.MILLISECONDS);
-            } else {
-                entry.setValue(record);
-            }
+            TimedEntries.set(entry, record, ttlMillis);
             return null;
         }
 

@@ -5,7 +5,6 @@ import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
@@ -26,7 +25,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Values too large to copy into every version of a run record, stored once by content hash in the Hazelcast map
@@ -260,12 +258,7 @@ public final class ValueStore {
             if (current == null && json == null || current != null && ttlMillis == 0) {
                 return null;
             }
-            String value = current != null ? current : json;
-            if (ttlMillis > 0) {
-                ((ExtendedMapEntry<String, String>) entry).setValue(value, ttlMillis, TimeUnit.MILLISECONDS);
-            } else {
-                entry.setValue(value);
-            }
+            TimedEntries.set(entry, current != null ? current : json, ttlMillis);
             return null;
         }
 
