@@ -26,7 +26,8 @@ public final class HazelcastRunStore implements RunStore {
     private volatile MemberId memberId;
     private final IMap<String, RunRecord> runs;
     private final EventSink sink;
-    private final java.time.Duration retention;
+    /** How long a finished run is kept, in millis; 0 for ever. */
+    private final long retentionMillis;
     private final ValueStore values;
 
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink) {
@@ -49,7 +50,7 @@ public final class HazelcastRunStore implements RunStore {
         // the member's own sink when it has one (a durable member's publishes once the record is stored)
         Object configured = hazelcast.getConfig().getUserContext().get(RunUpdateProcessor.SINK_KEY);
         this.sink = configured instanceof EventSink s ? s : Objects.requireNonNull(sink, "sink");
-        this.retention = retention;
+        this.retentionMillis = retention == null ? 0 : Math.max(1, retention.toMillis());
         this.values = Objects.requireNonNull(values, "values");
     }
 
@@ -134,8 +135,7 @@ public final class HazelcastRunStore implements RunStore {
         for (Mutation m : mutations) {
             referencing.add(values.referencing(m));
         }
-        RunUpdateProcessor update = new RunUpdateProcessor(referencing, sink, memberId(),
-                retention == null ? 0 : Math.max(1, retention.toMillis()), hazelcast);
+        RunUpdateProcessor update = new RunUpdateProcessor(referencing, sink, memberId(), retentionMillis, hazelcast);
         return update.result(runs.executeOnKey(runId, update));
     }
 
