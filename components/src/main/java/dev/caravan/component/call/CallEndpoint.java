@@ -44,6 +44,8 @@ public class CallEndpoint extends NodeEndpoint {
      * runs on this thread instead of being handed to a template's executor.
      */
     private AsyncProducer fixedTarget;
+    /** The URI of the fixed target, worked out once; null when the target is computed. */
+    private String fixedTargetUri;
     /**
      * Producers of targets computed by an expression, as Camel's {@code toD} keeps them: a producer dropped from
      * the cache is stopped only once no call uses it.
@@ -70,12 +72,12 @@ public class CallEndpoint extends NodeEndpoint {
         headersTemplate = compileValue(headers);
         uriTemplate = compile(uri);
         if (uriTemplate.isConstant()) {
-            String target = String.valueOf(uriTemplate.evaluate(java.util.Map.of()));
+            fixedTargetUri = String.valueOf(uriTemplate.evaluate(java.util.Map.of()));
             try {
-                fixedTarget = getCamelContext().getEndpoint(target).createAsyncProducer();
+                fixedTarget = getCamelContext().getEndpoint(fixedTargetUri).createAsyncProducer();
                 fixedTarget.start();
             } catch (Exception e) {
-                throw new IllegalArgumentException("Cannot send to " + target + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException("Cannot send to " + fixedTargetUri + ": " + e.getMessage(), e);
             }
         } else {
             computedTargets = new org.apache.camel.support.cache.DefaultProducerCache(this, getCamelContext(),
@@ -88,6 +90,7 @@ public class CallEndpoint extends NodeEndpoint {
     protected void doStop() throws Exception {
         org.apache.camel.support.service.ServiceHelper.stopService(fixedTarget, computedTargets);
         fixedTarget = null;
+        fixedTargetUri = null;
         computedTargets = null;
         super.doStop();
     }
@@ -123,7 +126,7 @@ public class CallEndpoint extends NodeEndpoint {
         request.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         request.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, ctx.runId());
         request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
-        String targetUri = uriTemplate.isConstant() ? String.valueOf(uriTemplate.evaluate(java.util.Map.of()))
+        String targetUri = fixedTargetUri != null ? fixedTargetUri
                 : String.valueOf(uriTemplate.evaluate(ctx.variables()));
         boolean http = dev.caravan.support.HttpEndpoints.isHttp(targetUri);
         if (http) {
