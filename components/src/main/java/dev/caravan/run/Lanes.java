@@ -88,7 +88,12 @@ public final class Lanes {
 
     /** Stores a value in the lane's memory (null removes the key). */
     public void remember(String laneId, String key, Object value) {
-        LaneStore.Outcome o = store.putMemory(laneId, key, value);
+        remember(laneId, java.util.Collections.singletonMap(key, value));
+    }
+
+    /** Stores values in the lane's memory in one update (a null value removes its key). */
+    public void remember(String laneId, Map<String, ?> values) {
+        LaneStore.Outcome o = store.putMemory(laneId, values);
         if (o.decision().startsWith("refused:")) {
             throw new IllegalArgumentException("Lane " + laneId + ": " + o.decision().substring(8));
         }

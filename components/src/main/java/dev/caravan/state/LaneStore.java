@@ -52,12 +52,12 @@ public final class LaneStore {
 
     /** Creates a lane; an existing lane is left as it is. */
     public Outcome create(String laneId, String tenant, int cap) {
-        return apply(laneId, new Op("create", null, tenant, cap, null, null, 0));
+        return apply(laneId, new Op("create", null, tenant, cap, null, 0));
     }
 
     /** Admits a run: {@code running} when a slot is free, else {@code queued}; {@code refused:<why>} otherwise. */
     public Outcome admit(String laneId, String runId) {
-        return apply(laneId, new Op("admit", runId, null, 0, null, null, 0));
+        return apply(laneId, new Op("admit", runId, null, 0, null, 0));
     }
 
     /**
@@ -66,17 +66,17 @@ public final class LaneStore {
      * row.
      */
     public Outcome release(String laneId, String runId, boolean failed, int quarantineAfter) {
-        return apply(laneId, new Op(failed ? "releaseFailed" : "release", runId, null, 0, null, null, quarantineAfter));
+        return apply(laneId, new Op(failed ? "releaseFailed" : "release", runId, null, 0, null, quarantineAfter));
     }
 
     /** Stops admitting runs; the lane is removed once its last run ended (at once when it has none). */
     public Outcome drain(String laneId) {
-        return apply(laneId, new Op("drain", null, null, 0, null, null, 0));
+        return apply(laneId, new Op("drain", null, null, 0, null, 0));
     }
 
     /** Gives a free slot to the first queued run: returns it as the decision, or empty. */
     public Outcome promote(String laneId) {
-        return apply(laneId, new Op("promote", null, null, 0, null, null, 0));
+        return apply(laneId, new Op("promote", null, null, 0, null, 0));
     }
 
     /** The lanes whose records this member holds. */
@@ -85,11 +85,12 @@ public final class LaneStore {
     }
 
     public Outcome remove(String laneId) {
-        return apply(laneId, new Op("remove", null, null, 0, null, null, 0));
+        return apply(laneId, new Op("remove", null, null, 0, null, 0));
     }
 
-    public Outcome putMemory(String laneId, String key, Object value) {
-        return apply(laneId, new Op("put", null, null, 0, key, value, 0));
+    /** Stores values in the lane's memory, all in one update; a null value removes its key. */
+    public Outcome putMemory(String laneId, Map<String, ?> entries) {
+        return apply(laneId, new Op("put", null, null, 0, entries, 0));
     }
 
     private Outcome apply(String laneId, Op op) {
@@ -98,7 +99,7 @@ public final class LaneStore {
     }
 
     /** One lane operation, as JSON (never Java serialization). */
-    record Op(String op, String runId, String tenant, int cap, String key, Object value, int quarantineAfter) {
+    record Op(String op, String runId, String tenant, int cap, Map<String, ?> memory, int quarantineAfter) {
     }
 
     static final class Update implements EntryProcessor<String, String, Object> {
@@ -176,11 +177,13 @@ public final class LaneStore {
                         return new String[] { "removed", null, before };
                     }
                     case "put" -> {
-                        if (op.value() == null) {
-                            memory.remove(op.key());
-                        } else {
-                            memory.put(op.key(), op.value());
-                        }
+                        op.memory().forEach((key, value) -> {
+                            if (value == null) {
+                                memory.remove(key);
+                            } else {
+                                memory.put(key, value);
+                            }
+                        });
                         decision = "stored";
                     }
                     default -> throw new IllegalArgumentException("Unknown lane operation " + op.op());

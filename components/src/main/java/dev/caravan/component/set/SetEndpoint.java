@@ -67,8 +67,10 @@ public class SetEndpoint extends NodeEndpoint {
                 throw new IllegalStateException("node " + ctx.key() + " remembers values in the run's lane, but run "
                         + ctx.runId() + " was not started in a lane");
             }
-            // written before the node is recorded: a replay after a crash writes the same values again
-            ((java.util.Map<?, ?>) computed).forEach((k, v) -> ctx.engine().lanes().remember(lane, String.valueOf(k), v));
+            // written (in one update) before the node is recorded: a replay after a crash writes the same values again
+            java.util.Map<String, Object> values = new java.util.LinkedHashMap<>();
+            ((java.util.Map<?, ?>) computed).forEach((k, v) -> values.put(String.valueOf(k), v));
+            ctx.engine().lanes().remember(lane, values);
         }
         return CompletableFuture.completedFuture(new NodeResult.Completed(computed));
     }
