@@ -105,6 +105,10 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
                     try (Statement s = c.createStatement()) {
                         s.execute("CREATE TABLE IF NOT EXISTS " + table
                                   + " (id VARCHAR(512) PRIMARY KEY, doc TEXT NOT NULL, updated_at BIGINT NOT NULL)");
+                    } catch (SQLException e) {
+                        // back to the pool: the caller never gets it to close
+                        c.close();
+                        throw e;
                     }
                     tableReady = true;
                 }
