@@ -29,6 +29,30 @@ public record Workflow(
         Position source,
         String hash) {
 
+    /**
+     * The node at a path: its id, or inside a map or loop body the container's path, {@code /} and its id
+     * ({@code each/summarize}); null when there is none.
+     */
+    public Node node(String path) {
+        List<Node> scope = nodes;
+        Node found = null;
+        for (String id : path.split("/", -1)) {
+            found = null;
+            for (Node n : scope == null ? List.<Node>of() : scope) {
+                if (n.id().equals(id)) {
+                    found = n;
+                    break;
+                }
+            }
+            if (found == null) {
+                return null;
+            }
+            scope = found.spec() instanceof NodeSpec.ForEach m ? m.nodes()
+                    : found.spec() instanceof NodeSpec.Loop l ? l.nodes() : null;
+        }
+        return found;
+    }
+
     /** The run budget. Either limit may be null (unlimited). */
     public record Budget(Long usdMicros, Long tokens) {
     }

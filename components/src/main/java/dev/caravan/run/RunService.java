@@ -39,6 +39,14 @@ public final class RunService {
         return "direct:" + ROUTE_PREFIX + workflow;
     }
 
+    /**
+     * The route that runs the body of a map or loop node once per item or iteration:
+     * {@code direct:caravan-workflow-<name>-<container path with '-'>}.
+     */
+    public static String bodyRouteUri(String workflow, String containerPath) {
+        return routeUri(workflow) + "-" + containerPath.replace('/', '-');
+    }
+
     /** Route ids and direct endpoint names of workflows start with this. */
     public static final String ROUTE_PREFIX = "caravan-workflow-";
 

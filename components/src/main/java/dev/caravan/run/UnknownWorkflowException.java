@@ -7,4 +7,9 @@ public class UnknownWorkflowException extends RuntimeException {
     public UnknownWorkflowException(String name, Collection<String> known) {
         super("No workflow named " + name + " is deployed" + (known.isEmpty() ? "" : "; deployed: " + String.join(", ", known)));
     }
+
+    public UnknownWorkflowException(String name, Collection<String> known, String hint) {
+        super("No workflow named " + name + " is known" + (known.isEmpty() ? "" : " (known: " + String.join(", ", known) + ")")
+              + ": " + hint);
+    }
 }

@@ -23,8 +23,10 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The workflows deployed in this instance: each one compiled to Camel YAML and loaded as routes into the Camel
- * context, so the routes that run are exactly what {@code caravan compile} prints.
+ * The workflows of this instance. A deployed workflow is compiled to Camel YAML and loaded as routes into the Camel
+ * context, so the routes that run are exactly what {@code caravan compile} prints. Those routes name only the workflow
+ * and node; each node endpoint takes its definition from here ({@link #definition}). Routes written or compiled
+ * elsewhere (plain Camel, Camel K) find their workflow files through the {@value #LOCATIONS_PROPERTY} property.
  */
 public final class WorkflowCatalog {
 
@@ -34,6 +36,14 @@ public final class WorkflowCatalog {
     private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
     private final Map<String, InputValidator> validators = new ConcurrentHashMap<>();
     private final Set<Path> routeFolders = ConcurrentHashMap.newKeySet();
+    /** Whether the {@value #LOCATIONS_PROPERTY} files were read. */
+    private volatile boolean locationsRead;
+
+    /**
+     * The Camel property listing where workflow files are (comma-separated files or folders of
+     * {@code *.caravan.yaml}), for routes whose workflow this instance did not deploy itself.
+     */
+    public static final String LOCATIONS_PROPERTY = "caravan.workflows";
     private final List<String> routeProblems = new java.util.concurrent.CopyOnWriteArrayList<>();
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkflowCatalog.class);
 
@@ -88,13 +98,15 @@ public final class WorkflowCatalog {
     private void deployWithChildren(Workflow wf, Path folder) {
         deploy(wf);
         for (String child : childNames(wf.nodes())) {
-            if (!workflows.containsKey(child) && folder != null) {
-                Path found = find(folder, child);
-                if (found == null) {
-                    throw new UnknownWorkflowException(child, names());
-                }
-                deployWithChildren(loader.load(found), folder);
+            if (deployed(child)) {
+                continue;
             }
+            Workflow known = workflows.get(child);
+            Path found = known != null || folder == null ? null : find(folder, child);
+            if (known == null && found == null) {
+                throw new UnknownWorkflowException(child, names());
+            }
+            deployWithChildren(known != null ? known : loader.load(found), folder);
         }
     }
 
@@ -129,27 +141,118 @@ public final class WorkflowCatalog {
         return out;
     }
 
+    private boolean deployed(String name) {
+        return camelContext.getRoute(RunService.ROUTE_PREFIX + name) != null;
+    }
+
     /** Compiles a loaded workflow and adds (or replaces) its routes. */
     public synchronized void deploy(Workflow wf) {
         Workflow old = workflows.get(wf.name());
-        if (old != null && old.hash().equals(wf.hash())) {
+        if (old != null && old.hash().equals(wf.hash()) && deployed(wf.name())) {
             return;
         }
         String yaml = compiler.compile(wf);
+        // the routes' endpoints read the definition when they start: it is registered first
+        register(wf);
         try {
-            if (old != null) {
+            if (old != null && deployed(old.name())) {
                 for (String routeId : compiler.routeIds(old)) {
                     camelContext.getRouteController().stopRoute(routeId);
                     camelContext.removeRoute(routeId);
                 }
             }
+            removeEndpoints(wf.name());
             PluginHelper.getRoutesLoader(camelContext)
                     .loadRoutes(ResourceHelper.fromString(wf.name() + ".camel.yaml", yaml));
         } catch (Exception e) {
+            if (old != null) {
+                register(old);
+            } else {
+                workflows.remove(wf.name());
+                validators.remove(wf.name());
+            }
             throw new IllegalStateException("Cannot deploy workflow " + wf.name() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Makes a workflow's definition known without deploying routes for it: routes written by hand (or compiled
+     * elsewhere) name it, and their endpoints read it when they start. Replaces a definition of the same name.
+     */
+    public void register(Workflow wf) {
         workflows.put(wf.name(), wf);
         validators.put(wf.name(), InputValidator.of(wf.name(), wf.inputSchema()));
+    }
+
+    /**
+     * The definition a route's endpoints run: a deployed or registered workflow, else one found in the files the
+     * {@value #LOCATIONS_PROPERTY} property lists.
+     *
+     * @throws UnknownWorkflowException when there is none, saying where it was looked for
+     */
+    public Workflow definition(String name) {
+        Workflow wf = workflows.get(name);
+        if (wf == null) {
+            readLocations();
+            wf = workflows.get(name);
+        }
+        if (wf == null) {
+            throw new UnknownWorkflowException(name, names(), "deploy it, or list its file in the Camel property "
+                    + LOCATIONS_PROPERTY + locationsText());
+        }
+        return wf;
+    }
+
+    private String locationsText() {
+        return camelContext.getPropertiesComponent().resolveProperty(LOCATIONS_PROPERTY)
+                .map(l -> " (now " + l + ")").orElse("");
+    }
+
+    /** Registers every workflow in the {@value #LOCATIONS_PROPERTY} files, once; a broken file fails loudly. */
+    private synchronized void readLocations() {
+        if (locationsRead) {
+            return;
+        }
+        String locations = camelContext.getPropertiesComponent().resolveProperty(LOCATIONS_PROPERTY).orElse("");
+        for (String location : locations.split(",")) {
+            if (location.isBlank()) {
+                continue;
+            }
+            Path path = Path.of(location.trim());
+            List<Path> files = new ArrayList<>();
+            if (Files.isDirectory(path)) {
+                try (DirectoryStream<Path> found = Files.newDirectoryStream(path, "*.caravan.yaml")) {
+                    found.forEach(files::add);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("Cannot list the workflows of " + path, e);
+                }
+                files.sort(null);
+            } else if (Files.isRegularFile(path)) {
+                files.add(path);
+            } else {
+                throw new IllegalArgumentException(LOCATIONS_PROPERTY + " names " + path
+                        + ", which is neither a workflow file nor a folder");
+            }
+            for (Path f : files) {
+                Workflow wf = loader.load(f);
+                workflows.putIfAbsent(wf.name(), wf);
+            }
+        }
+        locationsRead = true;
+    }
+
+    /** Camel keeps endpoints after their routes are removed: a redeployed workflow's endpoints must read it anew. */
+    private void removeEndpoints(String workflow) throws Exception {
+        for (org.apache.camel.Endpoint e : List.copyOf(camelContext.getEndpoints())) {
+            if (e instanceof WorkflowStep step && workflow.equals(step.workflowName())) {
+                camelContext.removeEndpoint(e);
+            }
+        }
+    }
+
+    /** An endpoint that runs a step of a named workflow and reads its definition when it starts. */
+    public interface WorkflowStep {
+        String workflowName();
     }
 
     public Workflow get(String name) {

@@ -61,7 +61,7 @@ class RouteCompilerTest {
                 Map.entry("caravan-set:last", true), Map.entry("caravan-run:end", false));
         // in a body route, the last step has nothing after it on its exchange
         assertThat(recordsWithNext(steps(routes, "caravan-workflow-shapes-each")))
-                .containsExactly(Map.entry("caravan-set:x", true), Map.entry("caravan-call:y", false));
+                .containsExactly(Map.entry("caravan-set:each/x", true), Map.entry("caravan-call:each/y", false));
     }
 
     @SuppressWarnings("unchecked")

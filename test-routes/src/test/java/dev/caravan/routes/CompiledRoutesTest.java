@@ -10,6 +10,7 @@ import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
 import dev.caravan.run.RunService.StartRequest;
+import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.CamelContext;
@@ -139,6 +140,9 @@ class CompiledRoutesTest {
         CamelContext plain = new DefaultCamelContext();
         try {
             assertThat(plain.getRegistry().findSingleByType(Engine.class)).as("nothing bound up front").isNull();
+            // the routes name their workflow and nodes; the node definitions come from the workflow files
+            plain.getPropertiesComponent().addInitialProperty(WorkflowCatalog.LOCATIONS_PROPERTY,
+                    Examples.FOLDER.toAbsolutePath().toString());
             plain.start();
             int i = 0;
             for (String yaml : yamls) {

@@ -23,41 +23,12 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         AgentEndpoint target = (AgentEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": target.setBackoff(property(camelContext, java.lang.String.class, value)); return true;
-        case "budgetmicros":
-        case "budgetMicros": target.setBudgetMicros(property(camelContext, java.lang.Long.class, value)); return true;
-        case "budgettokens":
-        case "budgetTokens": target.setBudgetTokens(property(camelContext, java.lang.Long.class, value)); return true;
-        case "fallback": target.setFallback(property(camelContext, java.lang.String.class, value)); return true;
-        case "initialdelay":
-        case "initialDelay": target.setInitialDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
-        case "maxattempts":
-        case "maxAttempts": target.setMaxAttempts(property(camelContext, int.class, value)); return true;
-        case "maxdelay":
-        case "maxDelay": target.setMaxDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
-        case "maxtokens":
-        case "maxTokens": target.setMaxTokens(property(camelContext, java.lang.Integer.class, value)); return true;
-        case "maxtoolrounds":
-        case "maxToolRounds": target.setMaxToolRounds(property(camelContext, java.lang.Integer.class, value)); return true;
-        case "model": target.setModel(property(camelContext, java.lang.String.class, value)); return true;
-        case "needs": target.setNeeds(property(camelContext, java.lang.String.class, value)); return true;
-        case "outputschema":
-        case "outputSchema": target.setOutputSchema(property(camelContext, java.lang.String.class, value)); return true;
-        case "prompt": target.setPrompt(property(camelContext, java.lang.String.class, value)); return true;
         case "recordwithnext":
         case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
-        case "scriptedlatency":
-        case "scriptedLatency": target.setScriptedLatency(property(camelContext, java.lang.Long.class, value)); return true;
-        case "scriptedreplies":
-        case "scriptedReplies": target.setScriptedReplies(property(camelContext, java.lang.String.class, value)); return true;
         case "streaming": target.setStreaming(property(camelContext, boolean.class, value)); return true;
-        case "system": target.setSystem(property(camelContext, java.lang.String.class, value)); return true;
-        case "temperature": target.setTemperature(property(camelContext, java.lang.Double.class, value)); return true;
-        case "timeout": target.setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
-        case "tools": target.setTools(property(camelContext, java.lang.String.class, value)); return true;
-        case "when": target.setWhen(property(camelContext, java.lang.String.class, value)); return true;
+        case "workflow": target.setWorkflow(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
     }
@@ -65,41 +36,12 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
     @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": return java.lang.String.class;
-        case "budgetmicros":
-        case "budgetMicros": return java.lang.Long.class;
-        case "budgettokens":
-        case "budgetTokens": return java.lang.Long.class;
-        case "fallback": return java.lang.String.class;
-        case "initialdelay":
-        case "initialDelay": return long.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
-        case "maxattempts":
-        case "maxAttempts": return int.class;
-        case "maxdelay":
-        case "maxDelay": return long.class;
-        case "maxtokens":
-        case "maxTokens": return java.lang.Integer.class;
-        case "maxtoolrounds":
-        case "maxToolRounds": return java.lang.Integer.class;
-        case "model": return java.lang.String.class;
-        case "needs": return java.lang.String.class;
-        case "outputschema":
-        case "outputSchema": return java.lang.String.class;
-        case "prompt": return java.lang.String.class;
         case "recordwithnext":
         case "recordWithNext": return boolean.class;
-        case "scriptedlatency":
-        case "scriptedLatency": return java.lang.Long.class;
-        case "scriptedreplies":
-        case "scriptedReplies": return java.lang.String.class;
         case "streaming": return boolean.class;
-        case "system": return java.lang.String.class;
-        case "temperature": return java.lang.Double.class;
-        case "timeout": return long.class;
-        case "tools": return java.lang.String.class;
-        case "when": return java.lang.String.class;
+        case "workflow": return java.lang.String.class;
         default: return null;
         }
     }
@@ -108,41 +50,12 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
     public Object getOptionValue(Object obj, String name, boolean ignoreCase) {
         AgentEndpoint target = (AgentEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": return target.getBackoff();
-        case "budgetmicros":
-        case "budgetMicros": return target.getBudgetMicros();
-        case "budgettokens":
-        case "budgetTokens": return target.getBudgetTokens();
-        case "fallback": return target.getFallback();
-        case "initialdelay":
-        case "initialDelay": return target.getInitialDelay();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
-        case "maxattempts":
-        case "maxAttempts": return target.getMaxAttempts();
-        case "maxdelay":
-        case "maxDelay": return target.getMaxDelay();
-        case "maxtokens":
-        case "maxTokens": return target.getMaxTokens();
-        case "maxtoolrounds":
-        case "maxToolRounds": return target.getMaxToolRounds();
-        case "model": return target.getModel();
-        case "needs": return target.getNeeds();
-        case "outputschema":
-        case "outputSchema": return target.getOutputSchema();
-        case "prompt": return target.getPrompt();
         case "recordwithnext":
         case "recordWithNext": return target.isRecordWithNext();
-        case "scriptedlatency":
-        case "scriptedLatency": return target.getScriptedLatency();
-        case "scriptedreplies":
-        case "scriptedReplies": return target.getScriptedReplies();
         case "streaming": return target.isStreaming();
-        case "system": return target.getSystem();
-        case "temperature": return target.getTemperature();
-        case "timeout": return target.getTimeout();
-        case "tools": return target.getTools();
-        case "when": return target.getWhen();
+        case "workflow": return target.getWorkflow();
         default: return null;
         }
     }

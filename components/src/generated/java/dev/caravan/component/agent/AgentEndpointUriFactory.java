@@ -23,31 +23,12 @@ public class AgentEndpointUriFactory extends org.apache.camel.support.component.
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(24);
-        props.add("backoff");
-        props.add("budgetMicros");
-        props.add("budgetTokens");
-        props.add("fallback");
-        props.add("initialDelay");
+        Set<String> props = new HashSet<>(5);
         props.add("lazyStartProducer");
-        props.add("maxAttempts");
-        props.add("maxDelay");
-        props.add("maxTokens");
-        props.add("maxToolRounds");
-        props.add("model");
-        props.add("needs");
-        props.add("nodeId");
-        props.add("outputSchema");
-        props.add("prompt");
+        props.add("nodePath");
         props.add("recordWithNext");
-        props.add("scriptedLatency");
-        props.add("scriptedReplies");
         props.add("streaming");
-        props.add("system");
-        props.add("temperature");
-        props.add("timeout");
-        props.add("tools");
-        props.add("when");
+        props.add("workflow");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
         SECRET_PROPERTY_NAMES = Collections.emptySet();
         MULTI_VALUE_PREFIXES = Collections.emptyMap();
@@ -65,7 +46,7 @@ public class AgentEndpointUriFactory extends org.apache.camel.support.component.
 
         Map<String, Object> copy = new HashMap<>(properties);
 
-        uri = buildPathParameter(syntax, uri, "nodeId", null, true, copy);
+        uri = buildPathParameter(syntax, uri, "nodePath", null, true, copy);
         uri = buildQueryParameters(uri, copy, encode);
         return uri;
     }

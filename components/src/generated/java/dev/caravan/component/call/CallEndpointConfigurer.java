@@ -23,23 +23,11 @@ public class CallEndpointConfigurer extends PropertyConfigurerSupport implements
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         CallEndpoint target = (CallEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": target.setBackoff(property(camelContext, java.lang.String.class, value)); return true;
-        case "body": target.setBody(property(camelContext, java.lang.String.class, value)); return true;
-        case "headers": target.setHeaders(property(camelContext, java.lang.String.class, value)); return true;
-        case "initialdelay":
-        case "initialDelay": target.setInitialDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
-        case "maxattempts":
-        case "maxAttempts": target.setMaxAttempts(property(camelContext, int.class, value)); return true;
-        case "maxdelay":
-        case "maxDelay": target.setMaxDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
-        case "needs": target.setNeeds(property(camelContext, java.lang.String.class, value)); return true;
         case "recordwithnext":
         case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
-        case "timeout": target.setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
-        case "uri": target.setUri(property(camelContext, java.lang.String.class, value)); return true;
-        case "when": target.setWhen(property(camelContext, java.lang.String.class, value)); return true;
+        case "workflow": target.setWorkflow(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
     }
@@ -47,23 +35,11 @@ public class CallEndpointConfigurer extends PropertyConfigurerSupport implements
     @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": return java.lang.String.class;
-        case "body": return java.lang.String.class;
-        case "headers": return java.lang.String.class;
-        case "initialdelay":
-        case "initialDelay": return long.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
-        case "maxattempts":
-        case "maxAttempts": return int.class;
-        case "maxdelay":
-        case "maxDelay": return long.class;
-        case "needs": return java.lang.String.class;
         case "recordwithnext":
         case "recordWithNext": return boolean.class;
-        case "timeout": return long.class;
-        case "uri": return java.lang.String.class;
-        case "when": return java.lang.String.class;
+        case "workflow": return java.lang.String.class;
         default: return null;
         }
     }
@@ -72,23 +48,11 @@ public class CallEndpointConfigurer extends PropertyConfigurerSupport implements
     public Object getOptionValue(Object obj, String name, boolean ignoreCase) {
         CallEndpoint target = (CallEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": return target.getBackoff();
-        case "body": return target.getBody();
-        case "headers": return target.getHeaders();
-        case "initialdelay":
-        case "initialDelay": return target.getInitialDelay();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
-        case "maxattempts":
-        case "maxAttempts": return target.getMaxAttempts();
-        case "maxdelay":
-        case "maxDelay": return target.getMaxDelay();
-        case "needs": return target.getNeeds();
         case "recordwithnext":
         case "recordWithNext": return target.isRecordWithNext();
-        case "timeout": return target.getTimeout();
-        case "uri": return target.getUri();
-        case "when": return target.getWhen();
+        case "workflow": return target.getWorkflow();
         default: return null;
         }
     }

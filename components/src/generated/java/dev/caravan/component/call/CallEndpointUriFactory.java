@@ -23,20 +23,11 @@ public class CallEndpointUriFactory extends org.apache.camel.support.component.E
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(13);
-        props.add("backoff");
-        props.add("body");
-        props.add("headers");
-        props.add("initialDelay");
+        Set<String> props = new HashSet<>(4);
         props.add("lazyStartProducer");
-        props.add("maxAttempts");
-        props.add("maxDelay");
-        props.add("needs");
-        props.add("nodeId");
+        props.add("nodePath");
         props.add("recordWithNext");
-        props.add("timeout");
-        props.add("uri");
-        props.add("when");
+        props.add("workflow");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
         SECRET_PROPERTY_NAMES = Collections.emptySet();
         MULTI_VALUE_PREFIXES = Collections.emptyMap();
@@ -54,7 +45,7 @@ public class CallEndpointUriFactory extends org.apache.camel.support.component.E
 
         Map<String, Object> copy = new HashMap<>(properties);
 
-        uri = buildPathParameter(syntax, uri, "nodeId", null, true, copy);
+        uri = buildPathParameter(syntax, uri, "nodePath", null, true, copy);
         uri = buildQueryParameters(uri, copy, encode);
         return uri;
     }

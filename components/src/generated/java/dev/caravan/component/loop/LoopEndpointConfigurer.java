@@ -23,25 +23,11 @@ public class LoopEndpointConfigurer extends PropertyConfigurerSupport implements
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         LoopEndpoint target = (LoopEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": target.setBackoff(property(camelContext, java.lang.String.class, value)); return true;
-        case "body": target.setBody(property(camelContext, java.lang.String.class, value)); return true;
-        case "initialdelay":
-        case "initialDelay": target.setInitialDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
-        case "max": target.setMax(property(camelContext, int.class, value)); return true;
-        case "maxattempts":
-        case "maxAttempts": target.setMaxAttempts(property(camelContext, int.class, value)); return true;
-        case "maxdelay":
-        case "maxDelay": target.setMaxDelay(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
-        case "needs": target.setNeeds(property(camelContext, java.lang.String.class, value)); return true;
-        case "nodes": target.setNodes(property(camelContext, java.lang.String.class, value)); return true;
-        case "output": target.setOutput(property(camelContext, java.lang.String.class, value)); return true;
         case "recordwithnext":
         case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
-        case "timeout": target.setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
-        case "until": target.setUntil(property(camelContext, java.lang.String.class, value)); return true;
-        case "when": target.setWhen(property(camelContext, java.lang.String.class, value)); return true;
+        case "workflow": target.setWorkflow(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
     }
@@ -49,25 +35,11 @@ public class LoopEndpointConfigurer extends PropertyConfigurerSupport implements
     @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": return java.lang.String.class;
-        case "body": return java.lang.String.class;
-        case "initialdelay":
-        case "initialDelay": return long.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
-        case "max": return int.class;
-        case "maxattempts":
-        case "maxAttempts": return int.class;
-        case "maxdelay":
-        case "maxDelay": return long.class;
-        case "needs": return java.lang.String.class;
-        case "nodes": return java.lang.String.class;
-        case "output": return java.lang.String.class;
         case "recordwithnext":
         case "recordWithNext": return boolean.class;
-        case "timeout": return long.class;
-        case "until": return java.lang.String.class;
-        case "when": return java.lang.String.class;
+        case "workflow": return java.lang.String.class;
         default: return null;
         }
     }
@@ -76,25 +48,11 @@ public class LoopEndpointConfigurer extends PropertyConfigurerSupport implements
     public Object getOptionValue(Object obj, String name, boolean ignoreCase) {
         LoopEndpoint target = (LoopEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "backoff": return target.getBackoff();
-        case "body": return target.getBody();
-        case "initialdelay":
-        case "initialDelay": return target.getInitialDelay();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
-        case "max": return target.getMax();
-        case "maxattempts":
-        case "maxAttempts": return target.getMaxAttempts();
-        case "maxdelay":
-        case "maxDelay": return target.getMaxDelay();
-        case "needs": return target.getNeeds();
-        case "nodes": return target.getNodes();
-        case "output": return target.getOutput();
         case "recordwithnext":
         case "recordWithNext": return target.isRecordWithNext();
-        case "timeout": return target.getTimeout();
-        case "until": return target.getUntil();
-        case "when": return target.getWhen();
+        case "workflow": return target.getWorkflow();
         default: return null;
         }
     }

@@ -23,16 +23,10 @@ public class RunEndpointConfigurer extends PropertyConfigurerSupport implements 
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         RunEndpoint target = (RunEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "inputschema":
-        case "inputSchema": target.setInputSchema(property(camelContext, java.lang.String.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
-        case "nodes": target.setNodes(property(camelContext, java.lang.String.class, value)); return true;
-        case "output": target.setOutput(property(camelContext, java.lang.String.class, value)); return true;
         case "tenant": target.setTenant(property(camelContext, java.lang.String.class, value)); return true;
         case "workflow": target.setWorkflow(property(camelContext, java.lang.String.class, value)); return true;
-        case "workflowhash":
-        case "workflowHash": target.setWorkflowHash(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
     }
@@ -40,16 +34,10 @@ public class RunEndpointConfigurer extends PropertyConfigurerSupport implements 
     @Override
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "inputschema":
-        case "inputSchema": return java.lang.String.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
-        case "nodes": return java.lang.String.class;
-        case "output": return java.lang.String.class;
         case "tenant": return java.lang.String.class;
         case "workflow": return java.lang.String.class;
-        case "workflowhash":
-        case "workflowHash": return java.lang.String.class;
         default: return null;
         }
     }
@@ -58,16 +46,10 @@ public class RunEndpointConfigurer extends PropertyConfigurerSupport implements 
     public Object getOptionValue(Object obj, String name, boolean ignoreCase) {
         RunEndpoint target = (RunEndpoint) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
-        case "inputschema":
-        case "inputSchema": return target.getInputSchema();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
-        case "nodes": return target.getNodes();
-        case "output": return target.getOutput();
         case "tenant": return target.getTenant();
         case "workflow": return target.getWorkflow();
-        case "workflowhash":
-        case "workflowHash": return target.getWorkflowHash();
         default: return null;
         }
     }

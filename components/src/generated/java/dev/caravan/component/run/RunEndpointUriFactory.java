@@ -23,15 +23,11 @@ public class RunEndpointUriFactory extends org.apache.camel.support.component.En
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(8);
+        Set<String> props = new HashSet<>(4);
         props.add("action");
-        props.add("inputSchema");
         props.add("lazyStartProducer");
-        props.add("nodes");
-        props.add("output");
         props.add("tenant");
         props.add("workflow");
-        props.add("workflowHash");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
         SECRET_PROPERTY_NAMES = Collections.emptySet();
         MULTI_VALUE_PREFIXES = Collections.emptyMap();

@@ -6,7 +6,13 @@ import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.event.EventTypes;
 import dev.caravan.expr.Template;
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
+import dev.caravan.llm.LlmComponent;
+import dev.caravan.llm.LlmConfiguration;
 import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmEndpoint;
 import dev.caravan.llm.LlmException;
 import dev.caravan.state.RunRecord;
 import dev.caravan.llm.LlmListener;
@@ -18,11 +24,10 @@ import dev.langchain4j.data.message.UserMessage;
 import org.apache.camel.AsyncProducer;
 import org.apache.camel.Category;
 import org.apache.camel.Exchange;
-import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
 import org.apache.camel.support.DefaultExchange;
-import org.apache.camel.util.URISupport;
+import org.apache.camel.support.service.ServiceHelper;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,39 +45,15 @@ import java.util.concurrent.CompletionStage;
              category = { Category.AI }, producerOnly = true, headersClass = NodeConstants.class)
 public class AgentEndpoint extends NodeEndpoint {
 
-    @UriParam(defaultValue = "scripted", description = "The model, provider:model (e.g. openai:gpt-4o-mini) or scripted")
-    private String model = "scripted";
-    @UriParam(description = "Comma-separated models to try, in order, when the model fails with a retryable error")
-    private String fallback;
-    @UriParam(description = "The system prompt; may hold $[[ expr ]] templates")
-    private String system;
-    @UriParam(description = "The prompt; may hold $[[ expr ]] templates")
-    @Metadata(required = true)
-    private String prompt;
-    @UriParam(description = "A JSON Schema the reply must match; the output is then the parsed JSON")
-    private String outputSchema;
-    @UriParam(description = "Tools the model may call: a JSON array of {name, description, parameters, uri}")
-    private String tools;
-    @UriParam(description = "Upper bound of output tokens")
-    private Integer maxTokens;
-    @UriParam(description = "Sampling temperature")
-    private Double temperature;
-    @UriParam(description = "Upper bound of tool-calling rounds")
-    private Integer maxToolRounds;
     @UriParam(defaultValue = "true", description = "Whether to stream the reply, publishing output deltas as events")
     private boolean streaming = true;
-    @UriParam(label = "budget", description = "The run's token budget: no call starts once the run used this many")
-    private Long budgetTokens;
-    @UriParam(label = "budget", description = "The run's budget in micro-dollars: no call starts once the run spent it")
-    private Long budgetMicros;
-    @UriParam(label = "scripted", description = "Replies of the scripted model: a JSON array")
-    private String scriptedReplies;
-    @UriParam(label = "scripted", description = "Simulated latency of the scripted model, in milliseconds")
-    private Long scriptedLatency;
 
+    private Long budgetTokens;
+    private Long budgetMicros;
     private Template systemTemplate;
     private Template promptTemplate;
     private List<LlmTool> toolList = List.of();
+    private LlmEndpoint llmEndpoint;
     private AsyncProducer llm;
 
     public AgentEndpoint(String uri, AgentComponent component) {
@@ -85,31 +66,44 @@ public class AgentEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        if (prompt == null) {
-            throw new IllegalArgumentException("caravan-agent:" + getNodeId() + " needs a prompt");
+    protected boolean isRetryable() {
+        return true;
+    }
+
+    @Override
+    protected void configure(Workflow wf, Node node) throws Exception {
+        NodeSpec.Agent agent = spec(node, NodeSpec.Agent.class);
+        if (agent.prompt() == null) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs a prompt");
         }
-        systemTemplate = compile(system);
-        promptTemplate = compile(prompt);
-        if (tools != null && !tools.isBlank()) {
-            List<LlmTool> list = new ArrayList<>();
-            for (Object t : (List<?>) Json.parse(tools)) {
-                Map<?, ?> m = (Map<?, ?>) t;
-                list.add(new LlmTool((String) m.get("name"), (String) m.get("description"),
-                        m.get("parameters") == null ? null : Json.write(m.get("parameters")), (String) m.get("uri")));
+        systemTemplate = compile(agent.system());
+        promptTemplate = compile(agent.prompt());
+        List<LlmTool> list = new ArrayList<>();
+        for (String name : agent.tools() == null ? List.<String>of() : agent.tools()) {
+            Workflow.ToolDef def = wf.tools().get(name);
+            if (def == null) {
+                throw new IllegalArgumentException(getEndpointBaseUri() + ": workflow " + wf.name()
+                        + " has no tool named " + name);
             }
-            toolList = List.copyOf(list);
+            list.add(new LlmTool(def.name(), def.description(),
+                    def.parameters() == null ? null : Json.write(def.parameters()), def.uri()));
         }
-        llm = getCamelContext().getEndpoint(llmUri()).createAsyncProducer();
+        toolList = List.copyOf(list);
+        if (wf.budget() != null) {
+            budgetTokens = wf.budget().tokens();
+            budgetMicros = wf.budget().usdMicros();
+        }
+        llmEndpoint = new LlmEndpoint("caravan-llm:chat", getCamelContext().getComponent("caravan-llm",
+                LlmComponent.class), LlmConstants.OPERATION_CHAT, llmConfiguration(wf, agent));
+        llmEndpoint.setCamelContext(getCamelContext());
+        llmEndpoint.start();
+        llm = llmEndpoint.createAsyncProducer();
         llm.start();
     }
 
     @Override
     protected void doStop() throws Exception {
-        if (llm != null) {
-            llm.stop();
-        }
+        ServiceHelper.stopService(llm, llmEndpoint);
         super.doStop();
     }
 
@@ -119,29 +113,49 @@ public class AgentEndpoint extends NodeEndpoint {
      */
     public static final String SCRIPTED_MODEL_PROPERTY = "caravan.agent.scripted-model";
 
-    private String llmUri() throws Exception {
-        Map<String, Object> p = new LinkedHashMap<>();
+    /**
+     * The LLM options of this node over the caravan-llm component's own defaults, set as values: the node's text
+     * (replies of the scripted model, the output schema) never passes through a URI.
+     */
+    private LlmConfiguration llmConfiguration(Workflow wf, NodeSpec.Agent agent) {
+        LlmComponent component = getCamelContext().getComponent("caravan-llm", LlmComponent.class);
+        LlmConfiguration cfg = component.getConfiguration() != null ? component.getConfiguration().copy()
+                : new LlmConfiguration();
+        String model = agent.model() != null ? agent.model() : wf.defaults().model();
+        if (model == null) {
+            model = "scripted";
+        }
         // agents written for the scripted model run on a real one when the host says so (caravan run --model)
         String replacement = "scripted".equals(model) ? getCamelContext().getPropertiesComponent()
                 .resolveProperty(SCRIPTED_MODEL_PROPERTY).filter(m -> !m.isBlank()).orElse(null) : null;
-        p.put("model", replacement != null ? replacement : model);
-        put(p, "fallback", fallback);
-        put(p, "responseSchema", outputSchema);
-        put(p, "maxTokens", maxTokens);
-        put(p, "temperature", temperature);
-        put(p, "maxToolRounds", maxToolRounds);
-        p.put("streaming", streaming);
-        if (replacement == null) {
-            put(p, "scriptedReplies", scriptedReplies == null ? null : "RAW(" + scriptedReplies + ")");
-            put(p, "scriptedLatency", scriptedLatency);
+        cfg.setModel(replacement != null ? replacement : model);
+        List<String> fallback = agent.fallback() != null && !agent.fallback().isEmpty() ? agent.fallback()
+                : wf.defaults().fallback();
+        if (fallback != null && !fallback.isEmpty()) {
+            cfg.setFallback(String.join(",", fallback));
         }
-        return "caravan-llm:chat?" + URISupport.createQueryString(p);
-    }
-
-    private static void put(Map<String, Object> p, String key, Object value) {
-        if (value != null) {
-            p.put(key, value);
+        if (agent.output() != null) {
+            cfg.setResponseSchema(Json.write(agent.output()));
         }
+        if (agent.maxTokens() != null) {
+            cfg.setMaxTokens(agent.maxTokens());
+        }
+        if (agent.temperature() != null) {
+            cfg.setTemperature(agent.temperature());
+        }
+        if (agent.maxToolRounds() != null) {
+            cfg.setMaxToolRounds(agent.maxToolRounds());
+        }
+        cfg.setStreaming(streaming);
+        if (replacement == null && agent.scripted() != null) {
+            if (agent.scripted().replies() != null) {
+                cfg.setScriptedReplies(Json.write(agent.scripted().replies()));
+            }
+            if (agent.scripted().latencyMs() != null) {
+                cfg.setScriptedLatency(agent.scripted().latencyMs());
+            }
+        }
+        return cfg;
     }
 
     @Override
@@ -292,87 +306,6 @@ public class AgentEndpoint extends NodeEndpoint {
         }
     }
 
-    public String getModel() {
-        return model;
-    }
-
-    /** The model, provider:model (e.g. openai:gpt-4o-mini) or scripted. */
-    public void setModel(String model) {
-        this.model = model;
-    }
-
-    public String getFallback() {
-        return fallback;
-    }
-
-    /** Comma-separated models to try, in order, when the model fails with a retryable error. */
-    public void setFallback(String fallback) {
-        this.fallback = fallback;
-    }
-
-    public String getSystem() {
-        return system;
-    }
-
-    /** The system prompt; may hold $[[ expr ]] templates. */
-    public void setSystem(String system) {
-        this.system = system;
-    }
-
-    public String getPrompt() {
-        return prompt;
-    }
-
-    /** The prompt; may hold $[[ expr ]] templates. */
-    public void setPrompt(String prompt) {
-        this.prompt = prompt;
-    }
-
-    public String getOutputSchema() {
-        return outputSchema;
-    }
-
-    /** A JSON Schema the reply must match; the output is then the parsed JSON. */
-    public void setOutputSchema(String outputSchema) {
-        this.outputSchema = outputSchema;
-    }
-
-    public String getTools() {
-        return tools;
-    }
-
-    /** Tools the model may call: a JSON array of {name, description, parameters, uri}. */
-    public void setTools(String tools) {
-        this.tools = tools;
-    }
-
-    public Integer getMaxTokens() {
-        return maxTokens;
-    }
-
-    /** Upper bound of output tokens. */
-    public void setMaxTokens(Integer maxTokens) {
-        this.maxTokens = maxTokens;
-    }
-
-    public Double getTemperature() {
-        return temperature;
-    }
-
-    /** Sampling temperature. */
-    public void setTemperature(Double temperature) {
-        this.temperature = temperature;
-    }
-
-    public Integer getMaxToolRounds() {
-        return maxToolRounds;
-    }
-
-    /** Upper bound of tool-calling rounds. */
-    public void setMaxToolRounds(Integer maxToolRounds) {
-        this.maxToolRounds = maxToolRounds;
-    }
-
     public boolean isStreaming() {
         return streaming;
     }
@@ -380,41 +313,5 @@ public class AgentEndpoint extends NodeEndpoint {
     /** Whether to stream the reply, publishing output deltas as events. */
     public void setStreaming(boolean streaming) {
         this.streaming = streaming;
-    }
-
-    public String getScriptedReplies() {
-        return scriptedReplies;
-    }
-
-    /** Replies of the scripted model: a JSON array. */
-    public void setScriptedReplies(String scriptedReplies) {
-        this.scriptedReplies = scriptedReplies;
-    }
-
-    public Long getBudgetTokens() {
-        return budgetTokens;
-    }
-
-    /** The run's token budget: no call starts once the run used this many. */
-    public void setBudgetTokens(Long budgetTokens) {
-        this.budgetTokens = budgetTokens;
-    }
-
-    public Long getBudgetMicros() {
-        return budgetMicros;
-    }
-
-    /** The run's budget in micro-dollars: no call starts once the run spent it. */
-    public void setBudgetMicros(Long budgetMicros) {
-        this.budgetMicros = budgetMicros;
-    }
-
-    public Long getScriptedLatency() {
-        return scriptedLatency;
-    }
-
-    /** Simulated latency of the scripted model, in milliseconds. */
-    public void setScriptedLatency(Long scriptedLatency) {
-        this.scriptedLatency = scriptedLatency;
     }
 }

@@ -5,14 +5,15 @@ import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.PlainValues;
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
 import dev.caravan.run.Secrets;
 import org.apache.camel.Category;
 import org.apache.camel.Exchange;
 import org.apache.camel.AsyncProducer;
-import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
-import org.apache.camel.spi.UriParam;
 import org.apache.camel.support.DefaultExchange;
 
 import java.util.Map;
@@ -26,15 +27,6 @@ import java.util.concurrent.CompletionStage;
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-call", title = "Caravan Call", syntax = "caravan-call:nodeId",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class CallEndpoint extends NodeEndpoint {
-
-    @UriParam(description = "The Camel endpoint URI to send to, e.g. direct:send-mail; may hold $[[ expr ]] templates")
-    @Metadata(required = true)
-    private String uri;
-    @UriParam(description = "The message body: text or JSON, may hold $[[ expr ]] templates")
-    private String body;
-    @UriParam(description = "Message headers: a JSON object whose strings may hold $[[ expr ]] templates; a value"
-                            + " secret:NAME is replaced by that secret as the message leaves")
-    private String headers;
 
     private Template bodyTemplate;
     private Template headersTemplate;
@@ -63,14 +55,19 @@ public class CallEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        if (uri == null || uri.isBlank()) {
-            throw new IllegalArgumentException("caravan-call:" + getNodeId() + " needs a uri");
+    protected boolean isRetryable() {
+        return true;
+    }
+
+    @Override
+    protected void configure(Workflow wf, Node node) {
+        NodeSpec.Call call = spec(node, NodeSpec.Call.class);
+        if (call.uri() == null || call.uri().isBlank()) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs a uri");
         }
-        bodyTemplate = compileValue(body);
-        headersTemplate = compileValue(headers);
-        uriTemplate = compile(uri);
+        bodyTemplate = compileValue(call.body());
+        headersTemplate = compileValue(call.headers() == null || call.headers().isEmpty() ? null : call.headers());
+        uriTemplate = compile(call.uri());
         if (uriTemplate.isConstant()) {
             fixedTargetUri = String.valueOf(uriTemplate.evaluate(java.util.Map.of()));
             try {
@@ -159,32 +156,5 @@ public class CallEndpoint extends NodeEndpoint {
             }
         });
         return result;
-    }
-
-    public String getUri() {
-        return uri;
-    }
-
-    /** The Camel endpoint URI to send to, e.g. direct:send-mail. */
-    public void setUri(String uri) {
-        this.uri = uri;
-    }
-
-    public String getBody() {
-        return body;
-    }
-
-    /** The message body: text or JSON, may hold $[[ expr ]] templates. */
-    public void setBody(String body) {
-        this.body = body;
-    }
-
-    public String getHeaders() {
-        return headers;
-    }
-
-    /** Message headers: a JSON object whose strings may hold $[[ expr ]] templates. */
-    public void setHeaders(String headers) {
-        this.headers = headers;
     }
 }

@@ -1,14 +1,15 @@
 package dev.caravan.component.emit;
 
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.expr.Template;
 import org.apache.camel.Category;
-import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
-import org.apache.camel.spi.UriParam;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -18,12 +19,7 @@ import java.util.concurrent.CompletionStage;
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class EmitEndpoint extends NodeEndpoint {
 
-    @UriParam(description = "The CloudEvents type of the event, e.g. ticket.triaged")
-    @Metadata(required = true)
     private String type;
-    @UriParam(description = "The event data: text or JSON, may hold $[[ expr ]] templates")
-    private String data;
-
     private Template dataTemplate;
 
     public EmitEndpoint(String uri, EmitComponent component) {
@@ -36,12 +32,18 @@ public class EmitEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        if (type == null || type.isBlank()) {
-            throw new IllegalArgumentException("caravan-emit:" + getNodeId() + " needs a type");
+    protected boolean isRetryable() {
+        return true;
+    }
+
+    @Override
+    protected void configure(Workflow wf, Node node) {
+        NodeSpec.Emit emit = spec(node, NodeSpec.Emit.class);
+        if (emit.type() == null || emit.type().isBlank()) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs a type");
         }
-        dataTemplate = data == null ? null : compileValue(data);
+        type = emit.type();
+        dataTemplate = compileValue(emit.data());
     }
 
     @Override
@@ -49,23 +51,5 @@ public class EmitEndpoint extends NodeEndpoint {
         Object value = dataTemplate == null ? null : dataTemplate.evaluate(ctx.variables());
         ctx.emit(type, value);
         return CompletableFuture.completedFuture(new NodeResult.Completed(value));
-    }
-
-    public String getType() {
-        return type;
-    }
-
-    /** The CloudEvents type of the event, e.g. ticket.triaged. */
-    public void setType(String type) {
-        this.type = type;
-    }
-
-    public String getData() {
-        return data;
-    }
-
-    /** The event data: text or JSON, may hold $[[ expr ]] templates. */
-    public void setData(String data) {
-        this.data = data;
     }
 }

@@ -1,5 +1,8 @@
 package dev.caravan.component.gate;
 
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
@@ -8,7 +11,6 @@ import dev.caravan.expr.Template;
 import dev.caravan.state.NodeStatus;
 import org.apache.camel.Category;
 import org.apache.camel.spi.UriEndpoint;
-import org.apache.camel.spi.UriParam;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -25,14 +27,8 @@ import java.util.concurrent.CompletionStage;
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class GateEndpoint extends NodeEndpoint {
 
-    @UriParam(description = "What the approver is asked; may hold $[[ expr ]] templates")
-    private String message;
-    @UriParam(defaultValue = "0", javaType = "java.time.Duration",
-              description = "How long the gate waits for a decision (0: forever)")
     private long gateTimeout;
-    @UriParam(defaultValue = "reject", enums = "approve,reject,fail", description = "The decision taken on timeout")
     private String onTimeout = "reject";
-
     private Template messageTemplate;
 
     public GateEndpoint(String uri, GateComponent component) {
@@ -45,9 +41,13 @@ public class GateEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        messageTemplate = compile(message);
+    protected void configure(Workflow wf, Node node) {
+        NodeSpec.Gate gate = spec(node, NodeSpec.Gate.class);
+        messageTemplate = compile(gate.message());
+        gateTimeout = gate.timeout() == null ? 0 : gate.timeout().toMillis();
+        if (gate.onTimeout() != null) {
+            onTimeout = gate.onTimeout();
+        }
     }
 
     @Override
@@ -68,35 +68,5 @@ public class GateEndpoint extends NodeEndpoint {
             long deadline = Instant.parse((String) paused.detail().get("deadline")).toEpochMilli();
             ctx.engine().runs().scheduleGateTimeout(ctx.runId(), ctx.key(), deadline, onTimeout);
         }
-    }
-
-    public String getMessage() {
-        return message;
-    }
-
-    /** What the approver is asked; may hold $[[ expr ]] templates. */
-    public void setMessage(String message) {
-        this.message = message;
-    }
-
-    public long getGateTimeout() {
-        return gateTimeout;
-    }
-
-    /** How long the gate waits for a decision (0: forever). */
-    public void setGateTimeout(long gateTimeout) {
-        this.gateTimeout = gateTimeout;
-    }
-
-    public String getOnTimeout() {
-        return onTimeout;
-    }
-
-    /** The decision taken on timeout: approve, reject or fail. */
-    public void setOnTimeout(String onTimeout) {
-        if (!"approve".equals(onTimeout) && !"reject".equals(onTimeout) && !"fail".equals(onTimeout)) {
-            throw new IllegalArgumentException("onTimeout must be one of approve, reject, fail but was " + onTimeout);
-        }
-        this.onTimeout = onTimeout;
     }
 }

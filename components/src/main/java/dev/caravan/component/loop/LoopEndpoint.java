@@ -1,5 +1,8 @@
 package dev.caravan.component.loop;
 
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
@@ -7,12 +10,11 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.component.node.ScopedBody;
 import dev.caravan.expr.Template;
+import dev.caravan.run.RunService;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.Category;
-import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
-import org.apache.camel.spi.UriParam;
 
 
 
@@ -30,22 +32,11 @@ import java.util.concurrent.CompletionStage;
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class LoopEndpoint extends NodeEndpoint {
 
-    @UriParam(description = "The most iterations to run")
-    @Metadata(required = true)
     private int max;
-    @UriParam(description = "A condition template over the iteration's nodes, checked after each iteration")
-    private String until;
-    @UriParam(description = "The output: a template over the last iteration's nodes; default the map of their outputs")
-    private String output;
-    @UriParam(description = "Comma-separated ids of the body's nodes")
-    private String nodes;
-    @UriParam(description = "The body route, e.g. direct:caravan-workflow-x-refine")
-    @Metadata(required = true)
-    private String body;
-
     private Template untilTemplate;
     private Template outputTemplate;
     private ScopedBody scopedBody;
+    private List<String> bodyNodes = List.of();
 
     public LoopEndpoint(String uri, LoopComponent component) {
         super(uri, component);
@@ -62,14 +53,16 @@ public class LoopEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        if (max < 1 || body == null) {
-            throw new IllegalArgumentException("caravan-loop:" + getNodeId() + " needs max >= 1 and a body");
+    protected void configure(Workflow wf, Node node) throws Exception {
+        NodeSpec.Loop loop = spec(node, NodeSpec.Loop.class);
+        if (loop.max() < 1) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs max >= 1");
         }
-        untilTemplate = compile(until);
-        outputTemplate = compileValue(output);
-        scopedBody = new ScopedBody(getCamelContext(), body, null);
+        max = loop.max();
+        untilTemplate = compile(loop.until());
+        outputTemplate = compileValue(loop.output());
+        bodyNodes = loop.nodes().stream().map(Node::id).toList();
+        scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()), null);
     }
 
     @Override
@@ -100,57 +93,11 @@ public class LoopEndpoint extends NodeEndpoint {
             Map<String, Object> vars = RunScope.variables(ctx.engine(), record, scope, scopeVars);
             boolean done = untilTemplate != null && untilTemplate.evaluateBoolean(vars);
             if (done || k + 1 >= max) {
-                Object out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
+                Object out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, bodyNodes);
                 return CompletableFuture.completedFuture(new NodeResult.Completed(out, 0, 0,
                         Map.of("iterations", k + 1, "conditionMet", done)));
             }
             return iteration(ctx, k + 1);
         });
-    }
-
-
-    public int getMax() {
-        return max;
-    }
-
-    /** The most iterations to run. */
-    public void setMax(int max) {
-        this.max = max;
-    }
-
-    public String getUntil() {
-        return until;
-    }
-
-    /** A condition template over the iteration's nodes, checked after each iteration. */
-    public void setUntil(String until) {
-        this.until = until;
-    }
-
-    public String getOutput() {
-        return output;
-    }
-
-    /** The output: a template over the last iteration's nodes; default the map of their outputs. */
-    public void setOutput(String output) {
-        this.output = output;
-    }
-
-    public String getNodes() {
-        return nodes;
-    }
-
-    /** Comma-separated ids of the body's nodes. */
-    public void setNodes(String nodes) {
-        this.nodes = nodes;
-    }
-
-    public String getBody() {
-        return body;
-    }
-
-    /** The body route, e.g. direct:caravan-workflow-x-refine. */
-    public void setBody(String body) {
-        this.body = body;
     }
 }

@@ -1,5 +1,8 @@
 package dev.caravan.component.map;
 
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
@@ -7,12 +10,11 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.component.node.ScopedBody;
 import dev.caravan.expr.Template;
+import dev.caravan.run.RunService;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.Category;
-import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
-import org.apache.camel.spi.UriParam;
 
 import java.util.ArrayList;
 
@@ -32,22 +34,11 @@ import java.util.concurrent.atomic.AtomicInteger;
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class MapEndpoint extends NodeEndpoint {
 
-    @UriParam(description = "The items: a $[[ expr ]] template yielding a list, or a JSON array")
-    @Metadata(required = true)
-    private String items;
-    @UriParam(defaultValue = "4", description = "How many items run at once")
-    private int concurrency = 4;
-    @UriParam(description = "Each item's output: a template over the item's nodes; default the map of their outputs")
-    private String output;
-    @UriParam(description = "Comma-separated ids of the body's nodes")
-    private String nodes;
-    @UriParam(description = "The body route, e.g. direct:caravan-workflow-x-each")
-    @Metadata(required = true)
-    private String body;
-
+    private int concurrency;
     private Template itemsTemplate;
     private Template outputTemplate;
     private ScopedBody scopedBody;
+    private List<String> bodyNodes = List.of();
 
     public MapEndpoint(String uri, MapComponent component) {
         super(uri, component);
@@ -64,17 +55,21 @@ public class MapEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        if (items == null || body == null) {
-            throw new IllegalArgumentException("caravan-map:" + getNodeId() + " needs items and body");
+    protected void configure(Workflow wf, Node node) throws Exception {
+        NodeSpec.ForEach map = spec(node, NodeSpec.ForEach.class);
+        if (map.items() == null) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs items");
         }
-        if (concurrency < 1) {
-            throw new IllegalArgumentException("caravan-map:" + getNodeId() + " concurrency must be at least 1 but was " + concurrency);
+        if (map.concurrency() < 1) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " concurrency must be at least 1 but was "
+                    + map.concurrency());
         }
-        itemsTemplate = compileValue(items);
-        outputTemplate = compileValue(output);
-        scopedBody = new ScopedBody(getCamelContext(), body, engine().tasks());
+        concurrency = map.concurrency();
+        itemsTemplate = compileValue(map.items());
+        outputTemplate = compileValue(map.output());
+        bodyNodes = map.nodes().stream().map(Node::id).toList();
+        scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()),
+                engine().tasks());
     }
 
     @Override
@@ -134,7 +129,7 @@ public class MapEndpoint extends NodeEndpoint {
             for (int i = 0; i < n; i++) {
                 Map<String, Object> vars = RunScope.variables(ctx.engine(), record, scope(ctx, i),
                         Map.of("item", list.get(i), "index", (long) i));
-                outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes));
+                outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, bodyNodes));
             }
             return new NodeResult.Completed(outputs, 0, 0, Map.of("items", n));
         });
@@ -160,51 +155,5 @@ public class MapEndpoint extends NodeEndpoint {
 
     private String scope(NodeContext ctx, int index) {
         return ctx.key() + "[" + index + "].";
-    }
-
-
-    public String getItems() {
-        return items;
-    }
-
-    /** The items: a $[[ expr ]] template yielding a list, or a JSON array. */
-    public void setItems(String items) {
-        this.items = items;
-    }
-
-    public int getConcurrency() {
-        return concurrency;
-    }
-
-    /** How many items run at once. */
-    public void setConcurrency(int concurrency) {
-        this.concurrency = concurrency;
-    }
-
-    public String getOutput() {
-        return output;
-    }
-
-    /** Each item's output: a template over the item's nodes; default the map of their outputs. */
-    public void setOutput(String output) {
-        this.output = output;
-    }
-
-    public String getNodes() {
-        return nodes;
-    }
-
-    /** Comma-separated ids of the body's nodes. */
-    public void setNodes(String nodes) {
-        this.nodes = nodes;
-    }
-
-    public String getBody() {
-        return body;
-    }
-
-    /** The body route, e.g. direct:caravan-workflow-x-each. */
-    public void setBody(String body) {
-        this.body = body;
     }
 }

@@ -22,10 +22,10 @@ public abstract class NodeComponent extends DefaultComponent {
         if (remaining == null || remaining.isBlank()) {
             NodeEndpoint probe = newEndpoint(uri);
             throw new IllegalArgumentException("A node id is required: " + probe.kind() + " nodes are written "
-                    + getDefaultName() + ":nodeId, e.g. " + getDefaultName() + ":classify");
+                    + getDefaultName() + ":nodeId?workflow=name, e.g. " + getDefaultName() + ":classify?workflow=triage");
         }
         NodeEndpoint endpoint = newEndpoint(uri);
-        endpoint.setNodeId(remaining);
+        endpoint.setNodePath(remaining);
         endpoint.setEngine(engine);
         setProperties(endpoint, parameters);
         return endpoint;

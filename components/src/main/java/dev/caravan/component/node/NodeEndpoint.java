@@ -1,8 +1,12 @@
 package dev.caravan.component.node;
 
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.RetryPolicy;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
 import dev.caravan.run.Engine;
+import dev.caravan.run.WorkflowCatalog;
 import org.apache.camel.Component;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
@@ -12,37 +16,30 @@ import org.apache.camel.spi.UriPath;
 import org.apache.camel.support.DefaultEndpoint;
 
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
 
 /**
- * Options every node endpoint has: its id, the nodes it needs, its condition, retry policy and timeout. Subclasses
- * add what their kind needs and compile their templates in {@link #doStart()}, so a bad expression fails when the
- * route starts, not mid-run.
+ * A node of a workflow. The endpoint URI names only the workflow and the node ({@code caravan-agent:classify?workflow=
+ * triage}); what the node does (prompts, expressions, schemas, bodies) comes from the parsed definition, found through
+ * the engine's workflow catalog, so user text never passes through URI encoding or property placeholders. Subclasses
+ * take their kind's part of the definition in {@link #configure} and compile its templates there, so a bad
+ * expression fails when the route starts, not mid-run.
  */
-public abstract class NodeEndpoint extends DefaultEndpoint {
+public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCatalog.WorkflowStep {
 
     /** Every variable a template may use; the workflow loader checks the narrower scope of each node. */
     public static final Set<String> VARIABLES = Set.of("input", "nodes", "run", "lane", "item", "index", "iteration");
 
-    @UriPath(description = "The node id, unique within its workflow (or within its map/loop body)")
+    @UriPath(description = "The node id; inside a map or loop body, the path of containers and the id joined by '/'"
+                           + " (each/summarize)")
     @Metadata(required = true)
-    private String nodeId;
-    @UriParam(description = "Comma-separated ids of the nodes that must finish before this one")
-    private String needs;
-    @UriParam(description = "A condition template ($[[ expr ]]); when it is false the node is skipped")
-    private String when;
-    @UriParam(defaultValue = "1", description = "Attempts in all, including the first")
-    private int maxAttempts = 1;
-    @UriParam(defaultValue = "fixed", enums = "fixed,exponential", description = "Delay growth between attempts")
-    private String backoff = "fixed";
-    @UriParam(defaultValue = "0", javaType = "java.time.Duration", description = "Delay before the second attempt")
-    private long initialDelay;
-    @UriParam(defaultValue = "0", javaType = "java.time.Duration", description = "Upper bound of a retry delay (0: none)")
-    private long maxDelay;
-    @UriParam(defaultValue = "0", javaType = "java.time.Duration", description = "Time limit of one attempt (0: none)")
-    private long timeout;
+    private String nodePath;
+    @UriParam(description = "The workflow the node belongs to (its metadata.name); its definition is found in the"
+                            + " engine's workflow catalog, deployed or loaded from caravan.workflows")
+    @Metadata(required = true)
+    private String workflow;
     @UriParam(label = "advanced", defaultValue = "false",
               description = "Record the node's outcome with the next step's update of the run (one round trip to the"
                             + " store instead of two). Only where the next step on the same exchange follows at once"
@@ -50,8 +47,11 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
     private boolean recordWithNext;
 
     private Engine engine;
+    private String nodeId;
     private Template whenTemplate;
     private List<String> needsList = List.of();
+    private RetryPolicy retry = RetryPolicy.NONE;
+    private long timeout;
 
     protected NodeEndpoint(String uri, Component component) {
         super(uri, component);
@@ -60,8 +60,11 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
     /** The node kind as written in workflow files. */
     public abstract String kind();
 
+    /** Takes this kind's part of the node definition and compiles its templates; refuses a definition it cannot run. */
+    protected abstract void configure(Workflow workflow, Node node) throws Exception;
+
     /** Executes one attempt of the node. */
-    protected abstract java.util.concurrent.CompletionStage<NodeResult> execute(NodeContext context);
+    protected abstract CompletionStage<NodeResult> execute(NodeContext context);
 
     /** Called once the pause is recorded: gates and waits schedule their timers here. */
     protected void afterPause(NodeContext context, NodeResult.Paused paused) {
@@ -88,6 +91,19 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
         return false;
     }
 
+    /**
+     * Whether an attempt can fail and be retried, so the retry policy and timeout apply; gates, waits and containers
+     * are not retried as a whole.
+     */
+    protected boolean isRetryable() {
+        return false;
+    }
+
+    /** Whether this endpoint runs nodes of the given kind. */
+    protected boolean runs(String nodeKind) {
+        return kind().equals(nodeKind);
+    }
+
     @Override
     public NodeProducer createProducer() {
         return new NodeProducer(this);
@@ -101,29 +117,57 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
+        if (workflow == null || workflow.isBlank()) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs workflow=<name>: the workflow whose node "
+                    + nodePath + " it runs");
+        }
         if (engine == null) {
             engine = Engine.of(getCamelContext());
         }
-        whenTemplate = when == null || when.isBlank() ? null : compile(when);
-        needsList = needs == null || needs.isBlank() ? List.of()
-                : Arrays.stream(needs.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        Workflow wf = engine.catalog().definition(workflow);
+        Node node = wf.node(nodePath);
+        if (node == null) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + ": workflow " + workflow + " ("
+                    + wf.source().file() + ") has no node " + nodePath);
+        }
+        if (!runs(node.kind())) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + ": node " + nodePath + " of workflow " + workflow
+                    + " is a " + node.kind() + " node, not a " + kind() + " node");
+        }
+        nodeId = node.id();
+        whenTemplate = compile(node.when());
+        needsList = List.copyOf(node.needs());
+        if (isRetryable()) {
+            RetryPolicy policy = node.retry() != null ? node.retry() : wf.defaults().retry();
+            retry = policy != null ? policy : RetryPolicy.NONE;
+            Duration limit = node.timeout() != null ? node.timeout() : wf.defaults().timeout();
+            timeout = limit == null ? 0 : limit.toMillis();
+        }
+        configure(wf, node);
     }
 
-    /** Compiles a text template given in the URI form; null stays null. */
+    /** Compiles a text template; null stays null. */
     protected Template compile(String text) {
-        return text == null ? null : engine.expressions().compile(UriTemplates.decode(text), VARIABLES);
+        return text == null ? null : engine.expressions().compile(text, VARIABLES);
     }
 
-    /**
-     * Compiles a template value given as a URI parameter: a JSON object or array (whose strings may hold
-     * templates) is structured, anything else is a text template; null stays null.
-     */
-    protected Template compileValue(String param) {
-        return param == null ? null : engine.expressions().compile(UriTemplates.value(param), VARIABLES);
+    /** Compiles a template value (text, or a list or map whose strings may hold templates); null stays null. */
+    protected Template compileValue(Object value) {
+        return value == null ? null : engine.expressions().compile(value, VARIABLES);
+    }
+
+    /** The part of the definition a node of this kind has. */
+    protected static <T extends NodeSpec> T spec(Node node, Class<T> type) {
+        return type.cast(node.spec());
     }
 
     public RetryPolicy retryPolicy() {
-        return new RetryPolicy(Math.max(1, maxAttempts), backoff, Duration.ofMillis(initialDelay), Duration.ofMillis(maxDelay));
+        return retry;
+    }
+
+    /** The time limit of one attempt in milliseconds (0: none). */
+    public long getTimeout() {
+        return timeout;
     }
 
     public Engine engine() {
@@ -138,79 +182,32 @@ public abstract class NodeEndpoint extends DefaultEndpoint {
         return needsList;
     }
 
+    /** The node's own id (the last part of its path), which its node key ends with. */
     public String getNodeId() {
         return nodeId;
     }
 
-    /** The node id, unique within its workflow (or within its map/loop body). */
-    public void setNodeId(String nodeId) {
-        this.nodeId = nodeId;
+    public String getNodePath() {
+        return nodePath;
     }
 
-    public String getNeeds() {
-        return needs;
+    /** The node id; inside a map or loop body, the path of containers and the id joined by '/' (each/summarize). */
+    public void setNodePath(String nodePath) {
+        this.nodePath = nodePath;
     }
 
-    /** Comma-separated ids of the nodes that must finish before this one. */
-    public void setNeeds(String needs) {
-        this.needs = needs;
+    public String getWorkflow() {
+        return workflow;
     }
 
-    public String getWhen() {
-        return when;
+    @Override
+    public String workflowName() {
+        return workflow;
     }
 
-    /** A condition template ($[[ expr ]]); when it is false the node is skipped. */
-    public void setWhen(String when) {
-        this.when = when;
-    }
-
-    public int getMaxAttempts() {
-        return maxAttempts;
-    }
-
-    /** Attempts in all, including the first. */
-    public void setMaxAttempts(int maxAttempts) {
-        this.maxAttempts = maxAttempts;
-    }
-
-    public String getBackoff() {
-        return backoff;
-    }
-
-    /** Delay growth between attempts: fixed or exponential. */
-    public void setBackoff(String backoff) {
-        if (!"fixed".equals(backoff) && !"exponential".equals(backoff)) {
-            throw new IllegalArgumentException("backoff must be one of fixed, exponential but was " + backoff);
-        }
-        this.backoff = backoff;
-    }
-
-    public long getInitialDelay() {
-        return initialDelay;
-    }
-
-    /** Delay before the second attempt. */
-    public void setInitialDelay(long initialDelay) {
-        this.initialDelay = initialDelay;
-    }
-
-    public long getMaxDelay() {
-        return maxDelay;
-    }
-
-    /** Upper bound of a retry delay (0: none). */
-    public void setMaxDelay(long maxDelay) {
-        this.maxDelay = maxDelay;
-    }
-
-    public long getTimeout() {
-        return timeout;
-    }
-
-    /** Time limit of one attempt (0: none). */
-    public void setTimeout(long timeout) {
-        this.timeout = timeout;
+    /** The workflow the node belongs to (its metadata.name). */
+    public void setWorkflow(String workflow) {
+        this.workflow = workflow;
     }
 
     public boolean isRecordWithNext() {

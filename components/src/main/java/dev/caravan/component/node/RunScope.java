@@ -9,6 +9,7 @@ import dev.caravan.state.ValueStore;
 import java.util.AbstractMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -118,14 +119,12 @@ public final class RunScope {
      * variables made by {@link #variables}.
      */
     @SuppressWarnings("unchecked")
-    public static Map<String, Object> outputsOf(Map<String, Object> variables, String nodeIds) {
+    public static Map<String, Object> outputsOf(Map<String, Object> variables, List<String> nodeIds) {
         Map<String, Object> views = (Map<String, Object>) variables.get("nodes");
         Map<String, Object> out = new LinkedHashMap<>();
-        if (nodeIds != null && !nodeIds.isBlank()) {
-            for (String id : nodeIds.split(",")) {
-                Object view = views.get(id);
-                out.put(id, view instanceof Map<?, ?> m ? m.get("output") : null);
-            }
+        for (String id : nodeIds) {
+            Object view = views.get(id);
+            out.put(id, view instanceof Map<?, ?> m ? m.get("output") : null);
         }
         return out;
     }

@@ -3,11 +3,14 @@ package dev.caravan.component.run;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.RunRecords;
 import dev.caravan.component.node.RunScope;
-import dev.caravan.component.node.UriTemplates;
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.Workflow;
+import dev.caravan.expr.Expressions;
 import dev.caravan.expr.Template;
 import dev.caravan.run.Engine;
 import dev.caravan.run.InputValidator;
 import dev.caravan.run.RunService;
+import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.state.Json;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
@@ -29,7 +32,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 
 import java.util.List;
 import java.util.Locale;
@@ -43,7 +45,7 @@ import java.util.Map;
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-run", title = "Caravan Run", syntax = "caravan-run:action",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
-public class RunEndpoint extends DefaultEndpoint {
+public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.WorkflowStep {
 
     private static final Logger LOG = LoggerFactory.getLogger(RunEndpoint.class);
 
@@ -67,18 +69,12 @@ public class RunEndpoint extends DefaultEndpoint {
     @UriParam(description = "The workflow name")
     @Metadata(required = true)
     private String workflow;
-    @UriParam(label = "begin", description = "SHA-256 of the workflow definition the route was compiled from")
-    private String workflowHash;
-    @UriParam(label = "begin", description = "JSON Schema of the run input")
-    private String inputSchema;
-    @UriParam(label = "end", description = "The run output: a template or JSON over the top-level nodes")
-    private String output;
-    @UriParam(label = "end", description = "Comma-separated ids of the workflow's top-level nodes")
-    private String nodes;
     @UriParam(label = "start", description = "Tenant of runs started here")
     private String tenant;
 
     private Engine engine;
+    private String workflowHash;
+    private List<String> nodes = List.of();
     private Template outputTemplate;
     private InputValidator validator;
 
@@ -95,13 +91,15 @@ public class RunEndpoint extends DefaultEndpoint {
         if (engine == null) {
             engine = Engine.of(getCamelContext());
         }
-        if (output != null) {
-            outputTemplate = engine.expressions().compile(UriTemplates.value(output),
-                    dev.caravan.expr.Expressions.TOP_LEVEL);
+        if (action == Action.start) {
+            // the workflow may be deployed after this route starts: runs are started by name
+            return;
         }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> schema = inputSchema == null ? null : (Map<String, Object>) Json.parse(inputSchema);
-        validator = InputValidator.of(workflow, schema);
+        Workflow wf = engine.catalog().definition(workflow);
+        workflowHash = wf.hash();
+        nodes = wf.nodes().stream().map(Node::id).toList();
+        outputTemplate = wf.output() == null ? null : engine.expressions().compile(wf.output(), Expressions.TOP_LEVEL);
+        validator = InputValidator.of(workflow, wf.inputSchema());
     }
 
     @Override
@@ -179,7 +177,7 @@ public class RunEndpoint extends DefaultEndpoint {
             return true;
         }
         List<String> unfinished = new ArrayList<>();
-        for (String id : nodes == null ? List.<String>of() : Arrays.asList(nodes.split(","))) {
+        for (String id : nodes) {
             NodeRecord n = r.node(id);
             if (n == null || !n.status().isDone()) {
                 unfinished.add(id);
@@ -249,45 +247,14 @@ public class RunEndpoint extends DefaultEndpoint {
         return workflow;
     }
 
+    @Override
+    public String workflowName() {
+        return workflow;
+    }
+
     /** The workflow name. */
     public void setWorkflow(String workflow) {
         this.workflow = workflow;
-    }
-
-    public String getWorkflowHash() {
-        return workflowHash;
-    }
-
-    /** SHA-256 of the workflow definition the route was compiled from. */
-    public void setWorkflowHash(String workflowHash) {
-        this.workflowHash = workflowHash;
-    }
-
-    public String getInputSchema() {
-        return inputSchema;
-    }
-
-    /** JSON Schema of the run input. */
-    public void setInputSchema(String inputSchema) {
-        this.inputSchema = inputSchema;
-    }
-
-    public String getOutput() {
-        return output;
-    }
-
-    /** The run output: a template or JSON over the top-level nodes. */
-    public void setOutput(String output) {
-        this.output = output;
-    }
-
-    public String getNodes() {
-        return nodes;
-    }
-
-    /** Comma-separated ids of the workflow's top-level nodes. */
-    public void setNodes(String nodes) {
-        this.nodes = nodes;
     }
 
     public String getTenant() {

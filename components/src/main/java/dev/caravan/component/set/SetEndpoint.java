@@ -1,14 +1,15 @@
 package dev.caravan.component.set;
 
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.expr.Template;
 import org.apache.camel.Category;
-import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
-import org.apache.camel.spi.UriParam;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -21,13 +22,7 @@ import java.util.concurrent.CompletionStage;
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class SetEndpoint extends NodeEndpoint {
 
-    @UriParam(description = "The values to compute: a JSON object whose strings may hold $[[ expr ]] templates")
-    @Metadata(required = true)
-    private String values;
-    @UriParam(description = "Also store each value in the memory of the run's lane (a remember node)",
-              defaultValue = "false")
     private boolean remember;
-
     private Template valuesTemplate;
 
     public SetEndpoint(String uri, SetComponent component) {
@@ -50,11 +45,22 @@ public class SetEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        valuesTemplate = compileValue(values);
+    protected boolean runs(String nodeKind) {
+        return "set".equals(nodeKind) || "remember".equals(nodeKind);
+    }
+
+    @Override
+    protected boolean isRetryable() {
+        return true;
+    }
+
+    @Override
+    protected void configure(Workflow wf, Node node) {
+        remember = node.spec() instanceof NodeSpec.Remember;
+        valuesTemplate = compileValue(remember ? spec(node, NodeSpec.Remember.class).values()
+                : spec(node, NodeSpec.Compute.class).values());
         if (valuesTemplate == null) {
-            throw new IllegalArgumentException("caravan-set:" + getNodeId() + " needs values, a JSON object");
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs values");
         }
     }
 
@@ -73,23 +79,5 @@ public class SetEndpoint extends NodeEndpoint {
             ctx.engine().lanes().remember(lane, values);
         }
         return CompletableFuture.completedFuture(new NodeResult.Completed(computed));
-    }
-
-    public String getValues() {
-        return values;
-    }
-
-    /** The values to compute: a JSON object whose strings may hold $[[ expr ]] templates. */
-    public void setValues(String values) {
-        this.values = values;
-    }
-
-    public boolean isRemember() {
-        return remember;
-    }
-
-    /** Also store each value in the memory of the run's lane (a remember node). */
-    public void setRemember(boolean remember) {
-        this.remember = remember;
     }
 }

@@ -1,5 +1,8 @@
 package dev.caravan.component.wait;
 
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.Durations;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
@@ -9,7 +12,6 @@ import dev.caravan.expr.Template;
 import dev.caravan.state.NodeStatus;
 import org.apache.camel.Category;
 import org.apache.camel.spi.UriEndpoint;
-import org.apache.camel.spi.UriParam;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -22,11 +24,6 @@ import java.util.concurrent.CompletionStage;
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-wait", title = "Caravan Wait", syntax = "caravan-wait:nodeId",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class WaitEndpoint extends NodeEndpoint {
-
-    @UriParam(description = "How long to wait (500ms, 10s, 5m, 24h); may be a $[[ expr ]] template")
-    private String duration;
-    @UriParam(description = "An RFC 3339 timestamp to wait until; may be a $[[ expr ]] template")
-    private String until;
 
     private Template durationTemplate;
     private Template untilTemplate;
@@ -41,13 +38,13 @@ public class WaitEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        if ((duration == null) == (until == null)) {
-            throw new IllegalArgumentException("caravan-wait:" + getNodeId() + " needs exactly one of duration, until");
+    protected void configure(Workflow wf, Node node) {
+        NodeSpec.Wait wait = spec(node, NodeSpec.Wait.class);
+        if ((wait.duration() == null) == (wait.until() == null)) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs exactly one of duration, until");
         }
-        durationTemplate = compile(duration);
-        untilTemplate = compile(until);
+        durationTemplate = compile(wait.duration());
+        untilTemplate = compile(wait.until());
     }
 
     @Override
@@ -73,23 +70,5 @@ public class WaitEndpoint extends NodeEndpoint {
     protected void afterPause(NodeContext ctx, NodeResult.Paused paused) {
         long dueAt = Instant.parse((String) paused.detail().get("until")).toEpochMilli();
         ctx.engine().runs().scheduleWake(ctx.runId(), ctx.key(), dueAt);
-    }
-
-    public String getDuration() {
-        return duration;
-    }
-
-    /** How long to wait (500ms, 10s, 5m, 24h); may be a $[[ expr ]] template. */
-    public void setDuration(String duration) {
-        this.duration = duration;
-    }
-
-    public String getUntil() {
-        return until;
-    }
-
-    /** An RFC 3339 timestamp to wait until; may be a $[[ expr ]] template. */
-    public void setUntil(String until) {
-        this.until = until;
     }
 }

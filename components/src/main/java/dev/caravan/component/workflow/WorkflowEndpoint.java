@@ -1,5 +1,8 @@
 package dev.caravan.component.workflow;
 
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
@@ -10,9 +13,7 @@ import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.Category;
-import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.UriEndpoint;
-import org.apache.camel.spi.UriParam;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,12 +30,7 @@ import java.util.concurrent.CompletionStage;
              headersClass = NodeConstants.class)
 public class WorkflowEndpoint extends NodeEndpoint {
 
-    @UriParam(description = "The name of the workflow to run")
-    @Metadata(required = true)
-    private String workflow;
-    @UriParam(description = "The child run's input: a template or JSON; default the parent's input")
-    private String input;
-
+    private String childWorkflow;
     private Template inputTemplate;
 
     public WorkflowEndpoint(String uri, WorkflowComponent component) {
@@ -52,12 +48,13 @@ public class WorkflowEndpoint extends NodeEndpoint {
     }
 
     @Override
-    protected void doStart() throws Exception {
-        super.doStart();
-        if (workflow == null || workflow.isBlank()) {
-            throw new IllegalArgumentException("caravan-workflow:" + getNodeId() + " needs a workflow name");
+    protected void configure(Workflow wf, Node node) {
+        NodeSpec.SubWorkflow sub = spec(node, NodeSpec.SubWorkflow.class);
+        if (sub.name() == null || sub.name().isBlank()) {
+            throw new IllegalArgumentException(getEndpointBaseUri() + " needs a workflow name");
         }
-        inputTemplate = compileValue(input);
+        childWorkflow = sub.name();
+        inputTemplate = compileValue(sub.input());
     }
 
     @Override
@@ -68,7 +65,7 @@ public class WorkflowEndpoint extends NodeEndpoint {
         if (child == null) {
             Object in = inputTemplate == null ? ctx.engine().values().resolve(ctx.record().input())
                     : inputTemplate.evaluate(ctx.variables());
-            runs.create(new RunService.StartRequest(workflow, in, ctx.record().tenant(), ctx.record().lane(), childId,
+            runs.create(new RunService.StartRequest(childWorkflow, in, ctx.record().tenant(), ctx.record().lane(), childId,
                     ctx.runId(), ctx.key()));
         }
         CompletableFuture<RunRecord> done = child != null && child.status().isTerminal()
@@ -88,23 +85,5 @@ public class WorkflowEndpoint extends NodeEndpoint {
         }
         NodeStatus status = c.status() == RunStatus.AWAITING_APPROVAL ? NodeStatus.AWAITING_APPROVAL : NodeStatus.WAITING;
         return new NodeResult.Paused(status, detail);
-    }
-
-    public String getWorkflow() {
-        return workflow;
-    }
-
-    /** The name of the workflow to run. */
-    public void setWorkflow(String workflow) {
-        this.workflow = workflow;
-    }
-
-    public String getInput() {
-        return input;
-    }
-
-    /** The child run's input: a template or JSON; default the parent's input. */
-    public void setInput(String input) {
-        this.input = input;
     }
 }
