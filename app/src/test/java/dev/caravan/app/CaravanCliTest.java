@@ -234,7 +234,7 @@ class CaravanCliTest {
     void modelRunsTheScriptedExampleOnARealProvider() throws Exception {
         // an OpenAI-compatible server answering with OpenAI's own recorded stream (agents stream their replies)
         byte[] reply = java.nio.file.Files.readAllBytes(Path.of(
-                "../../shared/fixtures/llm/openai/chat-completion-stream-recorded.sse"));
+                "src/test/resources/fixtures/llm/openai/chat-completion-stream-recorded.sse"));
         List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
         com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
                 new java.net.InetSocketAddress("127.0.0.1", 0), 0);

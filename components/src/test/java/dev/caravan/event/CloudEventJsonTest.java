@@ -47,7 +47,7 @@ class CloudEventJsonTest {
 
     @Test
     void everyEventOfARealRunValidatesAgainstTheCloudEventsSchema() throws Exception {
-        var schemaFile = java.nio.file.Path.of("../../shared/fixtures/cloudevents/cloudevents-v1.0.2.schema.json");
+        var schemaFile = java.nio.file.Path.of("src/test/resources/fixtures/cloudevents/cloudevents-v1.0.2.schema.json");
         var schema = com.networknt.schema.JsonSchemaFactory
                 .getInstance(com.networknt.schema.SpecVersion.VersionFlag.V7)
                 .getSchema(java.nio.file.Files.readString(schemaFile));

@@ -650,7 +650,7 @@ class RunServiceTest {
     void textStreamedByAModelThatFailedMidReplyIsTakenBackInTheEvents() throws Exception {
         // Gemini's own recorded stream: two deltas, then an error
         byte[] stream = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(
-                "../../shared/fixtures/llm/gemini/vertexai-streaming-failure-error-mid-stream.txt"));
+                "src/test/resources/fixtures/llm/gemini/vertexai-streaming-failure-error-mid-stream.txt"));
         com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
                 new java.net.InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {

@@ -48,7 +48,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CompiledRoutesTest {
 
-    private static final Path CAMEL_SCHEMA = Path.of("../../shared/fixtures/camel-yaml/camelYamlDsl.json");
+    private static final String CAMEL_SCHEMA = "/schema/camelYamlDsl.json";
+    private static final Path CAMEL_EXAMPLES = Path.of("src/test/resources/fixtures/camel-yaml");
     private static final Path KB_SEARCH = Examples.FOLDER.resolve("kb-search.camel.yaml");
 
     private final WorkflowLoader loader = new WorkflowLoader();
@@ -59,7 +60,9 @@ class CompiledRoutesTest {
 
     @BeforeAll
     void setUp() throws IOException {
-        try (InputStream in = Files.newInputStream(CAMEL_SCHEMA)) {
+        // Camel's own schema, from the camel-yaml-dsl jar the engine runs with
+        try (InputStream in = java.util.Objects.requireNonNull(org.apache.camel.dsl.yaml.YamlRoutesBuilderLoader.class
+                .getResourceAsStream(CAMEL_SCHEMA), "no " + CAMEL_SCHEMA + " in the camel-yaml-dsl jar")) {
             camelSchema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(in);
         }
         engineCamel = new DefaultCamelContext();
@@ -96,7 +99,7 @@ class CompiledRoutesTest {
 
     @Test
     void camelSchemaAcceptsCamelsOwnExamplesAndRejectsABrokenRoute() throws IOException {
-        try (Stream<Path> fixtures = Files.list(CAMEL_SCHEMA.getParent())) {
+        try (Stream<Path> fixtures = Files.list(CAMEL_EXAMPLES)) {
             // Two upstream examples write scalars loosely (aggregate.completionTimeout as a YAML integer,
             // jsonpath writeAsString as the string "true"); Camel's loader coerces them, its schema does not.
             Set<String> loose = Set.of("jbang-log-analyzer-openai.camel.yaml", "jbang-logs-mapper-split-jsonpath.camel.yaml");

@@ -6,8 +6,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -23,7 +21,8 @@ import com.sun.net.httpserver.HttpServer;
  */
 final class ProviderStub implements AutoCloseable {
 
-    static final Path FIXTURES = Path.of("../../shared/fixtures/llm");
+    /** Where the recorded provider fixtures are on the test classpath (see {@code fixtures/SOURCES.md}). */
+    static final String FIXTURES = "/fixtures/llm/";
 
     /** {@code sent}: how many bytes of the body are written before the stub stalls until it is closed; -1 for all. */
     record Response(int status, String contentType, byte[] body, Map<String, String> headers, int sent) {
@@ -67,8 +66,11 @@ final class ProviderStub implements AutoCloseable {
     }
 
     static byte[] fixture(String path) {
-        try {
-            return Files.readAllBytes(FIXTURES.resolve(path));
+        try (InputStream in = ProviderStub.class.getResourceAsStream(FIXTURES + path)) {
+            if (in == null) {
+                throw new IllegalArgumentException("No fixture " + FIXTURES + path + " on the test classpath");
+            }
+            return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
