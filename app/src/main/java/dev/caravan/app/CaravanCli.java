@@ -133,14 +133,14 @@ public final class CaravanCli implements Callable<Integer> {
     private int onError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter w = cmd.getErr();
         if (e instanceof UserException u) {
-            w.println("caravan: " + u.getMessage());
+            w.println("caravan: " + dev.caravan.app.cli.TerminalText.safe(u.getMessage()));
             if (verbosity() > 0 && u.getCause() != null) {
                 u.getCause().printStackTrace(w);
             }
             w.flush();
             return u.exitCode();
         }
-        w.println("caravan: unexpected error: " + e);
+        w.println("caravan: unexpected error: " + dev.caravan.app.cli.TerminalText.safe(String.valueOf(e)));
         if (verbosity() > 0) {
             e.printStackTrace(w);
         } else {

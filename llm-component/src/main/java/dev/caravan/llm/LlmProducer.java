@@ -16,6 +16,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.llm.LlmException.Kind;
 import dev.caravan.llm.provider.ScriptedChatModel;
+import dev.caravan.support.Credentials;
+import dev.caravan.support.OutboundHeaders;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
@@ -609,34 +611,44 @@ public class LlmProducer extends DefaultAsyncProducer {
         Map<String, Object> body = LlmJson.MAPPER.convertValue(args, LinkedHashMapType.INSTANCE);
         Exchange reply;
         try {
-            reply = template.send(tool.endpointUri(), toolExchange -> {
+            org.apache.camel.Endpoint endpoint = org.apache.camel.support.CamelContextHelper.getMandatoryEndpoint(
+                    getEndpoint().getCamelContext(), tool.endpointUri());
+            reply = template.send(endpoint, toolExchange -> {
                 exchange.getProperties().forEach((k, v) -> {
                     if (!k.startsWith("CaravanLlm")) {
                         toolExchange.setProperty(k, v);
                     }
                 });
-                toolExchange.getMessage().setBody(body);
+                if (dev.caravan.support.HttpEndpoints.isHttp(tool.endpointUri())) {
+                    // the arguments go over HTTP as JSON, as a call node sends a structured body
+                    toolExchange.getMessage().setBody(LlmJson.write(body));
+                    toolExchange.getMessage().setHeader("Content-Type", "application/json");
+                } else {
+                    toolExchange.getMessage().setBody(body);
+                }
                 toolExchange.getMessage().setHeader(LlmConstants.TOOL_NAME, name);
                 toolExchange.getMessage().setHeader(LlmConstants.TOOL_CALL_ID, id);
                 // the calling node's idempotency key, made one per tool call by its place in the conversation (the
                 // model's own call ids change when a node runs again after a crash)
                 String nodeKey = exchange.getMessage().getHeader(LlmConstants.IDEMPOTENCY_KEY, String.class);
-                if (nodeKey != null) {
-                    String key = nodeKey + "/" + callPosition;
+                String key = nodeKey == null ? null : nodeKey + "/" + callPosition;
+                if (key != null) {
                     toolExchange.getMessage().setHeader(LlmConstants.IDEMPOTENCY_KEY, key);
-                    if (dev.caravan.support.HttpEndpoints.isHttp(tool.endpointUri())) {
-                        toolExchange.getMessage().setHeader(dev.caravan.support.HttpEndpoints.IDEMPOTENCY_KEY_HEADER, key);
-                    }
                 }
+                OutboundHeaders.prepare(endpoint, toolExchange.getMessage(), key);
             });
         } catch (NoSuchEndpointException | ResolveEndpointFailedException e) {
             throw new LlmException(Kind.TOOL_FAILED, "Tool '" + name + "' has an unusable endpoint '" + tool.endpointUri()
                                                      + "': " + e.getMessage(), e);
         }
+        // credentials the tool's route added to its request (an Authorization header) come back with the reply, and
+        // an echoing service may quote them: neither the model nor the run's events get them
+        List<String> credentials = new ArrayList<>(0);
+        Credentials.find(reply.getMessage().getHeaders(), credentials::add);
         if (reply.getException() != null) {
-            Exception failure = reply.getException();
-            LOG.debug("Tool {} ({}) failed: {}", name, id, failure.getMessage());
-            return toolError(listener, id, name, Kind.TOOL_FAILED, "Tool '" + name + "' failed: " + failure.getMessage());
+            String failure = Credentials.redact(reply.getException().getMessage(), credentials);
+            LOG.debug("Tool {} ({}) failed: {}", name, id, failure);
+            return toolError(listener, id, name, Kind.TOOL_FAILED, "Tool '" + name + "' failed: " + failure);
         }
         Object result = reply.getMessage().getBody();
         String text;
@@ -645,8 +657,10 @@ public class LlmProducer extends DefaultAsyncProducer {
         } else if (result instanceof Map || result instanceof List) {
             text = LlmJson.write(result);
         } else {
-            text = result.toString();
+            // a stream (an HTTP reply) is read as text, through Camel's type converters
+            text = reply.getMessage().getBody(String.class);
         }
+        text = Credentials.redact(text, credentials);
         listener.onToolResult(id, name, text, false);
         return ToolExecutionResultMessage.builder().id(id).toolName(name).text(text).build();
     }

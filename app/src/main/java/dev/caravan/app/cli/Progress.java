@@ -14,7 +14,9 @@ import java.util.function.Consumer;
 /**
  * Renders the events of one run (and of its sub-workflow runs) as human-readable progress lines: nodes starting
  * and finishing with timings, streamed agent output, tool calls, approvals, cost and tokens. Called on the event
- * dispatcher thread, one event at a time.
+ * dispatcher thread, one event at a time. What the run put in its events (model output, input, messages) is printed
+ * through {@link TerminalText#safe}, and each of its lines carries the node's label, so it can neither act on the
+ * terminal nor pass for a line of its own.
  */
 final class Progress implements Consumer<RunEvent> {
 
@@ -152,12 +154,13 @@ final class Progress implements Consumer<RunEvent> {
 
     private void delta(String label, String text) {
         streamed.add(label);
+        String prefix = "  " + TerminalText.safe(label) + ": ";
         if (!label.equals(openDelta)) {
             endDelta();
-            err.print("  " + label + ": ");
+            err.print(prefix);
             openDelta = label;
         }
-        err.print(text.replace("\n", "\n  " + label + ": "));
+        err.print(TerminalText.safe(text).replace("\n", "\n" + prefix));
         err.flush();
     }
 
@@ -169,11 +172,12 @@ final class Progress implements Consumer<RunEvent> {
     }
 
     private void line(String text) {
-        err.println(text);
+        err.println(TerminalText.safe(text).replace("\n", "\n  "));
     }
 
     private void node(String label, String text) {
-        err.println("  " + (label.isEmpty() ? "" : label + ": ") + text);
+        String prefix = "  " + (label.isEmpty() ? "" : TerminalText.safe(label) + ": ");
+        err.println(prefix + TerminalText.safe(text).replace("\n", "\n" + prefix));
     }
 
     private static String suffix(Object value) {

@@ -20,7 +20,7 @@ public interface Prompter {
             return null;
         }
         return question -> {
-            String answer = console.readLine("%s [y/N] ", question);
+            String answer = console.readLine("%s [y/N] ", TerminalText.safe(question));
             if (answer == null) {
                 return null;
             }

@@ -241,7 +241,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 return;
             }
             if (json) {
-                out.println(CloudEventJson.toJson(withValues(engine, e)));
+                out.println(TerminalText.json(CloudEventJson.toJson(withValues(engine, e))));
                 out.flush();
             }
             if (progress != null) {
@@ -260,7 +260,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             } catch (InvalidInputException e) {
                 cli.err().println("caravan: invalid input for workflow " + wf.name() + ":");
                 for (String p : e.problems()) {
-                    cli.err().println("  - " + p);
+                    cli.err().println("  - " + TerminalText.safe(p));
                 }
                 return ExitCodes.USAGE;
             }
@@ -413,7 +413,9 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             progress.finish();
         }
         cli.err().flush();
-        Boolean answer = prompter.ask("Approve " + g.label() + "?" + (g.message().isBlank() ? "" : " " + g.message()));
+        // the message may quote model output: the approver sees its control characters, not what they would do
+        Boolean answer = prompter.ask(TerminalText.safe("Approve " + g.label() + "?"
+                + (g.message().isBlank() ? "" : " " + g.message())).replace("\n", "\n  "));
         answers.put(id, answer);
         return answer;
     }
@@ -456,14 +458,15 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             err.println("caravan: run " + r.runId() + " of workflow " + wf.name() + " awaits approval:");
             Set<String> flags = new LinkedHashSet<>();
             for (Gate g : outcome.undecided()) {
-                err.println("  " + g.label() + (g.runId().equals(r.runId()) ? "" : " (run " + g.runId() + ")")
-                        + (g.message().isBlank() ? "" : ": " + g.message()));
+                err.println(TerminalText.safe("  " + g.label() + (g.runId().equals(r.runId()) ? ""
+                        : " (run " + g.runId() + ")") + (g.message().isBlank() ? "" : ": " + g.message()))
+                        .replace("\n", "\n    "));
                 flags.add(g.label());
             }
             String first = flags.iterator().next();
             if (ephemeral) {
                 err.println("Decide by running it again with --approve NODE or --reject NODE, e.g.:");
-                err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(input))
+                err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(printable(input)))
                         + " --approve " + first);
                 err.println("or run it on a terminal to be asked. (With --ephemeral the run ended with the command.)");
             } else {
@@ -481,11 +484,13 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 return ExitCodes.OK;
             }
             case CANCELLED -> {
-                err.println("caravan: run " + r.runId() + " was cancelled" + (r.error() == null ? "" : ": " + r.error()));
+                err.println(TerminalText.safe("caravan: run " + r.runId() + " was cancelled"
+                        + (r.error() == null ? "" : ": " + r.error())));
                 return ExitCodes.FAILED;
             }
             default -> {
-                err.println("caravan: run " + r.runId() + " of workflow " + wf.name() + " failed" + failure(engine, r));
+                err.println(TerminalText.safe("caravan: run " + r.runId() + " of workflow " + wf.name() + " failed"
+                        + failure(engine, r)));
                 return ExitCodes.FAILED;
             }
         }
@@ -525,16 +530,17 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         if (output == null) {
             return;
         }
+        // text may come from a model or the input: its control characters show escaped; --json has it exactly
         if (output instanceof String s) {
-            out.println(s);
+            out.println(TerminalText.safe(s));
         } else if (output instanceof Map<?, ?> || output instanceof List<?>) {
             try {
-                out.println(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(output));
+                out.println(TerminalText.json(Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(output)));
             } catch (JsonProcessingException e) {
-                out.println(Json.write(output));
+                out.println(TerminalText.json(Json.write(output)));
             }
         } else {
-            out.println(Json.write(output));
+            out.println(TerminalText.json(Json.write(output)));
         }
         out.flush();
     }
@@ -604,6 +610,14 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             throw new UserException(ExitCodes.USAGE, "--input: " + what + " is not valid JSON" + where + ": "
                     + e.getOriginalMessage(), e);
         }
+    }
+
+    /**
+     * JSON input as the same JSON, safe to print: it parsed, so its only raw controls are whitespace between tokens,
+     * and what a terminal would act on inside its strings is escaped the JSON way.
+     */
+    private static String printable(String json) {
+        return TerminalText.json(json.replace('\r', ' ').replace('\n', ' ').replace('\t', ' '));
     }
 
     private static String shellQuote(String s) {

@@ -21,8 +21,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * A {@code call} node: sends a message to any Camel endpoint and records the reply body as its output. The message
- * carries {@code CaravanIdempotencyKey} (and, to an HTTP endpoint, {@code Idempotency-Key}) so the endpoint can
- * recognise a call repeated after a crash.
+ * carries the attempt's idempotency key so the endpoint can recognise a call repeated after a crash: an in-process
+ * endpoint (direct, seda, a bean) gets it as CaravanIdempotencyKey beside CaravanRunId and CaravanNodeKey; a remote
+ * one (HTTP, Kafka, ...) gets it as Idempotency-Key, and none of Caravan's own headers.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-call", title = "Caravan Call", syntax = "caravan-call:nodeId",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
@@ -92,11 +93,10 @@ public class CallEndpoint extends NodeEndpoint {
         super.doStop();
     }
 
-    /** Sends the request to its target; the callback runs when the reply (or failure) is in. */
-    private void send(String targetUri, Exchange request, org.apache.camel.AsyncCallback done) {
+    /** The endpoint a request goes to. */
+    private org.apache.camel.Endpoint target(String targetUri) {
         if (fixedTarget != null) {
-            fixedTarget.process(request, done);
-            return;
+            return fixedTarget.getEndpoint();
         }
         org.apache.camel.Endpoint target;
         try {
@@ -106,6 +106,15 @@ public class CallEndpoint extends NodeEndpoint {
         }
         if (target == null) {
             throw new IllegalArgumentException("Cannot send to " + targetUri + ": no component for it");
+        }
+        return target;
+    }
+
+    /** Sends the request to its target; the callback runs when the reply (or failure) is in. */
+    private void send(org.apache.camel.Endpoint target, Exchange request, org.apache.camel.AsyncCallback done) {
+        if (fixedTarget != null) {
+            fixedTarget.process(request, done);
+            return;
         }
         computedTargets.doInAsyncProducer(target, request, done, (producer, exchange, callback) ->
                 producer.process(exchange, callback));
@@ -120,14 +129,18 @@ public class CallEndpoint extends NodeEndpoint {
             h.forEach((k, v) -> request.getMessage().setHeader(String.valueOf(k),
                     Secrets.isReference(v) ? ctx.secret(v) : v));
         }
+        // the values of credential headers (Authorization: Bearer ${{ input.token }}) are kept out of the record too
+        ctx.discloseCredentials(request.getMessage().getHeaders());
         request.getMessage().setHeader(NodeConstants.IDEMPOTENCY_KEY, ctx.idempotencyKey());
         request.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, ctx.runId());
         request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
         String targetUri = fixedTargetUri != null ? fixedTargetUri
                 : String.valueOf(uriTemplate.evaluate(ctx.variables()));
+        org.apache.camel.Endpoint target = target(targetUri);
+        // Caravan's own headers stay in the process: a remote endpoint gets the key as Idempotency-Key instead
+        dev.caravan.support.OutboundHeaders.prepare(target, request.getMessage(), ctx.idempotencyKey());
         boolean http = dev.caravan.support.HttpEndpoints.isHttp(targetUri);
         if (http) {
-            request.getMessage().setHeader(NodeConstants.HTTP_IDEMPOTENCY_KEY, ctx.idempotencyKey());
             Object body = request.getMessage().getBody();
             if (body instanceof Map<?, ?> || body instanceof java.util.List<?>) {
                 // a structured body goes over HTTP as JSON
@@ -138,7 +151,9 @@ public class CallEndpoint extends NodeEndpoint {
             }
         }
         java.util.concurrent.CompletableFuture<NodeResult> result = new java.util.concurrent.CompletableFuture<>();
-        send(targetUri, request, doneSync -> {
+        send(target, request, doneSync -> {
+            // a reply carries the request's headers back (and a service may set credentials of its own, a cookie)
+            ctx.discloseCredentials(request.getMessage().getHeaders());
             if (request.getException() != null) {
                 result.completeExceptionally(request.getException());
             } else {

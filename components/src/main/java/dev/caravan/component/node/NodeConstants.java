@@ -4,23 +4,25 @@ import org.apache.camel.spi.Metadata;
 
 /**
  * Headers and exchange properties shared by every {@code caravan-*} node component. Run state travels in exchange
- * properties (untrusted input can carry headers in); the headers below are only what nodes hand to endpoints.
+ * properties (untrusted input can carry headers in); the headers below are only what nodes hand to in-process
+ * endpoints. Remote endpoints never get {@code Caravan*} headers ({@link dev.caravan.support.OutboundHeaders}).
  */
 public final class NodeConstants {
 
-    @Metadata(description = "Stable key of this node attempt (runId/nodeKey/attempt), passed to endpoints called by a"
-                            + " node so they can deduplicate a call repeated after a crash.",
+    @Metadata(description = "Stable key of this node attempt (runId/nodeKey/attempt), passed to in-process endpoints"
+                            + " called by a node so they can deduplicate a call repeated after a crash.",
               javaType = "String")
     public static final String IDEMPOTENCY_KEY = dev.caravan.llm.LlmConstants.IDEMPOTENCY_KEY;
 
-    @Metadata(description = "The same key, on messages to HTTP endpoints, under the header name HTTP APIs use for it.",
+    @Metadata(description = "The same key, on messages to remote endpoints (HTTP, Kafka, ...), under the header name"
+                            + " HTTP APIs use for it.",
               javaType = "String")
     public static final String HTTP_IDEMPOTENCY_KEY = dev.caravan.support.HttpEndpoints.IDEMPOTENCY_KEY_HEADER;
 
-    @Metadata(description = "The run id, on messages sent to endpoints by a node.", javaType = "String")
+    @Metadata(description = "The run id, on messages sent to in-process endpoints by a node.", javaType = "String")
     public static final String RUN_ID_HEADER = "CaravanRunId";
 
-    @Metadata(description = "The node key, on messages sent to endpoints by a node.", javaType = "String")
+    @Metadata(description = "The node key, on messages sent to in-process endpoints by a node.", javaType = "String")
     public static final String NODE_KEY_HEADER = "CaravanNodeKey";
 
     /** Exchange property: the run this exchange executes. */

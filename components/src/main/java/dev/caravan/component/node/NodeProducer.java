@@ -108,7 +108,10 @@ public class NodeProducer extends DefaultAsyncProducer {
         boolean sameAttempt = existing != null && (existing.status() == NodeStatus.RUNNING && existing.error() == null
                                                    || existing.status().isPending() && endpoint.isContainer());
         int attempt = existing == null ? 1 : sameAttempt ? existing.attempts() : existing.attempts() + 1;
-        attempt(new NodeContext(engine, exchange, runId, key, scope, attempt, record, variables), callback);
+        NodeContext ctx = new NodeContext(engine, exchange, runId, key, scope, attempt, record, variables);
+        // a route that starts runs itself (from an HTTP trigger) carries the caller's credential headers
+        ctx.discloseCredentials(exchange.getMessage().getHeaders());
+        attempt(ctx, callback);
         return false;
     }
 
@@ -244,20 +247,29 @@ public class NodeProducer extends DefaultAsyncProducer {
         return null;
     }
 
+    /**
+     * Records what the node produced. Every outcome of every kind of node is recorded here (and its failures in
+     * {@link #failed}), so this is where the secrets the attempt disclosed are taken out of it: an endpoint that echoes
+     * its request must not put them into the run record, its events, the store or anything that prints them.
+     */
+    @SuppressWarnings("unchecked")
     private void record(NodeContext ctx, NodeResult result) {
         Engine engine = ctx.engine();
         if (result instanceof NodeResult.Completed c) {
+            Object output = ctx.redactValue(c.output());
             Mutation.Result r = update(engine, ctx.exchange(), ctx.runId(), new Mutation.CompleteNode(ctx.key(),
-                    endpoint.kind(), c.output(), c.costMicros(), c.tokens(), c.detail(), endpoint.isInstant(),
-                    c.lastDelta()));
+                    endpoint.kind(), output, c.costMicros(), c.tokens(),
+                    (Map<String, Object>) ctx.redactValue(c.detail()), endpoint.isInstant(),
+                    ctx.redact(c.lastDelta())));
             if (r.accepted()) {
-                ctx.exchange().getMessage().setBody(c.output());
+                ctx.exchange().getMessage().setBody(output);
             } else {
                 notRecorded(ctx, r);
             }
         } else if (result instanceof NodeResult.Paused p) {
             Mutation.Result r = RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
-                    new Mutation.PauseNode(ctx.key(), endpoint.kind(), p.status(), p.detail()));
+                    new Mutation.PauseNode(ctx.key(), endpoint.kind(), p.status(),
+                            (Map<String, Object>) ctx.redactValue(p.detail())));
             if (r.accepted()) {
                 endpoint.afterPause(ctx, p);
             }
