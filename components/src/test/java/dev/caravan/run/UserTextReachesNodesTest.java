@@ -8,12 +8,14 @@ import dev.caravan.llm.provider.ScriptedChatModel;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.json.JsonStringSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import net.jqwik.api.Arbitraries;
@@ -136,6 +138,9 @@ class UserTextReachesNodesTest {
         List<ChatMessage> messages = requests.get(0).messages();
         assertThat(((SystemMessage) messages.get(0)).text()).isEqualTo(text);
         assertThat(((UserMessage) messages.get(1)).singleText()).isEqualTo(text);
+        ToolSpecification tool = requests.get(0).toolSpecifications().get(0);
+        assertThat(tool.description()).isEqualTo(text);
+        assertThat(((JsonStringSchema) tool.parameters().properties().get("q")).description()).isEqualTo(text);
         assertThat(output(run, "asked")).isEqualTo(text);
         assertThat(output(run, "scripted")).isEqualTo(Map.of("a", text));
         assertThat(output(run, "called")).isEqualTo(Map.of("body", text, "header", text));
@@ -164,7 +169,8 @@ class UserTextReachesNodesTest {
     private static void deploy(String text) {
         String literal = celString(text);
         List<Object> nodes = List.of(
-                node("asked", "agent", Map.of("model", "capture:m", "system", text, "prompt", text)),
+                node("asked", "agent", Map.of("model", "capture:m", "system", text, "prompt", text,
+                        "tools", List.of("lookup"))),
                 node("scripted", "agent", Map.of("model", "scripted", "prompt", "p",
                         "output", Map.of("type", "object", "description", text,
                                 "properties", Map.of("a", Map.of("type", "string", "description", text)),
@@ -185,8 +191,11 @@ class UserTextReachesNodesTest {
                         List.of("asked", "scripted", "called", "computed", "emitted", "each", "repeat", "child",
                                 "guarded")));
         Workflow child = loader.load("texts-child.caravan.yaml", yaml("texts-child",
-                List.of(node("echo", "set", Map.of("t", "${{ input.t }}"))), "${{ nodes.echo.output.t }}"));
-        Workflow wf = loader.load("texts.caravan.yaml", yaml("texts", nodes, null));
+                List.of(node("echo", "set", Map.of("t", "${{ input.t }}"))), "${{ nodes.echo.output.t }}", null));
+        Map<String, Object> tools = Map.of("lookup", Map.of("description", text, "uri", "direct:echo",
+                "parameters", Map.of("type", "object", "properties",
+                        Map.of("q", Map.of("type", "string", "description", text)))));
+        Workflow wf = loader.load("texts.caravan.yaml", yaml("texts", nodes, null, tools));
         // the text survives the YAML layer, so anything lost below is the engine's doing
         assertThat(((dev.caravan.dsl.NodeSpec.Agent) wf.node("asked").spec()).prompt()).isEqualTo(text);
         engine.catalog().deploy(child);
@@ -221,9 +230,12 @@ class UserTextReachesNodesTest {
         return map;
     }
 
-    private static String yaml(String name, List<Object> nodes, String output) {
+    private static String yaml(String name, List<Object> nodes, String output, Map<String, Object> tools) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("nodes", nodes);
+        if (tools != null) {
+            spec.put("tools", tools);
+        }
         if (output != null) {
             spec.put("output", output);
         }
