@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.llm.LlmException;
+import dev.caravan.support.JsonProblems;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
@@ -291,7 +292,7 @@ public class ScriptedChatModel implements ChatModel, StreamingChatModel {
         try {
             root = MAPPER.readTree(repliesJson);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("scriptedReplies must be a JSON array: " + e.getOriginalMessage());
+            throw new IllegalArgumentException("scriptedReplies must be a JSON array: " + JsonProblems.describe(e));
         }
         if (root == null || !root.isArray()) {
             throw new IllegalArgumentException("scriptedReplies must be a JSON array, got: " + abbreviate(repliesJson));
