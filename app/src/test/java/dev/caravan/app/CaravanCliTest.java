@@ -191,10 +191,16 @@ class CaravanCliTest {
     }
 
     /** The CLI in a process of its own, as a user runs it. */
-    private static Process cliProcess(String... args) throws java.io.IOException {
+    static Process cliProcess(String... args) throws java.io.IOException {
+        return cliProcess(List.of(), args);
+    }
+
+    /** The CLI in a process of its own with these JVM options (-Dkey=value), stdout and stderr merged. */
+    static Process cliProcess(List<String> jvmOptions, String... args) throws java.io.IOException {
         List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--add-modules", "java.se", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), CaravanCli.class.getName()));
+                "--add-modules", "java.se", "--add-opens", "java.base/java.lang=ALL-UNNAMED"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), CaravanCli.class.getName()));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
     }
@@ -234,7 +240,7 @@ class CaravanCliTest {
     void modelRunsTheScriptedExampleOnARealProvider() throws Exception {
         // an OpenAI-compatible server answering with OpenAI's own recorded stream (agents stream their replies)
         byte[] reply = java.nio.file.Files.readAllBytes(Path.of(
-                "../../shared/fixtures/llm/openai/chat-completion-stream-recorded.sse"));
+                "src/test/resources/fixtures/openai/chat-completion-stream-recorded.sse"));
         List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
         com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
                 new java.net.InetSocketAddress("127.0.0.1", 0), 0);
