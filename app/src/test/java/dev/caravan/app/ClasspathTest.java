@@ -50,6 +50,16 @@ class ClasspathTest {
     }
 
     @Test
+    void callsSqlAndFileEndpoints(@TempDir Path dir) throws Exception {
+        Result r = run("run", "src/test/resources/components/bundled.caravan.yaml", "-q",
+                "--input", Json.write(Map.of("n", 41, "dir", dir.toString())));
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).isEqualTo("42" + System.lineSeparator());
+        assertThat(dir.resolve("next.txt")).hasContent("next is 42");
+    }
+
+    @Test
     void callsAnHttpEndpointWithABodyOfEveryJsonType(@TempDir Path dir) throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", ClasspathTest::answer);
