@@ -44,6 +44,7 @@ import java.util.concurrent.Callable;
                 "  2   invalid usage, file, workflow or input",
                 "  3   the run awaits approval and no decision could be made",
                 "  124 the run did not finish within --timeout",
+                "  130 interrupted (Ctrl-C); caravan run prints how to continue the run",
                 "",
                 "Examples:",
                 "  caravan run routes/examples/hello.caravan.yaml --input '{\"name\": \"Ada\"}'",

@@ -48,7 +48,8 @@ public final class DiamondBench {
         this.workflow = workflow;
         this.input = input;
         this.expected = "diamond".equals(workflow)
-                ? JSON.readTree("{\"reply\": \"We are on it and will call you within the hour.\", \"priority\": 1}")
+                ? JSON.readTree("{\"reply\": \"About \\\"t\\\": we are on it and will call you within the hour.\", "
+                        + "\"priority\": 1}")
                 : null;
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.caravan.support.JsonProblems;
 
 import java.io.UncheckedIOException;
 
@@ -24,7 +25,7 @@ public final class Json {
         try {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new UncheckedIOException("Cannot write JSON: " + e.getOriginalMessage(), e);
+            throw new UncheckedIOException("Cannot write JSON: " + JsonProblems.message(e), e);
         }
     }
 
@@ -32,7 +33,7 @@ public final class Json {
         try {
             return MAPPER.readValue(json, type);
         } catch (JsonProcessingException e) {
-            throw new UncheckedIOException("Cannot read JSON as " + type.getSimpleName() + ": " + e.getOriginalMessage(), e);
+            throw new UncheckedIOException("Cannot read JSON as " + type.getSimpleName() + ": " + JsonProblems.describe(e), e);
         }
     }
 

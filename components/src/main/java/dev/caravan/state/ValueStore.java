@@ -9,6 +9,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
+import dev.caravan.support.JsonProblems;
 
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -91,7 +92,7 @@ public final class ValueStore {
         try {
             json = Json.MAPPER.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
-            throw new UncheckedIOException("Cannot write JSON: " + e.getOriginalMessage(), e);
+            throw new UncheckedIOException("Cannot write JSON: " + JsonProblems.message(e), e);
         }
         if (json.length <= inlineBytes && !refShaped) {
             return value;

@@ -14,6 +14,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import dev.caravan.support.JsonProblems;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.internal.JsonSchemaElementJsonUtils;
 import dev.langchain4j.model.chat.request.ResponseFormat;
@@ -40,7 +41,7 @@ final class LlmJson {
             SCHEMAS.getSchema(schemaText);
             return map;
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(what + " is not a JSON object: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(what + " is not a JSON object: " + JsonProblems.describe(e), e);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(what + " is not a valid JSON Schema: " + e.getMessage(), e);
         }
@@ -61,7 +62,7 @@ final class LlmJson {
             return MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("Cannot serialize " + value.getClass().getName() + " as JSON: "
-                                               + e.getOriginalMessage(), e);
+                                               + JsonProblems.message(e), e);
         }
     }
 

@@ -18,6 +18,7 @@ import dev.caravan.llm.LlmException.Kind;
 import dev.caravan.llm.provider.ScriptedChatModel;
 import dev.caravan.support.Credentials;
 import dev.caravan.support.OutboundHeaders;
+import dev.caravan.support.JsonProblems;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
@@ -594,7 +595,7 @@ public class LlmProducer extends DefaultAsyncProducer {
             args = LlmJson.tree(arguments);
         } catch (JsonProcessingException e) {
             return toolError(listener, id, name, Kind.INVALID_ARGUMENTS,
-                    "Arguments of tool '" + name + "' are not valid JSON: " + e.getOriginalMessage());
+                    "Arguments of tool '" + name + "' are not valid JSON: " + JsonProblems.describe(e));
         }
         if (args == null || !args.isObject()) {
             return toolError(listener, id, name, Kind.INVALID_ARGUMENTS,
@@ -680,7 +681,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         try {
             tree = LlmJson.tree(json);
         } catch (JsonProcessingException e) {
-            throw new InvalidOutput("it is not valid JSON (" + e.getOriginalMessage() + ")");
+            throw new InvalidOutput("it is not valid JSON (" + JsonProblems.describe(e) + ")");
         }
         if (tree == null || tree.isMissingNode()) {
             throw new InvalidOutput("it is empty, not JSON");

@@ -44,6 +44,8 @@ class LlmProducerTest extends CamelTestSupport {
                                            + "&scriptedReplies=RAW([\"Sure! Paris.\", \"```json\\n{\\\"city\\\": \\\"Paris\\\"}\\n```\"])");
                 from("direct:unrepairable").to("caravan-llm:chat?model=scripted&responseSchema=RAW(" + CITY_SCHEMA + ")"
                                                + "&scriptedReplies=RAW([\"Paris\", {\"json\":{\"town\":\"Paris\"}}])");
+                from("direct:truncated").to("caravan-llm:chat?model=scripted&responseSchema=RAW(" + CITY_SCHEMA + ")"
+                                            + "&scriptedReplies=RAW([\"{\\\"city\\\": [\\\"Paris\\\"\"])");
                 from("direct:tools").to("caravan-llm:chat?model=recording&scriptedReplies=RAW(["
                                         + "{\"toolCalls\":[{\"name\":\"weather\",\"arguments\":{\"city\":\"Paris\"}}]},"
                                         + "\"It is sunny in Paris\"])");
@@ -161,6 +163,16 @@ class LlmProducerTest extends CamelTestSupport {
         assertThat(e.kind()).isEqualTo(LlmException.Kind.INVALID_OUTPUT);
         assertThat(e.retryable()).isFalse();
         assertThat(e).hasMessageContaining("after a repair round").hasMessageContaining("city");
+    }
+
+    @Test
+    void invalidJsonOutputIsReportedByLineAndColumnWithoutJacksonsRedactedSource() {
+        LlmException e = llmFailure(() -> template.requestBody("direct:truncated", "Where?"));
+
+        assertThat(e.kind()).isEqualTo(LlmException.Kind.INVALID_OUTPUT);
+        assertThat(e).hasMessageContaining("not valid JSON").hasMessageContaining("start marker at line 1, column 10")
+                .hasMessageContaining("(line 1, column 18)").hasMessageNotContaining("REDACTED")
+                .hasMessageNotContaining("Source");
     }
 
     @Test

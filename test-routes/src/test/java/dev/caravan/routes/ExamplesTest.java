@@ -25,10 +25,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExamplesTest {
 
-    /** Expected outputs (JSON) of the examples that run to completion without a human. */
+    /**
+     * Expected outputs (JSON) of the examples that run to completion without a human, for the inputs of
+     * {@link Examples#INPUTS}: each shows its input, so a reader sees the workflow act on what it was given.
+     */
     private static final Map<String, String> EXPECTED = Map.of(
-            "hello", "\"Hello, friend! Welcome aboard the caravan.\"",
-            "diamond", "{\"reply\": \"We are on it and will call you within the hour.\", \"priority\": 1}",
+            "hello", "\"Hello, Ada! Welcome aboard the caravan.\"",
+            "diamond", "{\"reply\": \"About \\\"t\\\": we are on it and will call you within the hour.\", \"priority\": 1}",
             "map", """
                     {"summaries": [
                       {"index": 0, "position": "1 of 5", "summary": "Summarize document 0: a"},
@@ -37,10 +40,10 @@ class ExamplesTest {
                       {"index": 3, "position": "4 of 5 (even)", "summary": "Summarize document 3: d"},
                       {"index": 4, "position": "5 of 5", "summary": "Summarize document 4: e"}],
                      "count": 5}""",
-            "loop", "\"Third and final draft.\"",
-            "tools", "\"Refunds are accepted within 30 days, per the knowledge base.\"",
-            "subflow", "{\"queue\": \"urgent\", \"summary\": \"Customer cannot log in since the update.\"}",
-            "summarize-ticket", "{\"urgent\": false, \"text\": \"Customer cannot log in since the update.\"}");
+            "loop", "\"The third and final draft on x.\"",
+            "tools", "\"From the knowledge base: Refunds: accepted within 30 days of delivery (query: refunds?)\"",
+            "subflow", "{\"queue\": \"urgent\", \"summary\": \"The customer writes: urgent: help\"}",
+            "summarize-ticket", "{\"urgent\": false, \"text\": \"The customer writes: x\"}");
 
     private CamelContext camel;
     private Engine engine;
@@ -89,6 +92,31 @@ class ExamplesTest {
     }
 
     @Test
+    void everyExampleShowsItsInputInItsResult() throws Exception {
+        Map<String, Map<String, Object>> others = Map.of(
+                "hello", Map.of("name", "Bo"),
+                "diamond", Map.of("ticket", "Printer on fire"),
+                "map", Map.of("docs", List.of("z")),
+                "loop", Map.of("topic", "camels"),
+                "tools", Map.of("question", "Can I return shoes?"),
+                "subflow", Map.of("ticket", "calm: a question"),
+                "summarize-ticket", Map.of("ticket", "Where is my parcel?"));
+        for (Map.Entry<String, Map<String, Object>> other : others.entrySet()) {
+            RunRecord r = engine.runs().start(StartRequest.of(other.getKey(), other.getValue())).get(30, TimeUnit.SECONDS);
+            assertThat(r.status()).as(other.getKey()).isEqualTo(RunStatus.COMPLETED);
+            assertThat(tree(r.output())).as("%s: output for another input", other.getKey())
+                    .isNotEqualTo(tree(EXPECTED.get(other.getKey())));
+            Object shown = other.getValue().values().iterator().next();
+            assertThat(tree(r.output()).toString()).as(other.getKey())
+                    .contains(shown instanceof List<?> l ? String.valueOf(l.get(0)) : String.valueOf(shown));
+        }
+
+        RunRecord paused = engine.runs().start(StartRequest.of("gate", Map.of("to", "amy"))).get(30, TimeUnit.SECONDS);
+        assertThat(String.valueOf(paused.node("approve").detail().get("message"))).isEqualTo(
+                "Send this to amy? Sorry for the delay, amy: your order ships today.");
+    }
+
+    @Test
     void loopRecordsEveryRoundUnderItsOwnNodeKey() throws Exception {
         RunRecord r = run("loop");
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
@@ -118,7 +146,7 @@ class ExamplesTest {
                 .get(30, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(tree(done.output())).isEqualTo(tree(
-                "{\"sent\": true, \"to\": \"bob\", \"text\": \"Sorry for the delay, your order ships today.\"}"));
+                "{\"sent\": true, \"to\": \"bob\", \"text\": \"Sorry for the delay, bob: your order ships today.\"}"));
         assertThat(done.node("approve").status()).isEqualTo(NodeStatus.COMPLETED);
         assertThat(done.node("send").status()).isEqualTo(NodeStatus.COMPLETED);
     }
@@ -146,7 +174,7 @@ class ExamplesTest {
             assertThat(child.workflow()).isEqualTo("summarize-ticket");
             assertThat(child.status()).isEqualTo(RunStatus.COMPLETED);
             assertThat(tree(child.output())).isEqualTo(
-                    tree("{\"urgent\": true, \"text\": \"Customer cannot log in since the update.\"}"));
+                    tree("{\"urgent\": true, \"text\": \"The customer writes: urgent: help\"}"));
         });
     }
 }

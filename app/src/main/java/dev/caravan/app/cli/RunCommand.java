@@ -1,5 +1,6 @@
 package dev.caravan.app.cli;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.app.CaravanCli;
 import dev.caravan.event.CloudEventJson;
@@ -17,6 +18,7 @@ import dev.caravan.state.Json;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.support.JsonProblems;
 import org.apache.camel.impl.DefaultCamelContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,6 +27,7 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,21 +59,27 @@ import java.util.function.Consumer;
                         + "--reject decided that gate. Without a terminal, a gate that no option decides ends the "
                         + "command with exit code 3. NODE is a node key (approve, each[2].approve), a node id "
                         + "(approve: every gate with that id), or for gates of sub-workflow runs "
-                        + "<workflow-node>/<key> (summary/approve).",
+                        + "<workflow-node>/<key> (summary/approve); one that names no gate of the workflow is refused.",
+                "",
+                "Components: call nodes reach http, https, kafka, file, sql and the Camel core components "
+                        + "(direct, log, bean). Others join the class path with --dep or as jars in a lib "
+                        + "folder beside the workflow file.",
                 ""},
         footerHeading = "%nExit codes:%n",
         footer = {
                 "  0    the run completed",
-                "  1    the run failed or was cancelled",
+                "  1    the run failed or was cancelled, or its data directory was deleted under it",
                 "  2    invalid usage, file, workflow or input",
                 "  3    the run awaits approval and no decision could be made",
                 "  124  the run did not finish within --timeout (it was cancelled)",
+                "  130  interrupted (Ctrl-C): the run is kept, and the command that continues it is printed",
                 "",
                 "Examples:",
                 "  caravan run hello.caravan.yaml --input '{\"name\": \"Ada\"}'",
                 "  caravan run gate.caravan.yaml --input @input.json --approve approve",
                 "  echo '{\"to\": \"bob\"}' | caravan run gate.caravan.yaml --input @- --reject approve",
-                "  caravan run hello.caravan.yaml -i '{\"name\": \"Ada\"}' --json > events.ndjson"})
+                "  caravan run hello.caravan.yaml -i '{\"name\": \"Ada\"}' --json > events.ndjson",
+                "  caravan run upload.caravan.yaml --dep camel:aws2-s3 --dep lib/my-tools.jar"})
 public final class RunCommand implements java.util.concurrent.Callable<Integer> {
 
     @ParentCommand
@@ -117,7 +126,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
 
     @Option(names = "--resume", paramLabel = "RUN_ID",
             description = "Continue a run kept in the data directory (one that awaits approval, or was interrupted) "
-                    + "instead of starting a new one.")
+                    + "instead of starting a new one. It goes on with the input it started with: no --input.")
     String resume;
 
     @Option(names = "--data-dir", paramLabel = "DIR",
@@ -129,14 +138,41 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             description = "Keep runs in memory only: nothing is written, and nothing survives the command.")
     boolean ephemeral;
 
+    @Option(names = "--dep", paramLabel = "DEP",
+            description = "Add to the class path (repeatable, or comma-separated): a jar, a folder of jars, Maven "
+                    + "coordinates groupId:artifactId:version (with their dependencies, from the local Maven repository "
+                    + "or Maven Central), or camel:NAME for a Camel component (camel:aws2-s3). The jars of a lib folder "
+                    + "beside the workflow file join too.")
+    List<String> deps = new ArrayList<>();
+
+    @Option(names = "--repo", paramLabel = "URL",
+            description = "Also resolve --dep coordinates from this Maven repository (repeatable).")
+    List<String> repos = new ArrayList<>();
+
+    /** Properties whose values are not repeated in the commands the CLI prints. */
+    private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile(
+            "(?i)key|token|secret|password|credential");
+    /** How long a command that gives up on its run waits for the run's in-flight work to stop. */
+    private static final long ABANDON_MILLIS = 200;
+    /** How often a command waiting for its run checks that the data directory is still there. */
+    private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+
     private final Map<String, Boolean> answers = new HashMap<>();
     private final Object signal = new Object();
+    private DataDirectory data;
 
     @Override
     public Integer call() throws Exception {
         Logging.configure(cli.verbosity());
         Duration limit = parseTimeout();
         checkDecisions();
+        if (resume != null && input != null) {
+            throw new UserException(ExitCodes.USAGE, "--input cannot be given with --resume: run " + resume
+                    + " goes on with the input it started with");
+        }
+        if (ephemeral && resume != null) {
+            throw new UserException(ExitCodes.USAGE, "--resume needs the data directory; drop --ephemeral");
+        }
         Path path = WorkflowFiles.resolve(cli.workingDir(), file);
         String display = WorkflowFiles.display(cli.workingDir(), path).toString();
         List<Problem> problems = new WorkflowLoader().validate(display, WorkflowFiles.read(path, file));
@@ -145,6 +181,8 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             return ExitCodes.USAGE;
         }
         Object runInput = parseInput();
+        URLClassLoader dependencies = Dependencies.classLoader(deps, repos, cli.workingDir(),
+                path.getParent().resolve("lib"), json || quiet ? null : cli.err());
 
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.getShutdownStrategy().setTimeout(2);
@@ -156,23 +194,40 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             camel.getPropertiesComponent().addOverrideProperty(
                     dev.caravan.component.agent.AgentEndpoint.SCRIPTED_MODEL_PROPERTY, model);
         }
-        java.nio.channels.FileLock lock = null;
-        if (!ephemeral) {
-            lock = lockDataDir();
-            // an initial property: a caravan.store.jdbc-url set in the environment (CARAVAN_STORE_JDBC_URL) wins
-            camel.getPropertiesComponent().addInitialProperty("caravan.store.jdbc-url",
-                    "jdbc:h2:file:" + dataDirectory().resolve("db").resolve("caravan"));
-        } else if (resume != null) {
-            throw new UserException(ExitCodes.USAGE, "--resume needs the data directory; drop --ephemeral");
-        }
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
         try {
+            if (dependencies != null) {
+                // Camel finds components, type converters and classes through it; libraries through the thread's
+                camel.setApplicationContextClassLoader(dependencies);
+                thread.setContextClassLoader(dependencies);
+            }
+            if (!ephemeral) {
+                data = DataDirectory.lock(dataDirectory());
+                // an initial property: a caravan.store.jdbc-url set in the environment (CARAVAN_STORE_JDBC_URL) wins
+                camel.getPropertiesComponent().addInitialProperty("caravan.store.jdbc-url",
+                        "jdbc:h2:file:" + data.path().resolve("db").resolve("caravan"));
+            }
             camel.start();
             Engine engine = Engine.of(camel);
+            if (data != null) {
+                data.watch(data.path().resolve("db"));
+            }
             return run(engine, path, runInput, limit);
         } finally {
+            if (camel.getInflightRepository().size() > 0) {
+                // what is still in flight belongs to a run this command gave up on (out of time, or its data
+                // directory gone): the run is recorded as it stands, and waiting for it only delays the exit
+                camel.getShutdownStrategy().setTimeUnit(TimeUnit.MILLISECONDS);
+                camel.getShutdownStrategy().setTimeout(ABANDON_MILLIS);
+            }
             camel.close(); // stops the embedded engine and its Hazelcast member too
-            if (lock != null) {
-                lock.channel().close();
+            thread.setContextClassLoader(previous);
+            if (dependencies != null) {
+                dependencies.close();
+            }
+            if (data != null) {
+                data.close();
             }
         }
     }
@@ -180,29 +235,6 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     private Path dataDirectory() {
         return (dataDir != null ? cli.workingDir().resolve(dataDir) : cli.workingDir().resolve(".caravan"))
                 .toAbsolutePath().normalize();
-    }
-
-    /**
-     * Takes the data directory for this command: two engines on one store would each take over the other's runs.
-     * The lock goes with the process, however it ends.
-     */
-    private java.nio.channels.FileLock lockDataDir() throws java.io.IOException {
-        Path dir = dataDirectory();
-        Files.createDirectories(dir);
-        java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir.resolve("caravan.lock"),
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
-        java.nio.channels.FileLock lock;
-        try {
-            lock = channel.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException heldInThisProcess) {
-            lock = null;
-        }
-        if (lock == null) {
-            channel.close();
-            throw new UserException(ExitCodes.USAGE, "the data directory " + dir + " is in use by another caravan "
-                    + "command; wait for it to end, or use --data-dir DIR or --ephemeral");
-        }
-        return lock;
     }
 
     private int run(Engine engine, Path path, Object runInput, Duration limit) throws Exception {
@@ -234,6 +266,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                         + ", not of " + wf.name());
             }
         }
+        checkGateNames(engine, wf);
         PrintStream out = cli.out();
         Progress progress = json || quiet ? null : new Progress(cli.err(), runId);
         Consumer<RunEvent> listener = e -> {
@@ -252,6 +285,23 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             }
         };
         long deadline = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
+        // Ctrl-C (or a kill) ends the JVM with this hook as the last word: how to go on with the run
+        Thread interrupted = new Thread(() -> {
+            if (progress != null) {
+                progress.finish();
+            }
+            cli.err().println();
+            if (ephemeral) {
+                cli.err().println("caravan: interrupted; run " + runId + " ended with the command (--ephemeral keeps "
+                        + "nothing)");
+            } else {
+                cli.err().println("caravan: interrupted; run " + runId + " is kept in " + data.path()
+                        + ". Continue it with:");
+                cli.err().println("  " + resumeCommand(runId));
+            }
+            cli.err().flush();
+        }, "caravan-interrupted");
+        Runtime.getRuntime().addShutdownHook(interrupted);
         try (AutoCloseable subscription = engine.events().subscribe(listener)) {
             try {
                 if (resume == null) {
@@ -277,8 +327,60 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             if (progress != null) {
                 progress.finish();
             }
+            checkDataDirectory(runId);
             return report(engine, wf, outcome);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(interrupted);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or ran: it had the last word
+            }
         }
+    }
+
+    /** Exit code 1 when the data directory went away under the run: the run is not kept where it seems to be. */
+    private void checkDataDirectory(String runId) {
+        if (data != null && !data.intact()) {
+            throw new UserException(ExitCodes.FAILED, "the data directory " + data.path() + " was deleted while run "
+                    + runId + " was going; the run cannot be kept there, so the command stopped");
+        }
+    }
+
+    /** Names given to --approve and --reject must match a gate of the workflow or of its sub-workflows. */
+    private void checkGateNames(Engine engine, Workflow wf) {
+        if (approve.isEmpty() && reject.isEmpty()) {
+            return;
+        }
+        GateNames gates = GateNames.of(wf, engine.catalog()::get);
+        for (List<String> nodes : List.of(approve, reject)) {
+            for (String node : nodes) {
+                if (!gates.matches(node)) {
+                    throw new UserException(ExitCodes.USAGE, (nodes == approve ? "--approve " : "--reject ") + node
+                            + ": workflow " + wf.name() + " has no gate " + node.strip() + (gates.all().isEmpty()
+                            ? " (it has no gates)" : "; its gates: " + String.join(", ", gates.all())));
+                }
+            }
+        }
+    }
+
+    /** The command that continues a kept run, with what this one was given to run it (but not its input). */
+    private String resumeCommand(String runId) {
+        StringBuilder b = new StringBuilder("caravan run ").append(shellQuote(file));
+        if (dataDir != null) {
+            b.append(" --data-dir ").append(shellQuote(dataDir.toString()));
+        }
+        for (String d : deps) {
+            b.append(" --dep ").append(shellQuote(d));
+        }
+        for (String r : repos) {
+            b.append(" --repo ").append(shellQuote(r));
+        }
+        if (model != null) {
+            b.append(" --model ").append(shellQuote(model));
+        }
+        properties.forEach((k, v) -> b.append(" -p ").append(shellQuote(k + "=" + (SECRET_KEY.matcher(k).find()
+                ? "..." : v))));
+        return b.append(" --resume ").append(runId).toString();
     }
 
     /** Events hold references to large values; the NDJSON a run leaves behind holds the values themselves. */
@@ -346,7 +448,8 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 }
             }
             // running, waiting on a timer, or between a sub-workflow run and its parent: wait for the next event
-            long left = deadline - System.nanoTime();
+            checkDataDirectory(runId);
+            long left = remaining(deadline);
             if (left <= 0) {
                 return new Outcome(r, List.of(), true);
             }
@@ -356,19 +459,28 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
     }
 
-    /** Waits for an execution; false when the deadline passed. */
+    /** Nanoseconds left until the deadline; Long.MAX_VALUE without one. */
+    private static long remaining(long deadline) {
+        return deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+    }
+
+    /** Waits for an execution, looking at the data directory meanwhile; false when the deadline passed. */
     private boolean await(CompletableFuture<RunRecord> f, String runId, RunService runs, long deadline)
             throws InterruptedException {
         try {
-            long left = deadline - System.nanoTime();
-            if (deadline == Long.MAX_VALUE) {
-                f.get();
-            } else {
-                f.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+            while (true) {
+                checkDataDirectory(runId);
+                long left = remaining(deadline);
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    f.get(Math.min(left, CHECK_NANOS), TimeUnit.NANOSECONDS);
+                    return true;
+                } catch (TimeoutException stillGoing) {
+                    // look again
+                }
             }
-            return true;
-        } catch (TimeoutException e) {
-            return false;
         } catch (ExecutionException e) {
             RunRecord r = runs.get(runId);
             if (r == null || !(r.status().isTerminal() || r.status().isPaused())) {
@@ -471,8 +583,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 err.println("or run it on a terminal to be asked. (With --ephemeral the run ended with the command.)");
             } else {
                 err.println("It is kept; decide with --approve NODE or --reject NODE, e.g.:");
-                err.println("  caravan run " + file + (dataDir == null ? "" : " --data-dir " + shellQuote(
-                        dataDir.toString())) + " --resume " + r.runId() + " --approve " + first);
+                err.println("  " + resumeCommand(r.runId()) + " --approve " + first);
             }
             return ExitCodes.AWAITING_APPROVAL;
         }
@@ -582,7 +693,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             } catch (IOException e) {
                 throw new UserException(ExitCodes.USAGE, "--input @-: cannot read stdin: " + e.getMessage(), e);
             }
-            what = "stdin";
+            what = "--input @- (stdin)";
         } else if (input.startsWith("@")) {
             String name = input.substring(1);
             Path p = cli.workingDir().resolve(name).normalize();
@@ -594,21 +705,32 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             } catch (IOException e) {
                 throw new UserException(ExitCodes.USAGE, "--input " + input + ": cannot be read: " + e.getMessage(), e);
             }
-            what = name;
+            what = "--input " + input;
         } else {
             text = input;
             what = "--input";
         }
         if (text.isBlank()) {
-            throw new UserException(ExitCodes.USAGE, "--input: " + what + " is empty; expected JSON");
+            throw new UserException(ExitCodes.USAGE, what + " is empty; expected JSON");
         }
-        try {
-            return Json.MAPPER.readValue(text, Object.class);
+        try (JsonParser parser = Json.MAPPER.createParser(text)) {
+            Object value = Json.MAPPER.readValue(parser, Object.class);
+            int rest = (int) parser.currentLocation().getCharOffset();
+            while (rest < text.length() && Character.isWhitespace(text.charAt(rest))) {
+                rest++;
+            }
+            if (rest < text.length()) {
+                // Jackson stops after the first value: '{"a": 1} x' would otherwise run with {"a": 1}
+                throw new UserException(ExitCodes.USAGE, what + " has more text after its JSON value ("
+                        + lineAndColumn(text, rest) + "); expected exactly one JSON value");
+            }
+            return value;
         } catch (JsonProcessingException e) {
-            String where = e.getLocation() == null ? ""
-                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
-            throw new UserException(ExitCodes.USAGE, "--input: " + what + " is not valid JSON" + where + ": "
-                    + e.getOriginalMessage(), e);
+            String where = JsonProblems.where(e);
+            throw new UserException(ExitCodes.USAGE, what + " is not valid JSON"
+                    + (where == null ? "" : " (" + where + ")") + ": " + JsonProblems.message(e), e);
+        } catch (IOException e) {
+            throw new UserException(ExitCodes.USAGE, what + " cannot be read: " + e.getMessage(), e);
         }
     }
 
@@ -618,6 +740,19 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
      */
     private static String printable(String json) {
         return TerminalText.json(json.replace('\r', ' ').replace('\n', ' ').replace('\t', ' '));
+    }
+
+    /** {@code line L, column C} (both from 1) of a character of the text. */
+    private static String lineAndColumn(String text, int index) {
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i < index; i++) {
+            if (text.charAt(i) == '\n') {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        return "line " + line + ", column " + (index - lineStart + 1);
     }
 
     private static String shellQuote(String s) {

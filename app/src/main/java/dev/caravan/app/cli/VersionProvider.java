@@ -30,4 +30,10 @@ public final class VersionProvider implements CommandLine.IVersionProvider {
     public static String version() {
         return new VersionProvider().getVersion()[0].substring("caravan ".length());
     }
+
+    /** The Apache Camel version Caravan is built on, e.g. 4.17.0. */
+    public static String camelVersion() {
+        String line = new VersionProvider().getVersion()[1];
+        return line.substring("Apache Camel ".length(), line.indexOf(','));
+    }
 }

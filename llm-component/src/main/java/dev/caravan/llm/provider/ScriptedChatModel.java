@@ -5,11 +5,17 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import dev.caravan.llm.LlmException;
+import dev.caravan.support.JsonProblems;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
@@ -38,10 +44,16 @@ import dev.langchain4j.model.output.TokenUsage;
  * bad_request|server|timeout", "message": ...}}, thrown as the matching {@link LlmException}). The reply used is
  * {@code offset + number of AI messages in the request}, clamped to the last reply; without replies the model echoes
  * the last user message. Token usage is simulated as characters / 4, rounded up.
+ *
+ * <p>Replies are templates over the request, so that a scripted demo answers what it was asked: in reply text, in
+ * the strings of a {@code json} reply and in tool call arguments, {@code {prompt}} is the last user message,
+ * {@code {system}} the system message and {@code {tool}} the last tool result ({@code ""} when there is none).
+ * Other braces are kept as they are.
  */
 public class ScriptedChatModel implements ChatModel, StreamingChatModel {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\{(prompt|system|tool)}");
     private static final List<String> ERROR_TYPES = List.of("rate_limit", "overloaded", "auth", "bad_request", "server",
             "timeout");
 
@@ -174,7 +186,8 @@ public class ScriptedChatModel implements ChatModel, StreamingChatModel {
         if (replies.isEmpty()) {
             reply = AiMessage.from(lastUserText(messages));
         } else {
-            JsonNode node = replies.get(Math.min(offset + aiMessages, replies.size() - 1));
+            Template template = new Template(messages);
+            JsonNode node = template.fill(replies.get(Math.min(offset + aiMessages, replies.size() - 1)));
             if (node.isTextual()) {
                 reply = AiMessage.from(node.asText());
             } else if (node.has("error")) {
@@ -207,6 +220,87 @@ public class ScriptedChatModel implements ChatModel, StreamingChatModel {
                 .tokenUsage(usage)
                 .finishReason(finish)
                 .build();
+    }
+
+    /** Fills {@code {prompt}}, {@code {system}} and {@code {tool}} into the strings of a reply. */
+    private static final class Template {
+
+        private final List<ChatMessage> messages;
+
+        Template(List<ChatMessage> messages) {
+            this.messages = messages;
+        }
+
+        JsonNode fill(JsonNode node) {
+            if (node.isTextual()) {
+                String text = node.asText();
+                return text.indexOf('{') < 0 ? node : TextNode.valueOf(fill(text));
+            }
+            if (node.isContainerNode()) {
+                JsonNode copy = node.deepCopy();
+                fillIn(copy);
+                return copy;
+            }
+            return node;
+        }
+
+        private void fillIn(JsonNode container) {
+            if (container instanceof ObjectNode object) {
+                object.fieldNames().forEachRemaining(name -> {
+                    JsonNode value = object.get(name);
+                    if (value.isTextual()) {
+                        object.put(name, fill(value.asText()));
+                    } else if (value.isContainerNode()) {
+                        fillIn(value);
+                    }
+                });
+            } else if (container instanceof ArrayNode array) {
+                for (int i = 0; i < array.size(); i++) {
+                    JsonNode value = array.get(i);
+                    if (value.isTextual()) {
+                        array.set(i, TextNode.valueOf(fill(value.asText())));
+                    } else if (value.isContainerNode()) {
+                        fillIn(value);
+                    }
+                }
+            }
+        }
+
+        private String fill(String text) {
+            if (text.indexOf('{') < 0) {
+                return text;
+            }
+            // one pass, so that a prompt that holds "{tool}" stays as it is
+            Matcher m = PLACEHOLDER.matcher(text);
+            StringBuilder out = new StringBuilder();
+            while (m.find()) {
+                String value = switch (m.group(1)) {
+                    case "prompt" -> lastUserText(messages);
+                    case "system" -> systemText(messages);
+                    default -> lastToolResult(messages);
+                };
+                m.appendReplacement(out, Matcher.quoteReplacement(value));
+            }
+            return m.appendTail(out).toString();
+        }
+    }
+
+    private static String systemText(List<ChatMessage> messages) {
+        for (ChatMessage m : messages) {
+            if (m instanceof SystemMessage s) {
+                return s.text();
+            }
+        }
+        return "";
+    }
+
+    private static String lastToolResult(List<ChatMessage> messages) {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i) instanceof ToolExecutionResultMessage t) {
+                return t.text() == null ? "" : t.text();
+            }
+        }
+        return "";
     }
 
     private static LlmException error(JsonNode error) {
@@ -291,7 +385,7 @@ public class ScriptedChatModel implements ChatModel, StreamingChatModel {
         try {
             root = MAPPER.readTree(repliesJson);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("scriptedReplies must be a JSON array: " + e.getOriginalMessage());
+            throw new IllegalArgumentException("scriptedReplies must be a JSON array: " + JsonProblems.describe(e));
         }
         if (root == null || !root.isArray()) {
             throw new IllegalArgumentException("scriptedReplies must be a JSON array, got: " + abbreviate(repliesJson));

@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.caravan.llm.LlmException;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -68,6 +69,32 @@ class ScriptedChatModelTest {
                     assertThat(e.retryable()).isTrue();
                 })
                 .hasMessage("busy");
+    }
+
+    @Test
+    void repliesAreTemplatesOverThePromptTheSystemMessageAndTheLastToolResult() {
+        ScriptedChatModel model = new ScriptedChatModel("[\"Hello, {prompt}! ({system})\", "
+                + "{\"text\": \"Per the tool: {tool}\"}]", 0);
+
+        assertThat(model.chat(request(SystemMessage.from("Greet warmly"), UserMessage.from("Ada")))
+                .aiMessage().text()).isEqualTo("Hello, Ada! (Greet warmly)");
+        assertThat(model.chat(request(UserMessage.from("Ada"), AiMessage.from("hi"),
+                        ToolExecutionResultMessage.from("call_1", "kb", "refunds in 30 days")))
+                .aiMessage().text()).isEqualTo("Per the tool: refunds in 30 days");
+    }
+
+    @Test
+    void fillsTheTemplateIntoJsonStringsAndToolArgumentsAndLeavesOtherBracesAlone() {
+        ScriptedChatModel json = new ScriptedChatModel("[{\"json\": {\"topic\": \"{prompt}\", "
+                + "\"tags\": [\"{x}\", \"{prompt}\"], \"n\": 1}}]", 0);
+        assertThat(json.chat(request(UserMessage.from("say \"hi\" {tool}"))).aiMessage().text())
+                .as("filled in one pass, quotes escaped")
+                .isEqualTo("{\"topic\":\"say \\\"hi\\\" {tool}\",\"tags\":[\"{x}\",\"say \\\"hi\\\" {tool}\"],\"n\":1}");
+
+        ScriptedChatModel tools = new ScriptedChatModel(
+                "[{\"toolCalls\":[{\"name\":\"kb\",\"arguments\":{\"q\":\"{prompt}\"}}]}]", 0);
+        assertThat(tools.chat(request(UserMessage.from("refunds?"))).aiMessage().toolExecutionRequests())
+                .extracting(r -> r.arguments()).containsExactly("{\"q\":\"refunds?\"}");
     }
 
     @Test
