@@ -148,6 +148,9 @@ public class CallEndpoint extends NodeEndpoint {
                 if (request.getMessage().getHeader("Content-Type") == null) {
                     request.getMessage().setHeader("Content-Type", "application/json");
                 }
+            } else if (body instanceof Number || body instanceof Boolean) {
+                // a number or boolean written in the workflow goes as its text, as a string body does
+                request.getMessage().setBody(String.valueOf(body));
             }
         }
         java.util.concurrent.CompletableFuture<NodeResult> result = new java.util.concurrent.CompletableFuture<>();
