@@ -52,11 +52,11 @@ public final class Frozen {
         for (NodeRecord n : r.nodes().values()) {
             nodes.put(n.key(), new NodeRecord(n.key(), n.kind(), n.status(), copyOf(n.output()), n.attempts(),
                     n.costMicros(), n.tokens(), n.startedAt(), n.finishedAt(), n.error(), n.errorClass(),
-                    map(n.detail())));
+                    map(n.detail()), n.errorCode(), n.continued()));
         }
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), r.status(),
                 copyOf(r.input()), copyOf(r.output()), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(),
                 r.sequence(), r.parentRunId(), r.parentNodeKey(), r.costMicros(), r.tokens(),
-                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers());
+                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode());
     }
 }

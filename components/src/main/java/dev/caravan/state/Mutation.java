@@ -25,6 +25,7 @@ import java.util.Map;
         @JsonSubTypes.Type(value = Mutation.PauseNode.class, name = "pauseNode"),
         @JsonSubTypes.Type(value = Mutation.ResolveGate.class, name = "resolveGate"),
         @JsonSubTypes.Type(value = Mutation.FinishWait.class, name = "finishWait"),
+        @JsonSubTypes.Type(value = Mutation.ExpireGate.class, name = "expireGate"),
         @JsonSubTypes.Type(value = Mutation.PauseRun.class, name = "pauseRun"),
         @JsonSubTypes.Type(value = Mutation.ResumeRun.class, name = "resumeRun"),
         @JsonSubTypes.Type(value = Mutation.CompleteRun.class, name = "completeRun"),
@@ -80,6 +81,12 @@ public sealed interface Mutation {
         return Ownership.OWNER_ONLY;
     }
 
+    /** The error code of a failure no other code describes. */
+    String ERROR = "ERROR";
+
+    /** The error code of a run failed because it lost its owner too often. */
+    String RUN_LOST = "RUN_LOST";
+
     /** The start of the reason a mutation is refused with when another member owns the run. */
     String NOT_OWNER = "run is owned by member ";
 
@@ -91,21 +98,22 @@ public sealed interface Mutation {
     // --- helpers shared by the mutations ---
 
     private static RunRecord with(RunRecord r, long now, RunStatus status, Object output, String error, String errorNode,
-            long addCost, long addTokens, Map<String, NodeRecord> nodes) {
+            String errorCode, long addCost, long addTokens, Map<String, NodeRecord> nodes) {
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), status, r.input(), output,
                 error, errorNode, r.createdAt(), now, r.sequence(), r.parentRunId(), r.parentNodeKey(),
                 r.costMicros() + addCost, r.tokens() + addTokens,
-                nodes == r.nodes() ? nodes : java.util.Collections.unmodifiableMap(nodes), r.owner(), r.takeovers());
+                nodes == r.nodes() ? nodes : java.util.Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(),
+                errorCode);
     }
 
     private static RunRecord withNode(RunRecord r, long now, NodeRecord node) {
         Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
         nodes.put(node.key(), node);
-        return with(r, now, r.status(), r.output(), r.error(), r.errorNode(), 0, 0, nodes);
+        return with(r, now, r.status(), r.output(), r.error(), r.errorNode(), r.errorCode(), 0, 0, nodes);
     }
 
     private static RunRecord withStatus(RunRecord r, long now, RunStatus status) {
-        return with(r, now, status, r.output(), r.error(), r.errorNode(), 0, 0, r.nodes());
+        return with(r, now, status, r.output(), r.error(), r.errorNode(), r.errorCode(), 0, 0, r.nodes());
     }
 
     private static Map<String, Object> map(Object... kv) {
@@ -161,7 +169,7 @@ public sealed interface Mutation {
                 return Applied.rejected(r, refused);
             }
             NodeRecord old = r.node(key);
-            if (old != null && (old.status().isDone() || old.status().isPending() && !container)) {
+            if (old != null && (old.settled() || old.status().isPending() && !container)) {
                 return Applied.rejected(r, "node " + key + " is " + old.status().label());
             }
             long startedAt = old != null ? old.startedAt() : now;
@@ -196,7 +204,7 @@ public sealed interface Mutation {
                 return Applied.rejected(r, "run is " + r.status().label());
             }
             NodeRecord old = r.node(key);
-            if (old != null && old.status().isDone()) {
+            if (old != null && old.settled()) {
                 return Applied.rejected(r, "node " + key + " is " + old.status().label());
             }
             long startedAt = old != null ? old.startedAt() : now;
@@ -206,7 +214,8 @@ public sealed interface Mutation {
                     startedAt, now, null, null, d);
             Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
             nodes.put(key, n);
-            RunRecord next = with(r, now, r.status(), r.output(), r.error(), r.errorNode(), costMicros, tokens, nodes);
+            RunRecord next = with(r, now, r.status(), r.output(), r.error(), r.errorNode(), r.errorCode(), costMicros,
+                    tokens, nodes);
             List<EventDraft> events = new ArrayList<>(3);
             if (instant && old == null) {
                 events.add(new EventDraft(EventTypes.NODE_STARTED, key, map("kind", kind, "attempt", attempts)));
@@ -214,9 +223,14 @@ public sealed interface Mutation {
             if (lastDelta != null && !lastDelta.isEmpty()) {
                 events.add(new EventDraft(EventTypes.NODE_OUTPUT_DELTA, key, map("text", lastDelta)));
             }
-            events.add(new EventDraft(EventTypes.NODE_COMPLETED, key,
-                    map("kind", kind, "output", output, "durationMs", now - startedAt, "attempts", attempts,
-                            "costMicros", costMicros, "tokens", tokens)));
+            Map<String, Object> completed = map("kind", kind, "output", output, "durationMs", now - startedAt,
+                    "attempts", attempts, "costMicros", costMicros, "tokens", tokens);
+            if (detail != null) {
+                // what the node reports about how it ran: the model that answered and its attempts and fallbacks,
+                // a map's items, a loop's iterations, a child run's id
+                detail.forEach(completed::putIfAbsent);
+            }
+            events.add(new EventDraft(EventTypes.NODE_COMPLETED, key, completed));
             if (costMicros > 0 || tokens > 0) {
                 events.add(new EventDraft(EventTypes.COST_UPDATED, key,
                         map("nodeCostMicros", costMicros, "nodeTokens", tokens,
@@ -233,7 +247,7 @@ public sealed interface Mutation {
                 return Applied.rejected(r, refused);
             }
             NodeRecord old = r.node(key);
-            if (old != null && old.status().isDone()) {
+            if (old != null && old.settled()) {
                 return Applied.rejected(r, "node " + key + " is " + old.status().label());
             }
             NodeRecord n = new NodeRecord(key, kind, NodeStatus.SKIPPED, null, 0, 0, 0, now, now, null, null, null);
@@ -243,33 +257,44 @@ public sealed interface Mutation {
     }
 
     /**
-     * A failed attempt. With {@code retryInMillis >= 0} the node stays running and is retried; otherwise the node
-     * and, unless {@code runFails} is false, the run fail.
+     * A failed attempt, with its stable error {@code code} (null: {@code ERROR}). With {@code retryInMillis >= 0} the
+     * node stays running and is retried; otherwise the node fails and, unless {@code runFails} is false, so does the
+     * run. A {@code continued} failure ({@code onError: continue}) is final for the node, and the nodes after it run.
      */
-    record FailNode(String key, String kind, String errorClass, String message, long retryInMillis, boolean runFails)
-            implements Mutation {
+    record FailNode(String key, String kind, String errorClass, String code, String message, long retryInMillis,
+            boolean runFails, boolean continued) implements Mutation {
+        public FailNode(String key, String kind, String errorClass, String message, long retryInMillis,
+                boolean runFails) {
+            this(key, kind, errorClass, null, message, retryInMillis, runFails, false);
+        }
+
         public Applied apply(RunRecord r, long now) {
             if (r == null) {
                 return Applied.rejected(null, "no such run");
             }
             NodeRecord old = r.node(key);
+            if (old != null && old.settled()) {
+                return Applied.rejected(r, "node " + key + " is " + old.status().label());
+            }
             boolean retrying = retryInMillis >= 0;
+            String c = code != null ? code : ERROR;
             NodeRecord n = new NodeRecord(key, kind, retrying ? NodeStatus.RUNNING : NodeStatus.FAILED, null,
                     old != null ? old.attempts() : 1, 0, 0, old != null ? old.startedAt() : now,
-                    retrying ? 0 : now, message, errorClass, old != null ? old.detail() : null);
+                    retrying ? 0 : now, message, errorClass, old != null ? old.detail() : null, c,
+                    !retrying && continued);
             Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
             nodes.put(key, n);
             List<EventDraft> events = new ArrayList<>(2);
             events.add(new EventDraft(EventTypes.NODE_FAILED, key, map("kind", kind, "attempt", n.attempts(),
-                    "errorClass", errorClass, "message", message, "willRetry", retrying,
-                    "retryInMs", retrying ? retryInMillis : null)));
+                    "errorClass", errorClass, "code", c, "message", message, "willRetry", retrying,
+                    "retryInMs", retrying ? retryInMillis : null, "continued", n.continued() ? true : null)));
             RunRecord next;
-            if (!retrying && runFails && !r.status().isTerminal()) {
-                next = with(r, now, RunStatus.FAILED, null, message, key, 0, 0, nodes);
+            if (!retrying && runFails && !continued && !r.status().isTerminal()) {
+                next = with(r, now, RunStatus.FAILED, null, message, key, c, 0, 0, nodes);
                 events.add(new EventDraft(EventTypes.RUN_FAILED, null,
-                        map("node", key, "errorClass", errorClass, "message", message)));
+                        map("node", key, "errorClass", errorClass, "code", c, "message", message)));
             } else {
-                next = with(r, now, r.status(), r.output(), r.error(), r.errorNode(), 0, 0, nodes);
+                next = with(r, now, r.status(), r.output(), r.error(), r.errorNode(), r.errorCode(), 0, 0, nodes);
             }
             return new Applied(next, events, null);
         }
@@ -287,7 +312,7 @@ public sealed interface Mutation {
                 return Applied.rejected(r, refused);
             }
             NodeRecord old = r.node(key);
-            if (old != null && (old.status().isDone() || old.status().isPending())) {
+            if (old != null && (old.settled() || old.status().isPending())) {
                 return Applied.rejected(r, "node " + key + " is " + old.status().label());
             }
             NodeRecord n = new NodeRecord(key, kind, status, null, old != null ? old.attempts() : 1, 0, 0,
@@ -319,6 +344,36 @@ public sealed interface Mutation {
             NodeRecord n = new NodeRecord(key, old.kind(), approved ? NodeStatus.COMPLETED : NodeStatus.REJECTED,
                     output, old.attempts(), 0, 0, old.startedAt(), now, null, null, old.detail());
             return Applied.of(withNode(r, now, n), new EventDraft(EventTypes.APPROVAL_RESOLVED, key, output));
+        }
+    }
+
+    /**
+     * A gate whose timeout says {@code fail} timed out: it runs again (as the same attempt) and fails there, where the
+     * node's {@code onError} and its enclosing map or loop decide what the failure does to the run.
+     */
+    record ExpireGate(String key) implements Mutation {
+        /** Set in the gate's detail once it timed out. */
+        public static final String TIMED_OUT = "timedOut";
+
+        @Override
+        public Ownership ownership() {
+            return Ownership.ANY;
+        }
+
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            NodeRecord old = r.node(key);
+            if (old == null || old.status() != NodeStatus.AWAITING_APPROVAL) {
+                return Applied.rejected(r, "no gate awaits approval at " + key);
+            }
+            Map<String, Object> detail = new LinkedHashMap<>(old.detail() == null ? Map.of() : old.detail());
+            detail.put(TIMED_OUT, true);
+            NodeRecord n = new NodeRecord(key, old.kind(), NodeStatus.RUNNING, null, old.attempts(), 0, 0,
+                    old.startedAt(), 0, null, null, Frozen.map(detail));
+            return new Applied(withNode(r, now, n), List.of(), null);
         }
     }
 
@@ -388,23 +443,31 @@ public sealed interface Mutation {
             if (refused != null) {
                 return Applied.rejected(r, refused);
             }
-            RunRecord next = with(r, now, RunStatus.COMPLETED, output, null, null, 0, 0, r.nodes());
+            RunRecord next = with(r, now, RunStatus.COMPLETED, output, null, null, null, 0, 0, r.nodes());
             return Applied.of(next, new EventDraft(EventTypes.RUN_COMPLETED, null,
                     map("output", output, "durationMs", now - r.createdAt(), "costMicros", r.costMicros(),
                             "tokens", r.tokens())));
         }
     }
 
-    /** Fails the run for a reason outside any node (invalid output expression, a missing sub-workflow, ...). */
-    record FailRun(String errorClass, String message) implements Mutation {
+    /**
+     * Fails the run for a reason outside any node (invalid output expression, a missing sub-workflow, ...), with a
+     * stable error code (null: {@code ERROR}).
+     */
+    record FailRun(String errorClass, String code, String message) implements Mutation {
+        public FailRun(String errorClass, String message) {
+            this(errorClass, null, message);
+        }
+
         public Applied apply(RunRecord r, long now) {
             String refused = refuseUnlessActive(r);
             if (refused != null) {
                 return Applied.rejected(r, refused);
             }
-            RunRecord next = with(r, now, RunStatus.FAILED, null, message, null, 0, 0, r.nodes());
+            String c = code != null ? code : ERROR;
+            RunRecord next = with(r, now, RunStatus.FAILED, null, message, null, c, 0, 0, r.nodes());
             return Applied.of(next, new EventDraft(EventTypes.RUN_FAILED, null,
-                    map("errorClass", errorClass, "message", message)));
+                    map("errorClass", errorClass, "code", c, "message", message)));
         }
     }
 
@@ -419,7 +482,7 @@ public sealed interface Mutation {
             if (refused != null) {
                 return Applied.rejected(r, refused);
             }
-            RunRecord next = with(r, now, RunStatus.CANCELLED, null, reason, null, 0, 0, r.nodes());
+            RunRecord next = with(r, now, RunStatus.CANCELLED, null, reason, null, null, 0, 0, r.nodes());
             return Applied.of(next, new EventDraft(EventTypes.RUN_CANCELLED, null, map("reason", reason)));
         }
     }
@@ -445,7 +508,7 @@ public sealed interface Mutation {
                     cleared.add(k);
                 }
             }
-            RunRecord next = with(r, now, RunStatus.RUNNING, null, null, null, 0, 0, nodes);
+            RunRecord next = with(r, now, RunStatus.RUNNING, null, null, null, null, 0, 0, nodes);
             return Applied.of(next, new EventDraft(EventTypes.RUN_RETRYING, from, map("from", from, "cleared", cleared)));
         }
     }
@@ -500,9 +563,9 @@ public sealed interface Mutation {
             int takeovers = r.takeovers() + 1;
             if (takeovers > maxTakeovers) {
                 String message = "run lost its owner " + takeovers + " times; failed so it cannot take down another member";
-                RunRecord failed = with(r, now, RunStatus.FAILED, null, message, null, 0, 0, r.nodes());
+                RunRecord failed = with(r, now, RunStatus.FAILED, null, message, null, RUN_LOST, 0, 0, r.nodes());
                 return Applied.of(failed.withOwner(null, takeovers), new EventDraft(EventTypes.RUN_FAILED, null,
-                        map("errorClass", "RunLost", "message", message)));
+                        map("errorClass", "RunLost", "code", RUN_LOST, "message", message)));
             }
             return Applied.of(withStatus(r, now, RunStatus.RUNNING).withOwner(r.owner(), takeovers),
                     new EventDraft(EventTypes.RUN_RESUMED, null, map("reason", reason, "previousOwner", r.owner(),

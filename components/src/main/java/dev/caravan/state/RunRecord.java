@@ -27,6 +27,8 @@ import java.util.Map;
  * @param owner         the cluster member executing the run while it is {@code running} (its lease: the member's
  *                      cluster membership), else null
  * @param takeovers     how many times another member took the run over from an owner that died
+ * @param errorCode     the stable code of the failure that failed the run ({@code TIMEOUT}, a {@code fail} node's
+ *                      code, ...), or null
  */
 public record RunRecord(
         String runId,
@@ -48,7 +50,17 @@ public record RunRecord(
         long tokens,
         Map<String, NodeRecord> nodes,
         String owner,
-        int takeovers) {
+        int takeovers,
+        String errorCode) {
+
+    /** A run record without a failure code. */
+    public RunRecord(String runId, String workflow, String workflowHash, String tenant, String lane, RunStatus status,
+            Object input, Object output, String error, String errorNode, long createdAt, long updatedAt, long sequence,
+            String parentRunId, String parentNodeKey, long costMicros, long tokens, Map<String, NodeRecord> nodes,
+            String owner, int takeovers) {
+        this(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode, createdAt, updatedAt,
+                sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers, null);
+    }
 
     public NodeRecord node(String key) {
         return nodes.get(key);
@@ -58,13 +70,13 @@ public record RunRecord(
     public RunRecord withOwner(String newOwner, int newTakeovers) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, newOwner,
-                newTakeovers);
+                newTakeovers, errorCode);
     }
 
     /** This record with the sequence number of its last event. */
     public RunRecord withSequence(long newSequence) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, newSequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
-                takeovers);
+                takeovers, errorCode);
     }
 }

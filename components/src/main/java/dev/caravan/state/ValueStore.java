@@ -152,12 +152,13 @@ public final class ValueStore {
         for (NodeRecord n : r.nodes().values()) {
             nodes.put(n.key(), ValueRef.from(n.output()) == null ? n
                     : new NodeRecord(n.key(), n.kind(), n.status(), resolve(n.output()), n.attempts(), n.costMicros(),
-                            n.tokens(), n.startedAt(), n.finishedAt(), n.error(), n.errorClass(), n.detail()));
+                            n.tokens(), n.startedAt(), n.finishedAt(), n.error(), n.errorClass(), n.detail(),
+                            n.errorCode(), n.continued()));
         }
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), r.status(),
                 resolve(r.input()), resolve(r.output()), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(),
                 r.sequence(), r.parentRunId(), r.parentNodeKey(), r.costMicros(), r.tokens(),
-                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers());
+                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode());
     }
 
     /**
