@@ -43,9 +43,16 @@ public final class LlmConstants {
     public static final String FINISH_REASON = "CaravanLlmFinishReason";
 
     @Metadata(label = "producer",
-              description = "How many models of the chain (model, then fallback) were tried; 1 when the first one answered.",
+              description = "How many model calls were made, retries and fallbacks included (a call refused by an open"
+                            + " circuit breaker is not one); 1 when the first call answered.",
               javaType = "Integer")
     public static final String ATTEMPTS = "CaravanLlmAttempts";
+
+    @Metadata(label = "producer",
+              description = "How many times the call moved on to the next model of the fallback chain; 0 when the model"
+                            + " itself answered (or failed without a fallback).",
+              javaType = "Integer")
+    public static final String FALLBACKS = "CaravanLlmFallbacks";
 
     @Metadata(label = "producer",
               description = "Milliseconds from the start of the exchange to the first streamed token of the reply (streaming"

@@ -754,6 +754,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         message.setHeader(LlmConstants.COST_MICROS, usage.costMicros);
         message.setHeader(LlmConstants.LATENCY_MILLIS, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         message.setHeader(LlmConstants.ATTEMPTS, usage.attempts);
+        message.setHeader(LlmConstants.FALLBACKS, usage.chainIndex);
         if (usage.finishReason != null) {
             message.setHeader(LlmConstants.FINISH_REASON, usage.finishReason);
         }

@@ -286,6 +286,17 @@ class LlmProducerTest extends CamelTestSupport {
     }
 
     @Test
+    void saysHowManyTimesItMovedOnToAFallbackModel() {
+        assertThat(template.request("direct:text", e -> e.getMessage().setBody("Hi")).getMessage()
+                .getHeader(LlmConstants.FALLBACKS)).isEqualTo(0);
+        assertThat(template.request("direct:retried", e -> e.getMessage().setBody("Hi")).getMessage().getHeaders())
+                .containsEntry(LlmConstants.ATTEMPTS, 3).containsEntry(LlmConstants.FALLBACKS, 0);
+        assertThat(template.request("direct:retriedThenFallback", e -> e.getMessage().setBody("Hi")).getMessage()
+                .getHeaders()).containsEntry(LlmConstants.ATTEMPTS, 3).containsEntry(LlmConstants.FALLBACKS, 1)
+                .containsEntry(LlmConstants.MODEL, "backup");
+    }
+
+    @Test
     void retriesTheSameModelWithBackoffBeforeFallingBack() {
         long start = System.nanoTime();
         Exchange out = template.request("direct:retried", e -> e.getMessage().setBody("Hi"));
