@@ -92,4 +92,14 @@ public sealed interface NodeSpec {
             return "emit";
         }
     }
+
+    /**
+     * Ends the run as failed with a message and a stable error code (both templates); a guard rail, usually with
+     * {@code when}. A null code is {@code FAILED}.
+     */
+    record Fail(String message, String code) implements NodeSpec {
+        public String kind() {
+            return "fail";
+        }
+    }
 }

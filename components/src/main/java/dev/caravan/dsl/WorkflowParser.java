@@ -44,7 +44,7 @@ import dev.caravan.expr.Template;
 final class WorkflowParser {
 
     static final List<String> KINDS = List.of("agent", "call", "set", "remember", "gate", "map", "loop", "workflow",
-            "wait", "emit");
+            "wait", "emit", "fail");
 
     private static final List<String> TOP_KEYS = List.of("apiVersion", "kind", "metadata", "spec");
     private static final List<String> METADATA_KEYS = List.of("name", "description");
@@ -68,10 +68,12 @@ final class WorkflowParser {
     private static final List<String> WORKFLOW_KEYS = List.of("name", "input");
     private static final List<String> WAIT_KEYS = List.of("duration", "until");
     private static final List<String> EMIT_KEYS = List.of("type", "data");
+    private static final List<String> FAIL_KEYS = List.of("message", "code");
+    private static final List<String> ON_ERROR = List.of("fail", "continue");
     private static final List<String> BACKOFFS = List.of("fixed", "exponential");
 
     static {
-        List<String> keys = new ArrayList<>(List.of("id", "needs", "when", "retry", "timeout"));
+        List<String> keys = new ArrayList<>(List.of("id", "needs", "when", "retry", "timeout", "onError"));
         keys.addAll(KINDS);
         NODE_KEYS = List.copyOf(keys);
     }
@@ -86,6 +88,7 @@ final class WorkflowParser {
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,62}");
     private static final Pattern TOOL_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+    private static final Pattern ERROR_CODE = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
     private static final Pattern INT = Pattern.compile("[-+]?[0-9]+");
     private static final int MAX_DEPTH = 64;
 
@@ -482,6 +485,7 @@ final class WorkflowParser {
         RetryPolicy retry = f.get("retry") == null ? null
                 : retry(f.get("retry"), "retry of " + label, defaultsRetrySet ? defaults.retry() : BASE_RETRY);
         Duration timeout = duration(f.get("timeout"), "timeout of " + label, true);
+        boolean continueOnError = "continue".equals(oneOf(f.get("onError"), "onError of " + label, ON_ERROR));
 
         // kind
         List<NodeTuple> kinds = new ArrayList<>();
@@ -517,12 +521,17 @@ final class WorkflowParser {
             case "loop" -> loop(body, what, scope, id);
             case "workflow" -> subWorkflow(body, what, scope);
             case "wait" -> await(body, what, scope);
+            case "fail" -> fail(body, what, scope);
             default -> emit(body, what, scope);
         };
+        if (continueOnError && spec instanceof NodeSpec.Fail) {
+            error(f.get("onError"), "expected onError of " + label + " to be fail (a fail node is there to fail the "
+                    + "run, or the map or loop around it), found continue");
+        }
         if (spec == null || id == null) {
             return null;
         }
-        return new Node(id, List.copyOf(needs), when, spec, retry, timeout, position(m));
+        return new Node(id, List.copyOf(needs), when, spec, retry, timeout, position(m), continueOnError);
     }
 
     private NodeSpec.Agent agent(org.snakeyaml.engine.v2.nodes.Node n, String what, Scope scope) {
@@ -782,6 +791,21 @@ final class WorkflowParser {
         }
         Object data = f.get("data") == null ? null : template(f.get("data"), sub(what, "data"), scope);
         return new NodeSpec.Emit(type, data);
+    }
+
+    private NodeSpec.Fail fail(org.snakeyaml.engine.v2.nodes.Node n, String what, Scope scope) {
+        Fields f = fields(n, what, FAIL_KEYS);
+        if (f == null) {
+            return null;
+        }
+        String message = stringTemplate(f.required("message"), sub(what, "message"), scope);
+        org.snakeyaml.engine.v2.nodes.Node codeNode = f.get("code");
+        String code = stringTemplate(codeNode, sub(what, "code"), scope);
+        if (code != null && !Expressions.containsExpression(code) && !ERROR_CODE.matcher(code).matches()) {
+            error(codeNode, "expected " + sub(what, "code") + " to be an error code of letters, digits, '_', '.' and '-' "
+                    + "starting with a letter (at most 64 characters) such as NO_ANSWER, found '" + code + "'");
+        }
+        return new NodeSpec.Fail(message, code);
     }
 
     private void cycles(Map<String, List<NeedRef>> needsOf, Map<String, org.snakeyaml.engine.v2.nodes.Node> idNodes) {

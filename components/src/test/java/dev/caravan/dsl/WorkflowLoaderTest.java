@@ -118,6 +118,11 @@ class WorkflowLoaderTest {
         assertThat(refine.nodes().get(1).needs()).containsExactly("draft");
         assertThat(byId.get("sub").spec()).isEqualTo(new NodeSpec.SubWorkflow("summarize-ticket",
                 "${{ {'ticket': input.ticket} }}"));
+        assertThat(byId.get("sub").continueOnError()).isTrue();
+        assertThat(byId.get("send").continueOnError()).isFalse();
+        assertThat(byId.get("guard").spec()).isEqualTo(new NodeSpec.Fail("nothing to summarize in run ${{ run.id }}",
+                "NO_ITEMS"));
+        assertThat(byId.get("guard").when()).isEqualTo("${{ nodes.totals.output.count == 0 }}");
         assertThat(byId.get("pause").spec()).isEqualTo(new NodeSpec.Wait("10s", null));
         assertThat(byId.get("notify").spec()).isEqualTo(new NodeSpec.Emit("ticket.triaged",
                 "${{ nodes.totals.output }}"));
@@ -267,9 +272,9 @@ class WorkflowLoaderTest {
                       set: { x: 1 }
                 """)).containsExactly(
                 "t.yaml:8:7: expected node 'a' to have exactly one kind key (agent, call, set, remember, gate, map, "
-                        + "loop, workflow, wait, emit), found none",
+                        + "loop, workflow, wait, emit, fail), found none",
                 "t.yaml:12:7: expected node 'b' to have exactly one kind key (agent, call, set, remember, gate, map, "
-                        + "loop, workflow, wait, emit), found 2: call, set");
+                        + "loop, workflow, wait, emit, fail), found 2: call, set");
     }
 
     @Test
@@ -515,6 +520,71 @@ class WorkflowLoaderTest {
                       gate: { timeout: 1h, onTimeout: ignore }
                 """)).containsExactly("t.yaml:9:39: expected gate.onTimeout of node 'a' to be one of approve, reject, "
                 + "fail, found the string 'ignore'");
+    }
+
+    @Test
+    void readsOnErrorAndLetsLaterNodesReadTheErrorOfANodeTheyNeed() {
+        Workflow wf = loader.load("t.yaml", HEAD + """
+                    - id: fetch
+                      onError: continue
+                      call: { uri: "direct:fetch" }
+                    - id: fallback
+                      needs: [fetch]
+                      when: ${{ nodes.fetch.error != null && nodes.fetch.error.code == 'TIMEOUT' }}
+                      onError: fail
+                      set: { why: "${{ nodes.fetch.error.message }}" }
+                    - id: plain
+                      set: { x: 1 }
+                """);
+        assertThat(wf.nodes()).extracting(Node::continueOnError).containsExactly(true, false, false);
+    }
+
+    @Test
+    void rejectsAnOnErrorOtherThanFailOrContinue() {
+        assertThat(problems("""
+                    - id: a
+                      onError: ignore
+                      set: { x: 1 }
+                """)).containsExactly("t.yaml:9:16: expected onError of node 'a' to be one of fail, continue, found "
+                + "the string 'ignore'");
+    }
+
+    @Test
+    void loadsAFailNodeWithTemplatesForMessageAndCode() {
+        Workflow wf = loader.load("t.yaml", HEAD + """
+                    - id: check
+                      set: { ok: "${{ input.ok }}" }
+                    - id: guard
+                      needs: [check]
+                      when: ${{ !nodes.check.output.ok }}
+                      fail: { message: "not ok: ${{ input.why }}", code: "${{ input.code }}" }
+                    - id: plain
+                      fail: { message: stop, code: NO_ANSWER }
+                """);
+        assertThat(wf.nodes().get(1).spec()).isEqualTo(new NodeSpec.Fail("not ok: ${{ input.why }}",
+                "${{ input.code }}"));
+        assertThat(wf.nodes().get(2).spec()).isEqualTo(new NodeSpec.Fail("stop", "NO_ANSWER"));
+        assertThat(wf.nodes().get(2).kind()).isEqualTo("fail");
+    }
+
+    @Test
+    void rejectsFailNodesWithoutAMessageWithABadCodeOrThatContinue() {
+        assertThat(problems("""
+                    - id: a
+                      fail: { code: X }
+                    - id: b
+                      fail: { message: stop, code: "no such code" }
+                    - id: c
+                      onError: continue
+                      fail: { message: "${{ nodes.a.output }}" }
+                """)).containsExactly(
+                "t.yaml:9:13: missing required key 'message' in fail of node 'a'",
+                "t.yaml:11:36: expected fail.code of node 'b' to be an error code of letters, digits, '_', '.' and '-' "
+                        + "starting with a letter (at most 64 characters) such as NO_ANSWER, found 'no such code'",
+                "t.yaml:13:16: expected onError of node 'c' to be fail (a fail node is there to fail the run, or the "
+                        + "map or loop around it), found continue",
+                "t.yaml:14:29: fail.message of node 'c': node 'a' is not upstream of 'c': add it to needs (directly or "
+                        + "through a node it needs) so its output exists when this runs; expected one of: (none)");
     }
 
     @Test

@@ -127,4 +127,28 @@ class WorkflowSchemaTest {
         assertThat(problems).containsPattern("\\$\\.spec\\.nodes\\[0\\]: must be valid to one and only one schema");
         assertThat(problems).contains("$.spec.nodes[2].wait.duration");
     }
+
+    @Test
+    void rejectsBadOnErrorValuesAndFailNodesAsTheLoaderDoes() {
+        String bad = """
+                apiVersion: caravan.dev/v1
+                kind: Workflow
+                metadata: { name: bad }
+                spec:
+                  nodes:
+                    - id: a
+                      onError: ignore
+                      set: { x: 1 }
+                    - id: b
+                      fail: { code: X }
+                    - id: c
+                      fail: { message: stop, code: "no such code" }
+                """;
+        String problems = SCHEMA.validate(yaml(bad)).stream().map(ValidationMessage::getMessage)
+                .collect(Collectors.joining("\n"));
+        assertThat(problems)
+                .contains("$.spec.nodes[0].onError: does not have a value in the enumeration")
+                .contains("$.spec.nodes[1].fail: required property 'message' not found")
+                .contains("$.spec.nodes[2].fail.code");
+    }
 }
