@@ -111,13 +111,16 @@ public final class RouteCompiler {
     }
 
     /** The component of each node kind. */
-    private static final Map<String, String> SCHEMES = Map.of("agent", "caravan-agent", "call", "caravan-call",
-            "set", "caravan-set", "remember", "caravan-set", "gate", "caravan-gate", "map", "caravan-map",
-            "loop", "caravan-loop", "workflow", "caravan-workflow", "wait", "caravan-wait", "emit", "caravan-emit");
+    private static final Map<String, String> SCHEMES = Map.ofEntries(Map.entry("agent", "caravan-agent"),
+            Map.entry("call", "caravan-call"), Map.entry("set", "caravan-set"), Map.entry("remember", "caravan-set"),
+            Map.entry("gate", "caravan-gate"), Map.entry("map", "caravan-map"), Map.entry("loop", "caravan-loop"),
+            Map.entry("workflow", "caravan-workflow"), Map.entry("wait", "caravan-wait"),
+            Map.entry("emit", "caravan-emit"), Map.entry("fail", "caravan-fail"));
 
-    /** Nodes that compute their output in place, without I/O or waiting. */
+    /** Nodes that compute their output (or their failure) in place, without I/O or waiting. */
     private static boolean isInstant(Node n) {
-        return n.spec() instanceof NodeSpec.Compute || n.spec() instanceof NodeSpec.Remember;
+        return n.spec() instanceof NodeSpec.Compute || n.spec() instanceof NodeSpec.Remember
+               || n.spec() instanceof NodeSpec.Fail;
     }
 
     /** A step to a caravan endpoint of the workflow: the URI names the workflow and the node, nothing else. */

@@ -366,9 +366,11 @@ public final class RunService {
                 return;
             }
             if ("fail".equals(onTimeout)) {
-                engine.store().apply(runId, new Mutation.FailNode(key, "gate", "GateTimeout",
-                        "gate " + key + " timed out", -1, true));
-                notifyParent(stored(runId));
+                // the gate fails when the run reaches it again, so its onError and an enclosing map or loop apply
+                if (engine.store().apply(runId, new Mutation.ExpireGate(key)).accepted()) {
+                    engine.store().apply(runId, new Mutation.ResumeRun("gate " + key + " timed out"));
+                    execute(runId);
+                }
             } else {
                 resolveGate(runId, key, "approve".equals(onTimeout), "timeout", "gate timed out");
             }

@@ -64,6 +64,34 @@ class RouteCompilerTest {
                 .containsExactly(Map.entry("caravan-set:each/x", true), Map.entry("caravan-call:each/y", false));
     }
 
+    @Test
+    void aFailNodeIsACaravanFailStepThatRunsInLineBeforeItsLevelsMulticast() {
+        Workflow wf = new WorkflowLoader().load("guard.caravan.yaml", """
+                apiVersion: caravan.dev/v1
+                kind: Workflow
+                metadata:
+                  name: guard
+                spec:
+                  nodes:
+                    - id: a
+                      set: { v: 1 }
+                    - id: guard
+                      needs: [a]
+                      when: ${{ nodes.a.output.v > 1 }}
+                      fail: { message: too big, code: TOO_BIG }
+                    - id: b
+                      needs: [a]
+                      call: { uri: "direct:b" }
+                    - id: c
+                      needs: [a]
+                      call: { uri: "direct:c" }
+                """);
+        List<Object> main = steps(routes(new RouteCompiler().compile(wf)), "caravan-workflow-guard");
+        assertThat(recordsWithNext(main).keySet()).containsExactly("caravan-run:begin", "caravan-set:a",
+                "caravan-fail:guard", "caravan-call:b", "caravan-call:c", "caravan-run:end");
+        assertThat(main.get(3)).isInstanceOfSatisfying(Map.class, step -> assertThat(step).containsKey("multicast"));
+    }
+
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> routes(String yaml) {
         return (List<Map<String, Object>>) new Load(LoadSettings.builder().build()).loadFromString(yaml);

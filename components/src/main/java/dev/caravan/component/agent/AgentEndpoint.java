@@ -205,6 +205,7 @@ public class AgentEndpoint extends NodeEndpoint {
             detail.put("model", call.getMessage().getHeader(LlmConstants.MODEL));
             detail.put("finishReason", call.getMessage().getHeader(LlmConstants.FINISH_REASON));
             detail.put("llmAttempts", call.getMessage().getHeader(LlmConstants.ATTEMPTS));
+            detail.put("fallbacks", call.getMessage().getHeader(LlmConstants.FALLBACKS));
             detail.values().removeIf(java.util.Objects::isNull);
             result.complete(new NodeResult.Completed(call.getMessage().getBody(), cost, tokens, detail, lastDelta));
         });

@@ -121,6 +121,11 @@ public class CallEndpoint extends NodeEndpoint {
     }
 
     @Override
+    protected String defaultErrorCode() {
+        return dev.caravan.component.node.ErrorCodes.CALL_FAILED;
+    }
+
+    @Override
     protected CompletionStage<NodeResult> execute(NodeContext ctx) {
         Exchange request = new DefaultExchange(getCamelContext());
         request.getMessage().setBody(bodyTemplate == null ? null : bodyTemplate.evaluate(ctx.variables()));

@@ -3,11 +3,15 @@ package dev.caravan.component.gate;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
+import dev.caravan.component.node.NodeErrorException;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.expr.Template;
+import dev.caravan.state.Mutation;
+import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import org.apache.camel.Category;
 import org.apache.camel.spi.UriEndpoint;
@@ -52,6 +56,12 @@ public class GateEndpoint extends NodeEndpoint {
 
     @Override
     protected CompletionStage<NodeResult> execute(NodeContext ctx) {
+        NodeRecord before = ctx.record().node(ctx.key());
+        if (before != null && before.detail() != null
+            && Boolean.TRUE.equals(before.detail().get(Mutation.ExpireGate.TIMED_OUT))) {
+            // its timeout said fail: it fails here, where onError and an enclosing map or loop apply
+            throw new NodeErrorException(ErrorCodes.GATE_TIMEOUT, "gate " + ctx.key() + " timed out");
+        }
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("message", messageTemplate == null ? "Approve " + ctx.key() + "?"
                 : String.valueOf(messageTemplate.evaluate(ctx.variables())));

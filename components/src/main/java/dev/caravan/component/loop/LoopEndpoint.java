@@ -62,7 +62,8 @@ public class LoopEndpoint extends NodeEndpoint {
         untilTemplate = compile(loop.until());
         outputTemplate = compileValue(loop.output());
         bodyNodes = loop.nodes().stream().map(Node::id).toList();
-        scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()), null);
+        scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()), null,
+                isContinueOnError());
     }
 
     @Override

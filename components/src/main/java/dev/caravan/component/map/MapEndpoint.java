@@ -69,7 +69,7 @@ public class MapEndpoint extends NodeEndpoint {
         outputTemplate = compileValue(map.output());
         bodyNodes = map.nodes().stream().map(Node::id).toList();
         scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()),
-                engine().tasks());
+                engine().tasks(), isContinueOnError());
     }
 
     @Override

@@ -44,6 +44,12 @@ public final class NodeConstants {
      */
     public static final String DEFERRED = "CaravanDeferredUpdates";
 
+    /**
+     * Exchange property: {@code true} on the body of a map item or loop iteration whose map or loop (or one around
+     * it) has {@code onError: continue}. A node failing there fails the map or loop, which continues, not the run.
+     */
+    public static final String FAILURES_CONTAINED = "CaravanFailuresContained";
+
     /** Exchange property: variables of the enclosing scope ({@code item}, {@code index}, {@code iteration}). */
     public static final String SCOPE_VARIABLES = "CaravanScopeVariables";
 

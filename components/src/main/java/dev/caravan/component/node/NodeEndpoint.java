@@ -52,6 +52,7 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
     private List<String> needsList = List.of();
     private RetryPolicy retry = RetryPolicy.NONE;
     private long timeout;
+    private boolean continueOnError;
 
     protected NodeEndpoint(String uri, Component component) {
         super(uri, component);
@@ -137,6 +138,7 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
         nodeId = node.id();
         whenTemplate = compile(node.when());
         needsList = List.copyOf(node.needs());
+        continueOnError = node.continueOnError();
         if (isRetryable()) {
             RetryPolicy policy = node.retry() != null ? node.retry() : wf.defaults().retry();
             retry = policy != null ? policy : RetryPolicy.NONE;
@@ -144,6 +146,19 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
             timeout = limit == null ? 0 : limit.toMillis();
         }
         configure(wf, node);
+    }
+
+    /**
+     * The error code of a failure whose type says nothing more ({@link ErrorCodes}); a kind whose work is one kind
+     * of thing (calling an endpoint) names it.
+     */
+    protected String defaultErrorCode() {
+        return ErrorCodes.ERROR;
+    }
+
+    /** {@code onError: continue}: a failure (after the retries) ends the node as failed and the run goes on. */
+    public boolean isContinueOnError() {
+        return continueOnError;
     }
 
     /** Compiles a text template; null stays null. */

@@ -1,6 +1,7 @@
 package dev.caravan.component.node;
 
 import dev.caravan.dsl.RetryPolicy;
+import dev.caravan.expr.ExpressionException;
 import dev.caravan.run.Engine;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
@@ -96,11 +97,6 @@ public class NodeProducer extends DefaultAsyncProducer {
             }
         }
         Map<String, Object> variables = RunScope.variables(engine, record, scope, RunScope.scopeVariables(exchange));
-        if (endpoint.whenTemplate() != null && !endpoint.whenTemplate().evaluateBoolean(variables)) {
-            skip(engine, exchange, runId, key, "when is false");
-            callback.done(true);
-            return true;
-        }
         NodeRecord existing = record.node(key);
         // A node caught in flight by a crash runs again as the same attempt (same idempotency key), and so does a
         // container (map, loop, sub-workflow) entered again to continue what waits inside it; one whose failed
@@ -111,8 +107,30 @@ public class NodeProducer extends DefaultAsyncProducer {
         NodeContext ctx = new NodeContext(engine, exchange, runId, key, scope, attempt, record, variables);
         // a route that starts runs itself (from an HTTP trigger) carries the caller's credential headers
         ctx.discloseCredentials(exchange.getMessage().getHeaders());
+        if (endpoint.whenTemplate() != null) {
+            boolean run;
+            try {
+                run = endpoint.whenTemplate().evaluateBoolean(variables);
+            } catch (ExpressionException e) {
+                // a broken condition is the node's failure: recorded on it, and onError applies
+                failed(ctx, new ConditionFailedException(e), callback);
+                return false;
+            }
+            if (!run) {
+                skip(engine, exchange, runId, key, "when is false");
+                callback.done(true);
+                return true;
+            }
+        }
         attempt(ctx, callback);
         return false;
+    }
+
+    /** A {@code when} that could not be evaluated. */
+    private static final class ConditionFailedException extends ExpressionException {
+        ConditionFailedException(ExpressionException cause) {
+            super(cause.getMessage(), cause.offset(), cause);
+        }
     }
 
     /** What a node step does with the record it sees. */
@@ -126,7 +144,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
         NodeRecord existing = record.node(key);
         if (existing != null) {
-            if (existing.status().isDone()) {
+            if (existing.settled()) {
                 return Step.DONE;
             }
             if (existing.status().isPending() && !endpoint.isContainer()) {
@@ -136,7 +154,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         boolean allNeedsSkipped = !endpoint.needsList().isEmpty();
         for (String need : endpoint.needsList()) {
             NodeRecord n = record.node(scope + need);
-            if (n == null || !n.status().isDone()) {
+            if (n == null || !n.settled()) {
                 return Step.WAIT;
             }
             allNeedsSkipped &= n.status().skipsDependents();
@@ -286,7 +304,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             // ended, or taken over by another member: this execution stops here
             ctx.exchange().setRouteStop(true);
         } else if (r.record() != null && r.record().node(ctx.key()) != null
-                   && r.record().node(ctx.key()).status().isDone()) {
+                   && r.record().node(ctx.key()).settled()) {
             ctx.exchange().getMessage().setBody(ctx.engine().values().resolve(r.record().node(ctx.key()).output()));
         }
     }
@@ -302,13 +320,13 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
         RetryPolicy retry = endpoint.retryPolicy();
         boolean again = ctx.attempt() < retry.maxAttempts() && retryable(error);
-        String errorClass = error.getClass().getName();
-        String message = ctx.redact(error instanceof TimeoutException
-                ? "timed out after " + endpoint.getTimeout() + " ms" : String.valueOf(error.getMessage()));
+        String errorClass = (error instanceof ConditionFailedException ? error.getCause() : error).getClass().getName();
+        String code = ErrorCodes.of(error, endpoint.defaultErrorCode());
+        String message = ctx.redact(message(ctx, error));
         if (again) {
             long delay = retry.delayAfter(ctx.attempt()).toMillis();
             RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
-                    new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, delay, true));
+                    new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, code, message, delay, true, false));
             NodeContext next = new NodeContext(engine, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
                     ctx.attempt() + 1, ctx.record(), ctx.variables(), ctx.disclosedSecrets());
             try {
@@ -319,21 +337,57 @@ public class NodeProducer extends DefaultAsyncProducer {
             }
             return;
         }
+        if (endpoint.isContinueOnError()) {
+            // onError: continue: the node ends as failed, its output is null, and the route goes on
+            Mutation.Result r = RunRecords.apply(engine, ctx.exchange(), ctx.runId(), new Mutation.FailNode(ctx.key(),
+                    endpoint.kind(), errorClass, code, message, -1, false, true));
+            if (r.accepted()) {
+                ctx.exchange().getMessage().setBody(null);
+            } else {
+                notRecorded(ctx, r);
+            }
+            callback.done(false);
+            return;
+        }
+        // in a map item or loop iteration whose container continues on error, the container fails, not the run
+        boolean contained = ctx.exchange().getProperty(NodeConstants.FAILURES_CONTAINED, false, Boolean.class);
         RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
-                new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, message, -1, true));
+                new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, code, message, -1, !contained, false));
         if (error instanceof NodeFailedException) {
             ctx.exchange().setException(error);
         } else {
             // the cause may quote a disclosed secret: then the exchange gets the redacted account only
             Throwable cause = ctx.disclosedSecrets().isEmpty() ? error : new RedactedException(errorClass, message);
-            ctx.exchange().setException(new NodeFailedException(ctx.key(), ctx.exchange(), cause));
+            ctx.exchange().setException(new NodeFailedException(ctx.key(), ctx.exchange(), cause, code, message));
         }
         callback.done(false);
     }
 
-    /** Failures another attempt cannot mend are not retried. */
+    /** What the run records of a failure; an expression's names the node, and the expression is in its text. */
+    private String message(NodeContext ctx, Throwable error) {
+        if (error instanceof TimeoutException) {
+            return "timed out after " + endpoint.getTimeout() + " ms";
+        }
+        if (error instanceof ConditionFailedException) {
+            return "when of node '" + ctx.key() + "': " + error.getMessage();
+        }
+        if (error instanceof ExpressionException) {
+            return "node '" + ctx.key() + "': " + error.getMessage();
+        }
+        if (error instanceof NodeFailedException e && e.summary() != null) {
+            // a sub-node of this map or loop failed
+            return e.summary();
+        }
+        return String.valueOf(error.getMessage());
+    }
+
+    /**
+     * Failures another attempt cannot mend are not retried: expressions are deterministic over the recorded state,
+     * and a fail node, a failed child run or a timed-out gate fail the same way again.
+     */
     private static boolean retryable(Throwable error) {
         return !(error instanceof NodeFailedException) && !(error instanceof ValueTooLargeException)
+               && !(error instanceof ExpressionException) && !(error instanceof NodeErrorException)
                && !(error instanceof dev.caravan.llm.LlmException le && !le.retryable());
     }
 

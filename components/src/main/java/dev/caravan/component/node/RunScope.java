@@ -20,8 +20,8 @@ public final class RunScope {
     }
 
     /**
-     * {@code input}, {@code run}, {@code nodes} (the nodes of this scope by id, each with {@code output} and
-     * {@code status}), {@code lane} (read only when an expression reads it) and the scope's own variables. Values the
+     * {@code input}, {@code run}, {@code nodes} (the nodes of this scope by id, each with {@code output},
+     * {@code status} and {@code error}: {@code {code, message, attempts}} of a failed node, else null), {@code lane} (read only when an expression reads it) and the scope's own variables. Values the
      * record holds by reference are resolved from the engine's value store: a node's output only when an expression
      * first reads it.
      */
@@ -45,6 +45,7 @@ public final class RunScope {
             Map<String, Object> view = new HashMap<>(4);
             view.put("output", n.output());
             view.put("status", n.status().label());
+            view.put("error", n.errorView());
             nodes.put(id, view);
         }
         Map<String, Object> run = new LinkedHashMap<>();
@@ -86,7 +87,11 @@ public final class RunScope {
         public Set<Entry<String, Object>> entrySet() {
             Map<String, Object> view = resolved;
             if (view == null) {
-                view = Map.of("output", values.resolve(reference), "status", status);
+                // only a node that completed holds an output: it has no error
+                view = new HashMap<>(4);
+                view.put("output", values.resolve(reference));
+                view.put("status", status);
+                view.put("error", null);
                 resolved = view;
             }
             return view.entrySet();

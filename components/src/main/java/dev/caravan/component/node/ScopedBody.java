@@ -16,15 +16,20 @@ public final class ScopedBody {
 
     private final org.apache.camel.AsyncProducer body;
     private final java.util.concurrent.Executor dispatcher;
+    private final boolean containsFailures;
 
     /**
-     * @param dispatcher where each body starts: the engine's task executor for map items, so items that block run
-     *                   side by side; null to start on the calling thread (loop iterations, which run one by one)
+     * @param dispatcher       where each body starts: the engine's task executor for map items, so items that block
+     *                         run side by side; null to start on the calling thread (loop iterations, which run one
+     *                         by one)
+     * @param containsFailures whether the container continues on error: a node failing in its body then fails the
+     *                         container, not the run
      */
-    public ScopedBody(CamelContext camelContext, String bodyUri, java.util.concurrent.Executor dispatcher)
-            throws Exception {
+    public ScopedBody(CamelContext camelContext, String bodyUri, java.util.concurrent.Executor dispatcher,
+            boolean containsFailures) throws Exception {
         this.body = camelContext.getEndpoint(bodyUri).createAsyncProducer();
         this.dispatcher = dispatcher;
+        this.containsFailures = containsFailures;
         body.start();
     }
 
@@ -40,6 +45,9 @@ public final class ScopedBody {
         Map<String, Object> vars = new HashMap<>(parent.scopeVariables());
         vars.putAll(variables);
         ex.setProperty(NodeConstants.SCOPE_VARIABLES, vars);
+        if (containsFailures || parent.exchange().getProperty(NodeConstants.FAILURES_CONTAINED, false, Boolean.class)) {
+            ex.setProperty(NodeConstants.FAILURES_CONTAINED, true);
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         Runnable start = () -> body.process(ex, doneSync -> {
             if (ex.getException() != null) {

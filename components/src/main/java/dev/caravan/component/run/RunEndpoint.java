@@ -1,5 +1,6 @@
 package dev.caravan.component.run;
 
+import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.RunRecords;
 import dev.caravan.component.node.RunScope;
@@ -179,7 +180,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         List<String> unfinished = new ArrayList<>();
         for (String id : nodes) {
             NodeRecord n = r.node(id);
-            if (n == null || !n.status().isDone()) {
+            if (n == null || !n.settled()) {
                 unfinished.add(id);
             }
         }
@@ -189,8 +190,9 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             try {
                 out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
             } catch (RuntimeException e) {
-                RunRecords.apply(engine, exchange, runId,
-                        new Mutation.FailRun(e.getClass().getName(), "output: " + e.getMessage()));
+                RunRecords.apply(engine, exchange, runId, new Mutation.FailRun(e.getClass().getName(),
+                        e instanceof dev.caravan.expr.ExpressionException ? ErrorCodes.EXPRESSION : ErrorCodes.ERROR,
+                        "output: " + e.getMessage()));
                 throw e;
             }
             RunRecords.apply(engine, exchange, runId, new Mutation.CompleteRun(out));

@@ -3,7 +3,9 @@ package dev.caravan.component.workflow;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
+import dev.caravan.component.node.NodeErrorException;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
@@ -80,8 +82,8 @@ public class WorkflowEndpoint extends NodeEndpoint {
             return new NodeResult.Completed(c.output(), c.costMicros(), c.tokens(), detail);
         }
         if (c.status() == RunStatus.FAILED || c.status() == RunStatus.CANCELLED) {
-            throw new IllegalStateException("Sub-workflow run " + childId + " " + c.status().label()
-                    + (c.error() == null ? "" : ": " + c.error()));
+            throw new NodeErrorException(ErrorCodes.CHILD_FAILED, "Sub-workflow run " + childId + " "
+                    + c.status().label() + (c.error() == null ? "" : ": " + c.error()));
         }
         NodeStatus status = c.status() == RunStatus.AWAITING_APPROVAL ? NodeStatus.AWAITING_APPROVAL : NodeStatus.WAITING;
         return new NodeResult.Paused(status, detail);
