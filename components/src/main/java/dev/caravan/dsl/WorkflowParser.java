@@ -133,7 +133,10 @@ final class WorkflowParser {
         org.snakeyaml.engine.v2.nodes.Node root;
         try {
             LoadSettings settings = LoadSettings.builder().setLabel(file).setSchema(new CoreSchema())
-                    .setAllowRecursiveKeys(false).setMaxAliasesForCollections(200).build();
+                    .setAllowRecursiveKeys(false).setMaxAliasesForCollections(200)
+                    // SnakeYAML Engine 2.10 fails with IndexOutOfBoundsException when a surrogate pair (an emoji)
+                    // straddles the end of its read buffer: a buffer larger than the text is never refilled
+                    .setBufferSize(content.length() + 1).build();
             root = new Compose(settings).composeString(content).orElse(null);
         } catch (MarkedYamlEngineException e) {
             Optional<Mark> mark = e.getProblemMark().isPresent() ? e.getProblemMark() : e.getContextMark();

@@ -685,4 +685,16 @@ class WorkflowLoaderTest {
         assertThat(loader.validate(file)).extracting(Problem::toString)
                 .containsExactly(file + ":9:13: duplicate node id 'a': also defined at " + file + ":8:13");
     }
+
+    @Test
+    void loadsAstralCharactersWhereverTheyFallInTheFile() {
+        String head = "apiVersion: caravan.dev/v1\nkind: Workflow\nmetadata: { name: astral }\nspec:\n  nodes:\n"
+                      + "    - id: a\n      set: { v: \"";
+        // one of these puts the emoji's surrogate pair across SnakeYAML's 1024-character read buffer
+        for (int at = 1015; at < 1035; at++) {
+            String text = "a".repeat(at - head.length()) + "\uD83D\uDE00 and \uD835\uDD18";
+            Workflow wf = new WorkflowLoader().load("astral.caravan.yaml", head + text + "\" }\n");
+            assertThat(((NodeSpec.Compute) wf.node("a").spec()).values()).containsEntry("v", text);
+        }
+    }
 }
