@@ -2,6 +2,7 @@ package dev.caravan.dsl;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,15 +22,21 @@ public final class WorkflowLoader {
     public static final String KIND = "Workflow";
 
     private final Expressions expressions;
+    private final LoadLimits limits;
     private final JsonSchemas metaSchemas = new JsonSchemas();
 
     public WorkflowLoader() {
-        this(new Expressions());
+        this(new Expressions(), LoadLimits.DEFAULTS);
+    }
+
+    public WorkflowLoader(LoadLimits limits) {
+        this(new Expressions(), limits);
     }
 
     /** Uses the engine's expression compiler (so compiled programs are shared). */
-    public WorkflowLoader(Expressions expressions) {
+    public WorkflowLoader(Expressions expressions, LoadLimits limits) {
         this.expressions = expressions;
+        this.limits = limits;
     }
 
     /**
@@ -39,7 +46,22 @@ public final class WorkflowLoader {
      * @throws UncheckedIOException     when the file cannot be read
      */
     public Workflow load(Path file) {
-        return load(file.toString(), read(file));
+        return load(file.toString(), file);
+    }
+
+    /**
+     * Loads a workflow file named {@code fileName} in positions and messages (a file over the size limit is refused
+     * before it is read).
+     *
+     * @throws InvalidWorkflowException listing every problem of the file
+     * @throws UncheckedIOException     when the file cannot be read
+     */
+    public Workflow load(String fileName, Path file) {
+        Source source = read(fileName, file);
+        if (!source.problems().isEmpty()) {
+            throw new InvalidWorkflowException(source.problems());
+        }
+        return load(fileName, source.text());
     }
 
     /**
@@ -48,7 +70,7 @@ public final class WorkflowLoader {
      * @throws InvalidWorkflowException listing every problem of the content
      */
     public Workflow load(String fileName, String content) {
-        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas);
+        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits);
         Workflow workflow = parser.parse();
         if (!parser.problems().isEmpty()) {
             throw new InvalidWorkflowException(parser.problems());
@@ -58,19 +80,41 @@ public final class WorkflowLoader {
 
     /** Every problem of a workflow file, in file order; empty when it loads. */
     public List<Problem> validate(Path file) {
-        return validate(file.toString(), read(file));
+        return validate(file.toString(), file);
+    }
+
+    /**
+     * Every problem of a workflow file named {@code fileName} in positions and messages, in file order; empty when
+     * it loads.
+     *
+     * @throws UncheckedIOException when the file cannot be read
+     */
+    public List<Problem> validate(String fileName, Path file) {
+        Source source = read(fileName, file);
+        return source.problems().isEmpty() ? validate(fileName, source.text()) : source.problems();
     }
 
     /** Every problem of workflow content, in file order; empty when it loads. */
     public List<Problem> validate(String fileName, String content) {
-        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas);
+        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits);
         parser.parse();
         return parser.problems();
     }
 
-    private static String read(Path file) {
+    /** A file's text, or why it is not a workflow file without parsing it. */
+    private record Source(String text, List<Problem> problems) {
+    }
+
+    /** A file over the size limit is refused before it is read; one that is not UTF-8 as it is read. */
+    private Source read(String fileName, Path file) {
         try {
-            return Files.readString(file, StandardCharsets.UTF_8);
+            if (Files.size(file) > limits.fileBytes()) {
+                return new Source(null, List.of(WorkflowParser.fileTooLarge(fileName, limits)));
+            }
+            return new Source(Files.readString(file, StandardCharsets.UTF_8), List.of());
+        } catch (CharacterCodingException e) {
+            return new Source(null, List.of(new Problem(new Position(fileName, 1, 1),
+                    "expected YAML text in UTF-8, found bytes that are not UTF-8 (a binary file?)")));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read workflow file " + file + ": " + e.getMessage(), e);
         }

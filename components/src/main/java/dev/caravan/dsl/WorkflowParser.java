@@ -90,7 +90,6 @@ final class WorkflowParser {
     private static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern ERROR_CODE = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
     private static final Pattern INT = Pattern.compile("[-+]?[0-9]+");
-    private static final int MAX_DEPTH = 64;
 
     private final String file;
     private final String content;
@@ -103,9 +102,13 @@ final class WorkflowParser {
     private boolean defaultsRetrySet;
 
     private final JsonSchemas metaSchemas;
+    private final LoadLimits limits;
+    /** Nodes read so far, in every list of the file. */
+    private int nodeCount;
 
-    WorkflowParser(String file, String content, Expressions expressions, JsonSchemas metaSchemas) {
+    WorkflowParser(String file, String content, Expressions expressions, JsonSchemas metaSchemas, LoadLimits limits) {
         this.metaSchemas = metaSchemas;
+        this.limits = limits;
         this.file = file;
         this.content = content == null ? "" : content;
         this.expressions = expressions;
@@ -130,30 +133,30 @@ final class WorkflowParser {
     // ------------------------------------------------------------------ document
 
     Workflow parse() {
-        org.snakeyaml.engine.v2.nodes.Node root;
-        try {
-            LoadSettings settings = LoadSettings.builder().setLabel(file).setSchema(new CoreSchema())
-                    .setAllowRecursiveKeys(false).setMaxAliasesForCollections(200)
-                    // SnakeYAML Engine 2.10 fails with IndexOutOfBoundsException when a surrogate pair (an emoji)
-                    // straddles the end of its read buffer: a buffer larger than the text is never refilled
-                    .setBufferSize(content.length() + 1).build();
-            root = new Compose(settings).composeString(content).orElse(null);
-        } catch (MarkedYamlEngineException e) {
-            Optional<Mark> mark = e.getProblemMark().isPresent() ? e.getProblemMark() : e.getContextMark();
-            Position p = mark.map(m -> new Position(file, m.getLine() + 1, m.getColumn() + 1))
-                    .orElse(new Position(file, 1, 1));
-            String context = e.getContext() == null ? "" : " (" + e.getContext() + ")";
-            problems.add(new Problem(p, "invalid YAML: " + e.getProblem() + context));
-            return null;
-        } catch (YamlEngineException e) {
-            problems.add(new Problem(new Position(file, 1, 1), "invalid YAML: " + e.getMessage()));
-            return null;
-        }
+        org.snakeyaml.engine.v2.nodes.Node root = compose();
         if (root == null) {
-            problems.add(new Problem(new Position(file, 1, 1),
-                    "expected a workflow (a mapping with apiVersion, kind, metadata and spec), found an empty file"));
             return null;
         }
+        try {
+            return workflow(root);
+        } catch (LimitReached e) {
+            return null;
+        }
+    }
+
+    /** Ends a parse that went past a limit, the limit's problem recorded: the rest of the file is not read. */
+    private static final class LimitReached extends RuntimeException {
+        LimitReached() {
+            super(null, null, false, false);
+        }
+    }
+
+    private LimitReached limitReached(org.snakeyaml.engine.v2.nodes.Node at, String message) {
+        error(at, message);
+        return new LimitReached();
+    }
+
+    private Workflow workflow(org.snakeyaml.engine.v2.nodes.Node root) {
         Fields top = fields(root, "the workflow file", TOP_KEYS);
         if (top == null) {
             return null;
@@ -189,11 +192,162 @@ final class WorkflowParser {
             nodes = list.nodes;
             if (spec.get("output") != null) {
                 output = template(spec.get("output"), "spec.output",
-                        new Scope(Expressions.TOP_LEVEL, list.ids, null, Set.of(), list.ids));
+                        new Scope(Expressions.TOP_LEVEL, new AllOf(list.ids), null, Set.of(), list.ids));
             }
         }
         return new Workflow(name, description, inputSchema, budget, defaults, nodes, tools, output,
                 new Position(file, 1, 1), sha256(content));
+    }
+
+    /** The file's YAML tree, or null (with a problem) when it is not YAML or goes past a limit. */
+    private org.snakeyaml.engine.v2.nodes.Node compose() {
+        long bytes = utf8Bytes(content, limits.fileBytes());
+        if (bytes > limits.fileBytes()) {
+            problems.add(fileTooLarge(file, limits));
+            return null;
+        }
+        org.snakeyaml.engine.v2.nodes.Node root;
+        try {
+            LoadSettings settings = LoadSettings.builder().setLabel(file).setSchema(new CoreSchema())
+                    .setAllowRecursiveKeys(false)
+                    // counted by this class: SnakeYAML's own refusal does not say where or how to raise the limit
+                    .setMaxAliasesForCollections(Integer.MAX_VALUE)
+                    .setCodePointLimit(Integer.MAX_VALUE)
+                    // SnakeYAML Engine 2.10 fails with IndexOutOfBoundsException when a surrogate pair (an emoji)
+                    // straddles the end of its read buffer: a buffer larger than the text is never refilled
+                    .setBufferSize(content.length() + 1).build();
+            root = new DepthLimitedComposer(settings, content, limits.depth()).getSingleNode().orElse(null);
+        } catch (DepthLimitedComposer.TooDeepException e) {
+            Position p = e.mark().map(m -> new Position(file, m.getLine() + 1, m.getColumn() + 1))
+                    .orElse(new Position(file, 1, 1));
+            problems.add(new Problem(p, "mappings and lists nest more than " + limits.depth()
+                    + " levels deep here, the limit for a workflow file; " + LoadLimits.raise("depth")));
+            return null;
+        } catch (MarkedYamlEngineException e) {
+            Optional<Mark> mark = e.getProblemMark().isPresent() ? e.getProblemMark() : e.getContextMark();
+            Position p = mark.map(m -> new Position(file, m.getLine() + 1, m.getColumn() + 1))
+                    .orElse(new Position(file, 1, 1));
+            String context = e.getContext() == null ? "" : " (" + e.getContext() + ")";
+            problems.add(new Problem(p, "invalid YAML: " + e.getProblem() + context));
+            return null;
+        } catch (YamlEngineException e) {
+            problems.add(new Problem(new Position(file, 1, 1), "invalid YAML: " + e.getMessage()));
+            return null;
+        }
+        if (root == null) {
+            problems.add(new Problem(new Position(file, 1, 1),
+                    "expected a workflow (a mapping with apiVersion, kind, metadata and spec), found an empty file"));
+            return null;
+        }
+        // an alias is written '*name': a file without '*' has none, and nothing to expand
+        if (content.indexOf('*') >= 0 && !withinAliasLimits(root)) {
+            return null;
+        }
+        return root;
+    }
+
+    static Problem fileTooLarge(String file, LoadLimits limits) {
+        return new Problem(new Position(file, 1, 1), "the file has more than " + limits.fileBytes()
+                + " bytes, the limit for a workflow file; " + LoadLimits.raise("file-bytes"));
+    }
+
+    /**
+     * The UTF-8 size of the text, exact up to {@code limit + 1}: a char is one to three bytes (a surrogate pair four),
+     * so the text is counted only when its length alone does not decide.
+     */
+    private static long utf8Bytes(String text, int limit) {
+        if (text.length() > limit) {
+            return text.length();
+        }
+        if ((long) text.length() * 3 <= limit) {
+            return text.length();
+        }
+        long bytes = 0;
+        for (int i = 0; i < text.length() && bytes <= limit; i++) {
+            char c = text.charAt(i);
+            bytes += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3;
+        }
+        return bytes;
+    }
+
+    /**
+     * Refuses a tree with more aliases of mappings and lists, or more values once those are expanded, than the
+     * limits: an alias is cheap to write and costly to expand (nine levels of ten aliases are a billion values).
+     * Counts every distinct node once, so the check costs the size of the file, not of the expansion.
+     */
+    private boolean withinAliasLimits(org.snakeyaml.engine.v2.nodes.Node root) {
+        java.util.IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded = new java.util.IdentityHashMap<>();
+        long[] aliases = { 0 };
+        org.snakeyaml.engine.v2.nodes.Node[] firstAlias = { null };
+        long values = expandedValues(root, expanded, aliases, firstAlias);
+        if (aliases[0] > limits.aliases()) {
+            error(firstAlias[0], "the file uses more than " + limits.aliases() + " aliases of mappings and lists, the "
+                    + "limit for a workflow file; " + LoadLimits.raise("aliases"));
+            return false;
+        }
+        if (expanded.containsValue(RECURSIVE)) {
+            error(firstRecursive(expanded), "an alias refers to the mapping or list that holds it, so its value "
+                    + "never ends");
+            return false;
+        }
+        if (values > limits.values()) {
+            error(firstAlias[0], "the file holds more than " + limits.values() + " values once its aliases are "
+                    + "expanded, the limit for a workflow file; " + LoadLimits.raise("values"));
+            return false;
+        }
+        return true;
+    }
+
+    /** Values under {@code n} with aliases expanded, saturating past the limit; a node met again is an alias. */
+    private long expandedValues(org.snakeyaml.engine.v2.nodes.Node n,
+            java.util.IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded, long[] aliases,
+            org.snakeyaml.engine.v2.nodes.Node[] firstAlias) {
+        if (n instanceof ScalarNode) {
+            return 1;
+        }
+        Long known = expanded.get(n);
+        if (known != null) {
+            aliases[0]++;
+            if (firstAlias[0] == null) {
+                firstAlias[0] = n;
+            }
+            if (known < 0) {
+                // still being counted: the alias is inside the node it names, and expands without end
+                expanded.put(n, RECURSIVE);
+                return Long.MAX_VALUE;
+            }
+            return known;
+        }
+        expanded.put(n, -1L);
+        long total = 1;
+        if (n instanceof MappingNode m) {
+            for (NodeTuple t : m.getValue()) {
+                total = saturatedAdd(total, expandedValues(t.getKeyNode(), expanded, aliases, firstAlias));
+                total = saturatedAdd(total, expandedValues(t.getValueNode(), expanded, aliases, firstAlias));
+            }
+        } else if (n instanceof SequenceNode seq) {
+            for (org.snakeyaml.engine.v2.nodes.Node item : seq.getValue()) {
+                total = saturatedAdd(total, expandedValues(item, expanded, aliases, firstAlias));
+            }
+        }
+        if (!RECURSIVE.equals(expanded.get(n))) {
+            expanded.put(n, total);
+        }
+        return total;
+    }
+
+    /** Marks, in the counts of {@link #expandedValues}, a node whose alias is inside it. */
+    private static final Long RECURSIVE = Long.MIN_VALUE;
+
+    private static org.snakeyaml.engine.v2.nodes.Node firstRecursive(
+            java.util.IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded) {
+        return expanded.entrySet().stream().filter(e -> RECURSIVE.equals(e.getValue())).map(Map.Entry::getKey)
+                .findFirst().orElseThrow();
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return sum < 0 ? Long.MAX_VALUE : sum;
     }
 
     private void expectConstant(Fields top, String key, String expected) {
@@ -327,8 +481,59 @@ final class WorkflowParser {
     // ------------------------------------------------------------------ nodes
 
     /** Variables and node ids expressions see. */
-    private record Scope(Set<String> variables, Set<String> visible, String self, Set<String> outer,
+    private record Scope(Set<String> variables, Visible visible, String self, Set<String> outer,
             Set<String> siblings) {
+    }
+
+    /** The nodes whose output an expression may read. */
+    private sealed interface Visible {
+        boolean contains(String id);
+
+        Set<String> all();
+    }
+
+    private record AllOf(Set<String> ids) implements Visible {
+        @Override
+        public boolean contains(String id) {
+            return ids.contains(id);
+        }
+
+        @Override
+        public Set<String> all() {
+            return ids;
+        }
+    }
+
+    /**
+     * The nodes a node waits for, directly or through others, searched per reference: the set itself, made for every
+     * node, would cost time quadratic in the length of a chain.
+     */
+    private record Upstream(String self, Map<String, List<String>> needs, Set<String> ids) implements Visible {
+        @Override
+        public boolean contains(String id) {
+            if (id.equals(self) || !ids.contains(id)) {
+                return false;
+            }
+            Set<String> seen = new HashSet<>();
+            java.util.Deque<String> toVisit = new java.util.ArrayDeque<>(needs.getOrDefault(self, List.of()));
+            while (!toVisit.isEmpty()) {
+                String n = toVisit.pop();
+                if (n.equals(id)) {
+                    return true;
+                }
+                if (seen.add(n)) {
+                    toVisit.addAll(needs.getOrDefault(n, List.of()));
+                }
+            }
+            return false;
+        }
+
+        @Override
+        public Set<String> all() {
+            Set<String> all = upstream(self, needs);
+            all.retainAll(ids);
+            return all;
+        }
     }
 
     private record NodeList(List<Node> nodes, Set<String> ids) {
@@ -347,6 +552,11 @@ final class WorkflowParser {
             error(n, "expected " + what + " to hold at least one node, found an empty list");
             return new NodeList(List.of(), Set.of());
         }
+        if (seq.getValue().size() > limits.nodes() - nodeCount) {
+            throw limitReached(seq.getValue().get(limits.nodes() - nodeCount), "the file has more than "
+                    + limits.nodes() + " nodes, the limit for a workflow file; " + LoadLimits.raise("nodes"));
+        }
+        nodeCount += seq.getValue().size();
         // first pass: ids, so needs and expressions can refer to any node of the list
         Map<String, org.snakeyaml.engine.v2.nodes.Node> idNodes = new LinkedHashMap<>();
         List<String> idOf = new ArrayList<>();
@@ -390,8 +600,7 @@ final class WorkflowParser {
             }
             String id = idOf.get(i);
             // a node reads only what it waits for: the nodes it needs, directly or through others
-            Set<String> visible = upstream(id, declaredNeeds);
-            visible.retainAll(ids);
+            Visible visible = id == null ? new AllOf(Set.of()) : new Upstream(id, declaredNeeds, ids);
             Scope scope = new Scope(variables, visible, id, outer, ids);
             List<NeedRef> needRefs = new ArrayList<>();
             Node node = node((MappingNode) item, id, labelOf.get(i), scope, ids, needRefs);
@@ -733,7 +942,7 @@ final class WorkflowParser {
             outer.add(self);
         }
         NodeList sub = nodes(f.required("nodes"), sub(what, "nodes"), Set.copyOf(vars), outer);
-        Scope inner = new Scope(Set.copyOf(vars), sub.ids(), null, outer, sub.ids());
+        Scope inner = new Scope(Set.copyOf(vars), new AllOf(sub.ids()), null, outer, sub.ids());
         if (extra != null) {
             extra.accept(inner);
         }
@@ -864,7 +1073,7 @@ final class WorkflowParser {
     }
 
     private void checkExpressions(org.snakeyaml.engine.v2.nodes.Node n, String what, Scope scope, int depth) {
-        if (depth > MAX_DEPTH) {
+        if (depth > limits.depth()) {
             return;
         }
         if (n instanceof ScalarNode s) {
@@ -884,6 +1093,12 @@ final class WorkflowParser {
 
     private Template expression(ScalarNode s, String what, Scope scope) {
         String text = s.getValue();
+        int tooLong = longExpression(text);
+        if (tooLong >= 0) {
+            problems.add(new Problem(at(s, tooLong), what + ": an expression longer than " + limits.expressionChars()
+                    + " characters, the limit for a workflow file; " + LoadLimits.raise("expression-chars")));
+            return null;
+        }
         Template t;
         try {
             t = expressions.compile(text, scope.variables());
@@ -899,22 +1114,39 @@ final class WorkflowParser {
             String message;
             if (id.equals(scope.self())) {
                 message = what + ": a node cannot read its own output; expected one of the other nodes: "
-                        + listOrNone(scope.visible(), null) + ", found nodes." + id;
+                        + listOrNone(scope.visible().all(), null) + ", found nodes." + id;
             } else if (scope.siblings().contains(id)) {
                 message = what + ": node '" + id + "' is not upstream of '" + scope.self() + "': add it to needs"
                         + " (directly or through a node it needs) so its output exists when this runs; expected one"
-                        + " of: " + listOrNone(scope.visible(), null);
+                        + " of: " + listOrNone(scope.visible().all(), null);
             } else if (scope.outer().contains(id)) {
                 message = what + ": node '" + id + "' is not visible here: map and loop sub-nodes see only the "
-                        + "nodes of their own list; expected one of: " + listOrNone(scope.visible(), null)
+                        + "nodes of their own list; expected one of: " + listOrNone(scope.visible().all(), null)
                         + " (pass outer values in through input or the map items)";
             } else {
                 message = what + ": unknown node '" + id + "' in nodes." + id + "; expected one of: "
-                        + listOrNone(scope.visible(), null);
+                        + listOrNone(scope.visible().all(), null);
             }
             problems.add(new Problem(at(s, r.offset()), message));
         }
         return t;
+    }
+
+    /** Where the first ${{ }} longer than the limit starts in the text, or -1. */
+    private int longExpression(String text) {
+        if (text.length() <= limits.expressionChars()) {
+            return -1;
+        }
+        int open = text.indexOf("${{");
+        while (open >= 0) {
+            int close = text.indexOf("}}", open + 3);
+            int end = close < 0 ? text.length() : close;
+            if (end - open - 3 > limits.expressionChars()) {
+                return open;
+            }
+            open = close < 0 ? -1 : text.indexOf("${{", close + 2);
+        }
+        return -1;
     }
 
     /** A string field that may hold ${{ }} expressions. */
@@ -1118,8 +1350,9 @@ final class WorkflowParser {
 
     /** Plain Java as Jackson would produce it: LinkedHashMap, ArrayList, String, Integer/Long, Double, Boolean, null. */
     private Object java(org.snakeyaml.engine.v2.nodes.Node n, int depth) {
-        if (depth > MAX_DEPTH) {
-            error(n, "expected at most " + MAX_DEPTH + " levels of nesting, found more (a recursive alias?)");
+        if (depth > limits.depth()) {
+            error(n, "values nest more than " + limits.depth() + " levels deep here once aliases are expanded, the "
+                    + "limit for a workflow file; " + LoadLimits.raise("depth"));
             return null;
         }
         if (n instanceof ScalarNode s) {

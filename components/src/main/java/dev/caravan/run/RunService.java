@@ -4,6 +4,7 @@ import dev.caravan.component.node.NodeConstants;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.state.JsonSize;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
@@ -88,10 +89,21 @@ public final class RunService {
      */
     public RunRecord createForRoute(String workflow, String workflowHash, InputValidator validator, Object input) {
         refuseIfKilled(workflow, "default");
+        refuseIfTooLarge(workflow, input);
         validator.validate(input);
         String runId = newRunId();
         return engine.store().apply(runId, new Mutation.CreateRun(runId, workflow, workflowHash, "default", null, input,
                 null, null)).record();
+    }
+
+    /** A run records its input as it records node outputs, so the same limit holds. */
+    private void refuseIfTooLarge(String workflow, Object input) {
+        long cap = engine.maxValueBytes();
+        long size = JsonSize.bytes(input, cap);
+        if (size > cap) {
+            throw new InvalidInputException(workflow, List.of("the input is more than " + cap + " bytes of JSON, the "
+                    + "limit for a value a run records; raise it with the property caravan.runs.max-value-bytes"));
+        }
     }
 
     private void refuseIfKilled(String workflow, String tenant) {
@@ -129,6 +141,7 @@ public final class RunService {
         refuseIfKilled(request.workflow(), tenant);
         Workflow wf = engine.catalog().get(request.workflow());
         Object input = request.input() == null ? Map.of() : request.input();
+        refuseIfTooLarge(request.workflow(), input);
         String hash;
         if (wf != null) {
             engine.catalog().inputValidator(wf).validate(input);

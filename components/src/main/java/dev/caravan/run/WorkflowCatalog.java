@@ -1,6 +1,7 @@
 package dev.caravan.run;
 
 import dev.caravan.compile.RouteCompiler;
+import dev.caravan.dsl.LoadLimits;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
@@ -49,7 +50,8 @@ public final class WorkflowCatalog {
 
     WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
         this.camelContext = camelContext;
-        this.loader = new WorkflowLoader(expressions);
+        this.loader = new WorkflowLoader(expressions,
+                LoadLimits.from(camelContext.getPropertiesComponent()::resolveProperty));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.caravan.state;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Collection;
 import java.util.Map;
 
@@ -40,5 +41,17 @@ public final class JsonSize {
             return n;
         }
         return value == null ? 4 : String.valueOf(value).length();
+    }
+
+    /**
+     * The UTF-8 bytes of a value's JSON, exact up to {@code limit} and more than {@code limit} beyond it: counted
+     * from its characters where they decide, serialized only in between.
+     */
+    public static long bytes(Object value, long limit) {
+        long chars = chars(value, limit + 1);
+        if (chars > limit || chars <= limit / MAX_BYTES_PER_CHAR) {
+            return chars;
+        }
+        return Json.write(value).getBytes(StandardCharsets.UTF_8).length;
     }
 }

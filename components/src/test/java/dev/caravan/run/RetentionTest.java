@@ -12,9 +12,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** Bounded state: finished runs expire, and a node cannot record an output over the cap. */
+/** Bounded state: finished runs expire, and neither an input nor a node output over the cap is recorded. */
 class RetentionTest {
 
     private static DefaultCamelContext camel;
@@ -35,7 +36,7 @@ class RetentionTest {
                 spec:
                   nodes:
                     - id: make
-                      set: { text: "${{ input.text }}" }
+                      set: { text: "${{ input.text + input.text }}" }
                 """.replace("${{ 'x'.repeat ? '' : '' }}", "")));
     }
 
@@ -55,12 +56,20 @@ class RetentionTest {
 
     @Test
     void anOutputOverTheCapFailsTheNodeWithAClearError() throws Exception {
-        RunRecord r = engine.runs().start(RunService.StartRequest.of("sizes", Map.of("text", "y".repeat(5000))))
+        RunRecord r = engine.runs().start(RunService.StartRequest.of("sizes", Map.of("text", "y".repeat(1500))))
                 .get(10, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorNode()).isEqualTo("make");
         assertThat(r.node("make").errorClass()).endsWith("ValueTooLargeException");
-        assertThat(r.error()).startsWith("Output of node make is 50").contains("over the limit of 2000 bytes");
+        assertThat(r.error()).startsWith("Output of node make is 30").contains("over the limit of 2000 bytes");
         assertThat(r.node("make").output()).isNull();
+    }
+
+    @Test
+    void anInputOverTheCapIsRefusedBeforeTheRunExists() {
+        RunService.StartRequest request = RunService.StartRequest.of("sizes", Map.of("text", "y".repeat(2500)));
+        assertThatThrownBy(() -> engine.runs().start(request)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("Invalid input for workflow sizes: the input is more than 2000 bytes of JSON, the limit for"
+                        + " a value a run records; raise it with the property caravan.runs.max-value-bytes");
     }
 }

@@ -4,7 +4,6 @@ import dev.caravan.app.CaravanCli;
 import dev.caravan.compile.RouteCompiler;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Workflow;
-import dev.caravan.dsl.WorkflowLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -14,6 +13,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code caravan compile FILE [-o OUT]} */
@@ -40,14 +41,17 @@ public final class CompileCommand implements Callable<Integer> {
             description = "Write the routes to this file instead of stdout.")
     String output;
 
+    @Option(names = {"-p", "--property"}, paramLabel = "KEY=VALUE",
+            description = "Set a property (repeatable), e.g. -p caravan.limits.nodes=20000 to load a larger file.")
+    Map<String, String> properties = new LinkedHashMap<>();
+
     @Override
     public Integer call() {
         Logging.configure(cli.verbosity());
         Path path = WorkflowFiles.resolve(cli.workingDir(), file);
-        String content = WorkflowFiles.read(path, file);
         Workflow wf;
         try {
-            wf = new WorkflowLoader().load(WorkflowFiles.display(cli.workingDir(), path).toString(), content);
+            wf = WorkflowFiles.load(cli.workingDir(), path, file, properties);
         } catch (InvalidWorkflowException e) {
             WorkflowFiles.printProblems(cli.err(), e);
             return ExitCodes.USAGE;

@@ -174,8 +174,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             throw new UserException(ExitCodes.USAGE, "--resume needs the data directory; drop --ephemeral");
         }
         Path path = WorkflowFiles.resolve(cli.workingDir(), file);
-        String display = WorkflowFiles.display(cli.workingDir(), path).toString();
-        List<Problem> problems = new WorkflowLoader().validate(display, WorkflowFiles.read(path, file));
+        List<Problem> problems = WorkflowFiles.validate(cli.workingDir(), path, file, properties);
         if (!problems.isEmpty()) {
             WorkflowFiles.printProblems(cli.err(), problems);
             return ExitCodes.USAGE;

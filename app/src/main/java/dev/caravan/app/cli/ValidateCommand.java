@@ -2,13 +2,15 @@ package dev.caravan.app.cli;
 
 import dev.caravan.app.CaravanCli;
 import dev.caravan.dsl.Problem;
-import dev.caravan.dsl.WorkflowLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code caravan validate FILE...} */
@@ -34,10 +36,13 @@ public final class ValidateCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Workflow files (*.caravan.yaml).")
     List<String> files;
 
+    @Option(names = {"-p", "--property"}, paramLabel = "KEY=VALUE",
+            description = "Set a property (repeatable), e.g. -p caravan.limits.nodes=20000 to accept a larger file.")
+    Map<String, String> properties = new LinkedHashMap<>();
+
     @Override
     public Integer call() {
         Logging.configure(cli.verbosity());
-        WorkflowLoader loader = new WorkflowLoader();
         int code = ExitCodes.OK;
         for (String arg : files) {
             Path file;
@@ -50,8 +55,7 @@ public final class ValidateCommand implements Callable<Integer> {
             }
             List<Problem> problems;
             try {
-                String content = WorkflowFiles.read(file, arg);
-                problems = loader.validate(WorkflowFiles.display(cli.workingDir(), file).toString(), content);
+                problems = WorkflowFiles.validate(cli.workingDir(), file, arg, properties);
             } catch (UserException e) {
                 cli.err().println("caravan: " + e.getMessage());
                 code = ExitCodes.USAGE;

@@ -1,12 +1,19 @@
 package dev.caravan.app.cli;
 
 import dev.caravan.dsl.InvalidWorkflowException;
+import dev.caravan.dsl.LoadLimits;
 import dev.caravan.dsl.Problem;
+import dev.caravan.dsl.Workflow;
+import dev.caravan.dsl.WorkflowLoader;
 
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 
 /** Resolving workflow file arguments and reporting their problems. */
 final class WorkflowFiles {
@@ -32,13 +39,39 @@ final class WorkflowFiles {
         return p;
     }
 
-    /** The text of a workflow file; exit code 2 when it cannot be read. */
-    static String read(Path file, String arg) {
+    /**
+     * Every problem of a workflow file, named as {@link #display} names it; exit code 2 when it cannot be read. The
+     * limits come from the command's {@code -p} properties and the environment, as the engine's do.
+     */
+    static List<Problem> validate(Path workingDir, Path file, String arg, Map<String, String> properties) {
         try {
-            return java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new UserException(ExitCodes.USAGE, arg + ": cannot be read: " + e.getMessage(), e);
+            return loader(properties).validate(display(workingDir, file).toString(), file);
+        } catch (UncheckedIOException e) {
+            throw new UserException(ExitCodes.USAGE, arg + ": cannot be read: " + e.getCause().getMessage(), e);
         }
+    }
+
+    /** Loads a workflow file, named as {@link #display} names it; exit code 2 when it cannot be read. */
+    static Workflow load(Path workingDir, Path file, String arg, Map<String, String> properties) {
+        try {
+            return loader(properties).load(display(workingDir, file).toString(), file);
+        } catch (UncheckedIOException e) {
+            throw new UserException(ExitCodes.USAGE, arg + ": cannot be read: " + e.getCause().getMessage(), e);
+        }
+    }
+
+    private static WorkflowLoader loader(Map<String, String> properties) {
+        try {
+            return new WorkflowLoader(LoadLimits.from(key -> Optional.ofNullable(properties.get(key))
+                    .or(() -> Optional.ofNullable(System.getenv(environmentName(key))))));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(ExitCodes.USAGE, e.getMessage(), e);
+        }
+    }
+
+    /** The environment variable Camel reads for a property: {@code caravan.limits.file-bytes} is {@code CARAVAN_LIMITS_FILE_BYTES}. */
+    private static String environmentName(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
     /** How a file is named in messages: as the user wrote it when it is under the working directory. */

@@ -3,6 +3,7 @@ package dev.caravan.component.node;
 import dev.caravan.dsl.RetryPolicy;
 import dev.caravan.expr.ExpressionException;
 import dev.caravan.run.Engine;
+import dev.caravan.state.JsonSize;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
@@ -253,11 +254,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         if (result instanceof NodeResult.Completed c && c.output() != null) {
             long cap = ctx.engine().maxValueBytes();
             Object out = c.output();
-            // chars of text are a lower bound of its JSON bytes, and MAX_BYTES_PER_CHAR times them an upper one:
-            // serialize only in between
-            long chars = dev.caravan.state.JsonSize.chars(out, cap + 1);
-            long size = chars > cap || chars <= cap / dev.caravan.state.JsonSize.MAX_BYTES_PER_CHAR ? chars
-                    : dev.caravan.state.Json.write(out).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            long size = JsonSize.bytes(out, cap);
             if (size > cap) {
                 return new ValueTooLargeException(ctx.key(), size, cap);
             }
