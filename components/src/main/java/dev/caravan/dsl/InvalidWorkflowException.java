@@ -1,5 +1,7 @@
 package dev.caravan.dsl;
 
+import dev.caravan.CaravanException;
+
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -7,7 +9,7 @@ import java.util.stream.Collectors;
  * A workflow file that cannot be loaded. The message lists every problem, one per line, as
  * {@code file:line:column: message}.
  */
-public class InvalidWorkflowException extends RuntimeException {
+public class InvalidWorkflowException extends CaravanException {
 
     private static final long serialVersionUID = 1L;
 
@@ -21,5 +23,10 @@ public class InvalidWorkflowException extends RuntimeException {
     /** Every problem of the file, in file order. */
     public List<Problem> problems() {
         return problems;
+    }
+
+    @Override
+    public String code() {
+        return "WORKFLOW_INVALID";
     }
 }

@@ -1,10 +1,12 @@
 package dev.caravan.expr;
 
+import dev.caravan.CaravanException;
+
 /**
  * A template or expression that cannot be compiled or evaluated. {@link #offset()} is the 0-based character offset in
  * the template string where the problem is, so a loader can turn it into {@code line:column}.
  */
-public class ExpressionException extends RuntimeException {
+public class ExpressionException extends CaravanException {
 
     private static final long serialVersionUID = 1L;
 
@@ -23,5 +25,10 @@ public class ExpressionException extends RuntimeException {
     /** 0-based character offset in the template string where the problem is. */
     public int offset() {
         return offset;
+    }
+
+    @Override
+    public String code() {
+        return "EXPRESSION";
     }
 }

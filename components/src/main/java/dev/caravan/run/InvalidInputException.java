@@ -1,9 +1,11 @@
 package dev.caravan.run;
 
+import dev.caravan.CaravanException;
+
 import java.util.List;
 
 /** The run input does not match the workflow's input schema. */
-public class InvalidInputException extends RuntimeException {
+public class InvalidInputException extends CaravanException {
 
     private final List<String> problems;
 
@@ -14,5 +16,10 @@ public class InvalidInputException extends RuntimeException {
 
     public List<String> problems() {
         return problems;
+    }
+
+    @Override
+    public String code() {
+        return "INPUT_INVALID";
     }
 }

@@ -1,6 +1,6 @@
 package dev.caravan.component.node;
 
-import dev.caravan.expr.ExpressionException;
+import dev.caravan.CaravanException;
 import dev.caravan.llm.LlmException;
 import dev.caravan.state.Mutation;
 
@@ -39,7 +39,7 @@ public final class ErrorCodes {
      * {@link #CALL_FAILED}). A failure inside a map item or loop iteration keeps the code of the node that failed.
      */
     public static String of(Throwable error, String otherwise) {
-        if (error instanceof NodeErrorException e) {
+        if (error instanceof CaravanException e) {
             return e.code();
         }
         if (error instanceof NodeFailedException e && e.code() != null) {
@@ -50,12 +50,6 @@ public final class ErrorCodes {
         }
         if (error instanceof TimeoutException) {
             return TIMEOUT;
-        }
-        if (error instanceof ExpressionException) {
-            return EXPRESSION;
-        }
-        if (error instanceof ValueTooLargeException) {
-            return OUTPUT_TOO_LARGE;
         }
         return otherwise;
     }

@@ -354,7 +354,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             ctx.exchange().setException(error);
         } else {
             // the cause may quote a disclosed secret: then the exchange gets the redacted account only
-            Throwable cause = ctx.disclosedSecrets().isEmpty() ? error : new RedactedException(errorClass, message);
+            Throwable cause = ctx.disclosedSecrets().isEmpty() ? error : new RedactedException(code, errorClass, message);
             ctx.exchange().setException(new NodeFailedException(ctx.key(), ctx.exchange(), cause, code, message));
         }
         callback.done(false);
