@@ -3,7 +3,7 @@ package dev.caravan.app;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.app.cli.Prompter;
 import dev.caravan.event.CloudEventJson;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import io.cloudevents.CloudEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -4,7 +4,7 @@ import dev.caravan.component.node.RunScope;
 import dev.caravan.expr.Expressions;
 import dev.caravan.expr.Template;
 import dev.caravan.run.Engine;
-import dev.caravan.spi.RunStore;
+import dev.caravan.state.RunStore;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.impl.DefaultCamelContext;

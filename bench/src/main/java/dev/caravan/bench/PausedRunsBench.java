@@ -3,7 +3,7 @@ package dev.caravan.bench;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
 import dev.caravan.run.RunService.StartRequest;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.impl.DefaultCamelContext;

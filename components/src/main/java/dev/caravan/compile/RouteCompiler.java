@@ -5,6 +5,7 @@ import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.run.RunService;
 import dev.caravan.run.WorkflowCatalog;
+import dev.caravan.run.WorkflowRoutes;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.common.FlowStyle;
@@ -21,8 +22,9 @@ import java.util.Map;
  * of one DAG level that can run together become a parallel {@code multicast}. The output runs unchanged in plain
  * Camel with the Caravan jars.
  */
-public final class RouteCompiler {
+public final class RouteCompiler implements WorkflowRoutes {
 
+    @Override
     public String compile(Workflow wf) {
         List<Object> routes = new ArrayList<>();
         String base = RunService.ROUTE_PREFIX + wf.name();
@@ -44,7 +46,7 @@ public final class RouteCompiler {
                + new Dump(settings).dumpToString(routes);
     }
 
-    /** The ids of the routes {@link #compile} makes for a workflow. */
+    @Override
     public List<String> routeIds(Workflow wf) {
         List<String> ids = new ArrayList<>();
         String base = RunService.ROUTE_PREFIX + wf.name();

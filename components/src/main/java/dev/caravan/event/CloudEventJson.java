@@ -1,6 +1,6 @@
 package dev.caravan.event;
 
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.core.builder.CloudEventBuilder;
 import io.cloudevents.jackson.JsonFormat;

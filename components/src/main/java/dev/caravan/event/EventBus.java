@@ -1,6 +1,6 @@
 package dev.caravan.event;
 
-import dev.caravan.spi.EventSink;
+import dev.caravan.event.EventSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

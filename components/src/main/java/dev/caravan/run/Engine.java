@@ -5,7 +5,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.caravan.event.EventBus;
 import dev.caravan.expr.Expressions;
-import dev.caravan.spi.RunStore;
+import dev.caravan.state.RunStore;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.ValueStore;
 import dev.caravan.support.ThreadSupport;

@@ -5,7 +5,7 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 
 import java.util.List;
 import java.util.Map;

@@ -4,7 +4,7 @@ import dev.caravan.component.node.NodeConstants;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
-import dev.caravan.state.JsonSize;
+import dev.caravan.json.JsonSize;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;

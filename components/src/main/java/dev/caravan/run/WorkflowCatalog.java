@@ -1,6 +1,5 @@
 package dev.caravan.run;
 
-import dev.caravan.compile.RouteCompiler;
 import dev.caravan.dsl.LoadLimits;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
@@ -19,6 +18,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,7 +33,7 @@ public final class WorkflowCatalog {
 
     private final CamelContext camelContext;
     private final WorkflowLoader loader;
-    private final RouteCompiler compiler = new RouteCompiler();
+    private final WorkflowRoutes compiler;
     private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
     private final Map<String, InputValidator> validators = new ConcurrentHashMap<>();
     private final Set<Path> routeFolders = ConcurrentHashMap.newKeySet();
@@ -50,8 +50,19 @@ public final class WorkflowCatalog {
 
     WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
         this.camelContext = camelContext;
+        this.compiler = routes(camelContext);
         this.loader = new WorkflowLoader(expressions,
                 LoadLimits.from(camelContext.getPropertiesComponent()::resolveProperty));
+    }
+
+    private static WorkflowRoutes routes(CamelContext camelContext) {
+        WorkflowRoutes bound = camelContext.getRegistry().findSingleByType(WorkflowRoutes.class);
+        if (bound != null) {
+            return bound;
+        }
+        return ServiceLoader.load(WorkflowRoutes.class, WorkflowRoutes.class.getClassLoader()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("No " + WorkflowRoutes.class.getName() + " on the class "
+                        + "path: the workflow compiler (caravan-components) is missing"));
     }
 
     /**

@@ -2,7 +2,7 @@ package dev.caravan.state;
 
 import com.hazelcast.map.MapStore;
 import dev.caravan.event.RunEvent;
-import dev.caravan.spi.EventSink;
+import dev.caravan.event.EventSink;
 
 import java.util.ArrayList;
 import java.util.Collection;

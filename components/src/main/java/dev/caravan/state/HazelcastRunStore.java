@@ -5,8 +5,8 @@ import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
-import dev.caravan.spi.EventSink;
-import dev.caravan.spi.RunStore;
+import dev.caravan.event.EventSink;
+import dev.caravan.state.RunStore;
 
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,5 +1,6 @@
 package dev.caravan.state;
 
+import dev.caravan.json.Json;
 import com.hazelcast.map.MapStore;
 
 import java.sql.Connection;

@@ -1,5 +1,6 @@
 package dev.caravan.state;
 
+import dev.caravan.json.Json;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;

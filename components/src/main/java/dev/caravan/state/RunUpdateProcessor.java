@@ -1,5 +1,6 @@
 package dev.caravan.state;
 
+import dev.caravan.json.Json;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
@@ -7,7 +8,7 @@ import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
 import dev.caravan.event.RunEvent;
-import dev.caravan.spi.EventSink;
+import dev.caravan.event.EventSink;
 
 import java.util.ArrayList;
 import java.util.List;

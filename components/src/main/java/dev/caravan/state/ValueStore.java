@@ -1,5 +1,7 @@
 package dev.caravan.state;
 
+import dev.caravan.json.JsonSize;
+import dev.caravan.json.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;

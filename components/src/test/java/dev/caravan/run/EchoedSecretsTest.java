@@ -3,7 +3,7 @@ package dev.caravan.run;
 import com.sun.net.httpserver.HttpServer;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.RunEvent;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.builder.RouteBuilder;

@@ -7,7 +7,7 @@ import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.HazelcastRunStore;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.state.ValueRef;

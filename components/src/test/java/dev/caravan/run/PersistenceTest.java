@@ -231,7 +231,7 @@ class PersistenceTest {
         try (java.sql.PreparedStatement s = db.prepareStatement("SELECT doc FROM caravan_runs WHERE id = ?")) {
             s.setString(1, runId);
             try (java.sql.ResultSet rs = s.executeQuery()) {
-                return rs.next() ? ((Number) ((Map<?, ?>) dev.caravan.state.Json.parse(rs.getString(1)))
+                return rs.next() ? ((Number) ((Map<?, ?>) dev.caravan.json.Json.parse(rs.getString(1)))
                         .get("sequence")).longValue() : -1;
             }
         } catch (java.sql.SQLException e) {

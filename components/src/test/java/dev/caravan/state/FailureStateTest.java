@@ -1,5 +1,6 @@
 package dev.caravan.state;
 
+import dev.caravan.json.Json;
 import dev.caravan.event.EventTypes;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
 package dev.caravan.state;
 
+import dev.caravan.json.Json;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;

@@ -2,7 +2,7 @@ package dev.caravan.app.cli;
 
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 
 import java.io.PrintStream;
 import java.math.BigDecimal;

@@ -14,7 +14,7 @@ import dev.caravan.run.Engine;
 import dev.caravan.run.InvalidInputException;
 import dev.caravan.run.RunService;
 import dev.caravan.run.UnknownWorkflowException;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;

@@ -1,6 +1,6 @@
 package dev.caravan.app.cli;
 
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -17,7 +17,7 @@ import dev.caravan.llm.LlmException;
 import dev.caravan.state.RunRecord;
 import dev.caravan.llm.LlmListener;
 import dev.caravan.llm.LlmTool;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;

@@ -149,7 +149,7 @@ public class CallEndpoint extends NodeEndpoint {
             Object body = request.getMessage().getBody();
             if (body instanceof Map<?, ?> || body instanceof java.util.List<?>) {
                 // a structured body goes over HTTP as JSON
-                request.getMessage().setBody(dev.caravan.state.Json.write(body));
+                request.getMessage().setBody(dev.caravan.json.Json.write(body));
                 if (request.getMessage().getHeader("Content-Type") == null) {
                     request.getMessage().setHeader("Content-Type", "application/json");
                 }
@@ -170,7 +170,7 @@ public class CallEndpoint extends NodeEndpoint {
                 if (http && output instanceof String text && type != null && type.contains("json")) {
                     // a JSON reply is data the next nodes read by field (text it stays when it is not JSON after all)
                     try {
-                        output = dev.caravan.state.Json.parse(text);
+                        output = dev.caravan.json.Json.parse(text);
                     } catch (RuntimeException notJson) {
                         output = text;
                     }

@@ -10,7 +10,7 @@ import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import org.apache.camel.Category;
 import org.apache.camel.spi.UriEndpoint;
 

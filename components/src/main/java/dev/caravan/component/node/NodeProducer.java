@@ -3,7 +3,7 @@ package dev.caravan.component.node;
 import dev.caravan.dsl.RetryPolicy;
 import dev.caravan.expr.ExpressionException;
 import dev.caravan.run.Engine;
-import dev.caravan.state.JsonSize;
+import dev.caravan.json.JsonSize;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;

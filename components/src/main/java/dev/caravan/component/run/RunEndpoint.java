@@ -12,7 +12,7 @@ import dev.caravan.run.Engine;
 import dev.caravan.run.InputValidator;
 import dev.caravan.run.RunService;
 import dev.caravan.run.WorkflowCatalog;
-import dev.caravan.state.Json;
+import dev.caravan.json.Json;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;

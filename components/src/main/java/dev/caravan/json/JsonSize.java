@@ -1,4 +1,4 @@
-package dev.caravan.state;
+package dev.caravan.json;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collection;

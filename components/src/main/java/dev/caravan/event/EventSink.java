@@ -1,4 +1,4 @@
-package dev.caravan.spi;
+package dev.caravan.event;
 
 import dev.caravan.event.RunEvent;
 

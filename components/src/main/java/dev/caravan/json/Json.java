@@ -1,4 +1,4 @@
-package dev.caravan.state;
+package dev.caravan.json;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;

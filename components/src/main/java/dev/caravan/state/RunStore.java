@@ -1,4 +1,4 @@
-package dev.caravan.spi;
+package dev.caravan.state;
 
 import dev.caravan.state.Mutation;
 import dev.caravan.state.RunRecord;

@@ -1,0 +1,19 @@
+package dev.caravan.run;
+
+import java.util.List;
+
+import dev.caravan.dsl.Workflow;
+
+/**
+ * Turns a workflow definition into the Camel routes that run it. The catalog deploys what this makes; the engine
+ * takes the implementation bound in the Camel registry, else the one {@link java.util.ServiceLoader} finds (the
+ * workflow compiler), so the engine does not depend on the compiler.
+ */
+public interface WorkflowRoutes {
+
+    /** The workflow's routes in the Camel YAML DSL. */
+    String compile(Workflow workflow);
+
+    /** The ids of the routes {@link #compile} makes for a workflow, so a new definition can replace them. */
+    List<String> routeIds(Workflow workflow);
+}
