@@ -75,8 +75,8 @@ class PersistenceTest {
             @Override
             public void configure() {
                 from("direct:effect").process(e -> {
-                    String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
-                    calls.add(node + "|" + e.getMessage().getHeader("CaravanIdempotencyKey"));
+                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+                    calls.add(node + "|" + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
                     if (hangOnSecond != null && node.equals("second")
                         && Boolean.TRUE.equals(e.getMessage().getHeader("hang"))) {
                         hangOnSecond.await();
