@@ -7,6 +7,7 @@ import dev.caravan.event.EventBus;
 import dev.caravan.expr.Expressions;
 import dev.caravan.spi.RunStore;
 import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.state.LaneStore;
 import dev.caravan.state.ValueStore;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.CamelContext;
@@ -83,7 +84,7 @@ public final class Engine implements AutoCloseable {
         this.runs = new RunService(this);
         this.secrets = new Secrets(camelContext);
         this.killSwitches = new KillSwitches(hazelcast);
-        this.lanes = new Lanes(new dev.caravan.state.LaneStore(hazelcast), events, runs);
+        this.lanes = new Lanes(new LaneStore(hazelcast, events), runs);
         // timers, executors (and an owned member) end with the context they serve
         camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override
