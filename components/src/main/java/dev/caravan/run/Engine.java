@@ -7,6 +7,7 @@ import dev.caravan.event.EventBus;
 import dev.caravan.expr.Expressions;
 import dev.caravan.state.RunStore;
 import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.state.LaneStore;
 import dev.caravan.state.ValueStore;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.CamelContext;
@@ -17,7 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The composition root of one Caravan instance: the Hazelcast member holding run state, the event bus, the
@@ -80,7 +84,7 @@ public final class Engine implements AutoCloseable {
         this.runs = new RunService(this);
         this.secrets = new Secrets(camelContext);
         this.killSwitches = new KillSwitches(hazelcast);
-        this.lanes = new Lanes(new dev.caravan.state.LaneStore(hazelcast), events, runs);
+        this.lanes = new Lanes(new LaneStore(hazelcast, events), runs);
         // timers, executors (and an owned member) end with the context they serve
         camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override
@@ -96,8 +100,8 @@ public final class Engine implements AutoCloseable {
         reaper.start(duration(camelContext, "caravan.reaper.interval", "5s"));
         if (!retention.isZero()) {
             long every = Math.max(1, retention.toMillis() / 4);
-            scheduler.scheduleWithFixedDelay(() -> tasks.execute(() -> refreshValues(runStore)), every, every,
-                    java.util.concurrent.TimeUnit.MILLISECONDS);
+            scheduler.scheduleWithFixedDelay(() -> handOver(() -> refreshValues(runStore)), every, every,
+                    TimeUnit.MILLISECONDS);
         }
     }
 
@@ -226,8 +230,41 @@ public final class Engine implements AutoCloseable {
         return expressions;
     }
 
-    public ScheduledExecutorService scheduler() {
+    /**
+     * The timer thread, for this package's periodic jobs; they hand their work to {@link #tasks()} as
+     * {@link #schedule} does.
+     */
+    ScheduledExecutorService scheduler() {
         return scheduler;
+    }
+
+    /**
+     * Runs a task on the worker pool ({@link #tasks()}) once the delay has passed. The single timer thread only hands
+     * tasks over and never runs them: what a timer continues (a retried node, the rest of its route, a gate's
+     * decision, a resumed run) may be slow, and on the timer thread it would hold up every gate deadline, wait,
+     * node timeout and sweep due after it. Cancelling the returned future before it fires drops the task. Throws
+     * {@link java.util.concurrent.RejectedExecutionException} once the engine is closed.
+     */
+    public ScheduledFuture<?> schedule(Runnable task, long delayMillis) {
+        return scheduler.schedule(() -> handOver(task), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+    }
+
+    /** Hands a timer's task to the worker pool; a task due while the engine closes is dropped with it. */
+    void handOver(Runnable task) {
+        try {
+            tasks.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    // as a scheduled task's failure would have stayed in its future: nobody waits for it
+                    if (!isStopping()) {
+                        LOG.warn("A timer's task failed", e);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            LOG.debug("A timer fired while the engine closes: its task is dropped");
+        }
     }
 
     /** Runs route executions: virtual threads on Java 21+, a cached pool before. */

@@ -1,8 +1,5 @@
 package dev.caravan.run;
 
-import dev.caravan.event.EventBus;
-import dev.caravan.event.EventTypes;
-import dev.caravan.event.RunEvent;
 import dev.caravan.state.LaneRecord;
 import dev.caravan.state.LaneStore;
 import dev.caravan.state.RunRecord;
@@ -31,12 +28,11 @@ public final class Lanes {
     }
 
     private final LaneStore store;
-    private final EventBus events;
     private final RunService runs;
 
-    Lanes(LaneStore store, EventBus events, RunService runs) {
+    /** The store makes the lane events ({@code caravan.lane.*}), in the updates that change the lane. */
+    Lanes(LaneStore store, RunService runs) {
         this.store = store;
-        this.events = events;
         this.runs = runs;
     }
 
@@ -48,11 +44,7 @@ public final class Lanes {
         if (cap < 1) {
             throw new IllegalArgumentException("A lane's concurrency cap must be at least 1 but was " + cap);
         }
-        LaneStore.Outcome o = store.create(laneId, tenant == null ? "default" : tenant, cap);
-        if (o.decision().equals("created")) {
-            publish(EventTypes.LANE_CREATED, o.lane(), 1, Map.of("tenant", o.lane().tenant(), "cap", cap));
-        }
-        return o.lane();
+        return store.create(laneId, tenant == null ? "default" : tenant, cap).lane();
     }
 
     public LaneRecord get(String laneId) {
@@ -71,14 +63,9 @@ public final class Lanes {
                 cancelQuietly(runId);
             }
             store.remove(laneId);
-            cleaned(lane);
             return null;
         }
-        LaneStore.Outcome o = store.drain(laneId);
-        if (o.lane() == null) {
-            cleaned(lane);
-        }
-        return o.lane();
+        return store.drain(laneId).lane();
     }
 
     /** The lane's shared memory. */
@@ -114,17 +101,12 @@ public final class Lanes {
      */
     String release(String laneId, String runId, boolean failed) {
         LaneStore.Outcome o = store.release(laneId, runId, failed, QUARANTINE_AFTER);
-        LaneRecord before = o.previous();
         if (o.lane() == null) {
-            if (before != null && before.status() == LaneRecord.Status.DRAINING) {
-                cleaned(before);
-            }
             return null;
         }
+        LaneRecord before = o.previous();
         if (o.lane().status() == LaneRecord.Status.QUARANTINED && before != null
             && before.status() != LaneRecord.Status.QUARANTINED) {
-            publish(EventTypes.LANE_QUARANTINED, o.lane(), 3,
-                    Map.of("consecutiveFailures", o.lane().consecutiveFailures()));
             for (String queued : o.lane().queued()) {
                 cancelQuietly(queued);
             }
@@ -181,21 +163,11 @@ public final class Lanes {
         }
     }
 
-    private void cleaned(LaneRecord lane) {
-        publish(EventTypes.LANE_CLEANED, lane, 2, Map.of("tenant", lane.tenant()));
-    }
-
     private LaneRecord requireLane(String laneId) {
         LaneRecord lane = store.get(laneId);
         if (lane == null) {
             throw new IllegalArgumentException("No lane " + laneId);
         }
         return lane;
-    }
-
-    /** Lane events travel on the run event bus under the pseudo run id {@code lane:<id>}. */
-    private void publish(String type, LaneRecord lane, long sequence, Map<String, Object> data) {
-        events.publish(List.of(new RunEvent(type, "lane:" + lane.laneId(), sequence, System.currentTimeMillis(), null,
-                lane.tenant(), lane.laneId(), null, null, data)));
     }
 }

@@ -53,7 +53,7 @@ final class Reaper {
      * {@code interval}.
      */
     void start(Duration interval) {
-        Runnable sweep = () -> engine.tasks().execute(this::sweepQuietly);
+        Runnable sweep = () -> engine.handOver(this::sweepQuietly);
         engine.scheduler().scheduleWithFixedDelay(sweep, interval.toMillis(), interval.toMillis(),
                 TimeUnit.MILLISECONDS);
         CamelContext camel = engine.camelContext();

@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Starts, inspects and steers runs. Every way of continuing a run (after a crash, an approval, a timer, a retry)
@@ -370,9 +369,9 @@ public final class RunService {
         return inFlight.containsKey(runId);
     }
 
-    /** Schedules a gate's timeout decision. */
+    /** Schedules a gate's timeout decision, made on the worker pool (see {@link Engine#schedule}). */
     public void scheduleGateTimeout(String runId, String key, long deadline, String onTimeout) {
-        engine.scheduler().schedule(() -> {
+        engine.schedule(() -> {
             RunRecord r = stored(runId);
             NodeRecord n = r == null ? null : r.node(key);
             if (n == null || n.status() != NodeStatus.AWAITING_APPROVAL) {
@@ -385,20 +384,26 @@ public final class RunService {
                     execute(runId);
                 }
             } else {
-                resolveGate(runId, key, "approve".equals(onTimeout), "timeout", "gate timed out");
+                try {
+                    resolveGate(runId, key, "approve".equals(onTimeout), "timeout", "gate timed out");
+                } catch (RunConflictException resolvedMeanwhile) {
+                    // a person, or this timer on another instance, decided first
+                    LOG.debug("Timeout of gate {} of run {} came too late: {}", key, runId,
+                            resolvedMeanwhile.getMessage());
+                }
             }
-        }, Math.max(0, deadline - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+        }, deadline - System.currentTimeMillis());
     }
 
-    /** Schedules the end of a wait node. */
+    /** Schedules the end of a wait node, on the worker pool (see {@link Engine#schedule}). */
     public void scheduleWake(String runId, String key, long dueAt) {
-        engine.scheduler().schedule(() -> {
+        engine.schedule(() -> {
             Mutation.Result r = engine.store().apply(runId, new Mutation.FinishWait(key));
             if (r.accepted()) {
                 engine.store().apply(runId, new Mutation.ResumeRun("wait " + key + " elapsed"));
                 execute(runId);
             }
-        }, Math.max(0, dueAt - System.currentTimeMillis()), TimeUnit.MILLISECONDS);
+        }, dueAt - System.currentTimeMillis());
     }
 
     /**

@@ -6,7 +6,7 @@ import com.hazelcast.config.MetadataPolicy;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import dev.caravan.event.EventSink;
-import dev.caravan.state.RunStore;
+import dev.caravan.event.RunEvent;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -69,8 +69,8 @@ public final class HazelcastRunStore implements RunStore {
                 .setMetadataPolicy(MetadataPolicy.OFF);
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink);
         ValueStore.configure(config);
-        // lanes live beside the runs they admit
-        return LaneStore.configure(config);
+        // lanes live beside the runs they admit, and their events go where the runs' go
+        return LaneStore.configure(config, sink);
     }
 
     /**
@@ -90,8 +90,12 @@ public final class HazelcastRunStore implements RunStore {
             throw new IllegalStateException("configure(config, sink) comes before persist(config, ...)");
         }
         // events leave once the database has the record they describe
-        CommittedEvents committed = new CommittedEvents(runStore, sink);
+        CommittedEvents<RunRecord> committed = new CommittedEvents<>(runStore, sink, RunEvent::runId);
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, committed);
+        // and a lane's once the database has the lane (or no longer has it, after a cleanup)
+        CommittedEvents<String> committedLanes = new CommittedEvents<>(JdbcMapStore.json(dataSource, "caravan_lanes"),
+                (EventSink) config.getUserContext().getOrDefault(LaneStore.SINK_KEY, sink), RunEvent::lane);
+        config.getUserContext().put(LaneStore.SINK_KEY, committedLanes);
         config.getMapConfig(MAP_NAME).getMapStoreConfig()
                 .setEnabled(true)
                 .setImplementation(committed)
@@ -99,7 +103,7 @@ public final class HazelcastRunStore implements RunStore {
                 .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.LAZY);
         config.getMapConfig(LaneStore.MAP_NAME).getMapStoreConfig()
                 .setEnabled(true)
-                .setImplementation(JdbcMapStore.json(dataSource, "caravan_lanes"))
+                .setImplementation(committedLanes)
                 .setWriteDelaySeconds(0)
                 .setInitialLoadMode(com.hazelcast.config.MapStoreConfig.InitialLoadMode.LAZY);
         config.getMapConfig(MAP_NAME).addEntryListenerConfig(new com.hazelcast.config.EntryListenerConfig(

@@ -1,7 +1,7 @@
 package dev.caravan.state;
 
-import dev.caravan.json.Json;
 import com.hazelcast.map.MapStore;
+import dev.caravan.json.Json;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

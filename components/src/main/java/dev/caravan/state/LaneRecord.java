@@ -15,9 +15,11 @@ import java.util.Map;
  * @param memory              key-value memory of the lane (conversation history, ...)
  * @param consecutiveFailures failed runs in a row; reaching the quarantine threshold quarantines the lane
  * @param createdAt           epoch millis
+ * @param sequence            sequence number of the lane's last event (its events are numbered 1, 2, 3, ...; 0 in a
+ *                            record written before lanes numbered their events)
  */
 public record LaneRecord(String laneId, String tenant, Status status, int cap, List<String> running,
-        List<String> queued, Map<String, Object> memory, int consecutiveFailures, long createdAt) {
+        List<String> queued, Map<String, Object> memory, int consecutiveFailures, long createdAt, long sequence) {
 
     /** Lifecycle of a lane. */
     public enum Status {

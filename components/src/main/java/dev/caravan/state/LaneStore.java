@@ -1,13 +1,17 @@
 package dev.caravan.state;
 
-import dev.caravan.json.Json;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
+import dev.caravan.event.EventSink;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
+import dev.caravan.json.Json;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,22 +21,50 @@ import java.util.Map;
 /**
  * Lanes in a Hazelcast map, changed only by an entry processor on the member that owns the lane, so a lane's cap
  * holds however many members admit runs into it at once. Values are JSON text; lane changes are rare next to node
- * checkpoints.
+ * checkpoints. A lane's events ({@code caravan.lane.*}) are made by the update that changes it, numbered by the lane's
+ * own sequence (kept in its record, so it holds across members and restarts), and handed to the event sink of the
+ * member that applied it, as run events are.
  */
 public final class LaneStore {
 
     public static final String MAP_NAME = "caravan.lanes";
 
-    private final IMap<String, String> lanes;
+    /** The member's user-context key of the sink its lane updates publish to. */
+    static final String SINK_KEY = "caravan.laneEventSink";
 
+    private final IMap<String, String> lanes;
+    /** Where updates applied on this member publish; null when the member names none. */
+    private final EventSink sink;
+
+    /** A store on a member configured by {@link HazelcastRunStore#configure}, publishing to its sink. */
     public LaneStore(HazelcastInstance hazelcast) {
-        this.lanes = hazelcast.getMap(MAP_NAME);
+        this(hazelcast, null);
     }
 
-    /** Registers the lane entry processor's serializer in a member's configuration. */
-    public static Config configure(Config config) {
-        config.getSerializationConfig().getCompactSerializationConfig().addSerializer(new Update.Serializer());
+    /** @param sink where events go on a member whose configuration names no sink */
+    public LaneStore(HazelcastInstance hazelcast, EventSink sink) {
+        this.lanes = hazelcast.getMap(MAP_NAME);
+        Object configured = hazelcast.getConfig().getUserContext().get(SINK_KEY);
+        this.sink = configured instanceof EventSink s ? s : sink;
+    }
+
+    /**
+     * Registers the lane entry processors' serializers in a member's configuration, and the sink that lane updates
+     * applied on that member publish to.
+     */
+    public static Config configure(Config config, EventSink sink) {
+        config.getSerializationConfig().getCompactSerializationConfig()
+                .addSerializer(new Update.Serializer())
+                .addSerializer(new SetLane.Serializer());
+        if (sink != null) {
+            config.getUserContext().put(SINK_KEY, sink);
+        }
         return config;
+    }
+
+    /** Lane events travel on the run event bus under the pseudo run id {@code lane:<id>}. */
+    public static String eventRunId(String laneId) {
+        return "lane:" + laneId;
     }
 
     public LaneRecord get(String laneId) {
@@ -95,7 +127,7 @@ public final class LaneStore {
     }
 
     private Outcome apply(String laneId, Op op) {
-        String[] r = (String[]) lanes.executeOnKey(laneId, new Update(Json.write(op)));
+        String[] r = (String[]) lanes.executeOnKey(laneId, new Update(Json.write(op), sink));
         return new Outcome(r[0], r[1] == null ? null : Json.read(r[1], LaneRecord.class), r[2]);
     }
 
@@ -103,11 +135,27 @@ public final class LaneStore {
     record Op(String op, String runId, String tenant, int cap, Map<String, ?> memory, int quarantineAfter) {
     }
 
-    static final class Update implements EntryProcessor<String, String, Object> {
-        private final String opJson;
+    /** An event an update makes, before it is numbered. */
+    private record Draft(String type, Map<String, Object> data) {
+    }
 
-        Update(String opJson) {
+    static final class Update implements EntryProcessor<String, String, Object>, HazelcastInstanceAware {
+        private final String opJson;
+        private transient EventSink sink;
+        /** Whether process changed the entry, and its value after (null: removed); for the backup. */
+        private transient boolean written;
+        private transient String after;
+
+        Update(String opJson, EventSink sink) {
             this.opJson = opJson;
+            this.sink = sink;
+        }
+
+        @Override
+        public void setHazelcastInstance(HazelcastInstance hz) {
+            if (sink == null) {
+                sink = (EventSink) hz.getConfig().getUserContext().get(SINK_KEY);
+            }
         }
 
         @Override
@@ -115,15 +163,18 @@ public final class LaneStore {
             Op op = Json.read(opJson, Op.class);
             String before = entry.getValue();
             LaneRecord lane = before == null ? null : Json.read(before, LaneRecord.class);
+            long now = System.currentTimeMillis();
+            List<Draft> drafts = new ArrayList<>(1);
             String decision;
+            LaneRecord next;
             if (op.op().equals("create")) {
-                if (lane == null) {
-                    lane = new LaneRecord(entry.getKey(), op.tenant(), LaneRecord.Status.ACTIVE, Math.max(1, op.cap()),
-                            List.of(), List.of(), Map.of(), 0, System.currentTimeMillis());
-                    decision = "created";
-                } else {
-                    decision = "exists";
+                if (lane != null) {
+                    return new String[] { "exists", before, before };
                 }
+                next = new LaneRecord(entry.getKey(), op.tenant(), LaneRecord.Status.ACTIVE, Math.max(1, op.cap()),
+                        List.of(), List.of(), Map.of(), 0, now, 0);
+                decision = "created";
+                drafts.add(new Draft(EventTypes.LANE_CREATED, Map.of("tenant", next.tenant(), "cap", next.cap())));
             } else if (lane == null) {
                 return new String[] { "refused:no such lane", null, null };
             } else {
@@ -132,6 +183,7 @@ public final class LaneStore {
                 Map<String, Object> memory = new LinkedHashMap<>(lane.memory());
                 LaneRecord.Status status = lane.status();
                 int failures = lane.consecutiveFailures();
+                boolean remove = false;
                 switch (op.op()) {
                     case "admit" -> {
                         if (running.contains(op.runId()) || queued.contains(op.runId())) {
@@ -153,20 +205,21 @@ public final class LaneStore {
                         if (op.quarantineAfter() > 0 && failures >= op.quarantineAfter()
                             && status == LaneRecord.Status.ACTIVE) {
                             status = LaneRecord.Status.QUARANTINED;
+                            drafts.add(new Draft(EventTypes.LANE_QUARANTINED, Map.of("consecutiveFailures", failures)));
                         }
                         decision = "";
                         if (held && !queued.isEmpty() && status != LaneRecord.Status.QUARANTINED) {
-                            String next = queued.remove(0);
-                            running.add(next);
-                            decision = next;
+                            String first = queued.remove(0);
+                            running.add(first);
+                            decision = first;
                         }
                     }
                     case "promote" -> {
                         decision = "";
                         if (status == LaneRecord.Status.ACTIVE && running.size() < lane.cap() && !queued.isEmpty()) {
-                            String next = queued.remove(0);
-                            running.add(next);
-                            decision = next;
+                            String first = queued.remove(0);
+                            running.add(first);
+                            decision = first;
                         }
                     }
                     case "drain" -> {
@@ -174,8 +227,8 @@ public final class LaneStore {
                         decision = "draining";
                     }
                     case "remove" -> {
-                        entry.setValue(null);
-                        return new String[] { "removed", null, before };
+                        remove = true;
+                        decision = "removed";
                     }
                     case "put" -> {
                         op.memory().forEach((key, value) -> {
@@ -189,22 +242,50 @@ public final class LaneStore {
                     }
                     default -> throw new IllegalArgumentException("Unknown lane operation " + op.op());
                 }
-                lane = new LaneRecord(lane.laneId(), lane.tenant(), status, lane.cap(), running, queued, memory,
-                        failures, lane.createdAt());
-                if (status == LaneRecord.Status.DRAINING && running.isEmpty() && queued.isEmpty()) {
-                    entry.setValue(null);
-                    return new String[] { decision.isEmpty() ? "removed" : decision, null, before };
+                next = new LaneRecord(lane.laneId(), lane.tenant(), status, lane.cap(), running, queued, memory,
+                        failures, lane.createdAt(), lane.sequence());
+                if (remove || status == LaneRecord.Status.DRAINING && running.isEmpty() && queued.isEmpty()) {
+                    // a lane cleaned up is gone: its last event says so
+                    drafts.add(new Draft(EventTypes.LANE_CLEANED, Map.of("tenant", lane.tenant())));
+                    if (!remove && decision.isEmpty()) {
+                        decision = "removed";
+                    }
+                    next = null;
                 }
             }
-            String json = Json.write(lane);
-            entry.setValue(json);
+            long sequence = lane == null ? 0 : lane.sequence();
+            List<RunEvent> events = new ArrayList<>(drafts.size());
+            for (Draft d : drafts) {
+                sequence++;
+                events.add(new RunEvent(d.type(), eventRunId(entry.getKey()), sequence, now, null,
+                        (lane != null ? lane : next).tenant(), entry.getKey(), null, null, d.data()));
+            }
+            if (next != null && sequence != next.sequence()) {
+                next = new LaneRecord(next.laneId(), next.tenant(), next.status(), next.cap(), next.running(),
+                        next.queued(), next.memory(), next.consecutiveFailures(), next.createdAt(), sequence);
+            }
+            String json = next == null ? null : Json.write(next);
+            if (!java.util.Objects.equals(json, before)) {
+                entry.setValue(json);
+                written = true;
+                after = json;
+            }
+            if (sink != null && !events.isEmpty()) {
+                sink.publish(events);
+            }
             return new String[] { decision, json, before };
+        }
+
+        /** Backups get the lane as the primary left it: applying the operation again would publish twice. */
+        @Override
+        public EntryProcessor<String, String, Object> getBackupProcessor() {
+            return written ? new SetLane(after) : null;
         }
 
         static final class Serializer implements CompactSerializer<Update> {
             @Override
             public Update read(CompactReader reader) {
-                return new Update(reader.readString("op"));
+                return new Update(reader.readString("op"), null);
             }
 
             @Override
@@ -220,6 +301,48 @@ public final class LaneStore {
             @Override
             public Class<Update> getCompactClass() {
                 return Update.class;
+            }
+        }
+    }
+
+    /** Writes the lane the primary computed onto a backup (null removes it). */
+    static final class SetLane implements EntryProcessor<String, String, Object> {
+        private final String json;
+
+        SetLane(String json) {
+            this.json = json;
+        }
+
+        @Override
+        public Object process(Map.Entry<String, String> entry) {
+            entry.setValue(json);
+            return null;
+        }
+
+        @Override
+        public EntryProcessor<String, String, Object> getBackupProcessor() {
+            return null;
+        }
+
+        static final class Serializer implements CompactSerializer<SetLane> {
+            @Override
+            public SetLane read(CompactReader reader) {
+                return new SetLane(reader.readString("json"));
+            }
+
+            @Override
+            public void write(CompactWriter writer, SetLane s) {
+                writer.writeString("json", s.json);
+            }
+
+            @Override
+            public String getTypeName() {
+                return "caravan.LaneSet";
+            }
+
+            @Override
+            public Class<SetLane> getCompactClass() {
+                return SetLane.class;
             }
         }
     }

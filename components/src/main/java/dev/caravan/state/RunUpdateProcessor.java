@@ -1,14 +1,14 @@
 package dev.caravan.state;
 
-import dev.caravan.json.Json;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
-import dev.caravan.event.RunEvent;
 import dev.caravan.event.EventSink;
+import dev.caravan.event.RunEvent;
+import dev.caravan.json.Json;
 
 import java.util.ArrayList;
 import java.util.List;

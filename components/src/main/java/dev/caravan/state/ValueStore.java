@@ -1,7 +1,5 @@
 package dev.caravan.state;
 
-import dev.caravan.json.JsonSize;
-import dev.caravan.json.Json;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.HazelcastInstance;
@@ -11,6 +9,8 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
+import dev.caravan.json.Json;
+import dev.caravan.json.JsonSize;
 import dev.caravan.support.JsonProblems;
 
 import java.io.UncheckedIOException;

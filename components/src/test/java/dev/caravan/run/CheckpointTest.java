@@ -131,9 +131,9 @@ class CheckpointTest {
             @Override
             public void configure() {
                 from("direct:effect").process(e -> {
-                    calls.add(e.getMessage().getHeader("CaravanNodeKey") + "|"
-                              + e.getMessage().getHeader("CaravanIdempotencyKey"));
-                    e.getMessage().setBody("done " + e.getMessage().getHeader("CaravanNodeKey"));
+                    calls.add(e.getMessage().getHeader("CamelCaravanNodeKey") + "|"
+                              + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
+                    e.getMessage().setBody("done " + e.getMessage().getHeader("CamelCaravanNodeKey"));
                 });
                 from(RunService.routeUri("handmade")).routeId(RunService.ROUTE_PREFIX + "handmade")
                         .errorHandler(noErrorHandler())

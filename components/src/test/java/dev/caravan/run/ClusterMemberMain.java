@@ -54,7 +54,7 @@ public final class ClusterMemberMain {
             @Override
             public void configure() {
                 from("direct:work").process(e -> {
-                    String key = e.getMessage().getHeader("CaravanIdempotencyKey", String.class);
+                    String key = e.getMessage().getHeader("CamelCaravanIdempotencyKey", String.class);
                     hz.<String, Integer>getMap("effects").merge(key, 1, Integer::sum);
                     Thread.sleep(hangOnThird && key.contains("/third/") ? Long.MAX_VALUE : 150); // a node that takes time
                     e.getMessage().setBody("done");

@@ -81,8 +81,8 @@ class CrashResumeTest {
             @Override
             public void configure() {
                 from("direct:effect").process(e -> {
-                    String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
-                    calls.add(node + "|" + e.getMessage().getHeader("CaravanIdempotencyKey"));
+                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+                    calls.add(node + "|" + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
                     if (hangOnSecond != null && node.equals("second")) {
                         hangOnSecond.await(); // the instance "dies" while this node is in flight
                         if (failAfterHang) {

@@ -93,8 +93,8 @@ class EchoedSecretsTest {
                         .to(echoUrl)
                         .convertBodyTo(String.class);
                 from("direct:local").process(e -> received.add(new TreeMap<>(Map.of(
-                        "caravanrunid", String.valueOf(e.getMessage().getHeader("CaravanRunId")),
-                        "caravannodekey", String.valueOf(e.getMessage().getHeader("CaravanNodeKey"))))));
+                        "caravanrunid", String.valueOf(e.getMessage().getHeader("CamelCaravanRunId")),
+                        "caravannodekey", String.valueOf(e.getMessage().getHeader("CamelCaravanNodeKey"))))));
             }
         });
         camel.start();
@@ -238,7 +238,7 @@ class EchoedSecretsTest {
             e.getMessage().setHeader("Authorization", "Bearer " + CALLER_TOKEN);
         });
         assertThat(done.getException()).isNull();
-        RunRecord r = engine.runs().get(done.getProperty("CaravanRunId", String.class));
+        RunRecord r = engine.runs().get(done.getProperty("CamelCaravanRunId", String.class));
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(outputOf(r, "note")).containsEntry("text", "the caller sent ***");
     }
@@ -249,14 +249,15 @@ class EchoedSecretsTest {
         RunRecord r = run("echo-headers", """
                 nodes:
                 - id: fetch
-                  call: { uri: "%s", headers: { CaravanRunId: "forged", X-Trace: "t-1" } }
+                  call: { uri: "%s", headers: { CamelCaravanRunId: "forged", CaravanRunId: "forged", X-Trace: "t-1" } }
                 - id: local
                   needs: [fetch]
                   call: { uri: "direct:local" }
                 """.formatted(echoUrl), Map.of());
         assertThat(received).hasSize(2);
         Map<String, String> remote = received.get(0);
-        assertThat(remote.keySet()).noneMatch(name -> name.startsWith("caravan")).contains("x-trace");
+        assertThat(remote.keySet()).noneMatch(name -> name.startsWith("caravan") || name.startsWith("camelcaravan"))
+                .contains("x-trace");
         assertThat(remote).containsEntry("idempotency-key", r.runId() + "/fetch/1");
         // routes in this process still get the run and node
         assertThat(received.get(1)).containsEntry("caravanrunid", r.runId()).containsEntry("caravannodekey", "local");
@@ -282,7 +283,7 @@ class EchoedSecretsTest {
                     uri: "%s"
                 """.formatted(echoUrl), Map.of());
         assertThat(received).singleElement().satisfies(h -> {
-            assertThat(h.keySet()).noneMatch(name -> name.startsWith("caravan"));
+            assertThat(h.keySet()).noneMatch(name -> name.startsWith("caravan") || name.startsWith("camelcaravan"));
             assertThat(h).containsEntry("idempotency-key", r.runId() + "/answer/1/tool/1.1");
         });
     }

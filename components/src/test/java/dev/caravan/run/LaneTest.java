@@ -215,6 +215,35 @@ class LaneTest {
     }
 
     @Test
+    void laneEventsAreNumberedOnePerLaneByTheUpdatesThatMadeThemWhicheverMemberApplied() throws Exception {
+        a.lanes().create("numbered", "acme", 1);
+        b.lanes().create("numbered", "acme", 1); // exists: no second creation, no event
+        a.lanes().create("other", "acme", 1);
+        for (int i = 0; i < Lanes.QUARANTINE_AFTER; i++) {
+            Engine via = i % 2 == 0 ? a : b;
+            assertThat(via.runs().start(inLane("broken", "numbered")).get(10, TimeUnit.SECONDS).status())
+                    .isEqualTo(RunStatus.FAILED);
+        }
+        assertThat(a.lanes().get("numbered").status()).isEqualTo(LaneRecord.Status.QUARANTINED);
+        b.lanes().cleanup("numbered", Lanes.Cleanup.CANCEL);
+        a.lanes().cleanup("other", Lanes.Cleanup.DRAIN);
+        events.drain(5_000);
+
+        List<RunEvent> numbered = seen.stream().filter(e -> e.runId().equals("lane:numbered")).toList();
+        assertThat(numbered).extracting(RunEvent::type).containsExactly(EventTypes.LANE_CREATED,
+                EventTypes.LANE_QUARANTINED, EventTypes.LANE_CLEANED);
+        assertThat(numbered).extracting(RunEvent::sequence).containsExactly(1L, 2L, 3L);
+        assertThat(numbered).allSatisfy(e -> {
+            assertThat(e.lane()).isEqualTo("numbered");
+            assertThat(e.tenant()).isEqualTo("acme");
+        });
+        assertThat(numbered.get(1).data()).isEqualTo(Map.of("consecutiveFailures", Lanes.QUARANTINE_AFTER));
+        // another lane counts its own
+        assertThat(seen.stream().filter(e -> e.runId().equals("lane:other"))).extracting(RunEvent::sequence)
+                .containsExactly(1L, 2L);
+    }
+
+    @Test
     void runsOfALaneShareMemoryThatRememberNodesWriteAndPromptsRead() throws Exception {
         a.lanes().create("session-7", "acme", 1);
         RunRecord first = a.runs().start(new RunService.StartRequest("chat", Map.of("say", "hi"), "acme", "session-7",

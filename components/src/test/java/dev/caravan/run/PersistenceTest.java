@@ -1,6 +1,9 @@
 package dev.caravan.run;
 
 import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
+import dev.caravan.state.LaneStore;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
@@ -17,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -75,8 +79,8 @@ class PersistenceTest {
             @Override
             public void configure() {
                 from("direct:effect").process(e -> {
-                    String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
-                    calls.add(node + "|" + e.getMessage().getHeader("CaravanIdempotencyKey"));
+                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+                    calls.add(node + "|" + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
                     if (hangOnSecond != null && node.equals("second")
                         && Boolean.TRUE.equals(e.getMessage().getHeader("hang"))) {
                         hangOnSecond.await();
@@ -104,12 +108,23 @@ class PersistenceTest {
         }
     }
 
+    private static void keepLaneEvent(RunEvent e, List<RunEvent> into) {
+        if (e.runId().equals(LaneStore.eventRunId("kept"))) {
+            into.add(e);
+        }
+    }
+
     private void resumesOnANewInstance(String url) throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         try {
             DefaultCamelContext first = instance(url, never);
             Engine a = Engine.of(first);
+            List<RunEvent> laneEvents = new CopyOnWriteArrayList<>();
+            a.events().subscribe(e -> keepLaneEvent(e, laneEvents));
             a.lanes().create("kept", "default", 3);
+            a.events().drain(5_000);
+            assertThat(laneEvents).extracting(RunEvent::type, RunEvent::sequence)
+                    .containsExactly(tuple(EventTypes.LANE_CREATED, 1L));
             RunRecord paused = a.runs().start(RunService.StartRequest.of("durable", Map.of("gated", true, "hang", false)))
                     .get(10, TimeUnit.SECONDS);
             assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
@@ -126,6 +141,13 @@ class PersistenceTest {
             assertThat(b.runs().get(paused.runId()).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
             assertThat(b.runs().get(inFlight).node("second").status()).isEqualTo(NodeStatus.RUNNING);
             assertThat(b.lanes().get("kept").cap()).isEqualTo(3);
+            // the lane's events go on numbering where the first instance left off, once its row is gone
+            laneEvents.clear();
+            b.events().subscribe(e -> keepLaneEvent(e, laneEvents));
+            assertThat(b.lanes().cleanup("kept", Lanes.Cleanup.CANCEL)).isNull();
+            b.events().drain(5_000);
+            assertThat(laneEvents).extracting(RunEvent::type, RunEvent::sequence)
+                    .containsExactly(tuple(EventTypes.LANE_CLEANED, 2L));
 
             b.runs().resumeOrphans(); // the start-up sweep may have taken it over already
             await().atMost(10, TimeUnit.SECONDS).until(() -> b.runs().get(inFlight).status() == RunStatus.COMPLETED);

@@ -39,8 +39,8 @@ class RunServiceTest {
             public void configure() {
                 // a side effect that counts how often each node called it
                 from("direct:effect").process(e -> {
-                    String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
-                    calls.computeIfAbsent(e.getMessage().getHeader("CaravanRunId") + "/" + node,
+                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+                    calls.computeIfAbsent(e.getMessage().getHeader("CamelCaravanRunId") + "/" + node,
                             k -> new AtomicInteger()).incrementAndGet();
                     AtomicInteger left = failuresLeft.get(node);
                     if (left != null && left.getAndDecrement() > 0) {
@@ -545,6 +545,60 @@ class RunServiceTest {
     }
 
     @Test
+    void aStartMessageCannotNameItsRunNorExecuteAnExistingRunAgain() throws Exception {
+        deploy(header("hooked") + """
+                    - id: work
+                      call: { uri: "direct:effect" }
+                    - id: ok
+                      needs: [work]
+                      gate: { message: "Go?" }
+                """);
+        camel.addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                // as a webhook or Kafka route would: whatever headers the caller sent reach the start step
+                from("direct:hook").to("caravan-run:start?workflow=hooked");
+            }
+        });
+        org.apache.camel.ProducerTemplate hook = camel.createProducerTemplate();
+        String completed = hook.requestBody("direct:hook", "{}", String.class);
+        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+                .until(() -> engine.runs().get(completed).status() == RunStatus.AWAITING_APPROVAL);
+        engine.runs().resolveGate(completed, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
+        String paused = hook.requestBody("direct:hook", "{}", String.class);
+        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+                .until(() -> engine.runs().get(paused).status() == RunStatus.AWAITING_APPROVAL);
+        RunRecord completedBefore = engine.runs().get(completed);
+        RunRecord pausedBefore = engine.runs().get(paused);
+        engine.events().drain(5_000);
+        int eventsBefore = events.size();
+
+        List<String> started = new java.util.ArrayList<>();
+        for (String existing : List.of(completed, paused)) {
+            started.add(hook.requestBodyAndHeaders("direct:hook", "{}",
+                    Map.of("CamelCaravanRunId", existing, "CaravanRunId", existing), String.class));
+        }
+        started.add(hook.requestBodyAndHeader("direct:hook", "{}", "CamelCaravanRunId", "chosen-by-caller",
+                String.class));
+
+        assertThat(started).doesNotHaveDuplicates().doesNotContain(completed, paused, "chosen-by-caller");
+        for (String id : started) {
+            org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+                    .until(() -> engine.runs().get(id).status() == RunStatus.AWAITING_APPROVAL);
+            assertThat(calls(engine.runs().get(id), "work")).isEqualTo(1);
+        }
+        assertThat(engine.runs().get("chosen-by-caller")).isNull();
+        // the existing runs were not touched: no update, no event, no second call of their side effect
+        assertThat(engine.runs().get(completed).sequence()).isEqualTo(completedBefore.sequence());
+        assertThat(engine.runs().get(paused).sequence()).isEqualTo(pausedBefore.sequence());
+        assertThat(calls(completedBefore, "work")).isEqualTo(1);
+        assertThat(calls(pausedBefore, "work")).isEqualTo(1);
+        engine.events().drain(5_000);
+        assertThat(events.subList(eventsBefore, events.size()))
+                .noneMatch(e -> e.runId().equals(completed) || e.runId().equals(paused));
+    }
+
+    @Test
     void pausedRunsHoldNoThread() throws Exception {
         deploy(header("many-gates") + """
                     - id: ok
@@ -703,7 +757,7 @@ class RunServiceTest {
             @Override
             public void configure() {
                 from("direct:tool-keys").process(e -> {
-                    keys.add(e.getMessage().getHeader("CaravanIdempotencyKey", String.class));
+                    keys.add(e.getMessage().getHeader("CamelCaravanIdempotencyKey", String.class));
                     e.getMessage().setBody("ok");
                 });
             }

@@ -86,8 +86,8 @@ class TakeoverTest {
             @Override
             public void configure() {
                 from("direct:effect").process(e -> {
-                    String node = e.getMessage().getHeader("CaravanNodeKey", String.class);
-                    String key = e.getMessage().getHeader("CaravanIdempotencyKey", String.class);
+                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+                    String key = e.getMessage().getHeader("CamelCaravanIdempotencyKey", String.class);
                     calls.add(key);
                     ranOn.put(key, name);
                     if (hang != null && node.equals("second")) {

@@ -1,7 +1,7 @@
 package dev.caravan.state;
 
-import dev.caravan.json.Json;
 import dev.caravan.event.EventTypes;
+import dev.caravan.json.Json;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

@@ -1,10 +1,10 @@
 package dev.caravan.state;
 
-import dev.caravan.json.Json;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import dev.caravan.event.EventBus;
+import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -135,7 +135,7 @@ public class LlmConfiguration implements Cloneable {
     }
 
     /**
-     * Whether to stream the reply, telling the listener in exchange property CaravanLlmListener about each text delta.
+     * Whether to stream the reply, telling the listener in exchange property CamelCaravanLlmListener about each text delta.
      */
     public void setStreaming(boolean streaming) {
         this.streaming = streaming;

@@ -616,7 +616,7 @@ public class LlmProducer extends DefaultAsyncProducer {
                     getEndpoint().getCamelContext(), tool.endpointUri());
             reply = template.send(endpoint, toolExchange -> {
                 exchange.getProperties().forEach((k, v) -> {
-                    if (!k.startsWith("CaravanLlm")) {
+                    if (!k.startsWith(LlmConstants.PREFIX)) {
                         toolExchange.setProperty(k, v);
                     }
                 });

@@ -4,21 +4,28 @@ import org.apache.camel.Endpoint;
 import org.apache.camel.Message;
 
 /**
- * The headers a message of a node or a tool call takes to its endpoint. Caravan's own headers ({@code CaravanRunId},
- * {@code CaravanToolName}, ...) serve routes in this process and never leave it: as Camel's header filter strategies
- * keep {@code Camel*} headers from HTTP requests and Kafka records, these keep {@code Caravan*} headers from every
- * remote endpoint. A remote endpoint gets the idempotency key under {@link HttpEndpoints#IDEMPOTENCY_KEY_HEADER}.
+ * The headers a message of a node or a tool call takes to its endpoint. Caravan's own headers
+ * ({@code CamelCaravanRunId}, {@code CamelCaravanToolName}, ...) serve routes in this process and never leave it: the
+ * header filter strategies of Camel's HTTP and Kafka components keep {@code Camel*} headers out of requests and
+ * records (and out of the exchanges they consume), and these keep them, and any header still named in the older
+ * {@code Caravan*} form, from every remote endpoint, whatever its component. A remote endpoint gets the idempotency key
+ * under {@link HttpEndpoints#IDEMPOTENCY_KEY_HEADER}.
  */
 public final class OutboundHeaders {
 
-    private static final String INTERNAL_PREFIX = "Caravan";
+    /** Every header and exchange property name of Caravan's starts with this. */
+    public static final String PREFIX = "CamelCaravan";
+
+    /** The prefix of Caravan's header names before they took Camel's: a route written then may still set them. */
+    private static final String OLD_PREFIX = "Caravan";
 
     private OutboundHeaders() {
     }
 
     /** Whether a header is one of Caravan's own, by name, in any case (as Camel matches {@code Camel*}). */
     public static boolean isInternal(String name) {
-        return name.regionMatches(true, 0, INTERNAL_PREFIX, 0, INTERNAL_PREFIX.length());
+        return name.regionMatches(true, 0, PREFIX, 0, PREFIX.length())
+               || name.regionMatches(true, 0, OLD_PREFIX, 0, OLD_PREFIX.length());
     }
 
     /**

@@ -435,7 +435,7 @@ class LlmProducerTest extends CamelTestSupport {
         });
 
         assertThat(out.getException()).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("Exchange property CaravanLlmTools must be a List<LlmTool>, found java.lang.String");
+                .hasMessage("Exchange property CamelCaravanLlmTools must be a List<LlmTool>, found java.lang.String");
     }
 
     @Test

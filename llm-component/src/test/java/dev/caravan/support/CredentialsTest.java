@@ -22,7 +22,7 @@ class CredentialsTest {
         assertThat(List.of("Authorization", "proxy-authorization", "X-Api-Key", "x-goog-api-key", "apikey",
                 "X-Auth-Token", "X-Amz-Security-Token", "Cookie", "Set-Cookie", "X-Client-Secret", "db_password",
                 "X-Access-Key")).allMatch(Credentials::isCredentialName);
-        assertThat(List.of("Idempotency-Key", "Content-Type", "Accept", "X-Trace", "CaravanRunId"))
+        assertThat(List.of("Idempotency-Key", "Content-Type", "Accept", "X-Trace", "CamelCaravanRunId"))
                 .noneMatch(Credentials::isCredentialName);
     }
 

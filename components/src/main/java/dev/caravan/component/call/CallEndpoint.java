@@ -22,7 +22,7 @@ import java.util.concurrent.CompletionStage;
 /**
  * A {@code call} node: sends a message to any Camel endpoint and records the reply body as its output. The message
  * carries the attempt's idempotency key so the endpoint can recognise a call repeated after a crash: an in-process
- * endpoint (direct, seda, a bean) gets it as CaravanIdempotencyKey beside CaravanRunId and CaravanNodeKey; a remote
+ * endpoint (direct, seda, a bean) gets it as CamelCaravanIdempotencyKey beside CamelCaravanRunId and CamelCaravanNodeKey; a remote
  * one (HTTP, Kafka, ...) gets it as Idempotency-Key, and none of Caravan's own headers.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-call", title = "Caravan Call", syntax = "caravan-call:nodeId",

@@ -5,7 +5,9 @@ import org.apache.camel.spi.Metadata;
 /**
  * Headers and exchange properties shared by every {@code caravan-*} node component. Run state travels in exchange
  * properties (untrusted input can carry headers in); the headers below are only what nodes hand to in-process
- * endpoints. Remote endpoints never get {@code Caravan*} headers ({@link dev.caravan.support.OutboundHeaders}).
+ * endpoints, and the engine never reads them back. Every name starts with {@code CamelCaravan}: Camel's HTTP and Kafka
+ * consumers drop inbound {@code Camel*} headers, and remote endpoints never get Caravan's headers
+ * ({@link dev.caravan.support.OutboundHeaders}).
  */
 public final class NodeConstants {
 
@@ -20,38 +22,38 @@ public final class NodeConstants {
     public static final String HTTP_IDEMPOTENCY_KEY = dev.caravan.support.HttpEndpoints.IDEMPOTENCY_KEY_HEADER;
 
     @Metadata(description = "The run id, on messages sent to in-process endpoints by a node.", javaType = "String")
-    public static final String RUN_ID_HEADER = "CaravanRunId";
+    public static final String RUN_ID_HEADER = "CamelCaravanRunId";
 
     @Metadata(description = "The node key, on messages sent to in-process endpoints by a node.", javaType = "String")
-    public static final String NODE_KEY_HEADER = "CaravanNodeKey";
+    public static final String NODE_KEY_HEADER = "CamelCaravanNodeKey";
 
     /** Exchange property: the run this exchange executes. */
-    public static final String RUN_ID = "CaravanRunId";
+    public static final String RUN_ID = "CamelCaravanRunId";
 
     /** Exchange property: the node-key prefix of the enclosing map item or loop iteration ({@code each[2].}). */
-    public static final String SCOPE = "CaravanScope";
+    public static final String SCOPE = "CamelCaravanScope";
 
     /**
      * Exchange property: the newest run record this exchange has seen, so a node does not read the record again
      * when the last update handed it over. Nodes only ever progress, so a stale copy can only make a node look
      * blocked, and then it is read afresh.
      */
-    public static final String RECORD = "CaravanRunRecord";
+    public static final String RECORD = "CamelCaravanRunRecord";
 
     /**
      * Exchange property: the updates a step left for the exchange's next update to carry ({@code recordWithNext}), in
      * order; see {@link RunRecords}.
      */
-    public static final String DEFERRED = "CaravanDeferredUpdates";
+    public static final String DEFERRED = "CamelCaravanDeferredUpdates";
 
     /**
      * Exchange property: {@code true} on the body of a map item or loop iteration whose map or loop (or one around
      * it) has {@code onError: continue}. A node failing there fails the map or loop, which continues, not the run.
      */
-    public static final String FAILURES_CONTAINED = "CaravanFailuresContained";
+    public static final String FAILURES_CONTAINED = "CamelCaravanFailuresContained";
 
     /** Exchange property: variables of the enclosing scope ({@code item}, {@code index}, {@code iteration}). */
-    public static final String SCOPE_VARIABLES = "CaravanScopeVariables";
+    public static final String SCOPE_VARIABLES = "CamelCaravanScopeVariables";
 
     private NodeConstants() {
     }

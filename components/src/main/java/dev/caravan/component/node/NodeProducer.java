@@ -18,7 +18,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -231,7 +232,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             stage = CompletableFuture.failedFuture(e);
         }
         if (endpoint.getTimeout() > 0) {
-            stage = stage.toCompletableFuture().orTimeout(endpoint.getTimeout(), TimeUnit.MILLISECONDS);
+            stage = withTimeout(engine, stage, endpoint.getTimeout());
         }
         stage.whenComplete((result, error) -> {
             try {
@@ -247,6 +248,32 @@ public class NodeProducer extends DefaultAsyncProducer {
                 callback.done(false);
             }
         });
+    }
+
+    /**
+     * The stage, failing with a {@link TimeoutException} when it has not completed after {@code millis}. Not
+     * {@code orTimeout}: that completes on the JDK's one delayer thread, and what follows (the retry, the rest of the
+     * route) would run there and hold up every other timeout in the JVM. The engine's timer hands the timeout to its
+     * worker pool instead.
+     */
+    private static CompletionStage<NodeResult> withTimeout(Engine engine, CompletionStage<NodeResult> stage,
+            long millis) {
+        CompletableFuture<NodeResult> timed = new CompletableFuture<>();
+        ScheduledFuture<?> timer;
+        try {
+            timer = engine.schedule(() -> timed.completeExceptionally(new TimeoutException()), millis);
+        } catch (RejectedExecutionException closing) {
+            return stage;
+        }
+        stage.whenComplete((result, error) -> {
+            timer.cancel(false);
+            if (error != null) {
+                timed.completeExceptionally(error);
+            } else {
+                timed.complete(result);
+            }
+        });
+        return timed;
     }
 
     /** An output over the engine's cap fails the node: every copy of the run record would carry it. */
@@ -327,8 +354,9 @@ public class NodeProducer extends DefaultAsyncProducer {
             NodeContext next = new NodeContext(engine, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
                     ctx.attempt() + 1, ctx.record(), ctx.variables(), ctx.disclosedSecrets());
             try {
-                engine.scheduler().schedule(() -> attempt(next, callback), delay, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException shuttingDown) {
+                // the timer only schedules: the next attempt and the rest of the route run on the worker pool
+                engine.schedule(() -> retry(next, callback), delay);
+            } catch (RejectedExecutionException shuttingDown) {
                 ctx.exchange().setException(new RunInterruptedException(ctx.runId(), error));
                 callback.done(false);
             }
@@ -358,6 +386,17 @@ public class NodeProducer extends DefaultAsyncProducer {
             ctx.exchange().setException(new NodeFailedException(ctx.key(), ctx.exchange(), cause, code, message));
         }
         callback.done(false);
+    }
+
+    /** The next attempt after a backoff; a failure to even start it ends the exchange, which nobody else would. */
+    private void retry(NodeContext next, AsyncCallback callback) {
+        try {
+            attempt(next, callback);
+        } catch (RuntimeException e) {
+            keepDeferred(next.exchange());
+            next.exchange().setException(e);
+            callback.done(false);
+        }
     }
 
     /** What the run records of a failure; an expression's names the node, and the expression is in its text. */

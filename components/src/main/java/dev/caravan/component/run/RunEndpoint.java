@@ -39,10 +39,10 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Run lifecycle steps. {@code caravan-run:start?workflow=x} starts a run of workflow x with the message body as
- * input and replies with the run id (for triggers). {@code begin} and {@code end} open and close a workflow route:
- * begin creates the run when the exchange carries none, end records the outcome: completed with the output, or
- * paused while a gate or wait is pending.
+ * Run lifecycle steps. {@code caravan-run:start?workflow=x} starts a new run of workflow x with the message body as
+ * input and replies with its id (for triggers); a run id among the message's headers is ignored. {@code begin} and
+ * {@code end} open and close a workflow route: begin creates the run when the exchange carries none, end records the
+ * outcome: completed with the output, or paused while a gate or wait is pending.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-run", title = "Caravan Run", syntax = "caravan-run:action",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
@@ -124,8 +124,10 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
 
     private void startRun(Exchange exchange) {
         Object input = plainInput(exchange);
-        String runId = engine.runs().create(new RunService.StartRequest(workflow, input, tenant, null,
-                exchange.getMessage().getHeader(NodeConstants.RUN_ID_HEADER, String.class), null, null));
+        // always a new run: an id the message carries is the caller's (a webhook, a record) and would let it name a
+        // run, execute an existing one again or take the id of a sub-workflow run before its parent makes it
+        String runId = engine.runs().create(new RunService.StartRequest(workflow, input, tenant, null, null, null,
+                null));
         engine.runs().execute(runId);
         exchange.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, runId);
         exchange.getMessage().setBody(runId);
