@@ -1,6 +1,5 @@
 package dev.caravan.run;
 
-import dev.caravan.component.node.NodeConstants;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
@@ -520,17 +519,17 @@ public final class RunService {
             }
         }
         Exchange exchange = new DefaultExchange(engine.camelContext());
-        exchange.setProperty(NodeConstants.RUN_ID, runId);
-        exchange.setProperty(NodeConstants.RECORD, r);
+        exchange.setProperty(RunRecords.RUN_ID, runId);
+        exchange.setProperty(RunRecords.RECORD, r);
         if (known != null && known.creation() != null) {
-            dev.caravan.component.node.RunRecords.deferApplied(exchange, known.creation(), r);
+            RunRecords.deferApplied(exchange, known.creation(), r);
         }
         exchange.getMessage().setBody(engine.values().resolve(r.input()));
         Exchange done = template().send(routeEndpoint(r.workflow()), exchange);
         // what a step deferred when the route ended before the next one (an error in Camel itself): recorded now
-        dev.caravan.component.node.RunRecords.flush(engine, done, runId);
+        RunRecords.flush(engine, done, runId);
         // the end step leaves the record of the run's outcome; anything else is read afresh
-        RunRecord after = done.getProperty(NodeConstants.RECORD, RunRecord.class);
+        RunRecord after = done.getProperty(RunRecords.RECORD, RunRecord.class);
         if (after == null || !(after.status().isTerminal() || after.status().isPaused()) || done.getException() != null) {
             after = stored(runId);
         }

@@ -27,24 +27,8 @@ public final class NodeConstants {
     @Metadata(description = "The node key, on messages sent to in-process endpoints by a node.", javaType = "String")
     public static final String NODE_KEY_HEADER = "CamelCaravanNodeKey";
 
-    /** Exchange property: the run this exchange executes. */
-    public static final String RUN_ID = "CamelCaravanRunId";
-
     /** Exchange property: the node-key prefix of the enclosing map item or loop iteration ({@code each[2].}). */
     public static final String SCOPE = "CamelCaravanScope";
-
-    /**
-     * Exchange property: the newest run record this exchange has seen, so a node does not read the record again
-     * when the last update handed it over. Nodes only ever progress, so a stale copy can only make a node look
-     * blocked, and then it is read afresh.
-     */
-    public static final String RECORD = "CamelCaravanRunRecord";
-
-    /**
-     * Exchange property: the updates a step left for the exchange's next update to carry ({@code recordWithNext}), in
-     * order; see {@link RunRecords}.
-     */
-    public static final String DEFERRED = "CamelCaravanDeferredUpdates";
 
     /**
      * Exchange property: {@code true} on the body of a map item or loop iteration whose map or loop (or one around

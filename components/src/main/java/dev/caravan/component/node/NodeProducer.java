@@ -4,6 +4,7 @@ import dev.caravan.dsl.RetryPolicy;
 import dev.caravan.expr.ExpressionException;
 import dev.caravan.run.Engine;
 import dev.caravan.json.JsonSize;
+import dev.caravan.run.RunRecords;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
@@ -51,10 +52,10 @@ public class NodeProducer extends DefaultAsyncProducer {
     }
 
     private boolean doProcess(Exchange exchange, AsyncCallback callback) {
-        String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
+        String runId = exchange.getProperty(RunRecords.RUN_ID, String.class);
         if (runId == null) {
             throw new IllegalStateException(endpoint.getEndpointBaseUri()
-                    + " runs only inside a workflow route: the exchange has no " + NodeConstants.RUN_ID
+                    + " runs only inside a workflow route: the exchange has no " + RunRecords.RUN_ID
                     + " property (start runs with caravan-run or the RunService)");
         }
         Engine engine = endpoint.engine();
@@ -184,7 +185,7 @@ public class NodeProducer extends DefaultAsyncProducer {
 
     /** On a failure of this step, what earlier steps deferred is still recorded (best effort: it is failing). */
     private void keepDeferred(Exchange exchange) {
-        String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
+        String runId = exchange.getProperty(RunRecords.RUN_ID, String.class);
         if (runId == null) {
             return;
         }

@@ -1,5 +1,6 @@
 package dev.caravan.component.node;
 
+import dev.caravan.run.RunRecords;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultExchange;
@@ -36,11 +37,11 @@ public final class ScopedBody {
     /** Completes when the body route finished; fails with the exception it ended with. */
     public CompletableFuture<Void> run(NodeContext parent, String scope, Map<String, Object> variables) {
         Exchange ex = new DefaultExchange(parent.exchange().getContext());
-        ex.setProperty(NodeConstants.RUN_ID, parent.runId());
+        ex.setProperty(RunRecords.RUN_ID, parent.runId());
         ex.setProperty(NodeConstants.SCOPE, scope);
-        Object seen = parent.exchange().getProperty(NodeConstants.RECORD);
+        Object seen = parent.exchange().getProperty(RunRecords.RECORD);
         if (seen != null) {
-            ex.setProperty(NodeConstants.RECORD, seen);
+            ex.setProperty(RunRecords.RECORD, seen);
         }
         Map<String, Object> vars = new HashMap<>(parent.scopeVariables());
         vars.putAll(variables);

@@ -2,7 +2,7 @@ package dev.caravan.component.run;
 
 import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
-import dev.caravan.component.node.RunRecords;
+import dev.caravan.run.RunRecords;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.Workflow;
@@ -134,12 +134,12 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     }
 
     private void beginRun(Exchange exchange) {
-        String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
+        String runId = exchange.getProperty(RunRecords.RUN_ID, String.class);
         if (runId == null) {
             // a route run directly (plain Camel): the message body is the input of a new run
             RunRecord created = engine.runs().createForRoute(workflow, workflowHash, validator, plainInput(exchange));
-            exchange.setProperty(NodeConstants.RUN_ID, created.runId());
-            exchange.setProperty(NodeConstants.RECORD, created);
+            exchange.setProperty(RunRecords.RUN_ID, created.runId());
+            exchange.setProperty(RunRecords.RECORD, created);
             return;
         }
         RunRecord r = RunRecords.seen(exchange, runId);
@@ -159,7 +159,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     }
 
     private void endRun(Exchange exchange) {
-        String runId = exchange.getProperty(NodeConstants.RUN_ID, String.class);
+        String runId = exchange.getProperty(RunRecords.RUN_ID, String.class);
         RunRecord seen = RunRecords.seen(exchange, runId);
         if (seen == null || !end(exchange, seen, false)) {
             end(exchange, RunRecords.read(engine, exchange, runId), true);
@@ -176,7 +176,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         String runId = r.runId();
         if (r.status().isTerminal()) {
             exchange.getMessage().setBody(engine.values().resolve(r.output()));
-            exchange.setProperty(NodeConstants.RECORD, r);
+            exchange.setProperty(RunRecords.RECORD, r);
             return true;
         }
         List<String> unfinished = new ArrayList<>();

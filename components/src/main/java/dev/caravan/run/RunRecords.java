@@ -1,6 +1,5 @@
-package dev.caravan.component.node;
+package dev.caravan.run;
 
-import dev.caravan.run.Engine;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.Exchange;
@@ -9,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The run record an exchange carries between steps ({@link NodeConstants#RECORD}), and the updates it defers
- * ({@link NodeConstants#DEFERRED}): every step of a workflow route updates the run through here.
+ * The run record an exchange carries between steps ({@link #RECORD}), and the updates it defers
+ * ({@link #DEFERRED}): every step of a workflow route updates the run through here.
  *
  * <p>An update that can wait for the next one of the same exchange (a node's outcome, when the next step follows at
  * once) is deferred: the exchange carries the record as the update will make it, and the next update applies both
@@ -21,19 +20,32 @@ import java.util.List;
  */
 public final class RunRecords {
 
+    /** Exchange property: the run this exchange executes. Set by the engine on exchanges it creates, never read from a message. */
+    public static final String RUN_ID = "CamelCaravanRunId";
+
+    /**
+     * Exchange property: the newest run record this exchange has seen, so a node does not read the record again
+     * when the last update handed it over. Nodes only ever progress, so a stale copy can only make a node look
+     * blocked, and then it is read afresh.
+     */
+    public static final String RECORD = "CamelCaravanRunRecord";
+
+    /** Exchange property: the updates a step left for the exchange's next update to carry, in order. */
+    public static final String DEFERRED = "CamelCaravanDeferredUpdates";
+
     private RunRecords() {
     }
 
     /** The record this exchange saw last for the run, or null. */
     public static RunRecord seen(Exchange exchange, String runId) {
-        RunRecord r = exchange.getProperty(NodeConstants.RECORD, RunRecord.class);
+        RunRecord r = exchange.getProperty(RECORD, RunRecord.class);
         return r != null && r.runId().equals(runId) ? r : null;
     }
 
     /** Keeps the record an update handed back. */
     public static void remember(Exchange exchange, Mutation.Result result) {
         if (result.record() != null) {
-            exchange.setProperty(NodeConstants.RECORD, result.record());
+            exchange.setProperty(RECORD, result.record());
         }
     }
 
@@ -62,13 +74,13 @@ public final class RunRecords {
 
     /** Leaves an update for the exchange's next one to carry, with the record the caller knows it makes. */
     public static void deferApplied(Exchange exchange, Mutation mutation, RunRecord result) {
-        Deferred deferred = exchange.getProperty(NodeConstants.DEFERRED, Deferred.class);
+        Deferred deferred = exchange.getProperty(DEFERRED, Deferred.class);
         if (deferred == null) {
             deferred = new Deferred();
-            exchange.setProperty(NodeConstants.DEFERRED, deferred);
+            exchange.setProperty(DEFERRED, deferred);
         }
         deferred.add(mutation);
-        exchange.setProperty(NodeConstants.RECORD, result);
+        exchange.setProperty(RECORD, result);
     }
 
     /** Applies the updates the exchange deferred, if any; returns their result, or null if there were none. */
@@ -81,7 +93,7 @@ public final class RunRecords {
         Mutation.Result flushed = flush(engine, exchange, runId);
         RunRecord r = flushed != null && flushed.record() != null ? flushed.record() : engine.store().get(runId);
         if (r != null) {
-            exchange.setProperty(NodeConstants.RECORD, r);
+            exchange.setProperty(RECORD, r);
         }
         return r;
     }
@@ -92,7 +104,7 @@ public final class RunRecords {
      */
     private static Mutation.Result applyWithDeferred(Engine engine, Exchange exchange, String runId,
             Mutation mutation) {
-        Deferred deferred = exchange.getProperty(NodeConstants.DEFERRED, Deferred.class);
+        Deferred deferred = exchange.getProperty(DEFERRED, Deferred.class);
         List<Mutation> taken = deferred == null ? null : deferred.take();
         Mutation.Result result;
         try {
