@@ -37,12 +37,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * An {@code agent} node: renders its prompt, calls the model through the {@code caravan-llm:} component (with
- * tools, structured output and fallback) and records the reply, its tokens and cost. Streamed deltas and tool
- * calls become run events.
+ * Calls a chat model as the agent node of a workflow and records the reply in the run, with its tokens and cost.
+ * <p>
+ * The node renders its prompt and calls the model through the {@code caravan-llm:} component (with tools,
+ * structured output and fallback). Streamed deltas and tool calls become run events.
  */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-agent", title = "Caravan Agent", syntax = "caravan-agent:nodeId",
-             category = { Category.AI }, producerOnly = true, headersClass = NodeConstants.class)
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-agent", title = "Caravan Agent",
+             syntax = "caravan-agent:nodePath", category = { Category.AI }, producerOnly = true,
+             headersClass = NodeConstants.class)
 public class AgentEndpoint extends NodeEndpoint {
 
     @UriParam(defaultValue = "true", description = "Whether to stream the reply, publishing output deltas as events")

@@ -20,12 +20,14 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A {@code call} node: sends a message to any Camel endpoint and records the reply body as its output. The message
+ * Sends a message to any Camel endpoint as the call node of a workflow, and records the reply body as its output.
+ * <p>
+ * The body, headers and even the URI are the node's templates, evaluated for each attempt. The message
  * carries the attempt's idempotency key so the endpoint can recognise a call repeated after a crash: an in-process
  * endpoint (direct, seda, a bean) gets it as CamelCaravanIdempotencyKey beside CamelCaravanRunId and CamelCaravanNodeKey; a remote
  * one (HTTP, Kafka, ...) gets it as Idempotency-Key, and none of Caravan's own headers.
  */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-call", title = "Caravan Call", syntax = "caravan-call:nodeId",
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-call", title = "Caravan Call", syntax = "caravan-call:nodePath",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
 public class CallEndpoint extends NodeEndpoint {
 

@@ -14,9 +14,14 @@ import org.apache.camel.spi.UriEndpoint;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** An {@code emit} node: publishes an event of the given type with the given data; its output is the data. */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-emit", title = "Caravan Emit", syntax = "caravan-emit:nodeId",
-             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+/**
+ * Publishes an event of a type the workflow names, with data computed from the run, on the run's event stream.
+ * <p>
+ * An {@code emit} node's output is the event's data.
+ */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-emit", title = "Caravan Emit",
+             syntax = "caravan-emit:nodePath", category = { Category.WORKFLOW }, producerOnly = true, remote = false,
+             headersClass = NodeConstants.class)
 public class EmitEndpoint extends NodeEndpoint {
 
     private String type;

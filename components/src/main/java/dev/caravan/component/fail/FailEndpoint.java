@@ -18,12 +18,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A {@code fail} node: ends the run as failed with its message and error code, both templates. A guard rail written
- * in the workflow, usually with {@code when}; inside a map item or loop iteration whose map or loop has
- * {@code onError: continue} it fails that map or loop instead.
+ * Ends the run as failed with a message and an error code: a guard rail written in the workflow, usually with a
+ * condition.
+ * <p>
+ * A {@code fail} node's message and code are both templates. Inside a map item or loop iteration whose map or loop
+ * has {@code onError: continue} it fails that map or loop instead.
  */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-fail", title = "Caravan Fail", syntax = "caravan-fail:nodeId",
-             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-fail", title = "Caravan Fail",
+             syntax = "caravan-fail:nodePath", category = { Category.WORKFLOW }, producerOnly = true, remote = false,
+             headersClass = NodeConstants.class)
 public class FailEndpoint extends NodeEndpoint {
 
     private Template messageTemplate;

@@ -23,12 +23,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A {@code gate} node: records that it awaits approval and ends the exchange; the run holds no thread until
- * someone approves or rejects it (or it times out). Its output is {@code {approved, by, comment, at}}; nodes that
- * need a rejected gate are skipped.
+ * Pauses the run until a person approves or rejects it, or its timeout decides, holding no thread meanwhile.
+ * <p>
+ * A {@code gate} node records that it awaits approval and ends the exchange; approving or rejecting it resumes the
+ * run. Its output is {@code {approved, by, comment, at}}; nodes that need a rejected gate are skipped.
  */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-gate", title = "Caravan Gate", syntax = "caravan-gate:nodeId",
-             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-gate", title = "Caravan Gate",
+             syntax = "caravan-gate:nodePath", category = { Category.WORKFLOW }, producerOnly = true, remote = false,
+             headersClass = NodeConstants.class)
 public class GateEndpoint extends NodeEndpoint {
 
     private long gateTimeout;

@@ -24,12 +24,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A {@code loop} node: runs its body route for iteration 0, 1, ... until {@code until} holds after an iteration
- * or {@code max} iterations ran. Iteration k's node keys are {@code <id>[k].<sub-node>}. The output is the last
+ * Runs the nodes of a loop body again and again, until a condition holds or a maximum number of iterations ran.
+ * <p>
+ * A {@code loop} node runs its body route for iteration 0, 1, ... until {@code until} holds after an iteration or
+ * {@code max} iterations ran. Iteration k's node keys are {@code <id>[k].<sub-node>}. The output is the last
  * iteration's output.
  */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-loop", title = "Caravan Loop", syntax = "caravan-loop:nodeId",
-             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-loop", title = "Caravan Loop",
+             syntax = "caravan-loop:nodePath", category = { Category.WORKFLOW }, producerOnly = true, remote = false,
+             headersClass = NodeConstants.class)
 public class LoopEndpoint extends NodeEndpoint {
 
     private int max;

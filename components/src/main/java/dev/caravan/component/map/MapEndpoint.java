@@ -26,12 +26,15 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A {@code map} node: runs its body route once per item, at most {@code concurrency} at a time. Item i's node keys
+ * Runs the nodes of a map body once for each item of a list, a bounded number at a time, and collects the outputs.
+ * <p>
+ * A {@code map} node runs its body route once per item, at most {@code concurrency} at a time. Item i's node keys
  * are {@code <id>[i].<sub-node>}, so each item replays on its own. The output is the list of per-item outputs, in
  * item order.
  */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-map", title = "Caravan Map", syntax = "caravan-map:nodeId",
-             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-map", title = "Caravan Map",
+             syntax = "caravan-map:nodePath", category = { Category.WORKFLOW }, producerOnly = true, remote = false,
+             headersClass = NodeConstants.class)
 public class MapEndpoint extends NodeEndpoint {
 
     private int concurrency;

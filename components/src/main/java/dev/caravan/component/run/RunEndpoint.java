@@ -39,13 +39,15 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Run lifecycle steps. {@code caravan-run:start?workflow=x} starts a new run of workflow x with the message body as
- * input and replies with its id (for triggers); a run id among the message's headers is ignored. {@code begin} and
- * {@code end} open and close a workflow route: begin creates the run when the exchange carries none, end records the
- * outcome: completed with the output, or paused while a gate or wait is pending.
+ * Starts workflow runs from any route, and opens and closes the route that runs a workflow.
+ * <p>
+ * {@code caravan-run:start?workflow=x} starts a run of workflow x with the message body as input and replies with
+ * the run id (for triggers); a run id among the message's headers is ignored. {@code begin} and {@code end} open and close a workflow route: begin creates the run
+ * when the exchange carries none, end records the outcome: completed with the output, or paused while a gate or
+ * wait is pending.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-run", title = "Caravan Run", syntax = "caravan-run:action",
-             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+             category = { Category.WORKFLOW }, producerOnly = true, remote = false, headersClass = NodeConstants.class)
 public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.WorkflowStep {
 
     private static final Logger LOG = LoggerFactory.getLogger(RunEndpoint.class);

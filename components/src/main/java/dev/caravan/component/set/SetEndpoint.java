@@ -15,11 +15,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A {@code set} node: its output is the map of computed values. With {@code remember} (a {@code remember} node) each
+ * Computes values from the run's input and node outputs; as a remember node, also stores them in the lane's memory.
+ * <p>
+ * A {@code set} node's output is the map of computed values. With {@code remember} (a {@code remember} node) each
  * value is also stored in the memory of the run's lane.
  */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-set", title = "Caravan Set", syntax = "caravan-set:nodeId",
-             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-set", title = "Caravan Set",
+             syntax = "caravan-set:nodePath", category = { Category.WORKFLOW }, producerOnly = true, remote = false,
+             headersClass = NodeConstants.class)
 public class SetEndpoint extends NodeEndpoint {
 
     private boolean remember;

@@ -20,9 +20,15 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-/** A {@code wait} node: pauses the run for a duration or until a time. The run holds no thread meanwhile. */
-@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-wait", title = "Caravan Wait", syntax = "caravan-wait:nodeId",
-             category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
+/**
+ * Pauses the run for a duration or until a point in time, holding no thread meanwhile.
+ * <p>
+ * A {@code wait} node whose time has come completes at once; otherwise it pauses the run and schedules a timer that
+ * resumes it.
+ */
+@UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-wait", title = "Caravan Wait",
+             syntax = "caravan-wait:nodePath", category = { Category.WORKFLOW }, producerOnly = true, remote = false,
+             headersClass = NodeConstants.class)
 public class WaitEndpoint extends NodeEndpoint {
 
     private Template durationTemplate;

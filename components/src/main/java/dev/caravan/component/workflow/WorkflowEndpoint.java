@@ -23,13 +23,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * A {@code workflow} node: runs another workflow as a child run with the id {@code <runId>:<nodeKey>}, so replay
- * finds the same child. The output is the child's output; a paused child pauses this node, and the child's end
- * resumes the parent.
+ * Runs another workflow as a child run and records the child's output as the node's output.
+ * <p>
+ * A {@code workflow} node's child run has the id {@code <runId>:<nodeKey>}, so replay finds the same child. A
+ * paused child pauses this node, and the child's end resumes the parent.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-workflow", title = "Caravan Sub-workflow",
-             syntax = "caravan-workflow:nodeId", category = { Category.WORKFLOW }, producerOnly = true,
-             headersClass = NodeConstants.class)
+             syntax = "caravan-workflow:nodePath", category = { Category.WORKFLOW }, producerOnly = true,
+             remote = false, headersClass = NodeConstants.class)
 public class WorkflowEndpoint extends NodeEndpoint {
 
     private String childWorkflow;
