@@ -6,6 +6,7 @@ import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.expr.Expressions;
+import dev.caravan.llm.LlmComponent;
 import org.apache.camel.CamelContext;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
@@ -49,7 +50,9 @@ public final class WorkflowCatalog {
 
     WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
         this.camelContext = camelContext;
-        this.loader = new WorkflowLoader(expressions);
+        // the providers the agents' caravan-llm endpoints will resolve: the registry's factories and the installed ones
+        this.loader = new WorkflowLoader(expressions,
+                () -> camelContext.getComponent("caravan-llm", LlmComponent.class).knownProviders());
     }
 
     /**

@@ -1,13 +1,15 @@
 package dev.caravan.app.cli;
 
 import dev.caravan.app.CaravanCli;
-import dev.caravan.dsl.Problem;
-import dev.caravan.dsl.WorkflowLoader;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
+import java.io.IOException;
+import java.net.URLClassLoader;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -17,12 +19,16 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         header = "Check workflow files without running them.",
         description = {
-                "Loads each file and checks everything that can be checked before a run: structure, types, "
-                        + "durations, the node graph, every $${{ }} expression, node references, tools and JSON "
-                        + "Schemas.",
+                "Loads each file and checks everything that can be checked before a run, as caravan run does "
+                        + "before it starts one: structure, types, durations, the node graph, every $${{ }} "
+                        + "expression, node references, tools, JSON Schemas, model references (their providers are "
+                        + "those installed, with the jars of --dep and of a lib folder beside the file) and the "
+                        + "sub-workflows that workflow nodes name (among the *.caravan.yaml files of the same folder).",
                 "",
                 "Prints 'OK <file>' on stdout for each valid file, and every problem of the others on stderr as "
-                        + "'file:line:column: message'.",
+                        + "'file:line:column: message'. A remember node that every run reaches needs a lane: "
+                        + "it is a warning ('file:line:column: warning: ...'), as caravan run refuses such a file "
+                        + "only without --lane.",
                 ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  every file is valid", "  2  a file is missing or invalid"})
@@ -34,10 +40,18 @@ public final class ValidateCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "Workflow files (*.caravan.yaml).")
     List<String> files;
 
+    @Option(names = "--dep", paramLabel = "DEP",
+            description = "Add to the class path as caravan run --dep does (repeatable): jars that bring model "
+                    + "providers of their own.")
+    List<String> deps = new ArrayList<>();
+
+    @Option(names = "--repo", paramLabel = "URL",
+            description = "Also resolve --dep coordinates from this Maven repository (repeatable).")
+    List<String> repos = new ArrayList<>();
+
     @Override
     public Integer call() {
         Logging.configure(cli.verbosity());
-        WorkflowLoader loader = new WorkflowLoader();
         int code = ExitCodes.OK;
         for (String arg : files) {
             Path file;
@@ -48,24 +62,42 @@ public final class ValidateCommand implements Callable<Integer> {
                 code = ExitCodes.USAGE;
                 continue;
             }
-            List<Problem> problems;
+            WorkflowChecks.Outcome checked;
             try {
                 String content = WorkflowFiles.read(file, arg);
-                problems = loader.validate(WorkflowFiles.display(cli.workingDir(), file).toString(), content);
+                checked = check(file, content);
             } catch (UserException e) {
                 cli.err().println("caravan: " + e.getMessage());
                 code = ExitCodes.USAGE;
                 continue;
             }
-            if (problems.isEmpty()) {
+            if (checked.problems().isEmpty()) {
+                WorkflowFiles.printWarnings(cli.err(), checked.laneNeeded());
                 cli.out().println("OK " + arg);
             } else {
-                WorkflowFiles.printProblems(cli.err(), problems);
+                WorkflowFiles.printProblems(cli.err(), checked.problems());
                 code = ExitCodes.USAGE;
             }
         }
         cli.out().flush();
         cli.err().flush();
         return code;
+    }
+
+    /** The checks run makes before it starts, with the jars run would add for this file. */
+    private WorkflowChecks.Outcome check(Path file, String content) {
+        URLClassLoader dependencies = Dependencies.classLoader(deps, repos, cli.workingDir(),
+                file.getParent().resolve("lib"), cli.err());
+        try {
+            return WorkflowChecks.check(WorkflowFiles.loader(dependencies), cli.workingDir(), file, content);
+        } finally {
+            if (dependencies != null) {
+                try {
+                    dependencies.close();
+                } catch (IOException ignored) {
+                    // nothing was loaded from it that needs closing
+                }
+            }
+        }
     }
 }

@@ -2,11 +2,15 @@ package dev.caravan.app.cli;
 
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Problem;
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.expr.Expressions;
+import dev.caravan.llm.provider.ChatModelFactory;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 
 /** Resolving workflow file arguments and reporting their problems. */
 final class WorkflowFiles {
@@ -41,6 +45,20 @@ final class WorkflowFiles {
         }
     }
 
+    /**
+     * The loader both validate and run check files with: model references may name the providers installed in the
+     * CLI and in the extra jars ({@code --dep}, {@code lib/}; null when there are none).
+     */
+    static WorkflowLoader loader(ClassLoader dependencies) {
+        return new WorkflowLoader(new Expressions(), () -> modelProviders(dependencies));
+    }
+
+    /** The model providers installed in the CLI and in the extra jars (null when there are none). */
+    static Set<String> modelProviders(ClassLoader dependencies) {
+        return ChatModelFactory.installedProviders(dependencies != null ? dependencies
+                : WorkflowFiles.class.getClassLoader());
+    }
+
     /** How a file is named in messages: as the user wrote it when it is under the working directory. */
     static Path display(Path workingDir, Path file) {
         return file.startsWith(workingDir) ? workingDir.relativize(file) : file;
@@ -50,6 +68,13 @@ final class WorkflowFiles {
     static void printProblems(PrintStream err, List<Problem> problems) {
         for (Problem p : problems) {
             err.println(p);
+        }
+    }
+
+    /** Prints every warning as {@code file:line:column: warning: message}. */
+    static void printWarnings(PrintStream err, List<Problem> warnings) {
+        for (Problem p : warnings) {
+            err.println(p.position() + ": warning: " + p.message());
         }
     }
 
