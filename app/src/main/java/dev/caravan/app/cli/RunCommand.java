@@ -202,7 +202,8 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     private int checkAndRun(Path path, String content, URLClassLoader dependencies, Duration limit) throws Exception {
         // what validate checks, with the model providers of the jars this run has (--dep, lib/)
         WorkflowLoader loader = WorkflowFiles.loader(dependencies);
-        WorkflowChecks.Outcome checked = WorkflowChecks.check(loader, cli.workingDir(), path, content);
+        WorkflowChecks.Outcome checked = WorkflowChecks.check(loader, cli.workingDir(), path, content,
+                dependencies != null ? dependencies : RunCommand.class.getClassLoader());
         if (!checked.problems().isEmpty()) {
             WorkflowFiles.printProblems(cli.err(), checked.problems());
             return ExitCodes.USAGE;

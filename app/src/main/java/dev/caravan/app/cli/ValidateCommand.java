@@ -89,7 +89,8 @@ public final class ValidateCommand implements Callable<Integer> {
         URLClassLoader dependencies = Dependencies.classLoader(deps, repos, cli.workingDir(),
                 file.getParent().resolve("lib"), cli.err());
         try {
-            return WorkflowChecks.check(WorkflowFiles.loader(dependencies), cli.workingDir(), file, content);
+            return WorkflowChecks.check(WorkflowFiles.loader(dependencies), cli.workingDir(), file, content,
+                    dependencies != null ? dependencies : ValidateCommand.class.getClassLoader());
         } finally {
             if (dependencies != null) {
                 try {

@@ -2,15 +2,18 @@ package dev.caravan.app.cli;
 
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.Position;
 import dev.caravan.dsl.Problem;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.expr.Expressions;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,13 +41,17 @@ final class WorkflowChecks {
 
     private final WorkflowLoader loader;
     private final Path workingDir;
+    private final ClassLoader classes;
+    /** The text of the Camel route files beside the workflow, read once; null until a scheme is looked up. */
+    private String routeFiles;
     /** Workflows of the folder by name, read once; null until a workflow node asks. */
     private Map<String, Workflow> folderWorkflows;
     private final List<String> invalidFiles = new ArrayList<>();
 
-    private WorkflowChecks(WorkflowLoader loader, Path workingDir) {
+    private WorkflowChecks(WorkflowLoader loader, Path workingDir, ClassLoader classes) {
         this.loader = loader;
         this.workingDir = workingDir;
+        this.classes = classes;
     }
 
     /**
@@ -53,9 +60,10 @@ final class WorkflowChecks {
      * @param file       the file (absolute)
      * @param content    its text
      * @param workingDir what file names in messages are relative to
+     * @param classes    the class path the run has (with --dep and lib/ jars), where Camel finds components
      */
-    static Outcome check(WorkflowLoader loader, Path workingDir, Path file, String content) {
-        return new WorkflowChecks(loader, workingDir).run(file, content);
+    static Outcome check(WorkflowLoader loader, Path workingDir, Path file, String content, ClassLoader classes) {
+        return new WorkflowChecks(loader, workingDir, classes).run(file, content);
     }
 
     private Outcome run(Path file, String content) {
@@ -68,15 +76,24 @@ final class WorkflowChecks {
         List<Problem> found = new ArrayList<>();
         List<Problem> lanes = new ArrayList<>();
         walk(wf, wf.nodes(), file.getParent(), false, new ArrayList<>(List.of(wf.name())), found, lanes);
+        found.sort(Comparator.comparing((Problem p) -> p.position().file().equals(display) ? 0 : 1)
+                .thenComparing(p -> p.position().file()).thenComparingInt(p -> p.position().line())
+                .thenComparingInt(p -> p.position().column()));
         return new Outcome(found.isEmpty() ? wf : null, List.copyOf(found), List.copyOf(lanes));
     }
 
     private void walk(Workflow wf, List<Node> nodes, Path folder, boolean guarded, List<String> calling,
             List<Problem> problems, List<Problem> lanes) {
+        if (nodes == wf.nodes()) {
+            wf.tools().values().forEach(t -> component(t.uri(), t.position(), "uri of tool '" + t.name() + "'",
+                    folder, problems));
+        }
         for (Node n : nodes) {
             boolean maySkip = guarded || n.when() != null;
             NodeSpec spec = n.spec();
-            if (spec instanceof NodeSpec.Remember && !maySkip) {
+            if (spec instanceof NodeSpec.Call call) {
+                component(call.uri(), n.position(), "call.uri of node '" + n.id() + "'", folder, problems);
+            } else if (spec instanceof NodeSpec.Remember && !maySkip) {
                 lanes.add(new Problem(n.position(), laneMessage(n.id())));
             } else if (spec instanceof NodeSpec.ForEach each) {
                 walk(wf, each.nodes(), folder, maySkip, calling, problems, lanes);
@@ -93,6 +110,44 @@ final class WorkflowChecks {
                 calling.remove(calling.size() - 1);
             }
         }
+    }
+
+    /**
+     * A fixed endpoint URI names a component that is on the class path, or the run cannot start the node's endpoint.
+     * A component made a bean by a Camel route file beside the workflow is the run's to find: a scheme those files
+     * mention is left alone.
+     */
+    private void component(String uri, Position at, String what, Path folder, List<Problem> problems) {
+        if (uri == null || Expressions.containsExpression(uri) || uri.indexOf(':') < 1) {
+            return; // computed when the node runs, or refused by the loader
+        }
+        String scheme = uri.strip().substring(0, uri.strip().indexOf(':'));
+        if (classes.getResource(COMPONENT_SERVICES + scheme) != null || routeFiles(folder).contains(scheme)) {
+            return;
+        }
+        problems.add(new Problem(at, what + " names the Camel component '" + scheme + "', which is not on the class "
+                + "path: add it with --dep camel:" + scheme + " (or --dep with its jar, or its jar in a lib folder "
+                + "beside the workflow file)"));
+    }
+
+    private static final String COMPONENT_SERVICES = "META-INF/services/org/apache/camel/component/";
+
+    private String routeFiles(Path folder) {
+        if (routeFiles != null) {
+            return routeFiles;
+        }
+        StringBuilder text = new StringBuilder();
+        if (folder != null) {
+            try (DirectoryStream<Path> listed = Files.newDirectoryStream(folder, "*.camel.yaml")) {
+                for (Path f : listed) {
+                    text.append(Files.readString(f)).append('\n');
+                }
+            } catch (IOException | RuntimeException unreadable) {
+                // the run reports route files it cannot load
+            }
+        }
+        routeFiles = text.toString();
+        return routeFiles;
     }
 
     /** What a run refuses, and validate warns about, for a remember node a run outside a lane reaches. */
