@@ -22,8 +22,9 @@ import java.util.concurrent.Callable;
                 "Loads each file and checks everything that can be checked before a run, as caravan run does "
                         + "before it starts one: structure, types, durations, the node graph, every $${{ }} "
                         + "expression, node references, tools, JSON Schemas, model references (their providers are "
-                        + "those installed, with the jars of --dep and of a lib folder beside the file) and the "
-                        + "sub-workflows that workflow nodes name (among the *.caravan.yaml files of the same folder).",
+                        + "those installed, with the jars of --dep and of a lib folder beside the file), the Camel "
+                        + "components that fixed endpoint URIs name (on that class path), and the sub-workflows that "
+                        + "workflow nodes name (among the *.caravan.yaml files of the same folder).",
                 "",
                 "Prints 'OK <file>' on stdout for each valid file, and every problem of the others on stderr as "
                         + "'file:line:column: message'. A remember node that every run reaches needs a lane: "
@@ -42,7 +43,7 @@ public final class ValidateCommand implements Callable<Integer> {
 
     @Option(names = "--dep", paramLabel = "DEP",
             description = "Add to the class path as caravan run --dep does (repeatable): jars that bring model "
-                    + "providers of their own.")
+                    + "providers or Camel components.")
     List<String> deps = new ArrayList<>();
 
     @Option(names = "--repo", paramLabel = "URL",
