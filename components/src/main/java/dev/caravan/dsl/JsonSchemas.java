@@ -72,7 +72,68 @@ final class JsonSchemas {
             }
             byPath.putIfAbsent(path.toString(), new Violation(path, describe(path) + text));
         }
+        if (byPath.isEmpty() && !hasNestedId(node, 0)) {
+            localRefs(node, node, new ArrayList<>(), byPath, 0);
+        }
         return new ArrayList<>(byPath.values());
+    }
+
+    /** Keywords whose values are data, not schemas: a {@code $ref} in them is no reference. */
+    private static final java.util.Set<String> DATA_KEYWORDS = java.util.Set.of("const", "enum", "default", "examples");
+    private static final int MAX_DEPTH = 64;
+
+    /**
+     * A {@code $ref} to a JSON pointer in the same schema ({@code #/$defs/item}) that points at nothing fails every
+     * validation that reaches it (the run input's at run start): found here instead.
+     */
+    private static void localRefs(JsonNode root, JsonNode at, List<Object> path, Map<String, Violation> out,
+            int depth) {
+        if (depth > MAX_DEPTH) {
+            return;
+        }
+        if (at.isObject()) {
+            JsonNode ref = at.get("$ref");
+            if (ref != null && ref.isTextual() && ref.asText().startsWith("#/") && !ref.asText().contains("%")) {
+                JsonNode target;
+                try {
+                    target = root.at(com.fasterxml.jackson.core.JsonPointer.compile(ref.asText().substring(1)));
+                } catch (IllegalArgumentException e) {
+                    target = null;
+                }
+                if (target == null || target.isMissingNode()) {
+                    List<Object> p = new ArrayList<>(path);
+                    p.add("$ref");
+                    out.putIfAbsent(p.toString(), new Violation(p, describe(p) + "'" + ref.asText()
+                            + "' points at nothing in this schema"));
+                }
+            }
+            at.fields().forEachRemaining(e -> {
+                if (!DATA_KEYWORDS.contains(e.getKey())) {
+                    List<Object> p = new ArrayList<>(path);
+                    p.add(e.getKey());
+                    localRefs(root, e.getValue(), p, out, depth + 1);
+                }
+            });
+        } else if (at.isArray()) {
+            for (int i = 0; i < at.size(); i++) {
+                List<Object> p = new ArrayList<>(path);
+                p.add(i);
+                localRefs(root, at.get(i), p, out, depth + 1);
+            }
+        }
+    }
+
+    /** Whether a sub-schema sets its own {@code $id}, which changes what its {@code #/...} references point into. */
+    private static boolean hasNestedId(JsonNode at, int depth) {
+        if (depth > MAX_DEPTH) {
+            return true;
+        }
+        for (JsonNode child : at) {
+            if (child.isObject() && child.has("$id") || (child.isContainerNode() && hasNestedId(child, depth + 1))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String describe(List<Object> path) {

@@ -7,8 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
 
 import dev.caravan.expr.Expressions;
+import dev.caravan.llm.provider.ChatModelFactory;
 
 /**
  * Loads {@code apiVersion: caravan.dev/v1, kind: Workflow} files into a {@link Workflow}, checking everything that can
@@ -24,7 +27,9 @@ public final class WorkflowLoader {
     private final Expressions expressions;
     private final LoadLimits limits;
     private final JsonSchemas metaSchemas = new JsonSchemas();
+    private final Supplier<Set<String>> modelProviders;
 
+    /** Model providers are the installed ones ({@link ChatModelFactory#installedProviders}). */
     public WorkflowLoader() {
         this(new Expressions(), LoadLimits.DEFAULTS);
     }
@@ -35,8 +40,19 @@ public final class WorkflowLoader {
 
     /** Uses the engine's expression compiler (so compiled programs are shared). */
     public WorkflowLoader(Expressions expressions, LoadLimits limits) {
+        // looked up at each load: the thread's class loader may have gained jars (caravan run --dep)
+        this(expressions, limits,
+                () -> ChatModelFactory.installedProviders(Thread.currentThread().getContextClassLoader()));
+    }
+
+    /**
+     * Uses the engine's expression compiler, and {@code modelProviders} for the providers a model reference may name
+     * (asked at each load: an engine's come from its Camel registry too).
+     */
+    public WorkflowLoader(Expressions expressions, LoadLimits limits, Supplier<Set<String>> modelProviders) {
         this.expressions = expressions;
         this.limits = limits;
+        this.modelProviders = modelProviders;
     }
 
     /**
@@ -70,7 +86,8 @@ public final class WorkflowLoader {
      * @throws InvalidWorkflowException listing every problem of the content
      */
     public Workflow load(String fileName, String content) {
-        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits);
+        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits)
+                .modelProviders(modelProviders.get());
         Workflow workflow = parser.parse();
         if (!parser.problems().isEmpty()) {
             throw new InvalidWorkflowException(parser.problems());
@@ -96,7 +113,8 @@ public final class WorkflowLoader {
 
     /** Every problem of workflow content, in file order; empty when it loads. */
     public List<Problem> validate(String fileName, String content) {
-        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits);
+        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits)
+                .modelProviders(modelProviders.get());
         parser.parse();
         return parser.problems();
     }

@@ -36,6 +36,8 @@ import org.snakeyaml.engine.v2.schema.CoreSchema;
 import dev.caravan.expr.ExpressionException;
 import dev.caravan.expr.Expressions;
 import dev.caravan.expr.Template;
+import dev.caravan.llm.ModelReference;
+import dev.caravan.llm.provider.ScriptedChatModel;
 
 /**
  * One pass over one workflow file: walks the YAML node tree (with marks), builds the model and collects every problem.
@@ -406,6 +408,8 @@ final class WorkflowParser {
         }
         String model = string(f.get("model"), "spec.defaults.model");
         List<String> fallback = stringOrList(f.get("fallback"), "spec.defaults.fallback");
+        modelReferences(f.get("model"), "spec.defaults.model");
+        modelReferences(f.get("fallback"), "spec.defaults.fallback");
         RetryPolicy retry = RetryPolicy.NONE;
         if (f.get("retry") != null) {
             RetryPolicy r = retry(f.get("retry"), "spec.defaults.retry", BASE_RETRY);
@@ -471,6 +475,8 @@ final class WorkflowParser {
             if (uri != null && uri.isBlank()) {
                 error(f.get("uri"), "expected " + sub(what, "uri") + " to be a Camel endpoint URI such as direct:kb-search, "
                         + "found an empty string");
+            } else {
+                endpointScheme(f.get("uri"), uri, sub(what, "uri"), "direct:kb-search");
             }
             out.put(name, new Workflow.ToolDef(name, description,
                     parameters != null ? parameters : Map.of("type", "object"), uri, position(t.getKeyNode())));
@@ -746,6 +752,41 @@ final class WorkflowParser {
         return new Node(id, List.copyOf(needs), when, spec, retry, timeout, position(m), continueOnError);
     }
 
+    /** The providers a model reference may name; null when only the form of references is checked. */
+    private Set<String> modelProviders;
+
+    WorkflowParser modelProviders(Set<String> providers) {
+        this.modelProviders = providers == null ? null : Set.copyOf(providers);
+        return this;
+    }
+
+    /**
+     * A model reference (or a list of them) as the caravan-llm component reads it when the node's endpoint starts:
+     * provider:model or a provider alone, naming a provider that is there.
+     */
+    private void modelReferences(org.snakeyaml.engine.v2.nodes.Node n, String what) {
+        if (n instanceof SequenceNode seq) {
+            seq.getValue().forEach(item -> modelReferences(item, what));
+            return;
+        }
+        if (!isString(n)) {
+            return; // the wrong type is reported where the value is read
+        }
+        String ref = ((ScalarNode) n).getValue();
+        ModelReference parsed;
+        try {
+            parsed = ModelReference.parse(ref);
+        } catch (IllegalArgumentException e) {
+            error(n, "expected " + what + " to be a model reference provider:model (such as openai:gpt-4o-mini) or "
+                    + "scripted, found " + describe(n));
+            return;
+        }
+        if (modelProviders != null && !modelProviders.contains(parsed.provider())) {
+            error(n, "unknown model provider '" + parsed.provider() + "' in " + what + "; expected one of: "
+                    + String.join(", ", new TreeSet<>(modelProviders)));
+        }
+    }
+
     private NodeSpec.Agent agent(org.snakeyaml.engine.v2.nodes.Node n, String what, Scope scope) {
         Fields f = fields(n, what, AGENT_KEYS);
         if (f == null) {
@@ -753,6 +794,8 @@ final class WorkflowParser {
         }
         String model = string(f.get("model"), sub(what, "model"));
         List<String> fallback = stringOrList(f.get("fallback"), sub(what, "fallback"));
+        modelReferences(f.get("model"), sub(what, "model"));
+        modelReferences(f.get("fallback"), sub(what, "fallback"));
         String system = stringTemplate(f.get("system"), sub(what, "system"), scope);
         String prompt = stringTemplate(f.required("prompt"), sub(what, "prompt"), scope);
         Map<String, Object> output = jsonSchema(f.get("output"), sub(what, "output"));
@@ -832,9 +875,26 @@ final class WorkflowParser {
                             if (rf.get("error") != null) {
                                 Fields ef = fields(rf.get("error"), what + " reply error", REPLY_ERROR_KEYS);
                                 if (ef != null) {
-                                    string(ef.get("type"), what + " reply error type");
+                                    // the scripted model refuses the script at start over any other type
+                                    org.snakeyaml.engine.v2.nodes.Node type = ef.required("type");
+                                    String t = string(type, what + " reply error type");
+                                    if (t != null && !ScriptedChatModel.ERROR_TYPES.contains(
+                                            t.toLowerCase(java.util.Locale.ROOT))) {
+                                        error(type, "expected " + what + " reply error type to be one of "
+                                                + String.join(", ", ScriptedChatModel.ERROR_TYPES) + ", found "
+                                                + describe(type));
+                                    }
                                     string(ef.get("message"), what + " reply error message");
                                 }
+                            }
+                            if (rf.get("toolCalls") instanceof SequenceNode calls && calls.getValue().isEmpty()) {
+                                error(calls, "expected toolCalls of " + what + " reply to hold at least one tool call, "
+                                        + "found an empty list");
+                            }
+                            if (rf.get("text") == null && rf.get("json") == null && rf.get("toolCalls") == null
+                                    && rf.get("error") == null) {
+                                error(reply, "expected a reply of " + what + " to have one of text, json, toolCalls "
+                                        + "or error, found none");
                             }
                         }
                     } else if (!isString(reply)) {
@@ -858,6 +918,8 @@ final class WorkflowParser {
         if (uri != null && uri.isBlank()) {
             error(f.get("uri"), "expected " + sub(what, "uri") + " to be a Camel endpoint URI such as direct:send-mail, "
                     + "found an empty string");
+        } else {
+            endpointScheme(f.get("uri"), uri, sub(what, "uri"), "direct:send-mail");
         }
         Object body = f.get("body") == null ? null : template(f.get("body"), sub(what, "body"), scope);
         Map<String, Object> headers = null;
@@ -870,6 +932,21 @@ final class WorkflowParser {
             }
         }
         return new NodeSpec.Call(uri, body, headers);
+    }
+
+    private static final Pattern URI_SCHEME = Pattern.compile("[A-Za-z][A-Za-z0-9+.-]*:.*", Pattern.DOTALL);
+
+    /**
+     * A fixed endpoint URI starts with a scheme, or Camel finds no component for it when the endpoint starts; whether
+     * that component is on the class path is the run's to say.
+     */
+    private void endpointScheme(org.snakeyaml.engine.v2.nodes.Node n, String uri, String what, String example) {
+        if (uri == null || uri.isBlank() || Expressions.containsExpression(uri) || URI_SCHEME.matcher(uri.strip())
+                .matches()) {
+            return;
+        }
+        error(n, "expected " + what + " to be a Camel endpoint URI scheme:path such as " + example + ", found "
+                + describe(n) + " (no scheme)");
     }
 
     private NodeSpec.Compute compute(org.snakeyaml.engine.v2.nodes.Node n, String what, Scope scope) {
@@ -899,7 +976,9 @@ final class WorkflowParser {
         org.snakeyaml.engine.v2.nodes.Node itemsNode = f.required("items");
         Object items = null;
         if (itemsNode != null) {
-            if (itemsNode instanceof MappingNode || (itemsNode instanceof ScalarNode s && !isString(s))) {
+            // a string that is not exactly one ${{ }} evaluates to text, which the map refuses when it runs
+            if (itemsNode instanceof MappingNode || (itemsNode instanceof ScalarNode s && (!isString(s)
+                    || !Expressions.isSingleExpression(s.getValue())))) {
                 error(itemsNode, "expected " + sub(what, "items") + " to be a list or a ${{ }} expression giving one, found "
                         + describe(itemsNode));
             } else {
@@ -987,6 +1066,15 @@ final class WorkflowParser {
             }
         }
         String until = u == null ? null : stringTemplate(u, sub(what, "until"), scope);
+        if (until != null && !Expressions.containsExpression(until)) {
+            try {
+                // as the node reads it when it runs
+                java.time.OffsetDateTime.parse(until);
+            } catch (java.time.format.DateTimeParseException e) {
+                error(u, "expected " + sub(what, "until") + " to be an RFC 3339 timestamp such as 2030-01-01T09:00:00Z "
+                        + "or a ${{ }} expression giving one, found " + describe(u));
+            }
+        }
         return new NodeSpec.Wait(duration, until);
     }
 

@@ -80,6 +80,22 @@ public final class Expressions {
     }
 
     /**
+     * True when the text is exactly one {@code ${{ }}} (blanks around it aside): it evaluates to the expression's typed
+     * value rather than to text.
+     */
+    public static boolean isSingleExpression(String text) {
+        if (text == null) {
+            return false;
+        }
+        String t = text.strip();
+        if (!t.startsWith(OPEN)) {
+            return false;
+        }
+        int close = findClose(t, OPEN.length());
+        return close >= 0 && close + CLOSE.length() == t.length();
+    }
+
+    /**
      * Compiles a template value: a string with zero or more {@code ${{ expr }}}, or a List/Map tree whose strings may
      * hold them; numbers, booleans and null are constants.
      *

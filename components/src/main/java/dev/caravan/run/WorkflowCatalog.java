@@ -6,6 +6,7 @@ import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.expr.Expressions;
+import dev.caravan.llm.LlmComponent;
 import org.apache.camel.CamelContext;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
@@ -51,8 +52,10 @@ public final class WorkflowCatalog {
     WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
         this.camelContext = camelContext;
         this.compiler = routes(camelContext);
+        // the providers the agents' caravan-llm endpoints will resolve: the registry's factories and the installed ones
         this.loader = new WorkflowLoader(expressions,
-                LoadLimits.from(camelContext.getPropertiesComponent()::resolveProperty));
+                LoadLimits.from(camelContext.getPropertiesComponent()::resolveProperty),
+                () -> camelContext.getComponent("caravan-llm", LlmComponent.class).knownProviders());
     }
 
     private static WorkflowRoutes routes(CamelContext camelContext) {

@@ -12,7 +12,9 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
+import dev.caravan.expr.Expressions;
 import org.junit.jupiter.api.Test;
 
 class WorkflowLoaderTest {
@@ -641,6 +643,138 @@ class WorkflowLoaderTest {
                       agent: { prompt: hi, scripted: { replies: [ok] } }
                 """)).containsExactly("t.yaml:7:14: expected agent of node 'a' to name a model: set model here or "
                 + "spec.defaults.model, found neither");
+    }
+
+    @Test
+    void rejectsModelReferencesWhoseProviderIsUnknownOrThatAreMalformedListingTheKnownProviders() {
+        assertThat(problemsOf("""
+                apiVersion: caravan.dev/v1
+                kind: Workflow
+                metadata: { name: t }
+                spec:
+                  defaults: { model: "bogus:x", fallback: [OpenAI:gpt-4o-mini, ":x"] }
+                  nodes:
+                    - id: a
+                      agent: { model: "openia:gpt-4o", fallback: "ollama:", prompt: hi }
+                    - id: b
+                      agent: { model: Anthropic, prompt: hi }
+                """)).containsExactly(
+                "t.yaml:5:22: unknown model provider 'bogus' in spec.defaults.model; expected one of: anthropic, "
+                        + "gemini, ollama, openai, scripted",
+                "t.yaml:5:64: expected spec.defaults.fallback to be a model reference provider:model (such as "
+                        + "openai:gpt-4o-mini) or scripted, found the string ':x'",
+                "t.yaml:8:23: unknown model provider 'openia' in agent.model of node 'a'; expected one of: anthropic, "
+                        + "gemini, ollama, openai, scripted",
+                "t.yaml:8:50: expected agent.fallback of node 'a' to be a model reference provider:model (such as "
+                        + "openai:gpt-4o-mini) or scripted, found the string 'ollama:'");
+    }
+
+    @Test
+    void knowsTheModelProvidersItIsGiven() {
+        WorkflowLoader withOwn = new WorkflowLoader(new Expressions(), LoadLimits.DEFAULTS, () -> Set.of("mine"));
+
+        assertThat(withOwn.validate("t.yaml", HEAD.replace("model: scripted", "model: mine:m") + """
+                    - id: a
+                      agent: { model: openai:gpt-4o, prompt: hi }
+                """)).extracting(Problem::toString).containsExactly("t.yaml:9:23: unknown model provider 'openai' in "
+                + "agent.model of node 'a'; expected one of: mine");
+    }
+
+    @Test
+    void rejectsMapItemsThatCanOnlyBeText() {
+        assertThat(problems("""
+                    - id: a
+                      map: { items: "a, b", nodes: [{ id: s, set: { v: 1 } }] }
+                    - id: b
+                      map: { items: "list: ${{ input.items }}", nodes: [{ id: s, set: { v: 1 } }] }
+                    - id: c
+                      map: { items: " ${{ input.items }} ", nodes: [{ id: s, set: { v: 1 } }] }
+                    - id: d
+                      map: { items: [x, "${{ input.y }}"], nodes: [{ id: s, set: { v: 1 } }] }
+                """)).containsExactly(
+                "t.yaml:9:21: expected map.items of node 'a' to be a list or a ${{ }} expression giving one, found "
+                        + "the string 'a, b'",
+                "t.yaml:11:21: expected map.items of node 'b' to be a list or a ${{ }} expression giving one, found "
+                        + "the string 'list: ${{ input.items }}'");
+    }
+
+    @Test
+    void rejectsAFixedWaitUntilThatIsNoTimestamp() {
+        assertThat(problems("""
+                    - id: a
+                      wait: { until: "next monday" }
+                    - id: b
+                      wait: { until: "2030-01-01T09:00:00+02:00" }
+                    - id: c
+                      wait: { until: "${{ input.at }}" }
+                """)).containsExactly("t.yaml:9:22: expected wait.until of node 'a' to be an RFC 3339 timestamp such as "
+                + "2030-01-01T09:00:00Z or a ${{ }} expression giving one, found the string 'next monday'");
+    }
+
+    @Test
+    void rejectsScriptedRepliesTheScriptedModelRefuses() {
+        assertThat(problems("""
+                    - id: a
+                      agent:
+                        prompt: hi
+                        scripted:
+                          replies:
+                            - { error: { type: quota } }
+                            - { error: { message: m } }
+                            - { toolCalls: [] }
+                            - {}
+                            - { error: { type: RATE_LIMIT } }
+                """)).containsExactly(
+                "t.yaml:13:32: expected agent.scripted of node 'a' reply error type to be one of rate_limit, "
+                        + "overloaded, auth, bad_request, server, timeout, found the string 'quota'",
+                "t.yaml:14:24: missing required key 'type' in agent.scripted of node 'a' reply error",
+                "t.yaml:15:28: expected toolCalls of agent.scripted of node 'a' reply to hold at least one tool call, "
+                        + "found an empty list",
+                "t.yaml:16:15: expected a reply of agent.scripted of node 'a' to have one of text, json, toolCalls or "
+                        + "error, found none");
+    }
+
+    @Test
+    void rejectsFixedEndpointUrisWithoutAScheme() {
+        assertThat(problemsOf("""
+                apiVersion: caravan.dev/v1
+                kind: Workflow
+                metadata: { name: t }
+                spec:
+                  tools:
+                    kb: { description: d, uri: kb-search }
+                  nodes:
+                    - id: a
+                      call: { uri: send-mail }
+                    - id: b
+                      call: { uri: "${{ input.where }}" }
+                    - id: c
+                      call: { uri: "direct:x" }
+                """)).containsExactly(
+                "t.yaml:6:32: expected tool 'kb'.uri to be a Camel endpoint URI scheme:path such as "
+                        + "direct:kb-search, found the string 'kb-search' (no scheme)",
+                "t.yaml:9:20: expected call.uri of node 'a' to be a Camel endpoint URI scheme:path such as "
+                        + "direct:send-mail, found the string 'send-mail' (no scheme)");
+    }
+
+    @Test
+    void rejectsLocalSchemaReferencesThatPointAtNothing() {
+        assertThat(problemsOf("""
+                apiVersion: caravan.dev/v1
+                kind: Workflow
+                metadata: { name: t }
+                spec:
+                  input:
+                    $defs: { ticket: { type: object } }
+                    properties:
+                      ok: { $ref: "#/$defs/ticket" }
+                      bad: { $ref: "#/$defs/tickets" }
+                      data: { const: { $ref: "#/nowhere" } }
+                  nodes:
+                    - id: a
+                      set: { v: 1 }
+                """)).containsExactly("t.yaml:9:20: invalid JSON Schema in spec.input: properties.bad.$ref: "
+                + "'#/$defs/tickets' points at nothing in this schema");
     }
 
     // ---------------------------------------------------------------- reporting

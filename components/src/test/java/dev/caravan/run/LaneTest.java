@@ -261,6 +261,7 @@ class LaneTest {
 
         RunRecord outside = a.runs().start(RunService.StartRequest.of("chat", Map.of("say", "x"))).get(10, TimeUnit.SECONDS);
         assertThat(outside.status()).isEqualTo(RunStatus.FAILED);
-        assertThat(outside.error()).contains("was not started in a lane");
+        assertThat(outside.error()).contains("node 'keep' remembers values in the run's lane, and run "
+                + outside.runId() + " has none: start the run in a lane (caravan run --lane NAME)");
     }
 }

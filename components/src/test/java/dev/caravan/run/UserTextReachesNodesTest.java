@@ -1,7 +1,10 @@
 package dev.caravan.run;
 
+import dev.caravan.dsl.LoadLimits;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.expr.Expressions;
+import dev.caravan.llm.LlmComponent;
 import dev.caravan.llm.LlmConfiguration;
 import dev.caravan.llm.provider.ChatModelFactory;
 import dev.caravan.llm.provider.ScriptedChatModel;
@@ -50,7 +53,9 @@ class UserTextReachesNodesTest {
     private static CamelContext camel;
     private static Engine engine;
     private static final List<ChatRequest> requests = new CopyOnWriteArrayList<>();
-    private static final WorkflowLoader loader = new WorkflowLoader();
+    /** Knows the provider the registry adds, as the engine's own loader does. */
+    private static final WorkflowLoader loader = new WorkflowLoader(new Expressions(), LoadLimits.DEFAULTS,
+            () -> camel.getComponent("caravan-llm", LlmComponent.class).knownProviders());
 
     @BeforeContainer
     static void start() throws Exception {

@@ -206,10 +206,16 @@ public class LlmComponent extends DefaultComponent {
                 return f;
             }
         }
+        throw new IllegalArgumentException("Unknown model provider '" + provider + "'. Known providers: "
+                                           + knownProviders());
+    }
+
+    /** The providers a model reference can name: those of the registry's factories and the service-loaded ones. */
+    public Set<String> knownProviders() {
         Set<String> known = new TreeSet<>();
         getCamelContext().getRegistry().findByType(ChatModelFactory.class).forEach(f -> known.add(f.provider()));
         serviceLoadedFactories().forEach(f -> known.add(f.provider()));
-        throw new IllegalArgumentException("Unknown model provider '" + provider + "'. Known providers: " + known);
+        return known;
     }
 
     private List<ChatModelFactory> serviceLoadedFactories() {

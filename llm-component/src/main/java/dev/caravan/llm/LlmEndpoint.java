@@ -2,7 +2,6 @@ package dev.caravan.llm;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 import dev.caravan.llm.provider.ChatModelFactory;
 import org.apache.camel.Category;
@@ -130,12 +129,9 @@ public class LlmEndpoint extends DefaultEndpoint {
         List<ResolvedModel> answer = new ArrayList<>();
         String primaryProvider = null;
         for (String ref : refs) {
-            int colon = ref.indexOf(':');
-            String provider = (colon < 0 ? ref : ref.substring(0, colon)).trim().toLowerCase(Locale.ROOT);
-            String modelName = colon < 0 ? null : ref.substring(colon + 1).trim();
-            if (provider.isEmpty() || (modelName != null && modelName.isEmpty())) {
-                throw new IllegalArgumentException("Invalid model reference '" + ref + "': expected provider:model or scripted");
-            }
+            ModelReference parsed = ModelReference.parse(ref);
+            String provider = parsed.provider();
+            String modelName = parsed.modelName();
             if (primaryProvider == null) {
                 primaryProvider = provider;
             }

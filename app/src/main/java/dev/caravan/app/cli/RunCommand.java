@@ -6,12 +6,13 @@ import dev.caravan.app.CaravanCli;
 import dev.caravan.event.CloudEventJson;
 import dev.caravan.dsl.Durations;
 import dev.caravan.dsl.InvalidWorkflowException;
-import dev.caravan.dsl.Problem;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.RunEvent;
+import dev.caravan.llm.ModelReference;
 import dev.caravan.run.Engine;
 import dev.caravan.run.InvalidInputException;
+import dev.caravan.run.RunConflictException;
 import dev.caravan.run.RunService;
 import dev.caravan.run.UnknownWorkflowException;
 import dev.caravan.json.Json;
@@ -138,6 +139,11 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             description = "Keep runs in memory only: nothing is written, and nothing survives the command.")
     boolean ephemeral;
 
+    @Option(names = "--lane", paramLabel = "NAME",
+            description = "Start the run in this lane (made when it does not exist). Runs of a lane share its memory, "
+                    + "which remember nodes write; with the data directory it outlives the command.")
+    String lane;
+
     @Option(names = "--dep", paramLabel = "DEP",
             description = "Add to the class path (repeatable, or comma-separated): a jar, a folder of jars, Maven "
                     + "coordinates groupId:artifactId:version (with their dependencies, from the local Maven repository "
@@ -173,15 +179,40 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         if (ephemeral && resume != null) {
             throw new UserException(ExitCodes.USAGE, "--resume needs the data directory; drop --ephemeral");
         }
-        Path path = WorkflowFiles.resolve(cli.workingDir(), file);
-        List<Problem> problems = WorkflowFiles.validate(cli.workingDir(), path, file, properties);
-        if (!problems.isEmpty()) {
-            WorkflowFiles.printProblems(cli.err(), problems);
-            return ExitCodes.USAGE;
+        if (resume != null && lane != null) {
+            throw new UserException(ExitCodes.USAGE, "--lane cannot be given with --resume: run " + resume
+                    + " goes on in the lane it started in");
         }
-        Object runInput = parseInput();
+        if (lane != null && lane.isBlank()) {
+            throw new UserException(ExitCodes.USAGE, "--lane needs a name");
+        }
+        Path path = WorkflowFiles.resolve(cli.workingDir(), file);
         URLClassLoader dependencies = Dependencies.classLoader(deps, repos, cli.workingDir(),
                 path.getParent().resolve("lib"), json || quiet ? null : cli.err());
+        try {
+            return checkAndRun(path, dependencies, limit);
+        } finally {
+            if (dependencies != null) {
+                dependencies.close();
+            }
+        }
+    }
+
+    private int checkAndRun(Path path, URLClassLoader dependencies, Duration limit) throws Exception {
+        // what validate checks, with the model providers of the jars this run has (--dep, lib/)
+        WorkflowLoader loader = WorkflowFiles.loader(dependencies, properties);
+        WorkflowChecks.Outcome checked = WorkflowChecks.check(loader, cli.workingDir(), path, file,
+                dependencies != null ? dependencies : RunCommand.class.getClassLoader());
+        if (!checked.problems().isEmpty()) {
+            WorkflowFiles.printProblems(cli.err(), checked.problems());
+            return ExitCodes.USAGE;
+        }
+        if (lane == null && resume == null && !checked.laneNeeded().isEmpty()) {
+            WorkflowFiles.printProblems(cli.err(), checked.laneNeeded());
+            return ExitCodes.USAGE;
+        }
+        checkModelOption(dependencies);
+        Object runInput = parseInput();
 
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.getShutdownStrategy().setTimeout(2);
@@ -222,9 +253,6 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             }
             camel.close(); // stops the embedded engine and its Hazelcast member too
             thread.setContextClassLoader(previous);
-            if (dependencies != null) {
-                dependencies.close();
-            }
             if (data != null) {
                 data.close();
             }
@@ -304,8 +332,20 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         try (AutoCloseable subscription = engine.events().subscribe(listener)) {
             try {
                 if (resume == null) {
-                    engine.runs().create(new RunService.StartRequest(wf.name(), runInput, null, null, runId, null, null));
+                    if (lane != null) {
+                        // a lane of its own for the command line: no cap worth queueing behind (a kept run that
+                        // awaits approval holds its slot), and a lane that exists is left as it is
+                        engine.lanes().create(lane, null, Integer.MAX_VALUE);
+                    }
+                    engine.runs().create(new RunService.StartRequest(wf.name(), runInput, null, lane, runId, null, null));
+                    if (lane != null && engine.runs().get(runId).status() == RunStatus.QUEUED) {
+                        engine.runs().cancel(runId, "lane " + lane + " has no free slot");
+                        throw new UserException(ExitCodes.USAGE, "--lane " + lane + ": the lane has no free slot (its "
+                                + "cap is " + engine.lanes().get(lane).cap() + "); run " + runId + " was cancelled");
+                    }
                 }
+            } catch (RunConflictException e) {
+                throw new UserException(ExitCodes.USAGE, "--lane " + lane + ": " + e.getMessage(), e);
             } catch (InvalidInputException e) {
                 cli.err().println("caravan: invalid input for workflow " + wf.name() + ":");
                 for (String p : e.problems()) {
@@ -669,6 +709,25 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             return d;
         } catch (IllegalArgumentException e) {
             throw new UserException(ExitCodes.USAGE, "--timeout: " + e.getMessage());
+        }
+    }
+
+    /** --model names a model as an agent does: a reference whose provider the run has. */
+    private void checkModelOption(ClassLoader dependencies) {
+        if (model == null || model.isBlank()) {
+            return; // no replacement: the agents' own models
+        }
+        ModelReference ref;
+        try {
+            ref = ModelReference.parse(model);
+        } catch (IllegalArgumentException e) {
+            throw new UserException(ExitCodes.USAGE, "--model " + model + ": expected provider:model such as "
+                    + "openai:gpt-4o-mini");
+        }
+        Set<String> known = WorkflowFiles.modelProviders(dependencies);
+        if (!known.contains(ref.provider())) {
+            throw new UserException(ExitCodes.USAGE, "--model " + model + ": unknown model provider '" + ref.provider()
+                    + "'; expected one of: " + String.join(", ", known));
         }
     }
 

@@ -5,6 +5,8 @@ import dev.caravan.dsl.LoadLimits;
 import dev.caravan.dsl.Problem;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.expr.Expressions;
+import dev.caravan.llm.provider.ChatModelFactory;
 
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -14,6 +16,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** Resolving workflow file arguments and reporting their problems. */
 final class WorkflowFiles {
@@ -40,12 +43,12 @@ final class WorkflowFiles {
     }
 
     /**
-     * Every problem of a workflow file, named as {@link #display} names it; exit code 2 when it cannot be read. The
-     * limits come from the command's {@code -p} properties and the environment, as the engine's do.
+     * Every problem of a workflow file, named as {@link #display} names it (a file over the size limit is refused
+     * before it is read); exit code 2 when it cannot be read.
      */
-    static List<Problem> validate(Path workingDir, Path file, String arg, Map<String, String> properties) {
+    static List<Problem> validate(WorkflowLoader loader, Path workingDir, Path file, String arg) {
         try {
-            return loader(properties).validate(display(workingDir, file).toString(), file);
+            return loader.validate(display(workingDir, file).toString(), file);
         } catch (UncheckedIOException e) {
             throw new UserException(ExitCodes.USAGE, arg + ": cannot be read: " + e.getCause().getMessage(), e);
         }
@@ -54,19 +57,32 @@ final class WorkflowFiles {
     /** Loads a workflow file, named as {@link #display} names it; exit code 2 when it cannot be read. */
     static Workflow load(Path workingDir, Path file, String arg, Map<String, String> properties) {
         try {
-            return loader(properties).load(display(workingDir, file).toString(), file);
+            return loader(null, properties).load(display(workingDir, file).toString(), file);
         } catch (UncheckedIOException e) {
             throw new UserException(ExitCodes.USAGE, arg + ": cannot be read: " + e.getCause().getMessage(), e);
         }
     }
 
-    private static WorkflowLoader loader(Map<String, String> properties) {
+    /**
+     * The loader both validate and run check files with: model references may name the providers installed in the
+     * CLI and in the extra jars ({@code --dep}, {@code lib/}; null when there are none), and the limits come from
+     * the command's {@code -p} properties and the environment, as the engine's do.
+     */
+    static WorkflowLoader loader(ClassLoader dependencies, Map<String, String> properties) {
+        LoadLimits limits;
         try {
-            return new WorkflowLoader(LoadLimits.from(key -> Optional.ofNullable(properties.get(key))
-                    .or(() -> Optional.ofNullable(System.getenv(environmentName(key))))));
+            limits = LoadLimits.from(key -> Optional.ofNullable(properties.get(key))
+                    .or(() -> Optional.ofNullable(System.getenv(environmentName(key)))));
         } catch (IllegalArgumentException e) {
             throw new UserException(ExitCodes.USAGE, e.getMessage(), e);
         }
+        return new WorkflowLoader(new Expressions(), limits, () -> modelProviders(dependencies));
+    }
+
+    /** The model providers installed in the CLI and in the extra jars (null when there are none). */
+    static Set<String> modelProviders(ClassLoader dependencies) {
+        return ChatModelFactory.installedProviders(dependencies != null ? dependencies
+                : WorkflowFiles.class.getClassLoader());
     }
 
     /** The environment variable Camel reads for a property: {@code caravan.limits.file-bytes} is {@code CARAVAN_LIMITS_FILE_BYTES}. */
@@ -83,6 +99,13 @@ final class WorkflowFiles {
     static void printProblems(PrintStream err, List<Problem> problems) {
         for (Problem p : problems) {
             err.println(p);
+        }
+    }
+
+    /** Prints every warning as {@code file:line:column: warning: message}. */
+    static void printWarnings(PrintStream err, List<Problem> warnings) {
+        for (Problem p : warnings) {
+            err.println(p.position() + ": warning: " + p.message());
         }
     }
 

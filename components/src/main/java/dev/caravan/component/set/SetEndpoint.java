@@ -73,8 +73,8 @@ public class SetEndpoint extends NodeEndpoint {
         if (remember) {
             String lane = ctx.record().lane();
             if (lane == null) {
-                throw new IllegalStateException("node " + ctx.key() + " remembers values in the run's lane, but run "
-                        + ctx.runId() + " was not started in a lane");
+                throw new IllegalStateException("node '" + ctx.key() + "' remembers values in the run's lane, and run "
+                        + ctx.runId() + " has none: start the run in a lane (caravan run --lane NAME)");
             }
             // written (in one update) before the node is recorded: a replay after a crash writes the same values again
             java.util.Map<String, Object> values = new java.util.LinkedHashMap<>();

@@ -5,6 +5,10 @@ import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import org.apache.camel.CamelContext;
 
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
+
 /**
  * Creates LangChain4j chat models for one provider, the part before the colon in a model reference such as
  * {@code openai:gpt-4o-mini}. The component looks a factory up by {@link #provider()}: first among the beans of the
@@ -12,6 +16,21 @@ import org.apache.camel.CamelContext;
  * Factories are called when an endpoint starts, once per model of its chain; they must not log credentials.
  */
 public interface ChatModelFactory {
+
+    /**
+     * The providers of the factories {@link ServiceLoader} finds through {@code classLoader} and through this
+     * module's own class loader (where the built-in ones are), sorted: what a workflow can name without beans of its
+     * own.
+     */
+    static Set<String> installedProviders(ClassLoader classLoader) {
+        Set<String> names = new TreeSet<>();
+        if (classLoader != null) {
+            ServiceLoader.load(ChatModelFactory.class, classLoader).forEach(f -> names.add(f.provider()));
+        }
+        ServiceLoader.load(ChatModelFactory.class, ChatModelFactory.class.getClassLoader())
+                .forEach(f -> names.add(f.provider()));
+        return names;
+    }
 
     /**
      * The provider name this factory serves, lower case, such as {@code scripted} or {@code openai}.

@@ -54,7 +54,8 @@ public class ScriptedChatModel implements ChatModel, StreamingChatModel {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(prompt|system|tool)}");
-    private static final List<String> ERROR_TYPES = List.of("rate_limit", "overloaded", "auth", "bad_request", "server",
+    /** The {@code error.type} values a scripted reply can fail with. */
+    public static final List<String> ERROR_TYPES = List.of("rate_limit", "overloaded", "auth", "bad_request", "server",
             "timeout");
 
     private final List<JsonNode> replies;
