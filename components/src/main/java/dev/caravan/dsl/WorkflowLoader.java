@@ -6,8 +6,11 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.function.Supplier;
 
 import dev.caravan.expr.Expressions;
@@ -40,9 +43,20 @@ public final class WorkflowLoader {
 
     /** Uses the engine's expression compiler (so compiled programs are shared). */
     public WorkflowLoader(Expressions expressions, LoadLimits limits) {
-        // looked up at each load: the thread's class loader may have gained jars (caravan run --dep)
-        this(expressions, limits,
-                () -> ChatModelFactory.installedProviders(Thread.currentThread().getContextClassLoader()));
+        this(expressions, limits, installedProviders());
+    }
+
+    /**
+     * The providers installed for the thread's class loader, which may have gained jars (caravan run --dep): found
+     * once per class loader, since finding them scans the class path.
+     */
+    private static Supplier<Set<String>> installedProviders() {
+        Map<ClassLoader, Set<String>> found = Collections.synchronizedMap(new WeakHashMap<>());
+        return () -> {
+            ClassLoader classLoader = Thread.currentThread().getContextClassLoader();
+            return classLoader == null ? ChatModelFactory.installedProviders(null)
+                    : found.computeIfAbsent(classLoader, ChatModelFactory::installedProviders);
+        };
     }
 
     /**
@@ -87,7 +101,7 @@ public final class WorkflowLoader {
      */
     public Workflow load(String fileName, String content) {
         WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits)
-                .modelProviders(modelProviders.get());
+                .modelProviders(modelProviders);
         Workflow workflow = parser.parse();
         if (!parser.problems().isEmpty()) {
             throw new InvalidWorkflowException(parser.problems());
@@ -114,7 +128,7 @@ public final class WorkflowLoader {
     /** Every problem of workflow content, in file order; empty when it loads. */
     public List<Problem> validate(String fileName, String content) {
         WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits)
-                .modelProviders(modelProviders.get());
+                .modelProviders(modelProviders);
         parser.parse();
         return parser.problems();
     }

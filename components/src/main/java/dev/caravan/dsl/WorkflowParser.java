@@ -752,12 +752,24 @@ final class WorkflowParser {
         return new Node(id, List.copyOf(needs), when, spec, retry, timeout, position(m), continueOnError);
     }
 
-    /** The providers a model reference may name; null when only the form of references is checked. */
-    private Set<String> modelProviders;
+    /** The providers a model reference may name (null: only the form of references is checked); asked once. */
+    private java.util.function.Supplier<Set<String>> modelProviders = () -> null;
+    private Set<String> knownProviders;
+    private boolean providersAsked;
 
-    WorkflowParser modelProviders(Set<String> providers) {
-        this.modelProviders = providers == null ? null : Set.copyOf(providers);
+    /** Finding the providers may scan the class path: it is done only when a reference is met. */
+    WorkflowParser modelProviders(java.util.function.Supplier<Set<String>> providers) {
+        this.modelProviders = providers;
         return this;
+    }
+
+    private Set<String> knownProviders() {
+        if (!providersAsked) {
+            Set<String> known = modelProviders.get();
+            knownProviders = known == null ? null : Set.copyOf(known);
+            providersAsked = true;
+        }
+        return knownProviders;
     }
 
     /**
@@ -781,9 +793,10 @@ final class WorkflowParser {
                     + "scripted, found " + describe(n));
             return;
         }
-        if (modelProviders != null && !modelProviders.contains(parsed.provider())) {
+        Set<String> known = knownProviders();
+        if (known != null && !known.contains(parsed.provider())) {
             error(n, "unknown model provider '" + parsed.provider() + "' in " + what + "; expected one of: "
-                    + String.join(", ", new TreeSet<>(modelProviders)));
+                    + String.join(", ", new TreeSet<>(known)));
         }
     }
 
