@@ -24,7 +24,6 @@ import static dev.caravan.app.CaravanCliTest.APPROVAL;
 import static dev.caravan.app.CaravanCliTest.HELLO;
 import static dev.caravan.app.CaravanCliTest.PARENT;
 import static dev.caravan.app.CaravanCliTest.SLOW;
-import static dev.caravan.app.CaravanCliTest.cliProcess;
 import static dev.caravan.app.CaravanCliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -116,40 +115,6 @@ class RunOptionsTest {
         long startUp = runStarted[0] - begin;
         // before, Camel's graceful shutdown waited 2 s more for the cancelled run's agent
         assertThat(TimeUnit.NANOSECONDS.toMillis(end - begin - startUp)).as("after start-up").isLessThan(2_500);
-    }
-
-    // --- Ctrl-C ---
-
-    @Test
-    void ctrlCPrintsTheCommandThatResumesTheRunAndExits130(@TempDir Path dir) throws Exception {
-        String data = dir.resolve("state").toString();
-        Process p = cliProcess("run", SLOW, "--data-dir", data);
-        BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String runId = null;
-        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-            if (line.startsWith("run ")) {
-                runId = line.split(" ")[1];
-            }
-            if (line.contains("think: started")) {
-                break;
-            }
-        }
-        assertThat(runId).isNotNull();
-        assertThat(new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor()).isZero();
-        StringBuilder rest = new StringBuilder();
-        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-            rest.append(line).append('\n');
-        }
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-
-        assertThat(p.exitValue()).as(rest.toString()).isEqualTo(130);
-        String command = "caravan run " + SLOW + " --data-dir " + data + " --resume " + runId;
-        assertThat(rest.toString()).contains("caravan: interrupted; run " + runId + " is kept in ")
-                .contains("  " + command + "\n");
-
-        Result resumed = run("run", SLOW, "--data-dir", data, "--resume", runId, "-q");
-        assertThat(resumed.code()).as(resumed.err()).isZero();
-        assertThat(resumed.out()).contains("Thought it through.");
     }
 
     // --- the data directory ---

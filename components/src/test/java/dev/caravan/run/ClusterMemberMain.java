@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One engine member in its own JVM, for {@link SigkillTakeoverTest}: joins the cluster, deploys the slow workflow,
+ * One engine member in its own JVM, for {@link SigkillTakeoverIT}: joins the cluster, deploys the slow workflow,
  * starts its runs and keeps executing them until it is killed.
  */
 public final class ClusterMemberMain {

@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * a new instance on the same database needs: runs in flight resume, paused runs stay paused and resumable, lanes
  * keep their state.
  */
-class PersistenceTest {
+class PersistenceIT {
 
     private static final String FLOW = """
             apiVersion: caravan.dev/v1

@@ -31,12 +31,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 
-import static dev.caravan.app.CaravanCliTest.cliProcess;
+import static dev.caravan.app.CliProcessIT.cliProcess;
 import static dev.caravan.app.CaravanCliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What is on the class path of caravan run, and what --dep and lib/ add to it. */
-class ClasspathTest {
+class ClasspathIT {
 
     static final String SHOUT = "src/test/resources/dependencies/shout.caravan.yaml";
 
@@ -62,7 +62,7 @@ class ClasspathTest {
     @Test
     void callsAnHttpEndpointWithABodyOfEveryJsonType(@TempDir Path dir) throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", ClasspathTest::answer);
+        server.createContext("/", ClasspathIT::answer);
         server.start();
         try {
             Path wf = dir.resolve("http.caravan.yaml");
@@ -101,7 +101,7 @@ class ClasspathTest {
 
         HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setHttpsConfigurator(new HttpsConfigurator(sslContext(keys)));
-        server.createContext("/", ClasspathTest::answer);
+        server.createContext("/", ClasspathIT::answer);
         server.start();
         try {
             Path wf = dir.resolve("https.caravan.yaml");

@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * every run is in flight in its last node; this one takes them over and finishes all 200. No recorded node ran
  * twice; each node in flight at the kill ran again with the same idempotency key.
  */
-class SigkillTakeoverTest {
+class SigkillTakeoverIT {
 
     @Test
     void survivorFinishesEveryRunOfAMemberKilledWithSigkill() throws Exception {
