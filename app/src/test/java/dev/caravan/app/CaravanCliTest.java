@@ -192,6 +192,30 @@ class CaravanCliTest {
     }
 
     @Test
+    void aRunWhoseFileChangedIsKeptUntilItIsMigrated(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("approval.caravan.yaml");
+        Files.copy(Path.of(APPROVAL), file);
+        String data = dir.resolve("state").toString();
+        Result waiting = run("run", file.toString(), "--data-dir", data, "--input", "{\"to\": \"bob\"}");
+        java.util.regex.Matcher id = java.util.regex.Pattern.compile("--resume (\\S+) --approve approve")
+                .matcher(waiting.err());
+        assertThat(id.find()).as(waiting.err()).isTrue();
+        Files.writeString(file, Files.readString(file).replace("sent: true", "sent: \"yes\""));
+
+        Result held = run("run", file.toString(), "--data-dir", data, "--resume", id.group(1), "--approve", "approve");
+        assertThat(held.code()).as(held.err()).isEqualTo(2);
+        assertThat(held.out()).isEmpty();
+        assertThat(held.err()).contains("run " + id.group(1) + " started on another version of " + file)
+                .contains("--resume " + id.group(1) + " --migrate");
+
+        Result migrated = run("run", file.toString(), "--data-dir", data, "--resume", id.group(1), "--migrate",
+                "--approve", "approve");
+        assertThat(migrated.code()).as(migrated.err()).isZero();
+        assertThat(Json.MAPPER.readValue(migrated.out(), Map.class)).isEqualTo(Map.of("sent", "yes", "to", "bob"));
+        assertThat(run("run", file.toString(), "--migrate").err()).contains("--migrate needs --resume");
+    }
+
+    @Test
     void modelRunsTheScriptedExampleOnARealProvider() throws Exception {
         // an OpenAI-compatible server answering with OpenAI's own recorded stream (agents stream their replies)
         byte[] reply = java.nio.file.Files.readAllBytes(Path.of(

@@ -223,6 +223,25 @@ public final class RunService {
         return execute(runId);
     }
 
+    /**
+     * Continues a run that awaits migration (its workflow's definition changed under it) on the deployed definition,
+     * accepting that replay on it may decide differently from the one it started with.
+     *
+     * @throws RunConflictException when the run does not await migration
+     */
+    public CompletableFuture<RunRecord> migrate(String runId) {
+        RunRecord r = requireRun(runId);
+        if (r.status() != RunStatus.AWAITING_MIGRATION) {
+            throw new RunConflictException("Run " + runId + " is " + r.status().label() + ", not awaiting migration");
+        }
+        Workflow wf = engine.catalog().get(r.workflow());
+        if (wf == null) {
+            throw new UnknownWorkflowException(r.workflow(), engine.catalog().names());
+        }
+        engine.store().apply(runId, new Mutation.MigrateRun(wf.hash()));
+        return resume(runId);
+    }
+
     /** Cancels a run: it stops at its next node boundary and before any LLM call. */
     public RunRecord cancel(String runId, String reason) {
         requireRun(runId);

@@ -34,7 +34,8 @@ import java.util.Map;
         @JsonSubTypes.Type(value = Mutation.ClearNodes.class, name = "clearNodes"),
         @JsonSubTypes.Type(value = Mutation.Emit.class, name = "emit"),
         @JsonSubTypes.Type(value = Mutation.QueueRun.class, name = "queueRun"),
-        @JsonSubTypes.Type(value = Mutation.ClaimRun.class, name = "claimRun")
+        @JsonSubTypes.Type(value = Mutation.ClaimRun.class, name = "claimRun"),
+        @JsonSubTypes.Type(value = Mutation.MigrateRun.class, name = "migrateRun")
 })
 public sealed interface Mutation {
 
@@ -527,6 +528,27 @@ public sealed interface Mutation {
                 return Applied.rejected(null, "no such run");
             }
             return Applied.of(r, new EventDraft(type, node, data));
+        }
+    }
+
+    /**
+     * The run goes on under another definition of its workflow: someone accepted that replay on it may decide
+     * differently from the definition the run started with.
+     */
+    record MigrateRun(String workflowHash) implements Mutation {
+        public Applied apply(RunRecord r, long now) {
+            String refused = refuseUnlessActive(r);
+            if (refused != null) {
+                return Applied.rejected(r, refused);
+            }
+            if (workflowHash.equals(r.workflowHash())) {
+                return new Applied(r, List.of(), null);
+            }
+            RunRecord migrated = new RunRecord(r.runId(), r.workflow(), workflowHash, r.tenant(), r.lane(), r.status(),
+                    r.input(), r.output(), r.error(), r.errorNode(), r.createdAt(), now, r.sequence(), r.parentRunId(),
+                    r.parentNodeKey(), r.costMicros(), r.tokens(), r.nodes(), r.owner(), r.takeovers(), r.errorCode());
+            return Applied.of(migrated, new EventDraft(EventTypes.RUN_DEFINITION_CHANGED, null,
+                    map("startedWith", r.workflowHash(), "resumesWith", workflowHash, "migrated", true)));
         }
     }
 

@@ -8,6 +8,12 @@ public enum RunStatus {
     AWAITING_APPROVAL,
     /** A {@code wait} node sleeps until a time; the run holds no thread. */
     WAITING,
+    /**
+     * The workflow's definition changed under the run (its content hash is not the one the run started with): replay
+     * on another definition may decide differently, so the run waits, holding no thread, until it is migrated to the
+     * deployed definition or the one it started with is deployed again and it is resumed.
+     */
+    AWAITING_MIGRATION,
     COMPLETED,
     FAILED,
     CANCELLED;
@@ -17,7 +23,7 @@ public enum RunStatus {
     }
 
     public boolean isPaused() {
-        return this == AWAITING_APPROVAL || this == WAITING;
+        return this == AWAITING_APPROVAL || this == WAITING || this == AWAITING_MIGRATION;
     }
 
     /** The lower-case name used in events, the API and the CLI. */

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Replay: executing a run's route again decides nothing new and repeats no side effect, runs of the same input
@@ -124,21 +125,67 @@ class ReplayTest {
     }
 
     @Test
-    void resumingOnAChangedDefinitionIsReportedInTheRunsEvents() throws Exception {
-        String changedFlow = FLOW.replace("name: replayed", "name: changing").replace("closed: true", "closed: yes");
-        engine.catalog().deploy(new WorkflowLoader().load("changing.caravan.yaml", FLOW.replace("name: replayed", "name: changing")));
-        RunRecord paused = engine.runs().start(RunService.StartRequest.of("changing", Map.of("text", "x"))).get(10, TimeUnit.SECONDS);
+    @SuppressWarnings("unchecked")
+    void aRunWhoseDefinitionChangedAwaitsMigrationAndGoesOnOnlyWhenMigrated() throws Exception {
+        String first = FLOW.replace("name: replayed", "name: changing");
+        String changed = first.replace("closed: true", "closed: yes");
+        engine.catalog().deploy(new WorkflowLoader().load("changing.caravan.yaml", first));
+        RunRecord paused = engine.runs().start(RunService.StartRequest.of("changing", Map.of("text", "x")))
+                .get(10, TimeUnit.SECONDS);
+        String deployed = new WorkflowLoader().load("changing.caravan.yaml", changed).hash();
 
-        engine.catalog().deploy(new WorkflowLoader().load("changing.caravan.yaml", changedFlow));
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
+        engine.catalog().deploy(new WorkflowLoader().load("changing.caravan.yaml", changed));
+        RunRecord held = engine.runs().resolveGate(paused.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
 
-        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(held.status()).isEqualTo(RunStatus.AWAITING_MIGRATION);
+        assertThat(held.node("close")).as("nothing ran on the new definition").isNull();
         engine.events().drain(5_000);
         assertThat(events).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(paused.runId());
             assertThat(e.type()).isEqualTo(EventTypes.RUN_DEFINITION_CHANGED);
-            assertThat(((Map<?, ?>) e.data()).get("startedWith")).isEqualTo(paused.workflowHash());
+            assertThat((Map<String, Object>) e.data()).containsEntry("startedWith", paused.workflowHash())
+                    .containsEntry("deployed", deployed).containsEntry("migrated", false);
         });
+        assertThat(engine.runs().resume(paused.runId()).get(10, TimeUnit.SECONDS).status())
+                .as("resumed on the changed definition, it waits again").isEqualTo(RunStatus.AWAITING_MIGRATION);
+
+        RunRecord done = engine.runs().migrate(paused.runId()).get(10, TimeUnit.SECONDS);
+
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(done.workflowHash()).isEqualTo(deployed);
         assertThat(done.node("close").output()).isEqualTo(Map.of("closed", "yes"));
+        engine.events().drain(5_000);
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.runId()).isEqualTo(paused.runId());
+            assertThat(e.type()).isEqualTo(EventTypes.RUN_DEFINITION_CHANGED);
+            assertThat((Map<String, Object>) e.data()).containsEntry("resumesWith", deployed).containsEntry("migrated", true);
+        });
+    }
+
+    @Test
+    void aRunAwaitingMigrationGoesOnWhenItsOwnDefinitionIsBack() throws Exception {
+        String first = FLOW.replace("name: replayed", "name: restored");
+        String changed = first.replace("closed: true", "closed: yes");
+        engine.catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", first));
+        RunRecord paused = engine.runs().start(RunService.StartRequest.of("restored", Map.of("text", "x")))
+                .get(10, TimeUnit.SECONDS);
+        engine.catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", changed));
+        assertThat(engine.runs().resolveGate(paused.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS)
+                .status()).isEqualTo(RunStatus.AWAITING_MIGRATION);
+
+        engine.catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", first));
+        RunRecord done = engine.runs().resume(paused.runId()).get(10, TimeUnit.SECONDS);
+
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(done.workflowHash()).isEqualTo(paused.workflowHash());
+        assertThat(done.node("close").output()).isEqualTo(Map.of("closed", true));
+    }
+
+    @Test
+    void onlyARunAwaitingMigrationCanBeMigrated() throws Exception {
+        RunRecord paused = engine.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x")))
+                .get(10, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> engine.runs().migrate(paused.runId())).isInstanceOf(RunConflictException.class)
+                .hasMessage("Run " + paused.runId() + " is awaiting_approval, not awaiting migration");
     }
 }

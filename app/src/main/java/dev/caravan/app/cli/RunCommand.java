@@ -130,6 +130,11 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                     + "instead of starting a new one. It goes on with the input it started with: no --input.")
     String resume;
 
+    @Option(names = "--migrate",
+            description = "With --resume: continue a run whose workflow file changed since it started (it awaits "
+                    + "migration) on the file as it is now, accepting that the changed nodes may decide differently.")
+    boolean migrate;
+
     @Option(names = "--data-dir", paramLabel = "DIR",
             description = "Where runs are kept (an embedded H2 database), so a run that awaits approval or was "
                     + "interrupted can be continued by a later command. Default: .caravan in the working directory.")
@@ -175,6 +180,9 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         if (resume != null && input != null) {
             throw new UserException(ExitCodes.USAGE, "--input cannot be given with --resume: run " + resume
                     + " goes on with the input it started with");
+        }
+        if (migrate && resume == null) {
+            throw new UserException(ExitCodes.USAGE, "--migrate needs --resume RUN_ID: only a kept run can be migrated");
         }
         if (ephemeral && resume != null) {
             throw new UserException(ExitCodes.USAGE, "--resume needs the data directory; drop --ephemeral");
@@ -353,8 +361,14 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 }
                 return ExitCodes.USAGE;
             }
-            Outcome outcome = drive(engine, runId, resume == null ? engine.runs().execute(runId)
-                    : engine.runs().resume(runId), deadline, progress);
+            CompletableFuture<RunRecord> first;
+            try {
+                first = resume == null ? engine.runs().execute(runId)
+                        : migrate ? engine.runs().migrate(runId) : engine.runs().resume(runId);
+            } catch (RunConflictException e) {
+                throw new UserException(ExitCodes.USAGE, "--migrate: " + e.getMessage(), e);
+            }
+            Outcome outcome = drive(engine, runId, first, deadline, progress);
             if (outcome.timedOut) {
                 try {
                     engine.runs().cancel(runId, "timed out after " + timeout);
@@ -456,7 +470,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
         while (true) {
             RunRecord r = runs.get(runId);
-            if (r.status().isTerminal()) {
+            if (r.status().isTerminal() || r.status() == RunStatus.AWAITING_MIGRATION) {
                 return new Outcome(r, List.of(), false);
             }
             if (r.status() == RunStatus.AWAITING_APPROVAL) {
@@ -627,6 +641,15 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             return ExitCodes.AWAITING_APPROVAL;
         }
         switch (r.status()) {
+            case AWAITING_MIGRATION -> {
+                err.println("caravan: run " + r.runId() + " started on another version of " + file + " (" + shortHash(
+                        r.workflowHash()) + "; now " + shortHash(wf.hash()) + "), and replay on the changed file may "
+                        + "decide differently: it is kept, and waits.");
+                err.println("Continue it on the file as it is now with:");
+                err.println("  " + resumeCommand(r.runId()) + " --migrate");
+                err.println("or restore the file it started with and resume it.");
+                return ExitCodes.USAGE;
+            }
             case COMPLETED -> {
                 if (!json) {
                     printOutput(r.output());
@@ -644,6 +667,10 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 return ExitCodes.FAILED;
             }
         }
+    }
+
+    private static String shortHash(String hash) {
+        return hash == null ? "unknown" : hash.substring(0, Math.min(12, hash.length()));
     }
 
     /** Where and why a run failed, following failed sub-workflow runs down to the node that failed first. */

@@ -2,17 +2,18 @@ package dev.caravan.component.run;
 
 import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
-import dev.caravan.run.RunRecords;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.event.EventTypes;
 import dev.caravan.expr.Expressions;
 import dev.caravan.expr.Template;
+import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
 import dev.caravan.run.InputValidator;
+import dev.caravan.run.RunRecords;
 import dev.caravan.run.RunService;
 import dev.caravan.run.WorkflowCatalog;
-import dev.caravan.json.Json;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
@@ -152,11 +153,15 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             throw new IllegalStateException("Run " + runId + " does not exist");
         }
         if (workflowHash != null && r.workflowHash() != null && !workflowHash.equals(r.workflowHash())) {
-            // replay on another definition may decide differently: say so in the run's own event stream
-            LOG.warn("Run {} started on workflow {} version {} and resumes on version {}", runId, workflow,
-                    r.workflowHash().substring(0, 12), workflowHash.substring(0, Math.min(12, workflowHash.length())));
-            engine.store().apply(runId, new Mutation.Emit(dev.caravan.event.EventTypes.RUN_DEFINITION_CHANGED, null,
-                    Map.of("startedWith", r.workflowHash(), "resumesWith", workflowHash)));
+            // replay on another definition may decide differently: the run waits until someone migrates it (or the
+            // definition it started with is back), and nothing of this route runs on the new one
+            LOG.warn("Run {} started on workflow {} version {}, and version {} is deployed: it awaits migration", runId,
+                    workflow, r.workflowHash().substring(0, Math.min(12, r.workflowHash().length())),
+                    workflowHash.substring(0, Math.min(12, workflowHash.length())));
+            RunRecords.apply(engine, exchange, runId, new Mutation.PauseRun(RunStatus.AWAITING_MIGRATION, List.of()));
+            RunRecords.apply(engine, exchange, runId, new Mutation.Emit(EventTypes.RUN_DEFINITION_CHANGED, null,
+                    Map.of("startedWith", r.workflowHash(), "deployed", workflowHash, "migrated", false)));
+            exchange.setRouteStop(true);
         }
     }
 
