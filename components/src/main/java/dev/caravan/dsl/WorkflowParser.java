@@ -6,18 +6,24 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -278,7 +284,7 @@ final class WorkflowParser {
      * Counts every distinct node once, so the check costs the size of the file, not of the expansion.
      */
     private boolean withinAliasLimits(org.snakeyaml.engine.v2.nodes.Node root) {
-        java.util.IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded = new java.util.IdentityHashMap<>();
+        IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded = new IdentityHashMap<>();
         long[] aliases = { 0 };
         org.snakeyaml.engine.v2.nodes.Node[] firstAlias = { null };
         long values = expandedValues(root, expanded, aliases, firstAlias);
@@ -302,7 +308,7 @@ final class WorkflowParser {
 
     /** Values under {@code n} with aliases expanded, saturating past the limit; a node met again is an alias. */
     private long expandedValues(org.snakeyaml.engine.v2.nodes.Node n,
-            java.util.IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded, long[] aliases,
+            IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded, long[] aliases,
             org.snakeyaml.engine.v2.nodes.Node[] firstAlias) {
         if (n instanceof ScalarNode) {
             return 1;
@@ -342,7 +348,7 @@ final class WorkflowParser {
     private static final Long RECURSIVE = Long.MIN_VALUE;
 
     private static org.snakeyaml.engine.v2.nodes.Node firstRecursive(
-            java.util.IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded) {
+            IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded) {
         return expanded.entrySet().stream().filter(e -> RECURSIVE.equals(e.getValue())).map(Map.Entry::getKey)
                 .findFirst().orElseThrow();
     }
@@ -481,7 +487,7 @@ final class WorkflowParser {
             out.put(name, new Workflow.ToolDef(name, description,
                     parameters != null ? parameters : Map.of("type", "object"), uri, position(t.getKeyNode())));
         }
-        tools = java.util.Collections.unmodifiableMap(out);
+        tools = Collections.unmodifiableMap(out);
     }
 
     // ------------------------------------------------------------------ nodes
@@ -521,7 +527,7 @@ final class WorkflowParser {
                 return false;
             }
             Set<String> seen = new HashSet<>();
-            java.util.Deque<String> toVisit = new java.util.ArrayDeque<>(needs.getOrDefault(self, List.of()));
+            Deque<String> toVisit = new ArrayDeque<>(needs.getOrDefault(self, List.of()));
             while (!toVisit.isEmpty()) {
                 String n = toVisit.pop();
                 if (n.equals(id)) {
@@ -594,7 +600,7 @@ final class WorkflowParser {
             idOf.add(id);
             labelOf.add(id);
         }
-        Set<String> ids = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(idNodes.keySet()));
+        Set<String> ids = Collections.unmodifiableSet(new LinkedHashSet<>(idNodes.keySet()));
         Set<String> outer = new HashSet<>(outerIds);
         List<Node> out = new ArrayList<>();
         Map<String, List<NeedRef>> needsOf = new LinkedHashMap<>();
@@ -653,7 +659,7 @@ final class WorkflowParser {
     /** Every node a node waits for, directly or transitively (cycles are reported elsewhere). */
     private static Set<String> upstream(String id, Map<String, List<String>> needs) {
         Set<String> seen = new LinkedHashSet<>();
-        java.util.Deque<String> toVisit = new java.util.ArrayDeque<>(needs.getOrDefault(id, List.of()));
+        Deque<String> toVisit = new ArrayDeque<>(needs.getOrDefault(id, List.of()));
         while (!toVisit.isEmpty()) {
             String n = toVisit.pop();
             if (seen.add(n)) {
@@ -753,12 +759,12 @@ final class WorkflowParser {
     }
 
     /** The providers a model reference may name (null: only the form of references is checked); asked once. */
-    private java.util.function.Supplier<Set<String>> modelProviders = () -> null;
+    private Supplier<Set<String>> modelProviders = () -> null;
     private Set<String> knownProviders;
     private boolean providersAsked;
 
     /** Finding the providers may scan the class path: it is done only when a reference is met. */
-    WorkflowParser modelProviders(java.util.function.Supplier<Set<String>> providers) {
+    WorkflowParser modelProviders(Supplier<Set<String>> providers) {
         this.modelProviders = providers;
         return this;
     }
@@ -892,7 +898,7 @@ final class WorkflowParser {
                                     org.snakeyaml.engine.v2.nodes.Node type = ef.required("type");
                                     String t = string(type, what + " reply error type");
                                     if (t != null && !ScriptedChatModel.ERROR_TYPES.contains(
-                                            t.toLowerCase(java.util.Locale.ROOT))) {
+                                            t.toLowerCase(Locale.ROOT))) {
                                         error(type, "expected " + what + " reply error type to be one of "
                                                 + String.join(", ", ScriptedChatModel.ERROR_TYPES) + ", found "
                                                 + describe(type));
@@ -1140,13 +1146,13 @@ final class WorkflowParser {
             List<String> cycle = new ArrayList<>(stack.subList(stack.indexOf(id), stack.size()));
             // start the cycle at the node that comes first in the file, so each cycle is reported once
             String first = cycle.stream().min(Comparator.comparingInt(order::indexOf)).orElseThrow();
-            java.util.Collections.rotate(cycle, -cycle.indexOf(first));
+            Collections.rotate(cycle, -cycle.indexOf(first));
             String key = new TreeSet<>(cycle).toString();
             if (reported.add(key)) {
                 // needs point from a node to what it waits for; print the cycle in run order
                 List<String> runOrder = new ArrayList<>(cycle);
-                java.util.Collections.reverse(runOrder);
-                java.util.Collections.rotate(runOrder, -runOrder.indexOf(first));
+                Collections.reverse(runOrder);
+                Collections.rotate(runOrder, -runOrder.indexOf(first));
                 StringBuilder sb = new StringBuilder();
                 for (String c : runOrder) {
                     sb.append(c).append(" (").append(position(idNodes.get(c))).append(") -> ");
@@ -1265,7 +1271,7 @@ final class WorkflowParser {
             return null;
         }
         if (n instanceof ScalarNode s && s.getTag().equals(Tag.BOOL)) {
-            return "${{ " + s.getValue().toLowerCase(java.util.Locale.ROOT) + " }}";
+            return "${{ " + s.getValue().toLowerCase(Locale.ROOT) + " }}";
         }
         String s = string(n, what);
         if (s == null) {
@@ -1463,7 +1469,7 @@ final class WorkflowParser {
                 return null;
             }
             if (tag.equals(Tag.BOOL)) {
-                return Boolean.valueOf(v.toLowerCase(java.util.Locale.ROOT));
+                return Boolean.valueOf(v.toLowerCase(Locale.ROOT));
             }
             if (tag.equals(Tag.INT)) {
                 BigInteger bi;
@@ -1482,7 +1488,7 @@ final class WorkflowParser {
                 return bi.bitLength() < 64 ? (Object) bi.longValue() : (Object) bi;
             }
             if (tag.equals(Tag.FLOAT)) {
-                String lower = v.toLowerCase(java.util.Locale.ROOT);
+                String lower = v.toLowerCase(Locale.ROOT);
                 if (lower.endsWith(".inf")) {
                     return lower.startsWith("-") ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
                 }

@@ -6,6 +6,7 @@ import org.apache.camel.Exchange;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The run record an exchange carries between steps ({@link #RECORD}), and the updates it defers
@@ -139,7 +140,7 @@ public final class RunRecords {
     private static final class Deferred {
         private List<Mutation> updates;
         /** Completed once the updates a copy took are applied; null when no copy is applying any. */
-        private java.util.concurrent.CompletableFuture<Void> applying;
+        private CompletableFuture<Void> applying;
 
         synchronized void add(Mutation mutation) {
             if (updates == null) {
@@ -154,7 +155,7 @@ public final class RunRecords {
          */
         List<Mutation> take() {
             while (true) {
-                java.util.concurrent.CompletableFuture<Void> inFlight;
+                CompletableFuture<Void> inFlight;
                 synchronized (this) {
                     if (applying == null) {
                         if (updates == null || updates.isEmpty()) {
@@ -162,7 +163,7 @@ public final class RunRecords {
                         }
                         List<Mutation> taken = updates;
                         updates = null;
-                        applying = new java.util.concurrent.CompletableFuture<>();
+                        applying = new CompletableFuture<>();
                         return taken;
                     }
                     inFlight = applying;
@@ -173,7 +174,7 @@ public final class RunRecords {
 
         /** The updates taken were applied (or failed): copies waiting for them go on. */
         void applied() {
-            java.util.concurrent.CompletableFuture<Void> done;
+            CompletableFuture<Void> done;
             synchronized (this) {
                 done = applying;
                 applying = null;

@@ -17,12 +17,14 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Starts, inspects and steers runs. Every way of continuing a run (after a crash, an approval, a timer, a retry)
@@ -328,7 +330,7 @@ public final class RunService {
 
     /** Gates awaiting approval in a run and in its sub-workflow runs: run id to node keys. */
     public Map<String, List<String>> pendingGates(String runId) {
-        Map<String, List<String>> out = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> out = new LinkedHashMap<>();
         collectGates(runId, out);
         return out;
     }
@@ -472,7 +474,7 @@ public final class RunService {
     }
 
     private void drive(String runId, Execution ex) {
-        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean ran = new AtomicBoolean();
         RunRecord result = null;
         Throwable failure = null;
         boolean goRound;
@@ -517,7 +519,7 @@ public final class RunService {
         }
     }
 
-    private RunRecord executeOnce(String runId, Created known, java.util.concurrent.atomic.AtomicBoolean ran) {
+    private RunRecord executeOnce(String runId, Created known, AtomicBoolean ran) {
         RunRecord r = known != null ? known.record() : requireRun(runId);
         if (r.status().isTerminal() || r.status() == RunStatus.QUEUED) {
             return r;
@@ -609,7 +611,7 @@ public final class RunService {
 
     private static final class Execution {
         final CompletableFuture<RunRecord> future = new CompletableFuture<>();
-        final java.util.concurrent.atomic.AtomicBoolean started = new java.util.concurrent.atomic.AtomicBoolean();
+        final AtomicBoolean started = new AtomicBoolean();
         volatile boolean again;
         volatile Created known;
     }
