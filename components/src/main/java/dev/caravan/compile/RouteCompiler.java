@@ -40,7 +40,7 @@ public final class RouteCompiler implements WorkflowRoutes {
                 .setIndentWithIndicator(true)
                 .setWidth(120)
                 .build();
-        return "# Compiled by caravan from workflow " + wf.name() + " (" + wf.hash().substring(0, 12) + ").\n"
+        return "# Compiled by caravan from workflow " + wf.name() + " (" + Workflow.shortHash(wf.hash()) + ").\n"
                + "# Each step names its workflow and node; what a node does is read from the workflow file, which the\n"
                + "# engine deploys or finds through the Camel property " + WorkflowCatalog.LOCATIONS_PROPERTY + ".\n"
                + new Dump(settings).dumpToString(routes);

@@ -4,8 +4,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.JsonNodePath;
@@ -79,7 +81,7 @@ final class JsonSchemas {
     }
 
     /** Keywords whose values are data, not schemas: a {@code $ref} in them is no reference. */
-    private static final java.util.Set<String> DATA_KEYWORDS = java.util.Set.of("const", "enum", "default", "examples");
+    private static final Set<String> DATA_KEYWORDS = Set.of("const", "enum", "default", "examples");
     private static final int MAX_DEPTH = 64;
 
     /**
@@ -96,7 +98,7 @@ final class JsonSchemas {
             if (ref != null && ref.isTextual() && ref.asText().startsWith("#/") && !ref.asText().contains("%")) {
                 JsonNode target;
                 try {
-                    target = root.at(com.fasterxml.jackson.core.JsonPointer.compile(ref.asText().substring(1)));
+                    target = root.at(JsonPointer.compile(ref.asText().substring(1)));
                 } catch (IllegalArgumentException e) {
                     target = null;
                 }

@@ -57,9 +57,9 @@ public record LoadLimits(int fileBytes, int nodes, int depth, int expressionChar
                 read(properties, "values", DEFAULTS.values));
     }
 
-    /** How a refusal tells the user to raise a limit. */
-    static String raise(String name) {
-        return "raise it with the property " + PREFIX + name;
+    /** How every refusal ends: which limit it was and how to raise it. */
+    static String refusal(String name) {
+        return "the limit for a workflow file; raise it with the property " + PREFIX + name;
     }
 
     private static int read(Function<String, Optional<String>> properties, String name, int fallback) {

@@ -53,6 +53,11 @@ public record Workflow(
         return found;
     }
 
+    /** A definition hash as messages show it: its first 12 hex digits ("unknown" for none). */
+    public static String shortHash(String hash) {
+        return hash == null ? "unknown" : hash.substring(0, Math.min(12, hash.length()));
+    }
+
     /** The run budget. Either limit may be null (unlimited). */
     public record Budget(Long usdMicros, Long tokens) {
     }

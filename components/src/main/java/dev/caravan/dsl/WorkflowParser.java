@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -226,17 +227,13 @@ final class WorkflowParser {
                     .setBufferSize(content.length() + 1).build();
             root = new DepthLimitedComposer(settings, content, limits.depth()).getSingleNode().orElse(null);
         } catch (DepthLimitedComposer.TooDeepException e) {
-            Position p = e.mark().map(m -> new Position(file, m.getLine() + 1, m.getColumn() + 1))
-                    .orElse(new Position(file, 1, 1));
-            problems.add(new Problem(p, "mappings and lists nest more than " + limits.depth()
-                    + " levels deep here, the limit for a workflow file; " + LoadLimits.raise("depth")));
+            problems.add(new Problem(position(e.mark()), "mappings and lists nest more than " + limits.depth()
+                    + " levels deep here, " + LoadLimits.refusal("depth")));
             return null;
         } catch (MarkedYamlEngineException e) {
             Optional<Mark> mark = e.getProblemMark().isPresent() ? e.getProblemMark() : e.getContextMark();
-            Position p = mark.map(m -> new Position(file, m.getLine() + 1, m.getColumn() + 1))
-                    .orElse(new Position(file, 1, 1));
             String context = e.getContext() == null ? "" : " (" + e.getContext() + ")";
-            problems.add(new Problem(p, "invalid YAML: " + e.getProblem() + context));
+            problems.add(new Problem(position(mark), "invalid YAML: " + e.getProblem() + context));
             return null;
         } catch (YamlEngineException e) {
             problems.add(new Problem(new Position(file, 1, 1), "invalid YAML: " + e.getMessage()));
@@ -256,7 +253,7 @@ final class WorkflowParser {
 
     static Problem fileTooLarge(String file, LoadLimits limits) {
         return new Problem(new Position(file, 1, 1), "the file has more than " + limits.fileBytes()
-                + " bytes, the limit for a workflow file; " + LoadLimits.raise("file-bytes"));
+                + " bytes, " + LoadLimits.refusal("file-bytes"));
     }
 
     /**
@@ -281,81 +278,77 @@ final class WorkflowParser {
     /**
      * Refuses a tree with more aliases of mappings and lists, or more values once those are expanded, than the
      * limits: an alias is cheap to write and costly to expand (nine levels of ten aliases are a billion values).
-     * Counts every distinct node once, so the check costs the size of the file, not of the expansion.
      */
     private boolean withinAliasLimits(org.snakeyaml.engine.v2.nodes.Node root) {
-        IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded = new IdentityHashMap<>();
-        long[] aliases = { 0 };
-        org.snakeyaml.engine.v2.nodes.Node[] firstAlias = { null };
-        long values = expandedValues(root, expanded, aliases, firstAlias);
-        if (aliases[0] > limits.aliases()) {
-            error(firstAlias[0], "the file uses more than " + limits.aliases() + " aliases of mappings and lists, the "
-                    + "limit for a workflow file; " + LoadLimits.raise("aliases"));
+        Expansion expansion = new Expansion();
+        long values = expansion.values(root);
+        if (expansion.aliases > limits.aliases()) {
+            error(expansion.firstAlias, "the file uses more than " + limits.aliases() + " aliases of mappings and "
+                    + "lists, " + LoadLimits.refusal("aliases"));
             return false;
         }
-        if (expanded.containsValue(RECURSIVE)) {
-            error(firstRecursive(expanded), "an alias refers to the mapping or list that holds it, so its value "
-                    + "never ends");
+        if (expansion.recursive != null) {
+            error(expansion.recursive, "an alias refers to the mapping or list that holds it, so its value never ends");
             return false;
         }
         if (values > limits.values()) {
-            error(firstAlias[0], "the file holds more than " + limits.values() + " values once its aliases are "
-                    + "expanded, the limit for a workflow file; " + LoadLimits.raise("values"));
+            error(expansion.firstAlias, "the file holds more than " + limits.values() + " values once its aliases are "
+                    + "expanded, " + LoadLimits.refusal("values"));
             return false;
         }
         return true;
     }
 
-    /** Values under {@code n} with aliases expanded, saturating past the limit; a node met again is an alias. */
-    private long expandedValues(org.snakeyaml.engine.v2.nodes.Node n,
-            IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded, long[] aliases,
-            org.snakeyaml.engine.v2.nodes.Node[] firstAlias) {
-        if (n instanceof ScalarNode) {
-            return 1;
-        }
-        Long known = expanded.get(n);
-        if (known != null) {
-            aliases[0]++;
-            if (firstAlias[0] == null) {
-                firstAlias[0] = n;
-            }
-            if (known < 0) {
-                // still being counted: the alias is inside the node it names, and expands without end
-                expanded.put(n, RECURSIVE);
-                return Long.MAX_VALUE;
-            }
-            return known;
-        }
-        expanded.put(n, -1L);
-        long total = 1;
-        if (n instanceof MappingNode m) {
-            for (NodeTuple t : m.getValue()) {
-                total = saturatedAdd(total, expandedValues(t.getKeyNode(), expanded, aliases, firstAlias));
-                total = saturatedAdd(total, expandedValues(t.getValueNode(), expanded, aliases, firstAlias));
-            }
-        } else if (n instanceof SequenceNode seq) {
-            for (org.snakeyaml.engine.v2.nodes.Node item : seq.getValue()) {
-                total = saturatedAdd(total, expandedValues(item, expanded, aliases, firstAlias));
-            }
-        }
-        if (!RECURSIVE.equals(expanded.get(n))) {
-            expanded.put(n, total);
-        }
-        return total;
-    }
+    /**
+     * Counts a tree's values with its aliases expanded, and its aliases (a node met again is one). Each distinct node
+     * is counted once, so counting costs the size of the file, not of the expansion; counts saturate at
+     * {@code Long.MAX_VALUE}.
+     */
+    private static final class Expansion {
+        /** Marks a node whose count is under way: meeting it again means an alias inside the node it names. */
+        private static final long COUNTING = -1;
+        private final IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> counted = new IdentityHashMap<>();
+        long aliases;
+        org.snakeyaml.engine.v2.nodes.Node firstAlias;
+        org.snakeyaml.engine.v2.nodes.Node recursive;
 
-    /** Marks, in the counts of {@link #expandedValues}, a node whose alias is inside it. */
-    private static final Long RECURSIVE = Long.MIN_VALUE;
+        long values(org.snakeyaml.engine.v2.nodes.Node n) {
+            if (n instanceof ScalarNode) {
+                return 1;
+            }
+            Long known = counted.get(n);
+            if (known != null) {
+                aliases++;
+                if (firstAlias == null) {
+                    firstAlias = n;
+                }
+                if (known == COUNTING) {
+                    if (recursive == null) {
+                        recursive = n;
+                    }
+                    return Long.MAX_VALUE;
+                }
+                return known;
+            }
+            counted.put(n, COUNTING);
+            long total = 1;
+            if (n instanceof MappingNode m) {
+                for (NodeTuple t : m.getValue()) {
+                    total = saturatedAdd(saturatedAdd(total, values(t.getKeyNode())), values(t.getValueNode()));
+                }
+            } else if (n instanceof SequenceNode seq) {
+                for (org.snakeyaml.engine.v2.nodes.Node item : seq.getValue()) {
+                    total = saturatedAdd(total, values(item));
+                }
+            }
+            counted.put(n, total);
+            return total;
+        }
 
-    private static org.snakeyaml.engine.v2.nodes.Node firstRecursive(
-            IdentityHashMap<org.snakeyaml.engine.v2.nodes.Node, Long> expanded) {
-        return expanded.entrySet().stream().filter(e -> RECURSIVE.equals(e.getValue())).map(Map.Entry::getKey)
-                .findFirst().orElseThrow();
-    }
-
-    private static long saturatedAdd(long a, long b) {
-        long sum = a + b;
-        return sum < 0 ? Long.MAX_VALUE : sum;
+        private static long saturatedAdd(long a, long b) {
+            long sum = a + b;
+            return sum < 0 ? Long.MAX_VALUE : sum;
+        }
     }
 
     private void expectConstant(Fields top, String key, String expected) {
@@ -523,26 +516,14 @@ final class WorkflowParser {
     private record Upstream(String self, Map<String, List<String>> needs, Set<String> ids) implements Visible {
         @Override
         public boolean contains(String id) {
-            if (id.equals(self) || !ids.contains(id)) {
-                return false;
-            }
-            Set<String> seen = new HashSet<>();
-            Deque<String> toVisit = new ArrayDeque<>(needs.getOrDefault(self, List.of()));
-            while (!toVisit.isEmpty()) {
-                String n = toVisit.pop();
-                if (n.equals(id)) {
-                    return true;
-                }
-                if (seen.add(n)) {
-                    toVisit.addAll(needs.getOrDefault(n, List.of()));
-                }
-            }
-            return false;
+            return !id.equals(self) && ids.contains(id) && walkUpstream(self, needs, new HashSet<>(), id::equals);
         }
 
         @Override
         public Set<String> all() {
-            Set<String> all = upstream(self, needs);
+            Set<String> all = new LinkedHashSet<>();
+            walkUpstream(self, needs, all, n -> false);
+            all.remove(self);
             all.retainAll(ids);
             return all;
         }
@@ -566,7 +547,7 @@ final class WorkflowParser {
         }
         if (seq.getValue().size() > limits.nodes() - nodeCount) {
             throw limitReached(seq.getValue().get(limits.nodes() - nodeCount), "the file has more than "
-                    + limits.nodes() + " nodes, the limit for a workflow file; " + LoadLimits.raise("nodes"));
+                    + limits.nodes() + " nodes, " + LoadLimits.refusal("nodes"));
         }
         nodeCount += seq.getValue().size();
         // first pass: ids, so needs and expressions can refer to any node of the list
@@ -656,18 +637,23 @@ final class WorkflowParser {
         return out;
     }
 
-    /** Every node a node waits for, directly or transitively (cycles are reported elsewhere). */
-    private static Set<String> upstream(String id, Map<String, List<String>> needs) {
-        Set<String> seen = new LinkedHashSet<>();
+    /**
+     * Walks the nodes {@code id} waits for, directly or transitively, adding each to {@code seen} (a cycle, reported
+     * elsewhere, is walked once), until {@code found} accepts one; whether it did.
+     */
+    private static boolean walkUpstream(String id, Map<String, List<String>> needs, Set<String> seen,
+            Predicate<String> found) {
         Deque<String> toVisit = new ArrayDeque<>(needs.getOrDefault(id, List.of()));
         while (!toVisit.isEmpty()) {
             String n = toVisit.pop();
+            if (found.test(n)) {
+                return true;
+            }
             if (seen.add(n)) {
                 toVisit.addAll(needs.getOrDefault(n, List.of()));
             }
         }
-        seen.remove(id);
-        return seen;
+        return false;
     }
 
     private Node node(MappingNode m, String id, String labelId, Scope scope, Set<String> ids,
@@ -1203,7 +1189,7 @@ final class WorkflowParser {
         int tooLong = longExpression(text);
         if (tooLong >= 0) {
             problems.add(new Problem(at(s, tooLong), what + ": an expression longer than " + limits.expressionChars()
-                    + " characters, the limit for a workflow file; " + LoadLimits.raise("expression-chars")));
+                    + " characters, " + LoadLimits.refusal("expression-chars")));
             return null;
         }
         Template t;
@@ -1458,8 +1444,8 @@ final class WorkflowParser {
     /** Plain Java as Jackson would produce it: LinkedHashMap, ArrayList, String, Integer/Long, Double, Boolean, null. */
     private Object java(org.snakeyaml.engine.v2.nodes.Node n, int depth) {
         if (depth > limits.depth()) {
-            error(n, "values nest more than " + limits.depth() + " levels deep here once aliases are expanded, the "
-                    + "limit for a workflow file; " + LoadLimits.raise("depth"));
+            error(n, "values nest more than " + limits.depth() + " levels deep here once aliases are expanded, "
+                    + LoadLimits.refusal("depth"));
             return null;
         }
         if (n instanceof ScalarNode s) {
@@ -1612,8 +1598,11 @@ final class WorkflowParser {
     }
 
     private Position position(org.snakeyaml.engine.v2.nodes.Node n) {
-        return n.getStartMark().map(m -> new Position(file, m.getLine() + 1, m.getColumn() + 1))
-                .orElse(new Position(file, 1, 1));
+        return position(n.getStartMark());
+    }
+
+    private Position position(Optional<Mark> mark) {
+        return mark.map(m -> new Position(file, m.getLine() + 1, m.getColumn() + 1)).orElse(new Position(file, 1, 1));
     }
 
     /**

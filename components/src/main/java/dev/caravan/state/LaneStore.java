@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Lanes in a Hazelcast map, changed only by an entry processor on the member that owns the lane, so a lane's cap
@@ -265,7 +266,7 @@ public final class LaneStore {
                         next.queued(), next.memory(), next.consecutiveFailures(), next.createdAt(), sequence);
             }
             String json = next == null ? null : Json.write(next);
-            if (!java.util.Objects.equals(json, before)) {
+            if (!Objects.equals(json, before)) {
                 entry.setValue(json);
                 written = true;
                 after = json;

@@ -51,7 +51,7 @@ public final class CompileCommand implements Callable<Integer> {
         Path path = WorkflowFiles.resolve(cli.workingDir(), file);
         Workflow wf;
         try {
-            wf = WorkflowFiles.load(cli.workingDir(), path, file, properties);
+            wf = WorkflowFiles.load(WorkflowFiles.loader(null, properties), cli.workingDir(), path, file);
         } catch (InvalidWorkflowException e) {
             WorkflowFiles.printProblems(cli.err(), e);
             return ExitCodes.USAGE;

@@ -642,8 +642,8 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
         switch (r.status()) {
             case AWAITING_MIGRATION -> {
-                err.println("caravan: run " + r.runId() + " started on another version of " + file + " (" + shortHash(
-                        r.workflowHash()) + "; now " + shortHash(wf.hash()) + "), and replay on the changed file may "
+                err.println("caravan: run " + r.runId() + " started on another version of " + file + " ("
+                        + Workflow.shortHash(r.workflowHash()) + "; now " + Workflow.shortHash(wf.hash()) + "), and replay on the changed file may "
                         + "decide differently: it is kept, and waits.");
                 err.println("Continue it on the file as it is now with:");
                 err.println("  " + resumeCommand(r.runId()) + " --migrate");
@@ -667,10 +667,6 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 return ExitCodes.FAILED;
             }
         }
-    }
-
-    private static String shortHash(String hash) {
-        return hash == null ? "unknown" : hash.substring(0, Math.min(12, hash.length()));
     }
 
     /** Where and why a run failed, following failed sub-workflow runs down to the node that failed first. */

@@ -1,5 +1,6 @@
 package dev.caravan.app.cli;
 
+import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Position;
@@ -68,11 +69,12 @@ final class WorkflowChecks {
 
     private Outcome run(Path file, String arg) {
         String display = WorkflowFiles.display(workingDir, file).toString();
-        List<Problem> problems = WorkflowFiles.validate(loader, workingDir, file, arg);
-        if (!problems.isEmpty()) {
-            return new Outcome(null, problems, List.of());
+        Workflow wf;
+        try {
+            wf = WorkflowFiles.load(loader, workingDir, file, arg);
+        } catch (InvalidWorkflowException e) {
+            return new Outcome(null, e.problems(), List.of());
         }
-        Workflow wf = loader.load(display, file);
         List<Problem> found = new ArrayList<>();
         List<Problem> lanes = new ArrayList<>();
         walk(wf, wf.nodes(), file.getParent(), false, new ArrayList<>(List.of(wf.name())), found, lanes);
@@ -186,13 +188,9 @@ final class WorkflowChecks {
         for (Path f : files) {
             String display = WorkflowFiles.display(workingDir, f).toString();
             try {
-                if (loader.validate(display, f).isEmpty()) {
-                    Workflow wf = loader.load(display, f);
-                    found.putIfAbsent(wf.name(), wf);
-                } else {
-                    invalidFiles.add(display);
-                }
-            } catch (RuntimeException unreadable) {
+                Workflow wf = loader.load(display, f);
+                found.putIfAbsent(wf.name(), wf);
+            } catch (RuntimeException invalidOrUnreadable) {
                 invalidFiles.add(display);
             }
         }

@@ -7,13 +7,13 @@ import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.expr.Expressions;
 import dev.caravan.llm.provider.ChatModelFactory;
+import org.apache.camel.util.IOHelper;
 
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -43,21 +43,14 @@ final class WorkflowFiles {
     }
 
     /**
-     * Every problem of a workflow file, named as {@link #display} names it (a file over the size limit is refused
-     * before it is read); exit code 2 when it cannot be read.
+     * Loads a workflow file, named as {@link #display} names it (a file over the size limit is refused before it is
+     * read); exit code 2 when it cannot be read.
+     *
+     * @throws InvalidWorkflowException listing every problem of the file
      */
-    static List<Problem> validate(WorkflowLoader loader, Path workingDir, Path file, String arg) {
+    static Workflow load(WorkflowLoader loader, Path workingDir, Path file, String arg) {
         try {
-            return loader.validate(display(workingDir, file).toString(), file);
-        } catch (UncheckedIOException e) {
-            throw new UserException(ExitCodes.USAGE, arg + ": cannot be read: " + e.getCause().getMessage(), e);
-        }
-    }
-
-    /** Loads a workflow file, named as {@link #display} names it; exit code 2 when it cannot be read. */
-    static Workflow load(Path workingDir, Path file, String arg, Map<String, String> properties) {
-        try {
-            return loader(null, properties).load(display(workingDir, file).toString(), file);
+            return loader.load(display(workingDir, file).toString(), file);
         } catch (UncheckedIOException e) {
             throw new UserException(ExitCodes.USAGE, arg + ": cannot be read: " + e.getCause().getMessage(), e);
         }
@@ -72,22 +65,19 @@ final class WorkflowFiles {
         LoadLimits limits;
         try {
             limits = LoadLimits.from(key -> Optional.ofNullable(properties.get(key))
-                    .or(() -> Optional.ofNullable(System.getenv(environmentName(key)))));
+                    .or(() -> Optional.ofNullable(IOHelper.lookupEnvironmentVariable(key))));
         } catch (IllegalArgumentException e) {
             throw new UserException(ExitCodes.USAGE, e.getMessage(), e);
         }
-        return new WorkflowLoader(new Expressions(), limits, () -> modelProviders(dependencies));
+        // found once for the command, not per file: finding them scans the class path
+        Set<String> providers = modelProviders(dependencies);
+        return new WorkflowLoader(new Expressions(), limits, () -> providers);
     }
 
     /** The model providers installed in the CLI and in the extra jars (null when there are none). */
     static Set<String> modelProviders(ClassLoader dependencies) {
         return ChatModelFactory.installedProviders(dependencies != null ? dependencies
                 : WorkflowFiles.class.getClassLoader());
-    }
-
-    /** The environment variable Camel reads for a property: {@code caravan.limits.file-bytes} is {@code CARAVAN_LIMITS_FILE_BYTES}. */
-    private static String environmentName(String key) {
-        return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
     }
 
     /** How a file is named in messages: as the user wrote it when it is under the working directory. */

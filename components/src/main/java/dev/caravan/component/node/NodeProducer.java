@@ -2,8 +2,8 @@ package dev.caravan.component.node;
 
 import dev.caravan.dsl.RetryPolicy;
 import dev.caravan.expr.ExpressionException;
-import dev.caravan.run.Engine;
 import dev.caravan.json.JsonSize;
+import dev.caravan.run.Engine;
 import dev.caravan.run.RunRecords;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;

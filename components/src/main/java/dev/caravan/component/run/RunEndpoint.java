@@ -43,9 +43,9 @@ import java.util.Map;
  * Starts workflow runs from any route, and opens and closes the route that runs a workflow.
  * <p>
  * {@code caravan-run:start?workflow=x} starts a run of workflow x with the message body as input and replies with
- * the run id (for triggers); a run id among the message's headers is ignored. {@code begin} and {@code end} open and close a workflow route: begin creates the run
- * when the exchange carries none, end records the outcome: completed with the output, or paused while a gate or
- * wait is pending.
+ * the run id (for triggers); a run id among the message's headers is ignored. {@code begin} and {@code end} open and
+ * close a workflow route: begin creates the run when the exchange carries none, end records the outcome: completed
+ * with the output, or paused while a gate or wait is pending.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-run", title = "Caravan Run", syntax = "caravan-run:action",
              category = { Category.WORKFLOW }, producerOnly = true, remote = false, headersClass = NodeConstants.class)
@@ -156,8 +156,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             // replay on another definition may decide differently: the run waits until someone migrates it (or the
             // definition it started with is back), and nothing of this route runs on the new one
             LOG.warn("Run {} started on workflow {} version {}, and version {} is deployed: it awaits migration", runId,
-                    workflow, r.workflowHash().substring(0, Math.min(12, r.workflowHash().length())),
-                    workflowHash.substring(0, Math.min(12, workflowHash.length())));
+                    workflow, Workflow.shortHash(r.workflowHash()), Workflow.shortHash(workflowHash));
             RunRecords.apply(engine, exchange, runId, new Mutation.PauseRun(RunStatus.AWAITING_MIGRATION, List.of()));
             RunRecords.apply(engine, exchange, runId, new Mutation.Emit(EventTypes.RUN_DEFINITION_CHANGED, null,
                     Map.of("startedWith", r.workflowHash(), "deployed", workflowHash, "migrated", false)));
