@@ -544,10 +544,7 @@ public sealed interface Mutation {
             if (workflowHash.equals(r.workflowHash())) {
                 return new Applied(r, List.of(), null);
             }
-            RunRecord migrated = new RunRecord(r.runId(), r.workflow(), workflowHash, r.tenant(), r.lane(), r.status(),
-                    r.input(), r.output(), r.error(), r.errorNode(), r.createdAt(), now, r.sequence(), r.parentRunId(),
-                    r.parentNodeKey(), r.costMicros(), r.tokens(), r.nodes(), r.owner(), r.takeovers(), r.errorCode());
-            return Applied.of(migrated, new EventDraft(EventTypes.RUN_DEFINITION_CHANGED, null,
+            return Applied.of(r.withWorkflowHash(workflowHash, now), new EventDraft(EventTypes.RUN_DEFINITION_CHANGED, null,
                     map("startedWith", r.workflowHash(), "resumesWith", workflowHash, "migrated", true)));
         }
     }

@@ -79,4 +79,11 @@ public record RunRecord(
                 createdAt, updatedAt, newSequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
                 takeovers, errorCode);
     }
+
+    /** This record moved onto another definition of its workflow, at {@code now}. */
+    public RunRecord withWorkflowHash(String newWorkflowHash, long now) {
+        return new RunRecord(runId, workflow, newWorkflowHash, tenant, lane, status, input, output, error, errorNode,
+                createdAt, now, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers,
+                errorCode);
+    }
 }

@@ -1,5 +1,6 @@
 package dev.caravan.event;
 
+import dev.caravan.json.Json;
 import io.cloudevents.CloudEvent;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,7 @@ class CloudEventJsonTest {
                 "each[2].ask", "r1", Map.of("output", "hi", "tokens", 5));
         String json = CloudEventJson.toJson(e);
         assertThat(json).doesNotContain("\n");
-        var tree = dev.caravan.json.Json.MAPPER.readTree(json);
+        var tree = Json.MAPPER.readTree(json);
         assertThat(tree.get("specversion").asText()).isEqualTo("1.0");
         assertThat(tree.get("id").asText()).isEqualTo("r1:sub-7");
         assertThat(tree.get("sequence").isNumber()).isTrue();
@@ -64,7 +65,7 @@ class CloudEventJsonTest {
         }
         assertThat(events).hasSizeGreaterThan(10);
         for (RunEvent e : events) {
-            var problems = schema.validate(dev.caravan.json.Json.MAPPER.readTree(CloudEventJson.toJson(e)));
+            var problems = schema.validate(Json.MAPPER.readTree(CloudEventJson.toJson(e)));
             assertThat(problems).as("%s", e).isEmpty();
         }
     }

@@ -3,6 +3,7 @@ package dev.caravan.run;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
+import dev.caravan.json.Json;
 import dev.caravan.state.LaneStore;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
@@ -253,7 +254,7 @@ class PersistenceIT {
         try (java.sql.PreparedStatement s = db.prepareStatement("SELECT doc FROM caravan_runs WHERE id = ?")) {
             s.setString(1, runId);
             try (java.sql.ResultSet rs = s.executeQuery()) {
-                return rs.next() ? ((Number) ((Map<?, ?>) dev.caravan.json.Json.parse(rs.getString(1)))
+                return rs.next() ? ((Number) ((Map<?, ?>) Json.parse(rs.getString(1)))
                         .get("sequence")).longValue() : -1;
             }
         } catch (java.sql.SQLException e) {

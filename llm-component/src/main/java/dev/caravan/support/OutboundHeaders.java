@@ -14,7 +14,7 @@ import org.apache.camel.Message;
 public final class OutboundHeaders {
 
     /** Every header and exchange property name of Caravan's starts with this. */
-    public static final String PREFIX = "CamelCaravan";
+    private static final String PREFIX = "CamelCaravan";
 
     /** The prefix of Caravan's header names before they took Camel's: a route written then may still set them. */
     private static final String OLD_PREFIX = "Caravan";

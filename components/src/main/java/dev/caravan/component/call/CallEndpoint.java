@@ -9,6 +9,7 @@ import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
+import dev.caravan.json.Json;
 import dev.caravan.run.Secrets;
 import org.apache.camel.Category;
 import org.apache.camel.Exchange;
@@ -22,10 +23,10 @@ import java.util.concurrent.CompletionStage;
 /**
  * Sends a message to any Camel endpoint as the call node of a workflow, and records the reply body as its output.
  * <p>
- * The body, headers and even the URI are the node's templates, evaluated for each attempt. The message
- * carries the attempt's idempotency key so the endpoint can recognise a call repeated after a crash: an in-process
- * endpoint (direct, seda, a bean) gets it as CamelCaravanIdempotencyKey beside CamelCaravanRunId and CamelCaravanNodeKey; a remote
- * one (HTTP, Kafka, ...) gets it as Idempotency-Key, and none of Caravan's own headers.
+ * The body, headers and even the URI are the node's templates, evaluated for each attempt. The message carries the
+ * attempt's idempotency key so the endpoint can recognise a call repeated after a crash: an in-process endpoint
+ * (direct, seda, a bean) gets it as CamelCaravanIdempotencyKey beside CamelCaravanRunId and CamelCaravanNodeKey; a
+ * remote one (HTTP, Kafka, ...) gets it as Idempotency-Key, and none of Caravan's own headers.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-call", title = "Caravan Call", syntax = "caravan-call:nodePath",
              category = { Category.WORKFLOW }, producerOnly = true, headersClass = NodeConstants.class)
@@ -151,7 +152,7 @@ public class CallEndpoint extends NodeEndpoint {
             Object body = request.getMessage().getBody();
             if (body instanceof Map<?, ?> || body instanceof java.util.List<?>) {
                 // a structured body goes over HTTP as JSON
-                request.getMessage().setBody(dev.caravan.json.Json.write(body));
+                request.getMessage().setBody(Json.write(body));
                 if (request.getMessage().getHeader("Content-Type") == null) {
                     request.getMessage().setHeader("Content-Type", "application/json");
                 }
@@ -172,7 +173,7 @@ public class CallEndpoint extends NodeEndpoint {
                 if (http && output instanceof String text && type != null && type.contains("json")) {
                     // a JSON reply is data the next nodes read by field (text it stays when it is not JSON after all)
                     try {
-                        output = dev.caravan.json.Json.parse(text);
+                        output = Json.parse(text);
                     } catch (RuntimeException notJson) {
                         output = text;
                     }
