@@ -5,17 +5,21 @@ import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 
 /**
  * An HTTP (or HTTPS) server on 127.0.0.1 at a free port, for tests whose calls must leave the process: a handler
- * per path, stopped by {@link #close()}.
+ * per path, stopped by {@link #close()}, or after the tests of the class when registered on a static field with
+ * {@code @RegisterExtension}.
  */
-public final class LocalHttpServer implements AutoCloseable {
+public final class LocalHttpServer implements AfterAllCallback, AutoCloseable {
 
     private final HttpServer server;
     private final String scheme;
@@ -26,15 +30,23 @@ public final class LocalHttpServer implements AutoCloseable {
     }
 
     /** A server answering requests under {@code path} with the handler. */
-    public static LocalHttpServer start(String path, HttpHandler handler) throws IOException {
-        return started(HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), "http", path, handler);
+    public static LocalHttpServer start(String path, HttpHandler handler) {
+        try {
+            return started(HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), "http", path, handler);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start a server on 127.0.0.1", e);
+        }
     }
 
     /** An HTTPS server with the keys of the SSL context, answering requests under {@code path} with the handler. */
-    public static LocalHttpServer startHttps(SSLContext keys, String path, HttpHandler handler) throws IOException {
-        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(keys));
-        return started(server, "https", path, handler);
+    public static LocalHttpServer startHttps(SSLContext keys, String path, HttpHandler handler) {
+        try {
+            HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+            server.setHttpsConfigurator(new HttpsConfigurator(keys));
+            return started(server, "https", path, handler);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start a server on 127.0.0.1", e);
+        }
     }
 
     private static LocalHttpServer started(HttpServer server, String scheme, String path, HttpHandler handler) {
@@ -60,6 +72,11 @@ public final class LocalHttpServer implements AutoCloseable {
     /** The server's root URL, without a trailing slash: {@code http://127.0.0.1:PORT}. */
     public String url() {
         return scheme + "://127.0.0.1:" + port();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
     }
 
     @Override
