@@ -217,10 +217,11 @@ class EchoedSecretsTest {
                       set: { text: "${{ input.note }}" }
                 """));
         // a hand-written route that runs the workflow for an HTTP request hands it the request's headers
-        org.apache.camel.Exchange done = caravan.camelContext().createProducerTemplate().request(RunService.routeUri("inbound"), e -> {
-            e.getMessage().setBody(Map.of("note", "the caller sent " + CALLER_TOKEN));
-            e.getMessage().setHeader("Authorization", "Bearer " + CALLER_TOKEN);
-        });
+        org.apache.camel.Exchange done = caravan.camelContext().createProducerTemplate()
+                .request(RunService.routeUri("inbound"), e -> {
+                    e.getMessage().setBody(Map.of("note", "the caller sent " + CALLER_TOKEN));
+                    e.getMessage().setHeader("Authorization", "Bearer " + CALLER_TOKEN);
+                });
         assertThat(done.getException()).isNull();
         RunRecord r = caravan.runs().get(done.getProperty("CamelCaravanRunId", String.class));
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);

@@ -98,7 +98,8 @@ class KillSwitchTest {
         try {
             assertThatThrownBy(() -> caravan.runs().start(RunService.StartRequest.of("unaffected", Map.of())))
                     .isInstanceOf(KillSwitchException.class).hasMessageContaining("incident");
-            assertThat(caravan.engine().killSwitches().active()).containsEntry("*", "incident").containsEntry("tenant:acme", "unpaid");
+            assertThat(caravan.engine().killSwitches().active()).containsEntry("*", "incident")
+                    .containsEntry("tenant:acme", "unpaid");
         } finally {
             caravan.engine().killSwitches().clear(KillSwitches.Scope.GLOBAL, null);
         }

@@ -249,7 +249,8 @@ class LargeValuesTest {
         Object output = ((Map<?, ?>) completed.data()).get("output");
         assertThat(Json.parse(Json.write(output))).isEqualTo(Map.of("$ref", hashOf(output),
                 "bytes", Json.write(big()).length()));
-        assertThat(caravan.engine().values().resolveEntries(completed.data())).isEqualTo(Map.of("kind", "call", "output", big(),
+        assertThat(caravan.engine().values().resolveEntries(completed.data())).isEqualTo(Map.of("kind", "call",
+                "output", big(),
                 "durationMs", ((Map<?, ?>) completed.data()).get("durationMs"), "attempts", 1, "costMicros", 0L,
                 "tokens", 0L));
     }

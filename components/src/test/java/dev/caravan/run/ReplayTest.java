@@ -95,8 +95,10 @@ class ReplayTest {
 
     @Test
     void runsOfTheSameInputDecideTheSame() throws Exception {
-        RunRecord one = caravan.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x"))).get(10, TimeUnit.SECONDS);
-        RunRecord two = caravan.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x"))).get(10, TimeUnit.SECONDS);
+        RunRecord one = caravan.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x")))
+                .get(10, TimeUnit.SECONDS);
+        RunRecord two = caravan.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x")))
+                .get(10, TimeUnit.SECONDS);
         caravan.runs().resolveGate(one.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
         caravan.runs().resolveGate(two.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
         // parallel branches may finish in either order; the decisions are what must match

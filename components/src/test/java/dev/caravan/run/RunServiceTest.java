@@ -91,7 +91,8 @@ class RunServiceTest {
         assertThat(paused.node("ok").detail()).containsEntry("message", "Go?");
         assertThat(calls(paused, "after")).isZero();
 
-        RunRecord done = caravan.runs().resolveGate(paused.runId(), "ok", true, "ada", "fine").get(20, TimeUnit.SECONDS);
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "ok", true, "ada", "fine")
+                .get(20, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(calls(done, "before")).isEqualTo(1);
         assertThat(calls(done, "after")).isEqualTo(1);
@@ -321,7 +322,8 @@ class RunServiceTest {
                 """);
         RunRecord r = caravan.run("numbered", Map.of());
         caravan.eventBus().drain(5_000);
-        List<Long> seq = caravan.events().stream().filter(e -> e.runId().equals(r.runId())).map(RunEvent::sequence).toList();
+        List<Long> seq = caravan.events().stream().filter(e -> e.runId().equals(r.runId())).map(RunEvent::sequence)
+                .toList();
         assertThat(seq).isNotEmpty();
         for (int i = 0; i < seq.size(); i++) {
             assertThat(seq.get(i)).isEqualTo(i + 1L);
@@ -362,7 +364,8 @@ class RunServiceTest {
                       set: { ok: true }
                 """);
         caravan.engine().catalog().deploy(dir.resolve("fine.caravan.yaml"));
-        assertThat(caravan.engine().catalog().routeProblems()).anySatisfy(p -> assertThat(p).contains("broken.camel.yaml"));
+        assertThat(caravan.engine().catalog().routeProblems())
+                .anySatisfy(p -> assertThat(p).contains("broken.camel.yaml"));
         assertThat(caravan.run("fine", Map.of()).status()).isEqualTo(RunStatus.COMPLETED);
     }
 
@@ -490,7 +493,8 @@ class RunServiceTest {
 
     @Test
     void anyRouteStartsARunWithCaravanRunStart() throws Exception {
-        caravan.deploy(header("triggered").replace("spec:\n", "spec:\n  input: { type: object, required: [who] }\n") + """
+        caravan.deploy(header("triggered")
+                .replace("spec:\n", "spec:\n  input: { type: object, required: [who] }\n") + """
                     - id: greet
                       set: { hello: "${{ input.who }}" }
                 """);
@@ -500,12 +504,14 @@ class RunServiceTest {
                 from("direct:webhook").to("caravan-run:start?workflow=triggered");
             }
         });
-        String runId = caravan.camelContext().createProducerTemplate().requestBody("direct:webhook", "{\"who\": \"ada\"}", String.class);
+        String runId = caravan.camelContext().createProducerTemplate()
+                .requestBody("direct:webhook", "{\"who\": \"ada\"}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
                 .until(() -> caravan.runs().get(runId).status() == RunStatus.COMPLETED);
         assertThat(caravan.runs().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
 
-        assertThatThrownBy(() -> caravan.camelContext().createProducerTemplate().requestBody("direct:webhook", "{\"nobody\": 1}"))
+        assertThatThrownBy(() -> caravan.camelContext().createProducerTemplate()
+                .requestBody("direct:webhook", "{\"nobody\": 1}"))
                 .hasRootCauseInstanceOf(InvalidInputException.class).hasStackTraceContaining("who");
     }
 

@@ -88,7 +88,8 @@ class SecretsTest {
     void aFailureQuotingTheSecretIsRecordedRedacted() throws Exception {
         var wf = new WorkflowLoader().load("leaky.caravan.yaml", FLOW.formatted("leaky-secret", "direct:leaky"));
         caravan.engine().catalog().deploy(wf);
-        RunRecord r = caravan.runs().start(RunService.StartRequest.of("leaky-secret", Map.of())).get(10, TimeUnit.SECONDS);
+        RunRecord r = caravan.runs().start(RunService.StartRequest.of("leaky-secret", Map.of()))
+                .get(10, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.node("fetch").attempts()).isEqualTo(2);
         assertThat(r.error()).isEqualTo("401 for Authorization=***");

@@ -63,6 +63,7 @@ public final class CaravanEngineExtension
     private final Map<String, String> properties;
     private final List<ThrowingConsumer<CamelContext, Exception>> configurers;
     private final List<LambdaRouteBuilder> routes;
+    private final Map<String, String> definitions;
     private final Map<String, String> workflows;
 
     private final List<HazelcastInstance> members = new ArrayList<>();
@@ -70,8 +71,10 @@ public final class CaravanEngineExtension
     private final List<Engine> started = new ArrayList<>();
     private final List<RunEvent> events = new CopyOnWriteArrayList<>();
     private final WorkflowLoader loader = new WorkflowLoader();
-    /** The bus the members share; null with one member, whose engine has its own. */
+    /** The bus the members share; null with one member and its engine, which has its own. */
     private EventBus bus;
+    /** The members' cluster name; null with one member and its engine, alone in a cluster of its own. */
+    private String cluster;
     private boolean running;
     private boolean perClass;
 
@@ -81,6 +84,7 @@ public final class CaravanEngineExtension
         this.properties = Map.copyOf(builder.properties);
         this.configurers = List.copyOf(builder.configurers);
         this.routes = List.copyOf(builder.routes);
+        this.definitions = new LinkedHashMap<>(builder.definitions);
         this.workflows = new LinkedHashMap<>(builder.workflows);
     }
 
@@ -131,13 +135,13 @@ public final class CaravanEngineExtension
                 engine.events().subscribe(events::add);
                 members.add(engine.hazelcast());
                 started.add(engine);
-                ready(engine);
+                ready(engine, null);
                 return;
             }
             bus = new EventBus();
             bus.subscribe(events::add);
             // a name of its own, so members of other test classes (and other builds on this machine) never join it
-            String cluster = "caravan-" + owner + "-" + UUID.randomUUID();
+            cluster = "caravan-" + owner + "-" + UUID.randomUUID();
             for (int i = 0; i < memberCount; i++) {
                 Config config = memberCount == 1 ? Engine.embeddedConfig(cluster)
                         : Engine.clusterConfig(cluster, List.of("127.0.0.1"));
@@ -145,7 +149,7 @@ public final class CaravanEngineExtension
             }
             if (engines) {
                 for (int i = 0; i < memberCount; i++) {
-                    ready(on(members.get(i), newContext()));
+                    ready(on(members.get(i), newContext()), null);
                 }
             }
         } catch (Exception | Error e) {
@@ -155,14 +159,28 @@ public final class CaravanEngineExtension
     }
 
     /**
+     * Starts one more member, without an engine, joining the cluster of two or more; it is shut down with the others
+     * unless the test ends it first.
+     */
+    public HazelcastInstance startMember() {
+        if (memberCount < 2) {
+            throw new IllegalStateException("Only a cluster of two or more members takes another member");
+        }
+        HazelcastInstance member = Hazelcast.newHazelcastInstance(
+                HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), bus));
+        members.add(member);
+        return member;
+    }
+
+    /**
      * Starts one more engine on a member's Hazelcast instance, in a Camel context of its own with this extension's
-     * properties, routes and workflows and the given routes: another instance of the application sharing the member's
-     * state, as after a restart. It is stopped with the others unless the test stops its context first.
+     * properties, definitions, routes and workflows, and the given routes first: another instance of the application
+     * sharing the member's state, as after a restart. It is stopped with the others unless the test stops its context
+     * first.
      */
     public Engine startEngine(int member, LambdaRouteBuilder extraRoutes) throws Exception {
         Engine engine = on(hazelcast(member), newContext());
-        RouteBuilder.addRoutes(engine.camelContext(), extraRoutes);
-        ready(engine);
+        ready(engine, extraRoutes);
         return engine;
     }
 
@@ -187,8 +205,15 @@ public final class CaravanEngineExtension
         return camel;
     }
 
-    /** Adds the routes, then deploys the workflows, whose calls may go to those routes. */
-    private void ready(Engine engine) throws Exception {
+    /**
+     * Registers the definitions, whose nodes routes may name, adds the routes (the extra ones first), then deploys
+     * the workflows, whose calls may go to those routes.
+     */
+    private void ready(Engine engine, LambdaRouteBuilder extraRoutes) throws Exception {
+        definitions.forEach((file, yaml) -> engine.catalog().register(loader.load(file, yaml)));
+        if (extraRoutes != null) {
+            RouteBuilder.addRoutes(engine.camelContext(), extraRoutes);
+        }
         for (LambdaRouteBuilder r : routes) {
             RouteBuilder.addRoutes(engine.camelContext(), r);
         }
@@ -264,6 +289,7 @@ public final class CaravanEngineExtension
         members.clear();
         events.clear();
         bus = null;
+        cluster = null;
         running = false;
     }
 
@@ -274,6 +300,7 @@ public final class CaravanEngineExtension
         private final Map<String, String> properties = new LinkedHashMap<>();
         private final List<ThrowingConsumer<CamelContext, Exception>> configurers = new ArrayList<>();
         private final List<LambdaRouteBuilder> routes = new ArrayList<>();
+        private final Map<String, String> definitions = new LinkedHashMap<>();
         private final Map<String, String> workflows = new LinkedHashMap<>();
 
         private Builder() {
@@ -312,6 +339,16 @@ public final class CaravanEngineExtension
         /** Routes added to every engine's context once its engine is bound, before the workflows are deployed. */
         public Builder routes(LambdaRouteBuilder builder) {
             routes.add(builder);
+            return this;
+        }
+
+        /**
+         * A workflow registered on every engine without routes of its own, before the routes are added: routes
+         * written by hand name its nodes ({@code caravan-call:first?workflow=name}), and their endpoints read it
+         * when they start.
+         */
+        public Builder definition(String fileName, String yaml) {
+            definitions.put(fileName, yaml);
             return this;
         }
 

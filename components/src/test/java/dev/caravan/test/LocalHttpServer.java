@@ -8,11 +8,11 @@ import com.sun.net.httpserver.HttpsServer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import javax.net.ssl.SSLContext;
 
 /**
  * An HTTP (or HTTPS) server on 127.0.0.1 at a free port, for tests whose calls must leave the process: a handler
