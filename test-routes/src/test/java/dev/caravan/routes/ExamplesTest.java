@@ -1,16 +1,14 @@
 package dev.caravan.routes;
 
-import dev.caravan.run.Engine;
 import dev.caravan.run.RunService.StartRequest;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.CamelContext;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.HashSet;
 import java.util.List;
@@ -45,28 +43,18 @@ class ExamplesTest {
             "subflow", "{\"queue\": \"urgent\", \"summary\": \"The customer writes: urgent: help\"}",
             "summarize-ticket", "{\"urgent\": false, \"text\": \"The customer writes: x\"}");
 
-    private CamelContext camel;
-    private Engine engine;
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder().build();
 
     @BeforeAll
-    void startEngine() {
-        camel = new DefaultCamelContext();
-        camel.start();
-        engine = Engine.of(camel);
+    void deployExamples() {
         for (String name : Examples.names()) {
-            engine.catalog().deploy(Examples.file(name));
-        }
-    }
-
-    @AfterAll
-    void stopEngine() {
-        if (camel != null) {
-            camel.stop();
+            caravan.engine().catalog().deploy(Examples.file(name));
         }
     }
 
     private RunRecord run(String name) throws Exception {
-        return engine.runs().start(StartRequest.of(name, Examples.input(name))).get(30, TimeUnit.SECONDS);
+        return caravan.runs().start(StartRequest.of(name, Examples.input(name))).get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -102,7 +90,7 @@ class ExamplesTest {
                 "subflow", Map.of("ticket", "calm: a question"),
                 "summarize-ticket", Map.of("ticket", "Where is my parcel?"));
         for (Map.Entry<String, Map<String, Object>> other : others.entrySet()) {
-            RunRecord r = engine.runs().start(StartRequest.of(other.getKey(), other.getValue())).get(30, TimeUnit.SECONDS);
+            RunRecord r = caravan.runs().start(StartRequest.of(other.getKey(), other.getValue())).get(30, TimeUnit.SECONDS);
             assertThat(r.status()).as(other.getKey()).isEqualTo(RunStatus.COMPLETED);
             assertThat(tree(r.output())).as("%s: output for another input", other.getKey())
                     .isNotEqualTo(tree(EXPECTED.get(other.getKey())));
@@ -111,7 +99,7 @@ class ExamplesTest {
                     .contains(shown instanceof List<?> l ? String.valueOf(l.get(0)) : String.valueOf(shown));
         }
 
-        RunRecord paused = engine.runs().start(StartRequest.of("gate", Map.of("to", "amy"))).get(30, TimeUnit.SECONDS);
+        RunRecord paused = caravan.runs().start(StartRequest.of("gate", Map.of("to", "amy"))).get(30, TimeUnit.SECONDS);
         assertThat(String.valueOf(paused.node("approve").detail().get("message"))).isEqualTo(
                 "Send this to amy? Sorry for the delay, amy: your order ships today.");
     }
@@ -142,7 +130,7 @@ class ExamplesTest {
         assertThat(paused.node("approve").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
         assertThat(paused.node("send")).isNull();
 
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "approve", true, "ada", "looks good")
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "approve", true, "ada", "looks good")
                 .get(30, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(tree(done.output())).isEqualTo(tree(
@@ -156,7 +144,7 @@ class ExamplesTest {
         RunRecord paused = run("gate");
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
 
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "approve", false, "ada", "no")
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "approve", false, "ada", "no")
                 .get(30, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.node("approve").status()).isEqualTo(NodeStatus.REJECTED);
@@ -167,7 +155,7 @@ class ExamplesTest {
     void subflowRunsTheChildWorkflowAsItsOwnRun() throws Exception {
         RunRecord parent = run("subflow");
         assertThat(parent.status()).isEqualTo(RunStatus.COMPLETED);
-        List<RunRecord> children = engine.runs().list(null, List.of(), 1000).stream()
+        List<RunRecord> children = caravan.runs().list(null, List.of(), 1000).stream()
                 .filter(r -> parent.runId().equals(r.parentRunId()))
                 .toList();
         assertThat(children).singleElement().satisfies(child -> {
