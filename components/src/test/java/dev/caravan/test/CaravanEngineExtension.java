@@ -12,9 +12,11 @@ import dev.caravan.run.RunService;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
 import org.apache.camel.builder.LambdaRouteBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
+import org.apache.camel.model.RouteDefinition;
 import org.apache.camel.util.function.ThrowingConsumer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -29,6 +31,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Starts Caravan engines for the tests of a class (registered on a static field) or for each test (on an instance
@@ -71,6 +74,7 @@ public final class CaravanEngineExtension
     private final List<Engine> started = new ArrayList<>();
     private final List<RunEvent> events = new CopyOnWriteArrayList<>();
     private final WorkflowLoader loader = new WorkflowLoader();
+    private final AtomicInteger routeCount = new AtomicInteger();
     /** The bus the members share; null with one member and its engine, which has its own. */
     private EventBus bus;
     /** The members' cluster name; null with one member and its engine, alone in a cluster of its own. */
@@ -253,6 +257,39 @@ public final class CaravanEngineExtension
     /** Every event published since the members started, in the order they were delivered. */
     public List<RunEvent> events() {
         return events;
+    }
+
+    /**
+     * Adds a route from {@code direct:NAME} through the given steps to the first engine's context and starts it, as a
+     * route written by hand is; returns its {@code direct:} URI. A route that does not start is removed again, and
+     * what stopped it is thrown.
+     */
+    public String startRoute(String... steps) throws Exception {
+        CamelContext camel = camelContext();
+        String id = "hand-written-" + routeCount.incrementAndGet();
+        try {
+            camel.addRoutes(new RouteBuilder() {
+                @Override
+                public void configure() {
+                    RouteDefinition route = from("direct:" + id).routeId(id);
+                    for (String step : steps) {
+                        route.to(step);
+                    }
+                }
+            });
+        } catch (Exception e) {
+            if (camel.getRoute(id) != null) {
+                camel.getRouteController().stopRoute(id);
+                camel.removeRoute(id);
+            }
+            throw e;
+        }
+        return "direct:" + id;
+    }
+
+    /** Sends a body to an endpoint of the first engine's context; returns the exchange, failed or not. */
+    public Exchange request(String uri, Object body) {
+        return camelContext().createProducerTemplate().request(uri, e -> e.getMessage().setBody(body));
     }
 
     /** Loads a workflow and deploys it on every running engine. */
