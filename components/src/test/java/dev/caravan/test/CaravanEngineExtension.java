@@ -17,7 +17,6 @@ import org.apache.camel.builder.LambdaRouteBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.model.RouteDefinition;
-import org.apache.camel.util.function.ThrowingConsumer;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -64,7 +63,7 @@ public final class CaravanEngineExtension
     private final int memberCount;
     private final boolean engines;
     private final Map<String, String> properties;
-    private final List<ThrowingConsumer<CamelContext, Exception>> configurers;
+    private final List<ContextConfigurer> configurers;
     private final List<LambdaRouteBuilder> routes;
     private final Map<String, String> definitions;
     private final Map<String, String> workflows;
@@ -202,8 +201,8 @@ public final class CaravanEngineExtension
         properties.forEach(camel.getPropertiesComponent()::addOverrideProperty);
         // runs still in flight when a test ends need not hold up its shutdown
         camel.getShutdownStrategy().setTimeout(1);
-        for (ThrowingConsumer<CamelContext, Exception> configurer : configurers) {
-            configurer.accept(camel);
+        for (ContextConfigurer configurer : configurers) {
+            configurer.configure(camel);
         }
         camel.start();
         return camel;
@@ -330,12 +329,18 @@ public final class CaravanEngineExtension
         running = false;
     }
 
+    /** Configures an engine's Camel context before it starts. */
+    @FunctionalInterface
+    public interface ContextConfigurer {
+        void configure(CamelContext camel) throws Exception;
+    }
+
     /** What to start. */
     public static final class Builder {
         private int members = 1;
         private boolean engines = true;
         private final Map<String, String> properties = new LinkedHashMap<>();
-        private final List<ThrowingConsumer<CamelContext, Exception>> configurers = new ArrayList<>();
+        private final List<ContextConfigurer> configurers = new ArrayList<>();
         private final List<LambdaRouteBuilder> routes = new ArrayList<>();
         private final Map<String, String> definitions = new LinkedHashMap<>();
         private final Map<String, String> workflows = new LinkedHashMap<>();
@@ -368,7 +373,7 @@ public final class CaravanEngineExtension
          * Configures every engine's Camel context before it starts: beans bound in the registry, component
          * configuration, properties known only then.
          */
-        public Builder configure(ThrowingConsumer<CamelContext, Exception> configurer) {
+        public Builder configure(ContextConfigurer configurer) {
             configurers.add(configurer);
             return this;
         }
