@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @RegisterExtension
  * static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
  *         .property("caravan.reaper.interval", "1h")
- *         .routes(rb -> rb.from("direct:effect").setBody(constant("done")))
+ *         .routes(rb -> rb.from("direct:effect").setBody(rb.constant("done")))
  *         .workflow("quick.caravan.yaml", QUICK)
  *         .build();
  * }</pre>
@@ -357,7 +357,7 @@ public final class CaravanEngineExtension
             return this;
         }
 
-        /** Starts the members only: the test starts engines on them with {@link #startEngine}. */
+        /** Starts the members only: the test starts engines on them with {@link CaravanEngineExtension#startEngine}. */
         public Builder withoutEngines() {
             this.engines = false;
             return this;
