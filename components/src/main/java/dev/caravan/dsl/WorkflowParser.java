@@ -33,7 +33,7 @@ final class WorkflowParser implements NodeGraph.NodeReader {
     private static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "initialDelay", "maxDelay");
     private static final List<String> TOOL_KEYS = List.of("description", "parameters", "uri");
     /** The keys of every node; one of the kinds' keys comes with them. */
-    private static final List<String> NODE_KEYS = List.of("id", "needs", "when", "retry", "timeout", "onError");
+    static final List<String> NODE_KEYS = List.of("id", "needs", "when", "retry", "timeout", "onError");
     private static final List<String> ON_ERROR = List.of("fail", "continue");
     private static final List<String> BACKOFFS = List.of("fixed", "exponential");
 
