@@ -26,7 +26,7 @@ final class NodeGraph {
     interface NodeReader {
         /**
          * A node, or null when it has problems; {@code node} reads in the node's scope, {@code ids} are the nodes of
-         * its list, and {@link #needs} puts what it needs in {@code needs} for the cycle check.
+         * its list, and {@link NodeGraph#needs} puts what it needs in {@code needs} for the cycle check.
          */
         Node read(YamlValue node, String id, String label, Set<String> ids, List<String> needs);
     }

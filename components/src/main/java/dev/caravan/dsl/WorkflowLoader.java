@@ -20,7 +20,8 @@ import dev.caravan.llm.provider.ChatModelFactory;
  * Loads {@code apiVersion: caravan.dev/v1, kind: Workflow} files into a {@link Workflow}, checking everything that can
  * be checked before a run starts: structure, types, durations, the node graph, every {@code ${{ }}} expression, node
  * references, tools and JSON Schemas. All problems of a file are reported at once, each naming
- * {@code file:line:column}, what was expected and what was found. Thread-safe.
+ * {@code file:line:column}, what was expected and what was found. What a node of each kind holds is read by that
+ * kind's {@link NodeKind}. Thread-safe.
  */
 public final class WorkflowLoader {
 
