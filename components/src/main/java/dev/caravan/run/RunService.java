@@ -256,7 +256,7 @@ public final class RunService {
             engine.lanes().release(record.lane(), runId, false);
         }
         for (NodeRecord n : record.nodes().values()) {
-            if (n.kind().equals("workflow") && n.detail() != null && n.detail().get("childRunId") instanceof String child) {
+            if (n.detail() != null && n.detail().get("childRunId") instanceof String child) { // a workflow node's
                 RunRecord c = stored(child);
                 if (c != null && !c.status().isTerminal()) {
                     cancel(child, reason);
@@ -341,7 +341,8 @@ public final class RunService {
             return;
         }
         for (NodeRecord n : r.nodes().values()) {
-            if (n.status() == NodeStatus.AWAITING_APPROVAL && "gate".equals(n.kind())) {
+            // a gate records its message; a map, loop or workflow node awaiting approval mirrors a gate inside it
+            if (n.status() == NodeStatus.AWAITING_APPROVAL && n.detail() != null && n.detail().containsKey("message")) {
                 out.computeIfAbsent(runId, k -> new ArrayList<>()).add(n.key());
             }
             if (n.detail() != null && n.detail().get("childRunId") instanceof String child) {
@@ -366,8 +367,7 @@ public final class RunService {
                 if (n.status() == NodeStatus.AWAITING_APPROVAL && d.get("deadline") instanceof String deadline) {
                     scheduleGateTimeout(r.runId(), n.key(), java.time.Instant.parse(deadline).toEpochMilli(),
                             String.valueOf(d.getOrDefault("onTimeout", "reject")));
-                } else if (n.status() == NodeStatus.WAITING && "wait".equals(n.kind())
-                           && d.get("until") instanceof String until) {
+                } else if (n.status() == NodeStatus.WAITING && d.get("until") instanceof String until) { // a wait's
                     scheduleWake(r.runId(), n.key(), java.time.Instant.parse(until).toEpochMilli());
                 }
             }

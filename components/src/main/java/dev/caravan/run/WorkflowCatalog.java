@@ -2,7 +2,6 @@ package dev.caravan.run;
 
 import dev.caravan.dsl.LoadLimits;
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.expr.Expressions;
@@ -146,13 +145,8 @@ public final class WorkflowCatalog {
     private static Set<String> childNames(List<Node> nodes) {
         Set<String> out = new TreeSet<>();
         for (Node n : nodes) {
-            if (n.spec() instanceof NodeSpec.SubWorkflow s) {
-                out.add(s.name());
-            } else if (n.spec() instanceof NodeSpec.ForEach m) {
-                out.addAll(childNames(m.nodes()));
-            } else if (n.spec() instanceof NodeSpec.Loop l) {
-                out.addAll(childNames(l.nodes()));
-            }
+            out.addAll(n.spec().childWorkflows());
+            out.addAll(childNames(n.spec().nodes()));
         }
         return out;
     }

@@ -210,6 +210,42 @@ class RunServiceTest {
     }
 
     @Test
+    void pendingGatesAreTheGatesNotTheMapsLoopsAndWorkflowNodesAroundThem() throws Exception {
+        deploy(header("nested-gate-child") + """
+                    - id: ok
+                      gate: { message: "Child go?" }
+                """);
+        deploy(header("nested-gates") + """
+                    - id: each
+                      map:
+                        items: ${{ [1, 2] }}
+                        nodes:
+                          - id: check
+                            gate: { message: "item ${{ item }}?" }
+                    - id: again
+                      loop:
+                        max: 1
+                        nodes:
+                          - id: confirm
+                            gate: {}
+                    - id: sub
+                      workflow: { name: nested-gate-child }
+                """);
+        RunRecord paused = run("nested-gates", Map.of());
+        assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("each").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("again").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("sub").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
+
+        Map<String, List<String>> gates = engine.runs().pendingGates(paused.runId());
+        String child = paused.runId() + ":sub";
+        assertThat(gates).containsOnlyKeys(paused.runId(), child);
+        assertThat(gates.get(paused.runId())).containsExactlyInAnyOrder("each[0].check", "each[1].check",
+                "again[0].confirm");
+        assertThat(gates.get(child)).containsExactly("ok");
+    }
+
+    @Test
     void gateInsideOneMapItemPausesTheRunAndItemsKeepTheirKeys() throws Exception {
         deploy(header("map-gate") + """
                     - id: each

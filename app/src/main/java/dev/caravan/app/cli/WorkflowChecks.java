@@ -1,5 +1,10 @@
 package dev.caravan.app.cli;
 
+import dev.caravan.component.call.CallSpec;
+import dev.caravan.component.loop.LoopSpec;
+import dev.caravan.component.map.MapSpec;
+import dev.caravan.component.set.RememberSpec;
+import dev.caravan.component.workflow.WorkflowSpec;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
@@ -93,15 +98,15 @@ final class WorkflowChecks {
         for (Node n : nodes) {
             boolean maySkip = guarded || n.when() != null;
             NodeSpec spec = n.spec();
-            if (spec instanceof NodeSpec.Call call) {
+            if (spec instanceof CallSpec call) {
                 component(call.uri(), n.position(), "call.uri of node '" + n.id() + "'", folder, problems);
-            } else if (spec instanceof NodeSpec.Remember && !maySkip) {
+            } else if (spec instanceof RememberSpec && !maySkip) {
                 lanes.add(new Problem(n.position(), laneMessage(n.id())));
-            } else if (spec instanceof NodeSpec.ForEach each) {
+            } else if (spec instanceof MapSpec each) {
                 walk(wf, each.nodes(), folder, maySkip, calling, problems, lanes);
-            } else if (spec instanceof NodeSpec.Loop loop) {
+            } else if (spec instanceof LoopSpec loop) {
                 walk(wf, loop.nodes(), folder, maySkip, calling, problems, lanes);
-            } else if (spec instanceof NodeSpec.SubWorkflow sub && !calling.contains(sub.name())) {
+            } else if (spec instanceof WorkflowSpec sub && !calling.contains(sub.name())) {
                 Workflow child = folder == null ? null : folderWorkflows(folder).get(sub.name());
                 if (child == null) {
                     problems.add(new Problem(n.position(), missingMessage(n.id(), sub.name(), folder)));

@@ -7,7 +7,6 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.event.EventTypes;
 import dev.caravan.expr.Template;
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.llm.LlmComponent;
 import dev.caravan.llm.LlmConfiguration;
@@ -64,7 +63,7 @@ public class AgentEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "agent";
+        return AgentKind.NAME;
     }
 
     @Override
@@ -74,7 +73,7 @@ public class AgentEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) throws Exception {
-        NodeSpec.Agent agent = spec(node, NodeSpec.Agent.class);
+        AgentSpec agent = spec(node, AgentSpec.class);
         if (agent.prompt() == null) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs a prompt");
         }
@@ -119,7 +118,7 @@ public class AgentEndpoint extends NodeEndpoint {
      * The LLM options of this node over the caravan-llm component's own defaults, set as values: the node's text
      * (replies of the scripted model, the output schema) never passes through a URI.
      */
-    private LlmConfiguration llmConfiguration(Workflow wf, NodeSpec.Agent agent) {
+    private LlmConfiguration llmConfiguration(Workflow wf, AgentSpec agent) {
         LlmComponent component = getCamelContext().getComponent("caravan-llm", LlmComponent.class);
         LlmConfiguration cfg = component.getConfiguration() != null ? component.getConfiguration().copy()
                 : new LlmConfiguration();

@@ -1,7 +1,6 @@
 package dev.caravan.component.gate;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
@@ -43,12 +42,12 @@ public class GateEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "gate";
+        return GateKind.NAME;
     }
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.Gate gate = spec(node, NodeSpec.Gate.class);
+        GateSpec gate = spec(node, GateSpec.class);
         messageTemplate = compile(gate.message());
         gateTimeout = gate.timeout() == null ? 0 : gate.timeout().toMillis();
         if (gate.onTimeout() != null) {

@@ -1,7 +1,6 @@
 package dev.caravan.component.loop;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
@@ -47,7 +46,7 @@ public class LoopEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "loop";
+        return LoopKind.NAME;
     }
 
     @Override
@@ -57,7 +56,7 @@ public class LoopEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) throws Exception {
-        NodeSpec.Loop loop = spec(node, NodeSpec.Loop.class);
+        LoopSpec loop = spec(node, LoopSpec.class);
         if (loop.max() < 1) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs max >= 1");
         }

@@ -1,7 +1,6 @@
 package dev.caravan.component.map;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
@@ -49,7 +48,7 @@ public class MapEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "map";
+        return MapKind.NAME;
     }
 
     @Override
@@ -59,7 +58,7 @@ public class MapEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) throws Exception {
-        NodeSpec.ForEach map = spec(node, NodeSpec.ForEach.class);
+        MapSpec map = spec(node, MapSpec.class);
         if (map.items() == null) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs items");
         }

@@ -1,7 +1,6 @@
 package dev.caravan.component.wait;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.Durations;
 import dev.caravan.component.node.NodeConstants;
@@ -40,12 +39,12 @@ public class WaitEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "wait";
+        return WaitKind.NAME;
     }
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.Wait wait = spec(node, NodeSpec.Wait.class);
+        WaitSpec wait = spec(node, WaitSpec.class);
         if ((wait.duration() == null) == (wait.until() == null)) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs exactly one of duration, until");
         }

@@ -1,7 +1,6 @@
 package dev.caravan.component.workflow;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
@@ -42,7 +41,7 @@ public class WorkflowEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "workflow";
+        return WorkflowKind.NAME;
     }
 
     @Override
@@ -52,7 +51,7 @@ public class WorkflowEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.SubWorkflow sub = spec(node, NodeSpec.SubWorkflow.class);
+        WorkflowSpec sub = spec(node, WorkflowSpec.class);
         if (sub.name() == null || sub.name().isBlank()) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs a workflow name");
         }
