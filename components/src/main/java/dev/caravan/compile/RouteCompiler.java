@@ -27,12 +27,12 @@ public final class RouteCompiler implements WorkflowRoutes {
     @Override
     public String compile(Workflow wf) {
         List<Object> routes = new ArrayList<>();
-        String base = RunService.ROUTE_PREFIX + wf.name();
+        String base = WorkflowRoutes.ROUTE_PREFIX + wf.name();
         List<Object> steps = new ArrayList<>();
         steps.add(to("caravan-run:begin", wf));
         steps.addAll(levels(wf, wf.nodes(), "", routes));
         steps.add(to("caravan-run:end", wf));
-        routes.add(0, route(base, RunService.routeUri(wf.name()), steps));
+        routes.add(0, route(base, WorkflowRoutes.routeUri(wf.name()), steps));
         DumpSettings settings = DumpSettings.builder()
                 .setDefaultFlowStyle(FlowStyle.BLOCK)
                 .setIndent(2)
@@ -49,7 +49,7 @@ public final class RouteCompiler implements WorkflowRoutes {
     @Override
     public List<String> routeIds(Workflow wf) {
         List<String> ids = new ArrayList<>();
-        String base = RunService.ROUTE_PREFIX + wf.name();
+        String base = WorkflowRoutes.ROUTE_PREFIX + wf.name();
         ids.add(base);
         collectBodyIds(wf.nodes(), base, ids);
         return ids;
@@ -106,7 +106,7 @@ public final class RouteCompiler implements WorkflowRoutes {
     private Object step(Workflow wf, Node n, String path, List<Object> routes) {
         List<Node> body = body(n);
         if (body != null) {
-            String uri = RunService.bodyRouteUri(wf.name(), path);
+            String uri = WorkflowRoutes.bodyRouteUri(wf.name(), path);
             routes.add(route(uri.substring("direct:".length()), uri, levels(wf, body, path + "/", routes)));
         }
         return to(SCHEMES.get(n.kind()) + ":" + path, wf);

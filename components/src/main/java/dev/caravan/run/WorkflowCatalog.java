@@ -158,7 +158,7 @@ public final class WorkflowCatalog {
     }
 
     private boolean deployed(String name) {
-        return camelContext.getRoute(RunService.ROUTE_PREFIX + name) != null;
+        return camelContext.getRoute(WorkflowRoutes.ROUTE_PREFIX + name) != null;
     }
 
     /** Compiles a loaded workflow and adds (or replaces) its routes. */

@@ -291,7 +291,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
         String runId = resume != null ? resume : RunService.newRunId();
         if (resume != null) {
-            RunRecord kept = engine.runs().get(resume);
+            RunRecord kept = engine.queries().get(resume);
             if (kept == null) {
                 throw new UserException(ExitCodes.USAGE, "no run " + resume + " in " + dataDirectory()
                         + " (finished runs are kept for caravan.runs.retention, 7 days by default)");
@@ -346,7 +346,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                         engine.lanes().create(lane, null, Integer.MAX_VALUE);
                     }
                     engine.runs().create(new RunService.StartRequest(wf.name(), runInput, null, lane, runId, null, null));
-                    if (lane != null && engine.runs().get(runId).status() == RunStatus.QUEUED) {
+                    if (lane != null && engine.queries().get(runId).status() == RunStatus.QUEUED) {
                         engine.runs().cancel(runId, "lane " + lane + " has no free slot");
                         throw new UserException(ExitCodes.USAGE, "--lane " + lane + ": the lane has no free slot (its "
                                 + "cap is " + engine.lanes().get(lane).cap() + "); run " + runId + " was cancelled");
@@ -363,7 +363,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             }
             CompletableFuture<RunRecord> first;
             try {
-                first = resume == null ? engine.runs().execute(runId)
+                first = resume == null ? engine.executor().execute(runId)
                         : migrate ? engine.runs().migrate(runId) : engine.runs().resume(runId);
             } catch (RunConflictException e) {
                 throw new UserException(ExitCodes.USAGE, "--migrate: " + e.getMessage(), e);
@@ -464,17 +464,16 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
 
     private Outcome drive(Engine engine, String runId, CompletableFuture<RunRecord> first, long deadline,
             Progress progress) throws InterruptedException {
-        RunService runs = engine.runs();
-        if (!await(first, runId, runs, deadline)) {
-            return new Outcome(runs.get(runId), List.of(), true);
+        if (!await(first, runId, engine, deadline)) {
+            return new Outcome(engine.queries().get(runId), List.of(), true);
         }
         while (true) {
-            RunRecord r = runs.get(runId);
+            RunRecord r = engine.queries().get(runId);
             if (r.status().isTerminal() || r.status() == RunStatus.AWAITING_MIGRATION) {
                 return new Outcome(r, List.of(), false);
             }
             if (r.status() == RunStatus.AWAITING_APPROVAL) {
-                List<Gate> gates = pendingGates(runs, runId);
+                List<Gate> gates = pendingGates(engine, runId);
                 if (!gates.isEmpty()) {
                     List<Gate> undecided = new ArrayList<>();
                     Gate decided = null;
@@ -492,10 +491,10 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                     }
                     String how = answers.containsKey(decided.runId() + "/" + decided.key()) ? "at the terminal"
                             : decision ? "--approve" : "--reject";
-                    CompletableFuture<RunRecord> next = runs.resolveGate(decided.runId(), decided.key(), decision,
+                    CompletableFuture<RunRecord> next = engine.runs().resolveGate(decided.runId(), decided.key(), decision,
                             System.getProperty("user.name", "caravan-cli"), "caravan run " + how);
-                    if (!await(next, runId, runs, deadline)) {
-                        return new Outcome(runs.get(runId), List.of(), true);
+                    if (!await(next, runId, engine, deadline)) {
+                        return new Outcome(engine.queries().get(runId), List.of(), true);
                     }
                     continue;
                 }
@@ -518,7 +517,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     }
 
     /** Waits for an execution, looking at the data directory meanwhile; false when the deadline passed. */
-    private boolean await(CompletableFuture<RunRecord> f, String runId, RunService runs, long deadline)
+    private boolean await(CompletableFuture<RunRecord> f, String runId, Engine engine, long deadline)
             throws InterruptedException {
         try {
             while (true) {
@@ -535,7 +534,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 }
             }
         } catch (ExecutionException e) {
-            RunRecord r = runs.get(runId);
+            RunRecord r = engine.queries().get(runId);
             if (r == null || !(r.status().isTerminal() || r.status().isPaused())) {
                 throw new UserException(ExitCodes.FAILED, "run " + runId + " stopped by an engine error: "
                         + e.getCause(), e.getCause());
@@ -544,12 +543,12 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
     }
 
-    private static List<Gate> pendingGates(RunService runs, String runId) {
+    private static List<Gate> pendingGates(Engine engine, String runId) {
         List<Gate> out = new ArrayList<>();
-        for (Map.Entry<String, List<String>> e : runs.pendingGates(runId).entrySet()) {
+        for (Map.Entry<String, List<String>> e : engine.queries().pendingGates(runId).entrySet()) {
             String gateRun = e.getKey();
             String path = gateRun.equals(runId) ? "" : gateRun.substring(runId.length() + 1).replace(':', '/');
-            RunRecord r = runs.get(gateRun);
+            RunRecord r = engine.queries().get(gateRun);
             for (String key : e.getValue()) {
                 NodeRecord n = r == null ? null : r.node(key);
                 Object message = n == null || n.detail() == null ? null : n.detail().get("message");
@@ -678,7 +677,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             node = at.node(at.errorNode());
             path.append(path.length() == 0 ? "" : "/").append(at.errorNode());
             Object child = node == null || node.detail() == null ? null : node.detail().get("childRunId");
-            RunRecord c = child instanceof String id ? engine.runs().get(id) : null;
+            RunRecord c = child instanceof String id ? engine.queries().get(id) : null;
             if (c == null || c.status() != RunStatus.FAILED) {
                 break;
             }

@@ -131,7 +131,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         // run, execute an existing one again or take the id of a sub-workflow run before its parent makes it
         String runId = engine.runs().create(new RunService.StartRequest(workflow, input, tenant, null, null, null,
                 null));
-        engine.runs().execute(runId);
+        engine.executor().execute(runId);
         exchange.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, runId);
         exchange.getMessage().setBody(runId);
     }

@@ -1,0 +1,69 @@
+package dev.caravan.state;
+
+import com.hazelcast.config.AttributeConfig;
+import com.hazelcast.config.IndexConfig;
+import com.hazelcast.config.IndexType;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.query.extractor.ValueCollector;
+import com.hazelcast.query.extractor.ValueExtractor;
+
+/**
+ * The attributes of run records that lists filter and sort by, each indexed. Hazelcast reads query attributes by
+ * reflection on getters and public fields, which records have neither of: each attribute has its extractor, a
+ * class Hazelcast creates by name (hence public).
+ */
+public final class RunAttributes {
+
+    static final String TENANT = "tenant";
+    static final String WORKFLOW = "workflow";
+    static final String STATUS = "status";
+    static final String CREATED_AT = "createdAt";
+
+    private RunAttributes() {
+    }
+
+    /** Declares the attributes and their indexes on the run map. */
+    static MapConfig index(MapConfig runs) {
+        return runs
+                .addAttributeConfig(new AttributeConfig(TENANT, Tenant.class.getName()))
+                .addAttributeConfig(new AttributeConfig(WORKFLOW, Workflow.class.getName()))
+                .addAttributeConfig(new AttributeConfig(STATUS, Status.class.getName()))
+                .addAttributeConfig(new AttributeConfig(CREATED_AT, CreatedAt.class.getName()))
+                .addIndexConfig(new IndexConfig(IndexType.HASH, TENANT).setName(TENANT))
+                .addIndexConfig(new IndexConfig(IndexType.HASH, WORKFLOW).setName(WORKFLOW))
+                .addIndexConfig(new IndexConfig(IndexType.HASH, STATUS).setName(STATUS))
+                .addIndexConfig(new IndexConfig(IndexType.SORTED, CREATED_AT).setName(CREATED_AT));
+    }
+
+    /** The run's tenant. */
+    public static final class Tenant implements ValueExtractor<RunRecord, Object> {
+        @Override
+        public void extract(RunRecord run, Object argument, ValueCollector collector) {
+            collector.addObject(run.tenant());
+        }
+    }
+
+    /** The run's workflow name. */
+    public static final class Workflow implements ValueExtractor<RunRecord, Object> {
+        @Override
+        public void extract(RunRecord run, Object argument, ValueCollector collector) {
+            collector.addObject(run.workflow());
+        }
+    }
+
+    /** The run's status, by its enum name. */
+    public static final class Status implements ValueExtractor<RunRecord, Object> {
+        @Override
+        public void extract(RunRecord run, Object argument, ValueCollector collector) {
+            collector.addObject(run.status().name());
+        }
+    }
+
+    /** When the run was created, epoch millis. */
+    public static final class CreatedAt implements ValueExtractor<RunRecord, Object> {
+        @Override
+        public void extract(RunRecord run, Object argument, ValueCollector collector) {
+            collector.addObject(run.createdAt());
+        }
+    }
+}
