@@ -1,5 +1,6 @@
 package dev.caravan.compile;
 
+import dev.caravan.component.node.NodeComponent;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
@@ -150,7 +151,7 @@ public final class RouteCompiler implements WorkflowRoutes {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> parameters = (Map<String, Object>) to.computeIfAbsent("parameters",
                         k -> new LinkedHashMap<String, Object>());
-                parameters.put("recordWithNext", true);
+                parameters.put(NodeComponent.RECORD_WITH_NEXT, true);
             }
         }
     }

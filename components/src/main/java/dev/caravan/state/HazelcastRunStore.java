@@ -72,8 +72,8 @@ public final class HazelcastRunStore implements RunStore {
                 .addSerializer(new RunUpdateProcessor.ReadRecordSerializer());
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(RunRecord.class)
                 .setImplementation(new RunUpdateProcessor.RecordSerializer()));
-        // what lists of runs filter and sort by is indexed: a page reads the runs the indexes name, not every record
-        RunAttributes.index(config.getMapConfig(MAP_NAME)
+        // what lists of runs filter by (see RunAttributes for why it is not indexed)
+        RunAttributes.declare(config.getMapConfig(MAP_NAME)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setMetadataPolicy(MetadataPolicy.OFF));
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink);

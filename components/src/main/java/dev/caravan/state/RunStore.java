@@ -38,6 +38,9 @@ public interface RunStore {
      */
     int removeFinishedBefore(long updatedBefore);
 
-    /** A page of the runs the query selects, newest first, found through indexes rather than by reading them all. */
+    /**
+     * A page of the runs the query selects, newest first: selected where the records are held, so only the page
+     * travels to the caller.
+     */
     RunPage page(RunQuery query);
 }

@@ -23,10 +23,9 @@ public class AgentEndpointUriFactory extends org.apache.camel.support.component.
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(5);
+        Set<String> props = new HashSet<>(4);
         props.add("lazyStartProducer");
         props.add("nodePath");
-        props.add("recordWithNext");
         props.add("streaming");
         props.add("workflow");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
