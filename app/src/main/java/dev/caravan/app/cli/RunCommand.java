@@ -3,6 +3,7 @@ package dev.caravan.app.cli;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.app.CaravanCli;
+import dev.caravan.component.agent.AgentComponent;
 import dev.caravan.dsl.Durations;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Workflow;
@@ -231,8 +232,7 @@ public final class RunCommand implements Callable<Integer> {
         camel.getShutdownStrategy().setSuppressLoggingOnTimeout(true);
         properties.forEach(camel.getPropertiesComponent()::addOverrideProperty);
         if (model != null) {
-            camel.getPropertiesComponent().addOverrideProperty(
-                    dev.caravan.component.agent.AgentEndpoint.SCRIPTED_MODEL_PROPERTY, model);
+            camel.getComponent("caravan-agent", AgentComponent.class).getConfiguration().setScriptedModel(model);
         }
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();

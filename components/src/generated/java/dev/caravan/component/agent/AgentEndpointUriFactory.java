@@ -23,9 +23,10 @@ public class AgentEndpointUriFactory extends org.apache.camel.support.component.
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(4);
+        Set<String> props = new HashSet<>(5);
         props.add("lazyStartProducer");
         props.add("nodePath");
+        props.add("scriptedModel");
         props.add("streaming");
         props.add("workflow");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
