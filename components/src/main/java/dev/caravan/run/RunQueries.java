@@ -47,11 +47,12 @@ public final class RunQueries {
             return;
         }
         for (NodeRecord n : r.nodes().values()) {
-            if (n.detail() != null && n.detail().get("childRunId") instanceof String child) {
-                // a sub-workflow node awaits what its child run awaits: the child's gates are listed under it
-                collectGates(child, out);
-            } else if (n.status() == NodeStatus.AWAITING_APPROVAL) {
+            // a gate records its message; a map, loop or workflow node awaiting approval mirrors a gate inside it
+            if (n.status() == NodeStatus.AWAITING_APPROVAL && n.detail() != null && n.detail().containsKey("message")) {
                 out.computeIfAbsent(runId, k -> new ArrayList<>()).add(n.key());
+            }
+            if (n.detail() != null && n.detail().get("childRunId") instanceof String child) {
+                collectGates(child, out);
             }
         }
     }
