@@ -1,10 +1,10 @@
 package dev.caravan.compile;
 
+import dev.caravan.component.node.NodeComponent;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeKind;
 import dev.caravan.dsl.NodeKinds;
 import dev.caravan.dsl.Workflow;
-import dev.caravan.run.RunService;
 import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.run.WorkflowRoutes;
 import org.snakeyaml.engine.v2.api.Dump;
@@ -42,12 +42,12 @@ public final class RouteCompiler implements WorkflowRoutes {
     @Override
     public String compile(Workflow wf) {
         List<Object> routes = new ArrayList<>();
-        String base = RunService.ROUTE_PREFIX + wf.name();
+        String base = WorkflowRoutes.ROUTE_PREFIX + wf.name();
         List<Object> steps = new ArrayList<>();
         steps.add(to("caravan-run:begin", wf));
         steps.addAll(levels(wf, kinds.get(), wf.nodes(), "", routes));
         steps.add(to("caravan-run:end", wf));
-        routes.add(0, route(base, RunService.routeUri(wf.name()), steps));
+        routes.add(0, route(base, WorkflowRoutes.routeUri(wf.name()), steps));
         DumpSettings settings = DumpSettings.builder()
                 .setDefaultFlowStyle(FlowStyle.BLOCK)
                 .setIndent(2)
@@ -64,7 +64,7 @@ public final class RouteCompiler implements WorkflowRoutes {
     @Override
     public List<String> routeIds(Workflow wf) {
         List<String> ids = new ArrayList<>();
-        String base = RunService.ROUTE_PREFIX + wf.name();
+        String base = WorkflowRoutes.ROUTE_PREFIX + wf.name();
         ids.add(base);
         collectBodyIds(wf.nodes(), base, ids);
         return ids;
@@ -113,7 +113,7 @@ public final class RouteCompiler implements WorkflowRoutes {
     private Object step(Workflow wf, NodeKinds kinds, NodeKind kind, Node n, String path, List<Object> routes) {
         List<Node> body = n.spec().nodes();
         if (!body.isEmpty()) {
-            String uri = RunService.bodyRouteUri(wf.name(), path);
+            String uri = WorkflowRoutes.bodyRouteUri(wf.name(), path);
             routes.add(route(uri.substring("direct:".length()), uri, levels(wf, kinds, body, path + "/", routes)));
         }
         return to(kind.scheme() + ":" + path, wf);
@@ -153,7 +153,7 @@ public final class RouteCompiler implements WorkflowRoutes {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> parameters = (Map<String, Object>) to.computeIfAbsent("parameters",
                         k -> new LinkedHashMap<String, Object>());
-                parameters.put("recordWithNext", true);
+                parameters.put(NodeComponent.RECORD_WITH_NEXT, true);
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.caravan.component;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.component.node.NodeComponent;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.spi.EndpointUriFactory;
@@ -87,6 +88,13 @@ class ComponentCatalogTest {
         for (String scheme : listedSchemes()) {
             assertThat(catalog(scheme).path("component").path("remote").asBoolean()).as(scheme)
                     .isEqualTo(REMOTE.contains(scheme));
+        }
+    }
+
+    @Test
+    void theCompilersInternalParameterIsNoOption() {
+        for (String scheme : SCHEMES) {
+            assertThat(catalog(scheme).path("properties").has(NodeComponent.RECORD_WITH_NEXT)).as(scheme).isFalse();
         }
     }
 

@@ -178,7 +178,7 @@ class EchoedSecretsTest {
     }
 
     private static void assertNowhere(RunRecord r, String value) throws Exception {
-        assertThat(Json.write(engine.runs().get(r.runId()))).doesNotContain(value);
+        assertThat(Json.write(engine.queries().get(r.runId()))).doesNotContain(value);
         assertThat(eventsOf(r)).isNotEmpty().allSatisfy(e -> assertThat(Json.write(e)).doesNotContain(value));
         assertNotInTheStore(value);
         assertThat(logs.lines()).isNotEmpty().allSatisfy(line -> assertThat(line).doesNotContain(value));
@@ -233,12 +233,12 @@ class EchoedSecretsTest {
                       set: { text: "${{ input.note }}" }
                 """));
         // a hand-written route that runs the workflow for an HTTP request hands it the request's headers
-        org.apache.camel.Exchange done = camel.createProducerTemplate().request(RunService.routeUri("inbound"), e -> {
+        org.apache.camel.Exchange done = camel.createProducerTemplate().request(WorkflowRoutes.routeUri("inbound"), e -> {
             e.getMessage().setBody(Map.of("note", "the caller sent " + CALLER_TOKEN));
             e.getMessage().setHeader("Authorization", "Bearer " + CALLER_TOKEN);
         });
         assertThat(done.getException()).isNull();
-        RunRecord r = engine.runs().get(done.getProperty("CamelCaravanRunId", String.class));
+        RunRecord r = engine.queries().get(done.getProperty("CamelCaravanRunId", String.class));
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(outputOf(r, "note")).containsEntry("text", "the caller sent ***");
     }

@@ -356,8 +356,8 @@ class FailureHandlingTest {
         RunRecord paused = run("gate-continue", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.runs().get(paused.runId()).status().isTerminal());
-        RunRecord r = engine.runs().get(paused.runId());
+                .until(() -> engine.queries().get(paused.runId()).status().isTerminal());
+        RunRecord r = engine.queries().get(paused.runId());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("ok").status()).isEqualTo(NodeStatus.FAILED);
         assertThat(r.node("ok").error()).isEqualTo("gate ok timed out");

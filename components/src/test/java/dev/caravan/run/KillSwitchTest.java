@@ -82,7 +82,7 @@ class KillSwitchTest {
         CompletableFuture<RunRecord> run = engine.runs().start(RunService.StartRequest.of("switched", Map.of()));
         assertThat(inSlowNode.await(10, TimeUnit.SECONDS)).isTrue();
 
-        engine.runs().killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "runaway costs");
+        engine.killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "runaway costs");
         releaseSlowNode.countDown();
 
         RunRecord r = run.get(10, TimeUnit.SECONDS);

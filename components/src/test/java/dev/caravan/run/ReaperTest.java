@@ -50,14 +50,14 @@ class ReaperTest {
     void aRunLeftRunningWithNothingExecutingItIsResumed() {
         // created and owned here, but its execution never started (as when a request is lost)
         String id = engine.runs().create(RunService.StartRequest.of("quick", Map.of()));
-        assertThat(engine.runs().get(id).status()).isEqualTo(RunStatus.RUNNING);
+        assertThat(engine.queries().get(id).status()).isEqualTo(RunStatus.RUNNING);
 
         await().atMost(10, TimeUnit.SECONDS).until(() -> {
             engine.reaper().sweep();
-            return engine.runs().get(id).status() == RunStatus.COMPLETED;
+            return engine.queries().get(id).status() == RunStatus.COMPLETED;
         });
-        assertThat(engine.runs().get(id).output()).isEqualTo(Map.of("done", true));
-        assertThat(engine.runs().get(id).takeovers()).as("its owner never left").isZero();
+        assertThat(engine.queries().get(id).output()).isEqualTo(Map.of("done", true));
+        assertThat(engine.queries().get(id).takeovers()).as("its owner never left").isZero();
     }
 
     @Test
@@ -67,12 +67,12 @@ class ReaperTest {
         new LaneStore(engine.hazelcast()).admit("stuck-lane", "ghost-run");
         String queued = engine.runs().create(new RunService.StartRequest("quick", Map.of(), "default", "stuck-lane",
                 null, null, null));
-        assertThat(engine.runs().get(queued).status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(engine.queries().get(queued).status()).isEqualTo(RunStatus.QUEUED);
 
         Reaper.Sweep sweep = engine.reaper().sweep();
 
         assertThat(sweep.laneRunsStarted()).containsExactly(queued);
-        await().atMost(10, TimeUnit.SECONDS).until(() -> engine.runs().get(queued).status() == RunStatus.COMPLETED);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> engine.queries().get(queued).status() == RunStatus.COMPLETED);
         assertThat(engine.lanes().get("stuck-lane").running()).isEmpty();
     }
 }

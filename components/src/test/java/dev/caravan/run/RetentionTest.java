@@ -51,7 +51,7 @@ class RetentionTest {
                 .get(10, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(engine.retention()).hasSeconds(1);
-        await().atMost(15, TimeUnit.SECONDS).until(() -> engine.runs().get(r.runId()) == null);
+        await().atMost(15, TimeUnit.SECONDS).until(() -> engine.queries().get(r.runId()) == null);
     }
 
     @Test

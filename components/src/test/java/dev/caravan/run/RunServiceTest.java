@@ -4,6 +4,7 @@ import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.builder.RouteBuilder;
@@ -194,12 +195,12 @@ class RunServiceTest {
         RunRecord paused = run("parent-of-gate", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         String child = paused.runId() + ":sub";
-        assertThat(engine.runs().pendingGates(paused.runId())).containsEntry(child, List.of("ok"));
+        assertThat(engine.queries().pendingGates(paused.runId())).containsEntry(child, List.of("ok"));
 
         engine.runs().resolveGate(child, "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
         org.awaitility.Awaitility.await().atMost(20, TimeUnit.SECONDS)
-                .until(() -> engine.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
-        RunRecord done = engine.runs().get(paused.runId());
+                .until(() -> engine.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        RunRecord done = engine.queries().get(paused.runId());
         assertThat(done.node("after").output()).isEqualTo(Map.of("got", "child says hi"));
         engine.events().drain(5_000);
         assertThat(events).anySatisfy(e -> {
@@ -237,7 +238,7 @@ class RunServiceTest {
         assertThat(paused.node("again").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
         assertThat(paused.node("sub").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
 
-        Map<String, List<String>> gates = engine.runs().pendingGates(paused.runId());
+        Map<String, List<String>> gates = engine.queries().pendingGates(paused.runId());
         String child = paused.runId() + ":sub";
         assertThat(gates).containsOnlyKeys(paused.runId(), child);
         assertThat(gates.get(paused.runId())).containsExactlyInAnyOrder("each[0].check", "each[1].check",
@@ -373,10 +374,10 @@ class RunServiceTest {
                     - id: a
                       set: { x: 1 }
                 """);
-        int before = engine.runs().list(null, List.of(), 10_000).size();
+        int before = engine.queries().page(RunQuery.of(List.of(), RunQuery.MAX_LIMIT)).runs().size();
         assertThatThrownBy(() -> engine.runs().start(RunService.StartRequest.of("typed", Map.of("nom", "x"))))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("name");
-        assertThat(engine.runs().list(null, List.of(), 10_000)).hasSize(before);
+        assertThat(engine.queries().page(RunQuery.of(List.of(), RunQuery.MAX_LIMIT)).runs()).hasSize(before);
     }
 
     @Test
@@ -449,8 +450,8 @@ class RunServiceTest {
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(paused.node("ok").detail()).containsKeys("deadline").containsEntry("onTimeout", onTimeout);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.runs().get(paused.runId()).status().isTerminal());
-        return engine.runs().get(paused.runId());
+                .until(() -> engine.queries().get(paused.runId()).status().isTerminal());
+        return engine.queries().get(paused.runId());
     }
 
     @Test
@@ -573,8 +574,8 @@ class RunServiceTest {
         });
         String runId = camel.createProducerTemplate().requestBody("direct:webhook", "{\"who\": \"ada\"}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.runs().get(runId).status() == RunStatus.COMPLETED);
-        assertThat(engine.runs().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
+                .until(() -> engine.queries().get(runId).status() == RunStatus.COMPLETED);
+        assertThat(engine.queries().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
 
         assertThatThrownBy(() -> camel.createProducerTemplate().requestBody("direct:webhook", "{\"nobody\": 1}"))
                 .hasRootCauseInstanceOf(InvalidInputException.class).hasStackTraceContaining("who");
@@ -599,13 +600,13 @@ class RunServiceTest {
         org.apache.camel.ProducerTemplate hook = camel.createProducerTemplate();
         String completed = hook.requestBody("direct:hook", "{}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.runs().get(completed).status() == RunStatus.AWAITING_APPROVAL);
+                .until(() -> engine.queries().get(completed).status() == RunStatus.AWAITING_APPROVAL);
         engine.runs().resolveGate(completed, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
         String paused = hook.requestBody("direct:hook", "{}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.runs().get(paused).status() == RunStatus.AWAITING_APPROVAL);
-        RunRecord completedBefore = engine.runs().get(completed);
-        RunRecord pausedBefore = engine.runs().get(paused);
+                .until(() -> engine.queries().get(paused).status() == RunStatus.AWAITING_APPROVAL);
+        RunRecord completedBefore = engine.queries().get(completed);
+        RunRecord pausedBefore = engine.queries().get(paused);
         engine.events().drain(5_000);
         int eventsBefore = events.size();
 
@@ -620,13 +621,13 @@ class RunServiceTest {
         assertThat(started).doesNotHaveDuplicates().doesNotContain(completed, paused, "chosen-by-caller");
         for (String id : started) {
             org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                    .until(() -> engine.runs().get(id).status() == RunStatus.AWAITING_APPROVAL);
-            assertThat(calls(engine.runs().get(id), "work")).isEqualTo(1);
+                    .until(() -> engine.queries().get(id).status() == RunStatus.AWAITING_APPROVAL);
+            assertThat(calls(engine.queries().get(id), "work")).isEqualTo(1);
         }
-        assertThat(engine.runs().get("chosen-by-caller")).isNull();
+        assertThat(engine.queries().get("chosen-by-caller")).isNull();
         // the existing runs were not touched: no update, no event, no second call of their side effect
-        assertThat(engine.runs().get(completed).sequence()).isEqualTo(completedBefore.sequence());
-        assertThat(engine.runs().get(paused).sequence()).isEqualTo(pausedBefore.sequence());
+        assertThat(engine.queries().get(completed).sequence()).isEqualTo(completedBefore.sequence());
+        assertThat(engine.queries().get(paused).sequence()).isEqualTo(pausedBefore.sequence());
         assertThat(calls(completedBefore, "work")).isEqualTo(1);
         assertThat(calls(pausedBefore, "work")).isEqualTo(1);
         engine.events().drain(5_000);
@@ -668,8 +669,8 @@ class RunServiceTest {
         assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
         assertThat(paused.node("nap").detail()).containsEntry("until", at);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
-        assertThat(engine.runs().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
+                .until(() -> engine.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(engine.queries().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
     }
 
     @Test

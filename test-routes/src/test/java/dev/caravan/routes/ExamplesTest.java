@@ -3,6 +3,7 @@ package dev.caravan.routes;
 import dev.caravan.run.Engine;
 import dev.caravan.run.RunService.StartRequest;
 import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.CamelContext;
@@ -167,7 +168,7 @@ class ExamplesTest {
     void subflowRunsTheChildWorkflowAsItsOwnRun() throws Exception {
         RunRecord parent = run("subflow");
         assertThat(parent.status()).isEqualTo(RunStatus.COMPLETED);
-        List<RunRecord> children = engine.runs().list(null, List.of(), 1000).stream()
+        List<RunRecord> children = engine.queries().page(RunQuery.of(List.of(), 1000)).runs().stream()
                 .filter(r -> parent.runId().equals(r.parentRunId()))
                 .toList();
         assertThat(children).singleElement().satisfies(child -> {

@@ -3,19 +3,21 @@ package dev.caravan.app.cli;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.app.CaravanCli;
-import dev.caravan.event.CloudEventJson;
+import dev.caravan.component.agent.AgentComponent;
 import dev.caravan.dsl.Durations;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.event.CloudEventJson;
 import dev.caravan.event.RunEvent;
+import dev.caravan.json.Json;
 import dev.caravan.llm.ModelReference;
 import dev.caravan.run.Engine;
 import dev.caravan.run.InvalidInputException;
 import dev.caravan.run.RunConflictException;
 import dev.caravan.run.RunService;
+import dev.caravan.run.RunWatch;
 import dev.caravan.run.UnknownWorkflowException;
-import dev.caravan.json.Json;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
@@ -35,15 +37,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /** {@code caravan run FILE}: runs a workflow in an embedded engine until it ends. */
 @Command(name = "run",
@@ -81,7 +85,7 @@ import java.util.function.Consumer;
                 "  echo '{\"to\": \"bob\"}' | caravan run gate.caravan.yaml --input @- --reject approve",
                 "  caravan run hello.caravan.yaml -i '{\"name\": \"Ada\"}' --json > events.ndjson",
                 "  caravan run upload.caravan.yaml --dep camel:aws2-s3 --dep lib/my-tools.jar"})
-public final class RunCommand implements java.util.concurrent.Callable<Integer> {
+public final class RunCommand implements Callable<Integer> {
 
     @ParentCommand
     CaravanCli cli;
@@ -123,7 +127,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     @Option(names = {"-p", "--property"}, paramLabel = "KEY=VALUE",
             description = "Set a Camel property (repeatable), e.g. -p caravan.llm.openai.base-url=http://localhost:8000/v1 "
                     + "for an OpenAI-compatible server. Keys are better left in the environment.")
-    Map<String, String> properties = new java.util.LinkedHashMap<>();
+    Map<String, String> properties = new LinkedHashMap<>();
 
     @Option(names = "--resume", paramLabel = "RUN_ID",
             description = "Continue a run kept in the data directory (one that awaits approval, or was interrupted) "
@@ -161,7 +165,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     List<String> repos = new ArrayList<>();
 
     /** Properties whose values are not repeated in the commands the CLI prints. */
-    private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile(
+    private static final Pattern SECRET_KEY = Pattern.compile(
             "(?i)key|token|secret|password|credential");
     /** How long a command that gives up on its run waits for the run's in-flight work to stop. */
     private static final long ABANDON_MILLIS = 200;
@@ -169,7 +173,6 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final Map<String, Boolean> answers = new HashMap<>();
-    private final Object signal = new Object();
     private DataDirectory data;
 
     @Override
@@ -229,8 +232,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         camel.getShutdownStrategy().setSuppressLoggingOnTimeout(true);
         properties.forEach(camel.getPropertiesComponent()::addOverrideProperty);
         if (model != null) {
-            camel.getPropertiesComponent().addOverrideProperty(
-                    dev.caravan.component.agent.AgentEndpoint.SCRIPTED_MODEL_PROPERTY, model);
+            camel.getComponent("caravan-agent", AgentComponent.class).getConfiguration().setScriptedModel(model);
         }
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
@@ -251,7 +253,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             if (data != null) {
                 data.watch(data.path().resolve("db"));
             }
-            return run(engine, path, runInput, limit);
+            return run(engine, path, checked, runInput, limit);
         } finally {
             if (camel.getInflightRepository().size() > 0) {
                 // what is still in flight belongs to a run this command gave up on (out of time, or its data
@@ -272,10 +274,12 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 .toAbsolutePath().normalize();
     }
 
-    private int run(Engine engine, Path path, Object runInput, Duration limit) throws Exception {
-        Workflow wf;
+    private int run(Engine engine, Path path, WorkflowChecks.Outcome checked, Object runInput, Duration limit)
+            throws Exception {
+        Workflow wf = checked.workflow();
         try {
-            wf = engine.catalog().deploy(path);
+            // what the checks loaded, not loaded again
+            engine.catalog().deploy(wf, path.getParent(), checked.siblings());
         } catch (InvalidWorkflowException e) {
             WorkflowFiles.printProblems(cli.err(), e);
             return ExitCodes.USAGE;
@@ -291,7 +295,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
         String runId = resume != null ? resume : RunService.newRunId();
         if (resume != null) {
-            RunRecord kept = engine.runs().get(resume);
+            RunRecord kept = engine.queries().get(resume);
             if (kept == null) {
                 throw new UserException(ExitCodes.USAGE, "no run " + resume + " in " + dataDirectory()
                         + " (finished runs are kept for caravan.runs.retention, 7 days by default)");
@@ -305,18 +309,12 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         PrintStream out = cli.out();
         Progress progress = json || quiet ? null : new Progress(cli.err(), runId);
         Consumer<RunEvent> listener = e -> {
-            if (!e.runId().equals(runId) && !e.runId().startsWith(runId + ":")) {
-                return;
-            }
             if (json) {
                 out.println(TerminalText.json(CloudEventJson.toJson(withValues(engine, e))));
                 out.flush();
             }
             if (progress != null) {
                 progress.accept(e);
-            }
-            synchronized (signal) {
-                signal.notifyAll();
             }
         };
         long deadline = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
@@ -337,7 +335,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             cli.err().flush();
         }, "caravan-interrupted");
         Runtime.getRuntime().addShutdownHook(interrupted);
-        try (AutoCloseable subscription = engine.events().subscribe(listener)) {
+        try (RunWatch watch = new RunWatch(engine, runId, listener)) {
             try {
                 if (resume == null) {
                     if (lane != null) {
@@ -346,7 +344,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                         engine.lanes().create(lane, null, Integer.MAX_VALUE);
                     }
                     engine.runs().create(new RunService.StartRequest(wf.name(), runInput, null, lane, runId, null, null));
-                    if (lane != null && engine.runs().get(runId).status() == RunStatus.QUEUED) {
+                    if (lane != null && engine.queries().get(runId).status() == RunStatus.QUEUED) {
                         engine.runs().cancel(runId, "lane " + lane + " has no free slot");
                         throw new UserException(ExitCodes.USAGE, "--lane " + lane + ": the lane has no free slot (its "
                                 + "cap is " + engine.lanes().get(lane).cap() + "); run " + runId + " was cancelled");
@@ -363,12 +361,13 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             }
             CompletableFuture<RunRecord> first;
             try {
-                first = resume == null ? engine.runs().execute(runId)
+                first = resume == null ? engine.executor().execute(runId)
                         : migrate ? engine.runs().migrate(runId) : engine.runs().resume(runId);
             } catch (RunConflictException e) {
                 throw new UserException(ExitCodes.USAGE, "--migrate: " + e.getMessage(), e);
             }
-            Outcome outcome = drive(engine, runId, first, deadline, progress);
+            watch.follow(first);
+            Outcome outcome = drive(engine, watch, runId, deadline, progress);
             if (outcome.timedOut) {
                 try {
                     engine.runs().cancel(runId, "timed out after " + timeout);
@@ -462,53 +461,45 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
     }
 
-    private Outcome drive(Engine engine, String runId, CompletableFuture<RunRecord> first, long deadline,
-            Progress progress) throws InterruptedException {
-        RunService runs = engine.runs();
-        if (!await(first, runId, runs, deadline)) {
-            return new Outcome(runs.get(runId), List.of(), true);
-        }
+    private Outcome drive(Engine engine, RunWatch watch, String runId, long deadline, Progress progress)
+            throws InterruptedException {
         while (true) {
-            RunRecord r = runs.get(runId);
-            if (r.status().isTerminal() || r.status() == RunStatus.AWAITING_MIGRATION) {
-                return new Outcome(r, List.of(), false);
-            }
-            if (r.status() == RunStatus.AWAITING_APPROVAL) {
-                List<Gate> gates = pendingGates(runs, runId);
-                if (!gates.isEmpty()) {
-                    List<Gate> undecided = new ArrayList<>();
-                    Gate decided = null;
-                    Boolean decision = null;
-                    for (Gate g : gates) {
-                        decision = decide(engine, g, progress);
-                        if (decision != null) {
-                            decided = g;
-                            break;
-                        }
-                        undecided.add(g);
-                    }
-                    if (decided == null) {
-                        return new Outcome(r, undecided, false);
-                    }
-                    String how = answers.containsKey(decided.runId() + "/" + decided.key()) ? "at the terminal"
-                            : decision ? "--approve" : "--reject";
-                    CompletableFuture<RunRecord> next = runs.resolveGate(decided.runId(), decided.key(), decision,
-                            System.getProperty("user.name", "caravan-cli"), "caravan run " + how);
-                    if (!await(next, runId, runs, deadline)) {
-                        return new Outcome(runs.get(runId), List.of(), true);
-                    }
-                    continue;
-                }
-            }
-            // running, waiting on a timer, or between a sub-workflow run and its parent: wait for the next event
+            // looks at the data directory between waits
             checkDataDirectory(runId);
             long left = remaining(deadline);
             if (left <= 0) {
-                return new Outcome(r, List.of(), true);
+                return new Outcome(engine.queries().get(runId), List.of(), true);
             }
-            synchronized (signal) {
-                signal.wait(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
+            Optional<RunWatch.Settled> settled = watch.awaitSettled(Math.min(left, CHECK_NANOS));
+            if (settled.isEmpty()) {
+                continue;
             }
+            RunWatch.Settled s = settled.get();
+            if (s.engineError() != null) {
+                throw new UserException(ExitCodes.FAILED, "run " + runId + " stopped by an engine error: "
+                        + s.engineError(), s.engineError());
+            }
+            if (s.isOver()) {
+                return new Outcome(s.run(), List.of(), false);
+            }
+            List<Gate> undecided = new ArrayList<>();
+            Gate decided = null;
+            Boolean decision = null;
+            for (Gate g : gates(engine, runId, s.pendingGates())) {
+                decision = decide(engine, g, progress);
+                if (decision != null) {
+                    decided = g;
+                    break;
+                }
+                undecided.add(g);
+            }
+            if (decided == null) {
+                return new Outcome(s.run(), undecided, false);
+            }
+            String how = answers.containsKey(decided.runId() + "/" + decided.key()) ? "at the terminal"
+                    : decision ? "--approve" : "--reject";
+            watch.follow(engine.runs().resolveGate(decided.runId(), decided.key(), decision,
+                    System.getProperty("user.name", "caravan-cli"), "caravan run " + how));
         }
     }
 
@@ -517,39 +508,13 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         return deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
     }
 
-    /** Waits for an execution, looking at the data directory meanwhile; false when the deadline passed. */
-    private boolean await(CompletableFuture<RunRecord> f, String runId, RunService runs, long deadline)
-            throws InterruptedException {
-        try {
-            while (true) {
-                checkDataDirectory(runId);
-                long left = remaining(deadline);
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    f.get(Math.min(left, CHECK_NANOS), TimeUnit.NANOSECONDS);
-                    return true;
-                } catch (TimeoutException stillGoing) {
-                    // look again
-                }
-            }
-        } catch (ExecutionException e) {
-            RunRecord r = runs.get(runId);
-            if (r == null || !(r.status().isTerminal() || r.status().isPaused())) {
-                throw new UserException(ExitCodes.FAILED, "run " + runId + " stopped by an engine error: "
-                        + e.getCause(), e.getCause());
-            }
-            return true;
-        }
-    }
-
-    private static List<Gate> pendingGates(RunService runs, String runId) {
+    /** The pending gates of a run (run id to node keys) with their paths and messages. */
+    private static List<Gate> gates(Engine engine, String runId, Map<String, List<String>> pending) {
         List<Gate> out = new ArrayList<>();
-        for (Map.Entry<String, List<String>> e : runs.pendingGates(runId).entrySet()) {
+        for (Map.Entry<String, List<String>> e : pending.entrySet()) {
             String gateRun = e.getKey();
             String path = gateRun.equals(runId) ? "" : gateRun.substring(runId.length() + 1).replace(':', '/');
-            RunRecord r = runs.get(gateRun);
+            RunRecord r = engine.queries().get(gateRun);
             for (String key : e.getValue()) {
                 NodeRecord n = r == null ? null : r.node(key);
                 Object message = n == null || n.detail() == null ? null : n.detail().get("message");
@@ -678,7 +643,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             node = at.node(at.errorNode());
             path.append(path.length() == 0 ? "" : "/").append(at.errorNode());
             Object child = node == null || node.detail() == null ? null : node.detail().get("childRunId");
-            RunRecord c = child instanceof String id ? engine.runs().get(id) : null;
+            RunRecord c = child instanceof String id ? engine.queries().get(id) : null;
             if (c == null || c.status() != RunStatus.FAILED) {
                 break;
             }

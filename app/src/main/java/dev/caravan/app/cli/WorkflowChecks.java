@@ -42,7 +42,12 @@ final class WorkflowChecks {
      * @param laneNeeded one per {@code remember} node that runs whenever the run reaches it (no {@code when} on it or
      *                   around it): a run without a lane fails there
      */
-    record Outcome(Workflow workflow, List<Problem> problems, List<Problem> laneNeeded) {
+    /**
+     * What the checks found; {@code workflow} is the checked definition (null when it has problems) and
+     * {@code siblings} the workflows of its folder by name as loaded for the checks (empty when none was asked for),
+     * so a run deploys what was checked without loading it again.
+     */
+    record Outcome(Workflow workflow, List<Problem> problems, List<Problem> laneNeeded, Map<String, Workflow> siblings) {
     }
 
     private final WorkflowLoader loader;
@@ -78,7 +83,7 @@ final class WorkflowChecks {
         try {
             wf = WorkflowFiles.load(loader, workingDir, file, arg);
         } catch (InvalidWorkflowException e) {
-            return new Outcome(null, e.problems(), List.of());
+            return new Outcome(null, e.problems(), List.of(), Map.of());
         }
         List<Problem> found = new ArrayList<>();
         List<Problem> lanes = new ArrayList<>();
@@ -86,7 +91,8 @@ final class WorkflowChecks {
         found.sort(Comparator.comparing((Problem p) -> p.position().file().equals(display) ? 0 : 1)
                 .thenComparing(p -> p.position().file()).thenComparingInt(p -> p.position().line())
                 .thenComparingInt(p -> p.position().column()));
-        return new Outcome(found.isEmpty() ? wf : null, List.copyOf(found), List.copyOf(lanes));
+        return new Outcome(found.isEmpty() ? wf : null, List.copyOf(found), List.copyOf(lanes),
+                folderWorkflows == null ? Map.of() : Map.copyOf(folderWorkflows));
     }
 
     private void walk(Workflow wf, List<Node> nodes, Path folder, boolean guarded, List<String> calling,

@@ -19,15 +19,24 @@ import org.apache.camel.support.component.PropertyConfigurerSupport;
 @SuppressWarnings("unchecked")
 public class RunComponentConfigurer extends PropertyConfigurerSupport implements GeneratedPropertyConfigurer, PropertyConfigurerGetter {
 
+    private dev.caravan.component.run.RunConfiguration getOrCreateConfiguration(RunComponent target) {
+        if (target.getConfiguration() == null) {
+            target.setConfiguration(new dev.caravan.component.run.RunConfiguration());
+        }
+        return target.getConfiguration();
+    }
+
     @Override
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         RunComponent target = (RunComponent) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
+        case "configuration": target.setConfiguration(property(camelContext, dev.caravan.component.run.RunConfiguration.class, value)); return true;
         case "engine": target.setEngine(property(camelContext, dev.caravan.run.Engine.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "tenant": getOrCreateConfiguration(target).setTenant(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
     }
@@ -42,9 +51,11 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
+        case "configuration": return dev.caravan.component.run.RunConfiguration.class;
         case "engine": return dev.caravan.run.Engine.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "tenant": return java.lang.String.class;
         default: return null;
         }
     }
@@ -55,9 +66,11 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
+        case "configuration": return target.getConfiguration();
         case "engine": return target.getEngine();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "tenant": return getOrCreateConfiguration(target).getTenant();
         default: return null;
         }
     }

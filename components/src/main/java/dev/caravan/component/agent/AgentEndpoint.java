@@ -46,8 +46,8 @@ import java.util.concurrent.CompletionStage;
              headersClass = NodeConstants.class)
 public class AgentEndpoint extends NodeEndpoint {
 
-    @UriParam(defaultValue = "true", description = "Whether to stream the reply, publishing output deltas as events")
-    private boolean streaming = true;
+    @UriParam
+    private AgentConfiguration configuration;
 
     private Long budgetTokens;
     private Long budgetMicros;
@@ -57,8 +57,9 @@ public class AgentEndpoint extends NodeEndpoint {
     private LlmEndpoint llmEndpoint;
     private AsyncProducer llm;
 
-    public AgentEndpoint(String uri, AgentComponent component) {
+    public AgentEndpoint(String uri, AgentComponent component, AgentConfiguration configuration) {
         super(uri, component);
+        this.configuration = configuration;
     }
 
     @Override
@@ -109,12 +110,6 @@ public class AgentEndpoint extends NodeEndpoint {
     }
 
     /**
-     * The Camel property naming the model (provider:model) that agents whose model is {@code scripted} use instead,
-     * so workflows written as scripted demos run against a real provider.
-     */
-    public static final String SCRIPTED_MODEL_PROPERTY = "caravan.agent.scripted-model";
-
-    /**
      * The LLM options of this node over the caravan-llm component's own defaults, set as values: the node's text
      * (replies of the scripted model, the output schema) never passes through a URI.
      */
@@ -127,8 +122,8 @@ public class AgentEndpoint extends NodeEndpoint {
             model = "scripted";
         }
         // agents written for the scripted model run on a real one when the host says so (caravan run --model)
-        String replacement = "scripted".equals(model) ? getCamelContext().getPropertiesComponent()
-                .resolveProperty(SCRIPTED_MODEL_PROPERTY).filter(m -> !m.isBlank()).orElse(null) : null;
+        String replacement = "scripted".equals(model) && configuration.getScriptedModel() != null
+                             && !configuration.getScriptedModel().isBlank() ? configuration.getScriptedModel() : null;
         cfg.setModel(replacement != null ? replacement : model);
         List<String> fallback = agent.fallback() != null && !agent.fallback().isEmpty() ? agent.fallback()
                 : wf.defaults().fallback();
@@ -147,7 +142,7 @@ public class AgentEndpoint extends NodeEndpoint {
         if (agent.maxToolRounds() != null) {
             cfg.setMaxToolRounds(agent.maxToolRounds());
         }
-        cfg.setStreaming(streaming);
+        cfg.setStreaming(configuration.isStreaming());
         if (replacement == null && agent.scripted() != null) {
             if (agent.scripted().replies() != null) {
                 cfg.setScriptedReplies(Json.write(agent.scripted().replies()));
@@ -308,12 +303,12 @@ public class AgentEndpoint extends NodeEndpoint {
         }
     }
 
-    public boolean isStreaming() {
-        return streaming;
+    public AgentConfiguration getConfiguration() {
+        return configuration;
     }
 
-    /** Whether to stream the reply, publishing output deltas as events. */
-    public void setStreaming(boolean streaming) {
-        this.streaming = streaming;
+    /** The endpoint's options: a copy of the component's, then what its URI sets. */
+    public void setConfiguration(AgentConfiguration configuration) {
+        this.configuration = configuration;
     }
 }

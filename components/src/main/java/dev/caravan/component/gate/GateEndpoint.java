@@ -77,7 +77,7 @@ public class GateEndpoint extends NodeEndpoint {
     protected void afterPause(NodeContext ctx, NodeResult.Paused paused) {
         if (gateTimeout > 0) {
             long deadline = Instant.parse((String) paused.detail().get("deadline")).toEpochMilli();
-            ctx.engine().runs().scheduleGateTimeout(ctx.runId(), ctx.key(), deadline, onTimeout);
+            ctx.engine().runTimers().scheduleGateTimeout(ctx.runId(), ctx.key(), deadline, onTimeout);
         }
     }
 }

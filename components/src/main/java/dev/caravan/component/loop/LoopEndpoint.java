@@ -9,7 +9,7 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.component.node.ScopedBody;
 import dev.caravan.expr.Template;
-import dev.caravan.run.RunService;
+import dev.caravan.run.WorkflowRoutes;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.Category;
@@ -64,7 +64,7 @@ public class LoopEndpoint extends NodeEndpoint {
         untilTemplate = compile(loop.until());
         outputTemplate = compileValue(loop.output());
         bodyNodes = loop.nodes().stream().map(Node::id).toList();
-        scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()), null,
+        scopedBody = new ScopedBody(getCamelContext(), WorkflowRoutes.bodyRouteUri(wf.name(), getNodePath()), null,
                 isContinueOnError());
     }
 

@@ -9,7 +9,7 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.component.node.ScopedBody;
 import dev.caravan.expr.Template;
-import dev.caravan.run.RunService;
+import dev.caravan.run.WorkflowRoutes;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.Category;
@@ -70,7 +70,7 @@ public class MapEndpoint extends NodeEndpoint {
         itemsTemplate = compileValue(map.items());
         outputTemplate = compileValue(map.output());
         bodyNodes = map.nodes().stream().map(Node::id).toList();
-        scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()),
+        scopedBody = new ScopedBody(getCamelContext(), WorkflowRoutes.bodyRouteUri(wf.name(), getNodePath()),
                 engine().tasks(), isContinueOnError());
     }
 

@@ -40,10 +40,7 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
                             + " engine's workflow catalog, deployed or loaded from caravan.workflows")
     @Metadata(required = true)
     private String workflow;
-    @UriParam(label = "advanced", defaultValue = "false",
-              description = "Record the node's outcome with the next step's update of the run (one round trip to the"
-                            + " store instead of two). Only where the next step on the same exchange follows at once"
-                            + " and is a caravan node or caravan-run:end; the workflow compiler sets it there.")
+    /** Not an endpoint option: see {@link NodeComponent#RECORD_WITH_NEXT}. */
     private boolean recordWithNext;
 
     private Engine engine;
@@ -225,16 +222,11 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
         this.workflow = workflow;
     }
 
-    public boolean isRecordWithNext() {
+    boolean isRecordWithNext() {
         return recordWithNext;
     }
 
-    /**
-     * Record the node's outcome with the next step's update of the run (one round trip to the store instead of two).
-     * Only where the next step on the same exchange follows at once and is a caravan node or caravan-run:end; the
-     * workflow compiler sets it there.
-     */
-    public void setRecordWithNext(boolean recordWithNext) {
+    void setRecordWithNext(boolean recordWithNext) {
         this.recordWithNext = recordWithNext;
     }
 

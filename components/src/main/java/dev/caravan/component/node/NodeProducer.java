@@ -9,6 +9,7 @@ import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
+import dev.caravan.spi.Timers;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultAsyncProducer;
@@ -20,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -260,14 +260,14 @@ public class NodeProducer extends DefaultAsyncProducer {
     private static CompletionStage<NodeResult> withTimeout(Engine engine, CompletionStage<NodeResult> stage,
             long millis) {
         CompletableFuture<NodeResult> timed = new CompletableFuture<>();
-        ScheduledFuture<?> timer;
+        Timers.Timer timer;
         try {
-            timer = engine.schedule(() -> timed.completeExceptionally(new TimeoutException()), millis);
+            timer = engine.timers().schedule(() -> timed.completeExceptionally(new TimeoutException()), millis);
         } catch (RejectedExecutionException closing) {
             return stage;
         }
         stage.whenComplete((result, error) -> {
-            timer.cancel(false);
+            timer.cancel();
             if (error != null) {
                 timed.completeExceptionally(error);
             } else {
@@ -356,7 +356,7 @@ public class NodeProducer extends DefaultAsyncProducer {
                     ctx.attempt() + 1, ctx.record(), ctx.variables(), ctx.disclosedSecrets());
             try {
                 // the timer only schedules: the next attempt and the rest of the route run on the worker pool
-                engine.schedule(() -> retry(next, callback), delay);
+                engine.timers().schedule(() -> retry(next, callback), delay);
             } catch (RejectedExecutionException shuttingDown) {
                 ctx.exchange().setException(new RunInterruptedException(ctx.runId(), error));
                 callback.done(false);

@@ -18,14 +18,26 @@ public class RunComponent extends DefaultComponent {
     @Metadata(label = "advanced", autowired = true,
               description = "The Caravan engine; an embedded one is made when none is bound")
     private Engine engine;
+    @Metadata
+    private RunConfiguration configuration = new RunConfiguration();
 
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
-        RunEndpoint endpoint = new RunEndpoint(uri, this);
+        RunEndpoint endpoint = new RunEndpoint(uri, this,
+                configuration != null ? configuration.copy() : new RunConfiguration());
         endpoint.setAction(RunEndpoint.Action.parse(remaining));
         endpoint.setEngine(engine);
         setProperties(endpoint, parameters);
         return endpoint;
+    }
+
+    public RunConfiguration getConfiguration() {
+        return configuration;
+    }
+
+    /** The component-level defaults, copied into each endpoint before its own options are applied. */
+    public void setConfiguration(RunConfiguration configuration) {
+        this.configuration = configuration;
     }
 
     public Engine getEngine() {

@@ -73,8 +73,8 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     @UriParam(description = "The workflow name")
     @Metadata(required = true)
     private String workflow;
-    @UriParam(label = "start", description = "Tenant of runs started here")
-    private String tenant;
+    @UriParam
+    private RunConfiguration configuration;
 
     private Engine engine;
     private String workflowHash;
@@ -82,8 +82,9 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     private Template outputTemplate;
     private InputValidator validator;
 
-    public RunEndpoint(String uri, RunComponent component) {
+    public RunEndpoint(String uri, RunComponent component, RunConfiguration configuration) {
         super(uri, component);
+        this.configuration = configuration;
     }
 
     @Override
@@ -129,9 +130,9 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         Object input = plainInput(exchange);
         // always a new run: an id the message carries is the caller's (a webhook, a record) and would let it name a
         // run, execute an existing one again or take the id of a sub-workflow run before its parent makes it
-        String runId = engine.runs().create(new RunService.StartRequest(workflow, input, tenant, null, null, null,
-                null));
-        engine.runs().execute(runId);
+        String runId = engine.runs().create(new RunService.StartRequest(workflow, input, configuration.getTenant(), null,
+                null, null, null));
+        engine.executor().execute(runId);
         exchange.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, runId);
         exchange.getMessage().setBody(runId);
     }
@@ -267,13 +268,13 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         this.workflow = workflow;
     }
 
-    public String getTenant() {
-        return tenant;
+    public RunConfiguration getConfiguration() {
+        return configuration;
     }
 
-    /** Tenant of runs started here. */
-    public void setTenant(String tenant) {
-        this.tenant = tenant;
+    /** The endpoint's options: a copy of the component's, then what its URI sets. */
+    public void setConfiguration(RunConfiguration configuration) {
+        this.configuration = configuration;
     }
 
     public Engine getEngine() {

@@ -74,6 +74,6 @@ public class WaitEndpoint extends NodeEndpoint {
     @Override
     protected void afterPause(NodeContext ctx, NodeResult.Paused paused) {
         long dueAt = Instant.parse((String) paused.detail().get("until")).toEpochMilli();
-        ctx.engine().runs().scheduleWake(ctx.runId(), ctx.key(), dueAt);
+        ctx.engine().runTimers().scheduleWake(ctx.runId(), ctx.key(), dueAt);
     }
 }

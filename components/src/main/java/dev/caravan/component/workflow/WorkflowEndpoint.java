@@ -61,17 +61,16 @@ public class WorkflowEndpoint extends NodeEndpoint {
 
     @Override
     protected CompletionStage<NodeResult> execute(NodeContext ctx) {
-        RunService runs = ctx.engine().runs();
         String childId = ctx.runId() + ":" + ctx.key();
-        RunRecord child = runs.get(childId);
+        RunRecord child = ctx.engine().queries().get(childId);
         if (child == null) {
             Object in = inputTemplate == null ? ctx.engine().values().resolve(ctx.record().input())
                     : inputTemplate.evaluate(ctx.variables());
-            runs.create(new RunService.StartRequest(childWorkflow, in, ctx.record().tenant(), ctx.record().lane(), childId,
+            ctx.engine().runs().create(new RunService.StartRequest(childWorkflow, in, ctx.record().tenant(), ctx.record().lane(), childId,
                     ctx.runId(), ctx.key()));
         }
         CompletableFuture<RunRecord> done = child != null && child.status().isTerminal()
-                ? CompletableFuture.completedFuture(child) : runs.execute(childId);
+                ? CompletableFuture.completedFuture(child) : ctx.engine().executor().execute(childId);
         return done.thenApply(c -> outcome(childId, c));
     }
 
