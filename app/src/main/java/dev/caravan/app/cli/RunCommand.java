@@ -1,6 +1,5 @@
 package dev.caravan.app.cli;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.app.CaravanCli;
 import dev.caravan.component.agent.AgentComponent;
@@ -21,22 +20,17 @@ import dev.caravan.run.UnknownWorkflowException;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import dev.caravan.support.JsonProblems;
 import org.apache.camel.impl.DefaultCamelContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URLClassLoader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -172,14 +166,16 @@ public final class RunCommand implements Callable<Integer> {
     /** How often a command waiting for its run checks that the data directory is still there. */
     private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
-    private final Map<String, Boolean> answers = new HashMap<>();
     private DataDirectory data;
+
+    /** What this command decided at gates, set when it runs. */
+    private GateDecisions decisions;
 
     @Override
     public Integer call() throws Exception {
         Logging.configure(cli.verbosity());
         Duration limit = parseTimeout();
-        checkDecisions();
+        decisions = new GateDecisions(approve, reject, cli.prompter());
         if (resume != null && input != null) {
             throw new UserException(ExitCodes.USAGE, "--input cannot be given with --resume: run " + resume
                     + " goes on with the input it started with");
@@ -223,7 +219,7 @@ public final class RunCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         checkModelOption(dependencies);
-        Object runInput = parseInput();
+        Object runInput = JsonInput.parse(input, cli.in(), cli.workingDir());
 
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.getShutdownStrategy().setTimeout(2);
@@ -445,20 +441,7 @@ public final class RunCommand implements Callable<Integer> {
     // --- driving the run to its end -------------------------------------------------------------------------
 
     /** How the command leaves the run: finished, awaiting gates nobody could decide, or out of time. */
-    private record Outcome(RunRecord record, List<Gate> undecided, boolean timedOut) {
-    }
-
-    /** A gate awaiting approval, in the run or in one of its sub-workflow runs. */
-    record Gate(String runId, String key, String path, String message) {
-        /** The key with the sub-workflow path: {@code approve}, {@code summary/approve}. */
-        String label() {
-            return path.isEmpty() ? key : path + "/" + key;
-        }
-
-        /** The node id without map/loop indexes: {@code each[2].approve} is {@code approve}. */
-        String id() {
-            return key.substring(key.lastIndexOf('.') + 1).replaceAll("\\[\\d+]", "");
-        }
+    private record Outcome(RunRecord record, List<GateDecisions.Gate> undecided, boolean timedOut) {
     }
 
     private Outcome drive(Engine engine, RunWatch watch, String runId, long deadline, Progress progress)
@@ -482,11 +465,18 @@ public final class RunCommand implements Callable<Integer> {
             if (s.isOver()) {
                 return new Outcome(s.run(), List.of(), false);
             }
-            List<Gate> undecided = new ArrayList<>();
-            Gate decided = null;
+            List<GateDecisions.Gate> undecided = new ArrayList<>();
+            GateDecisions.Gate decided = null;
             Boolean decision = null;
-            for (Gate g : gates(engine, runId, s.pendingGates())) {
-                decision = decide(engine, g, progress);
+            for (GateDecisions.Gate g : GateDecisions.gates(engine, runId, s.pendingGates())) {
+                decision = decisions.decide(g, () -> {
+                    // what the run printed so far comes before the question
+                    engine.events().drain(2_000);
+                    if (progress != null) {
+                        progress.finish();
+                    }
+                    cli.err().flush();
+                });
                 if (decision != null) {
                     decided = g;
                     break;
@@ -496,83 +486,14 @@ public final class RunCommand implements Callable<Integer> {
             if (decided == null) {
                 return new Outcome(s.run(), undecided, false);
             }
-            String how = answers.containsKey(decided.runId() + "/" + decided.key()) ? "at the terminal"
-                    : decision ? "--approve" : "--reject";
             watch.follow(engine.runs().resolveGate(decided.runId(), decided.key(), decision,
-                    System.getProperty("user.name", "caravan-cli"), "caravan run " + how));
+                    System.getProperty("user.name", "caravan-cli"), "caravan run " + decisions.how(decided, decision)));
         }
     }
 
     /** Nanoseconds left until the deadline; Long.MAX_VALUE without one. */
     private static long remaining(long deadline) {
         return deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
-    }
-
-    /** The pending gates of a run (run id to node keys) with their paths and messages. */
-    private static List<Gate> gates(Engine engine, String runId, Map<String, List<String>> pending) {
-        List<Gate> out = new ArrayList<>();
-        for (Map.Entry<String, List<String>> e : pending.entrySet()) {
-            String gateRun = e.getKey();
-            String path = gateRun.equals(runId) ? "" : gateRun.substring(runId.length() + 1).replace(':', '/');
-            RunRecord r = engine.queries().get(gateRun);
-            for (String key : e.getValue()) {
-                NodeRecord n = r == null ? null : r.node(key);
-                Object message = n == null || n.detail() == null ? null : n.detail().get("message");
-                out.add(new Gate(gateRun, key, path, message == null ? "" : String.valueOf(message)));
-            }
-        }
-        return out;
-    }
-
-    /** --approve/--reject first, then the terminal; null when nobody decides. */
-    private Boolean decide(Engine engine, Gate g, Progress progress) throws InterruptedException {
-        Boolean explicit = explicitDecision(g);
-        if (explicit != null) {
-            return explicit;
-        }
-        String id = g.runId() + "/" + g.key();
-        if (answers.containsKey(id)) {
-            return answers.get(id);
-        }
-        Prompter prompter = cli.prompter();
-        if (prompter == null) {
-            return null;
-        }
-        engine.events().drain(2_000);
-        if (progress != null) {
-            progress.finish();
-        }
-        cli.err().flush();
-        // the message may quote model output: the approver sees its control characters, not what they would do
-        Boolean answer = prompter.ask(TerminalText.safe("Approve " + g.label() + "?"
-                + (g.message().isBlank() ? "" : " " + g.message())).replace("\n", "\n  "));
-        answers.put(id, answer);
-        return answer;
-    }
-
-    /** The most specific match wins: sub-workflow path and key, then key, then node id; reject wins a tie. */
-    Boolean explicitDecision(Gate g) {
-        int approveScore = score(approve, g);
-        int rejectScore = score(reject, g);
-        if (approveScore == 0 && rejectScore == 0) {
-            return null;
-        }
-        return approveScore > rejectScore;
-    }
-
-    private static int score(List<String> nodes, Gate g) {
-        int best = 0;
-        for (String n : nodes) {
-            String node = n.strip().replace(':', '/');
-            if (node.equals(g.label())) {
-                best = Math.max(best, 3);
-            } else if (node.equals(g.key())) {
-                best = Math.max(best, 2);
-            } else if (node.equals(g.id())) {
-                best = Math.max(best, 1);
-            }
-        }
-        return best;
     }
 
     // --- reporting ------------------------------------------------------------------------------------------
@@ -587,7 +508,7 @@ public final class RunCommand implements Callable<Integer> {
         if (!outcome.undecided().isEmpty()) {
             err.println("caravan: run " + r.runId() + " of workflow " + wf.name() + " awaits approval:");
             Set<String> flags = new LinkedHashSet<>();
-            for (Gate g : outcome.undecided()) {
+            for (GateDecisions.Gate g : outcome.undecided()) {
                 err.println(TerminalText.safe("  " + g.label() + (g.runId().equals(r.runId()) ? ""
                         : " (run " + g.runId() + ")") + (g.message().isBlank() ? "" : ": " + g.message()))
                         .replace("\n", "\n    "));
@@ -596,7 +517,7 @@ public final class RunCommand implements Callable<Integer> {
             String first = flags.iterator().next();
             if (ephemeral) {
                 err.println("Decide by running it again with --approve NODE or --reject NODE, e.g.:");
-                err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(printable(input)))
+                err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(JsonInput.printable(input)))
                         + " --approve " + first);
                 err.println("or run it on a terminal to be asked. (With --ephemeral the run ended with the command.)");
             } else {
@@ -719,87 +640,6 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private void checkDecisions() {
-        for (String a : approve) {
-            if (reject.contains(a)) {
-                throw new UserException(ExitCodes.USAGE, "gate " + a + " is given both --approve and --reject");
-            }
-        }
-    }
-
-    private Object parseInput() {
-        if (input == null) {
-            return Map.of();
-        }
-        String text;
-        String what;
-        if (input.equals("@-")) {
-            try {
-                text = new String(cli.in().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UserException(ExitCodes.USAGE, "--input @-: cannot read stdin: " + e.getMessage(), e);
-            }
-            what = "--input @- (stdin)";
-        } else if (input.startsWith("@")) {
-            String name = input.substring(1);
-            Path p = cli.workingDir().resolve(name).normalize();
-            if (!Files.isRegularFile(p)) {
-                throw new UserException(ExitCodes.USAGE, "--input " + input + ": no such file");
-            }
-            try {
-                text = Files.readString(p, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UserException(ExitCodes.USAGE, "--input " + input + ": cannot be read: " + e.getMessage(), e);
-            }
-            what = "--input " + input;
-        } else {
-            text = input;
-            what = "--input";
-        }
-        if (text.isBlank()) {
-            throw new UserException(ExitCodes.USAGE, what + " is empty; expected JSON");
-        }
-        try (JsonParser parser = Json.MAPPER.createParser(text)) {
-            Object value = Json.MAPPER.readValue(parser, Object.class);
-            int rest = (int) parser.currentLocation().getCharOffset();
-            while (rest < text.length() && Character.isWhitespace(text.charAt(rest))) {
-                rest++;
-            }
-            if (rest < text.length()) {
-                // Jackson stops after the first value: '{"a": 1} x' would otherwise run with {"a": 1}
-                throw new UserException(ExitCodes.USAGE, what + " has more text after its JSON value ("
-                        + lineAndColumn(text, rest) + "); expected exactly one JSON value");
-            }
-            return value;
-        } catch (JsonProcessingException e) {
-            String where = JsonProblems.where(e);
-            throw new UserException(ExitCodes.USAGE, what + " is not valid JSON"
-                    + (where == null ? "" : " (" + where + ")") + ": " + JsonProblems.message(e), e);
-        } catch (IOException e) {
-            throw new UserException(ExitCodes.USAGE, what + " cannot be read: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * JSON input as the same JSON, safe to print: it parsed, so its only raw controls are whitespace between tokens,
-     * and what a terminal would act on inside its strings is escaped the JSON way.
-     */
-    private static String printable(String json) {
-        return TerminalText.json(json.replace('\r', ' ').replace('\n', ' ').replace('\t', ' '));
-    }
-
-    /** {@code line L, column C} (both from 1) of a character of the text. */
-    private static String lineAndColumn(String text, int index) {
-        int line = 1;
-        int lineStart = 0;
-        for (int i = 0; i < index; i++) {
-            if (text.charAt(i) == '\n') {
-                line++;
-                lineStart = i + 1;
-            }
-        }
-        return "line " + line + ", column " + (index - lineStart + 1);
-    }
 
     private static String shellQuote(String s) {
         return s.matches("[A-Za-z0-9_@./:=-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
