@@ -147,6 +147,11 @@ public final class WorkflowLoader {
         return new WorkflowParser(fileName, content, expressions, metaSchemas, limits, kinds.get(), modelProviders);
     }
 
+    /** The expressions this loader checks with: an engine given the same compiles each expression once. */
+    public Expressions expressions() {
+        return expressions;
+    }
+
     /** A file's text, or why it is not a workflow file without parsing it. */
     private record Source(String text, List<Problem> problems) {
     }

@@ -74,7 +74,9 @@ public final class Engine implements AutoCloseable {
         this.values = new ValueStore(hazelcast, inlineValueBytes, expiry);
         HazelcastRunStore runStore = new HazelcastRunStore(hazelcast, events, expiry, values);
         this.store = runStore;
-        this.expressions = new Expressions();
+        // the expressions a loader already checked the workflows with, when the application binds them
+        Expressions checkedWith = camelContext.getRegistry().findSingleByType(Expressions.class);
+        this.expressions = checkedWith != null ? checkedWith : new Expressions();
         this.tasks = ThreadSupport.newTaskExecutor("caravan-run");
         Timers bound = camelContext.getRegistry().findSingleByType(Timers.class);
         this.ownsTimers = bound == null;

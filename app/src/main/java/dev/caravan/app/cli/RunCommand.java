@@ -9,6 +9,7 @@ import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.CloudEventJson;
 import dev.caravan.event.RunEvent;
+import dev.caravan.expr.Expressions;
 import dev.caravan.json.Json;
 import dev.caravan.llm.ModelReference;
 import dev.caravan.run.Engine;
@@ -244,6 +245,8 @@ public final class RunCommand implements Callable<Integer> {
                 camel.getPropertiesComponent().addInitialProperty("caravan.store.jdbc-url",
                         "jdbc:h2:file:" + data.path().resolve("db").resolve("caravan"));
             }
+            // the expressions the checks compiled: the engine's endpoints do not compile them again
+            camel.getRegistry().bind("caravanExpressions", Expressions.class, loader.expressions());
             camel.start();
             Engine engine = Engine.of(camel);
             if (data != null) {
