@@ -12,6 +12,7 @@ import dev.caravan.state.ValueStore;
 import dev.caravan.spi.Timers;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.CamelContext;
+import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,9 +22,11 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * The composition root of one Caravan instance: the Hazelcast member holding run state, the event bus, the
- * expression cache, timers, and the run commands, queries and executor. Node components find it in the Camel registry; when none is
- * bound, {@link #of(CamelContext)} creates an embedded one, so compiled routes run in plain Camel with only the
- * Caravan jars.
+ * expression cache, timers, and the run commands, queries and executor. It binds itself and the services the
+ * {@code caravan-*} components use ({@link StepServices}, {@link RunService}, {@link RunQueries}, {@link RunExecutor},
+ * {@link RunTimers}) in its Camel context's registry, where the components find them by type, as camel-kafka finds
+ * its client factory. When none is bound, {@link #of(CamelContext)} creates an embedded engine, so compiled routes run
+ * in plain Camel with only the Caravan jars.
  */
 public final class Engine implements AutoCloseable {
 
@@ -50,6 +53,7 @@ public final class Engine implements AutoCloseable {
     private final long maxValueBytes;
     private final KillSwitches killSwitches;
     private final Lanes lanes;
+    private final StepServices steps;
     private final int maxTakeovers;
     private final RunRequests runRequests;
     private final Reaper reaper;
@@ -89,6 +93,8 @@ public final class Engine implements AutoCloseable {
         this.secrets = new Secrets(camelContext);
         this.killSwitches = new KillSwitches(hazelcast);
         this.lanes = new Lanes(new LaneStore(hazelcast, events), store, runs, executor);
+        this.steps = new StepServices(store, values, expressions, catalog, timers, secrets, killSwitches, lanes, tasks,
+                maxValueBytes, this::isStopping);
         // timers, executors (and an owned member) end with the context they serve
         camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override
@@ -100,6 +106,8 @@ public final class Engine implements AutoCloseable {
                 .resolveProperty("caravan.runs.max-takeovers").orElse("3"));
         this.runRequests = new RunRequests(hazelcast, store.memberId(), executor);
         this.reaper = new Reaper(this, duration(camelContext, "caravan.reaper.stuck-after", "60s"));
+        // before recovered timers fire: a route they resume finds this engine's services
+        bindServices();
         runTimers.recover();
         reaper.start(duration(camelContext, "caravan.reaper.interval", "5s"));
         if (!retention.isZero()) {
@@ -118,9 +126,28 @@ public final class Engine implements AutoCloseable {
             if (found != null) {
                 return found;
             }
-            Engine engine = embedded(camelContext);
-            camelContext.getRegistry().bind("caravanEngine", engine);
-            return engine;
+            return embedded(camelContext);
+        }
+    }
+
+    /**
+     * Binds this engine and the services the components use, each by its type, in the Camel registry; an engine made
+     * later on the same context takes these names over. A service of a type the application bound under a name of
+     * its own is left to the application's, which the components then find.
+     */
+    private void bindServices() {
+        Registry registry = camelContext.getRegistry();
+        bindUnlessBoundElsewhere(registry, "caravanEngine", Engine.class, this);
+        bindUnlessBoundElsewhere(registry, "caravanStepServices", StepServices.class, steps);
+        bindUnlessBoundElsewhere(registry, "caravanRunService", RunService.class, runs);
+        bindUnlessBoundElsewhere(registry, "caravanRunQueries", RunQueries.class, queries);
+        bindUnlessBoundElsewhere(registry, "caravanRunExecutor", RunExecutor.class, executor);
+        bindUnlessBoundElsewhere(registry, "caravanRunTimers", RunTimers.class, runTimers);
+    }
+
+    private static <T> void bindUnlessBoundElsewhere(Registry registry, String name, Class<T> type, T service) {
+        if (registry.findByTypeWithName(type).keySet().stream().allMatch(name::equals)) {
+            registry.bind(name, type, service);
         }
     }
 
@@ -162,7 +189,8 @@ public final class Engine implements AutoCloseable {
 
     /**
      * An engine on an existing member whose config went through {@link HazelcastRunStore#configure} with the same
-     * event bus. The caller keeps the member and the bus, and closes them.
+     * event bus, bound in the context's registry with its services. The caller keeps the member and the bus, and
+     * closes them.
      */
     public static Engine on(CamelContext camelContext, HazelcastInstance hazelcast, EventBus events) {
         return new Engine(camelContext, hazelcast, false, events, null);
@@ -239,6 +267,14 @@ public final class Engine implements AutoCloseable {
      */
     public Timers timers() {
         return timers;
+    }
+
+    /**
+     * What the steps of a workflow route use (bound in the Camel registry, where the {@code caravan-*} components
+     * find it).
+     */
+    public StepServices stepServices() {
+        return steps;
     }
 
     /** Runs route executions: virtual threads on Java 21+, a cached pool before. */

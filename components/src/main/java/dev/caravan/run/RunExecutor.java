@@ -162,7 +162,7 @@ public final class RunExecutor {
         exchange.getMessage().setBody(engine.values().resolve(r.input()));
         Exchange done = template().send(routeEndpoint(r.workflow()), exchange);
         // what a step deferred when the route ended before the next one (an error in Camel itself): recorded now
-        RunRecords.flush(engine, done, runId);
+        RunRecords.flush(engine.store(), done, runId);
         // the end step leaves the record of the run's outcome; anything else is read afresh
         RunRecord after = done.getProperty(RunRecords.RECORD, RunRecord.class);
         if (after == null || !(after.status().isTerminal() || after.status().isPaused()) || done.getException() != null) {

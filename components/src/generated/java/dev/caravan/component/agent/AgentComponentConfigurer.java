@@ -33,11 +33,12 @@ public class AgentComponentConfigurer extends PropertyConfigurerSupport implemen
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
         case "configuration": target.setConfiguration(property(camelContext, dev.caravan.component.agent.AgentConfiguration.class, value)); return true;
-        case "engine": target.setEngine(property(camelContext, dev.caravan.run.Engine.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
         case "scriptedmodel":
         case "scriptedModel": getOrCreateConfiguration(target).setScriptedModel(property(camelContext, java.lang.String.class, value)); return true;
+        case "stepservices":
+        case "stepServices": target.setStepServices(property(camelContext, dev.caravan.run.StepServices.class, value)); return true;
         case "streaming": getOrCreateConfiguration(target).setStreaming(property(camelContext, boolean.class, value)); return true;
         default: return false;
         }
@@ -45,7 +46,7 @@ public class AgentComponentConfigurer extends PropertyConfigurerSupport implemen
 
     @Override
     public String[] getAutowiredNames() {
-        return new String[]{"engine"};
+        return new String[]{"stepServices"};
     }
 
     @Override
@@ -54,11 +55,12 @@ public class AgentComponentConfigurer extends PropertyConfigurerSupport implemen
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
         case "configuration": return dev.caravan.component.agent.AgentConfiguration.class;
-        case "engine": return dev.caravan.run.Engine.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
         case "scriptedmodel":
         case "scriptedModel": return java.lang.String.class;
+        case "stepservices":
+        case "stepServices": return dev.caravan.run.StepServices.class;
         case "streaming": return boolean.class;
         default: return null;
         }
@@ -71,11 +73,12 @@ public class AgentComponentConfigurer extends PropertyConfigurerSupport implemen
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
         case "configuration": return target.getConfiguration();
-        case "engine": return target.getEngine();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
         case "scriptedmodel":
         case "scriptedModel": return getOrCreateConfiguration(target).getScriptedModel();
+        case "stepservices":
+        case "stepServices": return target.getStepServices();
         case "streaming": return getOrCreateConfiguration(target).isStreaming();
         default: return null;
         }

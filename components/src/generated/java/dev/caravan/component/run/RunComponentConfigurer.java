@@ -33,9 +33,14 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
         case "configuration": target.setConfiguration(property(camelContext, dev.caravan.component.run.RunConfiguration.class, value)); return true;
-        case "engine": target.setEngine(property(camelContext, dev.caravan.run.Engine.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "runexecutor":
+        case "runExecutor": target.setRunExecutor(property(camelContext, dev.caravan.run.RunExecutor.class, value)); return true;
+        case "runservice":
+        case "runService": target.setRunService(property(camelContext, dev.caravan.run.RunService.class, value)); return true;
+        case "stepservices":
+        case "stepServices": target.setStepServices(property(camelContext, dev.caravan.run.StepServices.class, value)); return true;
         case "tenant": getOrCreateConfiguration(target).setTenant(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
@@ -43,7 +48,7 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
 
     @Override
     public String[] getAutowiredNames() {
-        return new String[]{"engine"};
+        return new String[]{"runExecutor", "runService", "stepServices"};
     }
 
     @Override
@@ -52,9 +57,14 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
         case "configuration": return dev.caravan.component.run.RunConfiguration.class;
-        case "engine": return dev.caravan.run.Engine.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "runexecutor":
+        case "runExecutor": return dev.caravan.run.RunExecutor.class;
+        case "runservice":
+        case "runService": return dev.caravan.run.RunService.class;
+        case "stepservices":
+        case "stepServices": return dev.caravan.run.StepServices.class;
         case "tenant": return java.lang.String.class;
         default: return null;
         }
@@ -67,9 +77,14 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
         case "configuration": return target.getConfiguration();
-        case "engine": return target.getEngine();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "runexecutor":
+        case "runExecutor": return target.getRunExecutor();
+        case "runservice":
+        case "runService": return target.getRunService();
+        case "stepservices":
+        case "stepServices": return target.getStepServices();
         case "tenant": return getOrCreateConfiguration(target).getTenant();
         default: return null;
         }

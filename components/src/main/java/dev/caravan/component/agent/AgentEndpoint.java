@@ -157,7 +157,8 @@ public class AgentEndpoint extends NodeEndpoint {
     @Override
     protected CompletionStage<NodeResult> execute(NodeContext ctx) {
         // the budget is checked against the run's totals as they are now, not as this exchange last saw them
-        RunRecord run = budgetTokens == null && budgetMicros == null ? ctx.record() : ctx.engine().store().get(ctx.runId());
+        RunRecord run = budgetTokens == null && budgetMicros == null ? ctx.record()
+                : ctx.services().store().get(ctx.runId());
         if (budgetTokens != null && run.tokens() >= budgetTokens) {
             throw new LlmException(LlmException.Kind.BUDGET, "the run used " + run.tokens() + " of its "
                     + budgetTokens + " tokens: no call was sent");

@@ -3,12 +3,14 @@ package dev.caravan.component.gate;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.ErrorCodes;
+import dev.caravan.component.node.EngineServices;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeErrorException;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.expr.Template;
+import dev.caravan.run.RunTimers;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
@@ -32,12 +34,22 @@ import java.util.concurrent.CompletionStage;
              headersClass = NodeConstants.class)
 public class GateEndpoint extends NodeEndpoint {
 
+    private RunTimers runTimers;
     private long gateTimeout;
     private String onTimeout = "reject";
     private Template messageTemplate;
 
-    public GateEndpoint(String uri, GateComponent component) {
+    public GateEndpoint(String uri, GateComponent component, RunTimers runTimers) {
         super(uri, component);
+        this.runTimers = runTimers;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if (runTimers == null) {
+            runTimers = EngineServices.runTimers(getCamelContext());
+        }
     }
 
     @Override
@@ -77,7 +89,7 @@ public class GateEndpoint extends NodeEndpoint {
     protected void afterPause(NodeContext ctx, NodeResult.Paused paused) {
         if (gateTimeout > 0) {
             long deadline = Instant.parse((String) paused.detail().get("deadline")).toEpochMilli();
-            ctx.engine().runTimers().scheduleGateTimeout(ctx.runId(), ctx.key(), deadline, onTimeout);
+            runTimers.scheduleGateTimeout(ctx.runId(), ctx.key(), deadline, onTimeout);
         }
     }
 }

@@ -85,7 +85,7 @@ public class LoopEndpoint extends NodeEndpoint {
         String scope = ctx.key() + "[" + k + "].";
         Map<String, Object> scopeVars = Map.of("iteration", (long) k);
         return scopedBody.run(ctx, scope, scopeVars).thenCompose(v -> {
-            RunRecord record = ctx.engine().store().get(ctx.runId());
+            RunRecord record = ctx.services().store().get(ctx.runId());
             if (record.status().isTerminal()) {
                 return CompletableFuture.completedFuture(new NodeResult.Paused(NodeStatus.WAITING, Map.of()));
             }
@@ -93,7 +93,7 @@ public class LoopEndpoint extends NodeEndpoint {
             if (pending != null) {
                 return CompletableFuture.completedFuture(new NodeResult.Paused(pending, Map.of("iteration", k)));
             }
-            Map<String, Object> vars = RunScope.variables(ctx.engine(), record, scope, scopeVars);
+            Map<String, Object> vars = RunScope.variables(ctx.services(), record, scope, scopeVars);
             boolean done = untilTemplate != null && untilTemplate.evaluateBoolean(vars);
             if (done || k + 1 >= max) {
                 Object out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, bodyNodes);

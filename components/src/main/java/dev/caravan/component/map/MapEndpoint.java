@@ -71,7 +71,7 @@ public class MapEndpoint extends NodeEndpoint {
         outputTemplate = compileValue(map.output());
         bodyNodes = map.nodes().stream().map(Node::id).toList();
         scopedBody = new ScopedBody(getCamelContext(), WorkflowRoutes.bodyRouteUri(wf.name(), getNodePath()),
-                engine().tasks(), isContinueOnError());
+                services().workers(), isContinueOnError());
     }
 
     @Override
@@ -122,14 +122,14 @@ public class MapEndpoint extends NodeEndpoint {
             if (!failures.isEmpty()) {
                 throw new java.util.concurrent.CompletionException(failures.get(0));
             }
-            RunRecord record = ctx.engine().store().get(ctx.runId());
+            RunRecord record = ctx.services().store().get(ctx.runId());
             NodeStatus pending = RunScope.pendingUnder(record, ctx.key() + "[");
             if (pending != null) {
                 return new NodeResult.Paused(pending, Map.of("items", n));
             }
             List<Object> outputs = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                Map<String, Object> vars = RunScope.variables(ctx.engine(), record, scope(ctx, i),
+                Map<String, Object> vars = RunScope.variables(ctx.services(), record, scope(ctx, i),
                         Map.of("item", list.get(i), "index", (long) i));
                 outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, bodyNodes));
             }

@@ -78,7 +78,7 @@ public class SetEndpoint extends NodeEndpoint {
             // written (in one update) before the node is recorded: a replay after a crash writes the same values again
             java.util.Map<String, Object> values = new java.util.LinkedHashMap<>();
             ((java.util.Map<?, ?>) computed).forEach((k, v) -> values.put(String.valueOf(k), v));
-            ctx.engine().lanes().remember(lane, values);
+            ctx.services().lanes().remember(lane, values);
         }
         return CompletableFuture.completedFuture(new NodeResult.Completed(computed));
     }
