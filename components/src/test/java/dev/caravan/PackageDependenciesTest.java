@@ -1,5 +1,6 @@
 package dev.caravan;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
@@ -7,13 +8,16 @@ import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.core.importer.Location;
+import dev.caravan.component.node.EngineServices;
+import dev.caravan.run.Engine;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
 /**
  * Dependencies run one way, {@code compile -> component -> run -> state -> event/spi}, with the format
- * ({@code dsl}), expressions ({@code expr}) and JSON ({@code json}) below them all, and no package cycles.
+ * ({@code dsl}), expressions ({@code expr}) and JSON ({@code json}) below them all, and no package cycles. The
+ * components take the narrow services they use, not the engine.
  */
 class PackageDependenciesTest {
 
@@ -45,6 +49,16 @@ class PackageDependenciesTest {
                 .whereLayer("event").mayOnlyBeAccessedByLayers("compile", "component", "run", "state")
                 .whereLayer("spi").mayOnlyBeAccessedByLayers("compile", "component", "run", "state")
                 .whereLayer("format").mayOnlyBeAccessedByLayers("compile", "component", "run", "state", "event")
+                .check(ENGINE);
+    }
+
+    @Test
+    void componentsTakeTheServicesTheyUseNotTheEngine() {
+        noClasses().that().resideInAPackage("dev.caravan.component..")
+                .and().doNotBelongToAnyOf(EngineServices.class)
+                .should().dependOnClassesThat().belongToAnyOf(Engine.class)
+                .because("a component is given the services it uses (found in the Camel registry, else the embedded"
+                         + " engine's through EngineServices), so it depends on no more of the engine than that")
                 .check(ENGINE);
     }
 }

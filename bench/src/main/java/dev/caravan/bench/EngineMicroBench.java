@@ -66,7 +66,7 @@ public class EngineMicroBench {
         prompt = new Expressions().compile(
                 "Draft a ${{ nodes.classify.output.severity }}-priority reply to: ${{ input.ticket }}",
                 Set.of("input", "nodes", "run"));
-        variables = RunScope.variables(engine, record, "", Map.of());
+        variables = RunScope.variables(engine.stepServices(), record, "", Map.of());
         complete = new Mutation.CompleteNode("join", "set", Map.of("reply", "ok", "priority", 1), 0, 0, null, true,
                 null);
     }
@@ -97,7 +97,7 @@ public class EngineMicroBench {
     /** The variables expressions see, built from the record. */
     @Benchmark
     public Object scopeVariables() {
-        return RunScope.variables(engine, record, "", Map.of());
+        return RunScope.variables(engine.stepServices(), record, "", Map.of());
     }
 
     /** Rendering a prompt with two CEL expressions. */

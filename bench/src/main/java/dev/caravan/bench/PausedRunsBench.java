@@ -59,7 +59,7 @@ public final class PausedRunsBench {
         double pauseSeconds = (System.nanoTime() - t0) / 1e9;
         long heapPaused = usedHeap();
         int threadsPaused = ManagementFactory.getThreadMXBean().getThreadCount();
-        long recordBytes = Json.write(engine.runs().get(ids.get(0))).length();
+        long recordBytes = Json.write(engine.queries().get(ids.get(0))).length();
 
         t0 = System.nanoTime();
         Semaphore slots = new Semaphore(inFlight);

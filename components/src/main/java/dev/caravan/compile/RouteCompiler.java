@@ -1,9 +1,10 @@
 package dev.caravan.compile;
 
+import dev.caravan.component.node.NodeComponent;
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKinds;
 import dev.caravan.dsl.Workflow;
-import dev.caravan.run.RunService;
 import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.run.WorkflowRoutes;
 import org.snakeyaml.engine.v2.api.Dump;
@@ -15,24 +16,38 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Compiles a workflow into Camel YAML DSL routes in the normalized form ({@code uri:} + {@code parameters:}): one
  * route for the workflow and one per map or loop body. Every node is a step on a {@code caravan-*} component; nodes
  * of one DAG level that can run together become a parallel {@code multicast}. The output runs unchanged in plain
- * Camel with the Caravan jars.
+ * Camel with the Caravan jars. Each node kind says which component runs it and whether it computes in place
+ * ({@link NodeKind#scheme()}, {@link NodeKind#instant()}).
  */
 public final class RouteCompiler implements WorkflowRoutes {
+
+    private final Supplier<NodeKinds> kinds;
+
+    /** Compiles the installed node kinds ({@link NodeKinds#installed}). */
+    public RouteCompiler() {
+        this(NodeKinds.installedPerClassLoader());
+    }
+
+    /** Compiles the node kinds {@code kinds} gives. */
+    public RouteCompiler(Supplier<NodeKinds> kinds) {
+        this.kinds = kinds;
+    }
 
     @Override
     public String compile(Workflow wf) {
         List<Object> routes = new ArrayList<>();
-        String base = RunService.ROUTE_PREFIX + wf.name();
+        String base = WorkflowRoutes.ROUTE_PREFIX + wf.name();
         List<Object> steps = new ArrayList<>();
         steps.add(to("caravan-run:begin", wf));
-        steps.addAll(levels(wf, wf.nodes(), "", routes));
+        steps.addAll(levels(wf, kinds.get(), wf.nodes(), "", routes));
         steps.add(to("caravan-run:end", wf));
-        routes.add(0, route(base, RunService.routeUri(wf.name()), steps));
+        routes.add(0, route(base, WorkflowRoutes.routeUri(wf.name()), steps));
         DumpSettings settings = DumpSettings.builder()
                 .setDefaultFlowStyle(FlowStyle.BLOCK)
                 .setIndent(2)
@@ -49,7 +64,7 @@ public final class RouteCompiler implements WorkflowRoutes {
     @Override
     public List<String> routeIds(Workflow wf) {
         List<String> ids = new ArrayList<>();
-        String base = RunService.ROUTE_PREFIX + wf.name();
+        String base = WorkflowRoutes.ROUTE_PREFIX + wf.name();
         ids.add(base);
         collectBodyIds(wf.nodes(), base, ids);
         return ids;
@@ -57,8 +72,8 @@ public final class RouteCompiler implements WorkflowRoutes {
 
     private static void collectBodyIds(List<Node> nodes, String base, List<String> ids) {
         for (Node n : nodes) {
-            List<Node> body = body(n);
-            if (body != null) {
+            List<Node> body = n.spec().nodes();
+            if (!body.isEmpty()) {
                 String id = base + "-" + n.id();
                 ids.add(id);
                 collectBodyIds(body, id, ids);
@@ -66,24 +81,16 @@ public final class RouteCompiler implements WorkflowRoutes {
         }
     }
 
-    private static List<Node> body(Node n) {
-        if (n.spec() instanceof NodeSpec.ForEach m) {
-            return m.nodes();
-        }
-        if (n.spec() instanceof NodeSpec.Loop l) {
-            return l.nodes();
-        }
-        return null;
-    }
-
     /** Steps for a node list: one step per DAG level, a parallel multicast where a level has several nodes. */
-    private List<Object> levels(Workflow wf, List<Node> nodes, String pathPrefix, List<Object> routes) {
+    private List<Object> levels(Workflow wf, NodeKinds kinds, List<Node> nodes, String pathPrefix,
+            List<Object> routes) {
         List<Object> steps = new ArrayList<>();
         for (List<Node> level : Dag.levels(nodes)) {
             List<Object> branch = new ArrayList<>();
             List<Object> instant = new ArrayList<>();
             for (Node n : level) {
-                (isInstant(n) ? instant : branch).add(step(wf, n, pathPrefix + n.id(), routes));
+                NodeKind kind = kind(kinds, n);
+                (kind.instant() ? instant : branch).add(step(wf, kinds, kind, n, pathPrefix + n.id(), routes));
             }
             // nodes that compute in place (set, remember) have nothing to wait for side by side: they go first, in
             // line, and a multicast (a thread hand-off per branch) remains only where two nodes may wait at once
@@ -103,26 +110,22 @@ public final class RouteCompiler implements WorkflowRoutes {
         return steps;
     }
 
-    private Object step(Workflow wf, Node n, String path, List<Object> routes) {
-        List<Node> body = body(n);
-        if (body != null) {
-            String uri = RunService.bodyRouteUri(wf.name(), path);
-            routes.add(route(uri.substring("direct:".length()), uri, levels(wf, body, path + "/", routes)));
+    private Object step(Workflow wf, NodeKinds kinds, NodeKind kind, Node n, String path, List<Object> routes) {
+        List<Node> body = n.spec().nodes();
+        if (!body.isEmpty()) {
+            String uri = WorkflowRoutes.bodyRouteUri(wf.name(), path);
+            routes.add(route(uri.substring("direct:".length()), uri, levels(wf, kinds, body, path + "/", routes)));
         }
-        return to(SCHEMES.get(n.kind()) + ":" + path, wf);
+        return to(kind.scheme() + ":" + path, wf);
     }
 
-    /** The component of each node kind. */
-    private static final Map<String, String> SCHEMES = Map.ofEntries(Map.entry("agent", "caravan-agent"),
-            Map.entry("call", "caravan-call"), Map.entry("set", "caravan-set"), Map.entry("remember", "caravan-set"),
-            Map.entry("gate", "caravan-gate"), Map.entry("map", "caravan-map"), Map.entry("loop", "caravan-loop"),
-            Map.entry("workflow", "caravan-workflow"), Map.entry("wait", "caravan-wait"),
-            Map.entry("emit", "caravan-emit"), Map.entry("fail", "caravan-fail"));
-
-    /** Nodes that compute their output (or their failure) in place, without I/O or waiting. */
-    private static boolean isInstant(Node n) {
-        return n.spec() instanceof NodeSpec.Compute || n.spec() instanceof NodeSpec.Remember
-               || n.spec() instanceof NodeSpec.Fail;
+    private static NodeKind kind(NodeKinds kinds, Node n) {
+        NodeKind kind = kinds.get(n.kind());
+        if (kind == null) {
+            throw new IllegalArgumentException("No node kind " + n.kind() + " to compile node " + n.id() + " with; "
+                    + "expected one of: " + String.join(", ", kinds.names()));
+        }
+        return kind;
     }
 
     /** A step to a caravan endpoint of the workflow: the URI names the workflow and the node, nothing else. */
@@ -150,7 +153,7 @@ public final class RouteCompiler implements WorkflowRoutes {
                 @SuppressWarnings("unchecked")
                 Map<String, Object> parameters = (Map<String, Object>) to.computeIfAbsent("parameters",
                         k -> new LinkedHashMap<String, Object>());
-                parameters.put("recordWithNext", true);
+                parameters.put(NodeComponent.RECORD_WITH_NEXT, true);
             }
         }
     }

@@ -1,7 +1,9 @@
 package dev.caravan.dsl;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A loaded, validated workflow definition ({@code apiVersion: caravan.dev/v1}, {@code kind: Workflow}).
@@ -29,6 +31,9 @@ public record Workflow(
         Position source,
         String hash) {
 
+    /** What {@code metadata.name} may be, and so what a {@code workflow} node names: a DNS label. */
+    public static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
     /**
      * The node at a path: its id, or inside a map or loop body the container's path, {@code /} and its id
      * ({@code each/summarize}); null when there is none.
@@ -38,7 +43,7 @@ public record Workflow(
         Node found = null;
         for (String id : path.split("/", -1)) {
             found = null;
-            for (Node n : scope == null ? List.<Node>of() : scope) {
+            for (Node n : scope) {
                 if (n.id().equals(id)) {
                     found = n;
                     break;
@@ -47,8 +52,7 @@ public record Workflow(
             if (found == null) {
                 return null;
             }
-            scope = found.spec() instanceof NodeSpec.ForEach m ? m.nodes()
-                    : found.spec() instanceof NodeSpec.Loop l ? l.nodes() : null;
+            scope = found.spec().nodes();
         }
         return found;
     }
@@ -63,7 +67,7 @@ public record Workflow(
     }
 
     /** Node defaults from {@code spec.defaults}. */
-    public record Defaults(String model, List<String> fallback, RetryPolicy retry, java.time.Duration timeout) {
+    public record Defaults(String model, List<String> fallback, RetryPolicy retry, Duration timeout) {
         public static final Defaults NONE = new Defaults(null, List.of(), RetryPolicy.NONE, null);
     }
 

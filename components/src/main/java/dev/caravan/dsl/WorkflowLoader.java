@@ -20,7 +20,8 @@ import dev.caravan.llm.provider.ChatModelFactory;
  * Loads {@code apiVersion: caravan.dev/v1, kind: Workflow} files into a {@link Workflow}, checking everything that can
  * be checked before a run starts: structure, types, durations, the node graph, every {@code ${{ }}} expression, node
  * references, tools and JSON Schemas. All problems of a file are reported at once, each naming
- * {@code file:line:column}, what was expected and what was found. Thread-safe.
+ * {@code file:line:column}, what was expected and what was found. What a node of each kind holds is read by that
+ * kind's {@link NodeKind}. Thread-safe.
  */
 public final class WorkflowLoader {
 
@@ -31,8 +32,12 @@ public final class WorkflowLoader {
     private final LoadLimits limits;
     private final JsonSchemas metaSchemas = new JsonSchemas();
     private final Supplier<Set<String>> modelProviders;
+    private final Supplier<NodeKinds> kinds;
 
-    /** Model providers are the installed ones ({@link ChatModelFactory#installedProviders}). */
+    /**
+     * Model providers are the installed ones ({@link ChatModelFactory#installedProviders}), node kinds the installed
+     * ones ({@link NodeKinds#installed}).
+     */
     public WorkflowLoader() {
         this(new Expressions(), LoadLimits.DEFAULTS);
     }
@@ -64,9 +69,16 @@ public final class WorkflowLoader {
      * (asked at each load: an engine's come from its Camel registry too).
      */
     public WorkflowLoader(Expressions expressions, LoadLimits limits, Supplier<Set<String>> modelProviders) {
+        this(expressions, limits, modelProviders, NodeKinds.installedPerClassLoader());
+    }
+
+    /** As {@link #WorkflowLoader(Expressions, LoadLimits, Supplier)}, reading the node kinds {@code kinds} gives. */
+    public WorkflowLoader(Expressions expressions, LoadLimits limits, Supplier<Set<String>> modelProviders,
+            Supplier<NodeKinds> kinds) {
         this.expressions = expressions;
         this.limits = limits;
         this.modelProviders = modelProviders;
+        this.kinds = kinds;
     }
 
     /**
@@ -100,8 +112,7 @@ public final class WorkflowLoader {
      * @throws InvalidWorkflowException listing every problem of the content
      */
     public Workflow load(String fileName, String content) {
-        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits)
-                .modelProviders(modelProviders);
+        WorkflowParser parser = parser(fileName, content);
         Workflow workflow = parser.parse();
         if (!parser.problems().isEmpty()) {
             throw new InvalidWorkflowException(parser.problems());
@@ -127,10 +138,18 @@ public final class WorkflowLoader {
 
     /** Every problem of workflow content, in file order; empty when it loads. */
     public List<Problem> validate(String fileName, String content) {
-        WorkflowParser parser = new WorkflowParser(fileName, content, expressions, metaSchemas, limits)
-                .modelProviders(modelProviders);
+        WorkflowParser parser = parser(fileName, content);
         parser.parse();
         return parser.problems();
+    }
+
+    private WorkflowParser parser(String fileName, String content) {
+        return new WorkflowParser(fileName, content, expressions, metaSchemas, limits, kinds.get(), modelProviders);
+    }
+
+    /** The expressions this loader checks with: an engine given the same compiles each expression once. */
+    public Expressions expressions() {
+        return expressions;
     }
 
     /** A file's text, or why it is not a workflow file without parsing it. */
@@ -141,7 +160,7 @@ public final class WorkflowLoader {
     private Source read(String fileName, Path file) {
         try {
             if (Files.size(file) > limits.fileBytes()) {
-                return new Source(null, List.of(WorkflowParser.fileTooLarge(fileName, limits)));
+                return new Source(null, List.of(YamlFile.fileTooLarge(fileName, limits)));
             }
             return new Source(Files.readString(file, StandardCharsets.UTF_8), List.of());
         } catch (CharacterCodingException e) {

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -72,7 +73,10 @@ public final class Expressions {
             .addLibraries(CelExtensions.strings(), CelExtensions.math(), CelExtensions.lists())
             .build();
     private final Map<Set<String>, CelCompiler> compilers = new ConcurrentHashMap<>();
+    /** Compiled programs by expression text, each with the variables it reads (see {@link #compileExpression}). */
     private final Map<String, Compiled> programs = new ConcurrentHashMap<>();
+    /** How many programs were compiled, for tests. */
+    private final LongAdder compilations = new LongAdder();
 
     /** True when the string holds at least one {@code ${{}}. */
     public static boolean containsExpression(String text) {
@@ -222,10 +226,15 @@ public final class Expressions {
         return -1;
     }
 
+    /**
+     * A program for the expression in a scope. One compiled in another scope serves when this scope declares every
+     * variable it reads: every variable is {@code dyn}, so more declarations change nothing else, and a name it binds
+     * itself (a macro's) shadows a declared one. So the loader's check of a node's expression, in the node's scope,
+     * and its endpoint's compilation, with every variable, compile it once.
+     */
     private Compiled compileExpression(String body, int bodyStart, Set<String> scope) {
-        String key = scopeKey(scope) + '\u0000' + body;
-        Compiled cached = programs.get(key);
-        if (cached != null) {
+        Compiled cached = programs.get(body);
+        if (cached != null && scope.containsAll(cached.variables())) {
             return cached;
         }
         CelCompiler compiler = compilers.computeIfAbsent(scope, this::newCompiler);
@@ -240,19 +249,16 @@ public final class Expressions {
             CelAbstractSyntaxTree ast = result.getAst();
             Compiled compiled = new Compiled(runtime.createProgram(ast), referencesOf(ast, body),
                     identifiersOf(ast, scope));
+            compilations.increment();
             if (programs.size() >= MAX_CACHED) {
                 programs.clear();
             }
-            programs.put(key, compiled);
+            programs.put(body, compiled);
             return compiled;
         } catch (CelValidationException | CelEvaluationException e) {
             throw new ExpressionException("cannot compile expression " + quote(body.strip()) + ": " + e.getMessage(),
                     bodyStart, e);
         }
-    }
-
-    private static String scopeKey(Set<String> scope) {
-        return String.join(",", new TreeSet<>(scope));
     }
 
     private CelCompiler newCompiler(Set<String> scope) {
@@ -338,6 +344,11 @@ public final class Expressions {
             }
         });
         return Set.copyOf(names);
+    }
+
+    /** How many programs this instance compiled. */
+    long compilations() {
+        return compilations.sum();
     }
 
     static String quote(String text) {

@@ -9,25 +9,24 @@ import dev.caravan.state.RunStore;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.LaneStore;
 import dev.caravan.state.ValueStore;
+import dev.caravan.spi.Timers;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.CamelContext;
+import org.apache.camel.spi.Registry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The composition root of one Caravan instance: the Hazelcast member holding run state, the event bus, the
- * expression cache, timers, and the {@link RunService}. Node components find it in the Camel registry; when none is
- * bound, {@link #of(CamelContext)} creates an embedded one, so compiled routes run in plain Camel with only the
- * Caravan jars.
+ * expression cache, timers, and the run commands, queries and executor. It binds itself and the services the
+ * {@code caravan-*} components use ({@link StepServices}, {@link RunService}, {@link RunQueries}, {@link RunExecutor},
+ * {@link RunTimers}) in its Camel context's registry, where the components find them by type, as camel-kafka finds
+ * its client factory. When none is bound, {@link #of(CamelContext)} creates an embedded engine, so compiled routes run
+ * in plain Camel with only the Caravan jars.
  */
 public final class Engine implements AutoCloseable {
 
@@ -40,15 +39,21 @@ public final class Engine implements AutoCloseable {
     private final RunStore store;
     private final ValueStore values;
     private final Expressions expressions;
-    private final ScheduledExecutorService scheduler;
     private final ExecutorService tasks;
+    private final Timers timers;
+    /** Whether the timers are the engine's own, not bound by the application (which then closes them). */
+    private final boolean ownsTimers;
     private final WorkflowCatalog catalog;
     private final RunService runs;
+    private final RunExecutor executor;
+    private final RunQueries queries;
+    private final RunTimers runTimers;
     private final Secrets secrets;
     private final java.time.Duration retention;
     private final long maxValueBytes;
     private final KillSwitches killSwitches;
     private final Lanes lanes;
+    private final StepServices steps;
     private final int maxTakeovers;
     private final RunRequests runRequests;
     private final Reaper reaper;
@@ -73,18 +78,23 @@ public final class Engine implements AutoCloseable {
         this.values = new ValueStore(hazelcast, inlineValueBytes, expiry);
         HazelcastRunStore runStore = new HazelcastRunStore(hazelcast, events, expiry, values);
         this.store = runStore;
-        this.expressions = new Expressions();
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "caravan-timers");
-            t.setDaemon(true);
-            return t;
-        });
+        // the expressions a loader already checked the workflows with, when the application binds them
+        Expressions checkedWith = camelContext.getRegistry().findSingleByType(Expressions.class);
+        this.expressions = checkedWith != null ? checkedWith : new Expressions();
         this.tasks = ThreadSupport.newTaskExecutor("caravan-run");
+        Timers bound = camelContext.getRegistry().findSingleByType(Timers.class);
+        this.ownsTimers = bound == null;
+        this.timers = bound != null ? bound : new LocalTimers(tasks, this::isStopping);
         this.catalog = new WorkflowCatalog(camelContext, expressions);
         this.runs = new RunService(this);
+        this.executor = new RunExecutor(this);
+        this.queries = new RunQueries(this);
+        this.runTimers = new RunTimers(this);
         this.secrets = new Secrets(camelContext);
         this.killSwitches = new KillSwitches(hazelcast);
-        this.lanes = new Lanes(new LaneStore(hazelcast, events), runs);
+        this.lanes = new Lanes(new LaneStore(hazelcast, events), store, runs, executor);
+        this.steps = new StepServices(store, values, expressions, catalog, timers, secrets, killSwitches, lanes, tasks,
+                maxValueBytes, this::isStopping);
         // timers, executors (and an owned member) end with the context they serve
         camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
             @Override
@@ -94,14 +104,15 @@ public final class Engine implements AutoCloseable {
         });
         this.maxTakeovers = Integer.parseInt(camelContext.getPropertiesComponent()
                 .resolveProperty("caravan.runs.max-takeovers").orElse("3"));
-        this.runRequests = new RunRequests(hazelcast, store.memberId(), runs);
+        this.runRequests = new RunRequests(hazelcast, store.memberId(), executor);
         this.reaper = new Reaper(this, duration(camelContext, "caravan.reaper.stuck-after", "60s"));
-        runs.recoverTimers();
+        // before recovered timers fire: a route they resume finds this engine's services
+        bindServices();
+        runTimers.recover();
         reaper.start(duration(camelContext, "caravan.reaper.interval", "5s"));
         if (!retention.isZero()) {
             long every = Math.max(1, retention.toMillis() / 4);
-            scheduler.scheduleWithFixedDelay(() -> handOver(() -> refreshValues(runStore)), every, every,
-                    TimeUnit.MILLISECONDS);
+            timers.every(() -> refreshValues(runStore), every);
         }
     }
 
@@ -115,9 +126,28 @@ public final class Engine implements AutoCloseable {
             if (found != null) {
                 return found;
             }
-            Engine engine = embedded(camelContext);
-            camelContext.getRegistry().bind("caravanEngine", engine);
-            return engine;
+            return embedded(camelContext);
+        }
+    }
+
+    /**
+     * Binds this engine and the services the components use, each by its type, in the Camel registry; an engine made
+     * later on the same context takes these names over. A service of a type the application bound under a name of
+     * its own is left to the application's, which the components then find.
+     */
+    private void bindServices() {
+        Registry registry = camelContext.getRegistry();
+        bindUnlessBoundElsewhere(registry, "caravanEngine", Engine.class, this);
+        bindUnlessBoundElsewhere(registry, "caravanStepServices", StepServices.class, steps);
+        bindUnlessBoundElsewhere(registry, "caravanRunService", RunService.class, runs);
+        bindUnlessBoundElsewhere(registry, "caravanRunQueries", RunQueries.class, queries);
+        bindUnlessBoundElsewhere(registry, "caravanRunExecutor", RunExecutor.class, executor);
+        bindUnlessBoundElsewhere(registry, "caravanRunTimers", RunTimers.class, runTimers);
+    }
+
+    private static <T> void bindUnlessBoundElsewhere(Registry registry, String name, Class<T> type, T service) {
+        if (registry.findByTypeWithName(type).keySet().stream().allMatch(name::equals)) {
+            registry.bind(name, type, service);
         }
     }
 
@@ -159,7 +189,8 @@ public final class Engine implements AutoCloseable {
 
     /**
      * An engine on an existing member whose config went through {@link HazelcastRunStore#configure} with the same
-     * event bus. The caller keeps the member and the bus, and closes them.
+     * event bus, bound in the context's registry with its services. The caller keeps the member and the bus, and
+     * closes them.
      */
     public static Engine on(CamelContext camelContext, HazelcastInstance hazelcast, EventBus events) {
         return new Engine(camelContext, hazelcast, false, events, null);
@@ -231,40 +262,19 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * The timer thread, for this package's periodic jobs; they hand their work to {@link #tasks()} as
-     * {@link #schedule} does.
+     * The engine's timers ({@link Timers} bound in the Camel registry, else one in-memory timer thread): what they
+     * run goes to the worker pool, never the timer thread.
      */
-    ScheduledExecutorService scheduler() {
-        return scheduler;
+    public Timers timers() {
+        return timers;
     }
 
     /**
-     * Runs a task on the worker pool ({@link #tasks()}) once the delay has passed. The single timer thread only hands
-     * tasks over and never runs them: what a timer continues (a retried node, the rest of its route, a gate's
-     * decision, a resumed run) may be slow, and on the timer thread it would hold up every gate deadline, wait,
-     * node timeout and sweep due after it. Cancelling the returned future before it fires drops the task. Throws
-     * {@link java.util.concurrent.RejectedExecutionException} once the engine is closed.
+     * What the steps of a workflow route use (bound in the Camel registry, where the {@code caravan-*} components
+     * find it).
      */
-    public ScheduledFuture<?> schedule(Runnable task, long delayMillis) {
-        return scheduler.schedule(() -> handOver(task), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
-    }
-
-    /** Hands a timer's task to the worker pool; a task due while the engine closes is dropped with it. */
-    void handOver(Runnable task) {
-        try {
-            tasks.execute(() -> {
-                try {
-                    task.run();
-                } catch (RuntimeException e) {
-                    // as a scheduled task's failure would have stayed in its future: nobody waits for it
-                    if (!isStopping()) {
-                        LOG.warn("A timer's task failed", e);
-                    }
-                }
-            });
-        } catch (RejectedExecutionException closing) {
-            LOG.debug("A timer fired while the engine closes: its task is dropped");
-        }
+    public StepServices stepServices() {
+        return steps;
     }
 
     /** Runs route executions: virtual threads on Java 21+, a cached pool before. */
@@ -336,8 +346,24 @@ public final class Engine implements AutoCloseable {
         return catalog;
     }
 
+    /** The run commands: start, resume, cancel, retry, approve. */
     public RunService runs() {
         return runs;
+    }
+
+    /** Reads runs: by id, in pages, their pending gates. */
+    public RunQueries queries() {
+        return queries;
+    }
+
+    /** Executes runs, here or on the member that owns them. */
+    public RunExecutor executor() {
+        return executor;
+    }
+
+    /** The timers of paused runs: gate deadlines and waits. */
+    public RunTimers runTimers() {
+        return runTimers;
     }
 
     @Override
@@ -345,7 +371,9 @@ public final class Engine implements AutoCloseable {
         closed = true;
         reaper.close();
         runRequests.close();
-        scheduler.shutdownNow();
+        if (ownsTimers) {
+            timers.close();
+        }
         tasks.shutdownNow();
         if (ownsHazelcast) {
             // an engine on a given member (on()) leaves the member and its event bus to their owner

@@ -3,8 +3,11 @@ package dev.caravan.run;
 import dev.caravan.state.LaneRecord;
 import dev.caravan.state.LaneStore;
 import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStore;
 import dev.caravan.state.RunStatus;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -28,12 +31,16 @@ public final class Lanes {
     }
 
     private final LaneStore store;
+    private final RunStore runStore;
     private final RunService runs;
+    private final RunExecutor executor;
 
     /** The store makes the lane events ({@code caravan.lane.*}), in the updates that change the lane. */
-    Lanes(LaneStore store, RunService runs) {
+    Lanes(LaneStore store, RunStore runStore, RunService runs, RunExecutor executor) {
         this.store = store;
+        this.runStore = runStore;
         this.runs = runs;
+        this.executor = executor;
     }
 
     /** Creates a lane (a lane that exists is left as it is). */
@@ -75,7 +82,7 @@ public final class Lanes {
 
     /** Stores a value in the lane's memory (null removes the key). */
     public void remember(String laneId, String key, Object value) {
-        remember(laneId, java.util.Collections.singletonMap(key, value));
+        remember(laneId, Collections.singletonMap(key, value));
     }
 
     /** Stores values in the lane's memory in one update (a null value removes its key). */
@@ -114,7 +121,7 @@ public final class Lanes {
         if (o.decision().isEmpty()) {
             return null;
         }
-        runs.startQueued(o.decision());
+        executor.startQueued(o.decision());
         return o.decision();
     }
 
@@ -124,21 +131,21 @@ public final class Lanes {
      * started, and gives free slots to queued runs. Returns the runs started.
      */
     List<String> sweepLocal(long settledBefore) {
-        List<String> started = new java.util.ArrayList<>();
+        List<String> started = new ArrayList<>();
         for (String laneId : store.localLaneIds()) {
             LaneRecord lane = store.get(laneId);
             if (lane == null) {
                 continue;
             }
             for (String runId : lane.running()) {
-                RunRecord r = runs.stored(runId);
+                RunRecord r = runStore.get(runId);
                 if (r == null || r.status().isTerminal() && r.updatedAt() < settledBefore) {
                     String next = release(laneId, runId, r != null && r.status() == RunStatus.FAILED);
                     if (next != null) {
                         started.add(next);
                     }
                 } else if (r.status() == RunStatus.QUEUED && r.updatedAt() < settledBefore) {
-                    runs.startQueued(runId);
+                    executor.startQueued(runId);
                     started.add(runId);
                 }
             }
@@ -147,7 +154,7 @@ public final class Lanes {
                 && !now.queued().isEmpty()) {
                 for (String next = store.promote(laneId).decision(); !next.isEmpty() && !next.startsWith("refused:");
                      next = store.promote(laneId).decision()) {
-                    runs.startQueued(next);
+                    executor.startQueued(next);
                     started.add(next);
                 }
             }

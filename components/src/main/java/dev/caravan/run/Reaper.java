@@ -20,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Makes sure no run is stuck. Every member sweeps the runs whose records it holds: a running run whose owner is no
@@ -53,9 +52,8 @@ final class Reaper {
      * {@code interval}.
      */
     void start(Duration interval) {
-        Runnable sweep = () -> engine.handOver(this::sweepQuietly);
-        engine.scheduler().scheduleWithFixedDelay(sweep, interval.toMillis(), interval.toMillis(),
-                TimeUnit.MILLISECONDS);
+        Runnable sweep = () -> engine.timers().schedule(this::sweepQuietly, 0);
+        engine.timers().every(this::sweepQuietly, interval.toMillis());
         CamelContext camel = engine.camelContext();
         if (camel.isStarted()) {
             sweep.run();
@@ -106,7 +104,7 @@ final class Reaper {
         });
     }
 
-    /** Stops listening to the cluster (the engine's scheduler ends the periodic sweeps). */
+    /** Stops listening to the cluster (the engine's timers end the periodic sweeps). */
     void close() {
         HazelcastInstance hz = engine.hazelcast();
         if (hz.getLifecycleService().isRunning()) {
@@ -139,7 +137,7 @@ final class Reaper {
             return new Sweep(List.of(), List.of(), List.of());
         }
         RunStore store = engine.store();
-        RunService runs = engine.runs();
+        RunExecutor runs = engine.executor();
         String me = store.memberId();
         Set<String> alive = new HashSet<>();
         for (Member m : engine.hazelcast().getCluster().getMembers()) {
@@ -149,7 +147,7 @@ final class Reaper {
         List<String> resumed = new ArrayList<>();
         List<String> checked = new ArrayList<>();
         for (RunRecord r : store.listLocal(List.of(RunStatus.RUNNING))) {
-            if (engine.camelContext().getRoute(RunService.ROUTE_PREFIX + r.workflow()) == null) {
+            if (engine.camelContext().getRoute(WorkflowRoutes.ROUTE_PREFIX + r.workflow()) == null) {
                 // not deployed here: a member that has the workflow takes it
                 continue;
             }

@@ -2,6 +2,7 @@ package dev.caravan.run;
 
 import dev.caravan.state.Mutation;
 import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStore;
 import org.apache.camel.Exchange;
 
 import java.util.ArrayList;
@@ -54,8 +55,8 @@ public final class RunRecords {
      * Applies an update, preceded by the ones the exchange deferred, in one round trip, and keeps the record it hands
      * back. When a deferred one is refused, so is this one, and the result says why.
      */
-    public static Mutation.Result apply(Engine engine, Exchange exchange, String runId, Mutation mutation) {
-        return applyWithDeferred(engine, exchange, runId, mutation);
+    public static Mutation.Result apply(RunStore store, Exchange exchange, String runId, Mutation mutation) {
+        return applyWithDeferred(store, exchange, runId, mutation);
     }
 
     /**
@@ -63,11 +64,11 @@ public final class RunRecords {
      * it, so the steps in between see it; an update that would be refused is applied at once instead, so the
      * caller learns why.
      */
-    public static Mutation.Result defer(Engine engine, Exchange exchange, String runId, Mutation mutation) {
+    public static Mutation.Result defer(RunStore store, Exchange exchange, String runId, Mutation mutation) {
         RunRecord seen = seen(exchange, runId);
         Mutation.Applied applied = seen == null ? null : mutation.apply(seen, System.currentTimeMillis());
         if (applied == null || applied.rejection() != null) {
-            return apply(engine, exchange, runId, mutation);
+            return apply(store, exchange, runId, mutation);
         }
         deferApplied(exchange, mutation, applied.record());
         return new Mutation.Result(true, null, applied.record().status(), applied.record());
@@ -85,14 +86,14 @@ public final class RunRecords {
     }
 
     /** Applies the updates the exchange deferred, if any; returns their result, or null if there were none. */
-    public static Mutation.Result flush(Engine engine, Exchange exchange, String runId) {
-        return applyWithDeferred(engine, exchange, runId, null);
+    public static Mutation.Result flush(RunStore store, Exchange exchange, String runId) {
+        return applyWithDeferred(store, exchange, runId, null);
     }
 
     /** The run as stored, after what the exchange deferred; kept as the exchange's record. */
-    public static RunRecord read(Engine engine, Exchange exchange, String runId) {
-        Mutation.Result flushed = flush(engine, exchange, runId);
-        RunRecord r = flushed != null && flushed.record() != null ? flushed.record() : engine.store().get(runId);
+    public static RunRecord read(RunStore store, Exchange exchange, String runId) {
+        Mutation.Result flushed = flush(store, exchange, runId);
+        RunRecord r = flushed != null && flushed.record() != null ? flushed.record() : store.get(runId);
         if (r != null) {
             exchange.setProperty(RECORD, r);
         }
@@ -103,7 +104,7 @@ public final class RunRecords {
      * Applies what the exchange deferred followed by {@code mutation} (when not null) in one update, and keeps the
      * record it hands back; null when there was nothing to apply.
      */
-    private static Mutation.Result applyWithDeferred(Engine engine, Exchange exchange, String runId,
+    private static Mutation.Result applyWithDeferred(RunStore store, Exchange exchange, String runId,
             Mutation mutation) {
         Deferred deferred = exchange.getProperty(DEFERRED, Deferred.class);
         List<Mutation> taken = deferred == null ? null : deferred.take();
@@ -113,14 +114,14 @@ public final class RunRecords {
                 if (mutation == null) {
                     return null;
                 }
-                result = engine.store().apply(runId, mutation);
+                result = store.apply(runId, mutation);
             } else {
                 List<Mutation> all = new ArrayList<>(taken.size() + 1);
                 all.addAll(taken);
                 if (mutation != null) {
                     all.add(mutation);
                 }
-                result = engine.store().apply(runId, all);
+                result = store.apply(runId, all);
             }
         } finally {
             if (taken != null) {

@@ -21,7 +21,7 @@ final class RunRequests implements AutoCloseable {
     private final ITopic<String> topic;
     private final UUID registration;
 
-    RunRequests(HazelcastInstance hazelcast, String memberId, RunService runs) {
+    RunRequests(HazelcastInstance hazelcast, String memberId, RunExecutor runs) {
         this.topic = hazelcast.getTopic(TOPIC);
         this.registration = topic.addMessageListener(message -> {
             // "<member> <run|check> <runId>": every member hears every request and takes its own

@@ -2,7 +2,6 @@ package dev.caravan.run;
 
 import dev.caravan.dsl.LoadLimits;
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.expr.Expressions;
@@ -74,10 +73,19 @@ public final class WorkflowCatalog {
      */
     public Workflow deploy(Path file) {
         Workflow wf = loader.load(file);
-        Path folder = file.toAbsolutePath().getParent();
-        loadRoutes(folder);
-        deployWithChildren(wf, folder);
+        deploy(wf, file.toAbsolutePath().getParent(), Map.of());
         return wf;
+    }
+
+    /**
+     * Deploys a loaded workflow with the workflows its {@code workflow} nodes name: deployed ones, then
+     * {@code siblings} (the folder's workflows by name, as the caller loaded them), then the {@code *.caravan.yaml}
+     * files of the folder; and the Camel routes of the folder. The folder may be null.
+     */
+    public void deploy(Workflow wf, Path folder, Map<String, Workflow> siblings) {
+        Path absolute = folder == null ? null : folder.toAbsolutePath();
+        loadRoutes(absolute);
+        deployWithChildren(wf, absolute, siblings);
     }
 
     /**
@@ -111,18 +119,18 @@ public final class WorkflowCatalog {
         return List.copyOf(routeProblems);
     }
 
-    private void deployWithChildren(Workflow wf, Path folder) {
+    private void deployWithChildren(Workflow wf, Path folder, Map<String, Workflow> siblings) {
         deploy(wf);
         for (String child : childNames(wf.nodes())) {
             if (deployed(child)) {
                 continue;
             }
-            Workflow known = workflows.get(child);
+            Workflow known = workflows.getOrDefault(child, siblings.get(child));
             Path found = known != null || folder == null ? null : find(folder, child);
             if (known == null && found == null) {
                 throw new UnknownWorkflowException(child, names());
             }
-            deployWithChildren(known != null ? known : loader.load(found), folder);
+            deployWithChildren(known != null ? known : loader.load(found), folder, siblings);
         }
     }
 
@@ -146,19 +154,14 @@ public final class WorkflowCatalog {
     private static Set<String> childNames(List<Node> nodes) {
         Set<String> out = new TreeSet<>();
         for (Node n : nodes) {
-            if (n.spec() instanceof NodeSpec.SubWorkflow s) {
-                out.add(s.name());
-            } else if (n.spec() instanceof NodeSpec.ForEach m) {
-                out.addAll(childNames(m.nodes()));
-            } else if (n.spec() instanceof NodeSpec.Loop l) {
-                out.addAll(childNames(l.nodes()));
-            }
+            out.addAll(n.spec().childWorkflows());
+            out.addAll(childNames(n.spec().nodes()));
         }
         return out;
     }
 
     private boolean deployed(String name) {
-        return camelContext.getRoute(RunService.ROUTE_PREFIX + name) != null;
+        return camelContext.getRoute(WorkflowRoutes.ROUTE_PREFIX + name) != null;
     }
 
     /** Compiles a loaded workflow and adds (or replaces) its routes. */

@@ -11,6 +11,22 @@ import dev.caravan.dsl.Workflow;
  */
 public interface WorkflowRoutes {
 
+    /** Route ids and direct endpoint names of workflows start with this. */
+    String ROUTE_PREFIX = "caravan-workflow-";
+
+    /** The route that executes a workflow: {@code direct:caravan-workflow-<name>}. */
+    static String routeUri(String workflow) {
+        return "direct:" + ROUTE_PREFIX + workflow;
+    }
+
+    /**
+     * The route that runs the body of a map or loop node once per item or iteration:
+     * {@code direct:caravan-workflow-<name>-<container path with '-'>}.
+     */
+    static String bodyRouteUri(String workflow, String containerPath) {
+        return routeUri(workflow) + "-" + containerPath.replace('/', '-');
+    }
+
     /** The workflow's routes in the Camel YAML DSL. */
     String compile(Workflow workflow);
 

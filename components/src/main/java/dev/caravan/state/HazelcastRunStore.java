@@ -3,14 +3,21 @@ package dev.caravan.state;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MetadataPolicy;
+import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import com.hazelcast.query.PagingPredicate;
+import com.hazelcast.query.Predicate;
+import com.hazelcast.query.Predicates;
+import com.hazelcast.query.QueryConstants;
 import dev.caravan.event.EventSink;
 import dev.caravan.event.RunEvent;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -62,11 +69,13 @@ public final class HazelcastRunStore implements RunStore {
         config.getSerializationConfig().getCompactSerializationConfig()
                 .addSerializer(new RunUpdateProcessor.Serializer())
                 .addSerializer(new RunUpdateProcessor.SetRecordSerializer())
-                .addSerializer(new RunUpdateProcessor.ReadRecordSerializer())
-                .addSerializer(new RunUpdateProcessor.RecordSerializer());
-        config.getMapConfig(MAP_NAME)
+                .addSerializer(new RunUpdateProcessor.ReadRecordSerializer());
+        config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(RunRecord.class)
+                .setImplementation(new RunUpdateProcessor.RecordSerializer()));
+        // what lists of runs filter by (see RunAttributes for why it is not indexed)
+        RunAttributes.declare(config.getMapConfig(MAP_NAME)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
-                .setMetadataPolicy(MetadataPolicy.OFF);
+                .setMetadataPolicy(MetadataPolicy.OFF));
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink);
         ValueStore.configure(config);
         // lanes live beside the runs they admit, and their events go where the runs' go
@@ -193,14 +202,47 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     @Override
-    public List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit) {
-        List<RunRecord> out = new ArrayList<>();
-        for (RunRecord r : runs.values()) {
-            if ((tenant == null || tenant.equals(r.tenant())) && (statuses.isEmpty() || statuses.contains(r.status()))) {
-                out.add(r);
-            }
+    public RunPage page(RunQuery query) {
+        List<Predicate<String, RunRecord>> parts = new ArrayList<>();
+        if (query.tenant() != null) {
+            parts.add(Predicates.equal(RunAttributes.TENANT, query.tenant()));
         }
-        out.sort(Comparator.comparingLong(RunRecord::createdAt).reversed());
-        return out.size() > limit ? out.subList(0, limit) : out;
+        if (query.workflow() != null) {
+            parts.add(Predicates.equal(RunAttributes.WORKFLOW, query.workflow()));
+        }
+        if (!query.statuses().isEmpty()) {
+            parts.add(Predicates.in(RunAttributes.STATUS,
+                    query.statuses().stream().map(RunStatus::name).toArray(String[]::new)));
+        }
+        if (query.after() != null) {
+            RunPage.Cursor after = RunPage.Cursor.parse(query.after());
+            parts.add(Predicates.or(Predicates.lessThan(RunAttributes.CREATED_AT, after.createdAt()),
+                    Predicates.and(Predicates.equal(RunAttributes.CREATED_AT, after.createdAt()),
+                            Predicates.lessThan(QueryConstants.KEY_ATTRIBUTE_NAME.value(), after.runId()))));
+        }
+        @SuppressWarnings("unchecked")
+        Predicate<String, RunRecord> filter = parts.isEmpty() ? Predicates.alwaysTrue()
+                : Predicates.and(parts.toArray(Predicate[]::new));
+        // one more than the page holds: whether there is a next page
+        PagingPredicate<String, RunRecord> paging = Predicates.pagingPredicate(filter, new NewestFirst(),
+                query.limit() + 1);
+        List<RunRecord> found = new ArrayList<>(runs.values(paging));
+        if (found.size() <= query.limit()) {
+            return new RunPage(found, null);
+        }
+        List<RunRecord> page = found.subList(0, query.limit());
+        return new RunPage(page, RunPage.Cursor.of(page.get(page.size() - 1)).toString());
+    }
+
+    /** Newest first, and among runs created in the same millisecond by id, as the page cursor orders them. */
+    static final class NewestFirst implements Comparator<Map.Entry<String, RunRecord>>, Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Map.Entry<String, RunRecord> a, Map.Entry<String, RunRecord> b) {
+            int byTime = Long.compare(b.getValue().createdAt(), a.getValue().createdAt());
+            return byTime != 0 ? byTime : b.getKey().compareTo(a.getKey());
+        }
     }
 }

@@ -1,9 +1,5 @@
 package dev.caravan.state;
 
-import dev.caravan.state.Mutation;
-import dev.caravan.state.RunRecord;
-import dev.caravan.state.RunStatus;
-
 import java.util.List;
 
 /**
@@ -42,6 +38,9 @@ public interface RunStore {
      */
     int removeFinishedBefore(long updatedBefore);
 
-    /** Runs of a tenant (all tenants when null) with one of the statuses (all when empty), newest first. */
-    List<RunRecord> list(String tenant, List<RunStatus> statuses, int limit);
+    /**
+     * A page of the runs the query selects, newest first: selected where the records are held, so only the page
+     * travels to the caller.
+     */
+    RunPage page(RunQuery query);
 }

@@ -3,6 +3,9 @@ package dev.caravan.state;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.StreamSerializer;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
@@ -10,6 +13,7 @@ import dev.caravan.event.EventSink;
 import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -321,26 +325,29 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         }
     }
 
-    /** Run records travel (backups, migrations, remote reads) as their JSON. */
-    static final class RecordSerializer implements CompactSerializer<RunRecord> {
+    /**
+     * Run records travel (backups, migrations, remote reads) as their JSON. A stream serializer, not a compact one:
+     * Hazelcast queries and indexes compact values by serializing them, which would write every record's JSON on
+     * every update of the indexed run map; values of other serializers it reads as the objects held.
+     */
+    static final class RecordSerializer implements StreamSerializer<RunRecord> {
+
+        /** Fixed: every member of a cluster must agree on it. */
+        static final int TYPE_ID = 7301;
+
         @Override
-        public RunRecord read(CompactReader reader) {
-            return Frozen.record(Json.read(reader.readString("json"), RunRecord.class));
+        public void write(ObjectDataOutput out, RunRecord r) throws IOException {
+            out.writeString(Json.write(r));
         }
 
         @Override
-        public void write(CompactWriter writer, RunRecord r) {
-            writer.writeString("json", Json.write(r));
+        public RunRecord read(ObjectDataInput in) throws IOException {
+            return Frozen.record(Json.read(in.readString(), RunRecord.class));
         }
 
         @Override
-        public String getTypeName() {
-            return "caravan.RunRecord";
-        }
-
-        @Override
-        public Class<RunRecord> getCompactClass() {
-            return RunRecord.class;
+        public int getTypeId() {
+            return TYPE_ID;
         }
     }
 }

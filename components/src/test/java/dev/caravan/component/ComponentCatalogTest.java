@@ -2,6 +2,8 @@ package dev.caravan.component;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.component.node.NodeComponent;
+import dev.caravan.run.Engine;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.spi.EndpointUriFactory;
@@ -87,6 +89,30 @@ class ComponentCatalogTest {
         for (String scheme : listedSchemes()) {
             assertThat(catalog(scheme).path("component").path("remote").asBoolean()).as(scheme)
                     .isEqualTo(REMOTE.contains(scheme));
+        }
+    }
+
+    @Test
+    void theCompilersInternalParameterIsNoOption() {
+        for (String scheme : SCHEMES) {
+            assertThat(catalog(scheme).path("properties").has(NodeComponent.RECORD_WITH_NEXT)).as(scheme).isFalse();
+        }
+    }
+
+    @Test
+    void componentsAreGivenNarrowServicesAsAdvancedAutowiredOptions() {
+        for (String scheme : SCHEMES) {
+            JsonNode options = catalog(scheme).path("componentProperties");
+            assertThat(options.has("stepServices")).as(scheme).isTrue();
+            options.fields().forEachRemaining(option -> {
+                JsonNode o = option.getValue();
+                String name = scheme + " " + option.getKey();
+                assertThat(o.path("javaType").asText()).as(name).isNotEqualTo(Engine.class.getName());
+                if (o.path("autowired").asBoolean()) {
+                    assertThat(o.path("label").asText()).as(name).isEqualTo("advanced");
+                    assertThat(o.path("description").asText()).as(name).isNotBlank().endsWith(".");
+                }
+            });
         }
     }
 

@@ -14,6 +14,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.caravan.component.agent.AgentSpec;
+import dev.caravan.component.call.CallSpec;
+import dev.caravan.component.emit.EmitSpec;
+import dev.caravan.component.fail.FailSpec;
+import dev.caravan.component.gate.GateSpec;
+import dev.caravan.component.loop.LoopSpec;
+import dev.caravan.component.map.MapSpec;
+import dev.caravan.component.set.SetSpec;
+import dev.caravan.component.wait.WaitSpec;
+import dev.caravan.component.workflow.WorkflowSpec;
 import dev.caravan.expr.Expressions;
 import org.junit.jupiter.api.Test;
 
@@ -68,7 +78,7 @@ class WorkflowLoaderTest {
         Node classify = wf.nodes().get(0);
         assertThat(classify.position()).isEqualTo(new Position(file.toString(), 16, 7));
         assertThat(classify.needs()).isEmpty();
-        assertThat(classify.spec()).isEqualTo(new NodeSpec.Agent("openai:gpt-4o-mini",
+        assertThat(classify.spec()).isEqualTo(new AgentSpec("openai:gpt-4o-mini",
                 List.of("anthropic:claude-haiku-4-5", "ollama:llama3.2"), "You triage support tickets.",
                 "Classify: ${{ input.ticket.body }}",
                 Map.of("type", "object", "properties", Map.of("severity", Map.of("enum", List.of("low", "high")))),
@@ -76,16 +86,16 @@ class WorkflowLoaderTest {
 
         Node draft = wf.nodes().get(1);
         assertThat(draft.needs()).containsExactly("classify");
-        assertThat(((NodeSpec.Agent) draft.spec()).tools()).containsExactly("kb-search");
+        assertThat(((AgentSpec) draft.spec()).tools()).containsExactly("kb-search");
 
         Node approve = wf.nodes().get(2);
         assertThat(approve.when()).isEqualTo("${{ nodes.classify.output.severity == 'high' }}");
-        assertThat(approve.spec()).isEqualTo(new NodeSpec.Gate("Send? ${{ nodes.draft.output }}", Duration.ofHours(24),
+        assertThat(approve.spec()).isEqualTo(new GateSpec("Send? ${{ nodes.draft.output }}", Duration.ofHours(24),
                 "reject"));
         assertThat(approve.retry()).isNull();
         assertThat(approve.timeout()).isNull();
 
-        assertThat(wf.nodes().get(3).spec()).isEqualTo(new NodeSpec.Call("direct:send-mail",
+        assertThat(wf.nodes().get(3).spec()).isEqualTo(new CallSpec("direct:send-mail",
                 "${{ nodes.draft.output }}", null));
 
         assertThat(wf.tools()).containsOnlyKeys("kb-search");
@@ -106,36 +116,36 @@ class WorkflowLoaderTest {
         Map<String, Node> byId = new java.util.HashMap<>();
         wf.nodes().forEach(n -> byId.put(n.id(), n));
 
-        assertThat(byId.get("totals").spec()).isEqualTo(new NodeSpec.Compute(Map.of(
+        assertThat(byId.get("totals").spec()).isEqualTo(new SetSpec(Map.of(
                 "count", "${{ size(input.items) }}", "label", "n=${{ size(input.items) }}")));
-        NodeSpec.ForEach each = (NodeSpec.ForEach) byId.get("each").spec();
+        MapSpec each = (MapSpec) byId.get("each").spec();
         assertThat(each.items()).isEqualTo("${{ input.items }}");
         assertThat(each.concurrency()).isEqualTo(4);
         assertThat(each.nodes()).extracting(Node::id).containsExactly("summarize");
         assertThat(each.output()).isEqualTo("${{ nodes.summarize.output }}");
-        NodeSpec.Loop refine = (NodeSpec.Loop) byId.get("refine").spec();
+        LoopSpec refine = (LoopSpec) byId.get("refine").spec();
         assertThat(refine.max()).isEqualTo(5);
         assertThat(refine.until()).isEqualTo("${{ nodes.critique.output.ok }}");
         assertThat(refine.nodes()).extracting(Node::id).containsExactly("draft", "critique");
         assertThat(refine.nodes().get(1).needs()).containsExactly("draft");
-        assertThat(byId.get("sub").spec()).isEqualTo(new NodeSpec.SubWorkflow("summarize-ticket",
+        assertThat(byId.get("sub").spec()).isEqualTo(new WorkflowSpec("summarize-ticket",
                 "${{ {'ticket': input.ticket} }}"));
         assertThat(byId.get("sub").continueOnError()).isTrue();
         assertThat(byId.get("send").continueOnError()).isFalse();
-        assertThat(byId.get("guard").spec()).isEqualTo(new NodeSpec.Fail("nothing to summarize in run ${{ run.id }}",
+        assertThat(byId.get("guard").spec()).isEqualTo(new FailSpec("nothing to summarize in run ${{ run.id }}",
                 "NO_ITEMS"));
         assertThat(byId.get("guard").when()).isEqualTo("${{ nodes.totals.output.count == 0 }}");
-        assertThat(byId.get("pause").spec()).isEqualTo(new NodeSpec.Wait("10s", null));
-        assertThat(byId.get("notify").spec()).isEqualTo(new NodeSpec.Emit("ticket.triaged",
+        assertThat(byId.get("pause").spec()).isEqualTo(new WaitSpec("10s", null));
+        assertThat(byId.get("notify").spec()).isEqualTo(new EmitSpec("ticket.triaged",
                 "${{ nodes.totals.output }}"));
         Node send = byId.get("send");
-        assertThat(send.spec()).isEqualTo(new NodeSpec.Call("direct:send-mail", "${{ nodes.refine.output }}",
+        assertThat(send.spec()).isEqualTo(new CallSpec("direct:send-mail", "${{ nodes.refine.output }}",
                 Map.of("to", "${{ input.to }}")));
         assertThat(send.retry()).isEqualTo(new RetryPolicy(5, "fixed", Duration.ofSeconds(2), Duration.ofSeconds(30)));
         assertThat(send.timeout()).isEqualTo(Duration.ofMinutes(5));
-        NodeSpec.Agent hello = (NodeSpec.Agent) byId.get("hello").spec();
+        AgentSpec hello = (AgentSpec) byId.get("hello").spec();
         assertThat(hello.model()).isEqualTo("scripted");
-        assertThat(hello.scripted()).isEqualTo(new NodeSpec.Scripted(List.of("Hello!"), null));
+        assertThat(hello.scripted()).isEqualTo(new AgentSpec.Scripted(List.of("Hello!"), null));
         assertThat(wf.output()).isEqualTo(Map.of("count", "${{ nodes.totals.output.count }}",
                 "summaries", "${{ nodes.each.output }}"));
         assertThat(wf.defaults().retry()).isEqualTo(RetryPolicy.NONE);
@@ -160,7 +170,7 @@ class WorkflowLoaderTest {
         assertThat(wf.defaults().fallback()).containsExactly("ollama:llama3.2");
         assertThat(wf.nodes().get(0).retry()).isEqualTo(new RetryPolicy(2, "fixed", Duration.ofSeconds(2),
                 Duration.ofSeconds(10)));
-        assertThat(((NodeSpec.Agent) wf.nodes().get(0).spec()).fallback()).containsExactly("ollama:llama3.2");
+        assertThat(((AgentSpec) wf.nodes().get(0).spec()).fallback()).containsExactly("ollama:llama3.2");
     }
 
     @Test
@@ -563,9 +573,9 @@ class WorkflowLoaderTest {
                     - id: plain
                       fail: { message: stop, code: NO_ANSWER }
                 """);
-        assertThat(wf.nodes().get(1).spec()).isEqualTo(new NodeSpec.Fail("not ok: ${{ input.why }}",
+        assertThat(wf.nodes().get(1).spec()).isEqualTo(new FailSpec("not ok: ${{ input.why }}",
                 "${{ input.code }}"));
-        assertThat(wf.nodes().get(2).spec()).isEqualTo(new NodeSpec.Fail("stop", "NO_ANSWER"));
+        assertThat(wf.nodes().get(2).spec()).isEqualTo(new FailSpec("stop", "NO_ANSWER"));
         assertThat(wf.nodes().get(2).kind()).isEqualTo("fail");
     }
 
@@ -599,7 +609,7 @@ class WorkflowLoaderTest {
                     - id: a
                       map: { items: [1, 2], nodes: [ { id: s, set: { v: "${{ item }}" } } ] }
                 """);
-        assertThat(((NodeSpec.ForEach) wf.nodes().get(0).spec()).concurrency()).isEqualTo(4);
+        assertThat(((MapSpec) wf.nodes().get(0).spec()).concurrency()).isEqualTo(4);
     }
 
     @Test
@@ -828,7 +838,7 @@ class WorkflowLoaderTest {
         for (int at = 1015; at < 1035; at++) {
             String text = "a".repeat(at - head.length()) + "\uD83D\uDE00 and \uD835\uDD18";
             Workflow wf = new WorkflowLoader().load("astral.caravan.yaml", head + text + "\" }\n");
-            assertThat(((NodeSpec.Compute) wf.node("a").spec()).values()).containsEntry("v", text);
+            assertThat(((SetSpec) wf.node("a").spec()).values()).containsEntry("v", text);
         }
     }
 }

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -150,5 +151,55 @@ class WorkflowSchemaTest {
                 .contains("$.spec.nodes[0].onError: does not have a value in the enumeration")
                 .contains("$.spec.nodes[1].fail: required property 'message' not found")
                 .contains("$.spec.nodes[2].fail.code");
+    }
+
+    private static JsonNode definitions() throws IOException {
+        return JSON.readTree(ROOT.resolve("docs/schema/workflow.schema.json").toFile()).path("definitions");
+    }
+
+    private static List<String> keys(JsonNode object) {
+        List<String> keys = new ArrayList<>();
+        for (Iterator<String> names = object.fieldNames(); names.hasNext(); ) {
+            keys.add(names.next());
+        }
+        return keys;
+    }
+
+    /** Neither a kind nor the schema can gain a key the other lacks. */
+    @Test
+    void theSchemaDefinesEachNodeKindWithThatKindsKeys() throws IOException {
+        JsonNode definitions = definitions();
+        for (NodeKind kind : NodeKinds.installed(null).all()) {
+            JsonNode definition = definitions.path(kind.name());
+            assertThat(definition.path("type").asText()).as("definitions.%s.type", kind.name()).isEqualTo("object");
+            if (kind.keys().isEmpty()) {
+                // the user names the keys (set, remember): any name, each value a template
+                assertThat(definition.has("properties")).as("definitions.%s.properties", kind.name()).isFalse();
+                assertThat(definition.path("additionalProperties").path("$ref").asText())
+                        .as("definitions.%s.additionalProperties", kind.name()).isEqualTo("#/definitions/template");
+            } else {
+                assertThat(keys(definition.path("properties"))).as("keys of definitions.%s", kind.name())
+                        .containsExactlyElementsOf(kind.keys());
+                assertThat(definition.path("additionalProperties").isBoolean()
+                           && !definition.path("additionalProperties").asBoolean())
+                        .as("definitions.%s.additionalProperties is false", kind.name()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void theSchemasNodeHasTheCommonKeysAndExactlyOneOfTheKinds() throws IOException {
+        JsonNode node = definitions().path("node");
+        NodeKinds kinds = NodeKinds.installed(null);
+        List<String> expected = new ArrayList<>(WorkflowParser.NODE_KEYS);
+        expected.addAll(kinds.names());
+        assertThat(keys(node.path("properties"))).containsExactlyElementsOf(expected);
+        for (String kind : kinds.names()) {
+            assertThat(node.path("properties").path(kind).path("$ref").asText()).as("node.properties.%s", kind)
+                    .isEqualTo("#/definitions/" + kind);
+        }
+        List<String> oneOf = new ArrayList<>();
+        node.path("oneOf").forEach(required -> oneOf.add(required.path("required").path(0).asText()));
+        assertThat(oneOf).containsExactlyElementsOf(kinds.names());
     }
 }

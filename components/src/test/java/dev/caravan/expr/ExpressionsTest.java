@@ -44,6 +44,29 @@ class ExpressionsTest {
     }
 
     @Test
+    void anExpressionCheckedInANarrowScopeIsNotCompiledAgainInAWiderOne() {
+        Set<String> wide = Set.of("input", "nodes", "run", "lane", "item", "index", "iteration");
+        expressions.compile("${{ input.a + 1 }}", TOP);
+        expressions.compile("${{ input.a + 1 }}", wide);
+        expressions.compile("${{ [1, 2].map(item, item * input.ticket.priority) }}", TOP);
+        expressions.compile("${{ [1, 2].map(item, item * input.ticket.priority) }}", wide);
+        assertThat(expressions.compilations()).isEqualTo(2);
+        assertThat(expressions.compile("${{ [1, 2].map(item, item * input.ticket.priority) }}", wide).evaluate(vars()))
+                .isEqualTo(eval("${{ [1, 2].map(item, item * input.ticket.priority) }}"));
+    }
+
+    @Test
+    void anExpressionCompiledInAWideScopeIsCheckedAgainInANarrowerOne() {
+        Set<String> wide = Set.of("input", "nodes", "run", "lane", "item", "index", "iteration");
+        expressions.compile("${{ item.name }}", wide);
+        assertThatThrownBy(() -> expressions.compile("${{ item.name }}", TOP))
+                .isInstanceOf(ExpressionException.class).hasMessageContaining("item");
+        expressions.compile("${{ input.a }}", wide);
+        expressions.compile("${{ input.a }}", TOP);
+        assertThat(expressions.compilations()).isEqualTo(2);
+    }
+
+    @Test
     void yieldsTheTypedValueWhenTheStringIsExactlyOneExpression() {
         assertThat(eval("${{ input.ticket.priority + 1 }}")).isEqualTo(4L);
         assertThat(eval("  ${{ input.ticket.score * 2.0 }}  ")).isEqualTo(1.5);

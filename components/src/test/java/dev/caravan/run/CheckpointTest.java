@@ -110,7 +110,7 @@ class CheckpointTest {
                           + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
                 e.getMessage().setBody("done " + e.getMessage().getHeader("CamelCaravanNodeKey"));
             });
-            rb.from(RunService.routeUri("handmade")).routeId(RunService.ROUTE_PREFIX + "handmade")
+            rb.from(WorkflowRoutes.routeUri("handmade")).routeId(WorkflowRoutes.ROUTE_PREFIX + "handmade")
                     .errorHandler(rb.noErrorHandler())
                     .to("caravan-run:begin?workflow=handmade")
                     .to("caravan-call:first?workflow=handmade&recordWithNext=true")
@@ -126,7 +126,7 @@ class CheckpointTest {
                     .to("caravan-call:second?workflow=handmade")
                     .to("caravan-run:end?workflow=handmade");
             // written against the option's advice: a deferring step right before a multicast
-            rb.from(RunService.routeUri("forked")).routeId(RunService.ROUTE_PREFIX + "forked")
+            rb.from(WorkflowRoutes.routeUri("forked")).routeId(WorkflowRoutes.ROUTE_PREFIX + "forked")
                     .errorHandler(rb.noErrorHandler())
                     .to("caravan-run:begin?workflow=forked")
                     .to("caravan-set:a?workflow=forked&recordWithNext=true")
@@ -215,10 +215,10 @@ class CheckpointTest {
         try {
             CamelContext doomed = instance(never, false);
             String runId = engine(doomed).runs().create(RunService.StartRequest.of("handmade", Map.of()));
-            engine(doomed).runs().execute(runId);
+            engine(doomed).executor().execute(runId);
             await().atMost(10, TimeUnit.SECONDS).until(() -> calls.contains("between"));
             // first ran, and its outcome waits for the next update, which never comes
-            assertThat(engine(doomed).runs().get(runId).node("first").status()).isEqualTo(NodeStatus.RUNNING);
+            assertThat(engine(doomed).queries().get(runId).node("first").status()).isEqualTo(NodeStatus.RUNNING);
 
             CamelContext survivor = instance(null, false);
             RunRecord done = engine(survivor).runs().resume(runId).get(20, TimeUnit.SECONDS);
@@ -239,7 +239,7 @@ class CheckpointTest {
         CamelContext camel = instance(null, true);
         try {
             String runId = engine(camel).runs().create(RunService.StartRequest.of("handmade", Map.of()));
-            RunRecord failed = engine(camel).runs().execute(runId).get(20, TimeUnit.SECONDS);
+            RunRecord failed = engine(camel).executor().execute(runId).get(20, TimeUnit.SECONDS);
             assertThat(failed.status()).isEqualTo(RunStatus.FAILED);
             assertThat(failed.error()).contains("broken between two steps");
             assertThat(failed.node("first").status()).isEqualTo(NodeStatus.COMPLETED);
@@ -268,7 +268,7 @@ class CheckpointTest {
             RunRecord failed = engine(camel).runs().run(RunService.StartRequest.of("early", Map.of()));
             assertThat(failed.status()).isEqualTo(RunStatus.FAILED);
             assertThat(failed.error()).contains("order");
-            RunRecord stored = engine(camel).runs().get(failed.runId());
+            RunRecord stored = engine(camel).queries().get(failed.runId());
             assertThat(stored.status()).isEqualTo(RunStatus.FAILED);
             assertThat(stored.input()).isEqualTo(Map.of());
         } finally {

@@ -77,7 +77,7 @@ public final class ClusterMemberMain {
         for (int i = 0; i < runs; i++) {
             String id = engine.runs().create(new RunService.StartRequest("slowflow", Map.of(), null, null, "run-" + i,
                     null, null));
-            engine.runs().execute(id);
+            engine.executor().execute(id);
         }
         System.out.println("STARTED " + runs);
         System.out.flush();

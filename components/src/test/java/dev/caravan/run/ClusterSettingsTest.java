@@ -54,7 +54,7 @@ class ClusterSettingsTest {
             b.catalog().deploy(new WorkflowLoader().load("shared.caravan.yaml", flow));
             RunRecord r = a.runs().start(RunService.StartRequest.of("shared", Map.of())).get(10, TimeUnit.SECONDS);
             assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
-            assertThat(b.runs().get(r.runId()).node("make").output()).isEqualTo(Map.of("n", 1));
+            assertThat(b.queries().get(r.runId()).node("make").output()).isEqualTo(Map.of("n", 1));
         }
     }
 

@@ -76,9 +76,9 @@ class CrashResumeTest {
             CamelContext doomed = instance(never);
             Engine first = doomed.getRegistry().findSingleByType(Engine.class);
             String runId = first.runs().create(RunService.StartRequest.of("crashy", Map.of()));
-            first.runs().execute(runId);
+            first.executor().execute(runId);
             await().atMost(10, TimeUnit.SECONDS).until(() -> calls.stream().anyMatch(c -> c.startsWith("second|")));
-            RunRecord midway = first.runs().get(runId);
+            RunRecord midway = first.queries().get(runId);
             assertThat(midway.node("first").status()).isEqualTo(NodeStatus.COMPLETED);
             assertThat(midway.node("second").status()).isEqualTo(NodeStatus.RUNNING);
             // the owner is gone: from here on it never writes again (its in-flight call never returns)
@@ -108,7 +108,7 @@ class CrashResumeTest {
             CamelContext stopping = instance(release, true);
             Engine first = stopping.getRegistry().findSingleByType(Engine.class);
             String runId = first.runs().create(RunService.StartRequest.of("crashy", Map.of()));
-            java.util.concurrent.CompletableFuture<RunRecord> execution = first.runs().execute(runId);
+            java.util.concurrent.CompletableFuture<RunRecord> execution = first.executor().execute(runId);
             await().atMost(10, TimeUnit.SECONDS).until(() -> calls.stream().anyMatch(c -> c.startsWith("second|")));
             Thread stopper = new Thread(stopping::stop);
             stopper.start();
@@ -117,7 +117,7 @@ class CrashResumeTest {
             stopper.join(10_000);
             execution.get(10, TimeUnit.SECONDS);
 
-            RunRecord left = first.runs().get(runId);
+            RunRecord left = first.queries().get(runId);
             assertThat(left.status()).isEqualTo(RunStatus.RUNNING);
             assertThat(left.node("second").status()).isEqualTo(NodeStatus.RUNNING);
 
@@ -159,8 +159,8 @@ class CrashResumeTest {
         CamelContext second = instance(null);
         Engine b = second.getRegistry().findSingleByType(Engine.class);
         b.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
-        await().atMost(15, TimeUnit.SECONDS).until(() -> b.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
-        assertThat(b.runs().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
+        await().atMost(15, TimeUnit.SECONDS).until(() -> b.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(b.queries().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
         second.stop();
     }
 }

@@ -162,7 +162,7 @@ class EchoedSecretsTest {
     }
 
     private static void assertNowhere(RunRecord r, String value) throws Exception {
-        assertThat(Json.write(caravan.runs().get(r.runId()))).doesNotContain(value);
+        assertThat(Json.write(caravan.queries().get(r.runId()))).doesNotContain(value);
         assertThat(eventsOf(r)).isNotEmpty().allSatisfy(e -> assertThat(Json.write(e)).doesNotContain(value));
         assertNotInTheStore(value);
         assertThat(logs.lines()).isNotEmpty().allSatisfy(line -> assertThat(line).doesNotContain(value));
@@ -217,13 +217,12 @@ class EchoedSecretsTest {
                       set: { text: "${{ input.note }}" }
                 """));
         // a hand-written route that runs the workflow for an HTTP request hands it the request's headers
-        org.apache.camel.Exchange done = caravan.camelContext().createProducerTemplate()
-                .request(RunService.routeUri("inbound"), e -> {
-                    e.getMessage().setBody(Map.of("note", "the caller sent " + CALLER_TOKEN));
-                    e.getMessage().setHeader("Authorization", "Bearer " + CALLER_TOKEN);
-                });
+        org.apache.camel.Exchange done = caravan.camelContext().createProducerTemplate().request(WorkflowRoutes.routeUri("inbound"), e -> {
+            e.getMessage().setBody(Map.of("note", "the caller sent " + CALLER_TOKEN));
+            e.getMessage().setHeader("Authorization", "Bearer " + CALLER_TOKEN);
+        });
         assertThat(done.getException()).isNull();
-        RunRecord r = caravan.runs().get(done.getProperty("CamelCaravanRunId", String.class));
+        RunRecord r = caravan.queries().get(done.getProperty("CamelCaravanRunId", String.class));
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(outputOf(r, "note")).containsEntry("text", "the caller sent ***");
     }

@@ -320,8 +320,8 @@ class FailureHandlingTest {
         RunRecord paused = caravan.run("gate-continue", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(paused.runId()).status().isTerminal());
-        RunRecord r = caravan.runs().get(paused.runId());
+                .until(() -> caravan.queries().get(paused.runId()).status().isTerminal());
+        RunRecord r = caravan.queries().get(paused.runId());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("ok").status()).isEqualTo(NodeStatus.FAILED);
         assertThat(r.node("ok").error()).isEqualTo("gate ok timed out");

@@ -64,7 +64,7 @@ class KillSwitchTest {
         CompletableFuture<RunRecord> run = caravan.runs().start(RunService.StartRequest.of("switched", Map.of()));
         assertThat(inSlowNode.await(10, TimeUnit.SECONDS)).isTrue();
 
-        caravan.runs().killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "runaway costs");
+        caravan.engine().killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "runaway costs");
         releaseSlowNode.countDown();
 
         RunRecord r = run.get(10, TimeUnit.SECONDS);

@@ -73,12 +73,12 @@ class LaneTest {
             .workflow("chat.caravan.yaml", CHAT)
             .build();
 
-    /** The first member's engine. */
+    /** The first member's caravan.engine(). */
     private static Engine a() {
         return caravan.engine(0);
     }
 
-    /** The second member's engine. */
+    /** The second member's caravan.engine(). */
     private static Engine b() {
         return caravan.engine(1);
     }
@@ -113,26 +113,25 @@ class LaneTest {
         }
         assertThat(ids).hasSize(10);
         await().atMost(10, TimeUnit.SECONDS).until(() -> ids.stream()
-                .filter(id -> a().runs().get(id).status() == RunStatus.AWAITING_APPROVAL).count() == 2);
+                .filter(id -> a().queries().get(id).status() == RunStatus.AWAITING_APPROVAL).count() == 2);
         LaneRecord lane = b().lanes().get("support-42");
         assertThat(lane.running()).hasSize(2);
         assertThat(lane.queued()).hasSize(8);
-        assertThat(ids.stream().filter(id -> a().runs().get(id).status() == RunStatus.QUEUED)).hasSize(8);
+        assertThat(ids.stream().filter(id -> a().queries().get(id).status() == RunStatus.QUEUED)).hasSize(8);
 
         // as slots free, queued runs start in the order they arrived
         List<String> order = new ArrayList<>(lane.queued());
         String first = lane.running().get(0);
         a().runs().resolveGate(first, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
-        await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> a().runs().get(order.get(0)).status() == RunStatus.AWAITING_APPROVAL);
-        assertThat(a().runs().get(order.get(1)).status()).isEqualTo(RunStatus.QUEUED);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> a().queries().get(order.get(0)).status() == RunStatus.AWAITING_APPROVAL);
+        assertThat(a().queries().get(order.get(1)).status()).isEqualTo(RunStatus.QUEUED);
         assertThat(a().lanes().get("support-42").queued()).isEqualTo(order.subList(1, order.size()));
 
         // cleanup cancels what is left and removes the lane
         assertThat(a().lanes().cleanup("support-42", Lanes.Cleanup.CANCEL)).isNull();
         assertThat(a().lanes().get("support-42")).isNull();
         for (String id : order) {
-            assertThat(a().runs().get(id).status()).isEqualTo(RunStatus.CANCELLED);
+            assertThat(a().queries().get(id).status()).isEqualTo(RunStatus.CANCELLED);
         }
         caravan.eventBus().drain(5_000);
         assertThat(caravan.events()).anySatisfy(e -> {

@@ -7,6 +7,7 @@ import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
 import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.state.ValueRef;
@@ -262,8 +263,8 @@ class LargeValuesTest {
         assertThat(done.node("big").output()).isEqualTo(big());
         assertThat(done.node("measure").output()).isEqualTo(Map.of("length", 204800L));
         assertThat(done.node("again").output()).isEqualTo(Map.of("start", "xxx"));
-        assertThat(caravan.runs().get(done.runId())).isEqualTo(done);
-        RunRecord listed = caravan.runs().list(null, List.of(RunStatus.COMPLETED), Integer.MAX_VALUE).stream()
+        assertThat(caravan.queries().get(done.runId())).isEqualTo(done);
+        RunRecord listed = caravan.queries().page(RunQuery.of(List.of(RunStatus.COMPLETED), RunQuery.MAX_LIMIT)).runs().stream()
                 .filter(r -> r.runId().equals(done.runId())).findFirst().orElseThrow();
         // (compared as booleans: a failure would print 200 KiB)
         assertThat(big().equals(listed.output()) && big().equals(listed.node("big").output()))

@@ -123,15 +123,15 @@ class PersistenceIT {
 
             // a run caught in flight: its second call never returns before the instance dies
             String inFlight = a.runs().create(RunService.StartRequest.of("durable", Map.of("gated", false, "hang", true)));
-            a.runs().execute(inFlight);
+            a.executor().execute(inFlight);
             await().atMost(10, TimeUnit.SECONDS).until(() -> calls.stream().anyMatch(c -> c.startsWith("second|" + inFlight)));
 
             a.hazelcast().getLifecycleService().terminate(); // the member dies; nothing is shut down in order
 
             CamelContext second = instance(url, null);
             Engine b = Engine.of(second);
-            assertThat(b.runs().get(paused.runId()).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
-            assertThat(b.runs().get(inFlight).node("second").status()).isEqualTo(NodeStatus.RUNNING);
+            assertThat(b.queries().get(paused.runId()).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+            assertThat(b.queries().get(inFlight).node("second").status()).isEqualTo(NodeStatus.RUNNING);
             assertThat(b.lanes().get("kept").cap()).isEqualTo(3);
             // the lane's events go on numbering where the first instance left off, once its row is gone
             laneEvents.clear();
@@ -142,8 +142,8 @@ class PersistenceIT {
                     .containsExactly(tuple(EventTypes.LANE_CLEANED, 2L));
 
             b.runs().resumeOrphans(); // the start-up sweep may have taken it over already
-            await().atMost(10, TimeUnit.SECONDS).until(() -> b.runs().get(inFlight).status() == RunStatus.COMPLETED);
-            assertThat(b.runs().get(inFlight).takeovers()).isEqualTo(1);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> b.queries().get(inFlight).status() == RunStatus.COMPLETED);
+            assertThat(b.queries().get(inFlight).takeovers()).isEqualTo(1);
             assertThat(calls.stream().filter(c -> c.startsWith("first|" + inFlight))).hasSize(1);
             assertThat(calls.stream().filter(c -> c.startsWith("second|" + inFlight)).distinct())
                     .containsExactly("second|" + inFlight + "/second/1");
@@ -169,13 +169,13 @@ class PersistenceIT {
 
         CamelContext second = instance(url, null, "3s");
         Engine b = Engine.of(second);
-        await().atMost(20, TimeUnit.SECONDS).until(() -> b.runs().get(done.runId()) == null);
+        await().atMost(20, TimeUnit.SECONDS).until(() -> b.queries().get(done.runId()) == null);
         second.stop();
         first.stop();
 
         // and it is gone from the database too
         CamelContext third = instance(url, null, "3s");
-        assertThat(Engine.of(third).runs().get(done.runId())).isNull();
+        assertThat(Engine.of(third).queries().get(done.runId())).isNull();
         third.stop();
     }
 
@@ -192,8 +192,8 @@ class PersistenceIT {
         // the new instance finds the paused run in the database and schedules its deadline
         CamelContext second = instance(url, null);
         Engine b = Engine.of(second);
-        await().atMost(20, TimeUnit.SECONDS).until(() -> b.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
-        assertThat(b.runs().get(paused.runId()).node("ok").output()).isInstanceOfSatisfying(Map.class,
+        await().atMost(20, TimeUnit.SECONDS).until(() -> b.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(b.queries().get(paused.runId()).node("ok").output()).isInstanceOfSatisfying(Map.class,
                 out -> assertThat(out.get("by")).isEqualTo("timeout"));
         second.stop();
     }

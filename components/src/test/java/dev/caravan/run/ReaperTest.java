@@ -37,14 +37,14 @@ class ReaperTest {
     void aRunLeftRunningWithNothingExecutingItIsResumed() {
         // created and owned here, but its execution never started (as when a request is lost)
         String id = caravan.runs().create(RunService.StartRequest.of("quick", Map.of()));
-        assertThat(caravan.runs().get(id).status()).isEqualTo(RunStatus.RUNNING);
+        assertThat(caravan.queries().get(id).status()).isEqualTo(RunStatus.RUNNING);
 
         await().atMost(10, TimeUnit.SECONDS).until(() -> {
             caravan.engine().reaper().sweep();
-            return caravan.runs().get(id).status() == RunStatus.COMPLETED;
+            return caravan.queries().get(id).status() == RunStatus.COMPLETED;
         });
-        assertThat(caravan.runs().get(id).output()).isEqualTo(Map.of("done", true));
-        assertThat(caravan.runs().get(id).takeovers()).as("its owner never left").isZero();
+        assertThat(caravan.queries().get(id).output()).isEqualTo(Map.of("done", true));
+        assertThat(caravan.queries().get(id).takeovers()).as("its owner never left").isZero();
     }
 
     @Test
@@ -54,12 +54,12 @@ class ReaperTest {
         new LaneStore(caravan.engine().hazelcast()).admit("stuck-lane", "ghost-run");
         String queued = caravan.runs().create(new RunService.StartRequest("quick", Map.of(), "default", "stuck-lane",
                 null, null, null));
-        assertThat(caravan.runs().get(queued).status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(caravan.queries().get(queued).status()).isEqualTo(RunStatus.QUEUED);
 
         Reaper.Sweep sweep = caravan.engine().reaper().sweep();
 
         assertThat(sweep.laneRunsStarted()).containsExactly(queued);
-        await().atMost(10, TimeUnit.SECONDS).until(() -> caravan.runs().get(queued).status() == RunStatus.COMPLETED);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> caravan.queries().get(queued).status() == RunStatus.COMPLETED);
         assertThat(caravan.engine().lanes().get("stuck-lane").running()).isEmpty();
     }
 }

@@ -85,7 +85,7 @@ class ReplayTest {
         long before = eventCount(paused.runId());
         List<String> decided = decisions(paused.runId());
 
-        RunRecord again = caravan.runs().execute(paused.runId()).get(10, TimeUnit.SECONDS);
+        RunRecord again = caravan.engine().executor().execute(paused.runId()).get(10, TimeUnit.SECONDS);
 
         assertThat(again.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(sideEffects.get()).isEqualTo(effects);

@@ -38,7 +38,7 @@ class RetentionTest {
                 .get(10, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(caravan.engine().retention()).hasSeconds(1);
-        await().atMost(15, TimeUnit.SECONDS).until(() -> caravan.runs().get(r.runId()) == null);
+        await().atMost(15, TimeUnit.SECONDS).until(() -> caravan.queries().get(r.runId()) == null);
     }
 
     @Test

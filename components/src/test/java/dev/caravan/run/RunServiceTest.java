@@ -3,6 +3,7 @@ package dev.caravan.run;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
@@ -160,12 +161,12 @@ class RunServiceTest {
         RunRecord paused = caravan.run("parent-of-gate", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         String child = paused.runId() + ":sub";
-        assertThat(caravan.runs().pendingGates(paused.runId())).containsEntry(child, List.of("ok"));
+        assertThat(caravan.queries().pendingGates(paused.runId())).containsEntry(child, List.of("ok"));
 
         caravan.runs().resolveGate(child, "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
         org.awaitility.Awaitility.await().atMost(20, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
-        RunRecord done = caravan.runs().get(paused.runId());
+                .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        RunRecord done = caravan.queries().get(paused.runId());
         assertThat(done.node("after").output()).isEqualTo(Map.of("got", "child says hi"));
         caravan.eventBus().drain(5_000);
         assertThat(caravan.events()).anySatisfy(e -> {
@@ -173,6 +174,42 @@ class RunServiceTest {
             assertThat(e.parentRunId()).isEqualTo(paused.runId());
             assertThat(e.type()).isEqualTo(EventTypes.NODE_OUTPUT_DELTA);
         });
+    }
+
+    @Test
+    void pendingGatesAreTheGatesNotTheMapsLoopsAndWorkflowNodesAroundThem() throws Exception {
+        caravan.deploy(header("nested-gate-child") + """
+                    - id: ok
+                      gate: { message: "Child go?" }
+                """);
+        caravan.deploy(header("nested-gates") + """
+                    - id: each
+                      map:
+                        items: ${{ [1, 2] }}
+                        nodes:
+                          - id: check
+                            gate: { message: "item ${{ item }}?" }
+                    - id: again
+                      loop:
+                        max: 1
+                        nodes:
+                          - id: confirm
+                            gate: {}
+                    - id: sub
+                      workflow: { name: nested-gate-child }
+                """);
+        RunRecord paused = caravan.run("nested-gates", Map.of());
+        assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("each").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("again").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
+        assertThat(paused.node("sub").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
+
+        Map<String, List<String>> gates = caravan.queries().pendingGates(paused.runId());
+        String child = paused.runId() + ":sub";
+        assertThat(gates).containsOnlyKeys(paused.runId(), child);
+        assertThat(gates.get(paused.runId())).containsExactlyInAnyOrder("each[0].check", "each[1].check",
+                "again[0].confirm");
+        assertThat(gates.get(child)).containsExactly("ok");
     }
 
     @Test
@@ -303,10 +340,10 @@ class RunServiceTest {
                     - id: a
                       set: { x: 1 }
                 """);
-        int before = caravan.runs().list(null, List.of(), 10_000).size();
+        int before = caravan.queries().page(RunQuery.of(List.of(), RunQuery.MAX_LIMIT)).runs().size();
         assertThatThrownBy(() -> caravan.runs().start(RunService.StartRequest.of("typed", Map.of("nom", "x"))))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("name");
-        assertThat(caravan.runs().list(null, List.of(), 10_000)).hasSize(before);
+        assertThat(caravan.queries().page(RunQuery.of(List.of(), RunQuery.MAX_LIMIT)).runs()).hasSize(before);
     }
 
     @Test
@@ -381,8 +418,8 @@ class RunServiceTest {
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(paused.node("ok").detail()).containsKeys("deadline").containsEntry("onTimeout", onTimeout);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(paused.runId()).status().isTerminal());
-        return caravan.runs().get(paused.runId());
+                .until(() -> caravan.queries().get(paused.runId()).status().isTerminal());
+        return caravan.queries().get(paused.runId());
     }
 
     @Test
@@ -507,8 +544,8 @@ class RunServiceTest {
         String runId = caravan.camelContext().createProducerTemplate()
                 .requestBody("direct:webhook", "{\"who\": \"ada\"}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(runId).status() == RunStatus.COMPLETED);
-        assertThat(caravan.runs().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
+                .until(() -> caravan.queries().get(runId).status() == RunStatus.COMPLETED);
+        assertThat(caravan.queries().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
 
         assertThatThrownBy(() -> caravan.camelContext().createProducerTemplate()
                 .requestBody("direct:webhook", "{\"nobody\": 1}"))
@@ -534,13 +571,13 @@ class RunServiceTest {
         org.apache.camel.ProducerTemplate hook = caravan.camelContext().createProducerTemplate();
         String completed = hook.requestBody("direct:hook", "{}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(completed).status() == RunStatus.AWAITING_APPROVAL);
+                .until(() -> caravan.queries().get(completed).status() == RunStatus.AWAITING_APPROVAL);
         caravan.runs().resolveGate(completed, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
         String paused = hook.requestBody("direct:hook", "{}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(paused).status() == RunStatus.AWAITING_APPROVAL);
-        RunRecord completedBefore = caravan.runs().get(completed);
-        RunRecord pausedBefore = caravan.runs().get(paused);
+                .until(() -> caravan.queries().get(paused).status() == RunStatus.AWAITING_APPROVAL);
+        RunRecord completedBefore = caravan.queries().get(completed);
+        RunRecord pausedBefore = caravan.queries().get(paused);
         caravan.eventBus().drain(5_000);
         int eventsBefore = caravan.events().size();
 
@@ -555,13 +592,13 @@ class RunServiceTest {
         assertThat(started).doesNotHaveDuplicates().doesNotContain(completed, paused, "chosen-by-caller");
         for (String id : started) {
             org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                    .until(() -> caravan.runs().get(id).status() == RunStatus.AWAITING_APPROVAL);
-            assertThat(calls(caravan.runs().get(id), "work")).isEqualTo(1);
+                    .until(() -> caravan.queries().get(id).status() == RunStatus.AWAITING_APPROVAL);
+            assertThat(calls(caravan.queries().get(id), "work")).isEqualTo(1);
         }
-        assertThat(caravan.runs().get("chosen-by-caller")).isNull();
+        assertThat(caravan.queries().get("chosen-by-caller")).isNull();
         // the existing runs were not touched: no update, no event, no second call of their side effect
-        assertThat(caravan.runs().get(completed).sequence()).isEqualTo(completedBefore.sequence());
-        assertThat(caravan.runs().get(paused).sequence()).isEqualTo(pausedBefore.sequence());
+        assertThat(caravan.queries().get(completed).sequence()).isEqualTo(completedBefore.sequence());
+        assertThat(caravan.queries().get(paused).sequence()).isEqualTo(pausedBefore.sequence());
         assertThat(calls(completedBefore, "work")).isEqualTo(1);
         assertThat(calls(pausedBefore, "work")).isEqualTo(1);
         caravan.eventBus().drain(5_000);
@@ -603,8 +640,8 @@ class RunServiceTest {
         assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
         assertThat(paused.node("nap").detail()).containsEntry("until", at);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
-        assertThat(caravan.runs().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
+                .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(caravan.queries().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
     }
 
     @Test

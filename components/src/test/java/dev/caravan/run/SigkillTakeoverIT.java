@@ -72,7 +72,7 @@ class SigkillTakeoverIT {
 
             await().atMost(120, TimeUnit.SECONDS).until(() -> {
                 for (int i = 0; i < 200; i++) {
-                    RunRecord r = survivor.runs().get("run-" + i);
+                    RunRecord r = survivor.queries().get("run-" + i);
                     if (r == null || r.status() != RunStatus.COMPLETED) {
                         return false;
                     }
@@ -94,7 +94,7 @@ class SigkillTakeoverIT {
             }
             assertThat(effects.size()).isEqualTo(600);
             for (int i = 0; i < 200; i++) {
-                assertThat(survivor.runs().get("run-" + i).takeovers()).isEqualTo(1);
+                assertThat(survivor.queries().get("run-" + i).takeovers()).isEqualTo(1);
             }
         } finally {
             if (victim != null && victim.isAlive()) {

@@ -105,7 +105,7 @@ class TakeoverTest {
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
                 String id = doomed.runs().create(RunService.StartRequest.of("handover", Map.of()));
-                doomed.runs().execute(id);
+                doomed.executor().execute(id);
                 ids.add(id);
             }
             await().atMost(20, TimeUnit.SECONDS).until(() -> ids.stream().allMatch(
@@ -118,12 +118,12 @@ class TakeoverTest {
             hzB.getLifecycleService().terminate(); // the member dies with 30 runs in flight
 
             await().atMost(30, TimeUnit.SECONDS).until(() -> ids.stream().allMatch(
-                    id -> a.runs().get(id) != null && a.runs().get(id).status() == RunStatus.COMPLETED));
+                    id -> a.queries().get(id) != null && a.queries().get(id).status() == RunStatus.COMPLETED));
             System.out.printf("takeover: all 30 runs finished %d ms after their owner died%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
             java.util.Set<String> takenOverBy = new java.util.HashSet<>();
             for (String id : ids) {
-                RunRecord r = a.runs().get(id);
+                RunRecord r = a.queries().get(id);
                 assertThat(r.output()).isEqualTo("done second");
                 assertThat(r.takeovers()).isEqualTo(1);
                 assertThat(calls.stream().filter(k -> k.equals(id + "/first/1"))).hasSize(1);
@@ -148,17 +148,17 @@ class TakeoverTest {
             Engine owner = instance(cluster, 0, null, slow);
             Engine other = instance(cluster, 1, null, slow);
             String id = owner.runs().create(RunService.StartRequest.of("branches", Map.of()));
-            java.util.concurrent.CompletableFuture<RunRecord> run = owner.runs().execute(id);
+            java.util.concurrent.CompletableFuture<RunRecord> run = owner.executor().execute(id);
             // the gate waits in one branch while the other branch is still running on its owner
-            await().atMost(10, TimeUnit.SECONDS).until(() -> owner.runs().pendingGates(id).containsKey(id));
-            assertThat(owner.runs().get(id).status()).isEqualTo(RunStatus.RUNNING);
+            await().atMost(10, TimeUnit.SECONDS).until(() -> owner.queries().pendingGates(id).containsKey(id));
+            assertThat(owner.queries().get(id).status()).isEqualTo(RunStatus.RUNNING);
 
             other.runs().resolveGate(id, "ok", true, "bob", null);
-            assertThat(other.runs().get(id).owner()).isEqualTo(owner.store().memberId());
+            assertThat(other.queries().get(id).owner()).isEqualTo(owner.store().memberId());
             slow.countDown();
 
-            await().atMost(10, TimeUnit.SECONDS).until(() -> owner.runs().get(id).status() == RunStatus.COMPLETED);
-            assertThat(owner.runs().get(id).output()).isEqualTo("done after");
+            await().atMost(10, TimeUnit.SECONDS).until(() -> owner.queries().get(id).status() == RunStatus.COMPLETED);
+            assertThat(owner.queries().get(id).output()).isEqualTo("done after");
             assertThat(ranOn).containsEntry(id + "/after/1", hzA.getName());
             assertThat(calls).containsOnlyOnce(id + "/after/1");
             assertThat(run.get(10, TimeUnit.SECONDS).status()).isEqualTo(RunStatus.COMPLETED);

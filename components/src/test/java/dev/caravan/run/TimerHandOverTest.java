@@ -83,13 +83,13 @@ class TimerHandOverTest {
                 TimeUnit.SECONDS);
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         await().atMost(20, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
+                .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
         otherRunDone.countDown();
 
         RunRecord slow = retried.get(20, TimeUnit.SECONDS);
         assertThat(slow.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(slow.node("flaky").attempts()).isEqualTo(2);
-        assertThat(caravan.runs().get(paused.runId()).node("ok").status()).isEqualTo(NodeStatus.REJECTED);
+        assertThat(caravan.queries().get(paused.runId()).node("ok").status()).isEqualTo(NodeStatus.REJECTED);
         assertThat(seenBySlowNode).containsExactly("the other run's timer fired");
     }
 

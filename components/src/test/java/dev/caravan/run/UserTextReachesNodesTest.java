@@ -1,5 +1,6 @@
 package dev.caravan.run;
 
+import dev.caravan.component.agent.AgentSpec;
 import dev.caravan.dsl.LoadLimits;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
@@ -194,7 +195,7 @@ class UserTextReachesNodesTest {
                         Map.of("q", Map.of("type", "string", "description", text)))));
         Workflow wf = loader.load("texts.caravan.yaml", yaml("texts", nodes, null, tools));
         // the text survives the YAML layer, so anything lost below is the engine's doing
-        assertThat(((dev.caravan.dsl.NodeSpec.Agent) wf.node("asked").spec()).prompt()).isEqualTo(text);
+        assertThat(((AgentSpec) wf.node("asked").spec()).prompt()).isEqualTo(text);
         caravan.engine().catalog().deploy(child);
         caravan.engine().catalog().deploy(wf);
     }

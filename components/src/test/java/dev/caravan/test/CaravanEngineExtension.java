@@ -8,6 +8,7 @@ import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventBus;
 import dev.caravan.event.RunEvent;
 import dev.caravan.run.Engine;
+import dev.caravan.run.RunQueries;
 import dev.caravan.run.RunService;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.RunRecord;
@@ -188,9 +189,8 @@ public final class CaravanEngineExtension
     }
 
     private Engine on(HazelcastInstance member, CamelContext camel) {
-        // bound before any caravan endpoint starts, or that endpoint makes an engine of its own
+        // made (and so bound in the registry) before any caravan endpoint starts, or that endpoint makes one of its own
         Engine engine = Engine.on(camel, member, bus != null ? bus : started.get(0).events());
-        camel.getRegistry().bind("caravanEngine", engine);
         started.add(engine);
         return engine;
     }
@@ -238,9 +238,14 @@ public final class CaravanEngineExtension
         return engine().camelContext();
     }
 
-    /** The runs of the first member's engine. */
+    /** The run commands of the first member's engine. */
     public RunService runs() {
         return engine().runs();
+    }
+
+    /** The run queries of the first member's engine. */
+    public RunQueries queries() {
+        return engine().queries();
     }
 
     /** A member's Hazelcast instance. */

@@ -11,6 +11,7 @@ import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
 import dev.caravan.run.RunService.StartRequest;
 import dev.caravan.run.WorkflowCatalog;
+import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
@@ -149,7 +150,7 @@ class CompiledRoutesTest {
 
             if (name.equals("gate")) {
                 assertThat(reply).isNull();
-                List<RunRecord> runs = Engine.of(plain).runs().list(null, List.of(), 10);
+                List<RunRecord> runs = Engine.of(plain).queries().page(RunQuery.of(List.of(), 10)).runs();
                 assertThat(runs).singleElement().satisfies(r -> {
                     assertThat(r.workflow()).isEqualTo("gate");
                     assertThat(r.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);

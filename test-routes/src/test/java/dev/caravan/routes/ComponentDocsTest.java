@@ -69,7 +69,7 @@ class ComponentDocsTest {
                         .loadRoutes(ResourceHelper.fromString(routes.getKey(), routes.getValue()));
             }
         }
-        producer = camel.createProducerTemplate();
+        producer = caravan.camelContext().createProducerTemplate();
     }
 
     @Test
@@ -120,8 +120,8 @@ class ComponentDocsTest {
         Exchange paused = send("direct:caravan-workflow-refund", Map.of("order", "A-17", "amount", 40));
         assertThat(paused.getMessage().getBody()).isNull();
         String runId = runId(paused);
-        assertThat(caravan.runs().get(runId).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
-        assertThat(caravan.runs().get(runId).node("approve").detail().get("message"))
+        assertThat(caravan.queries().get(runId).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThat(caravan.queries().get(runId).node("approve").detail().get("message"))
                 .isEqualTo("Refund 40 on order A-17?");
 
         RunRecord approved = caravan.runs().resolveGate(runId, "approve", true, "amy", "ok").get(30, TimeUnit.SECONDS);
@@ -148,7 +148,7 @@ class ComponentDocsTest {
     void loopDraftsUntilTheReviewIsHappy() {
         Exchange done = send("direct:caravan-workflow-drafts", Map.of("topic", "camels"));
         assertThat(done.getMessage().getBody()).isEqualTo("camels, draft 3");
-        assertThat(caravan.runs().get(runId(done)).nodes()).containsKeys("refine[0].draft", "refine[2].review")
+        assertThat(caravan.queries().get(runId(done)).nodes()).containsKeys("refine[0].draft", "refine[2].review")
                 .doesNotContainKey("refine[3].draft");
     }
 
@@ -180,7 +180,7 @@ class ComponentDocsTest {
 
         Exchange stopped = send("direct:caravan-workflow-refund-limit", Map.of("amount", 5000));
         assertThat(stopped.getException()).hasMessageContaining("a refund of 5000 needs a manager");
-        RunRecord r = caravan.runs().get(runId(stopped));
+        RunRecord r = caravan.queries().get(runId(stopped));
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorCode()).isEqualTo("NEEDS_MANAGER");
         assertThat(r.errorNode()).isEqualTo("guard");
@@ -192,8 +192,8 @@ class ComponentDocsTest {
         assertThat(paused.getException()).isNull();
         assertThat(paused.getMessage().getBody()).isNull();
         String runId = runId(paused);
-        await().atMost(Duration.ofSeconds(30)).until(() -> caravan.runs().get(runId).status() == RunStatus.COMPLETED);
-        assertThat(tree(caravan.runs().get(runId).output()))
+        await().atMost(Duration.ofSeconds(30)).until(() -> caravan.queries().get(runId).status() == RunStatus.COMPLETED);
+        assertThat(tree(caravan.queries().get(runId).output()))
                 .isEqualTo(tree("{\"to\": \"bob\", \"text\": \"A reminder for bob\"}"));
     }
 
@@ -201,7 +201,7 @@ class ComponentDocsTest {
     void workflowFilesTheNoteByItsChildsSummary() {
         Exchange done = send("direct:caravan-workflow-file-note", Map.of("text", "Call Ada back"));
         assertThat(tree(done.getMessage().getBody())).isEqualTo(tree("{\"folder\": \"short\", \"length\": 13}"));
-        RunRecord child = caravan.runs().get(runId(done) + ":summarize");
+        RunRecord child = caravan.queries().get(runId(done) + ":summarize");
         assertThat(child.workflow()).isEqualTo("summarize-note");
         assertThat(child.status()).isEqualTo(RunStatus.COMPLETED);
     }
@@ -211,8 +211,8 @@ class ComponentDocsTest {
         Object runId = producer.requestBody("direct:signups", Map.of("name", "Ada"));
         assertThat(runId).isInstanceOf(String.class);
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> caravan.runs().get((String) runId).status() == RunStatus.COMPLETED);
-        assertThat(caravan.runs().get((String) runId).output()).isEqualTo("Welcome, Ada!");
+                .until(() -> caravan.queries().get((String) runId).status() == RunStatus.COMPLETED);
+        assertThat(caravan.queries().get((String) runId).output()).isEqualTo("Welcome, Ada!");
         // the workflow's own route answers at once with the output
         assertThat(producer.requestBody("direct:caravan-workflow-welcome", Map.of("name", "Bo")))
                 .isEqualTo("Welcome, Bo!");

@@ -2,6 +2,7 @@ package dev.caravan.routes;
 
 import dev.caravan.run.RunService.StartRequest;
 import dev.caravan.state.NodeStatus;
+import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
@@ -19,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.caravan.routes.Examples.tree;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Runs every example workflow of routes/examples end to end on one embedded engine. */
+/** Runs every example workflow of routes/examples end to end on one embedded caravan.engine(). */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExamplesTest {
 
@@ -155,7 +156,7 @@ class ExamplesTest {
     void subflowRunsTheChildWorkflowAsItsOwnRun() throws Exception {
         RunRecord parent = run("subflow");
         assertThat(parent.status()).isEqualTo(RunStatus.COMPLETED);
-        List<RunRecord> children = caravan.runs().list(null, List.of(), 1000).stream()
+        List<RunRecord> children = caravan.queries().page(RunQuery.of(List.of(), 1000)).runs().stream()
                 .filter(r -> parent.runId().equals(r.parentRunId()))
                 .toList();
         assertThat(children).singleElement().satisfies(child -> {

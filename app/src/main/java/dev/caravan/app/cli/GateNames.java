@@ -1,5 +1,9 @@
 package dev.caravan.app.cli;
 
+import dev.caravan.component.gate.GateSpec;
+import dev.caravan.component.loop.LoopSpec;
+import dev.caravan.component.map.MapSpec;
+import dev.caravan.component.workflow.WorkflowSpec;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
@@ -39,14 +43,14 @@ final class GateNames {
     private void collect(List<Node> nodes, String path, Function<String, Workflow> workflows, List<String> calling) {
         for (Node n : nodes) {
             NodeSpec spec = n.spec();
-            if (spec instanceof NodeSpec.Gate) {
+            if (spec instanceof GateSpec) {
                 paths.add(path + n.id());
                 ids.add(n.id());
-            } else if (spec instanceof NodeSpec.ForEach each) {
+            } else if (spec instanceof MapSpec each) {
                 collect(each.nodes(), path, workflows, calling);
-            } else if (spec instanceof NodeSpec.Loop loop) {
+            } else if (spec instanceof LoopSpec loop) {
                 collect(loop.nodes(), path, workflows, calling);
-            } else if (spec instanceof NodeSpec.SubWorkflow sub) {
+            } else if (spec instanceof WorkflowSpec sub) {
                 Workflow child = sub.name() == null ? null : workflows.apply(sub.name());
                 if (child != null && !calling.contains(child.name())) { // a workflow that runs itself: once is enough
                     calling.add(child.name());

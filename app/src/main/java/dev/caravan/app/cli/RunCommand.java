@@ -1,49 +1,48 @@
 package dev.caravan.app.cli;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.caravan.app.CaravanCli;
-import dev.caravan.event.CloudEventJson;
+import dev.caravan.component.agent.AgentComponent;
 import dev.caravan.dsl.Durations;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.event.CloudEventJson;
 import dev.caravan.event.RunEvent;
+import dev.caravan.expr.Expressions;
+import dev.caravan.json.Json;
 import dev.caravan.llm.ModelReference;
 import dev.caravan.run.Engine;
 import dev.caravan.run.InvalidInputException;
 import dev.caravan.run.RunConflictException;
 import dev.caravan.run.RunService;
+import dev.caravan.run.RunWatch;
 import dev.caravan.run.UnknownWorkflowException;
-import dev.caravan.json.Json;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import dev.caravan.support.JsonProblems;
 import org.apache.camel.impl.DefaultCamelContext;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URLClassLoader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /** {@code caravan run FILE}: runs a workflow in an embedded engine until it ends. */
 @Command(name = "run",
@@ -81,7 +80,7 @@ import java.util.function.Consumer;
                 "  echo '{\"to\": \"bob\"}' | caravan run gate.caravan.yaml --input @- --reject approve",
                 "  caravan run hello.caravan.yaml -i '{\"name\": \"Ada\"}' --json > events.ndjson",
                 "  caravan run upload.caravan.yaml --dep camel:aws2-s3 --dep lib/my-tools.jar"})
-public final class RunCommand implements java.util.concurrent.Callable<Integer> {
+public final class RunCommand implements Callable<Integer> {
 
     @ParentCommand
     CaravanCli cli;
@@ -123,7 +122,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     @Option(names = {"-p", "--property"}, paramLabel = "KEY=VALUE",
             description = "Set a Camel property (repeatable), e.g. -p caravan.llm.openai.base-url=http://localhost:8000/v1 "
                     + "for an OpenAI-compatible server. Keys are better left in the environment.")
-    Map<String, String> properties = new java.util.LinkedHashMap<>();
+    Map<String, String> properties = new LinkedHashMap<>();
 
     @Option(names = "--resume", paramLabel = "RUN_ID",
             description = "Continue a run kept in the data directory (one that awaits approval, or was interrupted) "
@@ -161,22 +160,23 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     List<String> repos = new ArrayList<>();
 
     /** Properties whose values are not repeated in the commands the CLI prints. */
-    private static final java.util.regex.Pattern SECRET_KEY = java.util.regex.Pattern.compile(
+    private static final Pattern SECRET_KEY = Pattern.compile(
             "(?i)key|token|secret|password|credential");
     /** How long a command that gives up on its run waits for the run's in-flight work to stop. */
     private static final long ABANDON_MILLIS = 200;
     /** How often a command waiting for its run checks that the data directory is still there. */
     private static final long CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
-    private final Map<String, Boolean> answers = new HashMap<>();
-    private final Object signal = new Object();
     private DataDirectory data;
+
+    /** What this command decided at gates, set when it runs. */
+    private GateDecisions decisions;
 
     @Override
     public Integer call() throws Exception {
         Logging.configure(cli.verbosity());
         Duration limit = parseTimeout();
-        checkDecisions();
+        decisions = new GateDecisions(approve, reject, cli.prompter());
         if (resume != null && input != null) {
             throw new UserException(ExitCodes.USAGE, "--input cannot be given with --resume: run " + resume
                     + " goes on with the input it started with");
@@ -220,7 +220,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             return ExitCodes.USAGE;
         }
         checkModelOption(dependencies);
-        Object runInput = parseInput();
+        Object runInput = JsonInput.parse(input, cli.in(), cli.workingDir());
 
         DefaultCamelContext camel = new DefaultCamelContext();
         camel.getShutdownStrategy().setTimeout(2);
@@ -229,8 +229,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         camel.getShutdownStrategy().setSuppressLoggingOnTimeout(true);
         properties.forEach(camel.getPropertiesComponent()::addOverrideProperty);
         if (model != null) {
-            camel.getPropertiesComponent().addOverrideProperty(
-                    dev.caravan.component.agent.AgentEndpoint.SCRIPTED_MODEL_PROPERTY, model);
+            camel.getComponent("caravan-agent", AgentComponent.class).getConfiguration().setScriptedModel(model);
         }
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
@@ -246,12 +245,14 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 camel.getPropertiesComponent().addInitialProperty("caravan.store.jdbc-url",
                         "jdbc:h2:file:" + data.path().resolve("db").resolve("caravan"));
             }
+            // the expressions the checks compiled: the engine's endpoints do not compile them again
+            camel.getRegistry().bind("caravanExpressions", Expressions.class, loader.expressions());
             camel.start();
             Engine engine = Engine.of(camel);
             if (data != null) {
                 data.watch(data.path().resolve("db"));
             }
-            return run(engine, path, runInput, limit);
+            return run(engine, path, checked, runInput, limit);
         } finally {
             if (camel.getInflightRepository().size() > 0) {
                 // what is still in flight belongs to a run this command gave up on (out of time, or its data
@@ -272,10 +273,12 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                 .toAbsolutePath().normalize();
     }
 
-    private int run(Engine engine, Path path, Object runInput, Duration limit) throws Exception {
-        Workflow wf;
+    private int run(Engine engine, Path path, WorkflowChecks.Outcome checked, Object runInput, Duration limit)
+            throws Exception {
+        Workflow wf = checked.workflow();
         try {
-            wf = engine.catalog().deploy(path);
+            // what the checks loaded, not loaded again
+            engine.catalog().deploy(wf, path.getParent(), checked.siblings());
         } catch (InvalidWorkflowException e) {
             WorkflowFiles.printProblems(cli.err(), e);
             return ExitCodes.USAGE;
@@ -291,7 +294,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
         String runId = resume != null ? resume : RunService.newRunId();
         if (resume != null) {
-            RunRecord kept = engine.runs().get(resume);
+            RunRecord kept = engine.queries().get(resume);
             if (kept == null) {
                 throw new UserException(ExitCodes.USAGE, "no run " + resume + " in " + dataDirectory()
                         + " (finished runs are kept for caravan.runs.retention, 7 days by default)");
@@ -305,18 +308,12 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         PrintStream out = cli.out();
         Progress progress = json || quiet ? null : new Progress(cli.err(), runId);
         Consumer<RunEvent> listener = e -> {
-            if (!e.runId().equals(runId) && !e.runId().startsWith(runId + ":")) {
-                return;
-            }
             if (json) {
                 out.println(TerminalText.json(CloudEventJson.toJson(withValues(engine, e))));
                 out.flush();
             }
             if (progress != null) {
                 progress.accept(e);
-            }
-            synchronized (signal) {
-                signal.notifyAll();
             }
         };
         long deadline = limit == null ? Long.MAX_VALUE : System.nanoTime() + limit.toNanos();
@@ -337,7 +334,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             cli.err().flush();
         }, "caravan-interrupted");
         Runtime.getRuntime().addShutdownHook(interrupted);
-        try (AutoCloseable subscription = engine.events().subscribe(listener)) {
+        try (RunWatch watch = new RunWatch(engine, runId, listener)) {
             try {
                 if (resume == null) {
                     if (lane != null) {
@@ -346,7 +343,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
                         engine.lanes().create(lane, null, Integer.MAX_VALUE);
                     }
                     engine.runs().create(new RunService.StartRequest(wf.name(), runInput, null, lane, runId, null, null));
-                    if (lane != null && engine.runs().get(runId).status() == RunStatus.QUEUED) {
+                    if (lane != null && engine.queries().get(runId).status() == RunStatus.QUEUED) {
                         engine.runs().cancel(runId, "lane " + lane + " has no free slot");
                         throw new UserException(ExitCodes.USAGE, "--lane " + lane + ": the lane has no free slot (its "
                                 + "cap is " + engine.lanes().get(lane).cap() + "); run " + runId + " was cancelled");
@@ -363,12 +360,13 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             }
             CompletableFuture<RunRecord> first;
             try {
-                first = resume == null ? engine.runs().execute(runId)
+                first = resume == null ? engine.executor().execute(runId)
                         : migrate ? engine.runs().migrate(runId) : engine.runs().resume(runId);
             } catch (RunConflictException e) {
                 throw new UserException(ExitCodes.USAGE, "--migrate: " + e.getMessage(), e);
             }
-            Outcome outcome = drive(engine, runId, first, deadline, progress);
+            watch.follow(first);
+            Outcome outcome = drive(engine, watch, runId, deadline, progress);
             if (outcome.timedOut) {
                 try {
                     engine.runs().cancel(runId, "timed out after " + timeout);
@@ -446,168 +444,59 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
     // --- driving the run to its end -------------------------------------------------------------------------
 
     /** How the command leaves the run: finished, awaiting gates nobody could decide, or out of time. */
-    private record Outcome(RunRecord record, List<Gate> undecided, boolean timedOut) {
+    private record Outcome(RunRecord record, List<GateDecisions.Gate> undecided, boolean timedOut) {
     }
 
-    /** A gate awaiting approval, in the run or in one of its sub-workflow runs. */
-    record Gate(String runId, String key, String path, String message) {
-        /** The key with the sub-workflow path: {@code approve}, {@code summary/approve}. */
-        String label() {
-            return path.isEmpty() ? key : path + "/" + key;
-        }
-
-        /** The node id without map/loop indexes: {@code each[2].approve} is {@code approve}. */
-        String id() {
-            return key.substring(key.lastIndexOf('.') + 1).replaceAll("\\[\\d+]", "");
-        }
-    }
-
-    private Outcome drive(Engine engine, String runId, CompletableFuture<RunRecord> first, long deadline,
-            Progress progress) throws InterruptedException {
-        RunService runs = engine.runs();
-        if (!await(first, runId, runs, deadline)) {
-            return new Outcome(runs.get(runId), List.of(), true);
-        }
+    private Outcome drive(Engine engine, RunWatch watch, String runId, long deadline, Progress progress)
+            throws InterruptedException {
         while (true) {
-            RunRecord r = runs.get(runId);
-            if (r.status().isTerminal() || r.status() == RunStatus.AWAITING_MIGRATION) {
-                return new Outcome(r, List.of(), false);
-            }
-            if (r.status() == RunStatus.AWAITING_APPROVAL) {
-                List<Gate> gates = pendingGates(runs, runId);
-                if (!gates.isEmpty()) {
-                    List<Gate> undecided = new ArrayList<>();
-                    Gate decided = null;
-                    Boolean decision = null;
-                    for (Gate g : gates) {
-                        decision = decide(engine, g, progress);
-                        if (decision != null) {
-                            decided = g;
-                            break;
-                        }
-                        undecided.add(g);
-                    }
-                    if (decided == null) {
-                        return new Outcome(r, undecided, false);
-                    }
-                    String how = answers.containsKey(decided.runId() + "/" + decided.key()) ? "at the terminal"
-                            : decision ? "--approve" : "--reject";
-                    CompletableFuture<RunRecord> next = runs.resolveGate(decided.runId(), decided.key(), decision,
-                            System.getProperty("user.name", "caravan-cli"), "caravan run " + how);
-                    if (!await(next, runId, runs, deadline)) {
-                        return new Outcome(runs.get(runId), List.of(), true);
-                    }
-                    continue;
-                }
-            }
-            // running, waiting on a timer, or between a sub-workflow run and its parent: wait for the next event
+            // looks at the data directory between waits
             checkDataDirectory(runId);
             long left = remaining(deadline);
             if (left <= 0) {
-                return new Outcome(r, List.of(), true);
+                return new Outcome(engine.queries().get(runId), List.of(), true);
             }
-            synchronized (signal) {
-                signal.wait(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
+            Optional<RunWatch.Settled> settled = watch.awaitSettled(Math.min(left, CHECK_NANOS));
+            if (settled.isEmpty()) {
+                continue;
             }
+            RunWatch.Settled s = settled.get();
+            if (s.engineError() != null) {
+                throw new UserException(ExitCodes.FAILED, "run " + runId + " stopped by an engine error: "
+                        + s.engineError(), s.engineError());
+            }
+            if (s.isOver()) {
+                return new Outcome(s.run(), List.of(), false);
+            }
+            List<GateDecisions.Gate> undecided = new ArrayList<>();
+            GateDecisions.Gate decided = null;
+            Boolean decision = null;
+            for (GateDecisions.Gate g : GateDecisions.gates(engine, runId, s.pendingGates())) {
+                decision = decisions.decide(g, () -> {
+                    // what the run printed so far comes before the question
+                    engine.events().drain(2_000);
+                    if (progress != null) {
+                        progress.finish();
+                    }
+                    cli.err().flush();
+                });
+                if (decision != null) {
+                    decided = g;
+                    break;
+                }
+                undecided.add(g);
+            }
+            if (decided == null) {
+                return new Outcome(s.run(), undecided, false);
+            }
+            watch.follow(engine.runs().resolveGate(decided.runId(), decided.key(), decision,
+                    System.getProperty("user.name", "caravan-cli"), "caravan run " + decisions.how(decided, decision)));
         }
     }
 
     /** Nanoseconds left until the deadline; Long.MAX_VALUE without one. */
     private static long remaining(long deadline) {
         return deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
-    }
-
-    /** Waits for an execution, looking at the data directory meanwhile; false when the deadline passed. */
-    private boolean await(CompletableFuture<RunRecord> f, String runId, RunService runs, long deadline)
-            throws InterruptedException {
-        try {
-            while (true) {
-                checkDataDirectory(runId);
-                long left = remaining(deadline);
-                if (left <= 0) {
-                    return false;
-                }
-                try {
-                    f.get(Math.min(left, CHECK_NANOS), TimeUnit.NANOSECONDS);
-                    return true;
-                } catch (TimeoutException stillGoing) {
-                    // look again
-                }
-            }
-        } catch (ExecutionException e) {
-            RunRecord r = runs.get(runId);
-            if (r == null || !(r.status().isTerminal() || r.status().isPaused())) {
-                throw new UserException(ExitCodes.FAILED, "run " + runId + " stopped by an engine error: "
-                        + e.getCause(), e.getCause());
-            }
-            return true;
-        }
-    }
-
-    private static List<Gate> pendingGates(RunService runs, String runId) {
-        List<Gate> out = new ArrayList<>();
-        for (Map.Entry<String, List<String>> e : runs.pendingGates(runId).entrySet()) {
-            String gateRun = e.getKey();
-            String path = gateRun.equals(runId) ? "" : gateRun.substring(runId.length() + 1).replace(':', '/');
-            RunRecord r = runs.get(gateRun);
-            for (String key : e.getValue()) {
-                NodeRecord n = r == null ? null : r.node(key);
-                Object message = n == null || n.detail() == null ? null : n.detail().get("message");
-                out.add(new Gate(gateRun, key, path, message == null ? "" : String.valueOf(message)));
-            }
-        }
-        return out;
-    }
-
-    /** --approve/--reject first, then the terminal; null when nobody decides. */
-    private Boolean decide(Engine engine, Gate g, Progress progress) throws InterruptedException {
-        Boolean explicit = explicitDecision(g);
-        if (explicit != null) {
-            return explicit;
-        }
-        String id = g.runId() + "/" + g.key();
-        if (answers.containsKey(id)) {
-            return answers.get(id);
-        }
-        Prompter prompter = cli.prompter();
-        if (prompter == null) {
-            return null;
-        }
-        engine.events().drain(2_000);
-        if (progress != null) {
-            progress.finish();
-        }
-        cli.err().flush();
-        // the message may quote model output: the approver sees its control characters, not what they would do
-        Boolean answer = prompter.ask(TerminalText.safe("Approve " + g.label() + "?"
-                + (g.message().isBlank() ? "" : " " + g.message())).replace("\n", "\n  "));
-        answers.put(id, answer);
-        return answer;
-    }
-
-    /** The most specific match wins: sub-workflow path and key, then key, then node id; reject wins a tie. */
-    Boolean explicitDecision(Gate g) {
-        int approveScore = score(approve, g);
-        int rejectScore = score(reject, g);
-        if (approveScore == 0 && rejectScore == 0) {
-            return null;
-        }
-        return approveScore > rejectScore;
-    }
-
-    private static int score(List<String> nodes, Gate g) {
-        int best = 0;
-        for (String n : nodes) {
-            String node = n.strip().replace(':', '/');
-            if (node.equals(g.label())) {
-                best = Math.max(best, 3);
-            } else if (node.equals(g.key())) {
-                best = Math.max(best, 2);
-            } else if (node.equals(g.id())) {
-                best = Math.max(best, 1);
-            }
-        }
-        return best;
     }
 
     // --- reporting ------------------------------------------------------------------------------------------
@@ -622,7 +511,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         if (!outcome.undecided().isEmpty()) {
             err.println("caravan: run " + r.runId() + " of workflow " + wf.name() + " awaits approval:");
             Set<String> flags = new LinkedHashSet<>();
-            for (Gate g : outcome.undecided()) {
+            for (GateDecisions.Gate g : outcome.undecided()) {
                 err.println(TerminalText.safe("  " + g.label() + (g.runId().equals(r.runId()) ? ""
                         : " (run " + g.runId() + ")") + (g.message().isBlank() ? "" : ": " + g.message()))
                         .replace("\n", "\n    "));
@@ -631,7 +520,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             String first = flags.iterator().next();
             if (ephemeral) {
                 err.println("Decide by running it again with --approve NODE or --reject NODE, e.g.:");
-                err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(printable(input)))
+                err.println("  caravan run " + file + (input == null ? "" : " --input " + shellQuote(JsonInput.printable(input)))
                         + " --approve " + first);
                 err.println("or run it on a terminal to be asked. (With --ephemeral the run ended with the command.)");
             } else {
@@ -678,7 +567,7 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
             node = at.node(at.errorNode());
             path.append(path.length() == 0 ? "" : "/").append(at.errorNode());
             Object child = node == null || node.detail() == null ? null : node.detail().get("childRunId");
-            RunRecord c = child instanceof String id ? engine.runs().get(id) : null;
+            RunRecord c = child instanceof String id ? engine.queries().get(id) : null;
             if (c == null || c.status() != RunStatus.FAILED) {
                 break;
             }
@@ -754,87 +643,6 @@ public final class RunCommand implements java.util.concurrent.Callable<Integer> 
         }
     }
 
-    private void checkDecisions() {
-        for (String a : approve) {
-            if (reject.contains(a)) {
-                throw new UserException(ExitCodes.USAGE, "gate " + a + " is given both --approve and --reject");
-            }
-        }
-    }
-
-    private Object parseInput() {
-        if (input == null) {
-            return Map.of();
-        }
-        String text;
-        String what;
-        if (input.equals("@-")) {
-            try {
-                text = new String(cli.in().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UserException(ExitCodes.USAGE, "--input @-: cannot read stdin: " + e.getMessage(), e);
-            }
-            what = "--input @- (stdin)";
-        } else if (input.startsWith("@")) {
-            String name = input.substring(1);
-            Path p = cli.workingDir().resolve(name).normalize();
-            if (!Files.isRegularFile(p)) {
-                throw new UserException(ExitCodes.USAGE, "--input " + input + ": no such file");
-            }
-            try {
-                text = Files.readString(p, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UserException(ExitCodes.USAGE, "--input " + input + ": cannot be read: " + e.getMessage(), e);
-            }
-            what = "--input " + input;
-        } else {
-            text = input;
-            what = "--input";
-        }
-        if (text.isBlank()) {
-            throw new UserException(ExitCodes.USAGE, what + " is empty; expected JSON");
-        }
-        try (JsonParser parser = Json.MAPPER.createParser(text)) {
-            Object value = Json.MAPPER.readValue(parser, Object.class);
-            int rest = (int) parser.currentLocation().getCharOffset();
-            while (rest < text.length() && Character.isWhitespace(text.charAt(rest))) {
-                rest++;
-            }
-            if (rest < text.length()) {
-                // Jackson stops after the first value: '{"a": 1} x' would otherwise run with {"a": 1}
-                throw new UserException(ExitCodes.USAGE, what + " has more text after its JSON value ("
-                        + lineAndColumn(text, rest) + "); expected exactly one JSON value");
-            }
-            return value;
-        } catch (JsonProcessingException e) {
-            String where = JsonProblems.where(e);
-            throw new UserException(ExitCodes.USAGE, what + " is not valid JSON"
-                    + (where == null ? "" : " (" + where + ")") + ": " + JsonProblems.message(e), e);
-        } catch (IOException e) {
-            throw new UserException(ExitCodes.USAGE, what + " cannot be read: " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * JSON input as the same JSON, safe to print: it parsed, so its only raw controls are whitespace between tokens,
-     * and what a terminal would act on inside its strings is escaped the JSON way.
-     */
-    private static String printable(String json) {
-        return TerminalText.json(json.replace('\r', ' ').replace('\n', ' ').replace('\t', ' '));
-    }
-
-    /** {@code line L, column C} (both from 1) of a character of the text. */
-    private static String lineAndColumn(String text, int index) {
-        int line = 1;
-        int lineStart = 0;
-        for (int i = 0; i < index; i++) {
-            if (text.charAt(i) == '\n') {
-                line++;
-                lineStart = i + 1;
-            }
-        }
-        return "line " + line + ", column " + (index - lineStart + 1);
-    }
 
     private static String shellQuote(String s) {
         return s.matches("[A-Za-z0-9_@./:=-]+") ? s : "'" + s.replace("'", "'\\''") + "'";

@@ -1,5 +1,10 @@
 package dev.caravan.app.cli;
 
+import dev.caravan.component.call.CallSpec;
+import dev.caravan.component.loop.LoopSpec;
+import dev.caravan.component.map.MapSpec;
+import dev.caravan.component.set.RememberSpec;
+import dev.caravan.component.workflow.WorkflowSpec;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeSpec;
@@ -37,7 +42,12 @@ final class WorkflowChecks {
      * @param laneNeeded one per {@code remember} node that runs whenever the run reaches it (no {@code when} on it or
      *                   around it): a run without a lane fails there
      */
-    record Outcome(Workflow workflow, List<Problem> problems, List<Problem> laneNeeded) {
+    /**
+     * What the checks found; {@code workflow} is the checked definition (null when it has problems) and
+     * {@code siblings} the workflows of its folder by name as loaded for the checks (empty when none was asked for),
+     * so a run deploys what was checked without loading it again.
+     */
+    record Outcome(Workflow workflow, List<Problem> problems, List<Problem> laneNeeded, Map<String, Workflow> siblings) {
     }
 
     private final WorkflowLoader loader;
@@ -73,7 +83,7 @@ final class WorkflowChecks {
         try {
             wf = WorkflowFiles.load(loader, workingDir, file, arg);
         } catch (InvalidWorkflowException e) {
-            return new Outcome(null, e.problems(), List.of());
+            return new Outcome(null, e.problems(), List.of(), Map.of());
         }
         List<Problem> found = new ArrayList<>();
         List<Problem> lanes = new ArrayList<>();
@@ -81,7 +91,8 @@ final class WorkflowChecks {
         found.sort(Comparator.comparing((Problem p) -> p.position().file().equals(display) ? 0 : 1)
                 .thenComparing(p -> p.position().file()).thenComparingInt(p -> p.position().line())
                 .thenComparingInt(p -> p.position().column()));
-        return new Outcome(found.isEmpty() ? wf : null, List.copyOf(found), List.copyOf(lanes));
+        return new Outcome(found.isEmpty() ? wf : null, List.copyOf(found), List.copyOf(lanes),
+                folderWorkflows == null ? Map.of() : Map.copyOf(folderWorkflows));
     }
 
     private void walk(Workflow wf, List<Node> nodes, Path folder, boolean guarded, List<String> calling,
@@ -93,15 +104,15 @@ final class WorkflowChecks {
         for (Node n : nodes) {
             boolean maySkip = guarded || n.when() != null;
             NodeSpec spec = n.spec();
-            if (spec instanceof NodeSpec.Call call) {
+            if (spec instanceof CallSpec call) {
                 component(call.uri(), n.position(), "call.uri of node '" + n.id() + "'", folder, problems);
-            } else if (spec instanceof NodeSpec.Remember && !maySkip) {
+            } else if (spec instanceof RememberSpec && !maySkip) {
                 lanes.add(new Problem(n.position(), laneMessage(n.id())));
-            } else if (spec instanceof NodeSpec.ForEach each) {
+            } else if (spec instanceof MapSpec each) {
                 walk(wf, each.nodes(), folder, maySkip, calling, problems, lanes);
-            } else if (spec instanceof NodeSpec.Loop loop) {
+            } else if (spec instanceof LoopSpec loop) {
                 walk(wf, loop.nodes(), folder, maySkip, calling, problems, lanes);
-            } else if (spec instanceof NodeSpec.SubWorkflow sub && !calling.contains(sub.name())) {
+            } else if (spec instanceof WorkflowSpec sub && !calling.contains(sub.name())) {
                 Workflow child = folder == null ? null : folderWorkflows(folder).get(sub.name());
                 if (child == null) {
                     problems.add(new Problem(n.position(), missingMessage(n.id(), sub.name(), folder)));

@@ -2,6 +2,7 @@ package dev.caravan.app.cli;
 
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.LoadLimits;
+import dev.caravan.dsl.NodeKinds;
 import dev.caravan.dsl.Problem;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
@@ -57,9 +58,9 @@ final class WorkflowFiles {
     }
 
     /**
-     * The loader both validate and run check files with: model references may name the providers installed in the
-     * CLI and in the extra jars ({@code --dep}, {@code lib/}; null when there are none), and the limits come from
-     * the command's {@code -p} properties and the environment, as the engine's do.
+     * The loader both validate and run check files with: model references may name the providers, and nodes the
+     * kinds, installed in the CLI and in the extra jars ({@code --dep}, {@code lib/}; null when there are none), and
+     * the limits come from the command's {@code -p} properties and the environment, as the engine's do.
      */
     static WorkflowLoader loader(ClassLoader dependencies, Map<String, String> properties) {
         LoadLimits limits;
@@ -71,7 +72,8 @@ final class WorkflowFiles {
         }
         // found once for the command, not per file: finding them scans the class path
         Set<String> providers = modelProviders(dependencies);
-        return new WorkflowLoader(new Expressions(), limits, () -> providers);
+        NodeKinds kinds = NodeKinds.installed(dependencies);
+        return new WorkflowLoader(new Expressions(), limits, () -> providers, () -> kinds);
     }
 
     /** The model providers installed in the CLI and in the extra jars (null when there are none). */

@@ -19,22 +19,34 @@ import org.apache.camel.support.component.PropertyConfigurerSupport;
 @SuppressWarnings("unchecked")
 public class AgentComponentConfigurer extends PropertyConfigurerSupport implements GeneratedPropertyConfigurer, PropertyConfigurerGetter {
 
+    private dev.caravan.component.agent.AgentConfiguration getOrCreateConfiguration(AgentComponent target) {
+        if (target.getConfiguration() == null) {
+            target.setConfiguration(new dev.caravan.component.agent.AgentConfiguration());
+        }
+        return target.getConfiguration();
+    }
+
     @Override
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         AgentComponent target = (AgentComponent) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
-        case "engine": target.setEngine(property(camelContext, dev.caravan.run.Engine.class, value)); return true;
+        case "configuration": target.setConfiguration(property(camelContext, dev.caravan.component.agent.AgentConfiguration.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "scriptedmodel":
+        case "scriptedModel": getOrCreateConfiguration(target).setScriptedModel(property(camelContext, java.lang.String.class, value)); return true;
+        case "stepservices":
+        case "stepServices": target.setStepServices(property(camelContext, dev.caravan.run.StepServices.class, value)); return true;
+        case "streaming": getOrCreateConfiguration(target).setStreaming(property(camelContext, boolean.class, value)); return true;
         default: return false;
         }
     }
 
     @Override
     public String[] getAutowiredNames() {
-        return new String[]{"engine"};
+        return new String[]{"stepServices"};
     }
 
     @Override
@@ -42,9 +54,14 @@ public class AgentComponentConfigurer extends PropertyConfigurerSupport implemen
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
-        case "engine": return dev.caravan.run.Engine.class;
+        case "configuration": return dev.caravan.component.agent.AgentConfiguration.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "scriptedmodel":
+        case "scriptedModel": return java.lang.String.class;
+        case "stepservices":
+        case "stepServices": return dev.caravan.run.StepServices.class;
+        case "streaming": return boolean.class;
         default: return null;
         }
     }
@@ -55,9 +72,14 @@ public class AgentComponentConfigurer extends PropertyConfigurerSupport implemen
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
-        case "engine": return target.getEngine();
+        case "configuration": return target.getConfiguration();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "scriptedmodel":
+        case "scriptedModel": return getOrCreateConfiguration(target).getScriptedModel();
+        case "stepservices":
+        case "stepServices": return target.getStepServices();
+        case "streaming": return getOrCreateConfiguration(target).isStreaming();
         default: return null;
         }
     }

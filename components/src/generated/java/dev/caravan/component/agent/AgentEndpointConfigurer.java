@@ -25,9 +25,9 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
-        case "recordwithnext":
-        case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
-        case "streaming": target.setStreaming(property(camelContext, boolean.class, value)); return true;
+        case "scriptedmodel":
+        case "scriptedModel": target.getConfiguration().setScriptedModel(property(camelContext, java.lang.String.class, value)); return true;
+        case "streaming": target.getConfiguration().setStreaming(property(camelContext, boolean.class, value)); return true;
         case "workflow": target.setWorkflow(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
@@ -38,8 +38,8 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
-        case "recordwithnext":
-        case "recordWithNext": return boolean.class;
+        case "scriptedmodel":
+        case "scriptedModel": return java.lang.String.class;
         case "streaming": return boolean.class;
         case "workflow": return java.lang.String.class;
         default: return null;
@@ -52,9 +52,9 @@ public class AgentEndpointConfigurer extends PropertyConfigurerSupport implement
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
-        case "recordwithnext":
-        case "recordWithNext": return target.isRecordWithNext();
-        case "streaming": return target.isStreaming();
+        case "scriptedmodel":
+        case "scriptedModel": return target.getConfiguration().getScriptedModel();
+        case "streaming": return target.getConfiguration().isStreaming();
         case "workflow": return target.getWorkflow();
         default: return null;
         }

@@ -26,7 +26,7 @@ public class AgentEndpointUriFactory extends org.apache.camel.support.component.
         Set<String> props = new HashSet<>(5);
         props.add("lazyStartProducer");
         props.add("nodePath");
-        props.add("recordWithNext");
+        props.add("scriptedModel");
         props.add("streaming");
         props.add("workflow");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);

@@ -25,8 +25,6 @@ public class FailEndpointConfigurer extends PropertyConfigurerSupport implements
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
-        case "recordwithnext":
-        case "recordWithNext": target.setRecordWithNext(property(camelContext, boolean.class, value)); return true;
         case "workflow": target.setWorkflow(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
@@ -37,8 +35,6 @@ public class FailEndpointConfigurer extends PropertyConfigurerSupport implements
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
-        case "recordwithnext":
-        case "recordWithNext": return boolean.class;
         case "workflow": return java.lang.String.class;
         default: return null;
         }
@@ -50,8 +46,6 @@ public class FailEndpointConfigurer extends PropertyConfigurerSupport implements
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
-        case "recordwithnext":
-        case "recordWithNext": return target.isRecordWithNext();
         case "workflow": return target.getWorkflow();
         default: return null;
         }

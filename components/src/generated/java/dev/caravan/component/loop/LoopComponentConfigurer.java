@@ -25,16 +25,17 @@ public class LoopComponentConfigurer extends PropertyConfigurerSupport implement
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
-        case "engine": target.setEngine(property(camelContext, dev.caravan.run.Engine.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "stepservices":
+        case "stepServices": target.setStepServices(property(camelContext, dev.caravan.run.StepServices.class, value)); return true;
         default: return false;
         }
     }
 
     @Override
     public String[] getAutowiredNames() {
-        return new String[]{"engine"};
+        return new String[]{"stepServices"};
     }
 
     @Override
@@ -42,9 +43,10 @@ public class LoopComponentConfigurer extends PropertyConfigurerSupport implement
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
-        case "engine": return dev.caravan.run.Engine.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "stepservices":
+        case "stepServices": return dev.caravan.run.StepServices.class;
         default: return null;
         }
     }
@@ -55,9 +57,10 @@ public class LoopComponentConfigurer extends PropertyConfigurerSupport implement
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
-        case "engine": return target.getEngine();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "stepservices":
+        case "stepServices": return target.getStepServices();
         default: return null;
         }
     }

@@ -19,22 +19,36 @@ import org.apache.camel.support.component.PropertyConfigurerSupport;
 @SuppressWarnings("unchecked")
 public class RunComponentConfigurer extends PropertyConfigurerSupport implements GeneratedPropertyConfigurer, PropertyConfigurerGetter {
 
+    private dev.caravan.component.run.RunConfiguration getOrCreateConfiguration(RunComponent target) {
+        if (target.getConfiguration() == null) {
+            target.setConfiguration(new dev.caravan.component.run.RunConfiguration());
+        }
+        return target.getConfiguration();
+    }
+
     @Override
     public boolean configure(CamelContext camelContext, Object obj, String name, Object value, boolean ignoreCase) {
         RunComponent target = (RunComponent) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
-        case "engine": target.setEngine(property(camelContext, dev.caravan.run.Engine.class, value)); return true;
+        case "configuration": target.setConfiguration(property(camelContext, dev.caravan.component.run.RunConfiguration.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "runexecutor":
+        case "runExecutor": target.setRunExecutor(property(camelContext, dev.caravan.run.RunExecutor.class, value)); return true;
+        case "runservice":
+        case "runService": target.setRunService(property(camelContext, dev.caravan.run.RunService.class, value)); return true;
+        case "stepservices":
+        case "stepServices": target.setStepServices(property(camelContext, dev.caravan.run.StepServices.class, value)); return true;
+        case "tenant": getOrCreateConfiguration(target).setTenant(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
     }
 
     @Override
     public String[] getAutowiredNames() {
-        return new String[]{"engine"};
+        return new String[]{"runExecutor", "runService", "stepServices"};
     }
 
     @Override
@@ -42,9 +56,16 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
-        case "engine": return dev.caravan.run.Engine.class;
+        case "configuration": return dev.caravan.component.run.RunConfiguration.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "runexecutor":
+        case "runExecutor": return dev.caravan.run.RunExecutor.class;
+        case "runservice":
+        case "runService": return dev.caravan.run.RunService.class;
+        case "stepservices":
+        case "stepServices": return dev.caravan.run.StepServices.class;
+        case "tenant": return java.lang.String.class;
         default: return null;
         }
     }
@@ -55,9 +76,16 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
-        case "engine": return target.getEngine();
+        case "configuration": return target.getConfiguration();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "runexecutor":
+        case "runExecutor": return target.getRunExecutor();
+        case "runservice":
+        case "runService": return target.getRunService();
+        case "stepservices":
+        case "stepServices": return target.getStepServices();
+        case "tenant": return getOrCreateConfiguration(target).getTenant();
         default: return null;
         }
     }

@@ -25,7 +25,7 @@ public class RunEndpointConfigurer extends PropertyConfigurerSupport implements 
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
-        case "tenant": target.setTenant(property(camelContext, java.lang.String.class, value)); return true;
+        case "tenant": target.getConfiguration().setTenant(property(camelContext, java.lang.String.class, value)); return true;
         case "workflow": target.setWorkflow(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
@@ -48,7 +48,7 @@ public class RunEndpointConfigurer extends PropertyConfigurerSupport implements 
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
-        case "tenant": return target.getTenant();
+        case "tenant": return target.getConfiguration().getTenant();
         case "workflow": return target.getWorkflow();
         default: return null;
         }

@@ -25,16 +25,23 @@ public class WorkflowComponentConfigurer extends PropertyConfigurerSupport imple
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": target.setAutowiredEnabled(property(camelContext, boolean.class, value)); return true;
-        case "engine": target.setEngine(property(camelContext, dev.caravan.run.Engine.class, value)); return true;
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
+        case "runexecutor":
+        case "runExecutor": target.setRunExecutor(property(camelContext, dev.caravan.run.RunExecutor.class, value)); return true;
+        case "runqueries":
+        case "runQueries": target.setRunQueries(property(camelContext, dev.caravan.run.RunQueries.class, value)); return true;
+        case "runservice":
+        case "runService": target.setRunService(property(camelContext, dev.caravan.run.RunService.class, value)); return true;
+        case "stepservices":
+        case "stepServices": target.setStepServices(property(camelContext, dev.caravan.run.StepServices.class, value)); return true;
         default: return false;
         }
     }
 
     @Override
     public String[] getAutowiredNames() {
-        return new String[]{"engine"};
+        return new String[]{"runExecutor", "runQueries", "runService", "stepServices"};
     }
 
     @Override
@@ -42,9 +49,16 @@ public class WorkflowComponentConfigurer extends PropertyConfigurerSupport imple
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return boolean.class;
-        case "engine": return dev.caravan.run.Engine.class;
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
+        case "runexecutor":
+        case "runExecutor": return dev.caravan.run.RunExecutor.class;
+        case "runqueries":
+        case "runQueries": return dev.caravan.run.RunQueries.class;
+        case "runservice":
+        case "runService": return dev.caravan.run.RunService.class;
+        case "stepservices":
+        case "stepServices": return dev.caravan.run.StepServices.class;
         default: return null;
         }
     }
@@ -55,9 +69,16 @@ public class WorkflowComponentConfigurer extends PropertyConfigurerSupport imple
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "autowiredenabled":
         case "autowiredEnabled": return target.isAutowiredEnabled();
-        case "engine": return target.getEngine();
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
+        case "runexecutor":
+        case "runExecutor": return target.getRunExecutor();
+        case "runqueries":
+        case "runQueries": return target.getRunQueries();
+        case "runservice":
+        case "runService": return target.getRunService();
+        case "stepservices":
+        case "stepServices": return target.getStepServices();
         default: return null;
         }
     }

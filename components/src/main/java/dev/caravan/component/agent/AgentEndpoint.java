@@ -7,7 +7,6 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.event.EventTypes;
 import dev.caravan.expr.Template;
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.llm.LlmComponent;
 import dev.caravan.llm.LlmConfiguration;
@@ -47,8 +46,8 @@ import java.util.concurrent.CompletionStage;
              headersClass = NodeConstants.class)
 public class AgentEndpoint extends NodeEndpoint {
 
-    @UriParam(defaultValue = "true", description = "Whether to stream the reply, publishing output deltas as events")
-    private boolean streaming = true;
+    @UriParam
+    private AgentConfiguration configuration;
 
     private Long budgetTokens;
     private Long budgetMicros;
@@ -58,13 +57,14 @@ public class AgentEndpoint extends NodeEndpoint {
     private LlmEndpoint llmEndpoint;
     private AsyncProducer llm;
 
-    public AgentEndpoint(String uri, AgentComponent component) {
+    public AgentEndpoint(String uri, AgentComponent component, AgentConfiguration configuration) {
         super(uri, component);
+        this.configuration = configuration;
     }
 
     @Override
     public String kind() {
-        return "agent";
+        return AgentKind.NAME;
     }
 
     @Override
@@ -74,7 +74,7 @@ public class AgentEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) throws Exception {
-        NodeSpec.Agent agent = spec(node, NodeSpec.Agent.class);
+        AgentSpec agent = spec(node, AgentSpec.class);
         if (agent.prompt() == null) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs a prompt");
         }
@@ -110,16 +110,10 @@ public class AgentEndpoint extends NodeEndpoint {
     }
 
     /**
-     * The Camel property naming the model (provider:model) that agents whose model is {@code scripted} use instead,
-     * so workflows written as scripted demos run against a real provider.
-     */
-    public static final String SCRIPTED_MODEL_PROPERTY = "caravan.agent.scripted-model";
-
-    /**
      * The LLM options of this node over the caravan-llm component's own defaults, set as values: the node's text
      * (replies of the scripted model, the output schema) never passes through a URI.
      */
-    private LlmConfiguration llmConfiguration(Workflow wf, NodeSpec.Agent agent) {
+    private LlmConfiguration llmConfiguration(Workflow wf, AgentSpec agent) {
         LlmComponent component = getCamelContext().getComponent("caravan-llm", LlmComponent.class);
         LlmConfiguration cfg = component.getConfiguration() != null ? component.getConfiguration().copy()
                 : new LlmConfiguration();
@@ -128,8 +122,8 @@ public class AgentEndpoint extends NodeEndpoint {
             model = "scripted";
         }
         // agents written for the scripted model run on a real one when the host says so (caravan run --model)
-        String replacement = "scripted".equals(model) ? getCamelContext().getPropertiesComponent()
-                .resolveProperty(SCRIPTED_MODEL_PROPERTY).filter(m -> !m.isBlank()).orElse(null) : null;
+        String replacement = "scripted".equals(model) && configuration.getScriptedModel() != null
+                             && !configuration.getScriptedModel().isBlank() ? configuration.getScriptedModel() : null;
         cfg.setModel(replacement != null ? replacement : model);
         List<String> fallback = agent.fallback() != null && !agent.fallback().isEmpty() ? agent.fallback()
                 : wf.defaults().fallback();
@@ -148,7 +142,7 @@ public class AgentEndpoint extends NodeEndpoint {
         if (agent.maxToolRounds() != null) {
             cfg.setMaxToolRounds(agent.maxToolRounds());
         }
-        cfg.setStreaming(streaming);
+        cfg.setStreaming(configuration.isStreaming());
         if (replacement == null && agent.scripted() != null) {
             if (agent.scripted().replies() != null) {
                 cfg.setScriptedReplies(Json.write(agent.scripted().replies()));
@@ -163,7 +157,8 @@ public class AgentEndpoint extends NodeEndpoint {
     @Override
     protected CompletionStage<NodeResult> execute(NodeContext ctx) {
         // the budget is checked against the run's totals as they are now, not as this exchange last saw them
-        RunRecord run = budgetTokens == null && budgetMicros == null ? ctx.record() : ctx.engine().store().get(ctx.runId());
+        RunRecord run = budgetTokens == null && budgetMicros == null ? ctx.record()
+                : ctx.services().store().get(ctx.runId());
         if (budgetTokens != null && run.tokens() >= budgetTokens) {
             throw new LlmException(LlmException.Kind.BUDGET, "the run used " + run.tokens() + " of its "
                     + budgetTokens + " tokens: no call was sent");
@@ -309,12 +304,12 @@ public class AgentEndpoint extends NodeEndpoint {
         }
     }
 
-    public boolean isStreaming() {
-        return streaming;
+    public AgentConfiguration getConfiguration() {
+        return configuration;
     }
 
-    /** Whether to stream the reply, publishing output deltas as events. */
-    public void setStreaming(boolean streaming) {
-        this.streaming = streaming;
+    /** The endpoint's options: a copy of the component's, then what its URI sets. */
+    public void setConfiguration(AgentConfiguration configuration) {
+        this.configuration = configuration;
     }
 }

@@ -6,7 +6,6 @@ import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.PlainValues;
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
 import dev.caravan.json.Json;
@@ -55,7 +54,7 @@ public class CallEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "call";
+        return CallKind.NAME;
     }
 
     @Override
@@ -65,7 +64,7 @@ public class CallEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.Call call = spec(node, NodeSpec.Call.class);
+        CallSpec call = spec(node, CallSpec.class);
         if (call.uri() == null || call.uri().isBlank()) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs a uri");
         }

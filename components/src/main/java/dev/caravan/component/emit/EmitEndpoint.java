@@ -1,7 +1,6 @@
 package dev.caravan.component.emit;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
@@ -33,7 +32,7 @@ public class EmitEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "emit";
+        return EmitKind.NAME;
     }
 
     @Override
@@ -43,7 +42,7 @@ public class EmitEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.Emit emit = spec(node, NodeSpec.Emit.class);
+        EmitSpec emit = spec(node, EmitSpec.class);
         if (emit.type() == null || emit.type().isBlank()) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs a type");
         }

@@ -7,7 +7,6 @@ import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeErrorException;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
 import dev.caravan.json.Json;
@@ -38,7 +37,7 @@ public class FailEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "fail";
+        return FailKind.NAME;
     }
 
     /** It computes its message and fails, touching nothing outside the run: no start to record first. */
@@ -49,7 +48,7 @@ public class FailEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.Fail fail = spec(node, NodeSpec.Fail.class);
+        FailSpec fail = spec(node, FailSpec.class);
         if (fail.message() == null) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs a message");
         }

@@ -1,15 +1,16 @@
 package dev.caravan.component.gate;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.ErrorCodes;
+import dev.caravan.component.node.EngineServices;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeErrorException;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.expr.Template;
+import dev.caravan.run.RunTimers;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
@@ -33,22 +34,32 @@ import java.util.concurrent.CompletionStage;
              headersClass = NodeConstants.class)
 public class GateEndpoint extends NodeEndpoint {
 
+    private RunTimers runTimers;
     private long gateTimeout;
     private String onTimeout = "reject";
     private Template messageTemplate;
 
-    public GateEndpoint(String uri, GateComponent component) {
+    public GateEndpoint(String uri, GateComponent component, RunTimers runTimers) {
         super(uri, component);
+        this.runTimers = runTimers;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if (runTimers == null) {
+            runTimers = EngineServices.runTimers(getCamelContext());
+        }
     }
 
     @Override
     public String kind() {
-        return "gate";
+        return GateKind.NAME;
     }
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.Gate gate = spec(node, NodeSpec.Gate.class);
+        GateSpec gate = spec(node, GateSpec.class);
         messageTemplate = compile(gate.message());
         gateTimeout = gate.timeout() == null ? 0 : gate.timeout().toMillis();
         if (gate.onTimeout() != null) {
@@ -78,7 +89,7 @@ public class GateEndpoint extends NodeEndpoint {
     protected void afterPause(NodeContext ctx, NodeResult.Paused paused) {
         if (gateTimeout > 0) {
             long deadline = Instant.parse((String) paused.detail().get("deadline")).toEpochMilli();
-            ctx.engine().runs().scheduleGateTimeout(ctx.runId(), ctx.key(), deadline, onTimeout);
+            runTimers.scheduleGateTimeout(ctx.runId(), ctx.key(), deadline, onTimeout);
         }
     }
 }

@@ -1,7 +1,6 @@
 package dev.caravan.component.loop;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
@@ -10,7 +9,7 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.component.node.ScopedBody;
 import dev.caravan.expr.Template;
-import dev.caravan.run.RunService;
+import dev.caravan.run.WorkflowRoutes;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.Category;
@@ -47,7 +46,7 @@ public class LoopEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "loop";
+        return LoopKind.NAME;
     }
 
     @Override
@@ -57,7 +56,7 @@ public class LoopEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) throws Exception {
-        NodeSpec.Loop loop = spec(node, NodeSpec.Loop.class);
+        LoopSpec loop = spec(node, LoopSpec.class);
         if (loop.max() < 1) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs max >= 1");
         }
@@ -65,7 +64,7 @@ public class LoopEndpoint extends NodeEndpoint {
         untilTemplate = compile(loop.until());
         outputTemplate = compileValue(loop.output());
         bodyNodes = loop.nodes().stream().map(Node::id).toList();
-        scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()), null,
+        scopedBody = new ScopedBody(getCamelContext(), WorkflowRoutes.bodyRouteUri(wf.name(), getNodePath()), null,
                 isContinueOnError());
     }
 
@@ -86,7 +85,7 @@ public class LoopEndpoint extends NodeEndpoint {
         String scope = ctx.key() + "[" + k + "].";
         Map<String, Object> scopeVars = Map.of("iteration", (long) k);
         return scopedBody.run(ctx, scope, scopeVars).thenCompose(v -> {
-            RunRecord record = ctx.engine().store().get(ctx.runId());
+            RunRecord record = ctx.services().store().get(ctx.runId());
             if (record.status().isTerminal()) {
                 return CompletableFuture.completedFuture(new NodeResult.Paused(NodeStatus.WAITING, Map.of()));
             }
@@ -94,7 +93,7 @@ public class LoopEndpoint extends NodeEndpoint {
             if (pending != null) {
                 return CompletableFuture.completedFuture(new NodeResult.Paused(pending, Map.of("iteration", k)));
             }
-            Map<String, Object> vars = RunScope.variables(ctx.engine(), record, scope, scopeVars);
+            Map<String, Object> vars = RunScope.variables(ctx.services(), record, scope, scopeVars);
             boolean done = untilTemplate != null && untilTemplate.evaluateBoolean(vars);
             if (done || k + 1 >= max) {
                 Object out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, bodyNodes);

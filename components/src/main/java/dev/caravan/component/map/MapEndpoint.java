@@ -1,7 +1,6 @@
 package dev.caravan.component.map;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
@@ -10,7 +9,7 @@ import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.component.node.ScopedBody;
 import dev.caravan.expr.Template;
-import dev.caravan.run.RunService;
+import dev.caravan.run.WorkflowRoutes;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.Category;
@@ -49,7 +48,7 @@ public class MapEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return "map";
+        return MapKind.NAME;
     }
 
     @Override
@@ -59,7 +58,7 @@ public class MapEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) throws Exception {
-        NodeSpec.ForEach map = spec(node, NodeSpec.ForEach.class);
+        MapSpec map = spec(node, MapSpec.class);
         if (map.items() == null) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs items");
         }
@@ -71,8 +70,8 @@ public class MapEndpoint extends NodeEndpoint {
         itemsTemplate = compileValue(map.items());
         outputTemplate = compileValue(map.output());
         bodyNodes = map.nodes().stream().map(Node::id).toList();
-        scopedBody = new ScopedBody(getCamelContext(), RunService.bodyRouteUri(wf.name(), getNodePath()),
-                engine().tasks(), isContinueOnError());
+        scopedBody = new ScopedBody(getCamelContext(), WorkflowRoutes.bodyRouteUri(wf.name(), getNodePath()),
+                services().workers(), isContinueOnError());
     }
 
     @Override
@@ -123,14 +122,14 @@ public class MapEndpoint extends NodeEndpoint {
             if (!failures.isEmpty()) {
                 throw new java.util.concurrent.CompletionException(failures.get(0));
             }
-            RunRecord record = ctx.engine().store().get(ctx.runId());
+            RunRecord record = ctx.services().store().get(ctx.runId());
             NodeStatus pending = RunScope.pendingUnder(record, ctx.key() + "[");
             if (pending != null) {
                 return new NodeResult.Paused(pending, Map.of("items", n));
             }
             List<Object> outputs = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                Map<String, Object> vars = RunScope.variables(ctx.engine(), record, scope(ctx, i),
+                Map<String, Object> vars = RunScope.variables(ctx.services(), record, scope(ctx, i),
                         Map.of("item", list.get(i), "index", (long) i));
                 outputs.add(outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, bodyNodes));
             }

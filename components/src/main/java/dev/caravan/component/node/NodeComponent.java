@@ -1,6 +1,6 @@
 package dev.caravan.component.node;
 
-import dev.caravan.run.Engine;
+import dev.caravan.run.StepServices;
 import org.apache.camel.Endpoint;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.support.DefaultComponent;
@@ -10,9 +10,20 @@ import java.util.Map;
 /** Base of the {@code caravan-*} node components: the path is the node id. */
 public abstract class NodeComponent extends DefaultComponent {
 
+    /**
+     * The URI parameter by which the workflow compiler makes a node record its outcome with the next step's update
+     * of the run: one round trip to the store instead of two. Correct only where the next step on the same exchange
+     * follows at once and is a caravan node or {@code caravan-run:end}, which the compiler knows and a route's author
+     * need not: so it is no endpoint option (not in the catalog or the docs), and is taken off the parameters before
+     * the options are set.
+     */
+    public static final String RECORD_WITH_NEXT = "recordWithNext";
+
     @Metadata(label = "advanced", autowired = true,
-              description = "The Caravan engine (run store, expressions, timers); an embedded one is made when none is bound")
-    private Engine engine;
+              description = "What the node steps use of the Caravan engine (run store, values, expressions, timers,"
+                            + " secrets, kill switches, lanes): the one bound in the registry, else that of an embedded"
+                            + " engine made when the endpoint starts.")
+    private StepServices stepServices;
 
     /** A new endpoint of this kind. */
     protected abstract NodeEndpoint newEndpoint(String uri);
@@ -26,17 +37,21 @@ public abstract class NodeComponent extends DefaultComponent {
         }
         NodeEndpoint endpoint = newEndpoint(uri);
         endpoint.setNodePath(remaining);
-        endpoint.setEngine(engine);
+        endpoint.setStepServices(stepServices);
+        endpoint.setRecordWithNext(getAndRemoveParameter(parameters, RECORD_WITH_NEXT, Boolean.class, false));
         setProperties(endpoint, parameters);
         return endpoint;
     }
 
-    public Engine getEngine() {
-        return engine;
+    public StepServices getStepServices() {
+        return stepServices;
     }
 
-    /** The Caravan engine (run store, expressions, timers); an embedded one is made when none is bound. */
-    public void setEngine(Engine engine) {
-        this.engine = engine;
+    /**
+     * What the node steps use of the Caravan engine (run store, values, expressions, timers, secrets, kill switches,
+     * lanes): the one bound in the registry, else that of an embedded engine made when the endpoint starts.
+     */
+    public void setStepServices(StepServices stepServices) {
+        this.stepServices = stepServices;
     }
 }

@@ -1,6 +1,6 @@
 package dev.caravan.component.node;
 
-import dev.caravan.run.Engine;
+import dev.caravan.run.StepServices;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.RunRecord;
 import dev.caravan.support.Credentials;
@@ -14,6 +14,7 @@ import java.util.Map;
 /**
  * One attempt of one node key.
  *
+ * @param services  what the step uses of the engine
  * @param exchange  the exchange routing the run
  * @param runId     the run
  * @param key       the node key ({@code each[2].summarize})
@@ -22,18 +23,18 @@ import java.util.Map;
  * @param record    the run record as read before the attempt started
  * @param variables the expression variables: input, nodes, run, lane and the scope's item/index/iteration
  */
-public record NodeContext(Engine engine, Exchange exchange, String runId, String key, String scope, int attempt,
+public record NodeContext(StepServices services, Exchange exchange, String runId, String key, String scope, int attempt,
         RunRecord record, Map<String, Object> variables, java.util.Set<String> disclosedSecrets) {
 
-    public NodeContext(Engine engine, Exchange exchange, String runId, String key, String scope, int attempt,
+    public NodeContext(StepServices services, Exchange exchange, String runId, String key, String scope, int attempt,
             RunRecord record, Map<String, Object> variables) {
-        this(engine, exchange, runId, key, scope, attempt, record, variables,
+        this(services, exchange, runId, key, scope, attempt, record, variables,
                 java.util.concurrent.ConcurrentHashMap.newKeySet());
     }
 
     /** Resolves a {@code secret:NAME} reference for a message this attempt sends, remembering it for redaction. */
     public String secret(Object reference) {
-        String value = engine.secrets().resolve(reference);
+        String value = services.secrets().resolve(reference);
         if (!value.isEmpty()) {
             disclosedSecrets.add(value);
         }
@@ -110,7 +111,7 @@ public record NodeContext(Engine engine, Exchange exchange, String runId, String
 
     /** Publishes an event in the run's sequence without changing state. */
     public void emit(String type, Object data) {
-        engine.store().apply(runId, new Mutation.Emit(type, key, redactValue(data)));
+        services.store().apply(runId, new Mutation.Emit(type, key, redactValue(data)));
     }
 
     /** The enclosing scope's variables (item, index, iteration), possibly empty. */

@@ -5,7 +5,7 @@ import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.RetryPolicy;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
-import dev.caravan.run.Engine;
+import dev.caravan.run.StepServices;
 import dev.caravan.run.WorkflowCatalog;
 import org.apache.camel.Component;
 import org.apache.camel.Consumer;
@@ -22,7 +22,7 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * A node of a workflow. The endpoint URI names only the workflow and the node ({@code caravan-agent:classify?workflow=
- * triage}); what the node does (prompts, expressions, schemas, bodies) comes from the parsed definition, found through
+ * triage}); what the node does (prompts, expressions, schemas, bodies) comes from the parsed definition, found in
  * the engine's workflow catalog, so user text never passes through URI encoding or property placeholders. Subclasses
  * take their kind's part of the definition in {@link #configure} and compile its templates there, so a bad
  * expression fails when the route starts, not mid-run.
@@ -40,13 +40,10 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
                             + " engine's workflow catalog, deployed or loaded from caravan.workflows")
     @Metadata(required = true)
     private String workflow;
-    @UriParam(label = "advanced", defaultValue = "false",
-              description = "Record the node's outcome with the next step's update of the run (one round trip to the"
-                            + " store instead of two). Only where the next step on the same exchange follows at once"
-                            + " and is a caravan node or caravan-run:end; the workflow compiler sets it there.")
+    /** Not an endpoint option: see {@link NodeComponent#RECORD_WITH_NEXT}. */
     private boolean recordWithNext;
 
-    private Engine engine;
+    private StepServices services;
     private String nodeId;
     private Template whenTemplate;
     private List<String> needsList = List.of();
@@ -122,10 +119,10 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs workflow=<name>: the workflow whose node "
                     + nodePath + " it runs");
         }
-        if (engine == null) {
-            engine = Engine.of(getCamelContext());
+        if (services == null) {
+            services = EngineServices.steps(getCamelContext());
         }
-        Workflow wf = engine.catalog().definition(workflow);
+        Workflow wf = services.catalog().definition(workflow);
         Node node = wf.node(nodePath);
         if (node == null) {
             throw new IllegalArgumentException(getEndpointBaseUri() + ": workflow " + workflow + " ("
@@ -163,12 +160,12 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
 
     /** Compiles a text template; null stays null. */
     protected Template compile(String text) {
-        return text == null ? null : engine.expressions().compile(text, VARIABLES);
+        return text == null ? null : services.expressions().compile(text, VARIABLES);
     }
 
     /** Compiles a template value (text, or a list or map whose strings may hold templates); null stays null. */
     protected Template compileValue(Object value) {
-        return value == null ? null : engine.expressions().compile(value, VARIABLES);
+        return value == null ? null : services.expressions().compile(value, VARIABLES);
     }
 
     /** The part of the definition a node of this kind has. */
@@ -185,8 +182,9 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
         return timeout;
     }
 
-    public Engine engine() {
-        return engine;
+    /** What the step uses of the engine, found when the endpoint started. */
+    public StepServices services() {
+        return services;
     }
 
     public Template whenTemplate() {
@@ -225,25 +223,16 @@ public abstract class NodeEndpoint extends DefaultEndpoint implements WorkflowCa
         this.workflow = workflow;
     }
 
-    public boolean isRecordWithNext() {
+    boolean isRecordWithNext() {
         return recordWithNext;
     }
 
-    /**
-     * Record the node's outcome with the next step's update of the run (one round trip to the store instead of two).
-     * Only where the next step on the same exchange follows at once and is a caravan node or caravan-run:end; the
-     * workflow compiler sets it there.
-     */
-    public void setRecordWithNext(boolean recordWithNext) {
+    void setRecordWithNext(boolean recordWithNext) {
         this.recordWithNext = recordWithNext;
     }
 
-    public Engine getEngine() {
-        return engine;
-    }
-
-    /** The Caravan engine (run store, expressions, scheduler); created embedded when none is bound. */
-    public void setEngine(Engine engine) {
-        this.engine = engine;
+    /** Not an endpoint option: the component's, or null to find them when the endpoint starts. */
+    void setStepServices(StepServices services) {
+        this.services = services;
     }
 }

@@ -3,12 +3,13 @@ package dev.caravan.component.node;
 import dev.caravan.dsl.RetryPolicy;
 import dev.caravan.expr.ExpressionException;
 import dev.caravan.json.JsonSize;
-import dev.caravan.run.Engine;
 import dev.caravan.run.RunRecords;
+import dev.caravan.run.StepServices;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
+import dev.caravan.spi.Timers;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultAsyncProducer;
@@ -16,11 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -58,48 +59,48 @@ public class NodeProducer extends DefaultAsyncProducer {
                     + " runs only inside a workflow route: the exchange has no " + RunRecords.RUN_ID
                     + " property (start runs with caravan-run or the RunService)");
         }
-        Engine engine = endpoint.engine();
+        StepServices services = endpoint.services();
         String scope = exchange.getProperty(NodeConstants.SCOPE, "", String.class);
         String key = scope + endpoint.getNodeId();
         RunRecord record = RunRecords.seen(exchange, runId);
         boolean fresh = record == null;
         if (fresh) {
-            record = read(engine, exchange, runId);
+            record = read(services, exchange, runId);
         }
         Step step = decide(record, key, scope);
         if (!fresh && step != Step.RUN && step != Step.DONE) {
-            record = read(engine, exchange, runId);
+            record = read(services, exchange, runId);
             step = decide(record, key, scope);
         }
         switch (step) {
             case STOP -> {
                 // cancelled or failed elsewhere: stop at this node boundary
-                RunRecords.flush(engine, exchange, runId);
+                RunRecords.flush(services.store(), exchange, runId);
                 exchange.setRouteStop(true);
                 callback.done(true);
                 return true;
             }
             case DONE -> {
-                exchange.getMessage().setBody(engine.values().resolve(record.node(key).output()));
-                passOnDeferred(engine, exchange, runId);
+                exchange.getMessage().setBody(services.values().resolve(record.node(key).output()));
+                passOnDeferred(services, exchange, runId);
                 callback.done(true);
                 return true;
             }
             case WAIT -> {
                 // pending, or a need is running elsewhere, pending or failed: a later replay gets here again
-                passOnDeferred(engine, exchange, runId);
+                passOnDeferred(services, exchange, runId);
                 callback.done(true);
                 return true;
             }
             case SKIP_NEEDS -> {
-                skip(engine, exchange, runId, key, "everything it needs was skipped or rejected");
+                skip(services, exchange, runId, key, "everything it needs was skipped or rejected");
                 callback.done(true);
                 return true;
             }
             default -> {
             }
         }
-        Map<String, Object> variables = RunScope.variables(engine, record, scope, RunScope.scopeVariables(exchange));
+        Map<String, Object> variables = RunScope.variables(services, record, scope, RunScope.scopeVariables(exchange));
         NodeRecord existing = record.node(key);
         // A node caught in flight by a crash runs again as the same attempt (same idempotency key), and so does a
         // container (map, loop, sub-workflow) entered again to continue what waits inside it; one whose failed
@@ -107,7 +108,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         boolean sameAttempt = existing != null && (existing.status() == NodeStatus.RUNNING && existing.error() == null
                                                    || existing.status().isPending() && endpoint.isContainer());
         int attempt = existing == null ? 1 : sameAttempt ? existing.attempts() : existing.attempts() + 1;
-        NodeContext ctx = new NodeContext(engine, exchange, runId, key, scope, attempt, record, variables);
+        NodeContext ctx = new NodeContext(services, exchange, runId, key, scope, attempt, record, variables);
         // a route that starts runs itself (from an HTTP trigger) carries the caller's credential headers
         ctx.discloseCredentials(exchange.getMessage().getHeaders());
         if (endpoint.whenTemplate() != null) {
@@ -120,7 +121,7 @@ public class NodeProducer extends DefaultAsyncProducer {
                 return false;
             }
             if (!run) {
-                skip(engine, exchange, runId, key, "when is false");
+                skip(services, exchange, runId, key, "when is false");
                 callback.done(true);
                 return true;
             }
@@ -165,8 +166,8 @@ public class NodeProducer extends DefaultAsyncProducer {
         return allNeedsSkipped ? Step.SKIP_NEEDS : Step.RUN;
     }
 
-    private static RunRecord read(Engine engine, Exchange exchange, String runId) {
-        RunRecord record = RunRecords.read(engine, exchange, runId);
+    private static RunRecord read(StepServices services, Exchange exchange, String runId) {
+        RunRecord record = RunRecords.read(services.store(), exchange, runId);
         if (record == null) {
             throw new IllegalStateException("Run " + runId + " does not exist");
         }
@@ -177,9 +178,9 @@ public class NodeProducer extends DefaultAsyncProducer {
      * A step that makes no update of its own leaves what earlier steps deferred to the next one when it records with
      * the next itself, and applies it otherwise.
      */
-    private void passOnDeferred(Engine engine, Exchange exchange, String runId) {
+    private void passOnDeferred(StepServices services, Exchange exchange, String runId) {
         if (!endpoint.isRecordWithNext()) {
-            RunRecords.flush(engine, exchange, runId);
+            RunRecords.flush(services.store(), exchange, runId);
         }
     }
 
@@ -190,37 +191,38 @@ public class NodeProducer extends DefaultAsyncProducer {
             return;
         }
         try {
-            RunRecords.flush(endpoint.engine(), exchange, runId);
+            RunRecords.flush(endpoint.services().store(), exchange, runId);
         } catch (RuntimeException e) {
             LOG.warn("Updates of run {} before node {} not recorded: {}", runId, endpoint.getNodeId(), e.toString());
         }
     }
 
     /** Records an update, with the next step's when this one records with the next. */
-    private Mutation.Result update(Engine engine, Exchange exchange, String runId, Mutation mutation) {
-        return endpoint.isRecordWithNext() ? RunRecords.defer(engine, exchange, runId, mutation)
-                : RunRecords.apply(engine, exchange, runId, mutation);
+    private Mutation.Result update(StepServices services, Exchange exchange, String runId, Mutation mutation) {
+        return endpoint.isRecordWithNext() ? RunRecords.defer(services.store(), exchange, runId, mutation)
+                : RunRecords.apply(services.store(), exchange, runId, mutation);
     }
 
-    private void skip(Engine engine, Exchange exchange, String runId, String key, String reason) {
-        update(engine, exchange, runId, new Mutation.SkipNode(key, endpoint.kind(), reason));
+    private void skip(StepServices services, Exchange exchange, String runId, String key, String reason) {
+        update(services, exchange, runId, new Mutation.SkipNode(key, endpoint.kind(), reason));
     }
 
     private void attempt(NodeContext ctx, AsyncCallback callback) {
-        Engine engine = ctx.engine();
-        java.util.Optional<String> killed = engine.killSwitches().stopping(ctx.record().workflow(), ctx.record().tenant());
+        StepServices services = ctx.services();
+        Optional<String> killed = services.killSwitches().stopping(ctx.record().workflow(), ctx.record().tenant());
         if (killed.isPresent()) {
             // a kill switch: the run ends at this node boundary, before the node (and any LLM call) runs
-            RunRecords.apply(engine, ctx.exchange(), ctx.runId(), new Mutation.CancelRun(killed.get()));
+            RunRecords.apply(services.store(), ctx.exchange(), ctx.runId(), new Mutation.CancelRun(killed.get()));
             ctx.exchange().setRouteStop(true);
             callback.done(false);
             return;
         }
         // what earlier steps deferred is recorded before this node acts outside the run: with its start, or first
         Mutation.Result recorded = !endpoint.isInstant()
-                ? RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
+                ? RunRecords.apply(services.store(), ctx.exchange(), ctx.runId(),
                         new Mutation.StartNode(ctx.key(), endpoint.kind(), ctx.attempt(), endpoint.isContainer()))
-                : endpoint.actsBeforeRecording() ? RunRecords.flush(engine, ctx.exchange(), ctx.runId()) : null;
+                : endpoint.actsBeforeRecording() ? RunRecords.flush(services.store(), ctx.exchange(), ctx.runId())
+                : null;
         if (recorded != null && !recorded.accepted()) {
             notRecorded(ctx, recorded);
             callback.done(false);
@@ -233,7 +235,7 @@ public class NodeProducer extends DefaultAsyncProducer {
             stage = CompletableFuture.failedFuture(e);
         }
         if (endpoint.getTimeout() > 0) {
-            stage = withTimeout(engine, stage, endpoint.getTimeout());
+            stage = withTimeout(services, stage, endpoint.getTimeout());
         }
         stage.whenComplete((result, error) -> {
             try {
@@ -257,17 +259,17 @@ public class NodeProducer extends DefaultAsyncProducer {
      * route) would run there and hold up every other timeout in the JVM. The engine's timer hands the timeout to its
      * worker pool instead.
      */
-    private static CompletionStage<NodeResult> withTimeout(Engine engine, CompletionStage<NodeResult> stage,
+    private static CompletionStage<NodeResult> withTimeout(StepServices services, CompletionStage<NodeResult> stage,
             long millis) {
         CompletableFuture<NodeResult> timed = new CompletableFuture<>();
-        ScheduledFuture<?> timer;
+        Timers.Timer timer;
         try {
-            timer = engine.schedule(() -> timed.completeExceptionally(new TimeoutException()), millis);
+            timer = services.timers().schedule(() -> timed.completeExceptionally(new TimeoutException()), millis);
         } catch (RejectedExecutionException closing) {
             return stage;
         }
         stage.whenComplete((result, error) -> {
-            timer.cancel(false);
+            timer.cancel();
             if (error != null) {
                 timed.completeExceptionally(error);
             } else {
@@ -280,7 +282,7 @@ public class NodeProducer extends DefaultAsyncProducer {
     /** An output over the engine's cap fails the node: every copy of the run record would carry it. */
     private static ValueTooLargeException tooLarge(NodeContext ctx, NodeResult result) {
         if (result instanceof NodeResult.Completed c && c.output() != null) {
-            long cap = ctx.engine().maxValueBytes();
+            long cap = ctx.services().maxValueBytes();
             Object out = c.output();
             long size = JsonSize.bytes(out, cap);
             if (size > cap) {
@@ -297,10 +299,10 @@ public class NodeProducer extends DefaultAsyncProducer {
      */
     @SuppressWarnings("unchecked")
     private void record(NodeContext ctx, NodeResult result) {
-        Engine engine = ctx.engine();
+        StepServices services = ctx.services();
         if (result instanceof NodeResult.Completed c) {
             Object output = ctx.redactValue(c.output());
-            Mutation.Result r = update(engine, ctx.exchange(), ctx.runId(), new Mutation.CompleteNode(ctx.key(),
+            Mutation.Result r = update(services, ctx.exchange(), ctx.runId(), new Mutation.CompleteNode(ctx.key(),
                     endpoint.kind(), output, c.costMicros(), c.tokens(),
                     (Map<String, Object>) ctx.redactValue(c.detail()), endpoint.isInstant(),
                     ctx.redact(c.lastDelta())));
@@ -310,7 +312,7 @@ public class NodeProducer extends DefaultAsyncProducer {
                 notRecorded(ctx, r);
             }
         } else if (result instanceof NodeResult.Paused p) {
-            Mutation.Result r = RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
+            Mutation.Result r = RunRecords.apply(services.store(), ctx.exchange(), ctx.runId(),
                     new Mutation.PauseNode(ctx.key(), endpoint.kind(), p.status(),
                             (Map<String, Object>) ctx.redactValue(p.detail())));
             if (r.accepted()) {
@@ -330,13 +332,13 @@ public class NodeProducer extends DefaultAsyncProducer {
             ctx.exchange().setRouteStop(true);
         } else if (r.record() != null && r.record().node(ctx.key()) != null
                    && r.record().node(ctx.key()).settled()) {
-            ctx.exchange().getMessage().setBody(ctx.engine().values().resolve(r.record().node(ctx.key()).output()));
+            ctx.exchange().getMessage().setBody(ctx.services().values().resolve(r.record().node(ctx.key()).output()));
         }
     }
 
     private void failed(NodeContext ctx, Throwable error, AsyncCallback callback) {
-        Engine engine = ctx.engine();
-        if (engine.isStopping()) {
+        StepServices services = ctx.services();
+        if (services.isStopping()) {
             // the instance is shutting down, not the node failing: leave the node in flight, to be resumed
             LOG.debug("Node {} of run {} interrupted by shutdown: {}", ctx.key(), ctx.runId(), ctx.redact(error.toString()));
             ctx.exchange().setException(new RunInterruptedException(ctx.runId(), error));
@@ -350,13 +352,13 @@ public class NodeProducer extends DefaultAsyncProducer {
         String message = ctx.redact(message(ctx, error));
         if (again) {
             long delay = retry.delayAfter(ctx.attempt()).toMillis();
-            RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
+            RunRecords.apply(services.store(), ctx.exchange(), ctx.runId(),
                     new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, code, message, delay, true, false));
-            NodeContext next = new NodeContext(engine, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
+            NodeContext next = new NodeContext(services, ctx.exchange(), ctx.runId(), ctx.key(), ctx.scope(),
                     ctx.attempt() + 1, ctx.record(), ctx.variables(), ctx.disclosedSecrets());
             try {
                 // the timer only schedules: the next attempt and the rest of the route run on the worker pool
-                engine.schedule(() -> retry(next, callback), delay);
+                services.timers().schedule(() -> retry(next, callback), delay);
             } catch (RejectedExecutionException shuttingDown) {
                 ctx.exchange().setException(new RunInterruptedException(ctx.runId(), error));
                 callback.done(false);
@@ -365,8 +367,8 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
         if (endpoint.isContinueOnError()) {
             // onError: continue: the node ends as failed, its output is null, and the route goes on
-            Mutation.Result r = RunRecords.apply(engine, ctx.exchange(), ctx.runId(), new Mutation.FailNode(ctx.key(),
-                    endpoint.kind(), errorClass, code, message, -1, false, true));
+            Mutation.Result r = RunRecords.apply(services.store(), ctx.exchange(), ctx.runId(),
+                    new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, code, message, -1, false, true));
             if (r.accepted()) {
                 ctx.exchange().getMessage().setBody(null);
             } else {
@@ -377,7 +379,7 @@ public class NodeProducer extends DefaultAsyncProducer {
         }
         // in a map item or loop iteration whose container continues on error, the container fails, not the run
         boolean contained = ctx.exchange().getProperty(NodeConstants.FAILURES_CONTAINED, false, Boolean.class);
-        RunRecords.apply(engine, ctx.exchange(), ctx.runId(),
+        RunRecords.apply(services.store(), ctx.exchange(), ctx.runId(),
                 new Mutation.FailNode(ctx.key(), endpoint.kind(), errorClass, code, message, -1, !contained, false));
         if (error instanceof NodeFailedException) {
             ctx.exchange().setException(error);

@@ -1,5 +1,6 @@
 package dev.caravan.component.node;
 
+import dev.caravan.run.StepServices;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
@@ -25,9 +26,9 @@ public final class RunScope {
      * record holds by reference are resolved from the engine's value store: a node's output only when an expression
      * first reads it.
      */
-    public static Map<String, Object> variables(dev.caravan.run.Engine engine, RunRecord record, String scope,
+    public static Map<String, Object> variables(StepServices services, RunRecord record, String scope,
             Map<String, Object> scopeVariables) {
-        ValueStore values = engine.values();
+        ValueStore values = services.values();
         Map<String, Object> nodes = new HashMap<>();
         for (NodeRecord n : record.nodes().values()) {
             String key = n.key();
@@ -62,7 +63,7 @@ public final class RunScope {
         String laneId = record.lane();
         vars.put("lane", (java.util.function.Supplier<Object>) () -> {
             Map<String, Object> lane = new LinkedHashMap<>();
-            dev.caravan.state.LaneRecord l = laneId == null ? null : engine.lanes().get(laneId);
+            dev.caravan.state.LaneRecord l = laneId == null ? null : services.lanes().get(laneId);
             lane.put("id", laneId);
             lane.put("memory", l == null ? Map.of() : l.memory());
             return lane;

@@ -1,6 +1,8 @@
 package dev.caravan.component.run;
 
-import dev.caravan.run.Engine;
+import dev.caravan.run.RunExecutor;
+import dev.caravan.run.RunService;
+import dev.caravan.run.StepServices;
 import org.apache.camel.Endpoint;
 import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.annotations.Component;
@@ -16,24 +18,73 @@ import java.util.Map;
 public class RunComponent extends DefaultComponent {
 
     @Metadata(label = "advanced", autowired = true,
-              description = "The Caravan engine; an embedded one is made when none is bound")
-    private Engine engine;
+              description = "What begin and end use of the Caravan engine (run store, values, expressions, workflow"
+                            + " catalog): the one bound in the registry, else that of an embedded engine made when the"
+                            + " endpoint starts.")
+    private StepServices stepServices;
+    @Metadata(label = "advanced", autowired = true,
+              description = "The run commands, which create runs: the one bound in the registry, else that of an"
+                            + " embedded engine made when the endpoint starts.")
+    private RunService runService;
+    @Metadata(label = "advanced", autowired = true,
+              description = "Executes the runs start creates, here or on the member that owns them: the one bound in"
+                            + " the registry, else that of an embedded engine made when the endpoint starts.")
+    private RunExecutor runExecutor;
+    @Metadata
+    private RunConfiguration configuration = new RunConfiguration();
 
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
-        RunEndpoint endpoint = new RunEndpoint(uri, this);
+        RunEndpoint endpoint = new RunEndpoint(uri, this,
+                configuration != null ? configuration.copy() : new RunConfiguration(), stepServices, runService,
+                runExecutor);
         endpoint.setAction(RunEndpoint.Action.parse(remaining));
-        endpoint.setEngine(engine);
         setProperties(endpoint, parameters);
         return endpoint;
     }
 
-    public Engine getEngine() {
-        return engine;
+    public RunConfiguration getConfiguration() {
+        return configuration;
     }
 
-    /** The Caravan engine; an embedded one is made when none is bound. */
-    public void setEngine(Engine engine) {
-        this.engine = engine;
+    /** The component-level defaults, copied into each endpoint before its own options are applied. */
+    public void setConfiguration(RunConfiguration configuration) {
+        this.configuration = configuration;
+    }
+
+    public StepServices getStepServices() {
+        return stepServices;
+    }
+
+    /**
+     * What begin and end use of the Caravan engine (run store, values, expressions, workflow catalog): the one bound
+     * in the registry, else that of an embedded engine made when the endpoint starts.
+     */
+    public void setStepServices(StepServices stepServices) {
+        this.stepServices = stepServices;
+    }
+
+    public RunService getRunService() {
+        return runService;
+    }
+
+    /**
+     * The run commands, which create runs: the one bound in the registry, else that of an embedded engine made when
+     * the endpoint starts.
+     */
+    public void setRunService(RunService runService) {
+        this.runService = runService;
+    }
+
+    public RunExecutor getRunExecutor() {
+        return runExecutor;
+    }
+
+    /**
+     * Executes the runs start creates, here or on the member that owns them: the one bound in the registry, else that
+     * of an embedded engine made when the endpoint starts.
+     */
+    public void setRunExecutor(RunExecutor runExecutor) {
+        this.runExecutor = runExecutor;
     }
 }

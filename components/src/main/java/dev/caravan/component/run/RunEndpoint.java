@@ -1,5 +1,6 @@
 package dev.caravan.component.run;
 
+import dev.caravan.component.node.EngineServices;
 import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.RunScope;
@@ -9,16 +10,18 @@ import dev.caravan.event.EventTypes;
 import dev.caravan.expr.Expressions;
 import dev.caravan.expr.Template;
 import dev.caravan.json.Json;
-import dev.caravan.run.Engine;
 import dev.caravan.run.InputValidator;
 import dev.caravan.run.RunRecords;
+import dev.caravan.run.RunExecutor;
 import dev.caravan.run.RunService;
+import dev.caravan.run.StepServices;
 import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.state.RunStore;
 import org.apache.camel.Category;
 import org.apache.camel.Consumer;
 import org.apache.camel.Exchange;
@@ -73,17 +76,24 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     @UriParam(description = "The workflow name")
     @Metadata(required = true)
     private String workflow;
-    @UriParam(label = "start", description = "Tenant of runs started here")
-    private String tenant;
+    @UriParam
+    private RunConfiguration configuration;
 
-    private Engine engine;
+    private StepServices services;
+    private RunService runService;
+    private RunExecutor runExecutor;
     private String workflowHash;
     private List<String> nodes = List.of();
     private Template outputTemplate;
     private InputValidator validator;
 
-    public RunEndpoint(String uri, RunComponent component) {
+    public RunEndpoint(String uri, RunComponent component, RunConfiguration configuration, StepServices services,
+            RunService runService, RunExecutor runExecutor) {
         super(uri, component);
+        this.configuration = configuration;
+        this.services = services;
+        this.runService = runService;
+        this.runExecutor = runExecutor;
     }
 
     @Override
@@ -92,17 +102,24 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         if (workflow == null || workflow.isBlank()) {
             throw new IllegalArgumentException("caravan-run:" + action + " needs workflow=<name>");
         }
-        if (engine == null) {
-            engine = Engine.of(getCamelContext());
+        if (services == null) {
+            services = EngineServices.steps(getCamelContext());
+        }
+        if (runService == null) {
+            runService = EngineServices.runService(getCamelContext());
+        }
+        if (runExecutor == null) {
+            runExecutor = EngineServices.runExecutor(getCamelContext());
         }
         if (action == Action.start) {
             // the workflow may be deployed after this route starts: runs are started by name
             return;
         }
-        Workflow wf = engine.catalog().definition(workflow);
+        Workflow wf = services.catalog().definition(workflow);
         workflowHash = wf.hash();
         nodes = wf.nodes().stream().map(Node::id).toList();
-        outputTemplate = wf.output() == null ? null : engine.expressions().compile(wf.output(), Expressions.TOP_LEVEL);
+        outputTemplate = wf.output() == null ? null
+                : services.expressions().compile(wf.output(), Expressions.TOP_LEVEL);
         validator = InputValidator.of(workflow, wf.inputSchema());
     }
 
@@ -129,9 +146,9 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         Object input = plainInput(exchange);
         // always a new run: an id the message carries is the caller's (a webhook, a record) and would let it name a
         // run, execute an existing one again or take the id of a sub-workflow run before its parent makes it
-        String runId = engine.runs().create(new RunService.StartRequest(workflow, input, tenant, null, null, null,
-                null));
-        engine.runs().execute(runId);
+        String runId = runService.create(new RunService.StartRequest(workflow, input, configuration.getTenant(), null,
+                null, null, null));
+        runExecutor.execute(runId);
         exchange.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, runId);
         exchange.getMessage().setBody(runId);
     }
@@ -140,14 +157,14 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         String runId = exchange.getProperty(RunRecords.RUN_ID, String.class);
         if (runId == null) {
             // a route run directly (plain Camel): the message body is the input of a new run
-            RunRecord created = engine.runs().createForRoute(workflow, workflowHash, validator, plainInput(exchange));
+            RunRecord created = runService.createForRoute(workflow, workflowHash, validator, plainInput(exchange));
             exchange.setProperty(RunRecords.RUN_ID, created.runId());
             exchange.setProperty(RunRecords.RECORD, created);
             return;
         }
         RunRecord r = RunRecords.seen(exchange, runId);
         if (r == null) {
-            r = engine.store().get(runId);
+            r = services.store().get(runId);
         }
         if (r == null) {
             throw new IllegalStateException("Run " + runId + " does not exist");
@@ -157,8 +174,9 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             // definition it started with is back), and nothing of this route runs on the new one
             LOG.warn("Run {} started on workflow {} version {}, and version {} is deployed: it awaits migration", runId,
                     workflow, Workflow.shortHash(r.workflowHash()), Workflow.shortHash(workflowHash));
-            RunRecords.apply(engine, exchange, runId, new Mutation.PauseRun(RunStatus.AWAITING_MIGRATION, List.of()));
-            RunRecords.apply(engine, exchange, runId, new Mutation.Emit(EventTypes.RUN_DEFINITION_CHANGED, null,
+            RunStore store = services.store();
+            RunRecords.apply(store, exchange, runId, new Mutation.PauseRun(RunStatus.AWAITING_MIGRATION, List.of()));
+            RunRecords.apply(store, exchange, runId, new Mutation.Emit(EventTypes.RUN_DEFINITION_CHANGED, null,
                     Map.of("startedWith", r.workflowHash(), "deployed", workflowHash, "migrated", false)));
             exchange.setRouteStop(true);
         }
@@ -168,10 +186,10 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         String runId = exchange.getProperty(RunRecords.RUN_ID, String.class);
         RunRecord seen = RunRecords.seen(exchange, runId);
         if (seen == null || !end(exchange, seen, false)) {
-            end(exchange, RunRecords.read(engine, exchange, runId), true);
+            end(exchange, RunRecords.read(services.store(), exchange, runId), true);
         }
         // what the last steps deferred, when the outcome made no update to carry it
-        RunRecords.flush(engine, exchange, runId);
+        RunRecords.flush(services.store(), exchange, runId);
     }
 
     /**
@@ -181,7 +199,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     private boolean end(Exchange exchange, RunRecord r, boolean fresh) {
         String runId = r.runId();
         if (r.status().isTerminal()) {
-            exchange.getMessage().setBody(engine.values().resolve(r.output()));
+            exchange.getMessage().setBody(services.values().resolve(r.output()));
             exchange.setProperty(RunRecords.RECORD, r);
             return true;
         }
@@ -193,17 +211,17 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             }
         }
         if (unfinished.isEmpty()) {
-            Map<String, Object> vars = RunScope.variables(engine, r, "", Map.of());
+            Map<String, Object> vars = RunScope.variables(services, r, "", Map.of());
             Object out;
             try {
                 out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
             } catch (RuntimeException e) {
-                RunRecords.apply(engine, exchange, runId, new Mutation.FailRun(e.getClass().getName(),
+                RunRecords.apply(services.store(), exchange, runId, new Mutation.FailRun(e.getClass().getName(),
                         e instanceof dev.caravan.expr.ExpressionException ? ErrorCodes.EXPRESSION : ErrorCodes.ERROR,
                         "output: " + e.getMessage()));
                 throw e;
             }
-            RunRecords.apply(engine, exchange, runId, new Mutation.CompleteRun(out));
+            RunRecords.apply(services.store(), exchange, runId, new Mutation.CompleteRun(out));
             exchange.getMessage().setBody(out);
             return true;
         }
@@ -223,7 +241,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             }
         }
         RunStatus status = pending == NodeStatus.AWAITING_APPROVAL ? RunStatus.AWAITING_APPROVAL : RunStatus.WAITING;
-        RunRecords.apply(engine, exchange, runId, new Mutation.PauseRun(status, keys));
+        RunRecords.apply(services.store(), exchange, runId, new Mutation.PauseRun(status, keys));
         exchange.getMessage().setBody(null);
         return true;
     }
@@ -267,21 +285,12 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         this.workflow = workflow;
     }
 
-    public String getTenant() {
-        return tenant;
+    public RunConfiguration getConfiguration() {
+        return configuration;
     }
 
-    /** Tenant of runs started here. */
-    public void setTenant(String tenant) {
-        this.tenant = tenant;
-    }
-
-    public Engine getEngine() {
-        return engine;
-    }
-
-    /** The Caravan engine; an embedded one is made when none is bound. */
-    public void setEngine(Engine engine) {
-        this.engine = engine;
+    /** The endpoint's options: a copy of the component's, then what its URI sets. */
+    public void setConfiguration(RunConfiguration configuration) {
+        this.configuration = configuration;
     }
 }

@@ -1,7 +1,6 @@
 package dev.caravan.component.set;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
@@ -34,7 +33,7 @@ public class SetEndpoint extends NodeEndpoint {
 
     @Override
     public String kind() {
-        return remember ? "remember" : "set";
+        return remember ? RememberKind.NAME : SetKind.NAME;
     }
 
     @Override
@@ -49,7 +48,7 @@ public class SetEndpoint extends NodeEndpoint {
 
     @Override
     protected boolean runs(String nodeKind) {
-        return "set".equals(nodeKind) || "remember".equals(nodeKind);
+        return SetKind.NAME.equals(nodeKind) || RememberKind.NAME.equals(nodeKind);
     }
 
     @Override
@@ -59,9 +58,9 @@ public class SetEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        remember = node.spec() instanceof NodeSpec.Remember;
-        valuesTemplate = compileValue(remember ? spec(node, NodeSpec.Remember.class).values()
-                : spec(node, NodeSpec.Compute.class).values());
+        remember = node.spec() instanceof RememberSpec;
+        valuesTemplate = compileValue(remember ? spec(node, RememberSpec.class).values()
+                : spec(node, SetSpec.class).values());
         if (valuesTemplate == null) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs values");
         }
@@ -79,7 +78,7 @@ public class SetEndpoint extends NodeEndpoint {
             // written (in one update) before the node is recorded: a replay after a crash writes the same values again
             java.util.Map<String, Object> values = new java.util.LinkedHashMap<>();
             ((java.util.Map<?, ?>) computed).forEach((k, v) -> values.put(String.valueOf(k), v));
-            ctx.engine().lanes().remember(lane, values);
+            ctx.services().lanes().remember(lane, values);
         }
         return CompletableFuture.completedFuture(new NodeResult.Completed(computed));
     }

@@ -1,14 +1,15 @@
 package dev.caravan.component.wait;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.Durations;
+import dev.caravan.component.node.EngineServices;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.expr.Template;
+import dev.caravan.run.RunTimers;
 import dev.caravan.state.NodeStatus;
 import org.apache.camel.Category;
 import org.apache.camel.spi.UriEndpoint;
@@ -31,21 +32,31 @@ import java.util.concurrent.CompletionStage;
              headersClass = NodeConstants.class)
 public class WaitEndpoint extends NodeEndpoint {
 
+    private RunTimers runTimers;
     private Template durationTemplate;
     private Template untilTemplate;
 
-    public WaitEndpoint(String uri, WaitComponent component) {
+    public WaitEndpoint(String uri, WaitComponent component, RunTimers runTimers) {
         super(uri, component);
+        this.runTimers = runTimers;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if (runTimers == null) {
+            runTimers = EngineServices.runTimers(getCamelContext());
+        }
     }
 
     @Override
     public String kind() {
-        return "wait";
+        return WaitKind.NAME;
     }
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.Wait wait = spec(node, NodeSpec.Wait.class);
+        WaitSpec wait = spec(node, WaitSpec.class);
         if ((wait.duration() == null) == (wait.until() == null)) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs exactly one of duration, until");
         }
@@ -75,6 +86,6 @@ public class WaitEndpoint extends NodeEndpoint {
     @Override
     protected void afterPause(NodeContext ctx, NodeResult.Paused paused) {
         long dueAt = Instant.parse((String) paused.detail().get("until")).toEpochMilli();
-        ctx.engine().runs().scheduleWake(ctx.runId(), ctx.key(), dueAt);
+        runTimers.scheduleWake(ctx.runId(), ctx.key(), dueAt);
     }
 }

@@ -1,8 +1,8 @@
 package dev.caravan.component.workflow;
 
 import dev.caravan.dsl.Node;
-import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.component.node.EngineServices;
 import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeErrorException;
@@ -10,6 +10,8 @@ import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.expr.Template;
+import dev.caravan.run.RunExecutor;
+import dev.caravan.run.RunQueries;
 import dev.caravan.run.RunService;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
@@ -33,16 +35,37 @@ import java.util.concurrent.CompletionStage;
              remote = false, headersClass = NodeConstants.class)
 public class WorkflowEndpoint extends NodeEndpoint {
 
+    private RunService runService;
+    private RunQueries runQueries;
+    private RunExecutor runExecutor;
     private String childWorkflow;
     private Template inputTemplate;
 
-    public WorkflowEndpoint(String uri, WorkflowComponent component) {
+    public WorkflowEndpoint(String uri, WorkflowComponent component, RunService runService, RunQueries runQueries,
+            RunExecutor runExecutor) {
         super(uri, component);
+        this.runService = runService;
+        this.runQueries = runQueries;
+        this.runExecutor = runExecutor;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        if (runService == null) {
+            runService = EngineServices.runService(getCamelContext());
+        }
+        if (runQueries == null) {
+            runQueries = EngineServices.runQueries(getCamelContext());
+        }
+        if (runExecutor == null) {
+            runExecutor = EngineServices.runExecutor(getCamelContext());
+        }
     }
 
     @Override
     public String kind() {
-        return "workflow";
+        return WorkflowKind.NAME;
     }
 
     @Override
@@ -52,7 +75,7 @@ public class WorkflowEndpoint extends NodeEndpoint {
 
     @Override
     protected void configure(Workflow wf, Node node) {
-        NodeSpec.SubWorkflow sub = spec(node, NodeSpec.SubWorkflow.class);
+        WorkflowSpec sub = spec(node, WorkflowSpec.class);
         if (sub.name() == null || sub.name().isBlank()) {
             throw new IllegalArgumentException(getEndpointBaseUri() + " needs a workflow name");
         }
@@ -62,17 +85,16 @@ public class WorkflowEndpoint extends NodeEndpoint {
 
     @Override
     protected CompletionStage<NodeResult> execute(NodeContext ctx) {
-        RunService runs = ctx.engine().runs();
         String childId = ctx.runId() + ":" + ctx.key();
-        RunRecord child = runs.get(childId);
+        RunRecord child = runQueries.get(childId);
         if (child == null) {
-            Object in = inputTemplate == null ? ctx.engine().values().resolve(ctx.record().input())
+            Object in = inputTemplate == null ? ctx.services().values().resolve(ctx.record().input())
                     : inputTemplate.evaluate(ctx.variables());
-            runs.create(new RunService.StartRequest(childWorkflow, in, ctx.record().tenant(), ctx.record().lane(), childId,
-                    ctx.runId(), ctx.key()));
+            runService.create(new RunService.StartRequest(childWorkflow, in, ctx.record().tenant(), ctx.record().lane(),
+                    childId, ctx.runId(), ctx.key()));
         }
         CompletableFuture<RunRecord> done = child != null && child.status().isTerminal()
-                ? CompletableFuture.completedFuture(child) : runs.execute(childId);
+                ? CompletableFuture.completedFuture(child) : runExecutor.execute(childId);
         return done.thenApply(c -> outcome(childId, c));
     }
 

@@ -33,8 +33,8 @@ class GateComponentTest {
 
     /** The run once it ended. */
     private static RunRecord ended(String runId) {
-        await().atMost(10, TimeUnit.SECONDS).until(() -> caravan.runs().get(runId).status().isTerminal());
-        return caravan.runs().get(runId);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> caravan.queries().get(runId).status().isTerminal());
+        return caravan.queries().get(runId);
     }
 
     @SuppressWarnings("unchecked")

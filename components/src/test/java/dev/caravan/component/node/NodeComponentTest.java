@@ -134,12 +134,12 @@ class NodeComponentTest {
 
     @Test
     void anOptionOfTheWrongTypeIsRefused() {
-        assertThatThrownBy(() -> caravan.startRoute("caravan-set:totals?workflow=kinds&recordWithNext=maybe"))
+        assertThatThrownBy(() -> caravan.startRoute("caravan-agent:ask?workflow=kinds&streaming=perhaps"))
                 .isInstanceOf(FailedToCreateRouteException.class)
                 .hasCauseInstanceOf(ResolveEndpointFailedException.class)
                 .cause().hasCauseInstanceOf(PropertyBindingException.class)
-                .rootCause().hasMessage("Cannot convert the String value: maybe to type: boolean as the value is not"
-                                        + " true or false");
+                .rootCause().hasMessage("Cannot convert the String value: perhaps to type: boolean as the value is"
+                                        + " not true or false");
     }
 
     @Test
@@ -156,10 +156,10 @@ class NodeComponentTest {
     }
 
     @Test
-    void theEngineBoundInTheRegistryRunsTheNodeAndRecordWithNextIsOff() {
+    void theEnginesServicesBoundInTheRegistryRunTheNodeAndRecordWithNextIsOff() {
         NodeEndpoint endpoint = caravan.camelContext().getEndpoint("caravan-set:totals?workflow=kinds",
                 NodeEndpoint.class);
-        assertThat(endpoint.getEngine()).isSameAs(caravan.engine());
+        assertThat(endpoint.services()).isSameAs(caravan.engine().stepServices());
         assertThat(endpoint.isRecordWithNext()).isFalse();
         assertThat(endpoint.getNodeId()).isEqualTo("totals");
         assertThat(endpoint.kind()).isEqualTo("set");

@@ -40,9 +40,9 @@ class RunComponentTest {
 
     /** The run once it ended. */
     private static RunRecord ended(String runId) {
-        await().atMost(10, TimeUnit.SECONDS).until(() -> caravan.runs().get(runId) != null
-                                                         && caravan.runs().get(runId).status().isTerminal());
-        return caravan.runs().get(runId);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> caravan.queries().get(runId) != null
+                                                         && caravan.queries().get(runId).status().isTerminal());
+        return caravan.queries().get(runId);
     }
 
     @Test
@@ -60,7 +60,7 @@ class RunComponentTest {
         RunRecord r = ended(runId);
         assertThat(r.output()).isEqualTo("Hello, Ada");
         assertThat(r.tenant()).as("the default tenant").isEqualTo("default");
-        assertThat(caravan.runs().get("chosen-by-caller")).isNull();
+        assertThat(caravan.queries().get("chosen-by-caller")).isNull();
     }
 
     @Test
@@ -93,7 +93,7 @@ class RunComponentTest {
 
         assertThat(done.getException()).isNull();
         assertThat(done.getMessage().getBody()).isEqualTo("Hello, Di");
-        RunRecord r = caravan.runs().get(done.getProperty(RunRecords.RUN_ID, String.class));
+        RunRecord r = caravan.queries().get(done.getProperty(RunRecords.RUN_ID, String.class));
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.input()).isEqualTo(Map.of("name", "Di"));
     }

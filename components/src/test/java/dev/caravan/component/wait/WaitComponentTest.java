@@ -49,8 +49,8 @@ class WaitComponentTest {
         assertThat(paused.node("pause").status()).isEqualTo(NodeStatus.WAITING);
         assertThat(paused.node("pause").detail()).containsKey("until");
         await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> caravan.runs().get(paused.runId()).status() == RunStatus.COMPLETED);
-        assertThat(caravan.runs().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
+                .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(caravan.queries().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
     }
 
     @Test

@@ -43,7 +43,7 @@ class WorkflowComponentTest {
         assertThat(r.node("given").output()).isEqualTo("Hello, Bob");
         String childId = r.runId() + ":inherited";
         assertThat(r.node("inherited").detail()).containsEntry("childRunId", childId);
-        RunRecord child = caravan.runs().get(childId);
+        RunRecord child = caravan.queries().get(childId);
         assertThat(child.workflow()).isEqualTo("child");
         assertThat(child.parentRunId()).isEqualTo(r.runId());
     }

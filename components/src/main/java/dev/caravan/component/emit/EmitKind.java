@@ -1,0 +1,49 @@
+package dev.caravan.component.emit;
+
+import java.util.List;
+import java.util.regex.Pattern;
+
+import dev.caravan.dsl.Fields;
+import dev.caravan.dsl.KindInput;
+import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeSpec;
+import dev.caravan.dsl.YamlValue;
+
+/** The {@code emit} kind: an event of the user's type, run by {@code caravan-emit}. */
+public final class EmitKind implements NodeKind {
+
+    public static final String NAME = "emit";
+
+    private static final List<String> KEYS = List.of("type", "data");
+    private static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public List<String> keys() {
+        return KEYS;
+    }
+
+    @Override
+    public String scheme() {
+        return "caravan-emit";
+    }
+
+    @Override
+    public NodeSpec parse(KindInput input) {
+        Fields f = input.fields();
+        if (f == null) {
+            return null;
+        }
+        YamlValue typeValue = f.required("type");
+        String type = typeValue.string();
+        if (type != null && !EVENT_TYPE.matcher(type).matches()) {
+            typeValue.error("expected " + typeValue.what() + " to be an event type of letters, digits, '.', '_' and "
+                    + "'-' such as ticket.triaged, found '" + type + "'");
+        }
+        return new EmitSpec(type, f.get("data").template());
+    }
+}

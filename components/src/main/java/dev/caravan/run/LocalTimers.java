@@ -1,0 +1,74 @@
+package dev.caravan.run;
+
+import dev.caravan.spi.Timers;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The default {@link Timers}: one daemon thread keeps time and hands every task to a worker executor. What a timer
+ * continues (a retried node, the rest of its route, a gate's decision, a resumed run) may be slow, and on the timer
+ * thread it would hold up every gate deadline, wait, node timeout and sweep due after it.
+ */
+final class LocalTimers implements Timers {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalTimers.class);
+
+    private final ScheduledExecutorService clock;
+    private final Executor workers;
+    private final BooleanSupplier stopping;
+
+    /** {@code stopping} tells whether the engine is shutting down, when a failing task is not worth a warning. */
+    LocalTimers(Executor workers, BooleanSupplier stopping) {
+        this.workers = workers;
+        this.stopping = stopping;
+        this.clock = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "caravan-timers");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public Timer schedule(Runnable task, long delayMillis) {
+        ScheduledFuture<?> f = clock.schedule(() -> handOver(task), Math.max(0, delayMillis), TimeUnit.MILLISECONDS);
+        return () -> f.cancel(false);
+    }
+
+    @Override
+    public Timer every(Runnable task, long periodMillis) {
+        ScheduledFuture<?> f = clock.scheduleWithFixedDelay(() -> handOver(task), periodMillis, periodMillis,
+                TimeUnit.MILLISECONDS);
+        return () -> f.cancel(false);
+    }
+
+    /** A task due while the engine closes is dropped with it. */
+    private void handOver(Runnable task) {
+        try {
+            workers.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    // as a scheduled task's failure would have stayed in its future: nobody waits for it
+                    if (!stopping.getAsBoolean()) {
+                        LOG.warn("A timer's task failed", e);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            LOG.debug("A timer fired while the engine closes: its task is dropped");
+        }
+    }
+
+    @Override
+    public void close() {
+        clock.shutdownNow();
+    }
+}
