@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.app.cli.Prompter;
 import dev.caravan.event.CloudEventJson;
 import dev.caravan.json.Json;
+import dev.caravan.test.LocalHttpServer;
 import io.cloudevents.CloudEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -221,25 +222,18 @@ class CaravanCliTest {
         byte[] reply = java.nio.file.Files.readAllBytes(Path.of(
                 "src/test/resources/fixtures/llm/openai/chat-completion-stream-recorded.sse"));
         List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", exchange -> {
+        try (LocalHttpServer server = LocalHttpServer.start("/", exchange -> {
             asked.add(exchange.getRequestURI().getPath() + " "
                     + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
-            exchange.sendResponseHeaders(200, reply.length);
-            exchange.getResponseBody().write(reply);
-            exchange.close();
-        });
-        server.start();
-        try {
+            LocalHttpServer.reply(exchange, "text/event-stream", reply);
+        })) {
             Result none = run("run", HELLO, "--input", "{\"name\": \"Ada\"}", "--model", "openai:gpt-4o-mini");
             assertThat(none.code()).isEqualTo(2);
             assertThat(none.err()).contains("cannot deploy: No API key for provider 'openai'")
                     .contains("OPENAI_API_KEY");
 
             Result r = run("run", HELLO, "--input", "{\"name\": \"Ada\"}", "--model", "openai:gpt-4o-mini",
-                    "-p", "caravan.llm.openai.base-url=http://127.0.0.1:" + server.getAddress().getPort() + "/v1",
+                    "-p", "caravan.llm.openai.base-url=" + server.url() + "/v1",
                     "-p", "caravan.llm.openai.api-key=sk-test-not-a-real-key");
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(r.out()).contains("I'm unable to provide real-time weather updates");
@@ -249,8 +243,6 @@ class CaravanCliTest {
             assertThat(request.get("stream")).isEqualTo(true);
             assertThat(request.get("messages").toString()).contains("Greet the person named in the message")
                     .contains("content=Ada");
-        } finally {
-            server.stop(0);
         }
     }
 

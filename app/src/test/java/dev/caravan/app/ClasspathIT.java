@@ -1,11 +1,9 @@
 package dev.caravan.app;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import dev.caravan.app.CaravanCliTest.Result;
 import dev.caravan.json.Json;
+import dev.caravan.test.LocalHttpServer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
@@ -18,8 +16,6 @@ import javax.tools.ToolProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,12 +57,9 @@ class ClasspathIT {
 
     @Test
     void callsAnHttpEndpointWithABodyOfEveryJsonType(@TempDir Path dir) throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", ClasspathIT::answer);
-        server.start();
-        try {
+        try (LocalHttpServer server = LocalHttpServer.start("/", ClasspathIT::answer)) {
             Path wf = dir.resolve("http.caravan.yaml");
-            Files.writeString(wf, httpWorkflow("http://127.0.0.1:" + server.getAddress().getPort()));
+            Files.writeString(wf, httpWorkflow(server.url()));
             Result r = run("run", wf.toString(), "-q");
 
             assertThat(r.code()).as(r.err()).isZero();
@@ -81,8 +74,6 @@ class ClasspathIT {
                     .as("no body is a GET, as camel-http does").containsExactly("POST", "POST", "POST", "GET");
             assertThat(out.get("replies")).as("JSON replies become data")
                     .isEqualTo(java.util.Arrays.asList(Map.of("a", 1), List.of(1, "two"), "text", 42, true, null));
-        } finally {
-            server.stop(0);
         }
     }
 
@@ -99,13 +90,9 @@ class ClasspathIT {
         keytool("-importcert", "-noprompt", "-alias", "server", "-file", cert.toString(),
                 "-keystore", trust.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
 
-        HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(sslContext(keys)));
-        server.createContext("/", ClasspathIT::answer);
-        server.start();
-        try {
+        try (LocalHttpServer server = LocalHttpServer.startHttps(sslContext(keys), "/", ClasspathIT::answer)) {
             Path wf = dir.resolve("https.caravan.yaml");
-            Files.writeString(wf, httpWorkflow("https://127.0.0.1:" + server.getAddress().getPort()));
+            Files.writeString(wf, httpWorkflow(server.url()));
             // as a user would: CARAVAN_JAVA_OPTS="-Djavax.net.ssl.trustStore=..." ./caravan run ...
             Process p = cliProcess(List.of("-Djavax.net.ssl.trustStore=" + trust,
                     "-Djavax.net.ssl.trustStorePassword=changeit", "-Djavax.net.ssl.trustStoreType=PKCS12"),
@@ -118,8 +105,6 @@ class ClasspathIT {
             assertThat(((List<?>) out.get("sent")).get(0)).isEqualTo(
                     Map.of("method", "POST", "type", "application/json", "body", "{\"a\":1,\"b\":[true,null]}"));
             assertThat(((List<?>) out.get("replies")).get(0)).isEqualTo(Map.of("a", 1));
-        } finally {
-            server.stop(0);
         }
     }
 
@@ -216,12 +201,7 @@ class ClasspathIT {
                 default -> "null";
             };
         }
-        byte[] bytes = reply.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().add("Content-Type", "application/json");
-        exchange.sendResponseHeaders(200, bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
+        LocalHttpServer.reply(exchange, "application/json", reply.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Sends a body of each JSON type to /echo, and reads a reply of each JSON type. */

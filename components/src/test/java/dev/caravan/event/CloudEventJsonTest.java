@@ -1,6 +1,7 @@
 package dev.caravan.event;
 
 import dev.caravan.json.Json;
+import dev.caravan.test.CaravanEngineExtension;
 import io.cloudevents.CloudEvent;
 import org.junit.jupiter.api.Test;
 
@@ -53,9 +54,8 @@ class CloudEventJsonTest {
                 .getInstance(com.networknt.schema.SpecVersion.VersionFlag.V7)
                 .getSchema(java.nio.file.Files.readString(schemaFile));
         java.util.List<RunEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
-        try (var camel = new org.apache.camel.impl.DefaultCamelContext()) {
-            camel.start();
-            var engine = dev.caravan.run.Engine.of(camel);
+        try (CaravanEngineExtension caravan = CaravanEngineExtension.builder().build().start()) {
+            var engine = caravan.engine();
             engine.events().subscribe(events::add);
             engine.catalog().deploy(java.nio.file.Path.of("../routes/examples/subflow.caravan.yaml"));
             var run = engine.runs().start(dev.caravan.run.RunService.StartRequest.of("subflow",

@@ -1,29 +1,22 @@
 package dev.caravan.run;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.core.Hazelcast;
-import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import dev.caravan.dsl.WorkflowLoader;
-import dev.caravan.event.EventBus;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.test.CaravanEngineExtension;
 import org.apache.camel.CamelContext;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -65,23 +58,7 @@ class CheckpointTest {
               output: ${{ nodes.join.output }}
             """;
 
-    private static EventBus events;
-    private static HazelcastInstance hz;
     private static final List<String> calls = new CopyOnWriteArrayList<>();
-
-    @BeforeAll
-    static void sharedState() {
-        Config config = Engine.embeddedConfig("caravan-checkpoints-" + UUID.randomUUID());
-        events = new EventBus();
-        HazelcastRunStore.configure(config, events);
-        hz = Hazelcast.newHazelcastInstance(config);
-    }
-
-    @AfterAll
-    static void shutdown() {
-        hz.shutdown();
-        events.close();
-    }
 
     private static final String HANDMADE = """
             apiVersion: caravan.dev/v1
@@ -112,58 +89,53 @@ class CheckpointTest {
                   call: { uri: "direct:effect" }
             """;
 
+    /** The state every instance of a test shares, as members of one cluster would. */
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder().withoutEngines()
+            // hand-written routes name the nodes of registered definitions; what the nodes do comes from there
+            .definition("handmade.caravan.yaml", HANDMADE)
+            .definition("forked.caravan.yaml", FORKED)
+            .workflow("diamond.caravan.yaml", DIAMOND)
+            .build();
+
     /**
      * An engine on the shared state, with a hand-written workflow route {@code handmade}: a call whose outcome is
      * deferred ({@code recordWithNext}), then a processor standing for the moment before the next step, then a
      * second call.
      */
     private static CamelContext instance(CountDownLatch between, boolean failBetween) throws Exception {
-        DefaultCamelContext camel = new DefaultCamelContext();
-        camel.getShutdownStrategy().setTimeout(1);
-        camel.start();
-        // bound before any caravan endpoint starts, or that endpoint makes an engine of its own
-        Engine engine = Engine.on(camel, hz, events);
-        camel.getRegistry().bind("caravanEngine", engine);
-        // hand-written routes name the nodes of registered definitions; what the nodes do comes from there
-        engine.catalog().register(new WorkflowLoader().load("handmade.caravan.yaml", HANDMADE));
-        engine.catalog().register(new WorkflowLoader().load("forked.caravan.yaml", FORKED));
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:effect").process(e -> {
-                    calls.add(e.getMessage().getHeader("CamelCaravanNodeKey") + "|"
-                              + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
-                    e.getMessage().setBody("done " + e.getMessage().getHeader("CamelCaravanNodeKey"));
-                });
-                from(WorkflowRoutes.routeUri("handmade")).routeId(WorkflowRoutes.ROUTE_PREFIX + "handmade")
-                        .errorHandler(noErrorHandler())
-                        .to("caravan-run:begin?workflow=handmade")
-                        .to("caravan-call:first?workflow=handmade&recordWithNext=true")
-                        .process(e -> {
-                            calls.add("between");
-                            if (between != null) {
-                                between.await(); // the instance "dies" here: the outcome of first is not recorded
-                            }
-                            if (failBetween) {
-                                throw new IllegalStateException("broken between two steps");
-                            }
-                        })
-                        .to("caravan-call:second?workflow=handmade")
-                        .to("caravan-run:end?workflow=handmade");
-                // written against the option's advice: a deferring step right before a multicast
-                from(WorkflowRoutes.routeUri("forked")).routeId(WorkflowRoutes.ROUTE_PREFIX + "forked")
-                        .errorHandler(noErrorHandler())
-                        .to("caravan-run:begin?workflow=forked")
-                        .to("caravan-set:a?workflow=forked&recordWithNext=true")
-                        .multicast().parallelProcessing()
-                            .to("caravan-call:b?workflow=forked")
-                            .to("caravan-call:c?workflow=forked")
-                        .end()
-                        .to("caravan-run:end?workflow=forked");
-            }
-        });
-        engine.catalog().deploy(new WorkflowLoader().load("diamond.caravan.yaml", DIAMOND));
-        return camel;
+        return caravan.startEngine(0, rb -> {
+            rb.from("direct:effect").process(e -> {
+                calls.add(e.getMessage().getHeader("CamelCaravanNodeKey") + "|"
+                          + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
+                e.getMessage().setBody("done " + e.getMessage().getHeader("CamelCaravanNodeKey"));
+            });
+            rb.from(WorkflowRoutes.routeUri("handmade")).routeId(WorkflowRoutes.ROUTE_PREFIX + "handmade")
+                    .errorHandler(rb.noErrorHandler())
+                    .to("caravan-run:begin?workflow=handmade")
+                    .to("caravan-call:first?workflow=handmade&recordWithNext=true")
+                    .process(e -> {
+                        calls.add("between");
+                        if (between != null) {
+                            between.await(); // the instance "dies" here: the outcome of first is not recorded
+                        }
+                        if (failBetween) {
+                            throw new IllegalStateException("broken between two steps");
+                        }
+                    })
+                    .to("caravan-call:second?workflow=handmade")
+                    .to("caravan-run:end?workflow=handmade");
+            // written against the option's advice: a deferring step right before a multicast
+            rb.from(WorkflowRoutes.routeUri("forked")).routeId(WorkflowRoutes.ROUTE_PREFIX + "forked")
+                    .errorHandler(rb.noErrorHandler())
+                    .to("caravan-run:begin?workflow=forked")
+                    .to("caravan-set:a?workflow=forked&recordWithNext=true")
+                    .multicast().parallelProcessing()
+                        .to("caravan-call:b?workflow=forked")
+                        .to("caravan-call:c?workflow=forked")
+                    .end()
+                    .to("caravan-run:end?workflow=forked");
+        }).camelContext();
     }
 
     private static Engine engine(CamelContext camel) {
@@ -184,7 +156,7 @@ class CheckpointTest {
                 writes.add(event.getValue());
             }
         }
-        IMap<String, RunRecord> runs = hz.getMap(HazelcastRunStore.MAP_NAME);
+        IMap<String, RunRecord> runs = caravan.hazelcast(0).getMap(HazelcastRunStore.MAP_NAME);
         runs.addEntryListener(new Writes(), true);
         return writes;
     }
@@ -192,7 +164,7 @@ class CheckpointTest {
     @Test
     void nodeOutcomesRideOnTheNextUpdateOfTheRun() throws Exception {
         List<RunEvent> seen = new CopyOnWriteArrayList<>();
-        AutoCloseable subscription = events.subscribe(seen::add);
+        AutoCloseable subscription = caravan.eventBus().subscribe(seen::add);
         CamelContext camel = instance(null, false);
         try {
             // the first model call of a JVM loads classes for long enough to publish its streamed text on its own: the
@@ -218,7 +190,7 @@ class CheckpointTest {
             assertThat(writes.get(1).node("draft").status()).isEqualTo(NodeStatus.RUNNING);
 
             // the events are the ones separate updates would give, numbered without a gap, in causal order
-            events.drain(5_000);
+            caravan.eventBus().drain(5_000);
             List<RunEvent> mine = seen.stream().filter(e -> e.runId().equals(runId)).toList();
             assertThat(mine).extracting(RunEvent::sequence)
                     .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, mine.size()).boxed().toList());

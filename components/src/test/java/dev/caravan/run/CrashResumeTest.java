@@ -1,22 +1,16 @@
 package dev.caravan.run;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.core.Hazelcast;
-import com.hazelcast.core.HazelcastInstance;
 import dev.caravan.dsl.WorkflowLoader;
-import dev.caravan.event.EventBus;
-import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.test.CaravanEngineExtension;
 import org.apache.camel.CamelContext;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -51,60 +45,35 @@ class CrashResumeTest {
     /** Calls of direct:effect as "node key|idempotency key", across both instances. */
     private final List<String> calls = new CopyOnWriteArrayList<>();
     /** The state both instances share, as members of one cluster would. */
-    private EventBus events;
-    private HazelcastInstance hz;
+    @RegisterExtension
+    final CaravanEngineExtension caravan = CaravanEngineExtension.builder().withoutEngines()
+            .workflow("crashy.caravan.yaml", WORKFLOW)
+            .build();
 
-    @org.junit.jupiter.api.BeforeEach
-    void sharedState() {
-        events = new EventBus();
-        Config config = Engine.embeddedConfig("caravan-crash-" + UUID.randomUUID());
-        HazelcastRunStore.configure(config, events);
-        hz = Hazelcast.newHazelcastInstance(config);
-    }
-
-    @org.junit.jupiter.api.AfterEach
-    void shutdown() {
-        hz.shutdown();
-        events.close();
-    }
-
-    private CamelContext instance(HazelcastInstance hz, EventBus events, CountDownLatch hangOnSecond) throws Exception {
-        return instance(hz, events, hangOnSecond, false);
+    private CamelContext instance(CountDownLatch hangOnSecond) throws Exception {
+        return instance(hangOnSecond, false);
     }
 
     /** With {@code failAfterHang}, the hung call fails once released, as calls cut off by a shutdown do. */
-    private CamelContext instance(HazelcastInstance hz, EventBus events, CountDownLatch hangOnSecond,
-            boolean failAfterHang) throws Exception {
-        DefaultCamelContext camel = new DefaultCamelContext();
-        camel.getShutdownStrategy().setTimeout(1);
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:effect").process(e -> {
-                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
-                    calls.add(node + "|" + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
-                    if (hangOnSecond != null && node.equals("second")) {
-                        hangOnSecond.await(); // the instance "dies" while this node is in flight
-                        if (failAfterHang) {
-                            throw new IllegalStateException("connection closed by shutdown");
-                        }
-                    }
-                    e.getMessage().setBody("done " + node);
-                });
+    private CamelContext instance(CountDownLatch hangOnSecond, boolean failAfterHang) throws Exception {
+        return caravan.startEngine(0, rb -> rb.from("direct:effect").process(e -> {
+            String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+            calls.add(node + "|" + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
+            if (hangOnSecond != null && node.equals("second")) {
+                hangOnSecond.await(); // the instance "dies" while this node is in flight
+                if (failAfterHang) {
+                    throw new IllegalStateException("connection closed by shutdown");
+                }
             }
-        });
-        camel.start();
-        Engine engine = Engine.on(camel, hz, events);
-        camel.getRegistry().bind("caravanEngine", engine);
-        engine.catalog().deploy(new WorkflowLoader().load("crashy.caravan.yaml", WORKFLOW));
-        return camel;
+            e.getMessage().setBody("done " + node);
+        })).camelContext();
     }
 
     @Test
     void resumesAfterOwnerCrashWithoutRerunningRecordedNodes() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         try {
-            CamelContext doomed = instance(hz, events, never);
+            CamelContext doomed = instance(never);
             Engine first = doomed.getRegistry().findSingleByType(Engine.class);
             String runId = first.runs().create(RunService.StartRequest.of("crashy", Map.of()));
             first.executor().execute(runId);
@@ -114,7 +83,7 @@ class CrashResumeTest {
             assertThat(midway.node("second").status()).isEqualTo(NodeStatus.RUNNING);
             // the owner is gone: from here on it never writes again (its in-flight call never returns)
 
-            CamelContext survivor = instance(hz, events, null);
+            CamelContext survivor = instance(null);
             Engine second = survivor.getRegistry().findSingleByType(Engine.class);
             RunRecord done = second.runs().resume(runId).get(20, TimeUnit.SECONDS);
 
@@ -136,7 +105,7 @@ class CrashResumeTest {
     void shutdownLeavesRunsInFlightResumableInsteadOfFailed() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         try {
-            CamelContext stopping = instance(hz, events, release, true);
+            CamelContext stopping = instance(release, true);
             Engine first = stopping.getRegistry().findSingleByType(Engine.class);
             String runId = first.runs().create(RunService.StartRequest.of("crashy", Map.of()));
             java.util.concurrent.CompletableFuture<RunRecord> execution = first.executor().execute(runId);
@@ -152,7 +121,7 @@ class CrashResumeTest {
             assertThat(left.status()).isEqualTo(RunStatus.RUNNING);
             assertThat(left.node("second").status()).isEqualTo(NodeStatus.RUNNING);
 
-            CamelContext next = instance(hz, events, null);
+            CamelContext next = instance(null);
             RunRecord done = next.getRegistry().findSingleByType(Engine.class).runs().resume(runId)
                     .get(20, TimeUnit.SECONDS);
             assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
@@ -180,14 +149,14 @@ class CrashResumeTest {
                       needs: [nap]
                       set: { woke: true }
                 """;
-        CamelContext first = instance(hz, events, null);
+        CamelContext first = instance(null);
         Engine a = first.getRegistry().findSingleByType(Engine.class);
         a.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
         RunRecord paused = a.runs().start(RunService.StartRequest.of("sleepy", Map.of())).get(10, TimeUnit.SECONDS);
         assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
         first.stop(); // its timer goes with it
 
-        CamelContext second = instance(hz, events, null);
+        CamelContext second = instance(null);
         Engine b = second.getRegistry().findSingleByType(Engine.class);
         b.catalog().deploy(new WorkflowLoader().load("sleepy.caravan.yaml", sleepy));
         await().atMost(15, TimeUnit.SECONDS).until(() -> b.queries().get(paused.runId()).status() == RunStatus.COMPLETED);

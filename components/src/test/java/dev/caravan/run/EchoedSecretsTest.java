@@ -1,20 +1,17 @@
 package dev.caravan.run;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.test.CaravanEngineExtension;
+import dev.caravan.test.LocalHttpServer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,79 +45,66 @@ class EchoedSecretsTest {
     @TempDir
     static Path dir;
 
-    private static HttpServer echo;
     private static final List<Map<String, String>> received = new CopyOnWriteArrayList<>();
-    private static String echoUrl;
-    private static String jdbcUrl;
-    private static DefaultCamelContext camel;
-    private static Engine engine;
-    private static final List<RunEvent> events = new CopyOnWriteArrayList<>();
-    private static LogCapture logs;
 
-    @BeforeAll
-    static void start() throws Exception {
-        echo = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        echo.createContext("/echo", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            Map<String, String> headers = new TreeMap<>();
-            exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT),
-                    String.join(",", values)));
-            received.add(headers);
-            byte[] reply = Json.write(headers).getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, reply.length);
-            exchange.getResponseBody().write(reply);
-            exchange.close();
-        });
-        echo.start();
-        echoUrl = "http://127.0.0.1:" + echo.getAddress().getPort() + "/echo";
+    // the HTTP client's wire and header logs dump every byte it sends, credentials included, by design: they
+    // stay off, as Caravan's own logging configuration keeps them (everything else is captured at DEBUG)
+    @RegisterExtension
+    @Order(1)
+    static final LogCapture logs = LogCapture.of("echoed-secrets-capture", "org.apache.hc.client5.http.wire",
+            "org.apache.hc.client5.http.headers");
 
-        // the HTTP client's wire and header logs dump every byte it sends, credentials included, by design: they
-        // stay off, as Caravan's own logging configuration keeps them (everything else is captured at DEBUG)
-        logs = LogCapture.start("echoed-secrets-capture", "org.apache.hc.client5.http.wire",
-                "org.apache.hc.client5.http.headers");
-        jdbcUrl = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
-        camel = new DefaultCamelContext();
-        camel.getPropertiesComponent().addOverrideProperty("caravan.store.jdbc-url", jdbcUrl);
-        camel.getPropertiesComponent().addOverrideProperty("caravan.secret.KB_TOKEN", SECRET);
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
+    /** Replies with the request's headers, as services that echo a request do. */
+    @RegisterExtension
+    @Order(2)
+    static final LocalHttpServer echo = LocalHttpServer.start("/echo", exchange -> {
+        exchange.getRequestBody().readAllBytes();
+        Map<String, String> headers = new TreeMap<>();
+        exchange.getRequestHeaders().forEach((name, values) -> headers.put(name.toLowerCase(Locale.ROOT),
+                String.join(",", values)));
+        received.add(headers);
+        LocalHttpServer.reply(exchange, "application/json", Json.write(headers).getBytes(StandardCharsets.UTF_8));
+    });
+
+    @RegisterExtension
+    @Order(3)
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .configure(camel -> camel.getPropertiesComponent().addOverrideProperty("caravan.store.jdbc-url", jdbcUrl()))
+            .property("caravan.secret.KB_TOKEN", SECRET)
+            .routes(rb -> {
                 // a tool whose route adds its own credential, as routes calling an authenticated API do
-                from("direct:authed-kb")
+                rb.from("direct:authed-kb")
                         .process(e -> e.getMessage().setBody(Json.write(e.getMessage().getBody())))
-                        .setHeader("Authorization", constant("Bearer " + TOOL_TOKEN))
-                        .to(echoUrl)
+                        .setHeader("Authorization", rb.constant("Bearer " + TOOL_TOKEN))
+                        .to(echoUrl())
                         .convertBodyTo(String.class);
-                from("direct:local").process(e -> received.add(new TreeMap<>(Map.of(
+                rb.from("direct:local").process(e -> received.add(new TreeMap<>(Map.of(
                         "caravanrunid", String.valueOf(e.getMessage().getHeader("CamelCaravanRunId")),
                         "caravannodekey", String.valueOf(e.getMessage().getHeader("CamelCaravanNodeKey"))))));
-            }
-        });
-        camel.start();
-        engine = Engine.of(camel);
-        engine.events().subscribe(events::add);
+            })
+            .build();
+
+    private static String echoUrl() {
+        return echo.url() + "/echo";
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-        echo.stop(0);
-        logs.close();
+    /** The H2 store in the class's temporary folder (set by the time the engine starts). */
+    private static String jdbcUrl() {
+        return "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
     }
 
     /** Runs a workflow of this spec ({@code nodes:}, {@code tools:}) to its end. */
     private static RunRecord run(String name, String spec, Map<String, Object> input) throws Exception {
-        engine.catalog().deploy(new WorkflowLoader().load(name + ".caravan.yaml", """
+        caravan.engine().catalog().deploy(new WorkflowLoader().load(name + ".caravan.yaml", """
                 apiVersion: caravan.dev/v1
                 kind: Workflow
                 metadata:
                   name: %s
                 spec:
                 %s""".formatted(name, spec.indent(2))));
-        RunRecord r = engine.runs().start(RunService.StartRequest.of(name, input)).get(10, TimeUnit.SECONDS);
+        RunRecord r = caravan.runs().start(RunService.StartRequest.of(name, input)).get(10, TimeUnit.SECONDS);
         assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
-        engine.events().drain(5_000);
+        caravan.eventBus().drain(5_000);
         return r;
     }
 
@@ -130,13 +114,13 @@ class EchoedSecretsTest {
     }
 
     private static List<RunEvent> eventsOf(RunRecord r) {
-        return events.stream().filter(e -> e.runId().equals(r.runId())).toList();
+        return caravan.events().stream().filter(e -> e.runId().equals(r.runId())).toList();
     }
 
     /** Every text of every row of every table of the store, and every byte of its files. */
     private static void assertNotInTheStore(String value) throws Exception {
         List<String> cells = new ArrayList<>();
-        try (Connection c = DriverManager.getConnection(jdbcUrl, "sa", "");
+        try (Connection c = DriverManager.getConnection(jdbcUrl(), "sa", "");
              Statement tables = c.createStatement();
              ResultSet t = tables.executeQuery(
                      "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = 'PUBLIC'")) {
@@ -178,7 +162,7 @@ class EchoedSecretsTest {
     }
 
     private static void assertNowhere(RunRecord r, String value) throws Exception {
-        assertThat(Json.write(engine.queries().get(r.runId()))).doesNotContain(value);
+        assertThat(Json.write(caravan.queries().get(r.runId()))).doesNotContain(value);
         assertThat(eventsOf(r)).isNotEmpty().allSatisfy(e -> assertThat(Json.write(e)).doesNotContain(value));
         assertNotInTheStore(value);
         assertThat(logs.lines()).isNotEmpty().allSatisfy(line -> assertThat(line).doesNotContain(value));
@@ -192,7 +176,7 @@ class EchoedSecretsTest {
                   call:
                     uri: "%s"
                     headers: { Authorization: "secret:KB_TOKEN" }
-                """.formatted(echoUrl), Map.of());
+                """.formatted(echoUrl()), Map.of());
         // the service got the secret, and echoed it
         assertThat(received).anySatisfy(h -> assertThat(h).containsEntry("authorization", SECRET));
         assertThat(outputOf(r, "fetch")).containsEntry("authorization", "***");
@@ -211,7 +195,7 @@ class EchoedSecretsTest {
                   call:
                     uri: "%s"
                     headers: { X-Api-Key: "${{ input.key }}", Accept: "application/json" }
-                """.formatted(echoUrl), Map.of("key", INPUT_KEY));
+                """.formatted(echoUrl()), Map.of("key", INPUT_KEY));
         assertThat(received).anySatisfy(h -> assertThat(h).containsEntry("x-api-key", INPUT_KEY));
         Map<String, Object> output = outputOf(r, "fetch");
         assertThat(output).containsEntry("x-api-key", "***").containsEntry("accept", "application/json");
@@ -222,7 +206,7 @@ class EchoedSecretsTest {
 
     @Test
     void credentialsOfTheRequestThatStartedARouteAreRedactedFromNodeOutputs() throws Exception {
-        engine.catalog().deploy(new WorkflowLoader().load("inbound.caravan.yaml", """
+        caravan.engine().catalog().deploy(new WorkflowLoader().load("inbound.caravan.yaml", """
                 apiVersion: caravan.dev/v1
                 kind: Workflow
                 metadata:
@@ -233,12 +217,12 @@ class EchoedSecretsTest {
                       set: { text: "${{ input.note }}" }
                 """));
         // a hand-written route that runs the workflow for an HTTP request hands it the request's headers
-        org.apache.camel.Exchange done = camel.createProducerTemplate().request(WorkflowRoutes.routeUri("inbound"), e -> {
+        org.apache.camel.Exchange done = caravan.camelContext().createProducerTemplate().request(WorkflowRoutes.routeUri("inbound"), e -> {
             e.getMessage().setBody(Map.of("note", "the caller sent " + CALLER_TOKEN));
             e.getMessage().setHeader("Authorization", "Bearer " + CALLER_TOKEN);
         });
         assertThat(done.getException()).isNull();
-        RunRecord r = engine.queries().get(done.getProperty("CamelCaravanRunId", String.class));
+        RunRecord r = caravan.queries().get(done.getProperty("CamelCaravanRunId", String.class));
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(outputOf(r, "note")).containsEntry("text", "the caller sent ***");
     }
@@ -253,7 +237,7 @@ class EchoedSecretsTest {
                 - id: local
                   needs: [fetch]
                   call: { uri: "direct:local" }
-                """.formatted(echoUrl), Map.of());
+                """.formatted(echoUrl()), Map.of());
         assertThat(received).hasSize(2);
         Map<String, String> remote = received.get(0);
         assertThat(remote.keySet()).noneMatch(name -> name.startsWith("caravan") || name.startsWith("camelcaravan"))
@@ -281,7 +265,7 @@ class EchoedSecretsTest {
                   echo:
                     description: Echo
                     uri: "%s"
-                """.formatted(echoUrl), Map.of());
+                """.formatted(echoUrl()), Map.of());
         assertThat(received).singleElement().satisfies(h -> {
             assertThat(h.keySet()).noneMatch(name -> name.startsWith("caravan") || name.startsWith("camelcaravan"));
             assertThat(h).containsEntry("idempotency-key", r.runId() + "/answer/1/tool/1.1");

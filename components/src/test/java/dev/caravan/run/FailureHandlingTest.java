@@ -1,6 +1,5 @@
 package dev.caravan.run;
 
-import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.llm.LlmComponent;
@@ -8,74 +7,39 @@ import dev.caravan.llm.LlmConfiguration;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
+import dev.caravan.test.CaravanEngineExtension;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
+import static dev.caravan.test.TestWorkflows.header;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Failures the workflow format handles: onError, fail nodes, error codes, and errors that say where they happened. */
 class FailureHandlingTest {
 
-    private static DefaultCamelContext camel;
-    private static Engine engine;
-    private static final List<RunEvent> events = new CopyOnWriteArrayList<>();
-
-    @BeforeAll
-    static void start() throws Exception {
-        camel = new DefaultCamelContext();
-        // quick model retries, so a primary that keeps failing falls back at once
-        LlmConfiguration llm = new LlmConfiguration();
-        llm.setMaxRetries(1);
-        llm.setRetryInitialDelay(1);
-        camel.getComponent("caravan-llm", LlmComponent.class).setConfiguration(llm);
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:down").throwException(new IllegalStateException("backend down"));
-                from("direct:up").setBody(constant("fine"));
-            }
-        });
-        camel.start();
-        engine = Engine.of(camel);
-        engine.events().subscribe(events::add);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-    }
-
-    private static void deploy(String yaml) {
-        engine.catalog().deploy(new WorkflowLoader().load("test.caravan.yaml", yaml));
-    }
-
-    private static RunRecord run(String workflow, Map<String, Object> input) throws Exception {
-        return engine.runs().start(RunService.StartRequest.of(workflow, input)).get(20, TimeUnit.SECONDS);
-    }
-
-    private static String header(String name) {
-        return """
-                apiVersion: caravan.dev/v1
-                kind: Workflow
-                metadata:
-                  name: %s
-                spec:
-                  nodes:
-                """.formatted(name);
-    }
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .configure(camel -> {
+                // quick model retries, so a primary that keeps failing falls back at once
+                LlmConfiguration llm = new LlmConfiguration();
+                llm.setMaxRetries(1);
+                llm.setRetryInitialDelay(1);
+                camel.getComponent("caravan-llm", LlmComponent.class).setConfiguration(llm);
+            })
+            .routes(rb -> {
+                rb.from("direct:down").throwException(new IllegalStateException("backend down"));
+                rb.from("direct:up").setBody(rb.constant("fine"));
+            })
+            .build();
 
     private static List<RunEvent> eventsOf(RunRecord r, String type) throws InterruptedException {
-        engine.events().drain(5_000);
-        return events.stream().filter(e -> e.runId().equals(r.runId()) && e.type().equals(type)).toList();
+        caravan.eventBus().drain(5_000);
+        return caravan.events().stream().filter(e -> e.runId().equals(r.runId()) && e.type().equals(type)).toList();
     }
 
     @SuppressWarnings("unchecked")
@@ -85,7 +49,7 @@ class FailureHandlingTest {
 
     @Test
     void continuedFailureEndsTheNodeAsFailedAndTheFallbackPathRuns() throws Exception {
-        deploy(header("fallback-path") + """
+        caravan.deploy(header("fallback-path") + """
                     - id: fetch
                       onError: continue
                       retry: { maxAttempts: 2, backoff: fixed, initialDelay: 1ms }
@@ -104,7 +68,7 @@ class FailureHandlingTest {
                       when: ${{ nodes.fetch.error == null }}
                       set: { used: "${{ nodes.fetch.output }}" }
                 """);
-        RunRecord r = run("fallback-path", Map.of());
+        RunRecord r = caravan.run("fallback-path", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.error()).isNull();
         assertThat(r.errorCode()).isNull();
@@ -123,7 +87,7 @@ class FailureHandlingTest {
 
     @Test
     void errorOfANodeThatSucceededIsNull() throws Exception {
-        deploy(header("no-error") + """
+        caravan.deploy(header("no-error") + """
                     - id: fetch
                       onError: continue
                       call: { uri: "direct:up" }
@@ -131,21 +95,21 @@ class FailureHandlingTest {
                       needs: [fetch]
                       set: { failed: "${{ nodes.fetch.error != null }}", output: "${{ nodes.fetch.output }}" }
                 """);
-        RunRecord r = run("no-error", Map.of());
+        RunRecord r = caravan.run("no-error", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("check").output()).isEqualTo(Map.of("failed", false, "output", "fine"));
     }
 
     @Test
     void failureWithoutOnErrorFailsTheRunWithItsCode() throws Exception {
-        deploy(header("fails-with-code") + """
+        caravan.deploy(header("fails-with-code") + """
                     - id: fetch
                       call: { uri: "direct:down" }
                     - id: after
                       needs: [fetch]
                       set: { never: true }
                 """);
-        RunRecord r = run("fails-with-code", Map.of());
+        RunRecord r = caravan.run("fails-with-code", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorNode()).isEqualTo("fetch");
         assertThat(r.errorCode()).isEqualTo("CALL_FAILED");
@@ -156,7 +120,7 @@ class FailureHandlingTest {
 
     @Test
     void agentFailureCarriesTheLlmErrorKindAsItsCode() throws Exception {
-        deploy(header("agent-code") + """
+        caravan.deploy(header("agent-code") + """
                     - id: ask
                       onError: continue
                       agent:
@@ -166,14 +130,14 @@ class FailureHandlingTest {
                       needs: [ask]
                       set: { code: "${{ nodes.ask.error.code }}" }
                 """);
-        RunRecord r = run("agent-code", Map.of());
+        RunRecord r = caravan.run("agent-code", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("report").output()).isEqualTo(Map.of("code", "AUTH"));
     }
 
     @Test
     void attemptThatRunsOutOfTimeIsContinuedWithCodeTimeout() throws Exception {
-        deploy(header("too-slow") + """
+        caravan.deploy(header("too-slow") + """
                     - id: ask
                       onError: continue
                       timeout: 50ms
@@ -182,14 +146,14 @@ class FailureHandlingTest {
                       needs: [ask]
                       set: { code: "${{ nodes.ask.error.code }}", message: "${{ nodes.ask.error.message }}" }
                 """);
-        RunRecord r = run("too-slow", Map.of());
+        RunRecord r = caravan.run("too-slow", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("report").output()).isEqualTo(Map.of("code", "TIMEOUT", "message", "timed out after 50 ms"));
     }
 
     @Test
     void continuedFailureInsideAMapHoldsForItsItemOnly() throws Exception {
-        deploy(header("per-item") + """
+        caravan.deploy(header("per-item") + """
                     - id: each
                       map:
                         items: ${{ [5, 0, 2] }}
@@ -202,7 +166,7 @@ class FailureHandlingTest {
                             set: { ran: true }
                         output: "${{ nodes.div.error != null ? nodes.div.error.code : string(nodes.div.output.q) }}"
                 """);
-        RunRecord r = run("per-item", Map.of());
+        RunRecord r = caravan.run("per-item", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("each").output()).isEqualTo(List.of("2", "EXPRESSION", "5"));
         assertThat(r.node("each[1].div").status()).isEqualTo(NodeStatus.FAILED);
@@ -211,7 +175,7 @@ class FailureHandlingTest {
 
     @Test
     void mapWithOnErrorContinueFailsInsteadOfTheRunWhenAnItemFails() throws Exception {
-        deploy(header("contained") + """
+        caravan.deploy(header("contained") + """
                     - id: each
                       onError: continue
                       map:
@@ -225,7 +189,7 @@ class FailureHandlingTest {
                       needs: [each]
                       set: { code: "${{ nodes.each.error.code }}", status: "${{ nodes.each.status }}" }
                 """);
-        RunRecord r = run("contained", Map.of());
+        RunRecord r = caravan.run("contained", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("each").status()).isEqualTo(NodeStatus.FAILED);
         assertThat(r.node("each").output()).isNull();
@@ -236,7 +200,7 @@ class FailureHandlingTest {
 
     @Test
     void failNodeEndsTheRunWithItsMessageAndCode() throws Exception {
-        deploy(header("guarded") + """
+        caravan.deploy(header("guarded") + """
                     - id: classify
                       set: { severity: "${{ input.severity }}" }
                     - id: guard
@@ -247,7 +211,7 @@ class FailureHandlingTest {
                       needs: [classify, guard]
                       set: { sent: true }
                 """);
-        RunRecord failed = run("guarded", Map.of("severity", "unknown", "id", 42));
+        RunRecord failed = caravan.run("guarded", Map.of("severity", "unknown", "id", 42));
         assertThat(failed.status()).isEqualTo(RunStatus.FAILED);
         assertThat(failed.error()).isEqualTo("cannot triage ticket 42");
         assertThat(failed.errorCode()).isEqualTo("UNCLASSIFIED");
@@ -258,7 +222,7 @@ class FailureHandlingTest {
                 assertThat(data(e)).containsEntry("code", "UNCLASSIFIED")
                         .containsEntry("message", "cannot triage ticket 42"));
 
-        RunRecord passed = run("guarded", Map.of("severity", "low", "id", 43));
+        RunRecord passed = caravan.run("guarded", Map.of("severity", "low", "id", 43));
         assertThat(passed.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(passed.node("guard").status()).isEqualTo(NodeStatus.SKIPPED);
         assertThat(passed.node("send").status()).isEqualTo(NodeStatus.COMPLETED);
@@ -266,11 +230,11 @@ class FailureHandlingTest {
 
     @Test
     void failNodeWithoutACodeFailsWithCodeFailed() throws Exception {
-        deploy(header("plain-fail") + """
+        caravan.deploy(header("plain-fail") + """
                     - id: stop
                       fail: { message: stop here }
                 """);
-        RunRecord r = run("plain-fail", Map.of());
+        RunRecord r = caravan.run("plain-fail", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorCode()).isEqualTo("FAILED");
         assertThat(r.error()).isEqualTo("stop here");
@@ -278,11 +242,11 @@ class FailureHandlingTest {
 
     @Test
     void setThatDividesByZeroFailsTheRunNamingTheNodeAndTheExpression() throws Exception {
-        deploy(header("div-zero") + """
+        caravan.deploy(header("div-zero") + """
                     - id: totals
                       set: { ratio: "${{ input.done / input.total }}" }
                 """);
-        RunRecord r = run("div-zero", Map.of("done", 3, "total", 0));
+        RunRecord r = caravan.run("div-zero", Map.of("done", 3, "total", 0));
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorNode()).isEqualTo("totals");
         assertThat(r.errorCode()).isEqualTo("EXPRESSION");
@@ -292,11 +256,11 @@ class FailureHandlingTest {
 
     @Test
     void setThatReadsAMissingKeyFailsTheRunNamingTheNodeAndTheExpression() throws Exception {
-        deploy(header("missing-key") + """
+        caravan.deploy(header("missing-key") + """
                     - id: pick
                       set: { owner: "${{ input.ticket.owner }}" }
                 """);
-        RunRecord r = run("missing-key", Map.of("ticket", Map.of("id", 1)));
+        RunRecord r = caravan.run("missing-key", Map.of("ticket", Map.of("id", 1)));
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorNode()).isEqualTo("pick");
         assertThat(r.error()).contains("pick").contains("input.ticket.owner").contains("owner");
@@ -304,7 +268,7 @@ class FailureHandlingTest {
 
     @Test
     void whenThatCannotBeEvaluatedFailsItsNodeNamingItAndTheCondition() throws Exception {
-        deploy(header("bad-when") + """
+        caravan.deploy(header("bad-when") + """
                     - id: first
                       set: { x: 1 }
                     - id: route
@@ -312,7 +276,7 @@ class FailureHandlingTest {
                       when: ${{ input.priority > 1 }}
                       set: { y: 2 }
                 """);
-        RunRecord r = run("bad-when", Map.of());
+        RunRecord r = caravan.run("bad-when", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorNode()).isEqualTo("route");
         assertThat(r.errorCode()).isEqualTo("EXPRESSION");
@@ -322,7 +286,7 @@ class FailureHandlingTest {
 
     @Test
     void fallbackModelThatAnsweredIsNamedInTheCompletedEvent() throws Exception {
-        deploy(header("served-by") + """
+        caravan.deploy(header("served-by") + """
                     - id: ask
                       agent:
                         model: scripted:flaky-primary
@@ -334,7 +298,7 @@ class FailureHandlingTest {
                             - { error: { type: overloaded, message: still busy } }
                             - from the backup
                 """);
-        RunRecord r = run("served-by", Map.of());
+        RunRecord r = caravan.run("served-by", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("ask").output()).isEqualTo("from the backup");
         assertThat(eventsOf(r, EventTypes.NODE_COMPLETED)).singleElement().satisfies(e ->
@@ -345,7 +309,7 @@ class FailureHandlingTest {
 
     @Test
     void gateThatTimesOutWithOnErrorContinueLetsTheRunGoOn() throws Exception {
-        deploy(header("gate-continue") + """
+        caravan.deploy(header("gate-continue") + """
                     - id: ok
                       onError: continue
                       gate: { message: "Go?", timeout: 100ms, onTimeout: fail }
@@ -353,11 +317,11 @@ class FailureHandlingTest {
                       needs: [ok]
                       set: { code: "${{ nodes.ok.error.code }}" }
                 """);
-        RunRecord paused = run("gate-continue", Map.of());
+        RunRecord paused = caravan.run("gate-continue", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.queries().get(paused.runId()).status().isTerminal());
-        RunRecord r = engine.queries().get(paused.runId());
+                .until(() -> caravan.queries().get(paused.runId()).status().isTerminal());
+        RunRecord r = caravan.queries().get(paused.runId());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("ok").status()).isEqualTo(NodeStatus.FAILED);
         assertThat(r.node("ok").error()).isEqualTo("gate ok timed out");
@@ -366,11 +330,11 @@ class FailureHandlingTest {
 
     @Test
     void failedChildRunIsContinuedWithCodeChildFailed() throws Exception {
-        deploy(header("broken-child") + """
+        caravan.deploy(header("broken-child") + """
                     - id: stop
                       fail: { message: "child gave up", code: GAVE_UP }
                 """);
-        deploy(header("parent-of-broken") + """
+        caravan.deploy(header("parent-of-broken") + """
                     - id: sub
                       onError: continue
                       workflow: { name: broken-child }
@@ -378,7 +342,7 @@ class FailureHandlingTest {
                       needs: [sub]
                       set: { code: "${{ nodes.sub.error.code }}", message: "${{ nodes.sub.error.message }}" }
                 """);
-        RunRecord r = run("parent-of-broken", Map.of());
+        RunRecord r = caravan.run("parent-of-broken", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("report").output()).isInstanceOfSatisfying(Map.class, m -> {
             assertThat(m.get("code")).isEqualTo("CHILD_FAILED");

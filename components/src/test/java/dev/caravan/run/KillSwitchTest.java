@@ -1,15 +1,12 @@
 package dev.caravan.run;
 
-import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -23,8 +20,6 @@ import static org.awaitility.Awaitility.await;
 /** Kill switches: no new run starts, and running runs end cancelled at their next node boundary. */
 class KillSwitchTest {
 
-    private static DefaultCamelContext camel;
-    private static Engine engine;
     private static volatile CountDownLatch inSlowNode = new CountDownLatch(1);
     private static volatile CountDownLatch releaseSlowNode = new CountDownLatch(1);
 
@@ -42,35 +37,22 @@ class KillSwitchTest {
                   agent: { model: scripted, prompt: "never asked" }
             """;
 
-    @BeforeAll
-    static void start() throws Exception {
-        camel = new DefaultCamelContext();
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:slow").process(e -> {
-                    inSlowNode.countDown();
-                    releaseSlowNode.await(10, TimeUnit.SECONDS);
-                    e.getMessage().setBody("slow done");
-                });
-            }
-        });
-        camel.start();
-        engine = Engine.of(camel);
-        engine.catalog().deploy(new WorkflowLoader().load("a.caravan.yaml", FLOW.formatted("switched")));
-        engine.catalog().deploy(new WorkflowLoader().load("b.caravan.yaml", FLOW.formatted("unaffected")));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-    }
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .routes(rb -> rb.from("direct:slow").process(e -> {
+                inSlowNode.countDown();
+                releaseSlowNode.await(10, TimeUnit.SECONDS);
+                e.getMessage().setBody("slow done");
+            }))
+            .workflow("a.caravan.yaml", FLOW.formatted("switched"))
+            .workflow("b.caravan.yaml", FLOW.formatted("unaffected"))
+            .build();
 
     @AfterEach
     void clearSwitches() {
         for (KillSwitches.Scope scope : KillSwitches.Scope.values()) {
-            engine.killSwitches().clear(scope, "switched");
-            engine.killSwitches().clear(scope, "acme");
+            caravan.engine().killSwitches().clear(scope, "switched");
+            caravan.engine().killSwitches().clear(scope, "acme");
         }
         releaseSlowNode.countDown();
     }
@@ -79,10 +61,10 @@ class KillSwitchTest {
     void runningRunStopsAtTheNextNodeBoundaryBeforeItsLlmCall() throws Exception {
         inSlowNode = new CountDownLatch(1);
         releaseSlowNode = new CountDownLatch(1);
-        CompletableFuture<RunRecord> run = engine.runs().start(RunService.StartRequest.of("switched", Map.of()));
+        CompletableFuture<RunRecord> run = caravan.runs().start(RunService.StartRequest.of("switched", Map.of()));
         assertThat(inSlowNode.await(10, TimeUnit.SECONDS)).isTrue();
 
-        engine.killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "runaway costs");
+        caravan.engine().killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "runaway costs");
         releaseSlowNode.countDown();
 
         RunRecord r = run.get(10, TimeUnit.SECONDS);
@@ -95,31 +77,32 @@ class KillSwitchTest {
     @Test
     void noNewRunStartsWhileASwitchIsSetAndOtherWorkflowsAreUnaffected() throws Exception {
         releaseSlowNode = new CountDownLatch(0);
-        engine.killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "maintenance");
-        assertThatThrownBy(() -> engine.runs().start(RunService.StartRequest.of("switched", Map.of())))
+        caravan.engine().killSwitches().set(KillSwitches.Scope.WORKFLOW, "switched", "maintenance");
+        assertThatThrownBy(() -> caravan.runs().start(RunService.StartRequest.of("switched", Map.of())))
                 .isInstanceOf(KillSwitchException.class)
                 .hasMessage("Run of workflow switched refused: stopped by kill switch: maintenance");
-        assertThat(engine.runs().start(RunService.StartRequest.of("unaffected", Map.of())).get(10, TimeUnit.SECONDS)
+        assertThat(caravan.runs().start(RunService.StartRequest.of("unaffected", Map.of())).get(10, TimeUnit.SECONDS)
                 .status()).isEqualTo(RunStatus.COMPLETED);
     }
 
     @Test
     void tenantAndGlobalSwitchesApplyToEveryWorkflowOfTheirScope() throws Exception {
         releaseSlowNode = new CountDownLatch(0);
-        engine.killSwitches().set(KillSwitches.Scope.TENANT, "acme", "unpaid");
-        assertThatThrownBy(() -> engine.runs().start(new RunService.StartRequest("unaffected", Map.of(), "acme",
+        caravan.engine().killSwitches().set(KillSwitches.Scope.TENANT, "acme", "unpaid");
+        assertThatThrownBy(() -> caravan.runs().start(new RunService.StartRequest("unaffected", Map.of(), "acme",
                 null, null, null, null))).isInstanceOf(KillSwitchException.class).hasMessageContaining("unpaid");
-        assertThat(engine.runs().start(RunService.StartRequest.of("unaffected", Map.of())).get(10, TimeUnit.SECONDS)
+        assertThat(caravan.runs().start(RunService.StartRequest.of("unaffected", Map.of())).get(10, TimeUnit.SECONDS)
                 .status()).isEqualTo(RunStatus.COMPLETED);
 
-        engine.killSwitches().set(KillSwitches.Scope.GLOBAL, null, "incident");
+        caravan.engine().killSwitches().set(KillSwitches.Scope.GLOBAL, null, "incident");
         try {
-            assertThatThrownBy(() -> engine.runs().start(RunService.StartRequest.of("unaffected", Map.of())))
+            assertThatThrownBy(() -> caravan.runs().start(RunService.StartRequest.of("unaffected", Map.of())))
                     .isInstanceOf(KillSwitchException.class).hasMessageContaining("incident");
-            assertThat(engine.killSwitches().active()).containsEntry("*", "incident").containsEntry("tenant:acme", "unpaid");
+            assertThat(caravan.engine().killSwitches().active()).containsEntry("*", "incident")
+                    .containsEntry("tenant:acme", "unpaid");
         } finally {
-            engine.killSwitches().clear(KillSwitches.Scope.GLOBAL, null);
+            caravan.engine().killSwitches().clear(KillSwitches.Scope.GLOBAL, null);
         }
-        await().atMost(5, TimeUnit.SECONDS).until(() -> engine.killSwitches().active().get("*") == null);
+        await().atMost(5, TimeUnit.SECONDS).until(() -> caravan.engine().killSwitches().active().get("*") == null);
     }
 }

@@ -1,26 +1,17 @@
 package dev.caravan.run;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.core.Hazelcast;
-import com.hazelcast.core.HazelcastInstance;
-import dev.caravan.dsl.WorkflowLoader;
-import dev.caravan.event.EventBus;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
-import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.LaneRecord;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.CamelContext;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -74,49 +65,22 @@ class LaneTest {
               output: ${{ lane.memory.history }}
             """;
 
-    private static final EventBus events = new EventBus();
-    private static final List<RunEvent> seen = new CopyOnWriteArrayList<>();
-    private static HazelcastInstance hzA;
-    private static HazelcastInstance hzB;
-    private static CamelContext camelA;
-    private static CamelContext camelB;
-    private static Engine a;
-    private static Engine b;
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .members(2)
+            .workflow("gated.caravan.yaml", GATED)
+            .workflow("broken.caravan.yaml", BROKEN)
+            .workflow("chat.caravan.yaml", CHAT)
+            .build();
 
-    private static Config member(String cluster) {
-        return HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), events);
+    /** The first member's caravan.engine(). */
+    private static Engine a() {
+        return caravan.engine(0);
     }
 
-    private static Engine engine(HazelcastInstance hz, CamelContext camel) {
-        Engine engine = Engine.on(camel, hz, events);
-        camel.getRegistry().bind("caravanEngine", engine);
-        engine.catalog().deploy(new WorkflowLoader().load("gated.caravan.yaml", GATED));
-        engine.catalog().deploy(new WorkflowLoader().load("broken.caravan.yaml", BROKEN));
-        engine.catalog().deploy(new WorkflowLoader().load("chat.caravan.yaml", CHAT));
-        return engine;
-    }
-
-    @BeforeAll
-    static void cluster() throws Exception {
-        String cluster = "caravan-lanes-" + UUID.randomUUID();
-        hzA = Hazelcast.newHazelcastInstance(member(cluster));
-        hzB = Hazelcast.newHazelcastInstance(member(cluster));
-        camelA = new DefaultCamelContext();
-        camelB = new DefaultCamelContext();
-        camelA.start();
-        camelB.start();
-        a = engine(hzA, camelA);
-        b = engine(hzB, camelB);
-        events.subscribe(seen::add);
-    }
-
-    @AfterAll
-    static void shutdown() {
-        camelA.stop();
-        camelB.stop();
-        hzB.shutdown();
-        hzA.shutdown();
-        events.close();
+    /** The second member's caravan.engine(). */
+    private static Engine b() {
+        return caravan.engine(1);
     }
 
     private static RunService.StartRequest inLane(String workflow, String lane) {
@@ -125,13 +89,13 @@ class LaneTest {
 
     @Test
     void capHoldsUnderConcurrentStartsFromTwoMembersAndQueuedRunsStartInOrder() throws Exception {
-        assertThat(hzA.getCluster().getMembers()).hasSize(2);
-        a.lanes().create("support-42", "acme", 2);
+        assertThat(caravan.hazelcast(0).getCluster().getMembers()).hasSize(2);
+        a().lanes().create("support-42", "acme", 2);
         List<String> ids = new CopyOnWriteArrayList<>();
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> starters = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            Engine via = i % 2 == 0 ? a : b;
+            Engine via = i % 2 == 0 ? a() : b();
             Thread t = new Thread(() -> {
                 try {
                     go.await();
@@ -149,87 +113,87 @@ class LaneTest {
         }
         assertThat(ids).hasSize(10);
         await().atMost(10, TimeUnit.SECONDS).until(() -> ids.stream()
-                .filter(id -> a.queries().get(id).status() == RunStatus.AWAITING_APPROVAL).count() == 2);
-        LaneRecord lane = b.lanes().get("support-42");
+                .filter(id -> a().queries().get(id).status() == RunStatus.AWAITING_APPROVAL).count() == 2);
+        LaneRecord lane = b().lanes().get("support-42");
         assertThat(lane.running()).hasSize(2);
         assertThat(lane.queued()).hasSize(8);
-        assertThat(ids.stream().filter(id -> a.queries().get(id).status() == RunStatus.QUEUED)).hasSize(8);
+        assertThat(ids.stream().filter(id -> a().queries().get(id).status() == RunStatus.QUEUED)).hasSize(8);
 
         // as slots free, queued runs start in the order they arrived
         List<String> order = new ArrayList<>(lane.queued());
         String first = lane.running().get(0);
-        a.runs().resolveGate(first, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
-        await().atMost(10, TimeUnit.SECONDS).until(() -> a.queries().get(order.get(0)).status() == RunStatus.AWAITING_APPROVAL);
-        assertThat(a.queries().get(order.get(1)).status()).isEqualTo(RunStatus.QUEUED);
-        assertThat(a.lanes().get("support-42").queued()).isEqualTo(order.subList(1, order.size()));
+        a().runs().resolveGate(first, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> a().queries().get(order.get(0)).status() == RunStatus.AWAITING_APPROVAL);
+        assertThat(a().queries().get(order.get(1)).status()).isEqualTo(RunStatus.QUEUED);
+        assertThat(a().lanes().get("support-42").queued()).isEqualTo(order.subList(1, order.size()));
 
         // cleanup cancels what is left and removes the lane
-        assertThat(a.lanes().cleanup("support-42", Lanes.Cleanup.CANCEL)).isNull();
-        assertThat(a.lanes().get("support-42")).isNull();
+        assertThat(a().lanes().cleanup("support-42", Lanes.Cleanup.CANCEL)).isNull();
+        assertThat(a().lanes().get("support-42")).isNull();
         for (String id : order) {
-            assertThat(a.queries().get(id).status()).isEqualTo(RunStatus.CANCELLED);
+            assertThat(a().queries().get(id).status()).isEqualTo(RunStatus.CANCELLED);
         }
-        events.drain(5_000);
-        assertThat(seen).anySatisfy(e -> {
+        caravan.eventBus().drain(5_000);
+        assertThat(caravan.events()).anySatisfy(e -> {
             assertThat(e.type()).isEqualTo(EventTypes.LANE_CLEANED);
             assertThat(e.lane()).isEqualTo("support-42");
         });
-        assertThat(seen).anySatisfy(e -> assertThat(e.type()).isEqualTo(EventTypes.LANE_CREATED));
+        assertThat(caravan.events()).anySatisfy(e -> assertThat(e.type()).isEqualTo(EventTypes.LANE_CREATED));
     }
 
     @Test
     void drainingLaneAdmitsNothingAndGoesWhenItsLastRunEnds() throws Exception {
-        a.lanes().create("drain-me", "acme", 1);
-        RunRecord paused = a.runs().start(inLane("gated", "drain-me")).get(10, TimeUnit.SECONDS);
-        assertThat(a.lanes().cleanup("drain-me", Lanes.Cleanup.DRAIN).status()).isEqualTo(LaneRecord.Status.DRAINING);
-        assertThatThrownBy(() -> a.runs().start(inLane("gated", "drain-me")))
+        a().lanes().create("drain-me", "acme", 1);
+        RunRecord paused = a().runs().start(inLane("gated", "drain-me")).get(10, TimeUnit.SECONDS);
+        assertThat(a().lanes().cleanup("drain-me", Lanes.Cleanup.DRAIN).status()).isEqualTo(LaneRecord.Status.DRAINING);
+        assertThatThrownBy(() -> a().runs().start(inLane("gated", "drain-me")))
                 .isInstanceOf(RunConflictException.class).hasMessageContaining("lane is draining");
-        a.runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
-        await().atMost(10, TimeUnit.SECONDS).until(() -> a.lanes().get("drain-me") == null);
+        a().runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> a().lanes().get("drain-me") == null);
     }
 
     @Test
     void laneMemoryIsSharedByItsRunsOnEveryMember() {
-        a.lanes().create("chat-7", "acme", 1);
-        a.lanes().remember("chat-7", "history", List.of("hi", "hello"));
-        assertThat(b.lanes().memory("chat-7")).isEqualTo(Map.of("history", List.of("hi", "hello")));
-        a.lanes().remember("chat-7", "history", null);
-        assertThat(b.lanes().memory("chat-7")).isEmpty();
+        a().lanes().create("chat-7", "acme", 1);
+        a().lanes().remember("chat-7", "history", List.of("hi", "hello"));
+        assertThat(b().lanes().memory("chat-7")).isEqualTo(Map.of("history", List.of("hi", "hello")));
+        a().lanes().remember("chat-7", "history", null);
+        assertThat(b().lanes().memory("chat-7")).isEmpty();
     }
 
     @Test
     void aLaneThatKeepsFailingIsQuarantinedWhileAnotherLaneGoesOn() throws Exception {
-        a.lanes().create("flaky", "acme", 1);
-        a.lanes().create("healthy", "acme", 1);
+        a().lanes().create("flaky", "acme", 1);
+        a().lanes().create("healthy", "acme", 1);
         for (int i = 0; i < Lanes.QUARANTINE_AFTER; i++) {
-            assertThat(a.runs().start(inLane("broken", "flaky")).get(10, TimeUnit.SECONDS).status())
+            assertThat(a().runs().start(inLane("broken", "flaky")).get(10, TimeUnit.SECONDS).status())
                     .isEqualTo(RunStatus.FAILED);
         }
-        assertThat(a.lanes().get("flaky").status()).isEqualTo(LaneRecord.Status.QUARANTINED);
-        assertThatThrownBy(() -> a.runs().start(inLane("broken", "flaky")))
+        assertThat(a().lanes().get("flaky").status()).isEqualTo(LaneRecord.Status.QUARANTINED);
+        assertThatThrownBy(() -> a().runs().start(inLane("broken", "flaky")))
                 .isInstanceOf(RunConflictException.class).hasMessageContaining("lane is quarantined");
-        RunRecord other = b.runs().start(inLane("gated", "healthy")).get(10, TimeUnit.SECONDS);
+        RunRecord other = b().runs().start(inLane("gated", "healthy")).get(10, TimeUnit.SECONDS);
         assertThat(other.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
-        assertThatThrownBy(() -> a.runs().start(inLane("gated", "nowhere")))
+        assertThatThrownBy(() -> a().runs().start(inLane("gated", "nowhere")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("No lane nowhere: create it first");
     }
 
     @Test
     void laneEventsAreNumberedOnePerLaneByTheUpdatesThatMadeThemWhicheverMemberApplied() throws Exception {
-        a.lanes().create("numbered", "acme", 1);
-        b.lanes().create("numbered", "acme", 1); // exists: no second creation, no event
-        a.lanes().create("other", "acme", 1);
+        a().lanes().create("numbered", "acme", 1);
+        b().lanes().create("numbered", "acme", 1); // exists: no second creation, no event
+        a().lanes().create("other", "acme", 1);
         for (int i = 0; i < Lanes.QUARANTINE_AFTER; i++) {
-            Engine via = i % 2 == 0 ? a : b;
+            Engine via = i % 2 == 0 ? a() : b();
             assertThat(via.runs().start(inLane("broken", "numbered")).get(10, TimeUnit.SECONDS).status())
                     .isEqualTo(RunStatus.FAILED);
         }
-        assertThat(a.lanes().get("numbered").status()).isEqualTo(LaneRecord.Status.QUARANTINED);
-        b.lanes().cleanup("numbered", Lanes.Cleanup.CANCEL);
-        a.lanes().cleanup("other", Lanes.Cleanup.DRAIN);
-        events.drain(5_000);
+        assertThat(a().lanes().get("numbered").status()).isEqualTo(LaneRecord.Status.QUARANTINED);
+        b().lanes().cleanup("numbered", Lanes.Cleanup.CANCEL);
+        a().lanes().cleanup("other", Lanes.Cleanup.DRAIN);
+        caravan.eventBus().drain(5_000);
 
-        List<RunEvent> numbered = seen.stream().filter(e -> e.runId().equals("lane:numbered")).toList();
+        List<RunEvent> numbered = caravan.events().stream().filter(e -> e.runId().equals("lane:numbered")).toList();
         assertThat(numbered).extracting(RunEvent::type).containsExactly(EventTypes.LANE_CREATED,
                 EventTypes.LANE_QUARANTINED, EventTypes.LANE_CLEANED);
         assertThat(numbered).extracting(RunEvent::sequence).containsExactly(1L, 2L, 3L);
@@ -239,27 +203,28 @@ class LaneTest {
         });
         assertThat(numbered.get(1).data()).isEqualTo(Map.of("consecutiveFailures", Lanes.QUARANTINE_AFTER));
         // another lane counts its own
-        assertThat(seen.stream().filter(e -> e.runId().equals("lane:other"))).extracting(RunEvent::sequence)
+        assertThat(caravan.events().stream().filter(e -> e.runId().equals("lane:other"))).extracting(RunEvent::sequence)
                 .containsExactly(1L, 2L);
     }
 
     @Test
     void runsOfALaneShareMemoryThatRememberNodesWriteAndPromptsRead() throws Exception {
-        a.lanes().create("session-7", "acme", 1);
-        RunRecord first = a.runs().start(new RunService.StartRequest("chat", Map.of("say", "hi"), "acme", "session-7",
+        a().lanes().create("session-7", "acme", 1);
+        RunRecord first = a().runs().start(new RunService.StartRequest("chat", Map.of("say", "hi"), "acme", "session-7",
                 null, null, null)).get(10, TimeUnit.SECONDS);
-        RunRecord second = b.runs().start(new RunService.StartRequest("chat", Map.of("say", "bye"), "acme",
+        RunRecord second = b().runs().start(new RunService.StartRequest("chat", Map.of("say", "bye"), "acme",
                 "session-7", null, null, null)).get(10, TimeUnit.SECONDS);
 
         assertThat(first.status()).as(String.valueOf(first.error())).isEqualTo(RunStatus.COMPLETED);
         assertThat(first.output()).isEqualTo(List.of("hi"));
         assertThat(second.output()).isEqualTo(List.of("hi", "bye"));
         assertThat(second.node("keep").kind()).isEqualTo("remember");
-        assertThat(a.lanes().memory("session-7")).containsEntry("history", List.of("hi", "bye"));
+        assertThat(a().lanes().memory("session-7")).containsEntry("history", List.of("hi", "bye"));
         // what the second run's prompt was rendered from
         assertThat(second.node("before").output()).isEqualTo(Map.of("seen", "Earlier: [\"hi\"]"));
 
-        RunRecord outside = a.runs().start(RunService.StartRequest.of("chat", Map.of("say", "x"))).get(10, TimeUnit.SECONDS);
+        RunRecord outside = a().runs().start(RunService.StartRequest.of("chat", Map.of("say", "x")))
+                .get(10, TimeUnit.SECONDS);
         assertThat(outside.status()).isEqualTo(RunStatus.FAILED);
         assertThat(outside.error()).contains("node 'keep' remembers values in the run's lane, and run "
                 + outside.runId() + " has none: start the run in a lane (caravan run --lane NAME)");

@@ -3,21 +3,18 @@ package dev.caravan.run;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
-import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
-import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.json.Json;
+import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.state.ValueRef;
 import dev.caravan.state.ValueStore;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -142,46 +139,32 @@ class LargeValuesTest {
               output: ${{ nodes.big.output }}
             """;
 
-    private static DefaultCamelContext camel;
-    private static Engine engine;
-    private static final List<RunEvent> events = new CopyOnWriteArrayList<>();
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = largeValues().build();
 
     /** A 200 KiB output. */
     static Map<String, Object> big() {
         return Map.of("text", TEXT);
     }
 
-    static DefaultCamelContext instance(Map<String, String> properties) throws Exception {
-        DefaultCamelContext c = new DefaultCamelContext();
-        properties.forEach(c.getPropertiesComponent()::addOverrideProperty);
-        c.getShutdownStrategy().setTimeout(1);
-        c.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:big").process(e -> e.getMessage().setBody(big()));
-                from("direct:parts").process(e -> e.getMessage().setBody(PARTS));
-            }
-        });
-        c.start();
-        WorkflowLoader loader = new WorkflowLoader();
-        Engine e = Engine.of(c);
-        e.catalog().deploy(loader.load("large.caravan.yaml", LARGE));
-        e.catalog().deploy(loader.load("fanout.caravan.yaml", FANOUT));
-        e.catalog().deploy(loader.load("copy.caravan.yaml", COPY));
-        e.catalog().deploy(loader.load("gated.caravan.yaml", GATED));
-        return c;
+    /** An engine with the routes and workflows of these tests. */
+    private static CaravanEngineExtension.Builder largeValues() {
+        return CaravanEngineExtension.builder()
+                .routes(rb -> {
+                    rb.from("direct:big").process(e -> e.getMessage().setBody(big()));
+                    rb.from("direct:parts").process(e -> e.getMessage().setBody(PARTS));
+                })
+                .workflow("large.caravan.yaml", LARGE)
+                .workflow("fanout.caravan.yaml", FANOUT)
+                .workflow("copy.caravan.yaml", COPY)
+                .workflow("gated.caravan.yaml", GATED);
     }
 
-    @BeforeAll
-    static void start() throws Exception {
-        camel = instance(Map.of());
-        engine = Engine.of(camel);
-        engine.events().subscribe(events::add);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
+    /** Another engine, alone, with these properties, for one test. */
+    private static CaravanEngineExtension instance(Map<String, String> properties) throws Exception {
+        CaravanEngineExtension.Builder builder = largeValues();
+        properties.forEach(builder::property);
+        return builder.build().start();
     }
 
     private static IMap<String, String> values(Engine e) {
@@ -225,22 +208,22 @@ class LargeValuesTest {
 
     @Test
     void largeOutputIsStoredOnceByHash() throws Exception {
-        RunRecord done = engine.runs().start(RunService.StartRequest.of("large", Map.of())).get(20, TimeUnit.SECONDS);
+        RunRecord done = caravan.runs().start(RunService.StartRequest.of("large", Map.of())).get(20, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
-        RunRecord stored = engine.store().get(done.runId());
+        RunRecord stored = caravan.engine().store().get(done.runId());
         String hash = hashOf(stored.node("big").output());
         assertThat(ValueRef.from(stored.node("big").output()).bytes()).isEqualTo(Json.write(big()).length());
         assertThat(hashOf(stored.output())).as("the run output is the same value").isEqualTo(hash);
-        assertThat(values(engine).get(hash)).isEqualTo(Json.write(big()));
+        assertThat(values(caravan.engine()).get(hash)).isEqualTo(Json.write(big()));
         assertThat(stored.node("measure").output()).isEqualTo(Map.of("length", 204800L));
     }
 
     @Test
     void checkpointsCarryOnlyTheReference() throws Exception {
-        List<Integer> withReference = runLarge(engine);
-        DefaultCamelContext inline = instance(Map.of("caravan.runs.inline-value-bytes", String.valueOf(1024 * 1024)));
-        try {
-            List<Integer> inlineSizes = runLarge(Engine.of(inline));
+        List<Integer> withReference = runLarge(caravan.engine());
+        try (CaravanEngineExtension inline = instance(Map.of("caravan.runs.inline-value-bytes",
+                String.valueOf(1024 * 1024)))) {
+            List<Integer> inlineSizes = runLarge(inline.engine());
             int largestWith = withReference.stream().max(Integer::compare).orElseThrow();
             int largestInline = inlineSizes.stream().max(Integer::compare).orElseThrow();
             System.out.printf("Record of a run with a 200 KiB output: %d checkpoints, largest %d bytes with the "
@@ -251,17 +234,15 @@ class LargeValuesTest {
             assertThat(withReference).hasSizeGreaterThanOrEqualTo(5)
                     .allSatisfy(size -> assertThat(size).isLessThan(4096));
             assertThat(largestInline).isGreaterThan(2 * 200 * 1024);
-            assertThat(values(Engine.of(inline)).keySet()).isEmpty();
-        } finally {
-            inline.close();
+            assertThat(values(inline.engine()).keySet()).isEmpty();
         }
     }
 
     @Test
     void eventsCarryTheReferenceAndItsSize() throws Exception {
-        RunRecord done = engine.runs().start(RunService.StartRequest.of("large", Map.of())).get(20, TimeUnit.SECONDS);
-        engine.events().drain(5_000);
-        List<RunEvent> mine = events.stream().filter(e -> e.runId().equals(done.runId())).toList();
+        RunRecord done = caravan.runs().start(RunService.StartRequest.of("large", Map.of())).get(20, TimeUnit.SECONDS);
+        caravan.eventBus().drain(5_000);
+        List<RunEvent> mine = caravan.events().stream().filter(e -> e.runId().equals(done.runId())).toList();
         assertThat(mine).isNotEmpty().allSatisfy(e -> assertThat(Json.write(e)).hasSizeLessThan(1024));
         RunEvent completed = mine.stream()
                 .filter(e -> e.type().equals(EventTypes.NODE_COMPLETED) && "big".equals(e.node()))
@@ -269,20 +250,21 @@ class LargeValuesTest {
         Object output = ((Map<?, ?>) completed.data()).get("output");
         assertThat(Json.parse(Json.write(output))).isEqualTo(Map.of("$ref", hashOf(output),
                 "bytes", Json.write(big()).length()));
-        assertThat(engine.values().resolveEntries(completed.data())).isEqualTo(Map.of("kind", "call", "output", big(),
+        assertThat(caravan.engine().values().resolveEntries(completed.data())).isEqualTo(Map.of("kind", "call",
+                "output", big(),
                 "durationMs", ((Map<?, ?>) completed.data()).get("durationMs"), "attempts", 1, "costMicros", 0L,
                 "tokens", 0L));
     }
 
     @Test
     void expressionsSeeTheResolvedValue() throws Exception {
-        RunRecord done = engine.runs().start(RunService.StartRequest.of("large", Map.of())).get(20, TimeUnit.SECONDS);
+        RunRecord done = caravan.runs().start(RunService.StartRequest.of("large", Map.of())).get(20, TimeUnit.SECONDS);
         assertThat(done.output()).isEqualTo(big());
         assertThat(done.node("big").output()).isEqualTo(big());
         assertThat(done.node("measure").output()).isEqualTo(Map.of("length", 204800L));
         assertThat(done.node("again").output()).isEqualTo(Map.of("start", "xxx"));
-        assertThat(engine.queries().get(done.runId())).isEqualTo(done);
-        RunRecord listed = engine.queries().page(RunQuery.of(List.of(RunStatus.COMPLETED), RunQuery.MAX_LIMIT)).runs().stream()
+        assertThat(caravan.queries().get(done.runId())).isEqualTo(done);
+        RunRecord listed = caravan.queries().page(RunQuery.of(List.of(RunStatus.COMPLETED), RunQuery.MAX_LIMIT)).runs().stream()
                 .filter(r -> r.runId().equals(done.runId())).findFirst().orElseThrow();
         // (compared as booleans: a failure would print 200 KiB)
         assertThat(big().equals(listed.output()) && big().equals(listed.node("big").output()))
@@ -291,7 +273,7 @@ class LargeValuesTest {
 
     @Test
     void mapLoopAndSubWorkflowSeeTheResolvedValue() throws Exception {
-        RunRecord done = engine.runs().start(RunService.StartRequest.of("fanout", Map.of("text", TEXT)))
+        RunRecord done = caravan.runs().start(RunService.StartRequest.of("fanout", Map.of("text", TEXT)))
                 .get(30, TimeUnit.SECONDS);
         assertThat(done.status()).as(String.valueOf(done.error())).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.output()).isEqualTo(Map.of("read", 204800L, "count", Map.of("parts", 4L, "first", 51200L),
@@ -300,8 +282,8 @@ class LargeValuesTest {
         assertThat(done.node("rounds").output()).isEqualTo(TEXT);
         assertThat(done.node("sub").output()).isEqualTo(TEXT);
 
-        RunRecord stored = engine.store().get(done.runId());
-        RunRecord child = engine.store().get(done.runId() + ":sub");
+        RunRecord stored = caravan.engine().store().get(done.runId());
+        RunRecord child = caravan.engine().store().get(done.runId() + ":sub");
         assertThat(Json.write(stored)).hasSizeLessThan(8192);
         assertThat(Json.write(child)).hasSizeLessThan(2048);
         // 15 references to 7 values, each stored once: {"text": ...} (the run input, big's output, each loop
@@ -319,7 +301,7 @@ class LargeValuesTest {
         }
         assertThat(references).hasSize(15);
         assertThat(references.stream().distinct()).hasSize(7);
-        assertThat(values(engine).keySet()).containsAll(references);
+        assertThat(values(caravan.engine()).keySet()).containsAll(references);
         String text = hashOf(stored.input());
         assertThat(List.of(stored.node("big").output(), stored.node("rounds[0].grow").output(),
                 stored.node("rounds[1].grow").output(), child.input(), child.node("copy").output()))
@@ -331,9 +313,8 @@ class LargeValuesTest {
 
     @Test
     void aValueAPausedRunReferencesOutlivesTheRetention() throws Exception {
-        DefaultCamelContext shortLived = instance(Map.of("caravan.runs.retention", "1s"));
-        try {
-            Engine e = Engine.of(shortLived);
+        try (CaravanEngineExtension shortLived = instance(Map.of("caravan.runs.retention", "1s"))) {
+            Engine e = shortLived.engine();
             RunRecord paused = e.runs().start(RunService.StartRequest.of("gated", Map.of())).get(20, TimeUnit.SECONDS);
             assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
             String hash = hashOf(e.store().get(paused.runId()).node("big").output());
@@ -347,18 +328,16 @@ class LargeValuesTest {
             // once the finished run expired, nothing references the value any more: it expires too
             await().atMost(20, TimeUnit.SECONDS).until(() -> e.store().get(paused.runId()) == null);
             await().atMost(20, TimeUnit.SECONDS).until(() -> !values(e).containsKey(hash));
-        } finally {
-            shortLived.close();
         }
     }
 
     @Test
     void referencedValueSurvivesRestartOnJdbcStore(@TempDir Path dir) throws Exception {
         String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
-        DefaultCamelContext first = instance(Map.of("caravan.store.jdbc-url", url));
-        DefaultCamelContext second = null;
+        CaravanEngineExtension first = instance(Map.of("caravan.store.jdbc-url", url));
+        CaravanEngineExtension second = null;
         try {
-            Engine a = Engine.of(first);
+            Engine a = first.engine();
             RunRecord paused = a.runs().start(RunService.StartRequest.of("gated", Map.of())).get(20, TimeUnit.SECONDS);
             assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
             String hash = hashOf(a.store().get(paused.runId()).node("big").output());
@@ -368,7 +347,7 @@ class LargeValuesTest {
             a.hazelcast().getLifecycleService().terminate(); // the member dies; nothing is shut down in order
 
             second = instance(Map.of("caravan.store.jdbc-url", url));
-            Engine b = Engine.of(second);
+            Engine b = second.engine();
             RunRecord done = b.runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
             assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
             assertThat(done.node("after").output()).isEqualTo(Map.of("length", 204800L));
@@ -376,18 +355,18 @@ class LargeValuesTest {
             assertThat(rows(url, "SELECT id FROM caravan_values")).containsExactly(hash);
         } finally {
             if (second != null) {
-                second.stop();
+                second.close();
             }
-            first.stop();
+            first.close();
         }
     }
 
     @Test
     void anExpiredValueIsDeletedFromTheDatabase(@TempDir Path dir) throws Exception {
         String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
-        DefaultCamelContext c = instance(Map.of("caravan.store.jdbc-url", url, "caravan.runs.retention", "1s"));
-        try {
-            Engine e = Engine.of(c);
+        try (CaravanEngineExtension c = instance(Map.of("caravan.store.jdbc-url", url,
+                "caravan.runs.retention", "1s"))) {
+            Engine e = c.engine();
             RunRecord done = e.runs().start(RunService.StartRequest.of("large", Map.of())).get(20, TimeUnit.SECONDS);
             assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
             assertThat(rows(url, "SELECT id FROM caravan_values")).hasSize(1);
@@ -395,8 +374,6 @@ class LargeValuesTest {
             await().atMost(40, TimeUnit.SECONDS).pollInterval(1, TimeUnit.SECONDS)
                     .until(() -> rows(url, "SELECT id FROM caravan_runs").isEmpty()
                                  && rows(url, "SELECT id FROM caravan_values").isEmpty());
-        } finally {
-            c.stop();
         }
     }
 

@@ -8,6 +8,9 @@ import org.apache.logging.log4j.core.appender.AbstractAppender;
 import org.apache.logging.log4j.core.config.Configuration;
 import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -15,21 +18,27 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Keeps every log line (logger, message and stack trace) at DEBUG while open, for tests that assert what is never
- * logged; the loggers named {@code off} stay off.
+ * Keeps every log line (logger, message and stack trace) at DEBUG from before the tests of a class to after them,
+ * for tests that assert what is never logged; the loggers named {@code off} stay off. Registered with
+ * {@code @RegisterExtension} and an {@code @Order} before the engine's, it sees the engine start and stop.
  */
-final class LogCapture implements AutoCloseable {
+final class LogCapture implements BeforeAllCallback, AfterAllCallback {
 
     private final String name;
+    private final String[] off;
     private final List<String> lines = new CopyOnWriteArrayList<>();
-    private String[] off = new String[0];
 
-    private LogCapture(String name) {
+    private LogCapture(String name, String[] off) {
         this.name = name;
+        this.off = off;
     }
 
-    static LogCapture start(String name, String... off) {
-        LogCapture capture = new LogCapture(name);
+    static LogCapture of(String name, String... off) {
+        return new LogCapture(name, off);
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
         AbstractAppender appender = new AbstractAppender(name, null, null, true, Property.EMPTY_ARRAY) {
             @Override
             public void append(LogEvent event) {
@@ -38,7 +47,7 @@ final class LogCapture implements AutoCloseable {
                 if (event.getThrown() != null) {
                     event.getThrown().printStackTrace(new PrintWriter(text));
                 }
-                capture.lines.add(text.toString());
+                lines.add(text.toString());
             }
         };
         appender.start();
@@ -50,9 +59,7 @@ final class LogCapture implements AutoCloseable {
         for (String logger : off) {
             config.addLogger(logger, new LoggerConfig(logger, Level.OFF, true));
         }
-        capture.off = off;
         logContext.updateLoggers();
-        return capture;
     }
 
     List<String> lines() {
@@ -60,7 +67,7 @@ final class LogCapture implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public void afterAll(ExtensionContext context) {
         LoggerContext logContext = (LoggerContext) LogManager.getContext(false);
         logContext.getConfiguration().getRootLogger().removeAppender(name);
         for (String logger : off) {

@@ -1,6 +1,5 @@
 package dev.caravan.run;
 
-import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
@@ -8,8 +7,8 @@ import dev.caravan.state.LaneStore;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
+import dev.caravan.test.CaravanEngineExtension;
+import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,24 +61,16 @@ class PersistenceIT {
 
     private final List<String> calls = new CopyOnWriteArrayList<>();
 
-    private DefaultCamelContext instance(String jdbcUrl, CountDownLatch hangOnSecond) throws Exception {
+    private CamelContext instance(String jdbcUrl, CountDownLatch hangOnSecond) throws Exception {
         return instance(jdbcUrl, hangOnSecond, "7d");
     }
 
-    private DefaultCamelContext instance(String jdbcUrl, CountDownLatch hangOnSecond, String retention)
-            throws Exception {
-        DefaultCamelContext camel = new DefaultCamelContext();
-        camel.getPropertiesComponent().addOverrideProperty("caravan.store.jdbc-url", jdbcUrl);
-        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
-            camel.getPropertiesComponent().addOverrideProperty("caravan.store.user", "postgres");
-            camel.getPropertiesComponent().addOverrideProperty("caravan.store.password", "postgres");
-        }
-        camel.getPropertiesComponent().addOverrideProperty("caravan.runs.retention", retention);
-        camel.getShutdownStrategy().setTimeout(1);
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:effect").process(e -> {
+    /** A new instance on the database; stopping its context stops it. */
+    private CamelContext instance(String jdbcUrl, CountDownLatch hangOnSecond, String retention) throws Exception {
+        CaravanEngineExtension.Builder instance = CaravanEngineExtension.builder()
+                .property("caravan.store.jdbc-url", jdbcUrl)
+                .property("caravan.runs.retention", retention)
+                .routes(rb -> rb.from("direct:effect").process(e -> {
                     String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
                     calls.add(node + "|" + e.getMessage().getHeader("CamelCaravanIdempotencyKey"));
                     if (hangOnSecond != null && node.equals("second")
@@ -87,13 +78,13 @@ class PersistenceIT {
                         hangOnSecond.await();
                     }
                     e.getMessage().setBody("done " + node);
-                });
-            }
-        });
-        camel.start();
-        Engine.of(camel).catalog().deploy(new WorkflowLoader().load("durable.caravan.yaml", FLOW));
-        Engine.of(camel).catalog().deploy(new WorkflowLoader().load("deadline.caravan.yaml", DEADLINE));
-        return camel;
+                }))
+                .workflow("durable.caravan.yaml", FLOW)
+                .workflow("deadline.caravan.yaml", DEADLINE);
+        if (jdbcUrl.startsWith("jdbc:postgresql:")) {
+            instance.property("caravan.store.user", "postgres").property("caravan.store.password", "postgres");
+        }
+        return instance.build().start().camelContext();
     }
 
     @Test
@@ -118,7 +109,7 @@ class PersistenceIT {
     private void resumesOnANewInstance(String url) throws Exception {
         CountDownLatch never = new CountDownLatch(1);
         try {
-            DefaultCamelContext first = instance(url, never);
+            CamelContext first = instance(url, never);
             Engine a = Engine.of(first);
             List<RunEvent> laneEvents = new CopyOnWriteArrayList<>();
             a.events().subscribe(e -> keepLaneEvent(e, laneEvents));
@@ -137,7 +128,7 @@ class PersistenceIT {
 
             a.hazelcast().getLifecycleService().terminate(); // the member dies; nothing is shut down in order
 
-            DefaultCamelContext second = instance(url, null);
+            CamelContext second = instance(url, null);
             Engine b = Engine.of(second);
             assertThat(b.queries().get(paused.runId()).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
             assertThat(b.queries().get(inFlight).node("second").status()).isEqualTo(NodeStatus.RUNNING);
@@ -170,20 +161,20 @@ class PersistenceIT {
     @Test
     void finishedRunsLoadedFromTheDatabaseStillExpire(@TempDir Path dir) throws Exception {
         String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
-        DefaultCamelContext first = instance(url, null, "3s");
+        CamelContext first = instance(url, null, "3s");
         RunRecord done = Engine.of(first).runs().start(RunService.StartRequest.of("durable",
                 Map.of("gated", false, "hang", false))).get(10, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         Engine.of(first).hazelcast().getLifecycleService().terminate();
 
-        DefaultCamelContext second = instance(url, null, "3s");
+        CamelContext second = instance(url, null, "3s");
         Engine b = Engine.of(second);
         await().atMost(20, TimeUnit.SECONDS).until(() -> b.queries().get(done.runId()) == null);
         second.stop();
         first.stop();
 
         // and it is gone from the database too
-        DefaultCamelContext third = instance(url, null, "3s");
+        CamelContext third = instance(url, null, "3s");
         assertThat(Engine.of(third).queries().get(done.runId())).isNull();
         third.stop();
     }
@@ -191,7 +182,7 @@ class PersistenceIT {
     @Test
     void aGateDeadlineSetBeforeARestartStillFires(@TempDir Path dir) throws Exception {
         String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
-        DefaultCamelContext first = instance(url, null);
+        CamelContext first = instance(url, null);
         RunRecord paused = Engine.of(first).runs().start(RunService.StartRequest.of("deadline", Map.of()))
                 .get(10, TimeUnit.SECONDS);
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
@@ -199,7 +190,7 @@ class PersistenceIT {
         first.stop();
 
         // the new instance finds the paused run in the database and schedules its deadline
-        DefaultCamelContext second = instance(url, null);
+        CamelContext second = instance(url, null);
         Engine b = Engine.of(second);
         await().atMost(20, TimeUnit.SECONDS).until(() -> b.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
         assertThat(b.queries().get(paused.runId()).node("ok").output()).isInstanceOfSatisfying(Map.class,
@@ -210,7 +201,7 @@ class PersistenceIT {
     @Test
     void anEventLeavesOnlyOnceTheDatabaseHasTheRecordItDescribes(@TempDir Path dir) throws Exception {
         String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
-        DefaultCamelContext camel = instance(url, null);
+        CamelContext camel = instance(url, null);
         try (java.sql.Connection db = java.sql.DriverManager.getConnection(url + ";WRITE_DELAY=0", "sa", "")) {
             Engine engine = Engine.of(camel);
             // each event, as a subscriber gets it, against the sequence of the record in the database at that moment

@@ -2,18 +2,14 @@ package dev.caravan.run;
 
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
-import dev.caravan.event.RunEvent;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -55,35 +51,19 @@ class ReplayTest {
                   set: { closed: true }
             """;
 
-    private static DefaultCamelContext camel;
-    private static Engine engine;
     private static final AtomicInteger sideEffects = new AtomicInteger();
-    private static final List<RunEvent> events = new CopyOnWriteArrayList<>();
 
-    @BeforeAll
-    static void start() throws Exception {
-        camel = new DefaultCamelContext();
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:side-effect").process(e -> e.getMessage().setBody("paged #" + sideEffects.incrementAndGet()));
-            }
-        });
-        camel.start();
-        engine = Engine.of(camel);
-        engine.events().subscribe(events::add);
-        engine.catalog().deploy(new WorkflowLoader().load("replayed.caravan.yaml", FLOW));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-    }
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .routes(rb -> rb.from("direct:side-effect")
+                    .process(e -> e.getMessage().setBody("paged #" + sideEffects.incrementAndGet())))
+            .workflow("replayed.caravan.yaml", FLOW)
+            .build();
 
     /** The decisions of a run: which node ended how, with what output. */
     private static List<String> decisions(String runId) throws Exception {
-        engine.events().drain(5_000);
-        return events.stream().filter(e -> e.runId().equals(runId))
+        caravan.eventBus().drain(5_000);
+        return caravan.events().stream().filter(e -> e.runId().equals(runId))
                 .filter(e -> e.type().equals(EventTypes.NODE_COMPLETED) || e.type().equals(EventTypes.NODE_SKIPPED)
                              || e.type().equals(EventTypes.APPROVAL_REQUESTED))
                 .map(e -> e.type() + " " + e.node() + " " + (e.data() instanceof Map<?, ?> m ? m.get("output") : ""))
@@ -92,20 +72,20 @@ class ReplayTest {
     }
 
     private static long eventCount(String runId) throws Exception {
-        engine.events().drain(5_000);
-        return events.stream().filter(e -> e.runId().equals(runId)).count();
+        caravan.eventBus().drain(5_000);
+        return caravan.events().stream().filter(e -> e.runId().equals(runId)).count();
     }
 
     @Test
     void executingAPausedRunAgainDecidesNothingNewAndRepeatsNoSideEffect() throws Exception {
-        RunRecord paused = engine.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "down")))
+        RunRecord paused = caravan.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "down")))
                 .get(10, TimeUnit.SECONDS);
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         int effects = sideEffects.get();
         long before = eventCount(paused.runId());
         List<String> decided = decisions(paused.runId());
 
-        RunRecord again = engine.executor().execute(paused.runId()).get(10, TimeUnit.SECONDS);
+        RunRecord again = caravan.engine().executor().execute(paused.runId()).get(10, TimeUnit.SECONDS);
 
         assertThat(again.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(sideEffects.get()).isEqualTo(effects);
@@ -115,10 +95,12 @@ class ReplayTest {
 
     @Test
     void runsOfTheSameInputDecideTheSame() throws Exception {
-        RunRecord one = engine.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x"))).get(10, TimeUnit.SECONDS);
-        RunRecord two = engine.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x"))).get(10, TimeUnit.SECONDS);
-        engine.runs().resolveGate(one.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
-        engine.runs().resolveGate(two.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
+        RunRecord one = caravan.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x")))
+                .get(10, TimeUnit.SECONDS);
+        RunRecord two = caravan.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x")))
+                .get(10, TimeUnit.SECONDS);
+        caravan.runs().resolveGate(one.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
+        caravan.runs().resolveGate(two.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
         // parallel branches may finish in either order; the decisions are what must match
         assertThat(decisions(one.runId())).isNotEmpty().containsExactlyInAnyOrderElementsOf(decisions(two.runId()));
         assertThat(decisions(one.runId())).contains("caravan.node.skipped file null", "caravan.node.completed close {closed=true}");
@@ -129,33 +111,33 @@ class ReplayTest {
     void aRunWhoseDefinitionChangedAwaitsMigrationAndGoesOnOnlyWhenMigrated() throws Exception {
         String first = FLOW.replace("name: replayed", "name: changing");
         String changed = first.replace("closed: true", "closed: yes");
-        engine.catalog().deploy(new WorkflowLoader().load("changing.caravan.yaml", first));
-        RunRecord paused = engine.runs().start(RunService.StartRequest.of("changing", Map.of("text", "x")))
+        caravan.engine().catalog().deploy(new WorkflowLoader().load("changing.caravan.yaml", first));
+        RunRecord paused = caravan.runs().start(RunService.StartRequest.of("changing", Map.of("text", "x")))
                 .get(10, TimeUnit.SECONDS);
         String deployed = new WorkflowLoader().load("changing.caravan.yaml", changed).hash();
 
-        engine.catalog().deploy(new WorkflowLoader().load("changing.caravan.yaml", changed));
-        RunRecord held = engine.runs().resolveGate(paused.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
+        caravan.engine().catalog().deploy(new WorkflowLoader().load("changing.caravan.yaml", changed));
+        RunRecord held = caravan.runs().resolveGate(paused.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS);
 
         assertThat(held.status()).isEqualTo(RunStatus.AWAITING_MIGRATION);
         assertThat(held.node("close")).as("nothing ran on the new definition").isNull();
-        engine.events().drain(5_000);
-        assertThat(events).anySatisfy(e -> {
+        caravan.eventBus().drain(5_000);
+        assertThat(caravan.events()).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(paused.runId());
             assertThat(e.type()).isEqualTo(EventTypes.RUN_DEFINITION_CHANGED);
             assertThat((Map<String, Object>) e.data()).containsEntry("startedWith", paused.workflowHash())
                     .containsEntry("deployed", deployed).containsEntry("migrated", false);
         });
-        assertThat(engine.runs().resume(paused.runId()).get(10, TimeUnit.SECONDS).status())
+        assertThat(caravan.runs().resume(paused.runId()).get(10, TimeUnit.SECONDS).status())
                 .as("resumed on the changed definition, it waits again").isEqualTo(RunStatus.AWAITING_MIGRATION);
 
-        RunRecord done = engine.runs().migrate(paused.runId()).get(10, TimeUnit.SECONDS);
+        RunRecord done = caravan.runs().migrate(paused.runId()).get(10, TimeUnit.SECONDS);
 
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.workflowHash()).isEqualTo(deployed);
         assertThat(done.node("close").output()).isEqualTo(Map.of("closed", "yes"));
-        engine.events().drain(5_000);
-        assertThat(events).anySatisfy(e -> {
+        caravan.eventBus().drain(5_000);
+        assertThat(caravan.events()).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(paused.runId());
             assertThat(e.type()).isEqualTo(EventTypes.RUN_DEFINITION_CHANGED);
             assertThat((Map<String, Object>) e.data()).containsEntry("resumesWith", deployed).containsEntry("migrated", true);
@@ -166,15 +148,15 @@ class ReplayTest {
     void aRunAwaitingMigrationGoesOnWhenItsOwnDefinitionIsBack() throws Exception {
         String first = FLOW.replace("name: replayed", "name: restored");
         String changed = first.replace("closed: true", "closed: yes");
-        engine.catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", first));
-        RunRecord paused = engine.runs().start(RunService.StartRequest.of("restored", Map.of("text", "x")))
+        caravan.engine().catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", first));
+        RunRecord paused = caravan.runs().start(RunService.StartRequest.of("restored", Map.of("text", "x")))
                 .get(10, TimeUnit.SECONDS);
-        engine.catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", changed));
-        assertThat(engine.runs().resolveGate(paused.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS)
+        caravan.engine().catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", changed));
+        assertThat(caravan.runs().resolveGate(paused.runId(), "ok", true, "a", null).get(10, TimeUnit.SECONDS)
                 .status()).isEqualTo(RunStatus.AWAITING_MIGRATION);
 
-        engine.catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", first));
-        RunRecord done = engine.runs().resume(paused.runId()).get(10, TimeUnit.SECONDS);
+        caravan.engine().catalog().deploy(new WorkflowLoader().load("restored.caravan.yaml", first));
+        RunRecord done = caravan.runs().resume(paused.runId()).get(10, TimeUnit.SECONDS);
 
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.workflowHash()).isEqualTo(paused.workflowHash());
@@ -183,9 +165,9 @@ class ReplayTest {
 
     @Test
     void onlyARunAwaitingMigrationCanBeMigrated() throws Exception {
-        RunRecord paused = engine.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x")))
+        RunRecord paused = caravan.runs().start(RunService.StartRequest.of("replayed", Map.of("text", "x")))
                 .get(10, TimeUnit.SECONDS);
-        assertThatThrownBy(() -> engine.runs().migrate(paused.runId())).isInstanceOf(RunConflictException.class)
+        assertThatThrownBy(() -> caravan.runs().migrate(paused.runId())).isInstanceOf(RunConflictException.class)
                 .hasMessage("Run " + paused.runId() + " is awaiting_approval, not awaiting migration");
     }
 }

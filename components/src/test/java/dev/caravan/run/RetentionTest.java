@@ -1,12 +1,10 @@
 package dev.caravan.run;
 
-import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -18,45 +16,34 @@ import static org.awaitility.Awaitility.await;
 /** Bounded state: finished runs expire, and neither an input nor a node output over the cap is recorded. */
 class RetentionTest {
 
-    private static DefaultCamelContext camel;
-    private static Engine engine;
-
-    @BeforeAll
-    static void start() throws Exception {
-        camel = new DefaultCamelContext();
-        camel.getPropertiesComponent().addOverrideProperty("caravan.runs.retention", "1s");
-        camel.getPropertiesComponent().addOverrideProperty("caravan.runs.max-value-bytes", "2000");
-        camel.start();
-        engine = Engine.of(camel);
-        engine.catalog().deploy(new WorkflowLoader().load("sizes.caravan.yaml", """
-                apiVersion: caravan.dev/v1
-                kind: Workflow
-                metadata:
-                  name: sizes
-                spec:
-                  nodes:
-                    - id: make
-                      set: { text: "${{ input.text + input.text }}" }
-                """.replace("${{ 'x'.repeat ? '' : '' }}", "")));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-    }
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .property("caravan.runs.retention", "1s")
+            .property("caravan.runs.max-value-bytes", "2000")
+            .workflow("sizes.caravan.yaml", """
+                    apiVersion: caravan.dev/v1
+                    kind: Workflow
+                    metadata:
+                      name: sizes
+                    spec:
+                      nodes:
+                        - id: make
+                          set: { text: "${{ input.text + input.text }}" }
+                    """)
+            .build();
 
     @Test
     void finishedRunsExpireAfterTheRetention() throws Exception {
-        RunRecord r = engine.runs().start(RunService.StartRequest.of("sizes", Map.of("text", "small")))
+        RunRecord r = caravan.runs().start(RunService.StartRequest.of("sizes", Map.of("text", "small")))
                 .get(10, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
-        assertThat(engine.retention()).hasSeconds(1);
-        await().atMost(15, TimeUnit.SECONDS).until(() -> engine.queries().get(r.runId()) == null);
+        assertThat(caravan.engine().retention()).hasSeconds(1);
+        await().atMost(15, TimeUnit.SECONDS).until(() -> caravan.queries().get(r.runId()) == null);
     }
 
     @Test
     void anOutputOverTheCapFailsTheNodeWithAClearError() throws Exception {
-        RunRecord r = engine.runs().start(RunService.StartRequest.of("sizes", Map.of("text", "y".repeat(1500))))
+        RunRecord r = caravan.runs().start(RunService.StartRequest.of("sizes", Map.of("text", "y".repeat(1500))))
                 .get(10, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorNode()).isEqualTo("make");
@@ -68,7 +55,7 @@ class RetentionTest {
     @Test
     void anInputOverTheCapIsRefusedBeforeTheRunExists() {
         RunService.StartRequest request = RunService.StartRequest.of("sizes", Map.of("text", "y".repeat(2500)));
-        assertThatThrownBy(() -> engine.runs().start(request)).isInstanceOf(InvalidInputException.class)
+        assertThatThrownBy(() -> caravan.runs().start(request)).isInstanceOf(InvalidInputException.class)
                 .hasMessage("Invalid input for workflow sizes: the input is more than 2000 bytes of JSON, the limit for"
                         + " a value a run records; raise it with the property caravan.runs.max-value-bytes");
     }

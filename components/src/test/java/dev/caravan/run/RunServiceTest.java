@@ -1,17 +1,16 @@
 package dev.caravan.run;
 
-import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.test.CaravanEngineExtension;
+import dev.caravan.test.LocalHttpServer;
 import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
@@ -20,74 +19,40 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.caravan.test.TestWorkflows.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Run lifecycle on one embedded engine: replay, gates, skips, cancel, retries, containers and events. */
 class RunServiceTest {
 
-    private static DefaultCamelContext camel;
-    private static Engine engine;
     private static final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private static final Map<String, AtomicInteger> failuresLeft = new ConcurrentHashMap<>();
-    private static final List<RunEvent> events = new CopyOnWriteArrayList<>();
 
-    @BeforeAll
-    static void start() throws Exception {
-        camel = new DefaultCamelContext();
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                // a side effect that counts how often each node called it
-                from("direct:effect").process(e -> {
-                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
-                    calls.computeIfAbsent(e.getMessage().getHeader("CamelCaravanRunId") + "/" + node,
-                            k -> new AtomicInteger()).incrementAndGet();
-                    AtomicInteger left = failuresLeft.get(node);
-                    if (left != null && left.getAndDecrement() > 0) {
-                        throw new IllegalStateException("effect failed on purpose");
-                    }
-                    e.getMessage().setBody("done " + node);
-                });
-            }
-        });
-        camel.start();
-        engine = Engine.of(camel);
-        engine.events().subscribe(events::add);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-    }
-
-    private static void deploy(String yaml) {
-        engine.catalog().deploy(new WorkflowLoader().load("test.caravan.yaml", yaml));
-    }
-
-    private static RunRecord run(String workflow, Map<String, Object> input) throws Exception {
-        return engine.runs().start(RunService.StartRequest.of(workflow, input)).get(20, TimeUnit.SECONDS);
-    }
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            // a side effect that counts how often each node called it
+            .routes(rb -> rb.from("direct:effect").process(e -> {
+                String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+                calls.computeIfAbsent(e.getMessage().getHeader("CamelCaravanRunId") + "/" + node,
+                        k -> new AtomicInteger()).incrementAndGet();
+                AtomicInteger left = failuresLeft.get(node);
+                if (left != null && left.getAndDecrement() > 0) {
+                    throw new IllegalStateException("effect failed on purpose");
+                }
+                e.getMessage().setBody("done " + node);
+            }))
+            .build();
 
     private static int calls(RunRecord r, String node) {
         AtomicInteger n = calls.get(r.runId() + "/" + node);
         return n == null ? 0 : n.get();
     }
 
-    private static String header(String name) {
-        return """
-                apiVersion: caravan.dev/v1
-                kind: Workflow
-                metadata:
-                  name: %s
-                spec:
-                  nodes:
-                """.formatted(name);
-    }
 
     @Test
     void skipsNodeWhenConditionIsFalseAndWhatOnlyItLeadsTo() throws Exception {
-        deploy(header("skips") + """
+        caravan.deploy(header("skips") + """
                     - id: a
                       set: { x: 1 }
                     - id: b
@@ -101,7 +66,7 @@ class RunServiceTest {
                       needs: [a, b]
                       set: { seen: "${{ nodes.b.status }}" }
                 """);
-        RunRecord r = run("skips", Map.of());
+        RunRecord r = caravan.run("skips", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("b").status()).isEqualTo(NodeStatus.SKIPPED);
         assertThat(r.node("c").status()).isEqualTo(NodeStatus.SKIPPED);
@@ -111,7 +76,7 @@ class RunServiceTest {
 
     @Test
     void gateApprovalResumesWithoutRerunningSideEffectsBeforeTheGate() throws Exception {
-        deploy(header("approve-flow") + """
+        caravan.deploy(header("approve-flow") + """
                     - id: before
                       call: { uri: "direct:effect" }
                     - id: ok
@@ -121,13 +86,14 @@ class RunServiceTest {
                       needs: [ok]
                       call: { uri: "direct:effect" }
                 """);
-        RunRecord paused = run("approve-flow", Map.of());
+        RunRecord paused = caravan.run("approve-flow", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(paused.node("ok").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
         assertThat(paused.node("ok").detail()).containsEntry("message", "Go?");
         assertThat(calls(paused, "after")).isZero();
 
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "ok", true, "ada", "fine").get(20, TimeUnit.SECONDS);
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "ok", true, "ada", "fine")
+                .get(20, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(calls(done, "before")).isEqualTo(1);
         assertThat(calls(done, "after")).isEqualTo(1);
@@ -138,15 +104,15 @@ class RunServiceTest {
 
     @Test
     void rejectedGateSkipsItsDependents() throws Exception {
-        deploy(header("reject-flow") + """
+        caravan.deploy(header("reject-flow") + """
                     - id: ok
                       gate: { message: "Go?" }
                     - id: after
                       needs: [ok]
                       call: { uri: "direct:effect" }
                 """);
-        RunRecord paused = run("reject-flow", Map.of());
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "ok", false, "ada", "no").get(20, TimeUnit.SECONDS);
+        RunRecord paused = caravan.run("reject-flow", Map.of());
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "ok", false, "ada", "no").get(20, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.node("ok").status()).isEqualTo(NodeStatus.REJECTED);
         assertThat(done.node("after").status()).isEqualTo(NodeStatus.SKIPPED);
@@ -155,7 +121,7 @@ class RunServiceTest {
 
     @Test
     void gateInOneParallelBranchLetsTheOtherBranchFinish() throws Exception {
-        deploy(header("branches") + """
+        caravan.deploy(header("branches") + """
                     - id: ok
                       gate: { message: "Go?" }
                     - id: work
@@ -164,11 +130,11 @@ class RunServiceTest {
                       needs: [ok, work]
                       set: { both: true }
                 """);
-        RunRecord paused = run("branches", Map.of());
+        RunRecord paused = caravan.run("branches", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(paused.node("work").status()).isEqualTo(NodeStatus.COMPLETED);
         assertThat(paused.node("join")).isNull();
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(calls(done, "work")).isEqualTo(1);
         assertThat(done.output()).isEqualTo(Map.of("ok", done.node("ok").output(), "work", "done work",
@@ -177,7 +143,7 @@ class RunServiceTest {
 
     @Test
     void gateInsideSubWorkflowPausesTheParentUntilApproved() throws Exception {
-        deploy(header("child-gate") + """
+        caravan.deploy(header("child-gate") + """
                     - id: ok
                       gate: { message: "Child go?" }
                     - id: work
@@ -185,25 +151,25 @@ class RunServiceTest {
                       agent: { model: scripted, prompt: "child work", scripted: { replies: ["child says hi"] } }
                   output: ${{ nodes.work.output }}
                 """);
-        deploy(header("parent-of-gate") + """
+        caravan.deploy(header("parent-of-gate") + """
                     - id: sub
                       workflow: { name: child-gate }
                     - id: after
                       needs: [sub]
                       set: { got: "${{ nodes.sub.output }}" }
                 """);
-        RunRecord paused = run("parent-of-gate", Map.of());
+        RunRecord paused = caravan.run("parent-of-gate", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         String child = paused.runId() + ":sub";
-        assertThat(engine.queries().pendingGates(paused.runId())).containsEntry(child, List.of("ok"));
+        assertThat(caravan.queries().pendingGates(paused.runId())).containsEntry(child, List.of("ok"));
 
-        engine.runs().resolveGate(child, "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
+        caravan.runs().resolveGate(child, "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
         org.awaitility.Awaitility.await().atMost(20, TimeUnit.SECONDS)
-                .until(() -> engine.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
-        RunRecord done = engine.queries().get(paused.runId());
+                .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        RunRecord done = caravan.queries().get(paused.runId());
         assertThat(done.node("after").output()).isEqualTo(Map.of("got", "child says hi"));
-        engine.events().drain(5_000);
-        assertThat(events).anySatisfy(e -> {
+        caravan.eventBus().drain(5_000);
+        assertThat(caravan.events()).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(child);
             assertThat(e.parentRunId()).isEqualTo(paused.runId());
             assertThat(e.type()).isEqualTo(EventTypes.NODE_OUTPUT_DELTA);
@@ -212,11 +178,11 @@ class RunServiceTest {
 
     @Test
     void pendingGatesAreTheGatesNotTheMapsLoopsAndWorkflowNodesAroundThem() throws Exception {
-        deploy(header("nested-gate-child") + """
+        caravan.deploy(header("nested-gate-child") + """
                     - id: ok
                       gate: { message: "Child go?" }
                 """);
-        deploy(header("nested-gates") + """
+        caravan.deploy(header("nested-gates") + """
                     - id: each
                       map:
                         items: ${{ [1, 2] }}
@@ -232,13 +198,13 @@ class RunServiceTest {
                     - id: sub
                       workflow: { name: nested-gate-child }
                 """);
-        RunRecord paused = run("nested-gates", Map.of());
+        RunRecord paused = caravan.run("nested-gates", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(paused.node("each").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
         assertThat(paused.node("again").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
         assertThat(paused.node("sub").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
 
-        Map<String, List<String>> gates = engine.queries().pendingGates(paused.runId());
+        Map<String, List<String>> gates = caravan.queries().pendingGates(paused.runId());
         String child = paused.runId() + ":sub";
         assertThat(gates).containsOnlyKeys(paused.runId(), child);
         assertThat(gates.get(paused.runId())).containsExactlyInAnyOrder("each[0].check", "each[1].check",
@@ -248,7 +214,7 @@ class RunServiceTest {
 
     @Test
     void gateInsideOneMapItemPausesTheRunAndItemsKeepTheirKeys() throws Exception {
-        deploy(header("map-gate") + """
+        caravan.deploy(header("map-gate") + """
                     - id: each
                       map:
                         items: ${{ [10, 20, 30] }}
@@ -261,23 +227,23 @@ class RunServiceTest {
                             agent: { model: scripted, prompt: "work on ${{ item }}" }
                         output: ${{ nodes.work.status }}
                 """);
-        RunRecord paused = run("map-gate", Map.of());
+        RunRecord paused = caravan.run("map-gate", Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(paused.node("each[1].check").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
         assertThat(paused.node("each[0].work").status()).isEqualTo(NodeStatus.SKIPPED);
         assertThat(paused.node("each[2].check").status()).isEqualTo(NodeStatus.SKIPPED);
 
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "each[1].check", true, "ada", null)
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "each[1].check", true, "ada", null)
                 .get(20, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.node("each").output()).isEqualTo(List.of("skipped", "completed", "skipped"));
         assertThat(done.node("each[1].work").output()).isEqualTo("work on 20");
         assertThat(done.node("each").attempts()).as("continuing inside a container is not a new attempt").isEqualTo(1);
-        engine.events().drain(5_000);
-        assertThat(events).filteredOn(e -> e.runId().equals(done.runId()) && "each".equals(e.node())
+        caravan.eventBus().drain(5_000);
+        assertThat(caravan.events()).filteredOn(e -> e.runId().equals(done.runId()) && "each".equals(e.node())
                                            && e.type().equals(EventTypes.NODE_STARTED))
                 .extracting(e -> (Object) ((Map<?, ?>) e.data()).get("attempt")).containsOnly(1);
-        assertThat(events).anySatisfy(e -> {
+        assertThat(caravan.events()).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(done.runId());
             assertThat(e.node()).isEqualTo("each[1].work");
             assertThat(e.type()).isEqualTo(EventTypes.NODE_OUTPUT_DELTA);
@@ -286,7 +252,7 @@ class RunServiceTest {
 
     @Test
     void loopRecordsEachIterationUnderItsOwnKey() throws Exception {
-        deploy(header("loop-keys") + """
+        caravan.deploy(header("loop-keys") + """
                     - id: refine
                       loop:
                         max: 4
@@ -296,7 +262,7 @@ class RunServiceTest {
                             set: { n: "${{ iteration }}" }
                         output: ${{ nodes.step.output.n }}
                 """);
-        RunRecord r = run("loop-keys", Map.of());
+        RunRecord r = caravan.run("loop-keys", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.nodes()).containsKeys("refine[0].step", "refine[1].step", "refine[2].step")
                 .doesNotContainKey("refine[3].step");
@@ -305,27 +271,27 @@ class RunServiceTest {
 
     @Test
     void cancelEndsAPausedRunAndRefusesLaterApproval() throws Exception {
-        deploy(header("cancel-flow") + """
+        caravan.deploy(header("cancel-flow") + """
                     - id: ok
                       gate: { message: "Go?" }
                 """);
-        RunRecord paused = run("cancel-flow", Map.of());
-        RunRecord cancelled = engine.runs().cancel(paused.runId(), "changed my mind");
+        RunRecord paused = caravan.run("cancel-flow", Map.of());
+        RunRecord cancelled = caravan.runs().cancel(paused.runId(), "changed my mind");
         assertThat(cancelled.status()).isEqualTo(RunStatus.CANCELLED);
         assertThat(cancelled.error()).isEqualTo("changed my mind");
-        assertThatThrownBy(() -> engine.runs().resolveGate(paused.runId(), "ok", true, "ada", null))
+        assertThatThrownBy(() -> caravan.runs().resolveGate(paused.runId(), "ok", true, "ada", null))
                 .isInstanceOf(RunConflictException.class).hasMessageContaining("run is cancelled");
     }
 
     @Test
     void failedNodeAfterRetriesFailsTheRunWithNodeErrorClassAndMessage() throws Exception {
         failuresLeft.put("flaky", new AtomicInteger(100));
-        deploy(header("fails") + """
+        caravan.deploy(header("fails") + """
                     - id: flaky
                       retry: { maxAttempts: 3, backoff: fixed, initialDelay: 10ms }
                       call: { uri: "direct:effect" }
                 """);
-        RunRecord r = run("fails", Map.of());
+        RunRecord r = caravan.run("fails", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorNode()).isEqualTo("flaky");
         assertThat(r.node("flaky").attempts()).isEqualTo(3);
@@ -337,12 +303,12 @@ class RunServiceTest {
     @Test
     void retrySucceedsWhenALaterAttemptWorks() throws Exception {
         failuresLeft.put("twice", new AtomicInteger(1));
-        deploy(header("retries") + """
+        caravan.deploy(header("retries") + """
                     - id: twice
                       retry: { maxAttempts: 3, backoff: exponential, initialDelay: 5ms }
                       call: { uri: "direct:effect" }
                 """);
-        RunRecord r = run("retries", Map.of());
+        RunRecord r = caravan.run("retries", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("twice").attempts()).isEqualTo(2);
         assertThat(calls(r, "twice")).isEqualTo(2);
@@ -350,7 +316,7 @@ class RunServiceTest {
 
     @Test
     void retryFromNodeRerunsItAndItsDependentsOnly() throws Exception {
-        deploy(header("retry-from") + """
+        caravan.deploy(header("retry-from") + """
                     - id: first
                       call: { uri: "direct:effect" }
                     - id: second
@@ -360,8 +326,8 @@ class RunServiceTest {
                       needs: [second]
                       call: { uri: "direct:effect" }
                 """);
-        RunRecord r = run("retry-from", Map.of());
-        RunRecord again = engine.runs().retryFrom(r.runId(), "second").get(20, TimeUnit.SECONDS);
+        RunRecord r = caravan.run("retry-from", Map.of());
+        RunRecord again = caravan.runs().retryFrom(r.runId(), "second").get(20, TimeUnit.SECONDS);
         assertThat(again.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(calls(again, "first")).isEqualTo(1);
         assertThat(calls(again, "second")).isEqualTo(2);
@@ -370,19 +336,19 @@ class RunServiceTest {
 
     @Test
     void invalidInputIsRefusedBeforeAnyRunExists() {
-        deploy(header("typed") .replace("spec:\n", "spec:\n  input: { type: object, required: [name] }\n") + """
+        caravan.deploy(header("typed") .replace("spec:\n", "spec:\n  input: { type: object, required: [name] }\n") + """
                     - id: a
                       set: { x: 1 }
                 """);
-        int before = engine.queries().page(RunQuery.of(List.of(), RunQuery.MAX_LIMIT)).runs().size();
-        assertThatThrownBy(() -> engine.runs().start(RunService.StartRequest.of("typed", Map.of("nom", "x"))))
+        int before = caravan.queries().page(RunQuery.of(List.of(), RunQuery.MAX_LIMIT)).runs().size();
+        assertThatThrownBy(() -> caravan.runs().start(RunService.StartRequest.of("typed", Map.of("nom", "x"))))
                 .isInstanceOf(InvalidInputException.class).hasMessageContaining("name");
-        assertThat(engine.queries().page(RunQuery.of(List.of(), RunQuery.MAX_LIMIT)).runs()).hasSize(before);
+        assertThat(caravan.queries().page(RunQuery.of(List.of(), RunQuery.MAX_LIMIT)).runs()).hasSize(before);
     }
 
     @Test
     void everyRunNumbersItsEventsContiguouslyFromOne() throws Exception {
-        deploy(header("numbered") + """
+        caravan.deploy(header("numbered") + """
                     - id: a
                       agent: { model: scripted, prompt: "one two three four" }
                     - id: b
@@ -391,9 +357,10 @@ class RunServiceTest {
                       needs: [a, b]
                       set: { done: true }
                 """);
-        RunRecord r = run("numbered", Map.of());
-        engine.events().drain(5_000);
-        List<Long> seq = events.stream().filter(e -> e.runId().equals(r.runId())).map(RunEvent::sequence).toList();
+        RunRecord r = caravan.run("numbered", Map.of());
+        caravan.eventBus().drain(5_000);
+        List<Long> seq = caravan.events().stream().filter(e -> e.runId().equals(r.runId())).map(RunEvent::sequence)
+                .toList();
         assertThat(seq).isNotEmpty();
         for (int i = 0; i < seq.size(); i++) {
             assertThat(seq.get(i)).isEqualTo(i + 1L);
@@ -403,22 +370,22 @@ class RunServiceTest {
 
     @Test
     void agentCallIsRefusedBeforeItLeavesOnceTheTokenBudgetIsSpent() throws Exception {
-        deploy(header("budgeted").replace("spec:\n", "spec:\n  budget: { tokens: 60 }\n") + """
+        caravan.deploy(header("budgeted").replace("spec:\n", "spec:\n  budget: { tokens: 60 }\n") + """
                     - id: first
                       agent: { model: scripted, prompt: "a prompt that uses about fifteen tokens..", maxTokens: 20 }
                     - id: second
                       needs: [first]
                       agent: { model: scripted, prompt: "never sent", maxTokens: 40 }
                 """);
-        RunRecord r = run("budgeted", Map.of());
+        RunRecord r = caravan.run("budgeted", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.node("first").status()).isEqualTo(NodeStatus.COMPLETED);
         assertThat(r.errorNode()).isEqualTo("second");
         assertThat(r.node("second").errorClass()).isEqualTo("dev.caravan.llm.LlmException");
         assertThat(r.error()).contains("left of the token budget; nothing was sent");
         assertThat(r.node("second").attempts()).isEqualTo(1);
-        engine.events().drain(5_000);
-        assertThat(events).noneSatisfy(e -> {
+        caravan.eventBus().drain(5_000);
+        assertThat(caravan.events()).noneSatisfy(e -> {
             assertThat(e.runId()).isEqualTo(r.runId());
             assertThat(e.node()).isEqualTo("second");
             assertThat(e.type()).isEqualTo(EventTypes.NODE_OUTPUT_DELTA);
@@ -433,25 +400,26 @@ class RunServiceTest {
                     - id: a
                       set: { ok: true }
                 """);
-        engine.catalog().deploy(dir.resolve("fine.caravan.yaml"));
-        assertThat(engine.catalog().routeProblems()).anySatisfy(p -> assertThat(p).contains("broken.camel.yaml"));
-        assertThat(run("fine", Map.of()).status()).isEqualTo(RunStatus.COMPLETED);
+        caravan.engine().catalog().deploy(dir.resolve("fine.caravan.yaml"));
+        assertThat(caravan.engine().catalog().routeProblems())
+                .anySatisfy(p -> assertThat(p).contains("broken.camel.yaml"));
+        assertThat(caravan.run("fine", Map.of()).status()).isEqualTo(RunStatus.COMPLETED);
     }
 
     private RunRecord timedOutGate(String name, String onTimeout) throws Exception {
-        deploy(header(name) + """
+        caravan.deploy(header(name) + """
                     - id: ok
                       gate: { message: "Go?", timeout: 300ms, onTimeout: %s }
                     - id: after
                       needs: [ok]
                       set: { done: true }
                 """.formatted(onTimeout));
-        RunRecord paused = run(name, Map.of());
+        RunRecord paused = caravan.run(name, Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(paused.node("ok").detail()).containsKeys("deadline").containsEntry("onTimeout", onTimeout);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.queries().get(paused.runId()).status().isTerminal());
-        return engine.queries().get(paused.runId());
+                .until(() -> caravan.queries().get(paused.runId()).status().isTerminal());
+        return caravan.queries().get(paused.runId());
     }
 
     @Test
@@ -483,18 +451,18 @@ class RunServiceTest {
 
     @Test
     void callTargetMayBeComputedFromTheInput() throws Exception {
-        deploy(header("routed") + """
+        caravan.deploy(header("routed") + """
                     - id: send
                       call: { uri: "direct:${{ input.target }}" }
                 """);
-        RunRecord r = run("routed", Map.of("target", "effect"));
+        RunRecord r = caravan.run("routed", Map.of("target", "effect"));
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("send").output()).isEqualTo("done send");
     }
 
     @Test
     void moreComputedTargetsThanTheProducerCacheHoldsAllGetTheirCall() throws Exception {
-        deploy(header("fanout") + """
+        caravan.deploy(header("fanout") + """
                     - id: each
                       map:
                         items: "${{ [0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79] }}"
@@ -503,24 +471,24 @@ class RunServiceTest {
                           - id: send
                             call: { uri: "log:caravan.test.target${{ item }}?level=OFF", body: "${{ item }}" }
                 """);
-        RunRecord r = run("fanout", Map.of());
+        RunRecord r = caravan.run("fanout", Map.of());
         assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
         assertThat((List<?>) r.node("each").output()).hasSize(80);
     }
 
     @Test
     void runExecutesOnTheCallersThreadAndReturnsTheOutcome() throws Exception {
-        deploy(header("inline") + """
+        caravan.deploy(header("inline") + """
                     - id: where
                       call: { uri: "direct:thread-name" }
                 """);
-        camel.addRoutes(new RouteBuilder() {
+        caravan.camelContext().addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 from("direct:thread-name").setBody(exchange -> Thread.currentThread().getName());
             }
         });
-        RunRecord r = engine.runs().run(RunService.StartRequest.of("inline", Map.of()));
+        RunRecord r = caravan.runs().run(RunService.StartRequest.of("inline", Map.of()));
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("where").output()).isEqualTo(Thread.currentThread().getName());
     }
@@ -530,7 +498,7 @@ class RunServiceTest {
         java.util.concurrent.CyclicBarrier pairs = new java.util.concurrent.CyclicBarrier(2);
         AtomicInteger inFlight = new AtomicInteger();
         AtomicInteger most = new AtomicInteger();
-        camel.addRoutes(new RouteBuilder() {
+        caravan.camelContext().addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 from("direct:blocking").process(e -> {
@@ -544,7 +512,7 @@ class RunServiceTest {
                 });
             }
         });
-        deploy(header("pairs") + """
+        caravan.deploy(header("pairs") + """
                     - id: each
                       map:
                         items: ${{ [1, 2, 3, 4, 5, 6] }}
@@ -554,7 +522,7 @@ class RunServiceTest {
                             call: { uri: "direct:blocking" }
                         output: ${{ nodes.work.output }}
                 """);
-        RunRecord r = run("pairs", Map.of());
+        RunRecord r = caravan.run("pairs", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("each").output()).isEqualTo(List.of("ok", "ok", "ok", "ok", "ok", "ok"));
         assertThat(most.get()).isEqualTo(2);
@@ -562,53 +530,56 @@ class RunServiceTest {
 
     @Test
     void anyRouteStartsARunWithCaravanRunStart() throws Exception {
-        deploy(header("triggered").replace("spec:\n", "spec:\n  input: { type: object, required: [who] }\n") + """
+        caravan.deploy(header("triggered")
+                .replace("spec:\n", "spec:\n  input: { type: object, required: [who] }\n") + """
                     - id: greet
                       set: { hello: "${{ input.who }}" }
                 """);
-        camel.addRoutes(new RouteBuilder() {
+        caravan.camelContext().addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 from("direct:webhook").to("caravan-run:start?workflow=triggered");
             }
         });
-        String runId = camel.createProducerTemplate().requestBody("direct:webhook", "{\"who\": \"ada\"}", String.class);
+        String runId = caravan.camelContext().createProducerTemplate()
+                .requestBody("direct:webhook", "{\"who\": \"ada\"}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.queries().get(runId).status() == RunStatus.COMPLETED);
-        assertThat(engine.queries().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
+                .until(() -> caravan.queries().get(runId).status() == RunStatus.COMPLETED);
+        assertThat(caravan.queries().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
 
-        assertThatThrownBy(() -> camel.createProducerTemplate().requestBody("direct:webhook", "{\"nobody\": 1}"))
+        assertThatThrownBy(() -> caravan.camelContext().createProducerTemplate()
+                .requestBody("direct:webhook", "{\"nobody\": 1}"))
                 .hasRootCauseInstanceOf(InvalidInputException.class).hasStackTraceContaining("who");
     }
 
     @Test
     void aStartMessageCannotNameItsRunNorExecuteAnExistingRunAgain() throws Exception {
-        deploy(header("hooked") + """
+        caravan.deploy(header("hooked") + """
                     - id: work
                       call: { uri: "direct:effect" }
                     - id: ok
                       needs: [work]
                       gate: { message: "Go?" }
                 """);
-        camel.addRoutes(new RouteBuilder() {
+        caravan.camelContext().addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 // as a webhook or Kafka route would: whatever headers the caller sent reach the start step
                 from("direct:hook").to("caravan-run:start?workflow=hooked");
             }
         });
-        org.apache.camel.ProducerTemplate hook = camel.createProducerTemplate();
+        org.apache.camel.ProducerTemplate hook = caravan.camelContext().createProducerTemplate();
         String completed = hook.requestBody("direct:hook", "{}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.queries().get(completed).status() == RunStatus.AWAITING_APPROVAL);
-        engine.runs().resolveGate(completed, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
+                .until(() -> caravan.queries().get(completed).status() == RunStatus.AWAITING_APPROVAL);
+        caravan.runs().resolveGate(completed, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
         String paused = hook.requestBody("direct:hook", "{}", String.class);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.queries().get(paused).status() == RunStatus.AWAITING_APPROVAL);
-        RunRecord completedBefore = engine.queries().get(completed);
-        RunRecord pausedBefore = engine.queries().get(paused);
-        engine.events().drain(5_000);
-        int eventsBefore = events.size();
+                .until(() -> caravan.queries().get(paused).status() == RunStatus.AWAITING_APPROVAL);
+        RunRecord completedBefore = caravan.queries().get(completed);
+        RunRecord pausedBefore = caravan.queries().get(paused);
+        caravan.eventBus().drain(5_000);
+        int eventsBefore = caravan.events().size();
 
         List<String> started = new java.util.ArrayList<>();
         for (String existing : List.of(completed, paused)) {
@@ -621,31 +592,31 @@ class RunServiceTest {
         assertThat(started).doesNotHaveDuplicates().doesNotContain(completed, paused, "chosen-by-caller");
         for (String id : started) {
             org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                    .until(() -> engine.queries().get(id).status() == RunStatus.AWAITING_APPROVAL);
-            assertThat(calls(engine.queries().get(id), "work")).isEqualTo(1);
+                    .until(() -> caravan.queries().get(id).status() == RunStatus.AWAITING_APPROVAL);
+            assertThat(calls(caravan.queries().get(id), "work")).isEqualTo(1);
         }
-        assertThat(engine.queries().get("chosen-by-caller")).isNull();
+        assertThat(caravan.queries().get("chosen-by-caller")).isNull();
         // the existing runs were not touched: no update, no event, no second call of their side effect
-        assertThat(engine.queries().get(completed).sequence()).isEqualTo(completedBefore.sequence());
-        assertThat(engine.queries().get(paused).sequence()).isEqualTo(pausedBefore.sequence());
+        assertThat(caravan.queries().get(completed).sequence()).isEqualTo(completedBefore.sequence());
+        assertThat(caravan.queries().get(paused).sequence()).isEqualTo(pausedBefore.sequence());
         assertThat(calls(completedBefore, "work")).isEqualTo(1);
         assertThat(calls(pausedBefore, "work")).isEqualTo(1);
-        engine.events().drain(5_000);
-        assertThat(events.subList(eventsBefore, events.size()))
+        caravan.eventBus().drain(5_000);
+        assertThat(caravan.events().subList(eventsBefore, caravan.events().size()))
                 .noneMatch(e -> e.runId().equals(completed) || e.runId().equals(paused));
     }
 
     @Test
     void pausedRunsHoldNoThread() throws Exception {
-        deploy(header("many-gates") + """
+        caravan.deploy(header("many-gates") + """
                     - id: ok
                       gate: { message: "Go?" }
                 """);
-        run("many-gates", Map.of()); // warm the pools up
+        caravan.run("many-gates", Map.of()); // warm the pools up
         int before = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
         List<java.util.concurrent.CompletableFuture<RunRecord>> paused = new java.util.ArrayList<>();
         for (int i = 0; i < 300; i++) {
-            paused.add(engine.runs().start(RunService.StartRequest.of("many-gates", Map.of())));
+            paused.add(caravan.runs().start(RunService.StartRequest.of("many-gates", Map.of())));
         }
         for (var f : paused) {
             assertThat(f.get(20, TimeUnit.SECONDS).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
@@ -657,7 +628,7 @@ class RunServiceTest {
 
     @Test
     void waitUntilATimestampPausesThenContinues() throws Exception {
-        deploy(header("until") + """
+        caravan.deploy(header("until") + """
                     - id: nap
                       wait: { until: "${{ input.at }}" }
                     - id: after
@@ -665,27 +636,27 @@ class RunServiceTest {
                       set: { woke: true }
                 """);
         String at = java.time.Instant.now().plusMillis(400).truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
-        RunRecord paused = run("until", Map.of("at", at));
+        RunRecord paused = caravan.run("until", Map.of("at", at));
         assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
         assertThat(paused.node("nap").detail()).containsEntry("until", at);
         org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
-                .until(() -> engine.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
-        assertThat(engine.queries().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
+                .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+        assertThat(caravan.queries().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
     }
 
     @Test
     void emitPublishesAnEventOfTheUsersTypeInTheRunsStream() throws Exception {
-        deploy(header("emits") + """
+        caravan.deploy(header("emits") + """
                     - id: classify
                       set: { severity: high }
                     - id: notify
                       needs: [classify]
                       emit: { type: ticket.triaged, data: "${{ nodes.classify.output }}" }
                 """);
-        RunRecord r = run("emits", Map.of());
-        engine.events().drain(5_000);
+        RunRecord r = caravan.run("emits", Map.of());
+        caravan.eventBus().drain(5_000);
         assertThat(r.node("notify").output()).isEqualTo(Map.of("severity", "high"));
-        assertThat(events).anySatisfy(e -> {
+        assertThat(caravan.events()).anySatisfy(e -> {
             assertThat(e.runId()).isEqualTo(r.runId());
             assertThat(e.type()).isEqualTo("ticket.triaged");
             assertThat(e.node()).isEqualTo("notify");
@@ -696,11 +667,11 @@ class RunServiceTest {
     @Test
     void aCallWhoseWorstCaseExceedsWhatIsLeftOfTheBudgetIsRefused() throws Exception {
         // 100 tokens left; the call's worst case is its prompt plus maxTokens 500
-        deploy(header("worst-case").replace("spec:\n", "spec:\n  budget: { tokens: 100 }\n") + """
+        caravan.deploy(header("worst-case").replace("spec:\n", "spec:\n  budget: { tokens: 100 }\n") + """
                     - id: ask
                       agent: { model: scripted, prompt: "short", maxTokens: 500 }
                 """);
-        RunRecord r = run("worst-case", Map.of());
+        RunRecord r = caravan.run("worst-case", Map.of());
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.node("ask").errorClass()).isEqualTo("dev.caravan.llm.LlmException");
         assertThat(r.tokens()).isZero();
@@ -709,31 +680,22 @@ class RunServiceTest {
     @Test
     void callsToHttpEndpointsCarryTheIdempotencyKeyHeader() throws Exception {
         List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/charge", exchange -> {
+        try (LocalHttpServer server = LocalHttpServer.start("/charge", exchange -> {
             seen.add(exchange.getRequestHeaders().getFirst("Idempotency-Key") + " "
                      + new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
-            byte[] reply = "{\"charged\": true}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, reply.length);
-            exchange.getResponseBody().write(reply);
-            exchange.close();
-        });
-        server.start();
-        try {
-            deploy(header("charge") + """
+            LocalHttpServer.reply(exchange, "application/json",
+                    "{\"charged\": true}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        })) {
+            caravan.deploy(header("charge") + """
                         - id: pay
                           call:
-                            uri: "http://127.0.0.1:%d/charge"
+                            uri: "%s/charge"
                             body: { amount: 5 }
-                    """.formatted(server.getAddress().getPort()));
-            RunRecord r = run("charge", Map.of());
+                    """.formatted(server.url()));
+            RunRecord r = caravan.run("charge", Map.of());
             assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
             assertThat(seen).containsExactly(r.runId() + "/pay/1 {\"amount\":5}");
             assertThat(r.node("pay").output()).isEqualTo(Map.of("charged", true));
-        } finally {
-            server.stop(0);
         }
     }
 
@@ -742,21 +704,15 @@ class RunServiceTest {
         // Gemini's own recorded stream: two deltas, then an error
         byte[] stream = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(
                 "src/test/resources/fixtures/llm/gemini/vertexai-streaming-failure-error-mid-stream.txt"));
-        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
-                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/", exchange -> {
+        try (LocalHttpServer server = LocalHttpServer.start("/", exchange -> {
             exchange.getRequestBody().readAllBytes();
-            exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
-            exchange.sendResponseHeaders(200, stream.length);
-            exchange.getResponseBody().write(stream);
-            exchange.close();
-        });
-        server.start();
-        camel.getPropertiesComponent().addOverrideProperty("caravan.llm.gemini.base-url",
-                "http://127.0.0.1:" + server.getAddress().getPort() + "/v1beta");
-        camel.getPropertiesComponent().addOverrideProperty("caravan.llm.gemini.api-key", "test-key");
-        try {
-            deploy(header("midstream") + """
+            LocalHttpServer.reply(exchange, "text/event-stream", stream);
+        })) {
+            caravan.camelContext().getPropertiesComponent().addOverrideProperty("caravan.llm.gemini.base-url",
+                    server.url() + "/v1beta");
+            caravan.camelContext().getPropertiesComponent().addOverrideProperty("caravan.llm.gemini.api-key",
+                    "test-key");
+            caravan.deploy(header("midstream") + """
                         - id: answer
                           agent:
                             model: gemini:gemini-2.5-flash
@@ -764,13 +720,13 @@ class RunServiceTest {
                             prompt: "Hi"
                             scripted: { replies: ["Recovered after the failure."] }
                     """);
-            RunRecord r = run("midstream", Map.of());
+            RunRecord r = caravan.run("midstream", Map.of());
             assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
             assertThat(r.node("answer").output()).isEqualTo("Recovered after the failure.");
-            engine.events().drain(5_000);
+            caravan.eventBus().drain(5_000);
             // whatever the timing of the publication, the text the events stream adds up to the reply
             StringBuilder streamed = new StringBuilder();
-            for (RunEvent e : events) {
+            for (RunEvent e : caravan.events()) {
                 if (!e.runId().equals(r.runId())) {
                     continue;
                 }
@@ -782,15 +738,13 @@ class RunServiceTest {
                 }
             }
             assertThat(streamed.toString()).isEqualTo("Recovered after the failure.");
-        } finally {
-            server.stop(0);
         }
     }
 
     @Test
     void eachToolCallGetsItsOwnIdempotencyKey() throws Exception {
         List<String> keys = new CopyOnWriteArrayList<>();
-        camel.addRoutes(new RouteBuilder() {
+        caravan.camelContext().addRoutes(new RouteBuilder() {
             @Override
             public void configure() {
                 from("direct:tool-keys").process(e -> {
@@ -799,7 +753,7 @@ class RunServiceTest {
                 });
             }
         });
-        deploy(header("tool-keys") + """
+        caravan.deploy(header("tool-keys") + """
                     - id: ask
                       agent:
                         model: scripted
@@ -816,7 +770,7 @@ class RunServiceTest {
                       parameters: { type: object, properties: { q: { type: string } } }
                       uri: direct:tool-keys
                 """);
-        RunRecord r = run("tool-keys", Map.of());
+        RunRecord r = caravan.run("tool-keys", Map.of());
         assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
         assertThat(keys).containsExactly(r.runId() + "/ask/1/tool/1.1", r.runId() + "/ask/1/tool/1.2",
                 r.runId() + "/ask/1/tool/2.1");
@@ -824,14 +778,14 @@ class RunServiceTest {
 
     @Test
     void expressionsKeepTheirOperatorsAndParenthesesInCompiledRoutes() throws Exception {
-        deploy(header("operators") + """
+        caravan.deploy(header("operators") + """
                     - id: calc
                       set:
                         sum: ${{ 1 + 2 }}
                         odd: ${{ 7 % 2 }}
                         text: "(a + b) & (c) = ${{ (1 + 1) }}%"
                 """);
-        RunRecord r = run("operators", Map.of());
+        RunRecord r = caravan.run("operators", Map.of());
         assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("calc").output()).isEqualTo(Map.of("sum", 3L, "odd", 1L, "text", "(a + b) & (c) = 2%"));
     }

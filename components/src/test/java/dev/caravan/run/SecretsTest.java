@@ -2,26 +2,15 @@ package dev.caravan.run;
 
 import dev.caravan.compile.RouteCompiler;
 import dev.caravan.dsl.WorkflowLoader;
-import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.state.ValueStore;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.core.LogEvent;
-import org.apache.logging.log4j.core.LoggerContext;
-import org.apache.logging.log4j.core.appender.AbstractAppender;
-import org.apache.logging.log4j.core.config.Configuration;
-import org.apache.logging.log4j.core.config.Property;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.test.CaravanEngineExtension;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -51,80 +40,45 @@ class SecretsTest {
                     headers: { Authorization: "secret:KB_TOKEN", Accept: "text/plain" }
             """;
 
-    private static DefaultCamelContext camel;
-    private static Engine engine;
-    private static final List<RunEvent> events = new CopyOnWriteArrayList<>();
-    private static final List<String> logs = new CopyOnWriteArrayList<>();
     private static final List<String> received = new CopyOnWriteArrayList<>();
-    private static AbstractAppender capture;
 
-    @BeforeAll
-    static void start() throws Exception {
-        LoggerContext logContext = (LoggerContext) LogManager.getContext(false);
-        Configuration config = logContext.getConfiguration();
-        capture = new AbstractAppender("secrets-capture", null, null, true, Property.EMPTY_ARRAY) {
-            @Override
-            public void append(LogEvent event) {
-                StringWriter text = new StringWriter();
-                text.append(event.getMessage().getFormattedMessage());
-                if (event.getThrown() != null) {
-                    event.getThrown().printStackTrace(new PrintWriter(text));
-                }
-                logs.add(text.toString());
-            }
-        };
-        capture.start();
-        config.addAppender(capture);
-        config.getRootLogger().addAppender(capture, Level.ALL, null);
-        config.getRootLogger().setLevel(Level.DEBUG);
-        logContext.updateLoggers();
+    @RegisterExtension
+    @Order(1)
+    static final LogCapture logs = LogCapture.of("secrets-capture");
 
-        camel = new DefaultCamelContext();
-        camel.getPropertiesComponent().addOverrideProperty("caravan.secret.KB_TOKEN", SECRET);
-        camel.getPropertiesComponent().addOverrideProperty("caravan.runs.inline-value-bytes", "1");
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:kb").process(e -> {
+    @RegisterExtension
+    @Order(2)
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .property("caravan.secret.KB_TOKEN", SECRET)
+            .property("caravan.runs.inline-value-bytes", "1")
+            .routes(rb -> {
+                rb.from("direct:kb").process(e -> {
                     received.add(e.getMessage().getHeader("Authorization", String.class));
                     e.getMessage().setBody("authorized");
                 });
                 // an endpoint whose error quotes the request, as careless HTTP clients do
-                from("direct:leaky").errorHandler(noErrorHandler()).process(e -> {
+                rb.from("direct:leaky").errorHandler(rb.noErrorHandler()).process(e -> {
                     throw new IllegalStateException("401 for Authorization=" + e.getMessage().getHeader("Authorization"));
                 });
-            }
-        });
-        camel.start();
-        engine = Engine.of(camel);
-        engine.events().subscribe(events::add);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-        LoggerContext logContext = (LoggerContext) LogManager.getContext(false);
-        logContext.getConfiguration().getRootLogger().removeAppender("secrets-capture");
-        logContext.getConfiguration().getRootLogger().setLevel(Level.ERROR);
-        logContext.updateLoggers();
-    }
+            })
+            .build();
 
     private static void assertNowhere(RunRecord r, String compiled) throws Exception {
-        engine.events().drain(5_000);
+        caravan.eventBus().drain(5_000);
         assertThat(Json.write(r)).doesNotContain(SECRET);
-        assertThat(engine.hazelcast().<String, String>getMap(ValueStore.MAP_NAME).values()).isNotEmpty()
+        assertThat(caravan.engine().hazelcast().<String, String>getMap(ValueStore.MAP_NAME).values()).isNotEmpty()
                 .allSatisfy(value -> assertThat(value).doesNotContain(SECRET));
-        assertThat(events).isNotEmpty().allSatisfy(e -> assertThat(Json.write(e)).doesNotContain(SECRET));
+        assertThat(caravan.events()).isNotEmpty().allSatisfy(e -> assertThat(Json.write(e)).doesNotContain(SECRET));
         // the compiled routes carry no node text at all: the reference stays in the definition
         assertThat(compiled).doesNotContain(SECRET).doesNotContain("KB_TOKEN");
-        assertThat(logs).isNotEmpty().allSatisfy(line -> assertThat(line).doesNotContain(SECRET));
+        assertThat(logs.lines()).isNotEmpty().allSatisfy(line -> assertThat(line).doesNotContain(SECRET));
     }
 
     @Test
     void secretReachesTheEndpointAndNothingElse() throws Exception {
         var wf = new WorkflowLoader().load("kb.caravan.yaml", FLOW.formatted("kb-secret", "direct:kb"));
-        engine.catalog().deploy(wf);
-        RunRecord r = engine.runs().start(RunService.StartRequest.of("kb-secret", Map.of())).get(10, TimeUnit.SECONDS);
+        caravan.engine().catalog().deploy(wf);
+        RunRecord r = caravan.runs().start(RunService.StartRequest.of("kb-secret", Map.of())).get(10, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(received).contains(SECRET);
         assertNowhere(r, new RouteCompiler().compile(wf));
@@ -133,8 +87,9 @@ class SecretsTest {
     @Test
     void aFailureQuotingTheSecretIsRecordedRedacted() throws Exception {
         var wf = new WorkflowLoader().load("leaky.caravan.yaml", FLOW.formatted("leaky-secret", "direct:leaky"));
-        engine.catalog().deploy(wf);
-        RunRecord r = engine.runs().start(RunService.StartRequest.of("leaky-secret", Map.of())).get(10, TimeUnit.SECONDS);
+        caravan.engine().catalog().deploy(wf);
+        RunRecord r = caravan.runs().start(RunService.StartRequest.of("leaky-secret", Map.of()))
+                .get(10, TimeUnit.SECONDS);
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.node("fetch").attempts()).isEqualTo(2);
         assertThat(r.error()).isEqualTo("401 for Authorization=***");

@@ -1,24 +1,16 @@
 package dev.caravan.run;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
-import dev.caravan.dsl.WorkflowLoader;
-import dev.caravan.event.EventBus;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
-import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.CamelContext;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -68,60 +60,47 @@ class TakeoverTest {
     /** Which instance ran each call, by idempotency key. */
     private final Map<String, String> ranOn = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private Config member(String cluster, EventBus events) {
-        return HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), events);
+    /** A cluster of members on this machine, each record backed up on another, with these workflows. */
+    private static CaravanEngineExtension cluster(int members) throws Exception {
+        return CaravanEngineExtension.builder().members(members).withoutEngines()
+                .workflow("handover.caravan.yaml", FLOW)
+                .workflow("branches.caravan.yaml", GATED_BRANCH)
+                .build().start();
     }
 
-    private Engine instance(HazelcastInstance hz, EventBus events, CountDownLatch hang, List<CamelContext> contexts)
+    private Engine instance(CaravanEngineExtension cluster, int member, CountDownLatch hang) throws Exception {
+        return instance(cluster, member, hang, new CountDownLatch(0));
+    }
+
+    private Engine instance(CaravanEngineExtension cluster, int member, CountDownLatch hang, CountDownLatch slow)
             throws Exception {
-        return instance(hz, events, hang, new CountDownLatch(0), contexts);
-    }
-
-    private Engine instance(HazelcastInstance hz, EventBus events, CountDownLatch hang, CountDownLatch slow,
-            List<CamelContext> contexts) throws Exception {
-        DefaultCamelContext camel = new DefaultCamelContext();
-        String name = hz.getName();
-        camel.getShutdownStrategy().setTimeout(1);
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:effect").process(e -> {
-                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
-                    String key = e.getMessage().getHeader("CamelCaravanIdempotencyKey", String.class);
-                    calls.add(key);
-                    ranOn.put(key, name);
-                    if (hang != null && node.equals("second")) {
-                        hang.await();
-                    }
-                    e.getMessage().setBody("done " + node);
-                });
-                from("direct:slow").process(e -> slow.await());
-            }
+        String name = cluster.hazelcast(member).getName();
+        return cluster.startEngine(member, rb -> {
+            rb.from("direct:effect").process(e -> {
+                String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+                String key = e.getMessage().getHeader("CamelCaravanIdempotencyKey", String.class);
+                calls.add(key);
+                ranOn.put(key, name);
+                if (hang != null && node.equals("second")) {
+                    hang.await();
+                }
+                e.getMessage().setBody("done " + node);
+            });
+            rb.from("direct:slow").process(e -> slow.await());
         });
-        camel.start();
-        contexts.add(camel);
-        Engine engine = Engine.on(camel, hz, events);
-        camel.getRegistry().bind("caravanEngine", engine);
-        engine.catalog().deploy(new WorkflowLoader().load("handover.caravan.yaml", FLOW));
-        engine.catalog().deploy(new WorkflowLoader().load("branches.caravan.yaml", GATED_BRANCH));
-        return engine;
     }
 
     @Test
     void survivorsTakeOverAndFinishTheRunsOfAMemberThatDied() throws Exception {
-        String cluster = "caravan-takeover-" + UUID.randomUUID();
-        EventBus events = new EventBus();
-        List<RunEvent> seen = new CopyOnWriteArrayList<>();
-        events.subscribe(seen::add);
-        HazelcastInstance hzA = Hazelcast.newHazelcastInstance(member(cluster, events));
-        HazelcastInstance hzB = Hazelcast.newHazelcastInstance(member(cluster, events));
-        HazelcastInstance hzC = Hazelcast.newHazelcastInstance(member(cluster, events));
         CountDownLatch never = new CountDownLatch(1);
-        List<CamelContext> contexts = new ArrayList<>();
-        try {
-            Engine a = instance(hzA, events, null, contexts);
-            Engine doomed = instance(hzB, events, never, contexts);
-            Engine c = instance(hzC, events, null, contexts);
+        // the hung calls are let go before the instances stop, as resources close in reverse order
+        try (CaravanEngineExtension cluster = cluster(3); AutoCloseable release = never::countDown) {
+            HazelcastInstance hzA = cluster.hazelcast(0);
+            HazelcastInstance hzB = cluster.hazelcast(1);
+            HazelcastInstance hzC = cluster.hazelcast(2);
+            Engine a = instance(cluster, 0, null);
+            Engine doomed = instance(cluster, 1, never);
+            Engine c = instance(cluster, 2, null);
             String doomedId = hzB.getCluster().getLocalMember().getUuid().toString();
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
@@ -154,32 +133,20 @@ class TakeoverTest {
             }
             assertThat(takenOverBy).as("each survivor takes the runs whose records it holds")
                     .containsExactlyInAnyOrder(hzA.getName(), hzC.getName());
-            events.drain(5_000);
-            assertThat(seen).filteredOn(e -> e.type().equals(EventTypes.RUN_RESUMED)
+            cluster.eventBus().drain(5_000);
+            assertThat(cluster.events()).filteredOn(e -> e.type().equals(EventTypes.RUN_RESUMED)
                                              && doomedId.equals(((Map<?, ?>) e.data()).get("previousOwner")))
                     .extracting(RunEvent::runId).containsExactlyInAnyOrderElementsOf(ids);
-        } finally {
-            never.countDown();
-            for (CamelContext ctx : contexts) {
-                ctx.stop();
-            }
-            hzA.shutdown();
-            hzC.shutdown();
-            events.close();
         }
     }
 
     @Test
     void anApprovalReachingAnotherMemberContinuesTheRunOnItsOwner() throws Exception {
-        String cluster = "caravan-forward-" + UUID.randomUUID();
-        EventBus events = new EventBus();
-        HazelcastInstance hzA = Hazelcast.newHazelcastInstance(member(cluster, events));
-        HazelcastInstance hzB = Hazelcast.newHazelcastInstance(member(cluster, events));
         CountDownLatch slow = new CountDownLatch(1);
-        List<CamelContext> contexts = new ArrayList<>();
-        try {
-            Engine owner = instance(hzA, events, null, slow, contexts);
-            Engine other = instance(hzB, events, null, slow, contexts);
+        try (CaravanEngineExtension cluster = cluster(2); AutoCloseable release = slow::countDown) {
+            HazelcastInstance hzA = cluster.hazelcast(0);
+            Engine owner = instance(cluster, 0, null, slow);
+            Engine other = instance(cluster, 1, null, slow);
             String id = owner.runs().create(RunService.StartRequest.of("branches", Map.of()));
             java.util.concurrent.CompletableFuture<RunRecord> run = owner.executor().execute(id);
             // the gate waits in one branch while the other branch is still running on its owner
@@ -195,14 +162,6 @@ class TakeoverTest {
             assertThat(ranOn).containsEntry(id + "/after/1", hzA.getName());
             assertThat(calls).containsOnlyOnce(id + "/after/1");
             assertThat(run.get(10, TimeUnit.SECONDS).status()).isEqualTo(RunStatus.COMPLETED);
-        } finally {
-            slow.countDown();
-            for (CamelContext ctx : contexts) {
-                ctx.stop();
-            }
-            hzB.shutdown();
-            hzA.shutdown();
-            events.close();
         }
     }
 }

@@ -1,14 +1,11 @@
 package dev.caravan.run;
 
-import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
@@ -18,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static dev.caravan.test.TestWorkflows.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -27,58 +25,30 @@ import static org.awaitility.Awaitility.await;
  */
 class TimerHandOverTest {
 
-    private static DefaultCamelContext camel;
-    private static Engine engine;
     /** What the slow node saw while it blocked: whether the other run's timer fired meanwhile. */
     private static final List<String> seenBySlowNode = new CopyOnWriteArrayList<>();
     private static final AtomicInteger flakyCalls = new AtomicInteger();
     private static volatile CountDownLatch slowEntered;
     private static volatile CountDownLatch otherRunDone;
 
-    @BeforeAll
-    static void start() throws Exception {
-        camel = new DefaultCamelContext();
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:flaky").process(e -> {
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .routes(rb -> {
+                rb.from("direct:flaky").process(e -> {
                     if (flakyCalls.incrementAndGet() == 1) {
                         throw new IllegalStateException("first attempt fails");
                     }
                     e.getMessage().setBody("second attempt");
                 });
                 // blocks the thread it runs on until the other run finished (or gives up after a while)
-                from("direct:slow").process(e -> {
+                rb.from("direct:slow").process(e -> {
                     slowEntered.countDown();
                     seenBySlowNode.add(otherRunDone.await(5, TimeUnit.SECONDS)
                             ? "the other run's timer fired" : "the other run's timer did not fire");
                     e.getMessage().setBody("slow done");
                 });
-            }
-        });
-        camel.start();
-        engine = Engine.of(camel);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-    }
-
-    private static void deploy(String yaml) {
-        engine.catalog().deploy(new WorkflowLoader().load("test.caravan.yaml", yaml));
-    }
-
-    private static String header(String name) {
-        return """
-                apiVersion: caravan.dev/v1
-                kind: Workflow
-                metadata:
-                  name: %s
-                spec:
-                  nodes:
-                """.formatted(name);
-    }
+            })
+            .build();
 
     private static void reset() {
         seenBySlowNode.clear();
@@ -89,7 +59,7 @@ class TimerHandOverTest {
     @Test
     void aSlowNodeAfterARetryDoesNotDelayAGateDeadlineOfAnotherRun() throws Exception {
         reset();
-        deploy(header("retried-then-slow") + """
+        caravan.deploy(header("retried-then-slow") + """
                     - id: flaky
                       retry: { maxAttempts: 2, backoff: fixed, initialDelay: 10ms }
                       call: { uri: "direct:flaky" }
@@ -97,36 +67,36 @@ class TimerHandOverTest {
                       needs: [flaky]
                       call: { uri: "direct:slow" }
                 """);
-        deploy(header("deadline") + """
+        caravan.deploy(header("deadline") + """
                     - id: ok
                       gate: { message: "Go?", timeout: 10ms, onTimeout: reject }
                     - id: after
                       needs: [ok]
                       set: { ran: true }
                 """);
-        CompletableFuture<RunRecord> retried = engine.runs().start(RunService.StartRequest.of("retried-then-slow",
+        CompletableFuture<RunRecord> retried = caravan.runs().start(RunService.StartRequest.of("retried-then-slow",
                 Map.of()));
         assertThat(slowEntered.await(10, TimeUnit.SECONDS)).isTrue();
 
         // the slow node now blocks the thread that continued after the backoff; the gate's deadline is due meanwhile
-        RunRecord paused = engine.runs().start(RunService.StartRequest.of("deadline", Map.of())).get(10,
+        RunRecord paused = caravan.runs().start(RunService.StartRequest.of("deadline", Map.of())).get(10,
                 TimeUnit.SECONDS);
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         await().atMost(20, TimeUnit.SECONDS)
-                .until(() -> engine.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
+                .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
         otherRunDone.countDown();
 
         RunRecord slow = retried.get(20, TimeUnit.SECONDS);
         assertThat(slow.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(slow.node("flaky").attempts()).isEqualTo(2);
-        assertThat(engine.queries().get(paused.runId()).node("ok").status()).isEqualTo(NodeStatus.REJECTED);
+        assertThat(caravan.queries().get(paused.runId()).node("ok").status()).isEqualTo(NodeStatus.REJECTED);
         assertThat(seenBySlowNode).containsExactly("the other run's timer fired");
     }
 
     @Test
     void aSlowNodeAfterATimeoutDoesNotDelayAnotherNodesTimeout() throws Exception {
         reset();
-        deploy(header("timed-out-then-slow") + """
+        caravan.deploy(header("timed-out-then-slow") + """
                     - id: hangs
                       onError: continue
                       timeout: 10ms
@@ -135,7 +105,7 @@ class TimerHandOverTest {
                       needs: [hangs]
                       call: { uri: "direct:slow" }
                 """);
-        deploy(header("also-times-out") + """
+        caravan.deploy(header("also-times-out") + """
                     - id: hangs
                       onError: continue
                       timeout: 10ms
@@ -144,12 +114,12 @@ class TimerHandOverTest {
                       needs: [hangs]
                       set: { code: "${{ nodes.hangs.error.code }}" }
                 """);
-        CompletableFuture<RunRecord> first = engine.runs().start(RunService.StartRequest.of("timed-out-then-slow",
+        CompletableFuture<RunRecord> first = caravan.runs().start(RunService.StartRequest.of("timed-out-then-slow",
                 Map.of()));
         assertThat(slowEntered.await(10, TimeUnit.SECONDS)).isTrue();
 
         // the slow node blocks the thread that continued after the first timeout; the second one is due meanwhile
-        CompletableFuture<RunRecord> second = engine.runs().start(RunService.StartRequest.of("also-times-out",
+        CompletableFuture<RunRecord> second = caravan.runs().start(RunService.StartRequest.of("also-times-out",
                 Map.of()));
         await().atMost(20, TimeUnit.SECONDS).until(second::isDone);
         otherRunDone.countDown();

@@ -12,6 +12,7 @@ import dev.caravan.llm.provider.ScriptedChatModel;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.test.CaravanEngineExtension;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
@@ -30,9 +31,6 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
-import org.apache.camel.CamelContext;
-import org.apache.camel.builder.RouteBuilder;
-import org.apache.camel.impl.DefaultCamelContext;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
 import org.snakeyaml.engine.v2.schema.CoreSchema;
@@ -51,53 +49,47 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class UserTextReachesNodesTest {
 
-    private static CamelContext camel;
-    private static Engine engine;
     private static final List<ChatRequest> requests = new CopyOnWriteArrayList<>();
+    /** jqwik's containers have no JUnit Jupiter extensions: the engine is started and stopped by hand. */
+    private static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            // a model that records what it is sent and echoes the prompt
+            .configure(camel -> camel.getRegistry().bind("captureModels", new ChatModelFactory() {
+                @Override
+                public String provider() {
+                    return "capture";
+                }
+
+                @Override
+                public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
+                    return new Capturing();
+                }
+
+                @Override
+                public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
+                    return new Capturing();
+                }
+
+                @Override
+                public boolean waits(LlmConfiguration cfg) {
+                    return false;
+                }
+            }))
+            .routes(rb -> rb.from("direct:echo").process(e -> e.getMessage().setBody(Map.of(
+                    "body", e.getMessage().getBody(String.class),
+                    "header", e.getMessage().getHeader("X-Text", String.class)))))
+            .build();
     /** Knows the provider the registry adds, as the engine's own loader does. */
     private static final WorkflowLoader loader = new WorkflowLoader(new Expressions(), LoadLimits.DEFAULTS,
-            () -> camel.getComponent("caravan-llm", LlmComponent.class).knownProviders());
+            () -> caravan.camelContext().getComponent("caravan-llm", LlmComponent.class).knownProviders());
 
     @BeforeContainer
     static void start() throws Exception {
-        camel = new DefaultCamelContext();
-        // a model that records what it is sent and echoes the prompt
-        camel.getRegistry().bind("captureModels", new ChatModelFactory() {
-            @Override
-            public String provider() {
-                return "capture";
-            }
-
-            @Override
-            public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
-                return new Capturing();
-            }
-
-            @Override
-            public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
-                return new Capturing();
-            }
-
-            @Override
-            public boolean waits(LlmConfiguration cfg) {
-                return false;
-            }
-        });
-        camel.addRoutes(new RouteBuilder() {
-            @Override
-            public void configure() {
-                from("direct:echo").process(e -> e.getMessage().setBody(Map.of(
-                        "body", e.getMessage().getBody(String.class),
-                        "header", e.getMessage().getHeader("X-Text", String.class))));
-            }
-        });
-        camel.start();
-        engine = Engine.of(camel);
+        caravan.start();
     }
 
     @AfterContainer
     static void stop() {
-        camel.stop();
+        caravan.close();
     }
 
     private static final class Capturing extends ScriptedChatModel {
@@ -137,7 +129,7 @@ class UserTextReachesNodesTest {
     void everyTextFieldOfEveryNodeKindReachesTheNodeUnchanged(@ForAll("texts") String text) throws Exception {
         deploy(text);
         requests.clear();
-        RunRecord run = engine.runs().run(RunService.StartRequest.of("texts", Map.of()));
+        RunRecord run = caravan.engine().runs().run(RunService.StartRequest.of("texts", Map.of()));
 
         assertThat(run.status()).as(run.error()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(requests).hasSize(1);
@@ -168,7 +160,7 @@ class UserTextReachesNodesTest {
     private static Object output(RunRecord run, String node) {
         NodeRecord n = run.node(node);
         assertThat(n).as("node %s", node).isNotNull();
-        return engine.values().resolve(n.output());
+        return caravan.engine().values().resolve(n.output());
     }
 
     /** The workflow as a user would write it, each field holding the text; written by a YAML emitter. */
@@ -204,8 +196,8 @@ class UserTextReachesNodesTest {
         Workflow wf = loader.load("texts.caravan.yaml", yaml("texts", nodes, null, tools));
         // the text survives the YAML layer, so anything lost below is the engine's doing
         assertThat(((AgentSpec) wf.node("asked").spec()).prompt()).isEqualTo(text);
-        engine.catalog().deploy(child);
-        engine.catalog().deploy(wf);
+        caravan.engine().catalog().deploy(child);
+        caravan.engine().catalog().deploy(wf);
     }
 
     private static Map<String, Object> node(String id, String kind, Object spec) {

@@ -1,20 +1,15 @@
 package dev.caravan.state;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
-import dev.caravan.event.EventBus;
 import dev.caravan.event.RunEvent;
-import dev.caravan.run.Engine;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -25,40 +20,29 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class HazelcastRunStoreTest {
 
-    private static final EventBus events = new EventBus();
-    private static final List<RunEvent> seen = new CopyOnWriteArrayList<>();
-    private static HazelcastInstance a;
-    private static HazelcastInstance b;
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder().members(2).withoutEngines().build();
 
-    private static Config member(String cluster) {
-        return HazelcastRunStore.configure(Engine.clusterConfig(cluster, List.of("127.0.0.1")), events);
+    /** The first member. */
+    private static HazelcastInstance a() {
+        return caravan.hazelcast(0);
     }
 
-    @BeforeAll
-    static void cluster() {
-        String cluster = "caravan-store-" + UUID.randomUUID();
-        a = Hazelcast.newHazelcastInstance(member(cluster));
-        b = Hazelcast.newHazelcastInstance(member(cluster));
-        events.subscribe(seen::add);
-    }
-
-    @AfterAll
-    static void shutdown() {
-        b.shutdown();
-        a.shutdown();
-        events.close();
+    /** The second member. */
+    private static HazelcastInstance b() {
+        return caravan.hazelcast(1);
     }
 
     @Test
     void mutationsGiveTheSameRecordsWhicheverMemberOwnsTheRun() throws Exception {
-        assertThat(a.getCluster().getMembers()).hasSize(2);
-        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        assertThat(a().getCluster().getMembers()).hasSize(2);
+        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus());
         List<String> ids = new ArrayList<>();
         int remote = 0;
         for (int i = 0; i < 20; i++) {
             String id = "run-" + i;
             ids.add(id);
-            if (!a.getPartitionService().getPartition(id).getOwner().localMember()) {
+            if (!a().getPartitionService().getPartition(id).getOwner().localMember()) {
                 remote++;
             }
             assertThat(store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of("n", i), null, null))
@@ -74,7 +58,7 @@ class HazelcastRunStoreTest {
         }
         assertThat(remote).as("some runs live on the other member").isPositive();
 
-        HazelcastRunStore fromB = new HazelcastRunStore(b, events);
+        HazelcastRunStore fromB = new HazelcastRunStore(b(), caravan.eventBus());
         for (String id : ids) {
             RunRecord r = fromB.get(id);
             assertThat(r.node("a").status()).isEqualTo(NodeStatus.COMPLETED);
@@ -82,16 +66,16 @@ class HazelcastRunStoreTest {
             assertThat(r.costMicros()).isEqualTo(5);
             assertThat(r.sequence()).isEqualTo(5);
         }
-        events.drain(5_000);
+        caravan.eventBus().drain(5_000);
         for (String id : ids) {
-            assertThat(seen.stream().filter(e -> e.runId().equals(id)).map(RunEvent::sequence))
+            assertThat(caravan.events().stream().filter(e -> e.runId().equals(id)).map(RunEvent::sequence))
                     .containsExactly(1L, 2L, 3L, 4L, 5L);
         }
     }
 
     @Test
     void recordsHandedOutCannotBeChanged() {
-        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus());
         String id = "frozen-" + UUID.randomUUID();
         java.util.HashMap<String, Object> input = new java.util.HashMap<>(Map.of("k", "v"));
         store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, input, null, null));
@@ -105,8 +89,8 @@ class HazelcastRunStoreTest {
 
     @Test
     void theMemberThatCreatesARunOwnsItAndNoOtherMemberRecordsItsProgress() {
-        HazelcastRunStore onA = new HazelcastRunStore(a, events);
-        HazelcastRunStore onB = new HazelcastRunStore(b, events);
+        HazelcastRunStore onA = new HazelcastRunStore(a(), caravan.eventBus());
+        HazelcastRunStore onB = new HazelcastRunStore(b(), caravan.eventBus());
         String id = "owned-" + UUID.randomUUID();
         onA.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
         assertThat(onB.get(id).owner()).isEqualTo(onA.memberId());
@@ -126,12 +110,12 @@ class HazelcastRunStoreTest {
 
     @Test
     void aRunWhoseOwnerIsGoneIsClaimedOnceAndItsOldOwnerIsFencedOut() {
-        HazelcastRunStore onA = new HazelcastRunStore(a, events);
-        HazelcastRunStore onB = new HazelcastRunStore(b, events);
+        HazelcastRunStore onA = new HazelcastRunStore(a(), caravan.eventBus());
+        HazelcastRunStore onB = new HazelcastRunStore(b(), caravan.eventBus());
         String id = "orphan-" + UUID.randomUUID();
         onA.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
         String gone = UUID.randomUUID().toString(); // a member that left the cluster
-        a.<String, RunRecord>getMap(HazelcastRunStore.MAP_NAME).set(id, onA.get(id).withOwner(gone, 0));
+        a().<String, RunRecord>getMap(HazelcastRunStore.MAP_NAME).set(id, onA.get(id).withOwner(gone, 0));
 
         Mutation.Result claim = onB.apply(id, new Mutation.ClaimRun("taken over from member " + gone, 3));
         assertThat(claim.accepted()).isTrue();
@@ -153,10 +137,10 @@ class HazelcastRunStoreTest {
 
     @Test
     void aRunThatKeepsLosingItsOwnerFailsInsteadOfBeingTakenOverAgain() {
-        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus());
         String id = "poison-" + UUID.randomUUID();
         store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
-        a.<String, RunRecord>getMap(HazelcastRunStore.MAP_NAME).set(id,
+        a().<String, RunRecord>getMap(HazelcastRunStore.MAP_NAME).set(id,
                 store.get(id).withOwner(UUID.randomUUID().toString(), 3));
 
         Mutation.Result claim = store.apply(id, new Mutation.ClaimRun("again", 3));
@@ -169,13 +153,13 @@ class HazelcastRunStoreTest {
 
     @Test
     void severalMutationsApplyInOrderAsOneUpdateOnEitherMember() throws Exception {
-        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus());
         int remote = 0;
         List<String> ids = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
             String id = "batch-" + i + "-" + UUID.randomUUID();
             ids.add(id);
-            if (!a.getPartitionService().getPartition(id).getOwner().localMember()) {
+            if (!a().getPartitionService().getPartition(id).getOwner().localMember()) {
                 remote++;
             }
             Mutation.Result r = store.apply(id, List.of(
@@ -189,9 +173,10 @@ class HazelcastRunStoreTest {
             assertThat(r.record().sequence()).isEqualTo(4);
         }
         assertThat(remote).as("some runs live on the other member").isPositive();
-        events.drain(5_000);
+        caravan.eventBus().drain(5_000);
         for (String id : ids) {
-            assertThat(seen.stream().filter(e -> e.runId().equals(id)).map(e -> e.sequence() + " " + e.type()))
+            assertThat(caravan.events().stream().filter(e -> e.runId().equals(id))
+                    .map(e -> e.sequence() + " " + e.type()))
                     .containsExactly("1 caravan.run.started", "2 caravan.node.started", "3 caravan.node.completed",
                             "4 caravan.node.skipped");
         }
@@ -199,7 +184,7 @@ class HazelcastRunStoreTest {
 
     @Test
     void anUpdateOfSeveralStopsAtTheFirstRefusedAndKeepsWhatCameBefore() {
-        HazelcastRunStore store = new HazelcastRunStore(a, events);
+        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus());
         String id = "refused-" + UUID.randomUUID();
         store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
         Mutation.Result r = store.apply(id, List.of(
@@ -215,10 +200,10 @@ class HazelcastRunStoreTest {
 
     @Test
     void theUpdateThatFinishesARunSetsItsExpiryOnPrimaryAndBackup() {
-        HazelcastRunStore store = new HazelcastRunStore(a, events, java.time.Duration.ofHours(1));
+        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus(), java.time.Duration.ofHours(1));
         String id = "expiring-" + UUID.randomUUID();
         store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
-        com.hazelcast.map.IMap<String, RunRecord> runs = a.getMap(HazelcastRunStore.MAP_NAME);
+        com.hazelcast.map.IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
         assertThat(runs.getEntryView(id).getTtl()).as("a running run does not expire").isEqualTo(Long.MAX_VALUE);
         store.apply(id, new Mutation.CompleteRun("done"));
         assertThat(runs.getEntryView(id).getTtl()).isEqualTo(java.time.Duration.ofHours(1).toMillis());
@@ -226,12 +211,13 @@ class HazelcastRunStoreTest {
 
     @Test
     void aFinishedRunStillExpiresAfterTheMemberHoldingItLeaves() {
-        HazelcastInstance c = Hazelcast.newHazelcastInstance(member(a.getConfig().getClusterName()));
+        HazelcastInstance c = caravan.startMember();
         try {
-            HazelcastRunStore store = new HazelcastRunStore(a, events, java.time.Duration.ofHours(1));
-            a.getMap(HazelcastRunStore.MAP_NAME).size(); // partitions are assigned on first use
+            HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus(), java.time.Duration.ofHours(1));
+            a().getMap(HazelcastRunStore.MAP_NAME).size(); // partitions are assigned on first use
             org.awaitility.Awaitility.await().atMost(30, java.util.concurrent.TimeUnit.SECONDS)
-                    .until(() -> a.getPartitionService().isClusterSafe() && c.getPartitionService().isLocalMemberSafe());
+                    .until(() -> a().getPartitionService().isClusterSafe()
+                                 && c.getPartitionService().isLocalMemberSafe());
             String id = null;
             for (int i = 0; id == null; i++) {
                 String candidate = "leaving-" + i + "-" + UUID.randomUUID();
@@ -243,7 +229,7 @@ class HazelcastRunStoreTest {
             store.apply(id, new Mutation.CompleteRun("done"));
             c.getLifecycleService().terminate();
             // the backup, now the primary, carries the expiry the finishing update gave it
-            com.hazelcast.map.IMap<String, RunRecord> runs = a.getMap(HazelcastRunStore.MAP_NAME);
+            com.hazelcast.map.IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
             assertThat(runs.getEntryView(id).getTtl()).isEqualTo(java.time.Duration.ofHours(1).toMillis());
         } finally {
             c.getLifecycleService().terminate();

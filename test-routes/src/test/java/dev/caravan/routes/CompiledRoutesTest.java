@@ -14,15 +14,16 @@ import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.test.CaravanEngineExtension;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.snakeyaml.engine.v2.api.Load;
@@ -53,11 +54,12 @@ class CompiledRoutesTest {
     private static final Path CAMEL_EXAMPLES = Path.of("src/test/resources/fixtures/camel-yaml");
     private static final Path KB_SEARCH = Examples.FOLDER.resolve("kb-search.camel.yaml");
 
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder().build();
+
     private final WorkflowLoader loader = new WorkflowLoader();
     private final RouteCompiler compiler = new RouteCompiler();
     private JsonSchema camelSchema;
-    private CamelContext engineCamel;
-    private Engine engine;
 
     @BeforeAll
     void setUp() throws IOException {
@@ -66,18 +68,8 @@ class CompiledRoutesTest {
                 .getResourceAsStream(CAMEL_SCHEMA), "no " + CAMEL_SCHEMA + " in the camel-yaml-dsl jar")) {
             camelSchema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(in);
         }
-        engineCamel = new DefaultCamelContext();
-        engineCamel.start();
-        engine = Engine.of(engineCamel);
         for (String name : Examples.names()) {
-            engine.catalog().deploy(Examples.file(name));
-        }
-    }
-
-    @AfterAll
-    void tearDown() {
-        if (engineCamel != null) {
-            engineCamel.stop();
+            caravan.engine().catalog().deploy(Examples.file(name));
         }
     }
 
@@ -166,7 +158,7 @@ class CompiledRoutesTest {
                 return;
             }
 
-            RunRecord viaEngine = engine.runs().start(StartRequest.of(name, input)).get(30, TimeUnit.SECONDS);
+            RunRecord viaEngine = caravan.runs().start(StartRequest.of(name, input)).get(30, TimeUnit.SECONDS);
             assertThat(viaEngine.status()).isEqualTo(RunStatus.COMPLETED);
             assertThat(tree(reply)).as("reply of plain Camel vs engine output").isEqualTo(tree(viaEngine.output()));
         } finally {

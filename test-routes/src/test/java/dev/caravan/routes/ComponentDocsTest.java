@@ -4,23 +4,21 @@ import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import dev.caravan.dsl.WorkflowLoader;
-import dev.caravan.event.RunEvent;
-import dev.caravan.run.Engine;
 import dev.caravan.run.RunRecords;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.test.CaravanEngineExtension;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.dsl.yaml.YamlRoutesBuilderLoader;
-import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
@@ -35,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static dev.caravan.routes.Examples.tree;
@@ -52,22 +49,19 @@ class ComponentDocsTest {
 
     private static final String COMPONENT_LIST = "META-INF/services/org/apache/camel/component.properties";
 
-    private CamelContext camel;
-    private Engine engine;
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder().build();
+
     private ProducerTemplate producer;
-    private final List<RunEvent> events = new CopyOnWriteArrayList<>();
 
     @BeforeAll
     void loadEveryExample() throws Exception {
-        camel = new DefaultCamelContext();
-        camel.start();
-        engine = Engine.of(camel);
-        engine.events().subscribe(events::add);
+        CamelContext camel = caravan.camelContext();
         WorkflowLoader loader = new WorkflowLoader();
         List<ComponentDocs> pages = ComponentDocs.all();
         // definitions first: a route's endpoints read theirs when it starts
         for (ComponentDocs page : pages) {
-            page.workflows().forEach((file, text) -> engine.catalog().register(loader.load(file, text)));
+            page.workflows().forEach((file, text) -> caravan.engine().catalog().register(loader.load(file, text)));
         }
         for (ComponentDocs page : pages) {
             for (Map.Entry<String, String> routes : page.routes().entrySet()) {
@@ -75,14 +69,7 @@ class ComponentDocsTest {
                         .loadRoutes(ResourceHelper.fromString(routes.getKey(), routes.getValue()));
             }
         }
-        producer = camel.createProducerTemplate();
-    }
-
-    @AfterAll
-    void stop() {
-        if (camel != null) {
-            camel.stop();
-        }
+        producer = caravan.camelContext().createProducerTemplate();
     }
 
     @Test
@@ -133,17 +120,17 @@ class ComponentDocsTest {
         Exchange paused = send("direct:caravan-workflow-refund", Map.of("order", "A-17", "amount", 40));
         assertThat(paused.getMessage().getBody()).isNull();
         String runId = runId(paused);
-        assertThat(engine.queries().get(runId).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
-        assertThat(engine.queries().get(runId).node("approve").detail().get("message"))
+        assertThat(caravan.queries().get(runId).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+        assertThat(caravan.queries().get(runId).node("approve").detail().get("message"))
                 .isEqualTo("Refund 40 on order A-17?");
 
-        RunRecord approved = engine.runs().resolveGate(runId, "approve", true, "amy", "ok").get(30, TimeUnit.SECONDS);
+        RunRecord approved = caravan.runs().resolveGate(runId, "approve", true, "amy", "ok").get(30, TimeUnit.SECONDS);
         assertThat(approved.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(tree(approved.output()))
                 .isEqualTo(tree("{\"order\": \"A-17\", \"refunded\": 40, \"approvedBy\": \"amy\"}"));
 
         String other = runId(send("direct:caravan-workflow-refund", Map.of("order", "B-2", "amount", 900)));
-        RunRecord rejected = engine.runs().resolveGate(other, "approve", false, "amy", "no").get(30, TimeUnit.SECONDS);
+        RunRecord rejected = caravan.runs().resolveGate(other, "approve", false, "amy", "no").get(30, TimeUnit.SECONDS);
         assertThat(rejected.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(rejected.node("pay").status()).isEqualTo(NodeStatus.SKIPPED);
         assertThat(rejected.output()).isNull();
@@ -161,7 +148,7 @@ class ComponentDocsTest {
     void loopDraftsUntilTheReviewIsHappy() {
         Exchange done = send("direct:caravan-workflow-drafts", Map.of("topic", "camels"));
         assertThat(done.getMessage().getBody()).isEqualTo("camels, draft 3");
-        assertThat(engine.queries().get(runId(done)).nodes()).containsKeys("refine[0].draft", "refine[2].review")
+        assertThat(caravan.queries().get(runId(done)).nodes()).containsKeys("refine[0].draft", "refine[2].review")
                 .doesNotContainKey("refine[3].draft");
     }
 
@@ -177,8 +164,8 @@ class ComponentDocsTest {
         String expected = "{\"ticket\": \"urgent: printer on fire\", \"urgent\": true}";
         assertThat(tree(done.getMessage().getBody())).isEqualTo(tree(expected));
         String runId = runId(done);
-        assertThat(engine.events().drain(5_000)).isTrue();
-        assertThat(events).filteredOn(e -> e.runId().equals(runId) && e.type().equals("ticket.classified"))
+        assertThat(caravan.eventBus().drain(5_000)).isTrue();
+        assertThat(caravan.events()).filteredOn(e -> e.runId().equals(runId) && e.type().equals("ticket.classified"))
                 .singleElement().satisfies(e -> {
                     assertThat(e.node()).isEqualTo("notify");
                     assertThat(tree(e.data())).isEqualTo(tree(expected));
@@ -193,7 +180,7 @@ class ComponentDocsTest {
 
         Exchange stopped = send("direct:caravan-workflow-refund-limit", Map.of("amount", 5000));
         assertThat(stopped.getException()).hasMessageContaining("a refund of 5000 needs a manager");
-        RunRecord r = engine.queries().get(runId(stopped));
+        RunRecord r = caravan.queries().get(runId(stopped));
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
         assertThat(r.errorCode()).isEqualTo("NEEDS_MANAGER");
         assertThat(r.errorNode()).isEqualTo("guard");
@@ -205,8 +192,8 @@ class ComponentDocsTest {
         assertThat(paused.getException()).isNull();
         assertThat(paused.getMessage().getBody()).isNull();
         String runId = runId(paused);
-        await().atMost(Duration.ofSeconds(30)).until(() -> engine.queries().get(runId).status() == RunStatus.COMPLETED);
-        assertThat(tree(engine.queries().get(runId).output()))
+        await().atMost(Duration.ofSeconds(30)).until(() -> caravan.queries().get(runId).status() == RunStatus.COMPLETED);
+        assertThat(tree(caravan.queries().get(runId).output()))
                 .isEqualTo(tree("{\"to\": \"bob\", \"text\": \"A reminder for bob\"}"));
     }
 
@@ -214,7 +201,7 @@ class ComponentDocsTest {
     void workflowFilesTheNoteByItsChildsSummary() {
         Exchange done = send("direct:caravan-workflow-file-note", Map.of("text", "Call Ada back"));
         assertThat(tree(done.getMessage().getBody())).isEqualTo(tree("{\"folder\": \"short\", \"length\": 13}"));
-        RunRecord child = engine.queries().get(runId(done) + ":summarize");
+        RunRecord child = caravan.queries().get(runId(done) + ":summarize");
         assertThat(child.workflow()).isEqualTo("summarize-note");
         assertThat(child.status()).isEqualTo(RunStatus.COMPLETED);
     }
@@ -224,8 +211,8 @@ class ComponentDocsTest {
         Object runId = producer.requestBody("direct:signups", Map.of("name", "Ada"));
         assertThat(runId).isInstanceOf(String.class);
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> engine.queries().get((String) runId).status() == RunStatus.COMPLETED);
-        assertThat(engine.queries().get((String) runId).output()).isEqualTo("Welcome, Ada!");
+                .until(() -> caravan.queries().get((String) runId).status() == RunStatus.COMPLETED);
+        assertThat(caravan.queries().get((String) runId).output()).isEqualTo("Welcome, Ada!");
         // the workflow's own route answers at once with the output
         assertThat(producer.requestBody("direct:caravan-workflow-welcome", Map.of("name", "Bo")))
                 .isEqualTo("Welcome, Bo!");

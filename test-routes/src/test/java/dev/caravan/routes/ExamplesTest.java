@@ -1,17 +1,15 @@
 package dev.caravan.routes;
 
-import dev.caravan.run.Engine;
 import dev.caravan.run.RunService.StartRequest;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.CamelContext;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.HashSet;
 import java.util.List;
@@ -22,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import static dev.caravan.routes.Examples.tree;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Runs every example workflow of routes/examples end to end on one embedded engine. */
+/** Runs every example workflow of routes/examples end to end on one embedded caravan.engine(). */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExamplesTest {
 
@@ -46,28 +44,18 @@ class ExamplesTest {
             "subflow", "{\"queue\": \"urgent\", \"summary\": \"The customer writes: urgent: help\"}",
             "summarize-ticket", "{\"urgent\": false, \"text\": \"The customer writes: x\"}");
 
-    private CamelContext camel;
-    private Engine engine;
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder().build();
 
     @BeforeAll
-    void startEngine() {
-        camel = new DefaultCamelContext();
-        camel.start();
-        engine = Engine.of(camel);
+    void deployExamples() {
         for (String name : Examples.names()) {
-            engine.catalog().deploy(Examples.file(name));
-        }
-    }
-
-    @AfterAll
-    void stopEngine() {
-        if (camel != null) {
-            camel.stop();
+            caravan.engine().catalog().deploy(Examples.file(name));
         }
     }
 
     private RunRecord run(String name) throws Exception {
-        return engine.runs().start(StartRequest.of(name, Examples.input(name))).get(30, TimeUnit.SECONDS);
+        return caravan.runs().start(StartRequest.of(name, Examples.input(name))).get(30, TimeUnit.SECONDS);
     }
 
     @Test
@@ -103,7 +91,7 @@ class ExamplesTest {
                 "subflow", Map.of("ticket", "calm: a question"),
                 "summarize-ticket", Map.of("ticket", "Where is my parcel?"));
         for (Map.Entry<String, Map<String, Object>> other : others.entrySet()) {
-            RunRecord r = engine.runs().start(StartRequest.of(other.getKey(), other.getValue())).get(30, TimeUnit.SECONDS);
+            RunRecord r = caravan.runs().start(StartRequest.of(other.getKey(), other.getValue())).get(30, TimeUnit.SECONDS);
             assertThat(r.status()).as(other.getKey()).isEqualTo(RunStatus.COMPLETED);
             assertThat(tree(r.output())).as("%s: output for another input", other.getKey())
                     .isNotEqualTo(tree(EXPECTED.get(other.getKey())));
@@ -112,7 +100,7 @@ class ExamplesTest {
                     .contains(shown instanceof List<?> l ? String.valueOf(l.get(0)) : String.valueOf(shown));
         }
 
-        RunRecord paused = engine.runs().start(StartRequest.of("gate", Map.of("to", "amy"))).get(30, TimeUnit.SECONDS);
+        RunRecord paused = caravan.runs().start(StartRequest.of("gate", Map.of("to", "amy"))).get(30, TimeUnit.SECONDS);
         assertThat(String.valueOf(paused.node("approve").detail().get("message"))).isEqualTo(
                 "Send this to amy? Sorry for the delay, amy: your order ships today.");
     }
@@ -143,7 +131,7 @@ class ExamplesTest {
         assertThat(paused.node("approve").status()).isEqualTo(NodeStatus.AWAITING_APPROVAL);
         assertThat(paused.node("send")).isNull();
 
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "approve", true, "ada", "looks good")
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "approve", true, "ada", "looks good")
                 .get(30, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(tree(done.output())).isEqualTo(tree(
@@ -157,7 +145,7 @@ class ExamplesTest {
         RunRecord paused = run("gate");
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
 
-        RunRecord done = engine.runs().resolveGate(paused.runId(), "approve", false, "ada", "no")
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "approve", false, "ada", "no")
                 .get(30, TimeUnit.SECONDS);
         assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(done.node("approve").status()).isEqualTo(NodeStatus.REJECTED);
@@ -168,7 +156,7 @@ class ExamplesTest {
     void subflowRunsTheChildWorkflowAsItsOwnRun() throws Exception {
         RunRecord parent = run("subflow");
         assertThat(parent.status()).isEqualTo(RunStatus.COMPLETED);
-        List<RunRecord> children = engine.queries().page(RunQuery.of(List.of(), 1000)).runs().stream()
+        List<RunRecord> children = caravan.queries().page(RunQuery.of(List.of(), 1000)).runs().stream()
                 .filter(r -> parent.runId().equals(r.parentRunId()))
                 .toList();
         assertThat(children).singleElement().satisfies(child -> {
