@@ -2,13 +2,6 @@ package dev.caravan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.lang.reflect.Modifier;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
-
 import dev.caravan.component.node.NodeErrorException;
 import dev.caravan.component.node.NodeFailedException;
 import dev.caravan.component.node.ValueTooLargeException;
@@ -20,6 +13,14 @@ import dev.caravan.run.RunConflictException;
 import dev.caravan.run.UnknownRunException;
 import dev.caravan.run.UnknownWorkflowException;
 import org.junit.jupiter.api.Test;
+
+import java.io.File;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 
 /** The engine's exceptions share one root, whose stable codes an API or a script can act on. */
 class EngineExceptionsTest {
@@ -56,7 +57,7 @@ class EngineExceptionsTest {
     }
 
     private static Class<?> load(Path root, Path file) {
-        String name = root.relativize(file).toString().replace(java.io.File.separatorChar, '.')
+        String name = root.relativize(file).toString().replace(File.separatorChar, '.')
                 .replaceAll("\\.class$", "");
         try {
             return Class.forName(name, false, EngineExceptionsTest.class.getClassLoader());

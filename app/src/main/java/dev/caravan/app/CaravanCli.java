@@ -4,12 +4,13 @@ import dev.caravan.app.cli.CompileCommand;
 import dev.caravan.app.cli.ExitCodes;
 import dev.caravan.app.cli.Prompter;
 import dev.caravan.app.cli.RunCommand;
+import dev.caravan.app.cli.TerminalText;
 import dev.caravan.app.cli.UserException;
 import dev.caravan.app.cli.ValidateCommand;
 import dev.caravan.app.cli.VersionProvider;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -134,14 +135,14 @@ public final class CaravanCli implements Callable<Integer> {
     private int onError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
         PrintWriter w = cmd.getErr();
         if (e instanceof UserException u) {
-            w.println("caravan: " + dev.caravan.app.cli.TerminalText.safe(u.getMessage()));
+            w.println("caravan: " + TerminalText.safe(u.getMessage()));
             if (verbosity() > 0 && u.getCause() != null) {
                 u.getCause().printStackTrace(w);
             }
             w.flush();
             return u.exitCode();
         }
-        w.println("caravan: unexpected error: " + dev.caravan.app.cli.TerminalText.safe(String.valueOf(e)));
+        w.println("caravan: unexpected error: " + TerminalText.safe(String.valueOf(e)));
         if (verbosity() > 0) {
             e.printStackTrace(w);
         } else {

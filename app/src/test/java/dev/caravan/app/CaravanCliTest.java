@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +20,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,7 +49,7 @@ class CaravanCliTest {
     static Result run(Prompter prompter, String stdin, String... args) {
         if (args.length > 0 && args[0].equals("run") && !List.of(args).contains("--data-dir")) {
             // runs keep nothing between tests unless a test gives them a data directory
-            args = java.util.stream.Stream.concat(Arrays.stream(args), java.util.stream.Stream.of("--ephemeral"))
+            args = Stream.concat(Arrays.stream(args), Stream.of("--ephemeral"))
                     .toArray(String[]::new);
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -178,7 +183,7 @@ class CaravanCliTest {
         String data = dir.resolve("state").toString();
         Result waiting = run("run", APPROVAL, "--data-dir", data, "--input", "{\"to\": \"bob\"}");
         assertThat(waiting.code()).as(waiting.err()).isEqualTo(3);
-        java.util.regex.Matcher id = java.util.regex.Pattern.compile("--resume (\\S+) --approve approve")
+        Matcher id = Pattern.compile("--resume (\\S+) --approve approve")
                 .matcher(waiting.err());
         assertThat(id.find()).as(waiting.err()).isTrue();
 
@@ -198,7 +203,7 @@ class CaravanCliTest {
         Files.copy(Path.of(APPROVAL), file);
         String data = dir.resolve("state").toString();
         Result waiting = run("run", file.toString(), "--data-dir", data, "--input", "{\"to\": \"bob\"}");
-        java.util.regex.Matcher id = java.util.regex.Pattern.compile("--resume (\\S+) --approve approve")
+        Matcher id = Pattern.compile("--resume (\\S+) --approve approve")
                 .matcher(waiting.err());
         assertThat(id.find()).as(waiting.err()).isTrue();
         Files.writeString(file, Files.readString(file).replace("sent: true", "sent: \"yes\""));
@@ -219,9 +224,9 @@ class CaravanCliTest {
     @Test
     void modelRunsTheScriptedExampleOnARealProvider() throws Exception {
         // an OpenAI-compatible server answering with OpenAI's own recorded stream (agents stream their replies)
-        byte[] reply = java.nio.file.Files.readAllBytes(Path.of(
+        byte[] reply = Files.readAllBytes(Path.of(
                 "src/test/resources/fixtures/llm/openai/chat-completion-stream-recorded.sse"));
-        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> asked = new CopyOnWriteArrayList<>();
         try (LocalHttpServer server = LocalHttpServer.start("/", exchange -> {
             asked.add(exchange.getRequestURI().getPath() + " "
                     + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
@@ -383,7 +388,7 @@ class CaravanCliTest {
     private static JsonNode readTree(byte[] bytes) {
         try {
             return Json.MAPPER.readTree(bytes);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(e);
         }
     }

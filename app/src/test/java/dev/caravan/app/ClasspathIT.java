@@ -9,10 +9,6 @@ import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,12 +16,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 
 import static dev.caravan.app.CliProcessIT.cliProcess;
 import static dev.caravan.app.CaravanCliTest.run;
@@ -73,7 +76,7 @@ class ClasspathIT {
             assertThat(scalars.stream().map(s -> (Object) ((Map<?, ?>) s).get("method")).toList())
                     .as("no body is a GET, as camel-http does").containsExactly("POST", "POST", "POST", "GET");
             assertThat(out.get("replies")).as("JSON replies become data")
-                    .isEqualTo(java.util.Arrays.asList(Map.of("a", 1), List.of(1, "two"), "text", 42, true, null));
+                    .isEqualTo(Arrays.asList(Map.of("a", 1), List.of(1, "two"), "text", 42, true, null));
         }
     }
 
@@ -237,7 +240,7 @@ class ClasspathIT {
     }
 
     private static void keytool(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>();
+        List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -314,7 +317,7 @@ class ClasspathIT {
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar))) {
             add(out, "demo/ShoutComponent.class", Files.readAllBytes(classes.resolve("demo/ShoutComponent.class")));
             List<Path> anonymous;
-            try (java.util.stream.Stream<Path> files = Files.list(classes.resolve("demo"))) {
+            try (Stream<Path> files = Files.list(classes.resolve("demo"))) {
                 anonymous = files.filter(f -> f.toString().contains("$")).sorted().toList();
             }
             for (Path inner : anonymous) {

@@ -6,30 +6,34 @@ import static dev.caravan.app.CaravanCliTest.SLOW;
 import static dev.caravan.app.CaravanCliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-
 import dev.caravan.app.CaravanCliTest.Result;
 import dev.caravan.event.CloudEventJson;
 import io.cloudevents.CloudEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
 /** The CLI in processes of its own, as a user runs it: killed, interrupted, or two commands at once. */
 class CliProcessIT {
 
     /** The CLI in a process of its own, as a user runs it. */
-    static Process cliProcess(String... args) throws java.io.IOException {
+    static Process cliProcess(String... args) throws IOException {
         return cliProcess(List.of(), args);
     }
 
     /** The CLI in a process of its own with these JVM options (-Dkey=value), stdout and stderr merged. */
-    static Process cliProcess(List<String> jvmOptions, String... args) throws java.io.IOException {
-        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+    static Process cliProcess(List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--add-modules", "java.se", "--add-opens", "java.base/java.lang=ALL-UNNAMED"));
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), CaravanCli.class.getName()));
@@ -41,8 +45,8 @@ class CliProcessIT {
     void aRunKilledMidwayIsFinishedByALaterCommandWithoutRedoingRecordedNodes(@TempDir Path dir) throws Exception {
         String data = dir.resolve("state").toString();
         Process doomed = cliProcess("run", SLOW, "--data-dir", data);
-        java.io.BufferedReader progress = new java.io.BufferedReader(
-                new java.io.InputStreamReader(doomed.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader progress = new BufferedReader(
+                new InputStreamReader(doomed.getInputStream(), StandardCharsets.UTF_8));
         String runId = null;
         for (String line = progress.readLine(); line != null; line = progress.readLine()) {
             if (line.startsWith("run ")) {
@@ -71,10 +75,10 @@ class CliProcessIT {
     @Test
     void twoCommandsCannotShareADataDirectory(@TempDir Path dir) throws Exception {
         String data = dir.resolve("state").toString();
-        java.util.concurrent.CountDownLatch asked = new java.util.concurrent.CountDownLatch(1);
-        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
         // the first command holds the directory while it waits for an answer at its gate
-        java.util.concurrent.CompletableFuture<Result> first = java.util.concurrent.CompletableFuture.supplyAsync(
+        CompletableFuture<Result> first = CompletableFuture.supplyAsync(
                 () -> run(question -> {
                     asked.countDown();
                     try {
@@ -84,7 +88,7 @@ class CliProcessIT {
                     }
                     return true;
                 }, "", "run", APPROVAL, "--data-dir", data, "-q", "--input", "{\"to\": \"bob\"}"));
-        assertThat(asked.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(asked.await(60, TimeUnit.SECONDS)).isTrue();
 
         // the second command is another process, as it would be
         Process second = cliProcess("run", HELLO, "--data-dir", data, "--input", "{\"name\": \"Ada\"}");
@@ -94,7 +98,7 @@ class CliProcessIT {
         release.countDown();
         assertThat(code).as(output).isEqualTo(2);
         assertThat(output).contains("is in use by another caravan command").contains("--ephemeral");
-        assertThat(first.get(60, java.util.concurrent.TimeUnit.SECONDS).code()).isZero();
+        assertThat(first.get(60, TimeUnit.SECONDS).code()).isZero();
     }
 
     @Test

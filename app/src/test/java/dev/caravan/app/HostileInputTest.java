@@ -4,16 +4,17 @@ import static dev.caravan.app.CaravanCliTest.HELLO;
 import static dev.caravan.app.CaravanCliTest.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.caravan.app.CaravanCliTest.Result;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-
-import dev.caravan.app.CaravanCliTest.Result;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Broken and hostile files get one line per problem from every command that reads them: the file, the limit and
@@ -38,7 +39,7 @@ class HostileInputTest {
         bomb.append("        l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
         for (int level = 1; level < 9; level++) {
             bomb.append("        l").append(level).append(": &l").append(level).append(" [")
-                    .append(String.join(", ", java.util.Collections.nCopies(10, "*l" + (level - 1)))).append("]\n");
+                    .append(String.join(", ", Collections.nCopies(10, "*l" + (level - 1)))).append("]\n");
         }
         StringBuilder many = new StringBuilder(HEAD);
         for (int i = 0; i < 10_001; i++) {

@@ -6,6 +6,7 @@ import dev.caravan.json.Json;
 import io.cloudevents.CloudEvent;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -81,7 +82,7 @@ class TerminalSafetyTest {
         CloudEvent draft = events.stream().filter(e -> e.getType().equals("caravan.node.completed")
                 && "draft".equals(e.getSubject())).findFirst().orElseThrow();
         JsonNode data = Json.MAPPER.valueToTree(Json.parse(new String(draft.getData().toBytes(),
-                java.nio.charset.StandardCharsets.UTF_8)));
+                StandardCharsets.UTF_8)));
         assertThat(data.get("output").asText()).isEqualTo(HOSTILE);
     }
 }

@@ -2,6 +2,8 @@ package dev.caravan.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.management.OperatingSystemMXBean;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.run.Engine;
 import dev.caravan.run.RunService.StartRequest;
 import dev.caravan.state.RunRecord;
@@ -9,9 +11,11 @@ import dev.caravan.state.RunStatus;
 import org.apache.camel.CamelContext;
 import org.apache.camel.impl.DefaultCamelContext;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +23,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Throughput of the diamond example (4 nodes: classify, then draft and lookup in parallel, then join) on an embedded
@@ -68,7 +73,7 @@ public final class DiamondBench {
         int exit = 0;
         try {
             Engine engine = Engine.of(camel);
-            dev.caravan.dsl.Workflow wf = engine.catalog().deploy(file);
+            Workflow wf = engine.catalog().deploy(file);
             @SuppressWarnings("unchecked")
             Map<String, Object> input = args.length > 3 ? JSON.readValue(args[3], Map.class) : DIAMOND_INPUT;
             DiamondBench bench = new DiamondBench(engine, wf.name(), input);
@@ -133,8 +138,8 @@ public final class DiamondBench {
         Result result = new Result(runs);
         Semaphore slots = new Semaphore(inFlight);
         AtomicInteger finished = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicReferenceArray<RunRecord> done =
-                new java.util.concurrent.atomic.AtomicReferenceArray<>(runs);
+        AtomicReferenceArray<RunRecord> done =
+                new AtomicReferenceArray<>(runs);
         CompletableFuture<Void> all = new CompletableFuture<>();
         long t0 = System.nanoTime();
         long cpu0 = processCpuNanos();
@@ -192,7 +197,7 @@ public final class DiamondBench {
 
     /** CPU time this process used so far, all threads. */
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        return ((OperatingSystemMXBean) ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
@@ -226,11 +231,11 @@ public final class DiamondBench {
         /** The median round (runs/s and µs per node), and the best and worst round's µs per node. */
         static void summary(String mode, List<Result> rounds, int nodes) {
             List<Result> sorted = new ArrayList<>(rounds);
-            sorted.sort(java.util.Comparator.comparingLong(r -> r.nanos));
+            sorted.sort(Comparator.comparingLong(r -> r.nanos));
             Result median = sorted.get(sorted.size() / 2);
             int lost = rounds.stream().mapToInt(r -> r.lostCount.get()).sum();
             List<Result> byCpu = new ArrayList<>(rounds);
-            byCpu.sort(java.util.Comparator.comparingLong(r -> r.cpuNanos));
+            byCpu.sort(Comparator.comparingLong(r -> r.cpuNanos));
             double cpuPerNode = byCpu.get(byCpu.size() / 2).cpuNanos / 1e3 / ((double) median.runs * nodes);
             System.out.printf("%-16s %10.0f %12.1f %12.1f %12.1f %12.1f %6d%n", mode,
                     median.runs / (median.nanos / 1e9), median.usPerNode(nodes), sorted.get(0).usPerNode(nodes),

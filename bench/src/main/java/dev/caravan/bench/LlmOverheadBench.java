@@ -1,16 +1,5 @@
 package dev.caravan.bench;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.caravan.llm.LlmConstants;
@@ -39,6 +28,19 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.IterationParams;
 import org.openjdk.jmh.runner.IterationType;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The overhead of the caravan-llm component over a raw LangChain4j OpenAiChatModel call, both against a local JDK
@@ -128,8 +130,8 @@ public class LlmOverheadBench {
         try (InputStream in = exchange.getRequestBody()) {
             request = in.readAllBytes();
         }
-        boolean stream = new String(request, java.nio.charset.StandardCharsets.UTF_8).contains("\"stream\":true")
-                         || new String(request, java.nio.charset.StandardCharsets.UTF_8).contains("\"stream\" : true");
+        boolean stream = new String(request, StandardCharsets.UTF_8).contains("\"stream\":true")
+                         || new String(request, StandardCharsets.UTF_8).contains("\"stream\" : true");
         exchange.getResponseHeaders().set("Content-Type", stream ? "text/event-stream" : "application/json");
         exchange.sendResponseHeaders(200, stream ? 0 : json.length);
         try (OutputStream out = exchange.getResponseBody()) {
@@ -153,7 +155,7 @@ public class LlmOverheadBench {
         }
         if (server != null) {
             server.stop(0);
-            ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+            ((ExecutorService) server.getExecutor()).shutdownNow();
         }
     }
 

@@ -4,10 +4,13 @@ import dev.caravan.event.EventSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.AbstractList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -74,12 +77,12 @@ public final class EventBus implements EventSink, AutoCloseable {
     public boolean drain(long timeoutMillis) throws InterruptedException {
         Barrier barrier = new Barrier();
         queue.add(barrier);
-        return barrier.passed.await(timeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        return barrier.passed.await(timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
     /** An empty batch whose delivery marks that everything queued before it was delivered. */
-    private static final class Barrier extends java.util.AbstractList<RunEvent> {
-        final java.util.concurrent.CountDownLatch passed = new java.util.concurrent.CountDownLatch(1);
+    private static final class Barrier extends AbstractList<RunEvent> {
+        final CountDownLatch passed = new CountDownLatch(1);
 
         @Override
         public RunEvent get(int index) {

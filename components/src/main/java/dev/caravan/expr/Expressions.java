@@ -1,18 +1,5 @@
 package dev.caravan.expr;
 
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.CelIssue;
 import dev.cel.common.CelOptions;
@@ -31,6 +18,25 @@ import dev.cel.parser.CelStandardMacro;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelRuntimeFactory;
+import dev.cel.runtime.CelUnknownSet;
+import dev.cel.runtime.CelVariableResolver;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Compiles and evaluates {@code ${{ ... }}} CEL templates. One instance per engine; thread-safe; compiled programs are
@@ -373,8 +379,8 @@ public final class Expressions {
             Object result;
             try {
                 // a resolver over the map: evaluating with the map itself copies it first
-                result = compiled.program().eval((dev.cel.runtime.CelVariableResolver)
-                        name -> java.util.Optional.ofNullable(celVars.get(name)));
+                result = compiled.program().eval((CelVariableResolver)
+                        name -> Optional.ofNullable(celVars.get(name)));
             } catch (CelEvaluationException e) {
                 String message = String.valueOf(e.getMessage());
                 int offset = openOffset;
@@ -385,7 +391,7 @@ public final class Expressions {
                 }
                 throw new ExpressionException("cannot evaluate " + quote(text) + ": " + message, offset, e);
             }
-            if (result instanceof dev.cel.runtime.CelUnknownSet) {
+            if (result instanceof CelUnknownSet) {
                 throw new ExpressionException("cannot evaluate " + quote(text) + ": it reads a value that was not "
                         + "provided", openOffset);
             }
@@ -400,18 +406,18 @@ public final class Expressions {
         @Override
         public final Object evaluate(Map<String, Object> vars) {
             if (used == null) {
-                Set<String> names = new java.util.HashSet<>();
+                Set<String> names = new HashSet<>();
                 collectVariables(names);
                 used = Set.copyOf(names);
             }
             // only what the template reads is converted: a run's whole state is not copied per expression
-            Map<String, Object> celVars = new java.util.HashMap<>();
+            Map<String, Object> celVars = new HashMap<>();
             if (vars != null) {
                 for (String name : used) {
                     if (vars.containsKey(name)) {
                         Object value = vars.get(name);
                         // a value that costs a lookup (lane memory) is fetched only by expressions that read it
-                        if (value instanceof java.util.function.Supplier<?> lazy) {
+                        if (value instanceof Supplier<?> lazy) {
                             value = lazy.get();
                         }
                         celVars.put(name, Values.toCel(value));

@@ -1,7 +1,16 @@
 package dev.caravan.expr;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.common.primitives.UnsignedLong;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Timestamp;
+import dev.cel.common.values.CelByteString;
+import dev.cel.common.values.NullValue;
+
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
@@ -11,13 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.common.primitives.UnsignedLong;
-
-import dev.cel.common.values.CelByteString;
-import dev.cel.common.values.NullValue;
 
 /** Conversions between plain Java values (as Jackson produces them) and the values the CEL runtime works on. */
 final class Values {
@@ -109,20 +111,20 @@ final class Values {
         if (value instanceof CelByteString b) {
             return Base64.getEncoder().encodeToString(b.toByteArray());
         }
-        if (value instanceof com.google.protobuf.ByteString b) {
+        if (value instanceof ByteString b) {
             return Base64.getEncoder().encodeToString(b.toByteArray());
         }
         if (value instanceof Instant i) {
             return i.toString();
         }
-        if (value instanceof java.time.Duration d) {
+        if (value instanceof Duration d) {
             return formatDuration(d);
         }
-        if (value instanceof com.google.protobuf.Timestamp t) {
+        if (value instanceof Timestamp t) {
             return Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).toString();
         }
         if (value instanceof com.google.protobuf.Duration d) {
-            return formatDuration(java.time.Duration.ofSeconds(d.getSeconds(), d.getNanos()));
+            return formatDuration(Duration.ofSeconds(d.getSeconds(), d.getNanos()));
         }
         if (value instanceof Number n) {
             return n.doubleValue();
@@ -135,7 +137,7 @@ final class Values {
         return fromCel(toCel(value));
     }
 
-    private static String formatDuration(java.time.Duration d) {
+    private static String formatDuration(Duration d) {
         if (d.getNano() == 0) {
             return d.getSeconds() + "s";
         }

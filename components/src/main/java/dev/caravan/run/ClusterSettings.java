@@ -5,6 +5,7 @@ import com.hazelcast.config.JoinConfig;
 import dev.caravan.dsl.Durations;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.LaneStore;
+import dev.caravan.state.ValueStore;
 import org.apache.camel.spi.PropertiesComponent;
 
 import java.time.Duration;
@@ -97,7 +98,7 @@ public record ClusterSettings(String name, List<String> members, String kubernet
     /** Every run and lane record, and every value runs reference, with a backup on one other member. */
     static Config backedUp(Config config) {
         config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
-        config.getMapConfig(dev.caravan.state.ValueStore.MAP_NAME).setBackupCount(1);
+        config.getMapConfig(ValueStore.MAP_NAME).setBackupCount(1);
         config.getMapConfig(LaneStore.MAP_NAME).setBackupCount(1);
         return config;
     }

@@ -3,21 +3,27 @@ package dev.caravan.run;
 import com.hazelcast.config.Config;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.caravan.dsl.Durations;
 import dev.caravan.event.EventBus;
 import dev.caravan.expr.Expressions;
-import dev.caravan.state.RunStore;
-import dev.caravan.state.HazelcastRunStore;
-import dev.caravan.state.LaneStore;
-import dev.caravan.state.ValueStore;
 import dev.caravan.spi.Timers;
+import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.state.JdbcMapStore;
+import dev.caravan.state.LaneStore;
+import dev.caravan.state.RunStore;
+import dev.caravan.state.ValueStore;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.Registry;
+import org.apache.camel.support.LifecycleStrategySupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
 /**
@@ -49,7 +55,7 @@ public final class Engine implements AutoCloseable {
     private final RunQueries queries;
     private final RunTimers runTimers;
     private final Secrets secrets;
-    private final java.time.Duration retention;
+    private final Duration retention;
     private final long maxValueBytes;
     private final KillSwitches killSwitches;
     private final Lanes lanes;
@@ -74,7 +80,7 @@ public final class Engine implements AutoCloseable {
         long inlineValueBytes = Long.parseLong(camelContext.getPropertiesComponent()
                 .resolveProperty("caravan.runs.inline-value-bytes")
                 .orElse(String.valueOf(ValueStore.DEFAULT_INLINE_BYTES)));
-        java.time.Duration expiry = retention.isZero() ? null : retention;
+        Duration expiry = retention.isZero() ? null : retention;
         this.values = new ValueStore(hazelcast, inlineValueBytes, expiry);
         HazelcastRunStore runStore = new HazelcastRunStore(hazelcast, events, expiry, values);
         this.store = runStore;
@@ -96,7 +102,7 @@ public final class Engine implements AutoCloseable {
         this.steps = new StepServices(store, values, expressions, catalog, timers, secrets, killSwitches, lanes, tasks,
                 maxValueBytes, this::isStopping);
         // timers, executors (and an owned member) end with the context they serve
-        camelContext.addLifecycleStrategy(new org.apache.camel.support.LifecycleStrategySupport() {
+        camelContext.addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override
             public void onContextStopped(CamelContext context) {
                 close();
@@ -160,16 +166,16 @@ public final class Engine implements AutoCloseable {
         EventBus events = new EventBus();
         Config config = ClusterSettings.from(camelContext.getPropertiesComponent()).config();
         HazelcastRunStore.configure(config, events);
-        java.util.Optional<String> jdbcUrl = camelContext.getPropertiesComponent().resolveProperty("caravan.store.jdbc-url");
-        com.zaxxer.hikari.HikariDataSource pool = null;
+        Optional<String> jdbcUrl = camelContext.getPropertiesComponent().resolveProperty("caravan.store.jdbc-url");
+        HikariDataSource pool = null;
         if (jdbcUrl.isPresent()) {
             // credentials through loadProperties: resolveProperty logs the values it finds
             Map<String, Object> creds = camelContext.getPropertiesComponent().loadPropertiesAsMap(
                     k -> k.equals("caravan.store.user") || k.equals("caravan.store.password"));
-            java.time.Duration retention = duration(camelContext, "caravan.runs.retention", "7d");
+            Duration retention = duration(camelContext, "caravan.runs.retention", "7d");
             int poolSize = Integer.parseInt(camelContext.getPropertiesComponent()
                     .resolveProperty("caravan.store.pool-size").orElse("8"));
-            pool = dev.caravan.state.JdbcMapStore.pool(jdbcUrl.get(),
+            pool = JdbcMapStore.pool(jdbcUrl.get(),
                     (String) creds.getOrDefault("caravan.store.user", "sa"),
                     (String) creds.getOrDefault("caravan.store.password", ""), poolSize);
             HazelcastRunStore.persist(config, pool, retention.isZero() ? null : retention);
@@ -282,8 +288,8 @@ public final class Engine implements AutoCloseable {
         return tasks;
     }
 
-    private static java.time.Duration duration(CamelContext camelContext, String property, String fallback) {
-        return dev.caravan.dsl.Durations.parse(camelContext.getPropertiesComponent().resolveProperty(property)
+    private static Duration duration(CamelContext camelContext, String property, String fallback) {
+        return Durations.parse(camelContext.getPropertiesComponent().resolveProperty(property)
                 .orElse(fallback));
     }
 
@@ -291,7 +297,7 @@ public final class Engine implements AutoCloseable {
      * How long finished runs are kept (Camel property {@code caravan.runs.retention}, default 7d; 0s keeps them
      * forever).
      */
-    public java.time.Duration retention() {
+    public Duration retention() {
         return retention;
     }
 

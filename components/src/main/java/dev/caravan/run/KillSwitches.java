@@ -1,6 +1,9 @@
 package dev.caravan.run;
 
+import com.hazelcast.core.EntryAdapter;
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.MapEvent;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 
 import java.util.Map;
@@ -28,14 +31,14 @@ public final class KillSwitches {
 
     KillSwitches(HazelcastInstance hazelcast) {
         this.switches = hazelcast.getReplicatedMap(MAP_NAME);
-        switches.addEntryListener(new com.hazelcast.core.EntryAdapter<String, String>() {
+        switches.addEntryListener(new EntryAdapter<String, String>() {
             @Override
-            public void onEntryEvent(com.hazelcast.core.EntryEvent<String, String> event) {
+            public void onEntryEvent(EntryEvent<String, String> event) {
                 refresh();
             }
 
             @Override
-            public void onMapEvent(com.hazelcast.map.MapEvent event) {
+            public void onMapEvent(MapEvent event) {
                 refresh();
             }
         });

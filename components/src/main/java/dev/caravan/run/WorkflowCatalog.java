@@ -7,8 +7,11 @@ import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.expr.Expressions;
 import dev.caravan.llm.LlmComponent;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Endpoint;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,6 +25,7 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The workflows of this instance. A deployed workflow is compiled to Camel YAML and loaded as routes into the Camel
@@ -45,8 +49,8 @@ public final class WorkflowCatalog {
      * {@code *.caravan.yaml}), for routes whose workflow this instance did not deploy itself.
      */
     public static final String LOCATIONS_PROPERTY = "caravan.workflows";
-    private final List<String> routeProblems = new java.util.concurrent.CopyOnWriteArrayList<>();
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkflowCatalog.class);
+    private final List<String> routeProblems = new CopyOnWriteArrayList<>();
+    private static final Logger LOG = LoggerFactory.getLogger(WorkflowCatalog.class);
 
     WorkflowCatalog(CamelContext camelContext, Expressions expressions) {
         this.camelContext = camelContext;
@@ -262,7 +266,7 @@ public final class WorkflowCatalog {
 
     /** Camel keeps endpoints after their routes are removed: a redeployed workflow's endpoints must read it anew. */
     private void removeEndpoints(String workflow) throws Exception {
-        for (org.apache.camel.Endpoint e : List.copyOf(camelContext.getEndpoints())) {
+        for (Endpoint e : List.copyOf(camelContext.getEndpoints())) {
             if (e instanceof WorkflowStep step && workflow.equals(step.workflowName())) {
                 camelContext.removeEndpoint(e);
             }

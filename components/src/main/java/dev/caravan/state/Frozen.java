@@ -1,6 +1,7 @@
 package dev.caravan.state;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +27,7 @@ public final class Frozen {
             }
             return Collections.unmodifiableList(out);
         }
-        if (value instanceof java.util.Collection<?> c) {
+        if (value instanceof Collection<?> c) {
             return copyOf(new ArrayList<>(c));
         }
         return value;

@@ -1,6 +1,8 @@
 package dev.caravan.state;
 
 import com.hazelcast.map.MapStore;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.caravan.json.Json;
 
 import java.sql.Connection;
@@ -12,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
 import javax.sql.DataSource;
@@ -54,8 +57,8 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
      * A pool of connections to the database (closed by its owner, the engine). {@code poolSize} bounds the
      * connections; a member writes from its partition threads, a handful.
      */
-    public static com.zaxxer.hikari.HikariDataSource pool(String url, String user, String password, int poolSize) {
-        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+    public static HikariDataSource pool(String url, String user, String password, int poolSize) {
+        HikariConfig config = new HikariConfig();
         config.setJdbcUrl(crashSafe(url));
         config.setUsername(user);
         config.setPassword(password);
@@ -64,7 +67,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         config.setPoolName("caravan-store");
         // every statement is its own transaction: write-through means committed when the update returns
         config.setAutoCommit(true);
-        return new com.zaxxer.hikari.HikariDataSource(config);
+        return new HikariDataSource(config);
     }
 
     /**
@@ -72,7 +75,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
      * checkpoints: write-through must mean written, so an H2 file URL gets {@code WRITE_DELAY=0} unless it sets one.
      */
     static String crashSafe(String url) {
-        if (url.startsWith("jdbc:h2:file:") && !url.toUpperCase(java.util.Locale.ROOT).contains("WRITE_DELAY")) {
+        if (url.startsWith("jdbc:h2:file:") && !url.toUpperCase(Locale.ROOT).contains("WRITE_DELAY")) {
             return url + ";WRITE_DELAY=0";
         }
         return url;

@@ -16,8 +16,10 @@ import dev.caravan.json.Json;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Lanes in a Hazelcast map, changed only by an entry processor on the member that owns the lane, so a lane's cap
@@ -114,7 +116,7 @@ public final class LaneStore {
     }
 
     /** The lanes whose records this member holds. */
-    public java.util.Set<String> localLaneIds() {
+    public Set<String> localLaneIds() {
         return lanes.localKeySet();
     }
 
@@ -190,7 +192,7 @@ public final class LaneStore {
                         if (running.contains(op.runId()) || queued.contains(op.runId())) {
                             decision = running.contains(op.runId()) ? "running" : "queued";
                         } else if (status != LaneRecord.Status.ACTIVE) {
-                            decision = "refused:lane is " + status.name().toLowerCase(java.util.Locale.ROOT);
+                            decision = "refused:lane is " + status.name().toLowerCase(Locale.ROOT);
                         } else if (running.size() < lane.cap()) {
                             running.add(op.runId());
                             decision = "running";

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import dev.caravan.event.EventTypes;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,7 +105,7 @@ public sealed interface Mutation {
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), status, r.input(), output,
                 error, errorNode, r.createdAt(), now, r.sequence(), r.parentRunId(), r.parentNodeKey(),
                 r.costMicros() + addCost, r.tokens() + addTokens,
-                nodes == r.nodes() ? nodes : java.util.Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(),
+                nodes == r.nodes() ? nodes : Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(),
                 errorCode);
     }
 
@@ -341,7 +343,7 @@ public sealed interface Mutation {
                 return Applied.rejected(r, "no gate awaits approval at " + key);
             }
             Map<String, Object> output = map("approved", approved, "by", by, "comment", comment,
-                    "at", java.time.Instant.ofEpochMilli(now).toString());
+                    "at", Instant.ofEpochMilli(now).toString());
             NodeRecord n = new NodeRecord(key, old.kind(), approved ? NodeStatus.COMPLETED : NodeStatus.REJECTED,
                     output, old.attempts(), 0, 0, old.startedAt(), now, null, null, old.detail());
             return Applied.of(withNode(r, now, n), new EventDraft(EventTypes.APPROVAL_RESOLVED, key, output));
@@ -393,7 +395,7 @@ public sealed interface Mutation {
             if (old == null || old.status() != NodeStatus.WAITING) {
                 return Applied.rejected(r, "no wait is pending at " + key);
             }
-            Map<String, Object> output = map("waitedUntil", java.time.Instant.ofEpochMilli(now).toString());
+            Map<String, Object> output = map("waitedUntil", Instant.ofEpochMilli(now).toString());
             NodeRecord n = new NodeRecord(key, old.kind(), NodeStatus.COMPLETED, output, old.attempts(), 0, 0,
                     old.startedAt(), now, null, null, old.detail());
             return Applied.of(withNode(r, now, n), new EventDraft(EventTypes.NODE_COMPLETED, key,

@@ -1,5 +1,6 @@
 package dev.caravan.state;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -62,7 +63,7 @@ public record NodeRecord(
         if (status != NodeStatus.FAILED) {
             return null;
         }
-        Map<String, Object> view = new java.util.LinkedHashMap<>(4);
+        Map<String, Object> view = new LinkedHashMap<>(4);
         view.put("code", errorCode);
         view.put("message", error);
         view.put("attempts", attempts);

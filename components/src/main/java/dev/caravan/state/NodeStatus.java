@@ -1,5 +1,7 @@
 package dev.caravan.state;
 
+import java.util.Locale;
+
 /** State of one node key within a run. */
 public enum NodeStatus {
     RUNNING,
@@ -27,6 +29,6 @@ public enum NodeStatus {
     }
 
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

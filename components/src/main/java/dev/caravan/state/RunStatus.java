@@ -1,5 +1,7 @@
 package dev.caravan.state;
 
+import java.util.Locale;
+
 /** Lifecycle of a run. */
 public enum RunStatus {
     QUEUED,
@@ -28,6 +30,6 @@ public enum RunStatus {
 
     /** The lower-case name used in events, the API and the CLI. */
     public String label() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT);
     }
 }

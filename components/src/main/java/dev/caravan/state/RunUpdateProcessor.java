@@ -1,7 +1,9 @@
 package dev.caravan.state;
 
+import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
+import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
@@ -17,6 +19,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Applies {@link Mutation}s (one, or several in order) to a run record on the partition that owns it, numbers the
@@ -147,7 +150,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         String nextOwner = next.status() != RunStatus.RUNNING ? null
                 : m.ownership() == Mutation.Ownership.CLAIMS && !ownerAlive ? caller
                 : next.owner();
-        if (!java.util.Objects.equals(nextOwner, next.owner())) {
+        if (!Objects.equals(nextOwner, next.owner())) {
             next = next.withOwner(nextOwner, next.takeovers());
             return new Mutation.Applied(next, applied.events(), null);
         }
@@ -159,7 +162,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         if (member == null || hazelcast == null) {
             return false;
         }
-        for (com.hazelcast.cluster.Member m : hazelcast.getCluster().getMembers()) {
+        for (Member m : hazelcast.getCluster().getMembers()) {
             if (m.getUuid().toString().equals(member)) {
                 return true;
             }
@@ -225,7 +228,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     }
 
     /** Reads a record; on the owning member without copying it. */
-    static final class ReadRecord implements EntryProcessor<String, RunRecord, RunRecord>, com.hazelcast.core.ReadOnly {
+    static final class ReadRecord implements EntryProcessor<String, RunRecord, RunRecord>, ReadOnly {
         private transient boolean local;
         private transient RunRecord seen;
 
@@ -327,8 +330,8 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
 
     /**
      * Run records travel (backups, migrations, remote reads) as their JSON. A stream serializer, not a compact one:
-     * Hazelcast queries and indexes compact values by serializing them, which would write every record's JSON on
-     * every update of the indexed run map; values of other serializers it reads as the objects held.
+     * Hazelcast evaluates queries on compact values through their serialized form, which would write the JSON of
+     * every record a list of runs looks at; values of other serializers it reads as the objects held.
      */
     static final class RecordSerializer implements StreamSerializer<RunRecord> {
 

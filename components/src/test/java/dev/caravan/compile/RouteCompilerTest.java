@@ -7,6 +7,7 @@ import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -111,7 +112,7 @@ class RouteCompilerTest {
     /** Every {@code to} step, those inside a multicast included, in order: URI to whether it records with the next. */
     @SuppressWarnings("unchecked")
     private static Map<String, Boolean> recordsWithNext(List<Object> steps) {
-        Map<String, Boolean> out = new java.util.LinkedHashMap<>();
+        Map<String, Boolean> out = new LinkedHashMap<>();
         List<Object> flat = new ArrayList<>();
         for (Object step : steps) {
             Map<String, Object> s = (Map<String, Object>) step;

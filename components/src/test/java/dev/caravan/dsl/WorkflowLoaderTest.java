@@ -3,17 +3,6 @@ package dev.caravan.dsl;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.time.Duration;
-import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-
 import dev.caravan.component.agent.AgentSpec;
 import dev.caravan.component.call.CallSpec;
 import dev.caravan.component.emit.EmitSpec;
@@ -26,6 +15,19 @@ import dev.caravan.component.wait.WaitSpec;
 import dev.caravan.component.workflow.WorkflowSpec;
 import dev.caravan.expr.Expressions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 class WorkflowLoaderTest {
 
@@ -113,7 +115,7 @@ class WorkflowLoaderTest {
     @Test
     void loadsEveryNodeKind() {
         Workflow wf = loader.load(resource("every-node-kind.caravan.yaml"));
-        Map<String, Node> byId = new java.util.HashMap<>();
+        Map<String, Node> byId = new HashMap<>();
         wf.nodes().forEach(n -> byId.put(n.id(), n));
 
         assertThat(byId.get("totals").spec()).isEqualTo(new SetSpec(Map.of(
@@ -822,7 +824,7 @@ class WorkflowLoaderTest {
     }
 
     @Test
-    void loadsFromAPathAndNamesItInProblems(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    void loadsFromAPathAndNamesItInProblems(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("x.caravan.yaml");
         Files.writeString(file, HEAD + "    - { id: a, set: { x: 1 } }\n    - { id: a, set: { x: 1 } }\n",
                 StandardCharsets.UTF_8);

@@ -1,11 +1,20 @@
 package dev.caravan.event;
 
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
 import dev.caravan.json.Json;
+import dev.caravan.run.RunService;
+import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
 import io.cloudevents.CloudEvent;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -49,19 +58,19 @@ class CloudEventJsonTest {
 
     @Test
     void everyEventOfARealRunValidatesAgainstTheCloudEventsSchema() throws Exception {
-        var schemaFile = java.nio.file.Path.of("src/test/resources/fixtures/cloudevents/cloudevents-v1.0.2.schema.json");
-        var schema = com.networknt.schema.JsonSchemaFactory
-                .getInstance(com.networknt.schema.SpecVersion.VersionFlag.V7)
-                .getSchema(java.nio.file.Files.readString(schemaFile));
-        java.util.List<RunEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var schemaFile = Path.of("src/test/resources/fixtures/cloudevents/cloudevents-v1.0.2.schema.json");
+        var schema = JsonSchemaFactory
+                .getInstance(SpecVersion.VersionFlag.V7)
+                .getSchema(Files.readString(schemaFile));
+        List<RunEvent> events = new CopyOnWriteArrayList<>();
         try (CaravanEngineExtension caravan = CaravanEngineExtension.builder().build().start()) {
             var engine = caravan.engine();
             engine.events().subscribe(events::add);
-            engine.catalog().deploy(java.nio.file.Path.of("../routes/examples/subflow.caravan.yaml"));
-            var run = engine.runs().start(dev.caravan.run.RunService.StartRequest.of("subflow",
-                    Map.of("ticket", "urgent: printer on fire"))).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            engine.catalog().deploy(Path.of("../routes/examples/subflow.caravan.yaml"));
+            var run = engine.runs().start(RunService.StartRequest.of("subflow",
+                    Map.of("ticket", "urgent: printer on fire"))).get(10, TimeUnit.SECONDS);
             engine.events().drain(5_000);
-            assertThat(run.status()).isEqualTo(dev.caravan.state.RunStatus.COMPLETED);
+            assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
         }
         assertThat(events).hasSizeGreaterThan(10);
         for (RunEvent e : events) {

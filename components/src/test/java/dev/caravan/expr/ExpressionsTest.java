@@ -3,8 +3,11 @@ package dev.caravan.expr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import org.junit.jupiter.api.Test;
+
 import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,8 +16,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import org.junit.jupiter.api.Test;
 
 class ExpressionsTest {
 
@@ -74,7 +75,7 @@ class ExpressionsTest {
         assertThat(eval("${{ input.ticket.tags }}")).isEqualTo(List.of("hw", "urgent"));
         assertThat(eval("${{ input.ticket.owner }}")).isNull();
         assertThat(eval("${{ {'ticket': input.ticket.body, 'n': [1, 2.5, null]} }}"))
-                .isEqualTo(Map.of("ticket", "printer on fire", "n", java.util.Arrays.asList(1L, 2.5, null)));
+                .isEqualTo(Map.of("ticket", "printer on fire", "n", Arrays.asList(1L, 2.5, null)));
     }
 
     @Test

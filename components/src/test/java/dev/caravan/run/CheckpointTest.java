@@ -1,5 +1,6 @@
 package dev.caravan.run;
 
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
@@ -15,11 +16,13 @@ import org.apache.camel.CamelContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -147,12 +150,12 @@ class CheckpointTest {
         List<RunRecord> writes = new CopyOnWriteArrayList<>();
         class Writes implements EntryAddedListener<String, RunRecord>, EntryUpdatedListener<String, RunRecord> {
             @Override
-            public void entryAdded(com.hazelcast.core.EntryEvent<String, RunRecord> event) {
+            public void entryAdded(EntryEvent<String, RunRecord> event) {
                 writes.add(event.getValue());
             }
 
             @Override
-            public void entryUpdated(com.hazelcast.core.EntryEvent<String, RunRecord> event) {
+            public void entryUpdated(EntryEvent<String, RunRecord> event) {
                 writes.add(event.getValue());
             }
         }
@@ -173,7 +176,7 @@ class CheckpointTest {
             List<RunRecord> allWrites = writes();
             RunRecord done = engine(camel).runs().run(RunService.StartRequest.of("diamond", Map.of("ticket", "t")));
             String runId = done.runId();
-            List<RunRecord> writes = new java.util.ArrayList<>();
+            List<RunRecord> writes = new ArrayList<>();
             assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
             assertThat(done.output()).isEqualTo(Map.of("reply", "on it", "priority", 1L));
 
@@ -193,7 +196,7 @@ class CheckpointTest {
             caravan.eventBus().drain(5_000);
             List<RunEvent> mine = seen.stream().filter(e -> e.runId().equals(runId)).toList();
             assertThat(mine).extracting(RunEvent::sequence)
-                    .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, mine.size()).boxed().toList());
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, mine.size()).boxed().toList());
             List<String> lifecycle = mine.stream()
                     .filter(e -> e.type().equals(EventTypes.NODE_STARTED) || e.type().equals(EventTypes.NODE_COMPLETED)
                                  || e.type().startsWith("caravan.run."))

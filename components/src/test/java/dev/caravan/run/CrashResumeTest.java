@@ -11,6 +11,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -108,7 +109,7 @@ class CrashResumeTest {
             CamelContext stopping = instance(release, true);
             Engine first = stopping.getRegistry().findSingleByType(Engine.class);
             String runId = first.runs().create(RunService.StartRequest.of("crashy", Map.of()));
-            java.util.concurrent.CompletableFuture<RunRecord> execution = first.executor().execute(runId);
+            CompletableFuture<RunRecord> execution = first.executor().execute(runId);
             await().atMost(10, TimeUnit.SECONDS).until(() -> calls.stream().anyMatch(c -> c.startsWith("second|")));
             Thread stopper = new Thread(stopping::stop);
             stopper.start();

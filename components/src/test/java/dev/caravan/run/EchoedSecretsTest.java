@@ -7,6 +7,7 @@ import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
 import dev.caravan.test.LocalHttpServer;
+import org.apache.camel.Exchange;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -217,7 +218,7 @@ class EchoedSecretsTest {
                       set: { text: "${{ input.note }}" }
                 """));
         // a hand-written route that runs the workflow for an HTTP request hands it the request's headers
-        org.apache.camel.Exchange done = caravan.camelContext().createProducerTemplate().request(WorkflowRoutes.routeUri("inbound"), e -> {
+        Exchange done = caravan.camelContext().createProducerTemplate().request(WorkflowRoutes.routeUri("inbound"), e -> {
             e.getMessage().setBody(Map.of("note", "the caller sent " + CALLER_TOKEN));
             e.getMessage().setHeader("Authorization", "Bearer " + CALLER_TOKEN);
         });

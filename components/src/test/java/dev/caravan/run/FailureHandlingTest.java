@@ -12,6 +12,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -75,7 +76,7 @@ class FailureHandlingTest {
         assertThat(r.node("fetch").status()).isEqualTo(NodeStatus.FAILED);
         assertThat(r.node("fetch").output()).isNull();
         assertThat(r.node("fetch").errorCode()).isEqualTo("CALL_FAILED");
-        Map<String, Object> seen = new java.util.HashMap<>(Map.of("code", "CALL_FAILED", "message", "backend down",
+        Map<String, Object> seen = new HashMap<>(Map.of("code", "CALL_FAILED", "message", "backend down",
                 "attempts", 2L, "status", "failed"));
         seen.put("output", null);
         assertThat(r.node("fallback").output()).isEqualTo(seen);

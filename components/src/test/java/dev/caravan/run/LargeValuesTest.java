@@ -1,5 +1,6 @@
 package dev.caravan.run;
 
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
@@ -187,12 +188,12 @@ class LargeValuesTest {
         List<Checkpoint> checkpoints = new CopyOnWriteArrayList<>();
         class Versions implements EntryAddedListener<String, RunRecord>, EntryUpdatedListener<String, RunRecord> {
             @Override
-            public void entryAdded(com.hazelcast.core.EntryEvent<String, RunRecord> event) {
+            public void entryAdded(EntryEvent<String, RunRecord> event) {
                 entryUpdated(event);
             }
 
             @Override
-            public void entryUpdated(com.hazelcast.core.EntryEvent<String, RunRecord> event) {
+            public void entryUpdated(EntryEvent<String, RunRecord> event) {
                 checkpoints.add(new Checkpoint(Json.write(event.getValue()).length(), event.getValue().status()));
             }
         }

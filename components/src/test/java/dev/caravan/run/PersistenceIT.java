@@ -4,15 +4,24 @@ import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
 import dev.caravan.state.LaneStore;
+import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.apache.camel.CamelContext;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -94,8 +103,8 @@ class PersistenceIT {
 
     @Test
     void aNewInstanceOnTheSamePostgresDatabaseResumesRunsInFlightAndKeepsPausedRunsPaused() throws Exception {
-        try (io.zonky.test.db.postgres.embedded.EmbeddedPostgres pg =
-                     io.zonky.test.db.postgres.embedded.EmbeddedPostgres.builder().start()) {
+        try (EmbeddedPostgres pg =
+                     EmbeddedPostgres.builder().start()) {
             resumesOnANewInstance(pg.getJdbcUrl("postgres", "postgres"));
         }
     }
@@ -202,7 +211,7 @@ class PersistenceIT {
     void anEventLeavesOnlyOnceTheDatabaseHasTheRecordItDescribes(@TempDir Path dir) throws Exception {
         String url = "jdbc:h2:file:" + dir.resolve("caravan").toAbsolutePath();
         CamelContext camel = instance(url, null);
-        try (java.sql.Connection db = java.sql.DriverManager.getConnection(url + ";WRITE_DELAY=0", "sa", "")) {
+        try (Connection db = DriverManager.getConnection(url + ";WRITE_DELAY=0", "sa", "")) {
             Engine engine = Engine.of(camel);
             // each event, as a subscriber gets it, against the sequence of the record in the database at that moment
             List<String> seen = new CopyOnWriteArrayList<>();
@@ -224,15 +233,15 @@ class PersistenceIT {
 
             // a record the database refuses is not recorded, and its events do not leave
             int before = seen.size();
-            try (java.sql.Statement st = db.createStatement()) {
+            try (Statement st = db.createStatement()) {
                 st.execute("ALTER TABLE caravan_runs RENAME TO caravan_runs_away");
             }
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.store().apply(done.runId(),
-                    new dev.caravan.state.Mutation.Emit("com.example.noted", null, Map.of())))
+            Assertions.assertThatThrownBy(() -> engine.store().apply(done.runId(),
+                    new Mutation.Emit("com.example.noted", null, Map.of())))
                     .hasMessageContaining("caravan_runs");
             engine.events().drain(5_000);
             assertThat(seen).hasSize(before);
-            try (java.sql.Statement st = db.createStatement()) {
+            try (Statement st = db.createStatement()) {
                 st.execute("ALTER TABLE caravan_runs_away RENAME TO caravan_runs");
             }
         } finally {
@@ -241,14 +250,14 @@ class PersistenceIT {
     }
 
     /** The sequence of the run's record as the database holds it, or -1. */
-    private static long storedSequence(java.sql.Connection db, String runId) {
-        try (java.sql.PreparedStatement s = db.prepareStatement("SELECT doc FROM caravan_runs WHERE id = ?")) {
+    private static long storedSequence(Connection db, String runId) {
+        try (PreparedStatement s = db.prepareStatement("SELECT doc FROM caravan_runs WHERE id = ?")) {
             s.setString(1, runId);
-            try (java.sql.ResultSet rs = s.executeQuery()) {
+            try (ResultSet rs = s.executeQuery()) {
                 return rs.next() ? ((Number) ((Map<?, ?>) Json.parse(rs.getString(1)))
                         .get("sequence")).longValue() : -1;
             }
-        } catch (java.sql.SQLException e) {
+        } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -8,14 +8,26 @@ import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
 import dev.caravan.test.LocalHttpServer;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.builder.RouteBuilder;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -164,7 +176,7 @@ class RunServiceTest {
         assertThat(caravan.queries().pendingGates(paused.runId())).containsEntry(child, List.of("ok"));
 
         caravan.runs().resolveGate(child, "ok", true, "ada", null).get(20, TimeUnit.SECONDS);
-        org.awaitility.Awaitility.await().atMost(20, TimeUnit.SECONDS)
+        Awaitility.await().atMost(20, TimeUnit.SECONDS)
                 .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
         RunRecord done = caravan.queries().get(paused.runId());
         assertThat(done.node("after").output()).isEqualTo(Map.of("got", "child says hi"));
@@ -393,10 +405,10 @@ class RunServiceTest {
     }
 
     @Test
-    void aBrokenRouteFileBesideAWorkflowFailsOnlyWhatCallsIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+    void aBrokenRouteFileBesideAWorkflowFailsOnlyWhatCallsIt(@TempDir Path dir)
             throws Exception {
-        java.nio.file.Files.writeString(dir.resolve("broken.camel.yaml"), "- route:\n    from:\n      uri: direct:x\n      steps:\n        - nonsense: {}\n");
-        java.nio.file.Files.writeString(dir.resolve("fine.caravan.yaml"), header("fine") + """
+        Files.writeString(dir.resolve("broken.camel.yaml"), "- route:\n    from:\n      uri: direct:x\n      steps:\n        - nonsense: {}\n");
+        Files.writeString(dir.resolve("fine.caravan.yaml"), header("fine") + """
                     - id: a
                       set: { ok: true }
                 """);
@@ -417,7 +429,7 @@ class RunServiceTest {
         RunRecord paused = caravan.run(name, Map.of());
         assertThat(paused.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThat(paused.node("ok").detail()).containsKeys("deadline").containsEntry("onTimeout", onTimeout);
-        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+        Awaitility.await().atMost(10, TimeUnit.SECONDS)
                 .until(() -> caravan.queries().get(paused.runId()).status().isTerminal());
         return caravan.queries().get(paused.runId());
     }
@@ -495,7 +507,7 @@ class RunServiceTest {
 
     @Test
     void mapRunsBlockingItemsSideBySideButNoMoreThanItsConcurrency() throws Exception {
-        java.util.concurrent.CyclicBarrier pairs = new java.util.concurrent.CyclicBarrier(2);
+        CyclicBarrier pairs = new CyclicBarrier(2);
         AtomicInteger inFlight = new AtomicInteger();
         AtomicInteger most = new AtomicInteger();
         caravan.camelContext().addRoutes(new RouteBuilder() {
@@ -543,7 +555,7 @@ class RunServiceTest {
         });
         String runId = caravan.camelContext().createProducerTemplate()
                 .requestBody("direct:webhook", "{\"who\": \"ada\"}", String.class);
-        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+        Awaitility.await().atMost(10, TimeUnit.SECONDS)
                 .until(() -> caravan.queries().get(runId).status() == RunStatus.COMPLETED);
         assertThat(caravan.queries().get(runId).node("greet").output()).isEqualTo(Map.of("hello", "ada"));
 
@@ -568,20 +580,20 @@ class RunServiceTest {
                 from("direct:hook").to("caravan-run:start?workflow=hooked");
             }
         });
-        org.apache.camel.ProducerTemplate hook = caravan.camelContext().createProducerTemplate();
+        ProducerTemplate hook = caravan.camelContext().createProducerTemplate();
         String completed = hook.requestBody("direct:hook", "{}", String.class);
-        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+        Awaitility.await().atMost(10, TimeUnit.SECONDS)
                 .until(() -> caravan.queries().get(completed).status() == RunStatus.AWAITING_APPROVAL);
         caravan.runs().resolveGate(completed, "ok", true, "ada", null).get(10, TimeUnit.SECONDS);
         String paused = hook.requestBody("direct:hook", "{}", String.class);
-        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+        Awaitility.await().atMost(10, TimeUnit.SECONDS)
                 .until(() -> caravan.queries().get(paused).status() == RunStatus.AWAITING_APPROVAL);
         RunRecord completedBefore = caravan.queries().get(completed);
         RunRecord pausedBefore = caravan.queries().get(paused);
         caravan.eventBus().drain(5_000);
         int eventsBefore = caravan.events().size();
 
-        List<String> started = new java.util.ArrayList<>();
+        List<String> started = new ArrayList<>();
         for (String existing : List.of(completed, paused)) {
             started.add(hook.requestBodyAndHeaders("direct:hook", "{}",
                     Map.of("CamelCaravanRunId", existing, "CaravanRunId", existing), String.class));
@@ -591,7 +603,7 @@ class RunServiceTest {
 
         assertThat(started).doesNotHaveDuplicates().doesNotContain(completed, paused, "chosen-by-caller");
         for (String id : started) {
-            org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+            Awaitility.await().atMost(10, TimeUnit.SECONDS)
                     .until(() -> caravan.queries().get(id).status() == RunStatus.AWAITING_APPROVAL);
             assertThat(calls(caravan.queries().get(id), "work")).isEqualTo(1);
         }
@@ -613,15 +625,15 @@ class RunServiceTest {
                       gate: { message: "Go?" }
                 """);
         caravan.run("many-gates", Map.of()); // warm the pools up
-        int before = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
-        List<java.util.concurrent.CompletableFuture<RunRecord>> paused = new java.util.ArrayList<>();
+        int before = ManagementFactory.getThreadMXBean().getThreadCount();
+        List<CompletableFuture<RunRecord>> paused = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             paused.add(caravan.runs().start(RunService.StartRequest.of("many-gates", Map.of())));
         }
         for (var f : paused) {
             assertThat(f.get(20, TimeUnit.SECONDS).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         }
-        int after = java.lang.management.ManagementFactory.getThreadMXBean().getThreadCount();
+        int after = ManagementFactory.getThreadMXBean().getThreadCount();
         // 300 runs wait for a human; the threads are the pools', not one per run
         assertThat(after - before).isLessThan(50);
     }
@@ -635,11 +647,11 @@ class RunServiceTest {
                       needs: [nap]
                       set: { woke: true }
                 """);
-        String at = java.time.Instant.now().plusMillis(400).truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
+        String at = Instant.now().plusMillis(400).truncatedTo(ChronoUnit.MILLIS).toString();
         RunRecord paused = caravan.run("until", Map.of("at", at));
         assertThat(paused.status()).isEqualTo(RunStatus.WAITING);
         assertThat(paused.node("nap").detail()).containsEntry("until", at);
-        org.awaitility.Awaitility.await().atMost(10, TimeUnit.SECONDS)
+        Awaitility.await().atMost(10, TimeUnit.SECONDS)
                 .until(() -> caravan.queries().get(paused.runId()).status() == RunStatus.COMPLETED);
         assertThat(caravan.queries().get(paused.runId()).node("after").output()).isEqualTo(Map.of("woke", true));
     }
@@ -679,12 +691,12 @@ class RunServiceTest {
 
     @Test
     void callsToHttpEndpointsCarryTheIdempotencyKeyHeader() throws Exception {
-        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> seen = new CopyOnWriteArrayList<>();
         try (LocalHttpServer server = LocalHttpServer.start("/charge", exchange -> {
             seen.add(exchange.getRequestHeaders().getFirst("Idempotency-Key") + " "
-                     + new String(exchange.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                     + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
             LocalHttpServer.reply(exchange, "application/json",
-                    "{\"charged\": true}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    "{\"charged\": true}".getBytes(StandardCharsets.UTF_8));
         })) {
             caravan.deploy(header("charge") + """
                         - id: pay
@@ -702,7 +714,7 @@ class RunServiceTest {
     @Test
     void textStreamedByAModelThatFailedMidReplyIsTakenBackInTheEvents() throws Exception {
         // Gemini's own recorded stream: two deltas, then an error
-        byte[] stream = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(
+        byte[] stream = Files.readAllBytes(Path.of(
                 "src/test/resources/fixtures/llm/gemini/vertexai-streaming-failure-error-mid-stream.txt"));
         try (LocalHttpServer server = LocalHttpServer.start("/", exchange -> {
             exchange.getRequestBody().readAllBytes();

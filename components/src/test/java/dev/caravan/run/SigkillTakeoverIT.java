@@ -5,6 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventBus;
+import dev.caravan.event.EventTypes;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.impl.DefaultCamelContext;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -59,9 +61,9 @@ class SigkillTakeoverIT {
             IMap<String, Integer> effects = hz.getMap("effects");
             // every run is in flight in its last node (which never ends there), the two before it recorded
             await().atMost(60, TimeUnit.SECONDS).until(() -> effects.size() == 600);
-            java.util.concurrent.atomic.AtomicLong firstClaim = new java.util.concurrent.atomic.AtomicLong();
+            AtomicLong firstClaim = new AtomicLong();
             events.subscribe(e -> {
-                if (e.type().equals(dev.caravan.event.EventTypes.RUN_RESUMED)
+                if (e.type().equals(EventTypes.RUN_RESUMED)
                     && e.data() instanceof Map<?, ?> d && d.get("previousOwner") != null) {
                     firstClaim.compareAndSet(0, System.nanoTime());
                 }

@@ -9,8 +9,12 @@ import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +62,7 @@ class TakeoverTest {
 
     private final List<String> calls = new CopyOnWriteArrayList<>();
     /** Which instance ran each call, by idempotency key. */
-    private final Map<String, String> ranOn = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> ranOn = new ConcurrentHashMap<>();
 
     /** A cluster of members on this machine, each record backed up on another, with these workflows. */
     private static CaravanEngineExtension cluster(int members) throws Exception {
@@ -121,7 +125,7 @@ class TakeoverTest {
                     id -> a.queries().get(id) != null && a.queries().get(id).status() == RunStatus.COMPLETED));
             System.out.printf("takeover: all 30 runs finished %d ms after their owner died%n",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
-            java.util.Set<String> takenOverBy = new java.util.HashSet<>();
+            Set<String> takenOverBy = new HashSet<>();
             for (String id : ids) {
                 RunRecord r = a.queries().get(id);
                 assertThat(r.output()).isEqualTo("done second");
@@ -148,7 +152,7 @@ class TakeoverTest {
             Engine owner = instance(cluster, 0, null, slow);
             Engine other = instance(cluster, 1, null, slow);
             String id = owner.runs().create(RunService.StartRequest.of("branches", Map.of()));
-            java.util.concurrent.CompletableFuture<RunRecord> run = owner.executor().execute(id);
+            CompletableFuture<RunRecord> run = owner.executor().execute(id);
             // the gate waits in one branch while the other branch is still running on its owner
             await().atMost(10, TimeUnit.SECONDS).until(() -> owner.queries().pendingGates(id).containsKey(id));
             assertThat(owner.queries().get(id).status()).isEqualTo(RunStatus.RUNNING);

@@ -1,15 +1,20 @@
 package dev.caravan.state;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import dev.caravan.event.RunEvent;
 import dev.caravan.test.CaravanEngineExtension;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -77,7 +82,7 @@ class HazelcastRunStoreTest {
     void recordsHandedOutCannotBeChanged() {
         HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus());
         String id = "frozen-" + UUID.randomUUID();
-        java.util.HashMap<String, Object> input = new java.util.HashMap<>(Map.of("k", "v"));
+        HashMap<String, Object> input = new HashMap<>(Map.of("k", "v"));
         store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, input, null, null));
         input.put("k", "changed afterwards");
         RunRecord r = store.get(id);
@@ -200,22 +205,22 @@ class HazelcastRunStoreTest {
 
     @Test
     void theUpdateThatFinishesARunSetsItsExpiryOnPrimaryAndBackup() {
-        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus(), java.time.Duration.ofHours(1));
+        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus(), Duration.ofHours(1));
         String id = "expiring-" + UUID.randomUUID();
         store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
-        com.hazelcast.map.IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
+        IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
         assertThat(runs.getEntryView(id).getTtl()).as("a running run does not expire").isEqualTo(Long.MAX_VALUE);
         store.apply(id, new Mutation.CompleteRun("done"));
-        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(java.time.Duration.ofHours(1).toMillis());
+        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(Duration.ofHours(1).toMillis());
     }
 
     @Test
     void aFinishedRunStillExpiresAfterTheMemberHoldingItLeaves() {
         HazelcastInstance c = caravan.startMember();
         try {
-            HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus(), java.time.Duration.ofHours(1));
+            HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus(), Duration.ofHours(1));
             a().getMap(HazelcastRunStore.MAP_NAME).size(); // partitions are assigned on first use
-            org.awaitility.Awaitility.await().atMost(30, java.util.concurrent.TimeUnit.SECONDS)
+            Awaitility.await().atMost(30, TimeUnit.SECONDS)
                     .until(() -> a().getPartitionService().isClusterSafe()
                                  && c.getPartitionService().isLocalMemberSafe());
             String id = null;
@@ -229,8 +234,8 @@ class HazelcastRunStoreTest {
             store.apply(id, new Mutation.CompleteRun("done"));
             c.getLifecycleService().terminate();
             // the backup, now the primary, carries the expiry the finishing update gave it
-            com.hazelcast.map.IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
-            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(java.time.Duration.ofHours(1).toMillis());
+            IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
+            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(Duration.ofHours(1).toMillis());
         } finally {
             c.getLifecycleService().terminate();
         }

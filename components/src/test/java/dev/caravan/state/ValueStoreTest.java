@@ -8,7 +8,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -62,8 +65,8 @@ class ValueStoreTest {
         ValueStore values = new ValueStore(a(), 1024, null);
         Object ref = values.store(Map.of("text", TEXT));
         String json = Json.write(Map.of("text", TEXT));
-        String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(json.getBytes(StandardCharsets.UTF_8)));
         assertThat(ref).isEqualTo(new ValueRef("sha256:" + hex, json.length()));
         assertThat(map().keySet()).containsOnly("sha256:" + hex);
         assertThat(map().get("sha256:" + hex)).isEqualTo(json);

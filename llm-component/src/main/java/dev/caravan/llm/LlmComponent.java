@@ -1,15 +1,5 @@
 package dev.caravan.llm;
 
-import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.ServiceLoader;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.ExecutorService;
-
 import dev.caravan.llm.provider.ChatModelFactory;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.Endpoint;
@@ -19,6 +9,17 @@ import org.apache.camel.support.DefaultComponent;
 import org.apache.camel.util.ObjectHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
 
 /**
  * The {@code caravan-llm} component: calls chat models through LangChain4j, with a fallback chain, timeouts, a
@@ -125,8 +126,8 @@ public class LlmComponent extends DefaultComponent {
     }
 
     /** Now, by the component's clock. */
-    java.time.Instant now() {
-        return clock != null ? clock.instant() : java.time.Instant.now();
+    Instant now() {
+        return clock != null ? clock.instant() : Instant.now();
     }
 
     /** The circuit breakers of this component's models, made on first use from the circuit options. */

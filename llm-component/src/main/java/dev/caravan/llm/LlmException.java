@@ -2,6 +2,7 @@ package dev.caravan.llm;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -140,10 +141,10 @@ public class LlmException extends RuntimeException {
         }
         return SECRETS.matcher(text).replaceAll(m -> {
             if (m.group(1) != null) {
-                return java.util.regex.Matcher.quoteReplacement(m.group(1) + "***");
+                return Matcher.quoteReplacement(m.group(1) + "***");
             }
             if (m.group(3) != null) {
-                return java.util.regex.Matcher.quoteReplacement(m.group(3) + "***");
+                return Matcher.quoteReplacement(m.group(3) + "***");
             }
             return "***";
         });

@@ -1,11 +1,5 @@
 package dev.caravan.llm;
 
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Collectors;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,6 +16,13 @@ import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.request.json.JsonRawSchema;
 import dev.langchain4j.model.chat.request.json.JsonSchemaElement;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
 
 /** JSON helpers of the component: parsing, serializing, JSON Schema conversion and validation. */
 final class LlmJson {
@@ -130,7 +131,7 @@ final class LlmJson {
 
     @SuppressWarnings("unchecked")
     private static Map<String, JsonSchemaElement> rawProperties(Map<String, Object> schema) {
-        Map<String, JsonSchemaElement> answer = new java.util.LinkedHashMap<>();
+        Map<String, JsonSchemaElement> answer = new LinkedHashMap<>();
         Object props = schema.get("properties");
         if (props instanceof Map<?, ?> map) {
             map.forEach((k, v) -> answer.put(String.valueOf(k), JsonRawSchema.from(write(v))));

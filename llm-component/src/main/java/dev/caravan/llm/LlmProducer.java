@@ -1,29 +1,21 @@
 package dev.caravan.llm;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.llm.LlmException.Kind;
 import dev.caravan.llm.provider.ScriptedChatModel;
 import dev.caravan.support.Credentials;
-import dev.caravan.support.OutboundHeaders;
+import dev.caravan.support.HttpEndpoints;
 import dev.caravan.support.JsonProblems;
+import dev.caravan.support.OutboundHeaders;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.Content;
 import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.ChatModel;
@@ -34,15 +26,31 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.TokenUsage;
 import org.apache.camel.AsyncCallback;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.InvalidPayloadException;
+import org.apache.camel.Message;
 import org.apache.camel.NoSuchEndpointException;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.ResolveEndpointFailedException;
+import org.apache.camel.support.CamelContextHelper;
 import org.apache.camel.support.DefaultAsyncProducer;
 import org.apache.camel.support.service.ServiceHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Runs one conversation per exchange: the model call (with fallback and timeout), the tool loop, structured-output
@@ -380,8 +388,8 @@ public class LlmProducer extends DefaultAsyncProducer {
         }
         if (message instanceof UserMessage user) {
             long chars = 0;
-            for (dev.langchain4j.data.message.Content content : user.contents()) {
-                chars += content instanceof dev.langchain4j.data.message.TextContent text
+            for (Content content : user.contents()) {
+                chars += content instanceof TextContent text
                         ? text.text().length() : content.toString().length();
             }
             return chars;
@@ -414,7 +422,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         }
         long base = Math.min(MAX_RETRY_DELAY_MILLIS, initialDelay << Math.min(retry, 20));
         long half = base / 2;
-        return half + java.util.concurrent.ThreadLocalRandom.current().nextLong(base - half + 1);
+        return half + ThreadLocalRandom.current().nextLong(base - half + 1);
     }
 
     /** The longest Retry-After waited before a retry of the same model. */
@@ -612,7 +620,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         Map<String, Object> body = LlmJson.MAPPER.convertValue(args, LinkedHashMapType.INSTANCE);
         Exchange reply;
         try {
-            org.apache.camel.Endpoint endpoint = org.apache.camel.support.CamelContextHelper.getMandatoryEndpoint(
+            Endpoint endpoint = CamelContextHelper.getMandatoryEndpoint(
                     getEndpoint().getCamelContext(), tool.endpointUri());
             reply = template.send(endpoint, toolExchange -> {
                 exchange.getProperties().forEach((k, v) -> {
@@ -620,7 +628,7 @@ public class LlmProducer extends DefaultAsyncProducer {
                         toolExchange.setProperty(k, v);
                     }
                 });
-                if (dev.caravan.support.HttpEndpoints.isHttp(tool.endpointUri())) {
+                if (HttpEndpoints.isHttp(tool.endpointUri())) {
                     // the arguments go over HTTP as JSON, as a call node sends a structured body
                     toolExchange.getMessage().setBody(LlmJson.write(body));
                     toolExchange.getMessage().setHeader("Content-Type", "application/json");
@@ -744,7 +752,7 @@ public class LlmProducer extends DefaultAsyncProducer {
     }
 
     private static void setHeaders(Exchange exchange, Usage usage, long start) {
-        org.apache.camel.Message message = exchange.getMessage();
+        Message message = exchange.getMessage();
         if (usage.answered != null) {
             message.setHeader(LlmConstants.PROVIDER, usage.answered.provider());
             message.setHeader(LlmConstants.MODEL, usage.answered.displayName());
@@ -773,7 +781,7 @@ public class LlmProducer extends DefaultAsyncProducer {
         }
     }
 
-    private static final class LinkedHashMapType extends com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>> {
+    private static final class LinkedHashMapType extends TypeReference<LinkedHashMap<String, Object>> {
         static final LinkedHashMapType INSTANCE = new LinkedHashMapType();
     }
 }

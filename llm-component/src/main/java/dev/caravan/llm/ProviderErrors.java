@@ -1,12 +1,8 @@
 package dev.caravan.llm;
 
-import java.io.IOException;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Locale;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.caravan.llm.LlmException.Kind;
 import dev.caravan.llm.provider.ProviderHttpException;
 import dev.caravan.llm.provider.ProviderStreamException;
@@ -18,9 +14,18 @@ import dev.langchain4j.exception.ModelNotFoundException;
 import dev.langchain4j.exception.NonRetriableException;
 import dev.langchain4j.exception.RateLimitException;
 import dev.langchain4j.exception.RetriableException;
+import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.anthropic.internal.api.AnthropicStreamingException;
 import dev.langchain4j.model.ollama.OllamaStreamingException;
+
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.CancellationException;
 
 /**
  * Maps a provider failure (LangChain4j's exceptions, I/O errors) to an {@link LlmException} kind. The HTTP status of an
@@ -120,7 +125,7 @@ final class ProviderErrors {
         try {
             return LlmJson.tree(json).path("error");
         } catch (JsonProcessingException | RuntimeException notJson) {
-            return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+            return MissingNode.getInstance();
         }
     }
 
@@ -182,10 +187,10 @@ final class ProviderErrors {
         } else if (find(e, ModelNotFoundException.class) != null || find(e, InvalidRequestException.class) != null
                    || find(e, UnsupportedFeatureException.class) != null) {
             return Kind.BAD_REQUEST;
-        } else if (find(e, dev.langchain4j.exception.TimeoutException.class) != null
+        } else if (find(e, TimeoutException.class) != null
                    || find(e, java.util.concurrent.TimeoutException.class) != null
-                   || find(e, java.net.http.HttpTimeoutException.class) != null
-                   || find(e, java.net.SocketTimeoutException.class) != null) {
+                   || find(e, HttpTimeoutException.class) != null
+                   || find(e, SocketTimeoutException.class) != null) {
             return Kind.TIMEOUT;
         } else if (mentionsOverload(e.getMessage())) {
             return Kind.OVERLOADED;
@@ -193,7 +198,7 @@ final class ProviderErrors {
                    || find(e, IOException.class) != null) {
             return Kind.SERVER;
         } else if (find(e, InterruptedException.class) != null
-                   || find(e, java.util.concurrent.CancellationException.class) != null) {
+                   || find(e, CancellationException.class) != null) {
             return Kind.CANCELLED;
         } else if (find(e, NonRetriableException.class) != null) {
             return Kind.BAD_REQUEST;

@@ -1,18 +1,22 @@
 package dev.caravan.llm;
 
-import java.time.Duration;
-import java.time.Instant;
-
 import dev.caravan.llm.LlmException.Category;
 import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.provider.ProviderHttpException;
+import dev.caravan.llm.provider.ProviderStreamException;
 import dev.langchain4j.exception.AuthenticationException;
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.exception.RateLimitException;
-import dev.caravan.llm.provider.ProviderHttpException;
-import dev.caravan.llm.provider.ProviderStreamException;
+import dev.langchain4j.exception.TimeoutException;
 import dev.langchain4j.model.anthropic.internal.api.AnthropicStreamingException;
 import dev.langchain4j.model.ollama.OllamaStreamingException;
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -56,7 +60,7 @@ class LlmExceptionTest {
         assertThat(ProviderErrors.classify("openai:gpt-x", new AuthenticationException("no")).kind()).isEqualTo(Kind.AUTH);
         assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(529, "overloaded")).kind()).isEqualTo(Kind.OVERLOADED);
         assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(502, "bad gateway")).kind()).isEqualTo(Kind.SERVER);
-        assertThat(ProviderErrors.classify("openai:gpt-x", new java.io.IOException("reset")).retryable()).isTrue();
+        assertThat(ProviderErrors.classify("openai:gpt-x", new IOException("reset")).retryable()).isTrue();
         assertThat(ProviderErrors.classify("openai:gpt-x", new IllegalStateException("bug")).retryable()).isFalse();
         // LangChain4j wraps the HttpException: the status decides
         assertThat(ProviderErrors.classify("openai:gpt-x", new RateLimitException(new HttpException(429, "{}"))))
@@ -69,8 +73,8 @@ class LlmExceptionTest {
                 .isEqualTo(Kind.OVERLOADED);
         assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(500, "boom")).kind()).isEqualTo(Kind.SERVER);
         assertThat(ProviderErrors.classify("openai:gpt-x",
-                new RuntimeException(new java.net.http.HttpTimeoutException("request timed out"))).kind()).isEqualTo(Kind.TIMEOUT);
-        assertThat(ProviderErrors.classify("openai:gpt-x", new dev.langchain4j.exception.TimeoutException("slow")).kind())
+                new RuntimeException(new HttpTimeoutException("request timed out"))).kind()).isEqualTo(Kind.TIMEOUT);
+        assertThat(ProviderErrors.classify("openai:gpt-x", new TimeoutException("slow")).kind())
                 .isEqualTo(Kind.TIMEOUT);
         assertThat(ProviderErrors.classify("openai:gpt-x", new HttpException(401, "Incorrect API key provided: sk-live-abcdefghijkl")))
                 .satisfies(e -> assertThat(e.kind()).isEqualTo(Kind.AUTH))
@@ -96,7 +100,7 @@ class LlmExceptionTest {
 
     @Test
     void rejectsANegativeRetryAfter() {
-        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(
+        Throwable thrown = Assertions.catchThrowable(
                 () -> new LlmException(Kind.RATE_LIMIT, "x", null, Duration.ofSeconds(-1)));
 
         assertThat(thrown).isInstanceOf(IllegalArgumentException.class).hasMessage("retryAfter must not be negative, was PT-1S");

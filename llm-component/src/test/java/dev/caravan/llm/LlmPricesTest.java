@@ -1,5 +1,6 @@
 package dev.caravan.llm;
 
+import org.apache.camel.CamelContext;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.Test;
@@ -10,8 +11,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class LlmPricesTest extends CamelTestSupport {
 
     @Override
-    protected org.apache.camel.CamelContext createCamelContext() throws Exception {
-        org.apache.camel.CamelContext camel = super.createCamelContext();
+    protected CamelContext createCamelContext() throws Exception {
+        CamelContext camel = super.createCamelContext();
         // a properties location, as application.properties would be
         camel.getPropertiesComponent().setLocation("classpath:llm-prices-test.properties");
         return camel;

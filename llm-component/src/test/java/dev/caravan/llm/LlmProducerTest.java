@@ -1,20 +1,25 @@
 package dev.caravan.llm;
 
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import org.apache.camel.CamelExecutionException;
 import org.apache.camel.Exchange;
+import org.apache.camel.InvalidPayloadException;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.component.mock.MockEndpoint;
+import org.apache.camel.spi.Registry;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -27,7 +32,7 @@ class LlmProducerTest extends CamelTestSupport {
     private final RecordingChatModelFactory recording = new RecordingChatModelFactory();
 
     @Override
-    protected void bindToRegistry(org.apache.camel.spi.Registry registry) {
+    protected void bindToRegistry(Registry registry) {
         registry.bind("recordingFactory", recording);
     }
 
@@ -89,7 +94,7 @@ class LlmProducerTest extends CamelTestSupport {
                         .to("mock:weather")
                         .process(e -> {
                             Map<?, ?> args = e.getMessage().getBody(Map.class);
-                            Map<String, Object> result = new java.util.LinkedHashMap<>();
+                            Map<String, Object> result = new LinkedHashMap<>();
                             result.put("city", args.get("city"));
                             result.put("forecast", "sunny");
                             e.getMessage().setBody(result);
@@ -307,7 +312,7 @@ class LlmProducerTest extends CamelTestSupport {
                 .containsEntry(LlmConstants.ATTEMPTS, 3)
                 .containsEntry(LlmConstants.MODEL, "primary");
         // backoff 20 ms then 40 ms, each at least half of that
-        assertThat(java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(30);
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isGreaterThanOrEqualTo(30);
     }
 
     @Test
@@ -337,9 +342,9 @@ class LlmProducerTest extends CamelTestSupport {
         cfg.setRetryInitialDelay(500);
         cfg.setTimeout(10_000);
         LlmException noDelay = new LlmException(LlmException.Kind.RATE_LIMIT, "x");
-        LlmException shortDelay = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, java.time.Duration.ofMillis(100));
-        LlmException longDelay = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, java.time.Duration.ofSeconds(8));
-        LlmException tooLong = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, java.time.Duration.ofSeconds(11));
+        LlmException shortDelay = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, Duration.ofMillis(100));
+        LlmException longDelay = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, Duration.ofSeconds(8));
+        LlmException tooLong = new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, Duration.ofSeconds(11));
 
         assertThat(LlmProducer.retryDelayMillis(cfg, 0, noDelay)).isBetween(250L, 500L);
         assertThat(LlmProducer.retryDelayMillis(cfg, 0, shortDelay)).isBetween(250L, 500L);
@@ -348,7 +353,7 @@ class LlmProducerTest extends CamelTestSupport {
         cfg.setTimeout(600_000);
         assertThat(LlmProducer.retryDelayMillis(cfg, 0, tooLong)).isEqualTo(11_000L);
         assertThat(LlmProducer.retryDelayMillis(cfg, 0,
-                new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, java.time.Duration.ofSeconds(61)))).isEqualTo(-1L);
+                new LlmException(LlmException.Kind.RATE_LIMIT, "x", null, Duration.ofSeconds(61)))).isEqualTo(-1L);
     }
 
     @Test
@@ -442,7 +447,7 @@ class LlmProducerTest extends CamelTestSupport {
     void rejectsAListBodyThatIsNotChatMessages() {
         Exchange out = template.send("direct:text", e -> e.getMessage().setBody(List.of("Hi")));
 
-        assertThat(out.getException()).isInstanceOf(org.apache.camel.InvalidPayloadException.class)
+        assertThat(out.getException()).isInstanceOf(InvalidPayloadException.class)
                 .hasMessageContaining("java.util.List");
     }
 
@@ -450,7 +455,7 @@ class LlmProducerTest extends CamelTestSupport {
     void rejectsAMissingBody() {
         Exchange out = template.send("direct:text", e -> e.getMessage().setBody(null));
 
-        assertThat(out.getException()).isInstanceOf(org.apache.camel.InvalidPayloadException.class)
+        assertThat(out.getException()).isInstanceOf(InvalidPayloadException.class)
                 .hasMessageContaining("No body available of type: java.lang.String");
     }
 

@@ -17,6 +17,7 @@ import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.dsl.yaml.YamlRoutesBuilderLoader;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
@@ -36,6 +37,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -64,7 +66,7 @@ class CompiledRoutesTest {
     @BeforeAll
     void setUp() throws IOException {
         // Camel's own schema, from the camel-yaml-dsl jar the engine runs with
-        try (InputStream in = java.util.Objects.requireNonNull(org.apache.camel.dsl.yaml.YamlRoutesBuilderLoader.class
+        try (InputStream in = Objects.requireNonNull(YamlRoutesBuilderLoader.class
                 .getResourceAsStream(CAMEL_SCHEMA), "no " + CAMEL_SCHEMA + " in the camel-yaml-dsl jar")) {
             camelSchema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(in);
         }

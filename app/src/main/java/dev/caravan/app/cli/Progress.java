@@ -6,7 +6,10 @@ import dev.caravan.json.Json;
 
 import java.io.PrintStream;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -201,7 +204,7 @@ final class Progress implements Consumer<RunEvent> {
         if (durationMs instanceof Number d) {
             b.append(" in ").append(millis(d.longValue()));
         }
-        java.util.List<String> parts = new java.util.ArrayList<>();
+        List<String> parts = new ArrayList<>();
         if (tokens instanceof Number t && t.longValue() > 0) {
             parts.add(t.longValue() + " tokens");
         }
@@ -219,7 +222,7 @@ final class Progress implements Consumer<RunEvent> {
             return ms + " ms";
         }
         if (ms < 60_000) {
-            return BigDecimal.valueOf(ms, 3).setScale(1, java.math.RoundingMode.HALF_UP).toPlainString() + " s";
+            return BigDecimal.valueOf(ms, 3).setScale(1, RoundingMode.HALF_UP).toPlainString() + " s";
         }
         long s = ms / 1000;
         return (s / 60) + " min " + (s % 60) + " s";

@@ -2,6 +2,7 @@ package dev.caravan.app.cli;
 
 import java.io.Console;
 import java.lang.reflect.Method;
+import java.util.Locale;
 
 /** Asks a person a yes/no question, e.g. whether to approve a gate. */
 @FunctionalInterface
@@ -24,7 +25,7 @@ public interface Prompter {
             if (answer == null) {
                 return null;
             }
-            String a = answer.strip().toLowerCase(java.util.Locale.ROOT);
+            String a = answer.strip().toLowerCase(Locale.ROOT);
             return a.equals("y") || a.equals("yes");
         };
     }

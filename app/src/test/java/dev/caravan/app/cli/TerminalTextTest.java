@@ -3,6 +3,8 @@ package dev.caravan.app.cli;
 import dev.caravan.json.Json;
 import org.junit.jupiter.api.Test;
 
+import java.util.Map;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TerminalTextTest {
@@ -24,9 +26,9 @@ class TerminalTextTest {
     @Test
     void escapedJsonIsTheSameJson() {
         String value = "x\u001b]0;t\u0007\u009b\u202e\u2028\u007f\ny";
-        String json = Json.write(java.util.Map.of("v", value));
+        String json = Json.write(Map.of("v", value));
         String escaped = TerminalText.json(json);
         assertThat(escaped.chars()).noneMatch(c -> c < 0x20 || c >= 0x7f && c <= 0x9f || c == 0x202e || c == 0x2028);
-        assertThat(Json.parse(escaped)).isEqualTo(java.util.Map.of("v", value));
+        assertThat(Json.parse(escaped)).isEqualTo(Map.of("v", value));
     }
 }

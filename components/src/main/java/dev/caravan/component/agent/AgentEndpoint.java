@@ -4,19 +4,19 @@ import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
-import dev.caravan.event.EventTypes;
-import dev.caravan.expr.Template;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.event.EventTypes;
+import dev.caravan.expr.Template;
+import dev.caravan.json.Json;
 import dev.caravan.llm.LlmComponent;
 import dev.caravan.llm.LlmConfiguration;
 import dev.caravan.llm.LlmConstants;
 import dev.caravan.llm.LlmEndpoint;
 import dev.caravan.llm.LlmException;
-import dev.caravan.state.RunRecord;
 import dev.caravan.llm.LlmListener;
 import dev.caravan.llm.LlmTool;
-import dev.caravan.json.Json;
+import dev.caravan.state.RunRecord;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
@@ -28,10 +28,13 @@ import org.apache.camel.spi.UriParam;
 import org.apache.camel.support.DefaultExchange;
 import org.apache.camel.support.service.ServiceHelper;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -203,7 +206,7 @@ public class AgentEndpoint extends NodeEndpoint {
             detail.put("finishReason", call.getMessage().getHeader(LlmConstants.FINISH_REASON));
             detail.put("llmAttempts", call.getMessage().getHeader(LlmConstants.ATTEMPTS));
             detail.put("fallbacks", call.getMessage().getHeader(LlmConstants.FALLBACKS));
-            detail.values().removeIf(java.util.Objects::isNull);
+            detail.values().removeIf(Objects::isNull);
             result.complete(new NodeResult.Completed(call.getMessage().getBody(), cost, tokens, detail, lastDelta));
         });
         return result;
@@ -234,7 +237,7 @@ public class AgentEndpoint extends NodeEndpoint {
         private final NodeContext ctx;
         private final StringBuilder pending = new StringBuilder();
         /** The length of every delta received, so a discarded stream can be taken back by characters. */
-        private final java.util.ArrayDeque<Integer> deltaLengths = new java.util.ArrayDeque<>();
+        private final ArrayDeque<Integer> deltaLengths = new ArrayDeque<>();
         private long lastPublished = System.nanoTime();
 
         EventListener(NodeContext ctx) {
@@ -251,7 +254,7 @@ public class AgentEndpoint extends NodeEndpoint {
         }
 
         @Override
-        public synchronized void onDeltasDiscarded(int deltas, dev.caravan.llm.LlmException failure) {
+        public synchronized void onDeltasDiscarded(int deltas, LlmException failure) {
             int chars = 0;
             for (int i = 0; i < deltas && !deltaLengths.isEmpty(); i++) {
                 chars += deltaLengths.removeLast();
@@ -261,7 +264,7 @@ public class AgentEndpoint extends NodeEndpoint {
             pending.setLength(pending.length() - unpublished);
             if (chars > unpublished) {
                 ctx.emit(EventTypes.NODE_OUTPUT_DISCARDED, Map.of("chars", chars - unpublished,
-                        "reason", failure.kind().name().toLowerCase(java.util.Locale.ROOT)));
+                        "reason", failure.kind().name().toLowerCase(Locale.ROOT)));
             }
         }
 

@@ -1,5 +1,6 @@
 package dev.caravan.component.call;
 
+import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
@@ -10,13 +11,22 @@ import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
 import dev.caravan.json.Json;
 import dev.caravan.run.Secrets;
-import org.apache.camel.Category;
-import org.apache.camel.Exchange;
+import dev.caravan.support.HttpEndpoints;
+import dev.caravan.support.OutboundHeaders;
+import org.apache.camel.AsyncCallback;
 import org.apache.camel.AsyncProducer;
+import org.apache.camel.Category;
+import org.apache.camel.Endpoint;
+import org.apache.camel.Exchange;
+import org.apache.camel.spi.ProducerCache;
 import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.support.cache.DefaultProducerCache;
+import org.apache.camel.support.service.ServiceHelper;
 
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -45,7 +55,7 @@ public class CallEndpoint extends NodeEndpoint {
      * Producers of targets computed by an expression, as Camel's {@code toD} keeps them: a producer dropped from
      * the cache is stopped only once no call uses it.
      */
-    private org.apache.camel.spi.ProducerCache computedTargets;
+    private ProducerCache computedTargets;
     private static final int MAX_COMPUTED_TARGETS = 64;
 
     public CallEndpoint(String uri, CallComponent component) {
@@ -72,7 +82,7 @@ public class CallEndpoint extends NodeEndpoint {
         headersTemplate = compileValue(call.headers() == null || call.headers().isEmpty() ? null : call.headers());
         uriTemplate = compile(call.uri());
         if (uriTemplate.isConstant()) {
-            fixedTargetUri = String.valueOf(uriTemplate.evaluate(java.util.Map.of()));
+            fixedTargetUri = String.valueOf(uriTemplate.evaluate(Map.of()));
             try {
                 fixedTarget = getCamelContext().getEndpoint(fixedTargetUri).createAsyncProducer();
                 fixedTarget.start();
@@ -80,7 +90,7 @@ public class CallEndpoint extends NodeEndpoint {
                 throw new IllegalArgumentException("Cannot send to " + fixedTargetUri + ": " + e.getMessage(), e);
             }
         } else {
-            computedTargets = new org.apache.camel.support.cache.DefaultProducerCache(this, getCamelContext(),
+            computedTargets = new DefaultProducerCache(this, getCamelContext(),
                     MAX_COMPUTED_TARGETS);
             computedTargets.start();
         }
@@ -88,7 +98,7 @@ public class CallEndpoint extends NodeEndpoint {
 
     @Override
     protected void doStop() throws Exception {
-        org.apache.camel.support.service.ServiceHelper.stopService(fixedTarget, computedTargets);
+        ServiceHelper.stopService(fixedTarget, computedTargets);
         fixedTarget = null;
         fixedTargetUri = null;
         computedTargets = null;
@@ -96,11 +106,11 @@ public class CallEndpoint extends NodeEndpoint {
     }
 
     /** The endpoint a request goes to. */
-    private org.apache.camel.Endpoint target(String targetUri) {
+    private Endpoint target(String targetUri) {
         if (fixedTarget != null) {
             return fixedTarget.getEndpoint();
         }
-        org.apache.camel.Endpoint target;
+        Endpoint target;
         try {
             target = getCamelContext().getEndpoint(targetUri);
         } catch (RuntimeException e) {
@@ -113,7 +123,7 @@ public class CallEndpoint extends NodeEndpoint {
     }
 
     /** Sends the request to its target; the callback runs when the reply (or failure) is in. */
-    private void send(org.apache.camel.Endpoint target, Exchange request, org.apache.camel.AsyncCallback done) {
+    private void send(Endpoint target, Exchange request, AsyncCallback done) {
         if (fixedTarget != null) {
             fixedTarget.process(request, done);
             return;
@@ -124,7 +134,7 @@ public class CallEndpoint extends NodeEndpoint {
 
     @Override
     protected String defaultErrorCode() {
-        return dev.caravan.component.node.ErrorCodes.CALL_FAILED;
+        return ErrorCodes.CALL_FAILED;
     }
 
     @Override
@@ -143,13 +153,13 @@ public class CallEndpoint extends NodeEndpoint {
         request.getMessage().setHeader(NodeConstants.NODE_KEY_HEADER, ctx.key());
         String targetUri = fixedTargetUri != null ? fixedTargetUri
                 : String.valueOf(uriTemplate.evaluate(ctx.variables()));
-        org.apache.camel.Endpoint target = target(targetUri);
+        Endpoint target = target(targetUri);
         // Caravan's own headers stay in the process: a remote endpoint gets the key as Idempotency-Key instead
-        dev.caravan.support.OutboundHeaders.prepare(target, request.getMessage(), ctx.idempotencyKey());
-        boolean http = dev.caravan.support.HttpEndpoints.isHttp(targetUri);
+        OutboundHeaders.prepare(target, request.getMessage(), ctx.idempotencyKey());
+        boolean http = HttpEndpoints.isHttp(targetUri);
         if (http) {
             Object body = request.getMessage().getBody();
-            if (body instanceof Map<?, ?> || body instanceof java.util.List<?>) {
+            if (body instanceof Map<?, ?> || body instanceof List<?>) {
                 // a structured body goes over HTTP as JSON
                 request.getMessage().setBody(Json.write(body));
                 if (request.getMessage().getHeader("Content-Type") == null) {
@@ -160,7 +170,7 @@ public class CallEndpoint extends NodeEndpoint {
                 request.getMessage().setBody(String.valueOf(body));
             }
         }
-        java.util.concurrent.CompletableFuture<NodeResult> result = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<NodeResult> result = new CompletableFuture<>();
         send(target, request, doneSync -> {
             // a reply carries the request's headers back (and a service may set credentials of its own, a cookie)
             ctx.discloseCredentials(request.getMessage().getHeaders());

@@ -1,13 +1,13 @@
 package dev.caravan.component.map;
 
-import dev.caravan.dsl.Node;
-import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.component.node.ScopedBody;
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
 import dev.caravan.run.WorkflowRoutes;
 import dev.caravan.state.NodeStatus;
@@ -16,11 +16,11 @@ import org.apache.camel.Category;
 import org.apache.camel.spi.UriEndpoint;
 
 import java.util.ArrayList;
-
-
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -93,7 +93,7 @@ public class MapEndpoint extends NodeEndpoint {
         AtomicInteger next = new AtomicInteger();
         AtomicInteger running = new AtomicInteger();
         AtomicInteger finished = new AtomicInteger();
-        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
         int n = list.size();
         if (n == 0) {
             all.complete(null);
@@ -120,7 +120,7 @@ public class MapEndpoint extends NodeEndpoint {
         launch[0].run();
         return all.thenApply(v -> {
             if (!failures.isEmpty()) {
-                throw new java.util.concurrent.CompletionException(failures.get(0));
+                throw new CompletionException(failures.get(0));
             }
             RunRecord record = ctx.services().store().get(ctx.runId());
             NodeStatus pending = RunScope.pendingUnder(record, ctx.key() + "[");

@@ -1,5 +1,7 @@
 package dev.caravan.component.node;
 
+import dev.caravan.llm.LlmConstants;
+import dev.caravan.support.HttpEndpoints;
 import org.apache.camel.spi.Metadata;
 
 /**
@@ -14,12 +16,12 @@ public final class NodeConstants {
     @Metadata(description = "Stable key of this node attempt (runId/nodeKey/attempt), passed to in-process endpoints"
                             + " called by a node so they can deduplicate a call repeated after a crash.",
               javaType = "String")
-    public static final String IDEMPOTENCY_KEY = dev.caravan.llm.LlmConstants.IDEMPOTENCY_KEY;
+    public static final String IDEMPOTENCY_KEY = LlmConstants.IDEMPOTENCY_KEY;
 
     @Metadata(description = "The same key, on messages to remote endpoints (HTTP, Kafka, ...), under the header name"
                             + " HTTP APIs use for it.",
               javaType = "String")
-    public static final String HTTP_IDEMPOTENCY_KEY = dev.caravan.support.HttpEndpoints.IDEMPOTENCY_KEY_HEADER;
+    public static final String HTTP_IDEMPOTENCY_KEY = HttpEndpoints.IDEMPOTENCY_KEY_HEADER;
 
     @Metadata(description = "The run id, on messages sent to in-process endpoints by a node.", javaType = "String")
     public static final String RUN_ID_HEADER = "CamelCaravanRunId";

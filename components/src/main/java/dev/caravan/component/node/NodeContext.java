@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One attempt of one node key.
@@ -24,12 +26,12 @@ import java.util.Map;
  * @param variables the expression variables: input, nodes, run, lane and the scope's item/index/iteration
  */
 public record NodeContext(StepServices services, Exchange exchange, String runId, String key, String scope, int attempt,
-        RunRecord record, Map<String, Object> variables, java.util.Set<String> disclosedSecrets) {
+        RunRecord record, Map<String, Object> variables, Set<String> disclosedSecrets) {
 
     public NodeContext(StepServices services, Exchange exchange, String runId, String key, String scope, int attempt,
             RunRecord record, Map<String, Object> variables) {
         this(services, exchange, runId, key, scope, attempt, record, variables,
-                java.util.concurrent.ConcurrentHashMap.newKeySet());
+                ConcurrentHashMap.newKeySet());
     }
 
     /** Resolves a {@code secret:NAME} reference for a message this attempt sends, remembering it for redaction. */

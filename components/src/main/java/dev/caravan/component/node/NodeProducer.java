@@ -3,13 +3,14 @@ package dev.caravan.component.node;
 import dev.caravan.dsl.RetryPolicy;
 import dev.caravan.expr.ExpressionException;
 import dev.caravan.json.JsonSize;
+import dev.caravan.llm.LlmException;
 import dev.caravan.run.RunRecords;
 import dev.caravan.run.StepServices;
+import dev.caravan.spi.Timers;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
-import dev.caravan.spi.Timers;
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultAsyncProducer;
@@ -21,6 +22,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 
@@ -427,11 +429,11 @@ public class NodeProducer extends DefaultAsyncProducer {
     private static boolean retryable(Throwable error) {
         return !(error instanceof NodeFailedException) && !(error instanceof ValueTooLargeException)
                && !(error instanceof ExpressionException) && !(error instanceof NodeErrorException)
-               && !(error instanceof dev.caravan.llm.LlmException le && !le.retryable());
+               && !(error instanceof LlmException le && !le.retryable());
     }
 
     private static Throwable unwrap(Throwable t) {
-        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+        while ((t instanceof CompletionException || t instanceof ExecutionException)
                && t.getCause() != null) {
             t = t.getCause();
         }

@@ -1,11 +1,13 @@
 package dev.caravan.component.node;
 
 import dev.caravan.run.StepServices;
+import dev.caravan.state.LaneRecord;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.ValueRef;
 import dev.caravan.state.ValueStore;
+import org.apache.camel.Exchange;
 
 import java.util.AbstractMap;
 import java.util.HashMap;
@@ -13,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /** Builds the variables expressions see, for the node keys of one scope. */
 public final class RunScope {
@@ -61,9 +64,9 @@ public final class RunScope {
         vars.put("nodes", nodes);
         vars.put("run", run);
         String laneId = record.lane();
-        vars.put("lane", (java.util.function.Supplier<Object>) () -> {
+        vars.put("lane", (Supplier<Object>) () -> {
             Map<String, Object> lane = new LinkedHashMap<>();
-            dev.caravan.state.LaneRecord l = laneId == null ? null : services.lanes().get(laneId);
+            LaneRecord l = laneId == null ? null : services.lanes().get(laneId);
             lane.put("id", laneId);
             lane.put("memory", l == null ? Map.of() : l.memory());
             return lane;
@@ -101,7 +104,7 @@ public final class RunScope {
 
     /** The enclosing scope's variables an exchange carries (item, index, iteration), possibly none. */
     @SuppressWarnings("unchecked")
-    public static Map<String, Object> scopeVariables(org.apache.camel.Exchange exchange) {
+    public static Map<String, Object> scopeVariables(Exchange exchange) {
         Map<String, Object> v = exchange.getProperty(NodeConstants.SCOPE_VARIABLES, Map.class);
         return v == null ? Map.of() : v;
     }

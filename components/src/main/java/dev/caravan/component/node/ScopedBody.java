@@ -1,6 +1,7 @@
 package dev.caravan.component.node;
 
 import dev.caravan.run.RunRecords;
+import org.apache.camel.AsyncProducer;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Exchange;
 import org.apache.camel.support.DefaultExchange;
@@ -8,6 +9,7 @@ import org.apache.camel.support.DefaultExchange;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * Runs the body route of a map item or loop iteration: an exchange of the same run whose node keys are prefixed by
@@ -15,8 +17,8 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ScopedBody {
 
-    private final org.apache.camel.AsyncProducer body;
-    private final java.util.concurrent.Executor dispatcher;
+    private final AsyncProducer body;
+    private final Executor dispatcher;
     private final boolean containsFailures;
 
     /**
@@ -26,7 +28,7 @@ public final class ScopedBody {
      * @param containsFailures whether the container continues on error: a node failing in its body then fails the
      *                         container, not the run
      */
-    public ScopedBody(CamelContext camelContext, String bodyUri, java.util.concurrent.Executor dispatcher,
+    public ScopedBody(CamelContext camelContext, String bodyUri, Executor dispatcher,
             boolean containsFailures) throws Exception {
         this.body = camelContext.getEndpoint(bodyUri).createAsyncProducer();
         this.dispatcher = dispatcher;

@@ -7,12 +7,13 @@ import dev.caravan.component.node.RunScope;
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.event.EventTypes;
+import dev.caravan.expr.ExpressionException;
 import dev.caravan.expr.Expressions;
 import dev.caravan.expr.Template;
 import dev.caravan.json.Json;
 import dev.caravan.run.InputValidator;
-import dev.caravan.run.RunRecords;
 import dev.caravan.run.RunExecutor;
+import dev.caravan.run.RunRecords;
 import dev.caravan.run.RunService;
 import dev.caravan.run.StepServices;
 import dev.caravan.run.WorkflowCatalog;
@@ -37,7 +38,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
-
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -217,7 +217,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
                 out = outputTemplate != null ? outputTemplate.evaluate(vars) : RunScope.outputsOf(vars, nodes);
             } catch (RuntimeException e) {
                 RunRecords.apply(services.store(), exchange, runId, new Mutation.FailRun(e.getClass().getName(),
-                        e instanceof dev.caravan.expr.ExpressionException ? ErrorCodes.EXPRESSION : ErrorCodes.ERROR,
+                        e instanceof ExpressionException ? ErrorCodes.EXPRESSION : ErrorCodes.ERROR,
                         "output: " + e.getMessage()));
                 throw e;
             }

@@ -1,15 +1,17 @@
 package dev.caravan.component.set;
 
-import dev.caravan.dsl.Node;
-import dev.caravan.dsl.Workflow;
 import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.NodeContext;
 import dev.caravan.component.node.NodeEndpoint;
 import dev.caravan.component.node.NodeResult;
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Template;
 import org.apache.camel.Category;
 import org.apache.camel.spi.UriEndpoint;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -76,8 +78,8 @@ public class SetEndpoint extends NodeEndpoint {
                         + ctx.runId() + " has none: start the run in a lane (caravan run --lane NAME)");
             }
             // written (in one update) before the node is recorded: a replay after a crash writes the same values again
-            java.util.Map<String, Object> values = new java.util.LinkedHashMap<>();
-            ((java.util.Map<?, ?>) computed).forEach((k, v) -> values.put(String.valueOf(k), v));
+            Map<String, Object> values = new LinkedHashMap<>();
+            ((Map<?, ?>) computed).forEach((k, v) -> values.put(String.valueOf(k), v));
             ctx.services().lanes().remember(lane, values);
         }
         return CompletableFuture.completedFuture(new NodeResult.Completed(computed));

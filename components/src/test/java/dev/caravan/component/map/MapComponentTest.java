@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import static dev.caravan.test.TestWorkflows.header;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -48,9 +49,9 @@ class MapComponentTest {
                 """.formatted(concurrency));
         mostAtOnce.set(0);
         together = new CountDownLatch(expected);
-        RunRecord r = caravan.run(name, Map.of("items", java.util.stream.IntStream.range(0, items).boxed().toList()));
+        RunRecord r = caravan.run(name, Map.of("items", IntStream.range(0, items).boxed().toList()));
         assertThat(r.status()).as(String.valueOf(r.error())).isEqualTo(RunStatus.COMPLETED);
-        assertThat(r.node("each").output()).isEqualTo(java.util.stream.IntStream.range(0, items)
+        assertThat(r.node("each").output()).isEqualTo(IntStream.range(0, items)
                 .mapToObj(i -> "item " + i).toList());
         return mostAtOnce.get();
     }

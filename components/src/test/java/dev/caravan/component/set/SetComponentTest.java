@@ -7,6 +7,7 @@ import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -31,7 +32,7 @@ class SetComponentTest {
                       set: { count: "${{ size(input.items) }}", label: "n=${{ size(input.items) }}", fixed: true }
                 """);
 
-        RunRecord r = caravan.run("totals", Map.of("items", java.util.List.of("a", "b")));
+        RunRecord r = caravan.run("totals", Map.of("items", List.of("a", "b")));
 
         assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
         assertThat(r.node("totals").output()).isEqualTo(Map.of("count", 2L, "label", "n=2", "fixed", true));

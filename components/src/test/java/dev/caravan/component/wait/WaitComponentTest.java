@@ -7,6 +7,7 @@ import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.time.format.DateTimeParseException;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -67,7 +68,7 @@ class WaitComponentTest {
         RunRecord r = caravan.run("until", Map.of("at", "yesterday"));
 
         assertThat(r.status()).isEqualTo(RunStatus.FAILED);
-        assertThat(r.node("pause").errorClass()).isEqualTo(java.time.format.DateTimeParseException.class.getName());
+        assertThat(r.node("pause").errorClass()).isEqualTo(DateTimeParseException.class.getName());
         assertThat(r.node("pause").error()).isEqualTo("Text 'yesterday' could not be parsed at index 0");
     }
 }

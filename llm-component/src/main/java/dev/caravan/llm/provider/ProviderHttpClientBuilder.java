@@ -1,8 +1,9 @@
 package dev.caravan.llm.provider;
 
-import java.time.Duration;
-
 import dev.langchain4j.http.client.HttpClientBuilder;
+
+import java.net.http.HttpClient;
+import java.time.Duration;
 
 /**
  * Builds a {@link ProviderHttpClient}. The provider models set both timeouts from their {@code timeout}, which the
@@ -41,7 +42,7 @@ public final class ProviderHttpClientBuilder implements HttpClientBuilder {
 
     @Override
     public ProviderHttpClient build() {
-        java.net.http.HttpClient.Builder jdk = java.net.http.HttpClient.newBuilder();
+        HttpClient.Builder jdk = HttpClient.newBuilder();
         if (connectTimeout != null) {
             jdk.connectTimeout(connectTimeout);
         }

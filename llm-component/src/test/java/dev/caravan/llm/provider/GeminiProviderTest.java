@@ -1,18 +1,21 @@
 package dev.caravan.llm.provider;
 
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.List;
-import java.util.Map;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.llm.LlmConstants;
-import dev.caravan.llm.LlmException;
 import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.LlmException;
 import dev.caravan.llm.LlmTool;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.junit.jupiter.api.Test;
+
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -237,10 +240,10 @@ class GeminiProviderTest extends ProviderTestSupport {
     @Test
     void aThoughtSummaryIsNotPartOfTheReply() throws Exception {
         // the recorded thinking reply, with its function call replaced by an answer
-        com.fasterxml.jackson.databind.node.ObjectNode reply = (com.fasterxml.jackson.databind.node.ObjectNode)
-                new com.fasterxml.jackson.databind.ObjectMapper().readTree(ProviderStub.fixtureText(
+        ObjectNode reply = (ObjectNode)
+                new ObjectMapper().readTree(ProviderStub.fixtureText(
                         "gemini/googleai-unary-success-thinking-function-call-thought-summary-signature.json"));
-        com.fasterxml.jackson.databind.node.ArrayNode parts = (com.fasterxml.jackson.databind.node.ArrayNode)
+        ArrayNode parts = (ArrayNode)
                 reply.path("candidates").path(0).path("content").path("parts");
         parts.remove(1);
         parts.addObject().put("text", "66 days.");

@@ -1,20 +1,21 @@
 package dev.caravan.llm.provider;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.caravan.llm.LlmConstants;
+import dev.caravan.llm.LlmException.Kind;
+import dev.caravan.llm.LlmException;
+import dev.caravan.llm.LlmTool;
+import dev.langchain4j.exception.AuthenticationException;
+import dev.langchain4j.exception.HttpException;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.junit.jupiter.api.Test;
+
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.llm.LlmConstants;
-import dev.caravan.llm.LlmException;
-import dev.caravan.llm.LlmException.Kind;
-import dev.caravan.llm.LlmTool;
-import dev.langchain4j.exception.AuthenticationException;
-import org.apache.camel.Exchange;
-import org.apache.camel.builder.RouteBuilder;
-import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -173,7 +174,7 @@ class OpenAiProviderTest extends ProviderTestSupport {
             assertThat(e.retryable()).isFalse();
             assertThat(e).hasMessageStartingWith("openai:gpt-4o-mini failed (HTTP 401)")
                     .hasMessageContaining("invalid_api_key")
-                    .hasRootCauseInstanceOf(dev.langchain4j.exception.HttpException.class);
+                    .hasRootCauseInstanceOf(HttpException.class);
             assertThat(e.getCause()).isInstanceOf(AuthenticationException.class);
         });
         assertThat(stub.received).hasSize(1);

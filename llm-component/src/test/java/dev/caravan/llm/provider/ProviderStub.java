@@ -1,5 +1,10 @@
 package dev.caravan.llm.provider;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,10 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.LongSupplier;
-
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 /**
  * A local HTTP server on 127.0.0.1 that answers each request with the next queued response (recorded provider fixtures)
@@ -46,7 +49,7 @@ final class ProviderStub implements AutoCloseable {
     private final HttpServer server;
     private final LongSupplier clock;
     private final ConcurrentLinkedQueue<Response> responses = new ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+    private final CountDownLatch closed = new CountDownLatch(1);
     final List<Received> received = new CopyOnWriteArrayList<>();
 
     ProviderStub(LongSupplier clock) {
@@ -97,7 +100,7 @@ final class ProviderStub implements AutoCloseable {
      */
     ProviderStub recorded(String fixturePath, int index) {
         try {
-            com.fasterxml.jackson.databind.JsonNode response = new com.fasterxml.jackson.databind.ObjectMapper()
+            JsonNode response = new ObjectMapper()
                     .readTree(fixture(fixturePath)).get(index).path("response");
             return replyBody(response.path("status_code").asInt(), response.path("headers").path("content-type").asText(),
                     response.path("body").toString(), Map.of());

@@ -1,14 +1,8 @@
 package dev.caravan.llm.provider;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Properties;
-import java.util.concurrent.CopyOnWriteArrayList;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.caravan.llm.LlmComponent;
 import dev.caravan.llm.LlmConstants;
 import dev.caravan.llm.LlmException;
@@ -19,6 +13,15 @@ import org.apache.camel.Exchange;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.test.junit5.CamelTestSupport;
 import org.junit.jupiter.api.AfterEach;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -130,11 +133,11 @@ abstract class ProviderTestSupport extends CamelTestSupport {
         try {
             JsonNode root = JSON.readTree(ProviderStub.fixture(fixturePath));
             int slash = pointer.lastIndexOf('/');
-            ((com.fasterxml.jackson.databind.node.ObjectNode) root.at(pointer.substring(0, slash)))
+            ((ObjectNode) root.at(pointer.substring(0, slash)))
                     .put(pointer.substring(slash + 1), text);
             return JSON.writeValueAsString(root);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -1,10 +1,8 @@
 package dev.caravan.llm.provider;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import dev.caravan.llm.LlmException;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
@@ -13,6 +11,9 @@ import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
 import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -142,7 +143,7 @@ class ScriptedChatModelTest {
                 .hasMessage("scriptedReplies[0] must be a string or an object with text, json, toolCalls or error");
     }
 
-    private static ChatRequest request(dev.langchain4j.data.message.ChatMessage... messages) {
+    private static ChatRequest request(ChatMessage... messages) {
         return ChatRequest.builder().messages(messages).build();
     }
 }
