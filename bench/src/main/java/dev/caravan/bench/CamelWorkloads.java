@@ -35,6 +35,7 @@ final class CamelWorkloads implements Workloads {
     private final AsyncProducer gated;
     private final AsyncProducer slow;
     private final CamelContext camel;
+    private final Checks checks = new Checks();
     /** Paused exchanges by id, with the callback that continues their route. */
     private final Map<String, AsyncCallback> parked = new ConcurrentHashMap<>();
 
@@ -84,6 +85,11 @@ final class CamelWorkloads implements Workloads {
     }
 
     @Override
+    public Checks checks() {
+        return checks;
+    }
+
+    @Override
     public String name() {
         return "Camel";
     }
@@ -96,7 +102,7 @@ final class CamelWorkloads implements Workloads {
             results[i] = outcome(template.send("direct:w1", e -> e.getMessage().setBody(INPUT)));
         }
         long nanos = System.nanoTime() - t0;
-        Workloads.check("W1a", results, DIAMOND_RESULT);
+        checks.check("W1a", results, DIAMOND_RESULT);
         return nanos;
     }
 
@@ -122,7 +128,7 @@ final class CamelWorkloads implements Workloads {
             results[i] = done.get(1, TimeUnit.MINUTES);
             nanos[i] = System.nanoTime() - t0;
         }
-        Workloads.check("W2", results, GATE_OUTPUT);
+        checks.check("W2", results, GATE_OUTPUT);
         Arrays.sort(nanos);
         return nanos[runs / 2];
     }
@@ -147,7 +153,7 @@ final class CamelWorkloads implements Workloads {
             resume(ids[i]); // continues the route on this thread, to its end
             done[i] = results.get(i);
         }
-        Workloads.check("W2 resume", done, GATE_OUTPUT);
+        checks.check("W2 resume", done, GATE_OUTPUT);
         return (during - before) / (double) runs;
     }
 
@@ -157,7 +163,7 @@ final class CamelWorkloads implements Workloads {
             exchange.getMessage().setBody(INPUT);
             return send(producer, exchange, CamelWorkloads::outcome);
         });
-        Workloads.check(what, round.results(), DIAMOND_RESULT);
+        checks.check(what, round.results(), DIAMOND_RESULT);
         return round.nanos();
     }
 

@@ -25,6 +25,7 @@ final class CaravanWorkloads implements Workloads {
     private static final Map<String, Object> GATE_OUTPUT = Map.of("done", true);
 
     private final Engine engine;
+    private final Checks checks = new Checks();
 
     CaravanWorkloads(CamelContext camel) throws IOException {
         this.engine = Engine.of(camel);
@@ -33,6 +34,11 @@ final class CaravanWorkloads implements Workloads {
             String file = name + ".caravan.yaml";
             engine.catalog().deploy(loader.load(file, resource("workloads/" + file)));
         }
+    }
+
+    @Override
+    public Checks checks() {
+        return checks;
     }
 
     @Override
@@ -48,7 +54,7 @@ final class CaravanWorkloads implements Workloads {
             results[i] = outcome(engine.runs().run(StartRequest.of("w1-diamond", DIAMOND_INPUT)));
         }
         long nanos = System.nanoTime() - t0;
-        Workloads.check("W1a", results, DIAMOND_RESULT);
+        checks.check("W1a", results, DIAMOND_RESULT);
         return nanos;
     }
 
@@ -74,7 +80,7 @@ final class CaravanWorkloads implements Workloads {
             nanos[i] = System.nanoTime() - t0;
             results[i] = outcome(done);
         }
-        Workloads.check("W2", results, GATE_OUTPUT);
+        checks.check("W2", results, GATE_OUTPUT);
         Arrays.sort(nanos);
         return nanos[runs / 2];
     }
@@ -95,14 +101,14 @@ final class CaravanWorkloads implements Workloads {
         InFlight.Round resumed = InFlight.drive(runs, 64, i -> engine.runs()
                 .resolveGate((String) paused.results()[i], "ok", true, "bench", null)
                 .thenApply(CaravanWorkloads::outcome));
-        Workloads.check("W2 resume", resumed.results(), GATE_OUTPUT);
+        checks.check("W2 resume", resumed.results(), GATE_OUTPUT);
         return (during - before) / (double) runs;
     }
 
     private long started(String what, String workflow, int runs, int inFlight) throws Exception {
         InFlight.Round round = InFlight.drive(runs, inFlight,
                 i -> engine.runs().start(StartRequest.of(workflow, DIAMOND_INPUT)).thenApply(CaravanWorkloads::outcome));
-        Workloads.check(what, round.results(), DIAMOND_RESULT);
+        checks.check(what, round.results(), DIAMOND_RESULT);
         return round.nanos();
     }
 

@@ -2,7 +2,8 @@ package dev.caravan.bench;
 
 /**
  * One side of {@link WorkloadsBench}: issue 13's workloads, run by Caravan or by hand-written Camel routes. Every
- * method checks every result after its clock stopped and throws {@link IllegalStateException} on the first wrong one.
+ * method checks every result after its clock stopped and counts the wrong ones in {@link #checks()}; failing to pause
+ * or to resume throws {@link IllegalStateException}.
  */
 interface Workloads {
 
@@ -31,12 +32,6 @@ interface Workloads {
     /** W3: {@code runs} slow-model diamonds, {@code inFlight} at a time; wall nanoseconds. */
     long slowInFlight(int runs, int inFlight) throws Exception;
 
-    /** Wrong results throw, naming the first. */
-    static void check(String what, Object[] results, Object expected) {
-        for (int i = 0; i < results.length; i++) {
-            if (!expected.equals(results[i])) {
-                throw new IllegalStateException(what + ": run " + i + " gave " + results[i] + ", expected " + expected);
-            }
-        }
-    }
+    /** The wrong results so far. */
+    Checks checks();
 }
