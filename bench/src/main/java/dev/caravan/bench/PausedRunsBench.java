@@ -112,7 +112,8 @@ public final class PausedRunsBench {
         return ids;
     }
 
-    private static long usedHeap() throws InterruptedException {
+    /** Used heap after three collections. */
+    static long usedHeap() throws InterruptedException {
         for (int i = 0; i < 3; i++) {
             System.gc();
             Thread.sleep(200);

@@ -1,0 +1,188 @@
+package dev.caravan.bench;
+
+import org.apache.camel.impl.DefaultCamelContext;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Issue 13's four workloads, each run by Caravan ({@link CaravanWorkloads}) and by the same graph written as plain
+ * Camel routes ({@link CamelWorkloads}) in this process, alternating, and reported as the median of the rounds with the
+ * ratio Caravan / Camel. A main program, not a test:
+ *
+ * <pre>java [hazelcast flags] -cp ... dev.caravan.bench.WorkloadsBench</pre>
+ *
+ * Sizes are system properties (defaults in brackets): {@code rounds} [3], {@code warmup} [200], {@code w1a.runs}
+ * [2000], {@code w1b.runs} [4000], {@code w1b.inFlight} [64], {@code w2.runs} [1000], {@code w2.paused} [10000],
+ * {@code w3.runs} [2000], {@code w3.inFlight} [500]; {@code side} [both] runs {@code Camel} or {@code Caravan} alone.
+ */
+public final class WorkloadsBench {
+
+    private static final int NODES = 4;
+    /** W3's model latency: fixed, as the workflow file says it. */
+    private static final long LATENCY_MILLIS = 50;
+
+    private final int warmup = Integer.getInteger("warmup", 200);
+    private final int w1aRuns = Integer.getInteger("w1a.runs", 2000);
+    private final int w1bRuns = Integer.getInteger("w1b.runs", 4000);
+    private final int w1bInFlight = Integer.getInteger("w1b.inFlight", 64);
+    private final int w2Runs = Integer.getInteger("w2.runs", 1000);
+    private final int w2Paused = Integer.getInteger("w2.paused", 10_000);
+    private final int w3Runs = Integer.getInteger("w3.runs", 2000);
+    private final int w3InFlight = Integer.getInteger("w3.inFlight", 500);
+    /** One side alone ({@code Camel} or {@code Caravan}), for its own thread counts and memory; both when unset. */
+    private final String only = System.getProperty("side");
+    private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+    /** Measurements by row, then by side, one value per round. */
+    private final Map<Row, Map<String, List<Double>>> measured = new TreeMap<>();
+
+    /** A line of the report; the order of the constants is the order of the table. */
+    private enum Row {
+        W1A("W1a diamond, sequential", "us/node"),
+        W1B("W1b diamond, in flight", "runs/s"),
+        W2_LATENCY("W2 pause + resume", "median us"),
+        W2_BYTES("W2 paused runs", "bytes/run"),
+        W3("W3 slow model, in flight", "runs/s"),
+        W3_PEAK("W3 peak live threads", "threads"),
+        W3_ADDED("W3 threads added at peak", "threads"),
+        WRONG("wrong results, all rounds", "runs");
+
+        final String label;
+        final String unit;
+
+        Row(String label, String unit) {
+            this.label = label;
+            this.unit = unit;
+        }
+    }
+
+    private WorkloadsBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        new WorkloadsBench().run(Integer.getInteger("rounds", 3));
+    }
+
+    private void run(int rounds) throws Exception {
+        DefaultCamelContext caravanCamel = new DefaultCamelContext();
+        caravanCamel.start();
+        DefaultCamelContext plainCamel = new DefaultCamelContext();
+        plainCamel.start();
+        ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+        int exit = 0;
+        try {
+            List<Workloads> sides = new ArrayList<>();
+            if (!"Caravan".equalsIgnoreCase(only)) {
+                sides.add(new CamelWorkloads(plainCamel, scheduler, LATENCY_MILLIS));
+            }
+            if (!"Camel".equalsIgnoreCase(only)) {
+                sides.add(new CaravanWorkloads(caravanCamel));
+            }
+            for (Workloads side : sides) {
+                side.diamondSequential(warmup);
+                side.diamondInFlight(warmup, w1bInFlight);
+                side.pauseResumeMedian(warmup);
+                side.slowInFlight(Math.min(warmup, w3Runs), w3InFlight);
+            }
+            for (int round = 0; round < rounds; round++) {
+                // the side that goes first changes every round, so neither always runs on the other's garbage
+                List<Workloads> order = new ArrayList<>(sides);
+                if (round % 2 == 1) {
+                    Collections.reverse(order);
+                }
+                for (Workloads side : order) {
+                    record(Row.W1A, side, side.diamondSequential(w1aRuns) / 1e3 / ((double) w1aRuns * NODES));
+                }
+                for (Workloads side : order) {
+                    record(Row.W1B, side, w1bRuns / (side.diamondInFlight(w1bRuns, w1bInFlight) / 1e9));
+                }
+                for (Workloads side : order) {
+                    record(Row.W2_LATENCY, side, side.pauseResumeMedian(w2Runs) / 1e3);
+                }
+                for (Workloads side : order) {
+                    record(Row.W2_BYTES, side, side.bytesPerPausedRun(w2Paused));
+                }
+                for (Workloads side : order) {
+                    int before = threads.getThreadCount();
+                    threads.resetPeakThreadCount();
+                    record(Row.W3, side, w3Runs / (side.slowInFlight(w3Runs, w3InFlight) / 1e9));
+                    int peak = threads.getPeakThreadCount();
+                    record(Row.W3_PEAK, side, peak);
+                    record(Row.W3_ADDED, side, peak - before);
+                }
+                System.err.printf("round %d of %d done%n", round + 1, rounds);
+            }
+            for (Workloads side : sides) {
+                record(Row.WRONG, side, side.checks().count());
+            }
+            report(rounds);
+            for (Workloads side : sides) {
+                if (side.checks().count() > 0) {
+                    System.out.println(side.name() + ": " + side.checks().count() + " wrong results; first: "
+                            + side.checks().first());
+                    // the baseline's are reported, not fatal: Camel's parallel multicast has a rare race (README)
+                    exit = side instanceof CaravanWorkloads ? 1 : exit;
+                }
+            }
+        } catch (IllegalStateException e) {
+            System.out.println("FAIL: " + e.getMessage());
+            exit = 1;
+        } finally {
+            scheduler.shutdownNow();
+            plainCamel.stop();
+            caravanCamel.stop();
+        }
+        System.exit(exit);
+    }
+
+    private void record(Row row, Workloads side, double value) {
+        measured.computeIfAbsent(row, r -> new TreeMap<>()).computeIfAbsent(side.name(), s -> new ArrayList<>())
+                .add(value);
+    }
+
+    private void report(int rounds) {
+        System.out.printf("%nWorkloads bench (issue 13): median of %d alternated rounds, JDK %s, %d CPUs%n", rounds,
+                Runtime.version(), Runtime.getRuntime().availableProcessors());
+        System.out.printf("W1a %d runs, W1b %d runs %d in flight, W2 %d runs and %d paused, W3 %d runs %d in flight "
+                + "(model %d ms), warm-up %d%n", w1aRuns, w1bRuns, w1bInFlight, w2Runs, w2Paused, w3Runs, w3InFlight,
+                LATENCY_MILLIS, warmup);
+        System.out.printf("%-28s %-10s %10s %10s %14s  %s%n", "workload", "unit", "Camel", "Caravan", "Caravan/Camel",
+                "rounds (Camel | Caravan)");
+        for (Map.Entry<Row, Map<String, List<Double>>> e : measured.entrySet()) {
+            Row row = e.getKey();
+            List<Double> camel = e.getValue().getOrDefault("Camel", List.of());
+            List<Double> caravan = e.getValue().getOrDefault("Caravan", List.of());
+            double c = median(camel);
+            double v = median(caravan);
+            String ratio = c == 0 || Double.isNaN(c) || Double.isNaN(v) ? "-" : String.format("%.2fx", v / c);
+            System.out.printf("%-28s %-10s %10.1f %10.1f %14s  %s | %s%n", row.label, row.unit, c, v, ratio,
+                    rounded(camel), rounded(caravan));
+        }
+        System.out.println("Ratios are Caravan / Camel: above 1 is Caravan slower or bigger, except for runs/s, where"
+                + " below 1 is Caravan slower.");
+    }
+
+    private static double median(List<Double> values) {
+        if (values.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static String rounded(List<Double> values) {
+        StringBuilder out = new StringBuilder();
+        for (double v : values) {
+            out.append(out.length() == 0 ? "" : " ").append(Math.round(v));
+        }
+        return out.toString();
+    }
+}
