@@ -4,6 +4,7 @@ import dev.caravan.app.CaravanCliTest.Result;
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
 import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,22 +23,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** A node kind shipped in a jar given with --dep is a kind the CLI knows, as the engine running the file would. */
 class DependencyKindsTest {
-
     /** {@code shout: { text: ... }}: listed only in the jar this test writes, so known only through --dep. */
-    public static final class ShoutKind implements NodeKind {
-        @Override
-        public String name() {
-            return "shout";
-        }
-
-        @Override
-        public List<String> keys() {
-            return List.of("text");
-        }
-
-        @Override
-        public String scheme() {
-            return "caravan-shout";
+    public static final class ShoutKind extends NodeKindSupport {
+        public ShoutKind() {
+            super("shout", "caravan-shout", List.of("text"));
         }
 
         @Override

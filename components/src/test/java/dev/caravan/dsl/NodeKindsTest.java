@@ -17,7 +17,6 @@ import dev.caravan.expr.Expressions;
 
 /** Node kinds are found through one SPI: the loader reads and the compiler writes whatever kinds it is given. */
 class NodeKindsTest {
-
     private static final String HEAD = """
             apiVersion: caravan.dev/v1
             kind: Workflow
@@ -28,20 +27,9 @@ class NodeKindsTest {
             """;
 
     /** A kind of a test's own: {@code echo: { text: ... }}, run by a component that does not exist. */
-    public static final class EchoKind implements NodeKind {
-        @Override
-        public String name() {
-            return "echo";
-        }
-
-        @Override
-        public List<String> keys() {
-            return List.of("text");
-        }
-
-        @Override
-        public String scheme() {
-            return "caravan-echo";
+    public static final class EchoKind extends NodeKindSupport {
+        public EchoKind() {
+            super("echo", "caravan-echo", List.of("text"));
         }
 
         @Override

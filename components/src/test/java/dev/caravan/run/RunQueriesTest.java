@@ -1,14 +1,13 @@
 package dev.caravan.run;
 
-import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.state.RunPage;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import org.apache.camel.impl.DefaultCamelContext;
-import org.junit.jupiter.api.AfterAll;
+import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -16,25 +15,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static dev.caravan.test.TestWorkflows.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Pages of runs: newest first, stable cursors, filters by tenant, workflow and status. */
 class RunQueriesTest {
 
-    private static DefaultCamelContext camel;
+    @RegisterExtension
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            .workflow("done.caravan.yaml", header("done") + """
+                        - id: a
+                          set: { x: 1 }
+                    """)
+            .workflow("gated.caravan.yaml", header("gated") + """
+                        - id: a
+                          gate: { message: ok? }
+                    """)
+            .build();
     private static Engine engine;
     /** Runs made here, newest first: 6 of "done" (3 per tenant), 2 paused at a gate, and one more of "done". */
     private static final List<RunRecord> made = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
-        camel = new DefaultCamelContext();
-        camel.start();
-        engine = Engine.of(camel);
-        WorkflowLoader loader = new WorkflowLoader();
-        engine.catalog().deploy(loader.load("done.caravan.yaml", workflow("done", "set: { x: 1 }")));
-        engine.catalog().deploy(loader.load("gated.caravan.yaml", workflow("gated", "gate: { message: ok? }")));
+        engine = caravan.engine();
         for (int i = 0; i < 6; i++) {
             String tenant = i % 2 == 0 ? "acme" : "globex";
             made.add(engine.runs().start(new RunService.StartRequest("done", Map.of("i", i), tenant, null, null, null,
@@ -44,24 +49,6 @@ class RunQueriesTest {
             made.add(engine.runs().start(RunService.StartRequest.of("gated", Map.of())).get(20, TimeUnit.SECONDS));
         }
         made.sort(Comparator.comparingLong(RunRecord::createdAt).thenComparing(RunRecord::runId).reversed());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        camel.close();
-    }
-
-    private static String workflow(String name, String node) {
-        return """
-                apiVersion: caravan.dev/v1
-                kind: Workflow
-                metadata:
-                  name: %s
-                spec:
-                  nodes:
-                    - id: a
-                      %s
-                """.formatted(name, node);
     }
 
     /** Every run the query selects, page after page. */

@@ -7,14 +7,14 @@ import java.util.Map;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.YamlValue;
 import dev.caravan.llm.provider.ScriptedChatModel;
 
 /** The {@code agent} kind: an LLM call, run by {@code caravan-agent}. */
-public final class AgentKind implements NodeKind {
+public final class AgentKind extends NodeKindSupport {
 
     public static final String NAME = "agent";
 
@@ -25,19 +25,8 @@ public final class AgentKind implements NodeKind {
     private static final List<String> TOOL_CALL_KEYS = List.of("name", "arguments");
     private static final List<String> REPLY_ERROR_KEYS = List.of("type", "message");
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-agent";
+    public AgentKind() {
+        super(NAME, "caravan-agent", KEYS);
     }
 
     @Override

@@ -5,30 +5,19 @@ import java.util.Map;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.YamlValue;
 
 /** The {@code call} kind: any Camel endpoint, run by {@code caravan-call}. */
-public final class CallKind implements NodeKind {
+public final class CallKind extends NodeKindSupport {
 
     public static final String NAME = "call";
 
     private static final List<String> KEYS = List.of("uri", "body", "headers");
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-call";
+    public CallKind() {
+        super(NAME, "caravan-call", KEYS);
     }
 
     @Override

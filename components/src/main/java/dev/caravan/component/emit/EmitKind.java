@@ -5,31 +5,20 @@ import java.util.regex.Pattern;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.YamlValue;
 
 /** The {@code emit} kind: an event of the user's type, run by {@code caravan-emit}. */
-public final class EmitKind implements NodeKind {
+public final class EmitKind extends NodeKindSupport {
 
     public static final String NAME = "emit";
 
     private static final List<String> KEYS = List.of("type", "data");
     private static final Pattern EVENT_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-emit";
+    public EmitKind() {
+        super(NAME, "caravan-emit", KEYS);
     }
 
     @Override

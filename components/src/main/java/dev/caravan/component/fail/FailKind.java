@@ -5,37 +5,21 @@ import java.util.regex.Pattern;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.YamlValue;
 import dev.caravan.expr.Expressions;
 
 /** The {@code fail} kind: the run (or the map or loop around it) fails here, run in place by {@code caravan-fail}. */
-public final class FailKind implements NodeKind {
+public final class FailKind extends NodeKindSupport {
 
     public static final String NAME = "fail";
 
     private static final List<String> KEYS = List.of("message", "code");
     private static final Pattern ERROR_CODE = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-fail";
-    }
-
-    @Override
-    public boolean instant() {
-        return true;
+    public FailKind() {
+        super(NAME, "caravan-fail", KEYS, true);
     }
 
     @Override

@@ -5,11 +5,11 @@ import java.util.List;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 
 /** The {@code gate} kind: human approval, run by {@code caravan-gate}. */
-public final class GateKind implements NodeKind {
+public final class GateKind extends NodeKindSupport {
 
     public static final String NAME = "gate";
 
@@ -17,19 +17,8 @@ public final class GateKind implements NodeKind {
     private static final List<String> ON_TIMEOUT = List.of("approve", "reject", "fail");
     private static final String DEFAULT_ON_TIMEOUT = "reject";
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-gate";
+    public GateKind() {
+        super(NAME, "caravan-gate", KEYS);
     }
 
     @Override

@@ -5,31 +5,20 @@ import java.util.Set;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeList;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.expr.Expressions;
 
 /** The {@code loop} kind: its nodes again until a condition holds, run by {@code caravan-loop} over a route of their own. */
-public final class LoopKind implements NodeKind {
+public final class LoopKind extends NodeKindSupport {
 
     public static final String NAME = "loop";
 
     private static final List<String> KEYS = List.of("max", "until", "nodes", "output");
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-loop";
+    public LoopKind() {
+        super(NAME, "caravan-loop", KEYS);
     }
 
     @Override

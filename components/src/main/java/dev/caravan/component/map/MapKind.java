@@ -5,33 +5,22 @@ import java.util.Set;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeList;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.YamlValue;
 import dev.caravan.expr.Expressions;
 
 /** The {@code map} kind: its nodes once per item, run by {@code caravan-map} over a route of their own. */
-public final class MapKind implements NodeKind {
+public final class MapKind extends NodeKindSupport {
 
     public static final String NAME = "map";
 
     private static final List<String> KEYS = List.of("items", "concurrency", "nodes", "output");
     private static final int DEFAULT_CONCURRENCY = 4;
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-map";
+    public MapKind() {
+        super(NAME, "caravan-map", KEYS);
     }
 
     @Override

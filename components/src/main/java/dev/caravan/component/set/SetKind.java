@@ -4,34 +4,17 @@ import java.util.List;
 import java.util.Map;
 
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.YamlValue;
 
 /** The {@code set} kind: values computed in place, run by {@code caravan-set}. */
-public final class SetKind implements NodeKind {
+public final class SetKind extends NodeKindSupport {
 
     public static final String NAME = "set";
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    /** The names are the user's. */
-    @Override
-    public List<String> keys() {
-        return List.of();
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-set";
-    }
-
-    @Override
-    public boolean instant() {
-        return true;
+    public SetKind() {
+        super(NAME, "caravan-set", List.of(), true); // no keys of its own: the names are the user's
     }
 
     @Override

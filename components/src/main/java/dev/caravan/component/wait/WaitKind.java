@@ -6,31 +6,20 @@ import java.util.List;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.YamlValue;
 import dev.caravan.expr.Expressions;
 
 /** The {@code wait} kind: a duration or a point in time, run by {@code caravan-wait} with no thread held. */
-public final class WaitKind implements NodeKind {
+public final class WaitKind extends NodeKindSupport {
 
     public static final String NAME = "wait";
 
     private static final List<String> KEYS = List.of("duration", "until");
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-wait";
+    public WaitKind() {
+        super(NAME, "caravan-wait", KEYS);
     }
 
     @Override

@@ -4,31 +4,20 @@ import java.util.List;
 
 import dev.caravan.dsl.Fields;
 import dev.caravan.dsl.KindInput;
-import dev.caravan.dsl.NodeKind;
+import dev.caravan.dsl.NodeKindSupport;
 import dev.caravan.dsl.NodeSpec;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.YamlValue;
 
 /** The {@code workflow} kind: a child run of another workflow, run by {@code caravan-workflow}. */
-public final class WorkflowKind implements NodeKind {
+public final class WorkflowKind extends NodeKindSupport {
 
     public static final String NAME = "workflow";
 
     private static final List<String> KEYS = List.of("name", "input");
 
-    @Override
-    public String name() {
-        return NAME;
-    }
-
-    @Override
-    public List<String> keys() {
-        return KEYS;
-    }
-
-    @Override
-    public String scheme() {
-        return "caravan-workflow";
+    public WorkflowKind() {
+        super(NAME, "caravan-workflow", KEYS);
     }
 
     @Override
