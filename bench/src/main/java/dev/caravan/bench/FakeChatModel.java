@@ -1,12 +1,13 @@
 package dev.caravan.bench;
 
+import dev.caravan.llm.provider.AsyncChatModel;
+import dev.caravan.llm.provider.LatencyScheduler;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
-import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
@@ -20,11 +21,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Issue 13's fake model on the Caravan side: checks that the prompt is not empty and answers {@link #REPLY}. A
- * latency is waited out with {@code Thread.sleep}, as the scripted provider does today: that holds a thread, which is
- * what W3 measures.
+ * Issue 13's fake model on the Caravan side: checks that the prompt is not empty and answers {@link #REPLY}. Called
+ * through its handler (as {@code caravan-llm} calls an {@link AsyncChatModel}), a latency is a task on a 2-thread
+ * scheduler that then delivers the reply, holding no thread meanwhile, as the Camel baseline's slow processor does.
  */
-public final class FakeChatModel implements ChatModel, StreamingChatModel {
+public final class FakeChatModel implements ChatModel, AsyncChatModel {
 
     /** The reply of every call, on both sides of the bench; stored verbatim (no JSON parsing). */
     public static final String REPLY = "{\"label\":\"ok\",\"score\":0.5}";
@@ -37,9 +38,11 @@ public final class FakeChatModel implements ChatModel, StreamingChatModel {
             .build();
 
     private final long latencyMillis;
+    private final LatencyScheduler latency;
 
-    public FakeChatModel(long latencyMillis) {
+    public FakeChatModel(long latencyMillis, LatencyScheduler latency) {
         this.latencyMillis = latencyMillis;
+        this.latency = latency;
     }
 
     /** The check of the fake model, shared with the Camel baseline's processors. */
@@ -65,15 +68,22 @@ public final class FakeChatModel implements ChatModel, StreamingChatModel {
 
     @Override
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
-        ChatResponse response;
         try {
-            response = doChat(request);
+            checkPrompt(lastUserText(request.messages()));
         } catch (RuntimeException e) {
             handler.onError(e);
             return;
         }
+        if (latencyMillis > 0) {
+            latency.after(latencyMillis, () -> answer(handler));
+        } else {
+            answer(handler);
+        }
+    }
+
+    private static void answer(StreamingChatResponseHandler handler) {
         handler.onPartialResponse(REPLY);
-        handler.onCompleteResponse(response);
+        handler.onCompleteResponse(RESPONSE);
     }
 
     // both interfaces have these as defaults: one answer for the class

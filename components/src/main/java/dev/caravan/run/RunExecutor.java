@@ -5,8 +5,9 @@ import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
+import org.apache.camel.spi.ProducerCache;
 import org.apache.camel.support.DefaultExchange;
+import org.apache.camel.support.cache.DefaultProducerCache;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +20,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Executes runs: every way of continuing a run (after a crash, an approval, a timer, a retry) is the same operation,
  * sending the run through its workflow route again and letting completed nodes short-circuit. One execution per run
  * at a time in this instance: a request that arrives while one is in flight makes it go round once more, so nothing
- * that happened meanwhile is missed. A running run owned by a live member is handed to that member.
+ * that happened meanwhile is missed. A running run owned by a live member is handed to that member. Nothing waits on a
+ * thread: a pass through the route is sent to its asynchronous producer, and its completion settles the execution.
  */
 public final class RunExecutor {
 
@@ -28,7 +30,7 @@ public final class RunExecutor {
     private final Engine engine;
     private final Map<String, Execution> inFlight = new ConcurrentHashMap<>();
     private final Map<String, Endpoint> routeEndpoints = new ConcurrentHashMap<>();
-    private volatile ProducerTemplate template;
+    private volatile ProducerCache producers;
 
     RunExecutor(Engine engine) {
         this.engine = engine;
@@ -41,7 +43,10 @@ public final class RunExecutor {
     record Known(RunRecord record, Mutation.CreateRun creation) {
     }
 
-    /** Executes the run on the worker pool; the future completes when it finished or paused. */
+    /**
+     * Executes the run from the worker pool, returning at once; the future completes when it finished or paused. The
+     * pool's thread is free again as soon as the run waits on anything (a model, a timer, a human).
+     */
     public CompletableFuture<RunRecord> execute(String runId) {
         return execute(runId, null);
     }
@@ -59,7 +64,19 @@ public final class RunExecutor {
         return ex.future;
     }
 
-    /** Executes the run on the calling thread, without the hand-off, returning when it finished or paused. */
+    /**
+     * Continues the run on the calling thread, without the hand-off, until it finishes, pauses or waits on something
+     * that completes later (then it goes on from that completion); the future completes when it finished or paused.
+     */
+    CompletableFuture<RunRecord> continueHere(String runId) {
+        Execution ex = enlist(runId, null);
+        if (ex.started.compareAndSet(false, true)) {
+            drive(runId, ex);
+        }
+        return ex.future;
+    }
+
+    /** Executes the run as {@link #continueHere} does, then waits for it to finish or pause: for blocking callers. */
     RunRecord executeHere(String runId, Known known) {
         Execution ex = enlist(runId, known);
         if (ex.started.compareAndSet(false, true)) {
@@ -87,38 +104,42 @@ public final class RunExecutor {
         });
     }
 
+    /** One round of the execution; the route's completion settles it, on whichever thread completes the route. */
     private void drive(String runId, Execution ex) {
-        AtomicBoolean ran = new AtomicBoolean();
-        RunRecord result = null;
-        Throwable failure = null;
-        boolean goRound;
-        do {
-            ex.again = false;
-            try {
-                Known known = ex.known;
-                ex.known = null;
-                result = executeOnce(runId, known, ran);
-            } catch (RuntimeException e) {
-                LOG.warn("Execution of run {} failed", runId, e);
-                failure = e;
-            }
-            RunRecord last = result;
-            boolean[] more = {false};
-            // decided under the map's lock for this key, so a request arriving now either sees us gone or is run
-            inFlight.compute(runId, (k, current) -> {
-                if (current == ex && ex.again && last != null && !last.status().isTerminal()) {
-                    more[0] = true;
-                    return current;
-                }
-                return current == ex ? null : current;
-            });
-            goRound = more[0];
-        } while (goRound);
-        if (ran.get() && result != null && result.lane() != null && result.status().isTerminal()) {
-            engine.lanes().release(result.lane(), runId, result.status() == RunStatus.FAILED);
+        ex.again = false;
+        Known known = ex.known;
+        ex.known = null;
+        executeOnce(runId, known, ex, (result, failure) -> settle(runId, ex, result, failure));
+    }
+
+    private void settle(String runId, Execution ex, RunRecord result, Throwable failure) {
+        if (failure != null) {
+            LOG.warn("Execution of run {} failed", runId, failure);
+            ex.failure = failure;
         }
-        complete(ex, result, failure);
-        notifyParent(result);
+        if (result != null) {
+            ex.result = result;
+        }
+        RunRecord last = result;
+        boolean[] more = {false};
+        // decided under the map's lock for this key, so a request arriving now either sees us gone or is run
+        inFlight.compute(runId, (k, current) -> {
+            if (current == ex && ex.again && last != null && !last.status().isTerminal()) {
+                more[0] = true;
+                return current;
+            }
+            return current == ex ? null : current;
+        });
+        if (more[0]) {
+            drive(runId, ex);
+            return;
+        }
+        RunRecord r = ex.result;
+        if (ex.ran && r != null && r.lane() != null && r.status().isTerminal()) {
+            engine.lanes().release(r.lane(), runId, r.status() == RunStatus.FAILED);
+        }
+        complete(ex, r, ex.failure);
+        notifyParent(r);
     }
 
     private void complete(Execution ex, RunRecord r, Throwable e) {
@@ -133,34 +154,64 @@ public final class RunExecutor {
         }
     }
 
-    private RunRecord executeOnce(String runId, Known known, AtomicBoolean ran) {
-        RunRecord r = known != null ? known.record() : require(runId);
-        if (r.status().isTerminal() || r.status() == RunStatus.QUEUED) {
-            return r;
-        }
-        ran.set(true);
-        if (r.status() == RunStatus.RUNNING && !engine.store().memberId().equals(r.owner())) {
-            Mutation.Result claim = engine.store().apply(runId, new Mutation.ClaimRun(
-                    "taken over from " + (r.owner() == null ? "an instance that stopped" : "member " + r.owner()),
-                    engine.maxTakeovers()));
-            if (Mutation.refusedAsNotOwner(claim)) {
-                // a live member executes it: that one goes round again, so nothing that happened here is missed
-                engine.runRequests().send(claim.record().owner(), runId);
-                return claim.record();
+    /** What one pass of a run through its route ended with: the run's record, or the failure of the pass. */
+    @FunctionalInterface
+    private interface Pass {
+        void ended(RunRecord result, Throwable failure);
+    }
+
+    private void executeOnce(String runId, Known known, Execution ex, Pass done) {
+        Exchange exchange;
+        Endpoint route;
+        try {
+            RunRecord r = known != null ? known.record() : require(runId);
+            if (r.status().isTerminal() || r.status() == RunStatus.QUEUED) {
+                done.ended(r, null);
+                return;
             }
-            r = claim.record() != null ? claim.record() : require(runId);
-            if (r.status() != RunStatus.RUNNING) {
-                return r;
+            ex.ran = true;
+            if (r.status() == RunStatus.RUNNING && !engine.store().memberId().equals(r.owner())) {
+                Mutation.Result claim = engine.store().apply(runId, new Mutation.ClaimRun(
+                        "taken over from " + (r.owner() == null ? "an instance that stopped" : "member " + r.owner()),
+                        engine.maxTakeovers()));
+                if (Mutation.refusedAsNotOwner(claim)) {
+                    // a live member executes it: that one goes round again, so nothing that happened here is missed
+                    engine.runRequests().send(claim.record().owner(), runId);
+                    done.ended(claim.record(), null);
+                    return;
+                }
+                r = claim.record() != null ? claim.record() : require(runId);
+                if (r.status() != RunStatus.RUNNING) {
+                    done.ended(r, null);
+                    return;
+                }
             }
+            exchange = new DefaultExchange(engine.camelContext());
+            exchange.setProperty(RunRecords.RUN_ID, runId);
+            exchange.setProperty(RunRecords.RECORD, r);
+            if (known != null && known.creation() != null) {
+                RunRecords.deferApplied(exchange, known.creation(), r);
+            }
+            exchange.getMessage().setBody(engine.values().resolve(r.input()));
+            route = routeEndpoint(r.workflow());
+        } catch (RuntimeException e) {
+            done.ended(null, e);
+            return;
         }
-        Exchange exchange = new DefaultExchange(engine.camelContext());
-        exchange.setProperty(RunRecords.RUN_ID, runId);
-        exchange.setProperty(RunRecords.RECORD, r);
-        if (known != null && known.creation() != null) {
-            RunRecords.deferApplied(exchange, known.creation(), r);
-        }
-        exchange.getMessage().setBody(engine.values().resolve(r.input()));
-        Exchange done = template().send(routeEndpoint(r.workflow()), exchange);
+        producers().doInAsyncProducer(route, exchange, doneSync -> {
+            RunRecord after;
+            try {
+                after = afterPass(runId, exchange);
+            } catch (RuntimeException e) {
+                done.ended(null, e);
+                return;
+            }
+            done.ended(after, null);
+        }, (producer, sent, callback) -> producer.process(sent, callback));
+    }
+
+    /** The run's record after a pass through its route, failed when Camel itself failed it. */
+    private RunRecord afterPass(String runId, Exchange done) {
         // what a step deferred when the route ended before the next one (an error in Camel itself): recorded now
         RunRecords.flush(engine.store(), done, runId);
         // the end step leaves the record of the run's outcome; anything else is read afresh
@@ -197,15 +248,24 @@ public final class RunExecutor {
                 w -> engine.camelContext().getEndpoint(WorkflowRoutes.routeUri(w)));
     }
 
-    private ProducerTemplate template() {
-        if (template == null) {
+    /** The routes' producers, called asynchronously; the Camel context stops them with itself. */
+    private ProducerCache producers() {
+        ProducerCache answer = producers;
+        if (answer == null) {
             synchronized (this) {
-                if (template == null) {
-                    template = engine.camelContext().createProducerTemplate();
+                answer = producers;
+                if (answer == null) {
+                    answer = new DefaultProducerCache(this, engine.camelContext(), 16);
+                    try {
+                        engine.camelContext().addService(answer, true);
+                    } catch (Exception e) {
+                        throw new IllegalStateException("Cannot start the run executor's producers", e);
+                    }
+                    producers = answer;
                 }
             }
         }
-        return template;
+        return answer;
     }
 
     private RunRecord require(String runId) {
@@ -216,10 +276,18 @@ public final class RunExecutor {
         return r;
     }
 
+    /**
+     * A run's execution here, round after round until nothing asked for another. Its rounds follow one another, each
+     * started by the completion of the one before, so its fields are never written concurrently.
+     */
     private static final class Execution {
         final CompletableFuture<RunRecord> future = new CompletableFuture<>();
         final AtomicBoolean started = new AtomicBoolean();
         volatile boolean again;
         volatile Known known;
+        /** Whether a round got as far as running the route (a run it only read is no lane slot's holder). */
+        volatile boolean ran;
+        volatile RunRecord result;
+        volatile Throwable failure;
     }
 }

@@ -44,11 +44,11 @@ public final class RunService {
 
     /**
      * Creates the run record (after validating the input against the workflow's input schema) and dispatches its
-     * execution. Returns when the run has finished or paused.
+     * execution to the worker pool, returning at once; the future completes when the run has finished or paused.
      */
     public CompletableFuture<RunRecord> start(StartRequest request) {
-        // created at once: the run exists when this returns, and a burst of starts is paced by the store (on Java 17
-        // each execution takes a pool thread until it pauses or ends)
+        // created at once: the run exists when this returns, and a burst of starts is paced by the store (an execution
+        // holds a pool thread only until the run first waits on something)
         RunExecutor.Known created = createRecord(request, false);
         if (created.record().status() == RunStatus.QUEUED) {
             // waits for a slot in its lane; the lane starts it
@@ -158,7 +158,11 @@ public final class RunService {
         return UUID.randomUUID().toString();
     }
 
-    /** Continues a run that paused, failed in the engine, or lost its owner. */
+    /**
+     * Continues a run that paused, failed in the engine, or lost its owner. Like every command that continues a run
+     * (a gate resolved, a retry), it goes on on the calling thread until the run waits on something or ends, with no
+     * hand-off; the future completes when it finished or paused again.
+     */
     public CompletableFuture<RunRecord> resume(String runId) {
         RunRecord r = requireRun(runId);
         if (r.status().isTerminal()) {
@@ -168,7 +172,7 @@ public final class RunService {
             engine.store().apply(runId, new Mutation.ResumeRun("resume"));
         }
         // a running run is claimed by the execution when its owner is gone, or continued by its live owner
-        return engine.executor().execute(runId);
+        return engine.executor().continueHere(runId);
     }
 
     /**
@@ -243,7 +247,7 @@ public final class RunService {
             keys.add(topId);
         }
         engine.store().apply(runId, new Mutation.ClearNodes(nodeKey, keys));
-        return engine.executor().execute(runId);
+        return engine.executor().continueHere(runId);
     }
 
     private static Set<String> downstream(List<Node> nodes, String from) {
@@ -271,7 +275,7 @@ public final class RunService {
             throw new RunConflictException("Cannot resolve gate " + nodeKey + " of run " + runId + ": " + r.reason());
         }
         engine.store().apply(runId, new Mutation.ResumeRun("gate " + nodeKey + (approved ? " approved" : " rejected")));
-        return engine.executor().execute(runId);
+        return engine.executor().continueHere(runId);
     }
 
     /**

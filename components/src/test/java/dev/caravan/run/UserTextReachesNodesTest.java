@@ -94,7 +94,7 @@ class UserTextReachesNodesTest {
 
     private static final class Capturing extends ScriptedChatModel {
         Capturing() {
-            super(null, 0);
+            super(null);
         }
 
         @Override

@@ -20,6 +20,8 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code caravan-llm} component: calls chat models through LangChain4j, with a fallback chain, timeouts, a
@@ -47,7 +49,8 @@ public class LlmComponent extends DefaultComponent {
     private long circuitOpenDuration = 30000;
 
     private Clock clock = Clock.systemUTC();
-    private LlmSleeper sleeper = Thread::sleep;
+    private LlmRetryTimer retryTimer;
+    private volatile ScheduledExecutorService timer;
     private volatile LlmCircuitBreakers circuitBreakers;
     private volatile LlmPrices prices;
     private volatile ExecutorService executorService;
@@ -113,16 +116,44 @@ public class LlmComponent extends DefaultComponent {
         this.clock = clock;
     }
 
-    public LlmSleeper getSleeper() {
-        return sleeper;
+    public LlmRetryTimer getRetryTimer() {
+        return retryTimer;
     }
 
     /**
-     * What waits before a retry ({@link Thread#sleep(long)} by default); tests set one that records the waits and
-     * advances their clock instead of sleeping.
+     * What runs a retry after its backoff: by default the component's timer, which then hands the retry to the
+     * component's executor; tests set one that records the waits and advances their clock instead.
      */
-    public void setSleeper(LlmSleeper sleeper) {
-        this.sleeper = sleeper;
+    public void setRetryTimer(LlmRetryTimer retryTimer) {
+        this.retryTimer = retryTimer;
+    }
+
+    /** The retry timer set, else one on the component's timer and executor. */
+    LlmRetryTimer retryTimer() {
+        LlmRetryTimer answer = retryTimer;
+        if (answer != null) {
+            return answer;
+        }
+        return (millis, retry) -> timer().schedule(() -> getExecutorService().execute(retry), millis,
+                TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * The timer of timeouts and retries: one thread that only hands work on, so a waiting call or retry holds none.
+     */
+    ScheduledExecutorService timer() {
+        ScheduledExecutorService answer = timer;
+        if (answer == null) {
+            synchronized (this) {
+                answer = timer;
+                if (answer == null) {
+                    answer = getCamelContext().getExecutorServiceManager()
+                            .newSingleThreadScheduledExecutor(this, "caravan-llm-timer");
+                    timer = answer;
+                }
+            }
+        }
+        return answer;
     }
 
     /** Now, by the component's clock. */
@@ -173,7 +204,8 @@ public class LlmComponent extends DefaultComponent {
     }
 
     /**
-     * The executor running blocking model calls: virtual threads on Java 21+, daemon threads otherwise.
+     * The executor of blocking model calls and of what follows a timeout or a retry: virtual threads on Java 21+,
+     * daemon threads otherwise.
      */
     ExecutorService getExecutorService() {
         ExecutorService answer = executorService;
@@ -240,6 +272,11 @@ public class LlmComponent extends DefaultComponent {
 
     @Override
     protected void doStop() throws Exception {
+        ScheduledExecutorService stopping = timer;
+        timer = null;
+        if (stopping != null) {
+            getCamelContext().getExecutorServiceManager().shutdownNow(stopping);
+        }
         ExecutorService answer = executorService;
         executorService = null;
         if (answer != null) {

@@ -146,7 +146,7 @@ public class LlmEndpoint extends DefaultEndpoint {
             answer.add(new ResolvedModel(ref, provider, modelName, factory,
                     cfg.isStreaming() ? null : factory.chatModel(modelName, modelCfg, getCamelContext()),
                     cfg.isStreaming() ? factory.streamingChatModel(modelName, modelCfg, getCamelContext()) : null,
-                    !factory.waits(modelCfg) || factory.enforcesTimeout(modelCfg)));
+                    factory.waits(modelCfg), factory.enforcesTimeout(modelCfg)));
         }
         return List.copyOf(answer);
     }

@@ -3,8 +3,8 @@ package dev.caravan.llm;
 /**
  * Observes one {@code caravan-llm:chat} exchange while it runs: streamed text deltas and tool calls. Passed in the
  * exchange property {@link LlmConstants#LISTENER_PROPERTY}. Methods are called in order and never concurrently for one
- * exchange, from a worker thread of the component or (for deltas) the provider's streaming thread; they must not block
- * for long.
+ * exchange, from whichever thread runs the conversation at that point (the caller's, a model's, a tool's) or (for
+ * deltas) the provider's streaming thread; they must not block for long.
  */
 public interface LlmListener {
 

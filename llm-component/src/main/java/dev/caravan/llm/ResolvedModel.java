@@ -6,17 +6,17 @@ import dev.langchain4j.model.chat.StreamingChatModel;
 
 /**
  * One model of an endpoint's chain, with the LangChain4j model its factory made (blocking or streaming).
- * {@code callsOnCaller} tells that a call may run on the caller's thread: the model never waits, or it ends a call
- * over the timeout by itself ({@link ChatModelFactory#waits}, {@link ChatModelFactory#enforcesTimeout}).
+ * {@code waits} tells that a blocking call can wait on anything ({@link ChatModelFactory#waits}), and
+ * {@code enforcesTimeout} that the model ends a call over the timeout by itself ({@link ChatModelFactory#enforcesTimeout}).
  * {@code circuitKey} is the key of the model's circuit breaker: provider:model, or the provider alone.
  */
 record ResolvedModel(String ref, String provider, String modelName, ChatModelFactory factory, ChatModel chatModel,
-        StreamingChatModel streamingChatModel, boolean callsOnCaller, String circuitKey) {
+        StreamingChatModel streamingChatModel, boolean waits, boolean enforcesTimeout, String circuitKey) {
 
     ResolvedModel(String ref, String provider, String modelName, ChatModelFactory factory, ChatModel chatModel,
-                  StreamingChatModel streamingChatModel, boolean callsOnCaller) {
+                  StreamingChatModel streamingChatModel, boolean waits, boolean enforcesTimeout) {
         // the key is used on every call: made once
-        this(ref, provider, modelName, factory, chatModel, streamingChatModel, callsOnCaller,
+        this(ref, provider, modelName, factory, chatModel, streamingChatModel, waits, enforcesTimeout,
              modelName != null ? provider + ":" + modelName : provider);
     }
 

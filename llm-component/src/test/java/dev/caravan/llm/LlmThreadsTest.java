@@ -1,11 +1,18 @@
 package dev.caravan.llm;
 
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import dev.caravan.llm.provider.ChatModelFactory;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
@@ -22,14 +29,16 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Which thread a blocking model call runs on, and how the producer completes. */
+/** Which thread a model call runs on, how the producer completes, and that a waiting call holds no thread. */
 class LlmThreadsTest extends CamelTestSupport {
 
-    private final ThreadRecordingFactory bounded = new ThreadRecordingFactory("bounded", true);
-    private final ThreadRecordingFactory unbounded = new ThreadRecordingFactory("unbounded", false);
+    private final ThreadRecordingFactory instant = new ThreadRecordingFactory("instant", false, false);
+    private final ThreadRecordingFactory bounded = new ThreadRecordingFactory("bounded", true, true);
+    private final ThreadRecordingFactory unbounded = new ThreadRecordingFactory("unbounded", true, false);
 
     @Override
     protected void bindToRegistry(Registry registry) {
+        registry.bind("instantFactory", instant);
         registry.bind("boundedFactory", bounded);
         registry.bind("unboundedFactory", unbounded);
     }
@@ -44,12 +53,13 @@ class LlmThreadsTest extends CamelTestSupport {
         };
     }
 
+    private static final String INSTANT = "caravan-llm:chat?model=instant:m";
     private static final String BOUNDED = "caravan-llm:chat?model=bounded:m";
     private static final String UNBOUNDED = "caravan-llm:chat?model=unbounded:m";
 
     @Test
-    void aModelThatEnforcesTheTimeoutIsCalledOnTheCallersThreadAndTheExchangeCompletesSynchronously() throws Exception {
-        Producer producer = context.getEndpoint(BOUNDED).createProducer();
+    void aModelThatNeverWaitsIsCalledOnTheCallersThreadAndTheExchangeCompletesSynchronously() throws Exception {
+        Producer producer = context.getEndpoint(INSTANT).createProducer();
         producer.start();
         Exchange exchange = new DefaultExchange(context);
         exchange.getMessage().setBody("Hi");
@@ -60,39 +70,97 @@ class LlmThreadsTest extends CamelTestSupport {
         assertThat(sync).isTrue();
         assertThat(doneSync).containsExactly(true);
         assertThat(exchange.getException()).isNull();
-        assertThat(exchange.getMessage().getBody()).isEqualTo("from bounded");
-        assertThat(bounded.threads).containsExactly(Thread.currentThread().getName());
+        assertThat(exchange.getMessage().getBody()).isEqualTo("from instant");
+        assertThat(instant.threads).containsExactly(Thread.currentThread().getName());
         producer.stop();
     }
 
     @Test
-    void aModelThatMayWaitWithoutATimeoutOfItsOwnIsWatchedFromTheComponentsExecutor() {
-        Exchange out = template.request(UNBOUNDED, e -> e.getMessage().setBody("Hi"));
+    void aBlockingModelThatMayWaitRunsOnTheComponentsExecutor() throws Exception {
+        Producer producer = context.getEndpoint(BOUNDED).createProducer();
+        producer.start();
+        Exchange exchange = new DefaultExchange(context);
+        exchange.getMessage().setBody("Hi");
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
 
-        assertThat(out.getException()).isNull();
-        assertThat(out.getMessage().getBody()).isEqualTo("from unbounded");
-        assertThat(unbounded.threads).singleElement().asString().startsWith("caravan-llm");
+        boolean sync = ((AsyncProcessor) producer).process(exchange, done::complete);
+
+        // the reply may be in before process returns: then the exchange completes synchronously, and says so once
+        assertThat(done.get(10, TimeUnit.SECONDS)).isEqualTo(sync);
+        assertThat(exchange.getMessage().getBody()).isEqualTo("from bounded");
+        assertThat(bounded.threads).singleElement().asString().startsWith("caravan-llm");
+        producer.stop();
     }
 
     @Test
-    void withToolsTheConversationRunsOnTheExecutorAndCallsTheModelThereWithoutASecondHandOff() {
-        Exchange out = template.request(BOUNDED, e -> {
-            e.getMessage().setBody("Hi");
-            e.setProperty(LlmConstants.TOOLS_PROPERTY, List.of(new LlmTool("weather", "w", null, "direct:weather")));
-        });
+    void aModelWithoutATimeoutOfItsOwnIsEndedByTheComponentsTimer() {
+        Exchange out = template.request(UNBOUNDED + "&timeout=200", e -> e.getMessage().setBody("hang"));
 
-        assertThat(out.getException()).isNull();
-        assertThat(bounded.threads).singleElement().asString().startsWith("caravan-llm");
+        assertThat(out.getException()).isInstanceOf(LlmException.class);
+        assertThat(((LlmException) out.getException()).kind()).isEqualTo(LlmException.Kind.TIMEOUT);
+        assertThat(out.getException()).hasMessageContaining("did not answer within 200 ms");
+        assertThat(unbounded.interrupted).succeedsWithin(Duration.ofSeconds(10));
     }
 
-    /** Replies at once and records the thread of each call; "waits" and enforces the timeout as told. */
+    @Test
+    void toolsThatCompleteAtOnceKeepTheConversationOnTheCallersThread() throws Exception {
+        Producer producer = context.getEndpoint("caravan-llm:chat?model=scripted&scriptedReplies=RAW("
+                + "[{\"toolCalls\":[{\"name\":\"weather\"}]},\"Sunny: {tool}\"])").createProducer();
+        producer.start();
+        Exchange exchange = new DefaultExchange(context);
+        exchange.getMessage().setBody("Weather?");
+        exchange.setProperty(LlmConstants.TOOLS_PROPERTY, List.of(new LlmTool("weather", "w", null, "direct:weather")));
+        List<Boolean> doneSync = new CopyOnWriteArrayList<>();
+
+        boolean sync = ((AsyncProcessor) producer).process(exchange, doneSync::add);
+
+        assertThat(sync).isTrue();
+        assertThat(doneSync).containsExactly(true);
+        assertThat(exchange.getMessage().getBody()).isEqualTo("Sunny: {\"forecast\":\"sunny\"}");
+        producer.stop();
+    }
+
+    @Test
+    void callsWaitingOnAScriptedLatencyHoldNoThread() throws Exception {
+        int calls = 300;
+        Producer producer = context.getEndpoint("caravan-llm:chat?model=scripted&scriptedLatency=1000"
+                                                + "&scriptedReplies=RAW([\"later\"])").createProducer();
+        producer.start();
+        CountDownLatch done = new CountDownLatch(calls);
+        List<Exchange> exchanges = new ArrayList<>();
+        int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+        for (int i = 0; i < calls; i++) {
+            Exchange exchange = new DefaultExchange(context);
+            exchange.getMessage().setBody("Hi " + i);
+            exchanges.add(exchange);
+            assertThat(((AsyncProcessor) producer).process(exchange, doneSync -> done.countDown())).isFalse();
+        }
+        // every call was started and waits now: a thread per call would show here
+        int threadsWaiting = ManagementFactory.getThreadMXBean().getThreadCount();
+
+        assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(exchanges).allSatisfy(e -> {
+            assertThat(e.getException()).isNull();
+            assertThat(e.getMessage().getBody()).isEqualTo("later");
+        });
+        assertThat(threadsWaiting - threadsBefore).isLessThan(10);
+        producer.stop();
+    }
+
+    /**
+     * Replies at once and records the thread of each call (a prompt "hang" waits until interrupted); "waits" and
+     * enforces the timeout as told.
+     */
     static final class ThreadRecordingFactory implements ChatModelFactory {
         final List<String> threads = new CopyOnWriteArrayList<>();
+        final CompletableFuture<Void> interrupted = new CompletableFuture<>();
         private final String provider;
+        private final boolean waits;
         private final boolean enforcesTimeout;
 
-        ThreadRecordingFactory(String provider, boolean enforcesTimeout) {
+        ThreadRecordingFactory(String provider, boolean waits, boolean enforcesTimeout) {
             this.provider = provider;
+            this.waits = waits;
             this.enforcesTimeout = enforcesTimeout;
         }
 
@@ -107,6 +175,14 @@ class LlmThreadsTest extends CamelTestSupport {
                 @Override
                 public ChatResponse doChat(ChatRequest request) {
                     threads.add(Thread.currentThread().getName());
+                    if (request.messages().get(0) instanceof UserMessage user && "hang".equals(user.singleText())) {
+                        try {
+                            new CountDownLatch(1).await();
+                        } catch (InterruptedException e) {
+                            interrupted.complete(null);
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     return ChatResponse.builder().aiMessage(AiMessage.from("from " + provider))
                             .tokenUsage(new TokenUsage(1, 1)).build();
                 }
@@ -120,7 +196,7 @@ class LlmThreadsTest extends CamelTestSupport {
 
         @Override
         public boolean waits(LlmConfiguration cfg) {
-            return true;
+            return waits;
         }
 
         @Override

@@ -22,7 +22,7 @@ class RecordingChatModelFactory implements ChatModelFactory {
 
     @Override
     public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
-        ScriptedChatModel scripted = new ScriptedChatModel(cfg.getScriptedReplies(), 0);
+        ScriptedChatModel scripted = new ScriptedChatModel(cfg.getScriptedReplies());
         return new ChatModel() {
             @Override
             public ChatResponse doChat(ChatRequest request) {

@@ -27,7 +27,6 @@ import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.ChatModel;
-import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
@@ -50,7 +49,7 @@ import dev.langchain4j.model.output.TokenUsage;
  * {@code {system}} the system message and {@code {tool}} the last tool result ({@code ""} when there is none).
  * Other braces are kept as they are.
  */
-public class ScriptedChatModel implements ChatModel, StreamingChatModel {
+public class ScriptedChatModel implements ChatModel, AsyncChatModel {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(prompt|system|tool)}");
@@ -60,19 +59,35 @@ public class ScriptedChatModel implements ChatModel, StreamingChatModel {
 
     private final List<JsonNode> replies;
     private final long latencyMillis;
+    private final LatencyScheduler latency;
     private final int offset;
 
     /**
-     * @param repliesJson   a JSON array of replies, or null/blank to echo
-     * @param latencyMillis how long to wait before each reply
+     * A model that answers at once.
+     *
+     * @param repliesJson a JSON array of replies, or null/blank to echo
      */
-    public ScriptedChatModel(String repliesJson, long latencyMillis) {
-        this(parse(repliesJson), latencyMillis, 0);
+    public ScriptedChatModel(String repliesJson) {
+        this(parse(repliesJson), 0, null, 0);
     }
 
-    private ScriptedChatModel(List<JsonNode> replies, long latencyMillis, int offset) {
+    /**
+     * @param repliesJson   a JSON array of replies, or null/blank to echo
+     * @param latencyMillis how long each reply takes: the blocking {@code chat} waits it out, the handler form
+     *                      schedules the reply on {@code latency}
+     * @param latency       delivers the replies of handler calls after {@code latencyMillis}; needed when it is above 0
+     */
+    public ScriptedChatModel(String repliesJson, long latencyMillis, LatencyScheduler latency) {
+        this(parse(repliesJson), latencyMillis, latency, 0);
+        if (latencyMillis > 0 && latency == null) {
+            throw new IllegalArgumentException("A scripted latency needs a LatencyScheduler to deliver the replies");
+        }
+    }
+
+    private ScriptedChatModel(List<JsonNode> replies, long latencyMillis, LatencyScheduler latency, int offset) {
         this.replies = replies;
         this.latencyMillis = latencyMillis;
+        this.latency = latency;
         this.offset = offset;
     }
 
@@ -83,7 +98,7 @@ public class ScriptedChatModel implements ChatModel, StreamingChatModel {
         if (offset < 0) {
             throw new IllegalArgumentException("offset must not be negative: " + offset);
         }
-        return offset == this.offset ? this : new ScriptedChatModel(replies, latencyMillis, offset);
+        return offset == this.offset ? this : new ScriptedChatModel(replies, latencyMillis, latency, offset);
     }
 
     public int offset() {
@@ -101,11 +116,19 @@ public class ScriptedChatModel implements ChatModel, StreamingChatModel {
         return respond(request);
     }
 
+    /** Answers after the latency, scheduled: nothing waits on a thread meanwhile. */
     @Override
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+        if (latencyMillis > 0) {
+            latency.after(latencyMillis, () -> answer(request, handler));
+        } else {
+            answer(request, handler);
+        }
+    }
+
+    private void answer(ChatRequest request, StreamingChatResponseHandler handler) {
         ChatResponse response;
         try {
-            pause();
             response = respond(request);
         } catch (RuntimeException e) {
             handler.onError(e);

@@ -11,6 +11,9 @@ public class ScriptedChatModelFactory implements ChatModelFactory {
 
     public static final String PROVIDER = "scripted";
 
+    /** Delivers the replies of models with a latency; its threads end when idle. */
+    private final LatencyScheduler latency = new LatencyScheduler("caravan-scripted-latency", 2);
+
     @Override
     public String provider() {
         return PROVIDER;
@@ -18,12 +21,12 @@ public class ScriptedChatModelFactory implements ChatModelFactory {
 
     @Override
     public ChatModel chatModel(String modelName, LlmConfiguration cfg) {
-        return new ScriptedChatModel(cfg.getScriptedReplies(), cfg.getScriptedLatency());
+        return new ScriptedChatModel(cfg.getScriptedReplies(), cfg.getScriptedLatency(), latency);
     }
 
     @Override
     public StreamingChatModel streamingChatModel(String modelName, LlmConfiguration cfg) {
-        return new ScriptedChatModel(cfg.getScriptedReplies(), cfg.getScriptedLatency());
+        return new ScriptedChatModel(cfg.getScriptedReplies(), cfg.getScriptedLatency(), latency);
     }
 
     /** Scripted replies are computed in memory; only a simulated latency makes a call wait. */

@@ -78,9 +78,10 @@ abstract class ProviderTestSupport extends CamelTestSupport {
         startStub();
         LlmComponent component = new LlmComponent();
         component.setClock(clock);
-        component.setSleeper(millis -> {
+        component.setRetryTimer((millis, retry) -> {
             waits.add(millis);
             clock.advance(Duration.ofMillis(millis));
+            retry.run();
         });
         registry.bind("caravan-llm", component);
     }

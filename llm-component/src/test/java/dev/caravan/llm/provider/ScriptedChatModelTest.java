@@ -22,7 +22,7 @@ class ScriptedChatModelTest {
 
     @Test
     void picksTheReplyByAiMessageCountAndRepeatsTheLast() {
-        ScriptedChatModel model = new ScriptedChatModel("[\"one\", {\"text\": \"two\"}]", 0);
+        ScriptedChatModel model = new ScriptedChatModel("[\"one\", {\"text\": \"two\"}]");
 
         assertThat(model.chat(request(UserMessage.from("q"))).aiMessage().text()).isEqualTo("one");
         assertThat(model.chat(request(UserMessage.from("q"), AiMessage.from("one"), UserMessage.from("q2")))
@@ -34,7 +34,7 @@ class ScriptedChatModelTest {
     void numbersToolCallsAcrossTheConversation() {
         ScriptedChatModel model = new ScriptedChatModel(
                 "[{\"toolCalls\":[{\"name\":\"a\",\"arguments\":{\"x\":1}},{\"name\":\"b\"}]},"
-                + "{\"toolCalls\":[{\"name\":\"c\",\"arguments\":\"not json\"}]}]", 0);
+                + "{\"toolCalls\":[{\"name\":\"c\",\"arguments\":\"not json\"}]}]");
 
         ChatResponse first = model.chat(request(UserMessage.from("go")));
         assertThat(first.finishReason()).isEqualTo(FinishReason.TOOL_EXECUTION);
@@ -51,7 +51,7 @@ class ScriptedChatModelTest {
 
     @Test
     void repliesWithSerializedJsonAndSimulatesTokenUsage() {
-        ScriptedChatModel model = new ScriptedChatModel("[{\"json\": {\"a\": [1, 2]}}]", 0);
+        ScriptedChatModel model = new ScriptedChatModel("[{\"json\": {\"a\": [1, 2]}}]");
 
         ChatResponse response = model.chat(request(UserMessage.from("12345")));
 
@@ -62,7 +62,7 @@ class ScriptedChatModelTest {
 
     @Test
     void throwsTheScriptedError() {
-        ScriptedChatModel model = new ScriptedChatModel("[{\"error\": {\"type\": \"overloaded\", \"message\": \"busy\"}}]", 0);
+        ScriptedChatModel model = new ScriptedChatModel("[{\"error\": {\"type\": \"overloaded\", \"message\": \"busy\"}}]");
 
         assertThatThrownBy(() -> model.chat(request(UserMessage.from("q"))))
                 .isInstanceOfSatisfying(LlmException.class, e -> {
@@ -75,7 +75,7 @@ class ScriptedChatModelTest {
     @Test
     void repliesAreTemplatesOverThePromptTheSystemMessageAndTheLastToolResult() {
         ScriptedChatModel model = new ScriptedChatModel("[\"Hello, {prompt}! ({system})\", "
-                + "{\"text\": \"Per the tool: {tool}\"}]", 0);
+                + "{\"text\": \"Per the tool: {tool}\"}]");
 
         assertThat(model.chat(request(SystemMessage.from("Greet warmly"), UserMessage.from("Ada")))
                 .aiMessage().text()).isEqualTo("Hello, Ada! (Greet warmly)");
@@ -87,20 +87,20 @@ class ScriptedChatModelTest {
     @Test
     void fillsTheTemplateIntoJsonStringsAndToolArgumentsAndLeavesOtherBracesAlone() {
         ScriptedChatModel json = new ScriptedChatModel("[{\"json\": {\"topic\": \"{prompt}\", "
-                + "\"tags\": [\"{x}\", \"{prompt}\"], \"n\": 1}}]", 0);
+                + "\"tags\": [\"{x}\", \"{prompt}\"], \"n\": 1}}]");
         assertThat(json.chat(request(UserMessage.from("say \"hi\" {tool}"))).aiMessage().text())
                 .as("filled in one pass, quotes escaped")
                 .isEqualTo("{\"topic\":\"say \\\"hi\\\" {tool}\",\"tags\":[\"{x}\",\"say \\\"hi\\\" {tool}\"],\"n\":1}");
 
         ScriptedChatModel tools = new ScriptedChatModel(
-                "[{\"toolCalls\":[{\"name\":\"kb\",\"arguments\":{\"q\":\"{prompt}\"}}]}]", 0);
+                "[{\"toolCalls\":[{\"name\":\"kb\",\"arguments\":{\"q\":\"{prompt}\"}}]}]");
         assertThat(tools.chat(request(UserMessage.from("refunds?"))).aiMessage().toolExecutionRequests())
                 .extracting(r -> r.arguments()).containsExactly("{\"q\":\"refunds?\"}");
     }
 
     @Test
     void echoesTheLastUserMessageWithoutReplies() {
-        ScriptedChatModel model = new ScriptedChatModel(null, 0);
+        ScriptedChatModel model = new ScriptedChatModel(null);
 
         assertThat(model.chat(request(UserMessage.from("a"), AiMessage.from("b"), UserMessage.from("c")))
                 .aiMessage().text()).isEqualTo("c");
@@ -108,7 +108,7 @@ class ScriptedChatModelTest {
 
     @Test
     void streamsWordChunksThatConcatenateToTheReply() {
-        ScriptedChatModel model = new ScriptedChatModel("[\"  Hello,\\tbig   world \"]", 0);
+        ScriptedChatModel model = new ScriptedChatModel("[\"  Hello,\\tbig   world \"]");
         List<String> chunks = new ArrayList<>();
         List<ChatResponse> done = new ArrayList<>();
 
@@ -135,10 +135,10 @@ class ScriptedChatModelTest {
 
     @Test
     void rejectsRepliesThatAreNotAJsonArray() {
-        assertThatThrownBy(() -> new ScriptedChatModel("{\"text\":\"x\"}", 0))
+        assertThatThrownBy(() -> new ScriptedChatModel("{\"text\":\"x\"}"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("scriptedReplies must be a JSON array");
-        assertThatThrownBy(() -> new ScriptedChatModel("[42]", 0))
+        assertThatThrownBy(() -> new ScriptedChatModel("[42]"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("scriptedReplies[0] must be a string or an object with text, json, toolCalls or error");
     }
