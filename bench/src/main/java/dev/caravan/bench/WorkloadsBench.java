@@ -2,12 +2,16 @@ package dev.caravan.bench;
 
 import org.apache.camel.impl.DefaultCamelContext;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,7 +25,8 @@ import java.util.concurrent.ScheduledExecutorService;
  *
  * Sizes are system properties (defaults in brackets): {@code rounds} [3], {@code warmup} [200], {@code w1a.runs}
  * [2000], {@code w1b.runs} [4000], {@code w1b.inFlight} [64], {@code w2.runs} [1000], {@code w2.paused} [10000],
- * {@code w3.runs} [2000], {@code w3.inFlight} [500]; {@code side} [both] runs {@code Camel} or {@code Caravan} alone.
+ * {@code w3.runs} [2000], {@code w3.inFlight} [500]; {@code side} [both] runs {@code Camel} or {@code Caravan} alone,
+ * and then the process's peak RSS is that side's.
  */
 public final class WorkloadsBench {
 
@@ -123,6 +128,8 @@ public final class WorkloadsBench {
                 record(Row.WRONG, side, side.checks().count());
             }
             report(rounds);
+            peakRss().ifPresent(kb -> System.out.printf("peak RSS of this process (%s): %,d KB%n",
+                    only == null ? "both sides" : only + " alone", kb));
             for (Workloads side : sides) {
                 if (side.checks().count() > 0) {
                     System.out.println(side.name() + ": " + side.checks().count() + " wrong results; first: "
@@ -140,6 +147,23 @@ public final class WorkloadsBench {
             caravanCamel.stop();
         }
         System.exit(exit);
+    }
+
+    /**
+     * The process's peak resident set (Linux {@code VmHWM}), for comparing sides run alone ({@code -Dside}); empty
+     * where {@code /proc} does not have it.
+     */
+    private static Optional<Long> peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Optional.of(Long.parseLong(line.replaceAll("[^0-9]", "")));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux: nothing to report
+        }
+        return Optional.empty();
     }
 
     private void record(Row row, Workloads side, double value) {
