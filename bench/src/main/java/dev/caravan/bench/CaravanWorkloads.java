@@ -117,7 +117,8 @@ final class CaravanWorkloads implements Workloads {
         return r.status() == RunStatus.COMPLETED ? r.output() : r.status() + ": " + r.error();
     }
 
-    private static String resource(String path) throws IOException {
+    /** A resource of the bench, as text. */
+    static String resource(String path) throws IOException {
         try (InputStream in = CaravanWorkloads.class.getClassLoader().getResourceAsStream(path)) {
             if (in == null) {
                 throw new IOException("no resource " + path);
