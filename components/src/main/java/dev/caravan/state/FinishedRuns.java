@@ -9,25 +9,30 @@ import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.EntryView;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.nio.serialization.compact.CompactReader;
+import com.hazelcast.nio.serialization.compact.CompactSerializer;
+import com.hazelcast.nio.serialization.compact.CompactWriter;
 import com.hazelcast.spi.eviction.EvictionPolicyComparator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Where a finished run is kept for the retention once it leaves the run map. A finished run stays in the run map
- * (as the object every update works on) only {@link #LINGER_MILLIS} after its last update, long enough for whoever
- * waits on it to read it cheaply; then it is kept
+ * (as the object every update works on) {@link #LINGER_MILLIS} after its last update, long enough for whoever waits
+ * on it to read it cheaply, until the engine's next sweep takes it out; then it is kept
  * <ul>
- * <li>with a database, in the database only: the run map's write-through already stored it, so its entry just
- * expires there, reading it by id loads it back (the sweep evicts it again), pages are read with SQL, and the
- * retention deletes its row by age;</li>
+ * <li>with a database, in the database only: the run map's write-through already stored it, so its entry is just
+ * evicted, reading it by id loads it back (the sweep evicts it again), pages are read with SQL, and the retention
+ * deletes its row by age;</li>
  * <li>in memory, packed ({@link PackedRun}) in the map {@value #MAP_NAME}, written on the same partition thread and
  * in the same update that finished it (so it is never in neither map), expiring at the end of the retention, and
  * bounded per member: beyond {@code caravan.runs.max-finished} the runs that finished first are evicted, and a
@@ -40,8 +45,14 @@ final class FinishedRuns {
     static final String MAP_NAME = "caravan.runs.finished";
     /** In the member's user context when finished runs are packed in {@value #MAP_NAME} (no database). */
     static final String PACKED_KEY = "caravan.finishedRunsPacked";
-    /** How long a finished run stays in the run map after its last update. */
+    /** How long a finished run stays in the run map after its last update, at least: the sweep takes it out then. */
     static final long LINGER_MILLIS = 5_000;
+    /**
+     * The time to live of a finished run's entry in the run map, for a store no engine sweeps. Not what takes it out:
+     * Hazelcast frees expired entries a tenth of a partition every 5 s, so 100,000 runs that finished in a minute
+     * stayed on the heap for minutes (measured with {@code FinishedRunsBench}).
+     */
+    static final long RUN_MAP_TTL_MILLIS = 60_000;
     /** How many finished runs a member holds in memory, by default: some 450 MB of heap at most. */
     static final int DEFAULT_MAX_PER_MEMBER = 1_000_000;
 
@@ -76,12 +87,12 @@ final class FinishedRuns {
         return Boolean.TRUE.equals(hazelcast.getConfig().getUserContext().get(PACKED_KEY));
     }
 
-    /** How long the run map holds a record written now: a finished one lingers, others stay. */
+    /** How long the run map holds a record written now at most: a finished one leaves, others stay. */
     static long ttlInRunMap(RunRecord r, long retentionMillis) {
         if (!r.status().isTerminal()) {
             return 0;
         }
-        return retentionMillis > 0 ? Math.min(retentionMillis, LINGER_MILLIS) : LINGER_MILLIS;
+        return retentionMillis > 0 ? Math.min(retentionMillis, RUN_MAP_TTL_MILLIS) : RUN_MAP_TTL_MILLIS;
     }
 
     /**
@@ -108,6 +119,50 @@ final class FinishedRuns {
     /** A run that is no longer finished is not packed any more (on the partition thread of its key). */
     static void forget(HazelcastInstance hazelcast, String runId) {
         hazelcast.getMap(MAP_NAME).delete(runId);
+    }
+
+    /**
+     * Takes a packed finished run out of the run map, if it is still finished and was last updated before a time (an
+     * update since may have made it run again). Only without a database: with one, entries are evicted instead.
+     */
+    static final class LeaveRunMap implements EntryProcessor<String, RunRecord, Object> {
+
+        private final long updatedBefore;
+
+        LeaveRunMap(long updatedBefore) {
+            this.updatedBefore = updatedBefore;
+        }
+
+        @Override
+        public Object process(Map.Entry<String, RunRecord> entry) {
+            RunRecord r = entry.getValue();
+            if (r != null && r.status().isTerminal() && r.updatedAt() < updatedBefore) {
+                entry.setValue(null);
+            }
+            return null;
+        }
+
+        static final class Serializer implements CompactSerializer<LeaveRunMap> {
+            @Override
+            public LeaveRunMap read(CompactReader reader) {
+                return new LeaveRunMap(reader.readInt64("updatedBefore"));
+            }
+
+            @Override
+            public void write(CompactWriter writer, LeaveRunMap p) {
+                writer.writeInt64("updatedBefore", p.updatedBefore);
+            }
+
+            @Override
+            public String getTypeName() {
+                return "caravan.LeaveRunMap";
+            }
+
+            @Override
+            public Class<LeaveRunMap> getCompactClass() {
+                return LeaveRunMap.class;
+            }
+        }
     }
 
     /** Evicts the runs that finished first. */

@@ -95,7 +95,8 @@ public final class HazelcastRunStore implements RunStore {
         config.getSerializationConfig().getCompactSerializationConfig()
                 .addSerializer(new RunUpdateProcessor.Serializer())
                 .addSerializer(new RunUpdateProcessor.SetRecordSerializer())
-                .addSerializer(new RunUpdateProcessor.ReadRecordSerializer());
+                .addSerializer(new RunUpdateProcessor.ReadRecordSerializer())
+                .addSerializer(new FinishedRuns.LeaveRunMap.Serializer());
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(RunRecord.class)
                 .setImplementation(new RunUpdateProcessor.RecordSerializer()));
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(PackedRun.class)
@@ -218,8 +219,9 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     /**
-     * Also lets finished runs that were read back from the database leave the map again (evicted: their rows stay),
-     * and deletes the rows of runs that finished before {@code updatedBefore} (0: none).
+     * Also takes the finished runs that lingered long enough out of the run map: packed runs are deleted from it,
+     * with a database they are evicted (their rows stay, and a read loads them back until the next sweep). With a
+     * database it deletes the rows of runs that finished before {@code updatedBefore} (0: none) too.
      */
     @Override
     public int removeFinishedBefore(long updatedBefore) {
@@ -228,10 +230,16 @@ public final class HazelcastRunStore implements RunStore {
         // delete, not evict: the database row goes in the same call, so no read can load the run back
         keys.forEach(runs::delete);
         int removed = keys.size();
+        long lingered = System.currentTimeMillis() - FinishedRuns.LINGER_MILLIS;
+        Set<String> leaving = runs.localKeySet(e -> e.getValue().status().isTerminal()
+                                                    && e.getValue().updatedAt() < lingered);
         if (database != null) {
-            long lingered = System.currentTimeMillis() - FinishedRuns.LINGER_MILLIS;
-            runs.localKeySet(e -> e.getValue().status().isTerminal() && e.getValue().updatedAt() < lingered)
-                    .forEach(runs::evict);
+            leaving.forEach(runs::evict);
+        } else if (finished != null && !leaving.isEmpty()) {
+            // only if still finished: an update since may have made it run again
+            runs.executeOnKeys(leaving, new FinishedRuns.LeaveRunMap(lingered));
+        }
+        if (database != null) {
             if (updatedBefore > 0) {
                 List<Object> parameters = new ArrayList<>(FINISHED_STATUSES);
                 parameters.add(updatedBefore);

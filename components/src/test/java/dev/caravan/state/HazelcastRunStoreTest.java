@@ -214,7 +214,7 @@ class HazelcastRunStoreTest {
         assertThat(finished.containsKey(id)).isFalse();
         store.apply(id, new Mutation.CompleteRun("done"));
         // it leaves the run map soon, packed for the rest of the retention
-        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(FinishedRuns.LINGER_MILLIS);
+        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(FinishedRuns.RUN_MAP_TTL_MILLIS);
         assertThat(finished.getEntryView(id).getTtl()).isBetween(Duration.ofHours(1).toMillis() - 10_000,
                 Duration.ofHours(1).toMillis());
     }
@@ -240,7 +240,7 @@ class HazelcastRunStoreTest {
             c.getLifecycleService().terminate();
             // the backups, now the primaries, carry the expiries the finishing update gave them
             IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
-            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(FinishedRuns.LINGER_MILLIS);
+            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(FinishedRuns.RUN_MAP_TTL_MILLIS);
             IMap<String, Object> finished = a().getMap(HazelcastRunStore.FINISHED_MAP_NAME);
             assertThat(finished.getEntryView(id).getTtl()).isBetween(Duration.ofHours(1).toMillis() - 10_000,
                     Duration.ofHours(1).toMillis());
