@@ -101,7 +101,7 @@ final class FinishedRuns {
      */
     static RunRecord restore(HazelcastInstance hazelcast, String runId) {
         PackedRun packed = hazelcast.<String, PackedRun>getMap(MAP_NAME).get(runId);
-        return packed == null ? null : packed.record();
+        return packed == null ? null : packed.record(runId);
     }
 
     /** Packs a finished run for the rest of its retention (on the partition thread of its key, as {@link #restore}). */

@@ -186,7 +186,7 @@ public final class HazelcastRunStore implements RunStore {
             return held;
         }
         PackedRun packed = finished.get(runId);
-        return packed == null ? null : packed.record();
+        return packed == null ? null : packed.record(runId);
     }
 
     @Override
@@ -318,7 +318,8 @@ public final class HazelcastRunStore implements RunStore {
                     held.get(h).runId(), packed.get(p).getValue().createdAt(), packed.get(p).getKey()) < 0) {
                 out.add(held.get(h++));
             } else {
-                out.add(packed.get(p++).getValue().record());
+                Map.Entry<String, PackedRun> e = packed.get(p++);
+                out.add(e.getValue().record(e.getKey()));
             }
         }
         return out;
