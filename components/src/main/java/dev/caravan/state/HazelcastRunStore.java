@@ -128,8 +128,9 @@ public final class HazelcastRunStore implements RunStore {
      * Makes runs, lanes and stored values durable: write-through to a JDBC database
      * ({@code jdbc:h2:file:./.caravan/db} embedded, PostgreSQL in production), loaded in full when the cluster first
      * uses a map (lazily: the engine's start-up reads, which list paused runs for their timers, wait for it; eager
-     * loading cost the CLI about 2 s per command for the same result). Finished runs and values that expire are
-     * deleted from the database by the member that owns them.
+     * loading cost the CLI about 2 s per command for the same result). Finished runs leave the run map for the
+     * database, which pages of runs read with SQL and whose rows of runs past the retention the sweep deletes
+     * ({@link #removeFinishedBefore}); values that expire are deleted from it by the member that owns them.
      *
      * @param retention the run retention, or null when runs are kept forever: a value loaded from the database
      *                  expires after it unless a run still references it

@@ -20,7 +20,8 @@ import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
- * Write-through persistence of a Hazelcast map in one JDBC table ({@code id}, {@code doc}: the value as JSON text), so runs
+ * Write-through persistence of a Hazelcast map in one JDBC table ({@code id}, {@code doc}: the value as JSON text,
+ * {@code updated_at}, and for run records the {@link Column columns} pages select on), so runs
  * and lanes survive the loss of every member: H2 in a local folder for the embedded default, PostgreSQL (or any
  * JDBC database with standard SQL) in production. Connections come from a pool ({@link #pool}): partition threads
  * of different keys write side by side.
