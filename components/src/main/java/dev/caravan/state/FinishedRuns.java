@@ -53,7 +53,7 @@ final class FinishedRuns {
      * stayed on the heap for minutes (measured with {@code FinishedRunsBench}).
      */
     static final long RUN_MAP_TTL_MILLIS = 60_000;
-    /** How many finished runs a member holds in memory, by default: some 450 MB of heap at most. */
+    /** How many finished runs a member holds in memory, by default: some 570 MB of heap for diamond runs. */
     static final int DEFAULT_MAX_PER_MEMBER = 1_000_000;
 
     private static final Logger LOG = LoggerFactory.getLogger(FinishedRuns.class);
