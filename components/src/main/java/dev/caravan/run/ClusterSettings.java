@@ -98,6 +98,7 @@ public record ClusterSettings(String name, List<String> members, String kubernet
     /** Every run and lane record, and every value runs reference, with a backup on one other member. */
     static Config backedUp(Config config) {
         config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(1);
+        config.getMapConfig(HazelcastRunStore.FINISHED_MAP_NAME).setBackupCount(1);
         config.getMapConfig(ValueStore.MAP_NAME).setBackupCount(1);
         config.getMapConfig(LaneStore.MAP_NAME).setBackupCount(1);
         return config;

@@ -166,6 +166,8 @@ public final class Engine implements AutoCloseable {
         EventBus events = new EventBus();
         Config config = ClusterSettings.from(camelContext.getPropertiesComponent()).config();
         HazelcastRunStore.configure(config, events);
+        camelContext.getPropertiesComponent().resolveProperty("caravan.runs.max-finished")
+                .ifPresent(max -> HazelcastRunStore.maxFinishedRuns(config, Integer.parseInt(max)));
         Optional<String> jdbcUrl = camelContext.getPropertiesComponent().resolveProperty("caravan.store.jdbc-url");
         HikariDataSource pool = null;
         if (jdbcUrl.isPresent()) {
@@ -211,6 +213,7 @@ public final class Engine implements AutoCloseable {
         config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
         config.getNetworkConfig().setPortAutoIncrement(true);
         config.getMapConfig(HazelcastRunStore.MAP_NAME).setBackupCount(0);
+        config.getMapConfig(HazelcastRunStore.FINISHED_MAP_NAME).setBackupCount(0);
         config.getMapConfig(ValueStore.MAP_NAME).setBackupCount(0);
         return config;
     }

@@ -167,11 +167,9 @@ final class Reaper {
             }
         }
         List<String> started = engine.lanes().sweepLocal(now - stuckAfter.toMillis());
-        if (!engine.retention().isZero()) {
-            // finished runs expire by TTL; those loaded from a database (or read back just as they expired) have
-            // none, and go here
-            store.removeFinishedBefore(now - engine.retention().toMillis());
-        }
+        // finished runs leave the run map by TTL; those read back from a database have none, and go here (back to
+        // the database, or deleted after the retention, with the rows of the runs it no longer holds)
+        store.removeFinishedBefore(engine.retention().isZero() ? 0 : now - engine.retention().toMillis());
         return new Sweep(resumed, checked, started);
     }
 }

@@ -19,6 +19,7 @@ import dev.caravan.event.RunEvent;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -37,6 +38,13 @@ import javax.sql.DataSource;
 public final class HazelcastRunStore implements RunStore {
 
     public static final String MAP_NAME = "caravan.runs";
+    /** Finished runs packed in memory for the retention, when there is no database: {@link FinishedRuns}. */
+    public static final String FINISHED_MAP_NAME = FinishedRuns.MAP_NAME;
+    /** The member's run table, in its user context, when runs are persisted. */
+    private static final String DATABASE_KEY = "caravan.runTable";
+    /** Statuses of finished runs, as the run table spells them. */
+    private static final List<Object> FINISHED_STATUSES = List.of(RunStatus.COMPLETED.name(), RunStatus.FAILED.name(),
+            RunStatus.CANCELLED.name());
 
     private final HazelcastInstance hazelcast;
     private volatile MemberId memberId;
@@ -45,6 +53,10 @@ public final class HazelcastRunStore implements RunStore {
     /** How long a finished run is kept, in millis; 0 for ever. */
     private final long retentionMillis;
     private final ValueStore values;
+    /** Finished runs packed in memory, or null when the database keeps them. */
+    private final IMap<String, PackedRun> finished;
+    /** The run table when runs are persisted, else null. */
+    private final JdbcMapStore<RunRecord> database;
 
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink) {
         this(hazelcast, sink, null);
@@ -68,6 +80,11 @@ public final class HazelcastRunStore implements RunStore {
         this.sink = configured instanceof EventSink s ? s : Objects.requireNonNull(sink, "sink");
         this.retentionMillis = retention == null ? 0 : Math.max(1, retention.toMillis());
         this.values = Objects.requireNonNull(values, "values");
+        this.finished = FinishedRuns.packed(hazelcast) ? hazelcast.getMap(FINISHED_MAP_NAME) : null;
+        @SuppressWarnings("unchecked")
+        JdbcMapStore<RunRecord> table = (JdbcMapStore<RunRecord>) hazelcast.getConfig().getUserContext()
+                .get(DATABASE_KEY);
+        this.database = table;
     }
 
     /**
@@ -78,24 +95,42 @@ public final class HazelcastRunStore implements RunStore {
         config.getSerializationConfig().getCompactSerializationConfig()
                 .addSerializer(new RunUpdateProcessor.Serializer())
                 .addSerializer(new RunUpdateProcessor.SetRecordSerializer())
-                .addSerializer(new RunUpdateProcessor.ReadRecordSerializer());
+                .addSerializer(new RunUpdateProcessor.ReadRecordSerializer())
+                .addSerializer(new FinishedRuns.LeaveRunMap.Serializer());
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(RunRecord.class)
                 .setImplementation(new RunUpdateProcessor.RecordSerializer()));
+        config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(PackedRun.class)
+                .setImplementation(new PackedRun.Serializer()));
         config.getMapConfig(MAP_NAME)
                 .setInMemoryFormat(InMemoryFormat.OBJECT)
                 .setMetadataPolicy(MetadataPolicy.OFF);
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink);
+        FinishedRuns.configure(config, FinishedRuns.DEFAULT_MAX_PER_MEMBER);
         ValueStore.configure(config);
         // lanes live beside the runs they admit, and their events go where the runs' go
         return LaneStore.configure(config, sink);
     }
 
     /**
+     * How many finished runs a member keeps in memory when there is no database (default 1,000,000; a W1 diamond
+     * run takes 572 bytes of heap): beyond it the runs that finished first are evicted before their retention ends, with a warning. Called
+     * after {@link #configure}.
+     */
+    public static Config maxFinishedRuns(Config config, int maxPerMember) {
+        if (maxPerMember < 1) {
+            throw new IllegalArgumentException("A member keeps at least 1 finished run, not " + maxPerMember);
+        }
+        FinishedRuns.configure(config, maxPerMember);
+        return config;
+    }
+
+    /**
      * Makes runs, lanes and stored values durable: write-through to a JDBC database
      * ({@code jdbc:h2:file:./.caravan/db} embedded, PostgreSQL in production), loaded in full when the cluster first
      * uses a map (lazily: the engine's start-up reads, which list paused runs for their timers, wait for it; eager
-     * loading cost the CLI about 2 s per command for the same result). Finished runs and values that expire are
-     * deleted from the database by the member that owns them.
+     * loading cost the CLI about 2 s per command for the same result). Finished runs leave the run map for the
+     * database, which pages of runs read with SQL and whose rows of runs past the retention the sweep deletes
+     * ({@link #removeFinishedBefore}); values that expire are deleted from it by the member that owns them.
      *
      * @param retention the run retention, or null when runs are kept forever: a value loaded from the database
      *                  expires after it unless a run still references it
@@ -123,9 +158,9 @@ public final class HazelcastRunStore implements RunStore {
                 .setImplementation(committedLanes)
                 .setWriteDelaySeconds(0)
                 .setInitialLoadMode(MapStoreConfig.InitialLoadMode.LAZY);
-        config.getMapConfig(MAP_NAME).addEntryListenerConfig(new EntryListenerConfig(
-                (EntryExpiredListener<String, RunRecord>) e -> runStore.delete(e.getKey()),
-                true, false));
+        // finished runs leave the map for the database, which deletes them by age at the end of the retention
+        FinishedRuns.inDatabase(config);
+        config.getUserContext().put(DATABASE_KEY, runStore);
         JdbcMapStore<String> valueStore = JdbcMapStore.values(dataSource);
         MapConfig valuesConfig = config.getMapConfig(ValueStore.MAP_NAME);
         valuesConfig.getMapStoreConfig()
@@ -146,7 +181,13 @@ public final class HazelcastRunStore implements RunStore {
     @Override
     public RunRecord get(String runId) {
         RunUpdateProcessor.ReadRecord read = RunUpdateProcessor.ReadRecord.local();
-        return read.seen(runs.executeOnKey(runId, read));
+        RunRecord held = read.seen(runs.executeOnKey(runId, read));
+        if (held != null || finished == null) {
+            // with a database, a finished run that left the map was loaded back from it
+            return held;
+        }
+        PackedRun packed = finished.get(runId);
+        return packed == null ? null : packed.record(runId);
     }
 
     @Override
@@ -156,8 +197,15 @@ public final class HazelcastRunStore implements RunStore {
         for (Mutation m : mutations) {
             referencing.add(values.referencing(m));
         }
-        RunUpdateProcessor update = new RunUpdateProcessor(referencing, sink, memberId(), retentionMillis, hazelcast);
-        return update.result(runs.executeOnKey(runId, update));
+        RunUpdateProcessor update = new RunUpdateProcessor(referencing, sink, memberId(), retentionMillis, hazelcast,
+                finished != null);
+        Mutation.Result result = update.result(runs.executeOnKey(runId, update));
+        RunRecord after = result.record();
+        if (after != null && after.status().isTerminal() && update.wrote()) {
+            // the run leaves the map whose records the values' refresh reads: its values live out its retention
+            values.refreshReferenced(after);
+        }
+        return result;
     }
 
     /**
@@ -171,13 +219,35 @@ public final class HazelcastRunStore implements RunStore {
         return hashes.size();
     }
 
+    /**
+     * Also takes the finished runs that lingered long enough out of the run map: packed runs are deleted from it,
+     * with a database they are evicted (their rows stay, and a read loads them back until the next sweep). With a
+     * database it deletes the rows of runs that finished before {@code updatedBefore} (0: none) too.
+     */
     @Override
     public int removeFinishedBefore(long updatedBefore) {
         Set<String> keys = runs.localKeySet(e -> e.getValue().status().isTerminal()
                                                             && e.getValue().updatedAt() < updatedBefore);
         // delete, not evict: the database row goes in the same call, so no read can load the run back
         keys.forEach(runs::delete);
-        return keys.size();
+        int removed = keys.size();
+        long lingered = System.currentTimeMillis() - FinishedRuns.LINGER_MILLIS;
+        Set<String> leaving = runs.localKeySet(e -> e.getValue().status().isTerminal()
+                                                    && e.getValue().updatedAt() < lingered);
+        if (database != null) {
+            leaving.forEach(runs::evict);
+        } else if (finished != null && !leaving.isEmpty()) {
+            // only if still finished: an update since may have made it run again
+            runs.executeOnKeys(leaving, new FinishedRuns.LeaveRunMap(lingered));
+        }
+        if (database != null) {
+            if (updatedBefore > 0) {
+                List<Object> parameters = new ArrayList<>(FINISHED_STATUSES);
+                parameters.add(updatedBefore);
+                removed += database.deleteWhere("status IN (?, ?, ?) AND updated_at < ?", parameters);
+            }
+        }
+        return removed;
     }
 
     @Override
@@ -212,14 +282,79 @@ public final class HazelcastRunStore implements RunStore {
     @Override
     public RunPage page(RunQuery query) {
         // one more than the page holds: whether there is a next page
-        PagingPredicate<String, RunRecord> paging = Predicates.pagingPredicate(new Selects(query), new NewestFirst(),
-                query.limit() + 1);
-        List<RunRecord> found = new ArrayList<>(runs.values(paging));
+        List<RunRecord> found = database != null ? selectRows(query)
+                : finished != null ? mergePacked(query, selectHeld(query))
+                : selectHeld(query);
         if (found.size() <= query.limit()) {
             return new RunPage(found, null);
         }
         List<RunRecord> page = found.subList(0, query.limit());
         return new RunPage(page, RunPage.Cursor.of(page.get(page.size() - 1)).toString());
+    }
+
+    private List<RunRecord> selectHeld(RunQuery query) {
+        PagingPredicate<String, RunRecord> paging = Predicates.pagingPredicate(new Selects(query), new NewestFirst(),
+                query.limit() + 1);
+        return new ArrayList<>(runs.values(paging));
+    }
+
+    /**
+     * The held runs a query selects merged with the packed ones, newest first, one more than the page: a run that
+     * finished moments ago is in both, as held. Only the packed runs of the page are unpacked.
+     */
+    private List<RunRecord> mergePacked(RunQuery query, List<RunRecord> held) {
+        Selects selects = new Selects(query);
+        PagingPredicate<String, PackedRun> paging = Predicates.pagingPredicate(new SelectsPacked(selects),
+                new PackedNewestFirst(), query.limit() + 1);
+        List<Map.Entry<String, PackedRun>> packed = new ArrayList<>(finished.entrySet(paging));
+        Set<String> heldIds = new HashSet<>();
+        held.forEach(r -> heldIds.add(r.runId()));
+        List<RunRecord> out = new ArrayList<>(query.limit() + 1);
+        int h = 0;
+        int p = 0;
+        while (out.size() <= query.limit() && (h < held.size() || p < packed.size())) {
+            if (p < packed.size() && heldIds.contains(packed.get(p).getKey())) {
+                p++;
+            } else if (p == packed.size() || h < held.size() && newerFirst(held.get(h).createdAt(),
+                    held.get(h).runId(), packed.get(p).getValue().createdAt(), packed.get(p).getKey()) < 0) {
+                out.add(held.get(h++));
+            } else {
+                Map.Entry<String, PackedRun> e = packed.get(p++);
+                out.add(e.getValue().record(e.getKey()));
+            }
+        }
+        return out;
+    }
+
+    /** The runs a query selects from the run table, newest first, one more than the page. */
+    private List<RunRecord> selectRows(RunQuery query) {
+        StringBuilder where = new StringBuilder("1 = 1");
+        List<Object> parameters = new ArrayList<>();
+        if (query.tenant() != null) {
+            where.append(" AND tenant = ?");
+            parameters.add(query.tenant());
+        }
+        if (query.workflow() != null) {
+            where.append(" AND workflow = ?");
+            parameters.add(query.workflow());
+        }
+        if (!query.statuses().isEmpty()) {
+            where.append(" AND status IN (").append(String.join(", ", Collections.nCopies(query.statuses().size(),
+                    "?"))).append(")");
+            query.statuses().forEach(st -> parameters.add(st.name()));
+        }
+        if (query.after() != null) {
+            RunPage.Cursor after = RunPage.Cursor.parse(query.after());
+            where.append(" AND (created_at < ? OR created_at = ? AND id < ?)");
+            parameters.addAll(List.of(after.createdAt(), after.createdAt(), after.runId()));
+        }
+        return database.select(where.toString(), parameters, "created_at DESC, id DESC", query.limit() + 1);
+    }
+
+    /** Negative when the first run comes first in a page: created later, or at the same time with a greater id. */
+    private static int newerFirst(long createdA, String idA, long createdB, String idB) {
+        int byTime = Long.compare(createdB, createdA);
+        return byTime != 0 ? byTime : idB.compareTo(idA);
     }
 
     /**
@@ -248,12 +383,44 @@ public final class HazelcastRunStore implements RunStore {
         @Override
         public boolean apply(Map.Entry<String, RunRecord> entry) {
             RunRecord r = entry.getValue();
-            return r != null
-                   && (tenant == null || tenant.equals(r.tenant()))
-                   && (workflow == null || workflow.equals(r.workflow()))
-                   && (statuses == null || statuses.contains(r.status()))
-                   && (after == null || r.createdAt() < after.createdAt()
-                       || r.createdAt() == after.createdAt() && r.runId().compareTo(after.runId()) < 0);
+            return r != null && selects(r.runId(), r.tenant(), r.workflow(), r.status(), r.createdAt());
+        }
+
+        boolean selects(String runId, String runTenant, String runWorkflow, RunStatus status, long createdAt) {
+            return (tenant == null || tenant.equals(runTenant))
+                   && (workflow == null || workflow.equals(runWorkflow))
+                   && (statuses == null || statuses.contains(status))
+                   && (after == null || createdAt < after.createdAt()
+                       || createdAt == after.createdAt() && runId.compareTo(after.runId()) < 0);
+        }
+    }
+
+    /** The same selection of packed finished runs. */
+    static final class SelectsPacked implements Predicate<String, PackedRun> {
+
+        private static final long serialVersionUID = 1L;
+
+        private final Selects selects;
+
+        SelectsPacked(Selects selects) {
+            this.selects = selects;
+        }
+
+        @Override
+        public boolean apply(Map.Entry<String, PackedRun> entry) {
+            PackedRun p = entry.getValue();
+            return p != null && selects.selects(entry.getKey(), p.tenant(), p.workflow(), p.status(), p.createdAt());
+        }
+    }
+
+    /** The page order of packed finished runs. */
+    static final class PackedNewestFirst implements Comparator<Map.Entry<String, PackedRun>>, Serializable {
+
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int compare(Map.Entry<String, PackedRun> a, Map.Entry<String, PackedRun> b) {
+            return newerFirst(a.getValue().createdAt(), a.getKey(), b.getValue().createdAt(), b.getKey());
         }
     }
 

@@ -20,7 +20,8 @@ import java.util.function.Function;
 import javax.sql.DataSource;
 
 /**
- * Write-through persistence of a Hazelcast map in one JDBC table ({@code id}, {@code doc}: the value as JSON text), so runs
+ * Write-through persistence of a Hazelcast map in one JDBC table ({@code id}, {@code doc}: the value as JSON text,
+ * {@code updated_at}, and for run records the {@link Column columns} pages select on), so runs
  * and lanes survive the loss of every member: H2 in a local folder for the embedded default, PostgreSQL (or any
  * JDBC database with standard SQL) in production. Connections come from a pool ({@link #pool}): partition threads
  * of different keys write side by side.
@@ -34,15 +35,35 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     private final Function<V, String> write;
     private final Function<String, V> read;
     private final boolean immutable;
+    /** Columns beside the document, written with it, that queries select on; none for most tables. */
+    private final List<Column<V>> columns;
+    /** The columns' parts of the statements: {@code , a = ?, b = ?}, {@code , a, b} and {@code , ?, ?}. */
+    private final String columnAssignments;
+    private final String columnNames;
+    private final String columnPlaceholders;
     private volatile boolean tableReady;
 
+    /**
+     * A column beside the document, computed from the value on every store: what SQL queries select and order on.
+     *
+     * @param type    its SQL type, as both H2 and PostgreSQL spell it
+     * @param indexed whether queries order on it: an index on it and the id
+     */
+    public record Column<V>(String name, String type, boolean indexed, Function<V, Object> value) {
+        public Column {
+            if (!name.matches("[a-z_]+")) {
+                throw new IllegalArgumentException("Column names are lower-case letters and underscores: " + name);
+            }
+        }
+    }
+
     public JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read) {
-        this(dataSource, table, write, read, false);
+        this(dataSource, table, write, read, false, List.of());
     }
 
     /** @param immutable whether a key's value never changes: storing an existing key then only touches its row */
     private JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read,
-            boolean immutable) {
+            boolean immutable, List<Column<V>> columns) {
         if (!table.matches("[a-z_]+")) {
             throw new IllegalArgumentException("Table names are lower-case letters and underscores: " + table);
         }
@@ -51,6 +72,16 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         this.write = write;
         this.read = read;
         this.immutable = immutable;
+        this.columns = List.copyOf(columns);
+        StringBuilder assignments = new StringBuilder();
+        StringBuilder names = new StringBuilder();
+        for (Column<V> column : columns) {
+            assignments.append(", ").append(column.name()).append(" = ?");
+            names.append(", ").append(column.name());
+        }
+        this.columnAssignments = assignments.toString();
+        this.columnNames = names.toString();
+        this.columnPlaceholders = ", ?".repeat(columns.size());
     }
 
     /**
@@ -81,10 +112,17 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         return url;
     }
 
-    /** The store of run records. */
+    /**
+     * The store of run records, with the columns pages of runs select and order on (finished runs are read from
+     * here, not kept in memory), and the status the retention deletes by.
+     */
     public static JdbcMapStore<RunRecord> runs(DataSource dataSource) {
         return new JdbcMapStore<>(dataSource, "caravan_runs", Json::write,
-                json -> Frozen.record(Json.read(json, RunRecord.class)));
+                json -> Frozen.record(Json.read(json, RunRecord.class)), false, List.of(
+                        new Column<>("status", "VARCHAR(32)", false, r -> r.status().name()),
+                        new Column<>("tenant", "VARCHAR(512)", false, RunRecord::tenant),
+                        new Column<>("workflow", "VARCHAR(512)", false, RunRecord::workflow),
+                        new Column<>("created_at", "BIGINT", true, RunRecord::createdAt)));
     }
 
     /**
@@ -92,7 +130,8 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
      * refreshing a value's expiry, which Hazelcast writes through as a store, does not rewrite it.
      */
     public static JdbcMapStore<String> values(DataSource dataSource) {
-        return new JdbcMapStore<>(dataSource, "caravan_values", Function.identity(), Function.identity(), true);
+        return new JdbcMapStore<>(dataSource, "caravan_values", Function.identity(), Function.identity(), true,
+                List.of());
     }
 
     /** A store of JSON text values (lanes). */
@@ -109,6 +148,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
                     try (Statement s = c.createStatement()) {
                         s.execute("CREATE TABLE IF NOT EXISTS " + table
                                   + " (id VARCHAR(512) PRIMARY KEY, doc TEXT NOT NULL, updated_at BIGINT NOT NULL)");
+                        addColumns(c, s);
                     } catch (SQLException e) {
                         // back to the pool: the caller never gets it to close
                         c.close();
@@ -121,6 +161,89 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         return c;
     }
 
+    /**
+     * Adds the columns a table made by an older version lacks, and fills them in from the documents of the rows it
+     * holds: every row has them before the first store or query, whichever version wrote it.
+     */
+    private void addColumns(Connection c, Statement s) throws SQLException {
+        if (columns.isEmpty()) {
+            return;
+        }
+        for (Column<V> column : columns) {
+            s.execute("ALTER TABLE " + table + " ADD COLUMN IF NOT EXISTS " + column.name() + " " + column.type());
+            if (column.indexed()) {
+                s.execute("CREATE INDEX IF NOT EXISTS " + table + "_by_" + column.name() + " ON " + table + " ("
+                          + column.name() + ", id)");
+            }
+        }
+        // a table queried by its columns is also cleaned up by age
+        s.execute("CREATE INDEX IF NOT EXISTS " + table + "_by_updated_at ON " + table + " (updated_at)");
+        Map<String, String> older = new HashMap<>();
+        try (ResultSet rs = s.executeQuery("SELECT id, doc FROM " + table + " WHERE " + columns.get(0).name()
+                                           + " IS NULL")) {
+            while (rs.next()) {
+                older.put(rs.getString(1), rs.getString(2));
+            }
+        }
+        if (older.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement fill = c.prepareStatement("UPDATE " + table + " SET "
+                + columnAssignments.substring(2) + " WHERE id = ?")) {
+            for (Map.Entry<String, String> row : older.entrySet()) {
+                fill.setString(bindColumns(fill, 1, read.apply(row.getValue())), row.getKey());
+                fill.executeUpdate();
+            }
+        }
+    }
+
+    /** Sets the columns' values of a record from parameter {@code first} on; returns the next parameter's index. */
+    private int bindColumns(PreparedStatement s, int first, V value) throws SQLException {
+        int i = first;
+        for (Column<V> column : columns) {
+            s.setObject(i++, column.value().apply(value));
+        }
+        return i;
+    }
+
+    /**
+     * The values of the rows a condition on the columns selects, in the given order, at most {@code limit}.
+     *
+     * @param where   an SQL condition on the table's columns, with {@code ?} for the parameters
+     * @param orderBy an SQL ordering of the table's columns
+     */
+    public List<V> select(String where, List<Object> parameters, String orderBy, int limit) {
+        String sql = "SELECT doc FROM " + table + " WHERE " + where + " ORDER BY " + orderBy + " FETCH FIRST "
+                     + limit + " ROWS ONLY";
+        try (Connection c = connection(); PreparedStatement s = c.prepareStatement(sql)) {
+            for (int i = 0; i < parameters.size(); i++) {
+                s.setObject(i + 1, parameters.get(i));
+            }
+            List<V> out = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery()) {
+                while (rs.next()) {
+                    out.add(read.apply(rs.getString(1)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot select from " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes the rows a condition on the columns selects; returns how many. */
+    public int deleteWhere(String where, List<Object> parameters) {
+        try (Connection c = connection();
+             PreparedStatement s = c.prepareStatement("DELETE FROM " + table + " WHERE " + where)) {
+            for (int i = 0; i < parameters.size(); i++) {
+                s.setObject(i + 1, parameters.get(i));
+            }
+            return s.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot delete from " + table + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void store(String key, V value) {
         // a key is written by its partition's thread only, so update-then-insert does not race with itself
@@ -129,21 +252,26 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
             long now = System.currentTimeMillis();
             try (PreparedStatement update = c.prepareStatement(immutable
                     ? "UPDATE " + table + " SET updated_at = ? WHERE id = ?"
-                    : "UPDATE " + table + " SET doc = ?, updated_at = ? WHERE id = ?")) {
+                    : "UPDATE " + table + " SET doc = ?, updated_at = ?" + columnAssignments + " WHERE id = ?")) {
                 int i = 1;
                 if (!immutable) {
                     update.setString(i++, json);
                 }
                 update.setLong(i++, now);
+                if (!immutable) {
+                    i = bindColumns(update, i, value);
+                }
                 update.setString(i, key);
                 if (update.executeUpdate() > 0) {
                     return;
                 }
             }
-            try (PreparedStatement insert = c.prepareStatement("INSERT INTO " + table + " (id, doc, updated_at) VALUES (?, ?, ?)")) {
+            try (PreparedStatement insert = c.prepareStatement("INSERT INTO " + table + " (id, doc, updated_at"
+                    + columnNames + ") VALUES (?, ?, ?" + columnPlaceholders + ")")) {
                 insert.setString(1, key);
                 insert.setString(2, json);
                 insert.setLong(3, now);
+                bindColumns(insert, 4, value);
                 insert.executeUpdate();
             }
         } catch (SQLException e) {

@@ -34,7 +34,8 @@ public interface RunStore {
 
     /**
      * Removes the finished runs this member holds that were last updated before {@code updatedBefore} (epoch
-     * millis), from the database too; returns how many.
+     * millis; 0 for none), from the database too; returns how many. Called by the reaper's every sweep, which is
+     * also when finished runs that lingered in memory long enough leave it for where they are kept.
      */
     int removeFinishedBefore(long updatedBefore);
 

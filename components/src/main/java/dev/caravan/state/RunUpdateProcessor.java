@@ -42,6 +42,8 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     private transient List<Mutation> mutations;
     private transient EventSink sink;
     private transient HazelcastInstance hazelcast;
+    /** Whether finished runs are packed in their own map on this member (no database): {@link FinishedRuns}. */
+    private transient boolean packFinished;
     /** Set only on the instance the caller made: it never survives serialization. */
     private transient boolean local;
     private transient RunRecord written;
@@ -49,13 +51,14 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     private transient Mutation.Result result;
 
     RunUpdateProcessor(List<Mutation> mutations, EventSink sink, String caller, long retentionMillis,
-            HazelcastInstance hazelcast) {
+            HazelcastInstance hazelcast, boolean packFinished) {
         this.mutations = List.copyOf(mutations);
         this.mutationsJson = null;
         this.caller = caller;
         this.retentionMillis = retentionMillis;
         this.sink = sink;
         this.hazelcast = hazelcast;
+        this.packFinished = packFinished;
         this.local = true;
     }
 
@@ -77,12 +80,19 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         hazelcast = hz;
         if (sink == null) {
             sink = (EventSink) hz.getConfig().getUserContext().get(SINK_KEY);
+            packFinished = FinishedRuns.packed(hz);
         }
     }
 
     @Override
     public Object process(Map.Entry<String, RunRecord> entry) {
         RunRecord current = entry.getValue();
+        // a finished run that left the run map is still the run: created again it exists, changed it comes back
+        boolean restored = false;
+        if (current == null && packFinished) {
+            current = FinishedRuns.restore(hazelcast, entry.getKey());
+            restored = current != null;
+        }
         long now = System.currentTimeMillis();
         RunRecord after = current;
         String rejection = null;
@@ -106,8 +116,15 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         if (after != current || !events.isEmpty()) {
             // (when nothing changed: no write, no backup, no write-through)
             written = after;
-            // finished runs expire: the store does not grow without bound
+            // finished runs leave the run map soon: for the database, or packed in memory until the retention ends
             TimedEntries.set(entry, after, ttlOf(after));
+            if (packFinished && after != null) {
+                if (after.status().isTerminal()) {
+                    FinishedRuns.keep(hazelcast, entry.getKey(), after, retentionMillis);
+                } else if (restored) {
+                    FinishedRuns.forget(hazelcast, entry.getKey());
+                }
+            }
             if (sink != null && !events.isEmpty()) {
                 sink.publish(events);
             }
@@ -122,9 +139,9 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         return new String[] { encode(outcome), after == null ? null : Json.write(after) };
     }
 
-    /** How long the entry of a record lives from now: the retention once the run finished, otherwise 0 (for ever). */
+    /** How long the entry of a record lives from now: a little while once the run finished, otherwise 0 (for ever). */
     private long ttlOf(RunRecord r) {
-        return retentionMillis > 0 && r.status().isTerminal() ? retentionMillis : 0;
+        return FinishedRuns.ttlInRunMap(r, retentionMillis);
     }
 
     /** One mutation, after the ownership rules: a deposed owner records nothing more, a live owner keeps its run. */
@@ -179,6 +196,11 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         record = r[1] == null ? null : Frozen.record(Json.read(r[1], RunRecord.class));
         Mutation.Result decoded = decode(r[0]);
         return new Mutation.Result(decoded.accepted(), decoded.reason(), decoded.status(), record);
+    }
+
+    /** Whether the update wrote the record (as far as this caller can tell: a processor that travelled may have). */
+    boolean wrote() {
+        return !local || written != null;
     }
 
     /** The record after the mutation (or as it was, when rejected); valid after {@link #result}. */

@@ -183,6 +183,13 @@ public final class ValueStore {
         }
     }
 
+    /** Makes the values a record references live another retention period, if it references any. */
+    void refreshReferenced(RunRecord r) {
+        if (ttlMillis > 0 && holdsReferences(r)) {
+            refresh(hashes(r));
+        }
+    }
+
     private static boolean holdsReferences(RunRecord r) {
         if (ValueRef.from(r.input()) != null || ValueRef.from(r.output()) != null) {
             return true;

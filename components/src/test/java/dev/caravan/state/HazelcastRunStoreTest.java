@@ -209,9 +209,14 @@ class HazelcastRunStoreTest {
         String id = "expiring-" + UUID.randomUUID();
         store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
         IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
+        IMap<String, Object> finished = a().getMap(HazelcastRunStore.FINISHED_MAP_NAME);
         assertThat(runs.getEntryView(id).getTtl()).as("a running run does not expire").isEqualTo(Long.MAX_VALUE);
+        assertThat(finished.containsKey(id)).isFalse();
         store.apply(id, new Mutation.CompleteRun("done"));
-        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(Duration.ofHours(1).toMillis());
+        // it leaves the run map soon, packed for the rest of the retention
+        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(FinishedRuns.RUN_MAP_TTL_MILLIS);
+        assertThat(finished.getEntryView(id).getTtl()).isBetween(Duration.ofHours(1).toMillis() - 10_000,
+                Duration.ofHours(1).toMillis());
     }
 
     @Test
@@ -233,9 +238,13 @@ class HazelcastRunStoreTest {
             store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
             store.apply(id, new Mutation.CompleteRun("done"));
             c.getLifecycleService().terminate();
-            // the backup, now the primary, carries the expiry the finishing update gave it
+            // the backups, now the primaries, carry the expiries the finishing update gave them
             IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
-            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(Duration.ofHours(1).toMillis());
+            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(FinishedRuns.RUN_MAP_TTL_MILLIS);
+            IMap<String, Object> finished = a().getMap(HazelcastRunStore.FINISHED_MAP_NAME);
+            assertThat(finished.getEntryView(id).getTtl()).isBetween(Duration.ofHours(1).toMillis() - 10_000,
+                    Duration.ofHours(1).toMillis());
+            assertThat(store.get(id).status()).isEqualTo(RunStatus.COMPLETED);
         } finally {
             c.getLifecycleService().terminate();
         }
