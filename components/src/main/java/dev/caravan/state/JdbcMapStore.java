@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,8 +23,9 @@ import javax.sql.DataSource;
 /**
  * Write-through persistence of a Hazelcast map in one JDBC table ({@code id}, {@code doc}: the value as JSON text), so runs
  * and lanes survive the loss of every member: H2 in a local folder for the embedded default, PostgreSQL (or any
- * JDBC database with standard SQL) in production. Connections come from a pool ({@link #pool}): partition threads
- * of different keys write side by side.
+ * JDBC database with standard SQL) in production. Connections come from a pool ({@link #pool}); the rows that threads
+ * of different keys store at the same time are written in one transaction ({@link GroupCommit}), and each store
+ * returns once its transaction committed.
  *
  * @param <V> the map's value type
  */
@@ -34,7 +36,10 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     private final Function<V, String> write;
     private final Function<String, V> read;
     private final boolean immutable;
+    private final GroupCommit<Row> commits = new GroupCommit<>(this::connection, this::writeRows);
     private volatile boolean tableReady;
+    /** The statement that inserts or replaces a row in one go on this database, or null: update, then insert. */
+    private volatile String upsert;
 
     public JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read) {
         this(dataSource, table, write, read, false);
@@ -65,7 +70,8 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(1);
         config.setPoolName("caravan-store");
-        // every statement is its own transaction: write-through means committed when the update returns
+        // reads and deletes are each their own transaction; stores commit in groups (GroupCommit), and a store
+        // returns once its group committed: write-through means committed when the update returns
         config.setAutoCommit(true);
         return new HikariDataSource(config);
     }
@@ -109,6 +115,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
                     try (Statement s = c.createStatement()) {
                         s.execute("CREATE TABLE IF NOT EXISTS " + table
                                   + " (id VARCHAR(512) PRIMARY KEY, doc TEXT NOT NULL, updated_at BIGINT NOT NULL)");
+                        upsert = immutable ? null : upsert(c.getMetaData().getDatabaseProductName());
                     } catch (SQLException e) {
                         // back to the pool: the caller never gets it to close
                         c.close();
@@ -121,33 +128,70 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         return c;
     }
 
+    /**
+     * The single statement that writes a row whether or not its key exists, on the databases known to have one:
+     * H2's {@code MERGE ... KEY}, PostgreSQL's {@code INSERT ... ON CONFLICT}. Null for any other database, which gets
+     * standard SQL: an update, then an insert when no row was updated.
+     */
+    private String upsert(String databaseProduct) {
+        return switch (databaseProduct) {
+            case "H2" -> "MERGE INTO " + table + " (id, doc, updated_at) KEY (id) VALUES (?, ?, ?)";
+            case "PostgreSQL" -> "INSERT INTO " + table + " (id, doc, updated_at) VALUES (?, ?, ?)"
+                                 + " ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at";
+            default -> null;
+        };
+    }
+
+    /** A row to store: a map entry as JSON text, at the time it was stored. */
+    private record Row(String key, String json, long now) {
+    }
+
     @Override
     public void store(String key, V value) {
-        // a key is written by its partition's thread only, so update-then-insert does not race with itself
-        try (Connection c = connection()) {
-            String json = write.apply(value);
-            long now = System.currentTimeMillis();
-            try (PreparedStatement update = c.prepareStatement(immutable
-                    ? "UPDATE " + table + " SET updated_at = ? WHERE id = ?"
-                    : "UPDATE " + table + " SET doc = ?, updated_at = ? WHERE id = ?")) {
-                int i = 1;
-                if (!immutable) {
-                    update.setString(i++, json);
-                }
-                update.setLong(i++, now);
-                update.setString(i, key);
-                if (update.executeUpdate() > 0) {
-                    return;
-                }
-            }
-            try (PreparedStatement insert = c.prepareStatement("INSERT INTO " + table + " (id, doc, updated_at) VALUES (?, ?, ?)")) {
-                insert.setString(1, key);
-                insert.setString(2, json);
-                insert.setLong(3, now);
-                insert.executeUpdate();
-            }
+        // serialized on the caller's thread: callers of different keys do it side by side, outside the transaction
+        Row row = new Row(key, write.apply(value), System.currentTimeMillis());
+        try {
+            commits.write(row);
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot store " + key + " in " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the rows of one transaction, in key order, so two transactions never wait for each other's rows. */
+    private void writeRows(Connection c, List<Row> rows) throws SQLException {
+        // a key is stored by its partition's thread only, one store at a time: update-then-insert does not race
+        rows.sort(Comparator.comparing(Row::key));
+        String merge = upsert;
+        if (merge != null) {
+            try (PreparedStatement s = c.prepareStatement(merge)) {
+                for (Row row : rows) {
+                    s.setString(1, row.key());
+                    s.setString(2, row.json());
+                    s.setLong(3, row.now());
+                    s.executeUpdate();
+                }
+            }
+            return;
+        }
+        try (PreparedStatement update = c.prepareStatement(immutable
+                ? "UPDATE " + table + " SET updated_at = ? WHERE id = ?"
+                : "UPDATE " + table + " SET doc = ?, updated_at = ? WHERE id = ?");
+             PreparedStatement insert = c.prepareStatement(
+                     "INSERT INTO " + table + " (id, doc, updated_at) VALUES (?, ?, ?)")) {
+            for (Row row : rows) {
+                int i = 1;
+                if (!immutable) {
+                    update.setString(i++, row.json());
+                }
+                update.setLong(i++, row.now());
+                update.setString(i, row.key());
+                if (update.executeUpdate() == 0) {
+                    insert.setString(1, row.key());
+                    insert.setString(2, row.json());
+                    insert.setLong(3, row.now());
+                    insert.executeUpdate();
+                }
+            }
         }
     }
 
