@@ -59,7 +59,9 @@ public final class WorkloadsBench {
     /** A line of the report; the order of the constants is the order of the table. */
     private enum Row {
         W1A("W1a diamond, sequential", "us/node"),
+        W1A_CPU("W1a CPU, whole process", "us/node"),
         W1B("W1b diamond, in flight", "runs/s"),
+        W1B_CPU("W1b CPU, whole process", "us/node"),
         W2_LATENCY("W2 pause + resume", "median us"),
         W2_BYTES("W2 paused runs", "bytes/run"),
         W3("W3 slow model, in flight", "runs/s"),
@@ -127,10 +129,15 @@ public final class WorkloadsBench {
                     Collections.reverse(order);
                 }
                 for (Workloads side : workloads.contains("w1a") ? order : List.<Workloads>of()) {
+                    long cpu0 = DiamondBench.processCpuNanos();
                     record(Row.W1A, side, side.diamondSequential(w1aRuns) / 1e3 / ((double) w1aRuns * NODES));
+                    // less moved than wall time by other processes on the machine
+                    record(Row.W1A_CPU, side, (DiamondBench.processCpuNanos() - cpu0) / 1e3 / ((double) w1aRuns * NODES));
                 }
                 for (Workloads side : workloads.contains("w1b") ? order : List.<Workloads>of()) {
+                    long cpu0 = DiamondBench.processCpuNanos();
                     record(Row.W1B, side, w1bRuns / (side.diamondInFlight(w1bRuns, w1bInFlight) / 1e9));
+                    record(Row.W1B_CPU, side, (DiamondBench.processCpuNanos() - cpu0) / 1e3 / ((double) w1bRuns * NODES));
                 }
                 for (Workloads side : workloads.contains("w2") ? order : List.<Workloads>of()) {
                     record(Row.W2_LATENCY, side, side.pauseResumeMedian(w2Runs) / 1e3);
