@@ -28,7 +28,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * [2000], {@code w1b.runs} [4000], {@code w1b.inFlight} [64], {@code w2.runs} [1000], {@code w2.paused} [10000],
  * {@code w3.runs} [2000], {@code w3.inFlight} [500]; {@code side} [both] runs {@code Camel} or {@code Caravan} alone;
  * {@code workloads} [w1a,w1b,w2,w3] the ones named. {@code store=h2} adds a third side, {@value #H2}: Caravan on a
- * durable store (an H2 file database in a temporary folder), reported with its ratio to Caravan in memory.
+ * durable store (an H2 file database in a temporary folder, {@code store.options} appended to its URL), reported with
+ * its ratio to Caravan in memory.
  */
 public final class WorkloadsBench {
 
@@ -93,7 +94,7 @@ public final class WorkloadsBench {
         DefaultCamelContext durableCamel = new DefaultCamelContext();
         Path database = Files.createTempDirectory("caravan-bench-h2");
         durableCamel.getPropertiesComponent().addInitialProperty("caravan.store.jdbc-url",
-                "jdbc:h2:file:" + database.resolve("caravan").toAbsolutePath());
+                "jdbc:h2:file:" + database.resolve("caravan").toAbsolutePath() + System.getProperty("store.options", ""));
         durableCamel.start();
         ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
         int exit = 0;
