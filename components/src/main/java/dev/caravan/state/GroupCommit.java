@@ -9,8 +9,9 @@ import java.util.List;
  * Writes the rows of concurrent callers in one transaction (group commit): a caller's row joins the rows queued while
  * another caller's transaction was committing, and the first caller to find no transaction in progress writes them
  * all and commits once. Each {@link #write} returns only after the transaction holding its row committed, and throws
- * when that transaction failed (every row of it is then rolled back), so a caller never acknowledges a row the
- * database may not have. A caller alone commits its own row on its own thread, with no hand-off.
+ * when its row was not committed, so a caller never acknowledges a row the database may not have. When a transaction
+ * of several rows fails (every row of it rolled back), each row is written again alone: a row the database refuses
+ * fails its own caller only. A caller alone commits its own row on its own thread, with no hand-off.
  *
  * @param <T> a row to write
  */
@@ -88,21 +89,15 @@ final class GroupCommit<T> {
     }
 
     private void commit(List<Ticket<T>> batch) {
-        SQLException failure = null;
         try {
-            List<T> batchRows = new ArrayList<>(batch.size());
+            SQLException failure = transaction(batch);
             for (Ticket<T> t : batch) {
-                batchRows.add(t.row);
+                t.failure = failure == null || batch.size() == 1 ? failure : transaction(List.of(t));
             }
-            transaction(batchRows);
-        } catch (SQLException e) {
-            failure = e;
-        } catch (RuntimeException | Error e) {
-            failure = new SQLException(e.getMessage(), e);
         } finally {
+            // the failures above happen before a waiter sees its row done
             synchronized (lock) {
                 for (Ticket<T> t : batch) {
-                    t.failure = failure;
                     t.done = true;
                 }
                 committing = false;
@@ -111,7 +106,24 @@ final class GroupCommit<T> {
         }
     }
 
-    private void transaction(List<T> batchRows) throws SQLException {
+    /** Writes the rows in one transaction; its failure, or null once it committed. */
+    private SQLException transaction(List<Ticket<T>> tickets) {
+        List<T> batchRows = new ArrayList<>(tickets.size());
+        for (Ticket<T> t : tickets) {
+            batchRows.add(t.row);
+        }
+        try {
+            transactionOf(batchRows);
+            return null;
+        } catch (SQLException e) {
+            return e;
+        } catch (RuntimeException | Error e) {
+            // whatever stopped the transaction, its rows are not acknowledged
+            return new SQLException(e.getMessage(), e);
+        }
+    }
+
+    private void transactionOf(List<T> batchRows) throws SQLException {
         try (Connection c = connections.open()) {
             c.setAutoCommit(false);
             try {
