@@ -16,22 +16,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Issue 13's workloads on an embedded engine (in-memory store, its own Hazelcast member), with the workflows of
- * {@code src/main/resources/workloads} and the {@link FakeChatModelFactory fake} model.
+ * Issue 13's workloads on an embedded engine (its own Hazelcast member; in-memory store, or durable when the Camel
+ * context's {@code caravan.store.jdbc-url} names a database), with the workflows of {@code src/main/resources/workloads}
+ * and the {@link FakeChatModelFactory fake} model.
  */
 final class CaravanWorkloads implements Workloads {
 
     private static final Map<String, Object> DIAMOND_INPUT = Map.of("text", INPUT);
     private static final Map<String, Object> GATE_OUTPUT = Map.of("done", true);
 
+    private final String name;
     private final Engine engine;
     private final Checks checks = new Checks();
 
-    CaravanWorkloads(CamelContext camel) throws IOException {
+    /** @param name the side's name in the report */
+    CaravanWorkloads(CamelContext camel, String name) throws IOException {
+        this.name = name;
         this.engine = Engine.of(camel);
         WorkflowLoader loader = new WorkflowLoader();
-        for (String name : new String[] {"w1-diamond", "w2-gate", "w3-slow-diamond"}) {
-            String file = name + ".caravan.yaml";
+        for (String workflow : new String[] {"w1-diamond", "w2-gate", "w3-slow-diamond"}) {
+            String file = workflow + ".caravan.yaml";
             engine.catalog().deploy(loader.load(file, resource("workloads/" + file)));
         }
     }
@@ -43,7 +47,7 @@ final class CaravanWorkloads implements Workloads {
 
     @Override
     public String name() {
-        return "Caravan";
+        return name;
     }
 
     @Override

@@ -196,7 +196,7 @@ public final class DiamondBench {
     }
 
     /** CPU time this process used so far, all threads. */
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         return ((OperatingSystemMXBean) ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }

@@ -9,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,13 +28,19 @@ import java.util.concurrent.ScheduledExecutorService;
  * Sizes are system properties (defaults in brackets): {@code rounds} [3], {@code warmup} [200], {@code w1a.runs}
  * [2000], {@code w1b.runs} [4000], {@code w1b.inFlight} [64], {@code w2.runs} [1000], {@code w2.paused} [10000],
  * {@code w3.runs} [2000], {@code w3.inFlight} [500]; {@code side} [both] runs {@code Camel} or {@code Caravan} alone,
- * and then the process's peak RSS is that side's.
+ * and then the process's peak RSS is that side's;
+ * {@code workloads} [w1a,w1b,w2,w3] the ones named. {@code store=h2} adds a third side, {@value #H2}: Caravan on a
+ * durable store (an H2 file database in a temporary folder, {@code store.options} appended to its URL), reported with
+ * its ratio to Caravan in memory.
  */
 public final class WorkloadsBench {
 
     private static final int NODES = 4;
     /** W3's model latency: fixed, as the workflow file says it. */
     private static final long LATENCY_MILLIS = 50;
+    private static final String CAMEL = "Camel";
+    private static final String CARAVAN = "Caravan";
+    private static final String H2 = "Caravan+H2";
 
     private final int warmup = Integer.getInteger("warmup", 200);
     private final int w1aRuns = Integer.getInteger("w1a.runs", 2000);
@@ -44,6 +52,9 @@ public final class WorkloadsBench {
     private final int w3InFlight = Integer.getInteger("w3.inFlight", 500);
     /** One side alone ({@code Camel} or {@code Caravan}), for its own thread counts and memory; both when unset. */
     private final String only = System.getProperty("side");
+    private final Set<String> workloads = Set.of(System.getProperty("workloads", "w1a,w1b,w2,w3").split(","));
+    /** Whether Caravan also runs on a durable store ({@code h2}), as a side of its own. */
+    private final boolean h2 = "h2".equalsIgnoreCase(System.getProperty("store"));
     private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
     /** Measurements by row, then by side, one value per round. */
     private final Map<Row, Map<String, List<Double>>> measured = new TreeMap<>();
@@ -51,7 +62,9 @@ public final class WorkloadsBench {
     /** A line of the report; the order of the constants is the order of the table. */
     private enum Row {
         W1A("W1a diamond, sequential", "us/node"),
+        W1A_CPU("W1a CPU, whole process", "us/node"),
         W1B("W1b diamond, in flight", "runs/s"),
+        W1B_CPU("W1b CPU, whole process", "us/node"),
         W2_LATENCY("W2 pause + resume", "median us"),
         W2_BYTES("W2 paused runs", "bytes/run"),
         W3("W3 slow model, in flight", "runs/s"),
@@ -80,21 +93,37 @@ public final class WorkloadsBench {
         caravanCamel.start();
         DefaultCamelContext plainCamel = new DefaultCamelContext();
         plainCamel.start();
+        DefaultCamelContext durableCamel = new DefaultCamelContext();
+        Path database = Files.createTempDirectory("caravan-bench-h2");
+        durableCamel.getPropertiesComponent().addInitialProperty("caravan.store.jdbc-url",
+                "jdbc:h2:file:" + database.resolve("caravan").toAbsolutePath() + System.getProperty("store.options", ""));
+        durableCamel.start();
         ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
         int exit = 0;
         try {
             List<Workloads> sides = new ArrayList<>();
-            if (!"Caravan".equalsIgnoreCase(only)) {
+            if (!CARAVAN.equalsIgnoreCase(only)) {
                 sides.add(new CamelWorkloads(plainCamel, scheduler, LATENCY_MILLIS));
             }
-            if (!"Camel".equalsIgnoreCase(only)) {
-                sides.add(new CaravanWorkloads(caravanCamel));
+            if (!CAMEL.equalsIgnoreCase(only)) {
+                sides.add(new CaravanWorkloads(caravanCamel, CARAVAN));
+                if (h2) {
+                    sides.add(new CaravanWorkloads(durableCamel, H2));
+                }
             }
             for (Workloads side : sides) {
-                side.diamondSequential(warmup);
-                side.diamondInFlight(warmup, w1bInFlight);
-                side.pauseResumeMedian(warmup);
-                side.slowInFlight(Math.min(warmup, w3Runs), w3InFlight);
+                if (workloads.contains("w1a")) {
+                    side.diamondSequential(warmup);
+                }
+                if (workloads.contains("w1b")) {
+                    side.diamondInFlight(warmup, w1bInFlight);
+                }
+                if (workloads.contains("w2")) {
+                    side.pauseResumeMedian(warmup);
+                }
+                if (workloads.contains("w3")) {
+                    side.slowInFlight(Math.min(warmup, w3Runs), w3InFlight);
+                }
             }
             for (int round = 0; round < rounds; round++) {
                 // the side that goes first changes every round, so neither always runs on the other's garbage
@@ -102,19 +131,24 @@ public final class WorkloadsBench {
                 if (round % 2 == 1) {
                     Collections.reverse(order);
                 }
-                for (Workloads side : order) {
+                for (Workloads side : workloads.contains("w1a") ? order : List.<Workloads>of()) {
+                    long cpu0 = DiamondBench.processCpuNanos();
                     record(Row.W1A, side, side.diamondSequential(w1aRuns) / 1e3 / ((double) w1aRuns * NODES));
+                    // less moved than wall time by other processes on the machine
+                    record(Row.W1A_CPU, side, (DiamondBench.processCpuNanos() - cpu0) / 1e3 / ((double) w1aRuns * NODES));
                 }
-                for (Workloads side : order) {
+                for (Workloads side : workloads.contains("w1b") ? order : List.<Workloads>of()) {
+                    long cpu0 = DiamondBench.processCpuNanos();
                     record(Row.W1B, side, w1bRuns / (side.diamondInFlight(w1bRuns, w1bInFlight) / 1e9));
+                    record(Row.W1B_CPU, side, (DiamondBench.processCpuNanos() - cpu0) / 1e3 / ((double) w1bRuns * NODES));
                 }
-                for (Workloads side : order) {
+                for (Workloads side : workloads.contains("w2") ? order : List.<Workloads>of()) {
                     record(Row.W2_LATENCY, side, side.pauseResumeMedian(w2Runs) / 1e3);
                 }
-                for (Workloads side : order) {
+                for (Workloads side : workloads.contains("w2") ? order : List.<Workloads>of()) {
                     record(Row.W2_BYTES, side, side.bytesPerPausedRun(w2Paused));
                 }
-                for (Workloads side : order) {
+                for (Workloads side : workloads.contains("w3") ? order : List.<Workloads>of()) {
                     int before = threads.getThreadCount();
                     threads.resetPeakThreadCount();
                     record(Row.W3, side, w3Runs / (side.slowInFlight(w3Runs, w3InFlight) / 1e9));
@@ -145,6 +179,8 @@ public final class WorkloadsBench {
             scheduler.shutdownNow();
             plainCamel.stop();
             caravanCamel.stop();
+            durableCamel.stop();
+            deleteTree(database);
         }
         System.exit(exit);
     }
@@ -177,20 +213,35 @@ public final class WorkloadsBench {
         System.out.printf("W1a %d runs, W1b %d runs %d in flight, W2 %d runs and %d paused, W3 %d runs %d in flight "
                 + "(model %d ms), warm-up %d%n", w1aRuns, w1bRuns, w1bInFlight, w2Runs, w2Paused, w3Runs, w3InFlight,
                 LATENCY_MILLIS, warmup);
-        System.out.printf("%-28s %-10s %10s %10s %14s  %s%n", "workload", "unit", "Camel", "Caravan", "Caravan/Camel",
-                "rounds (Camel | Caravan)");
+        String durableHeader = h2 ? String.format(" %10s %14s", H2, "H2/Caravan") : "";
+        System.out.printf("%-28s %-10s %10s %10s %14s%s  %s%n", "workload", "unit", CAMEL, CARAVAN, "Caravan/Camel",
+                durableHeader, h2 ? "rounds (Camel | Caravan | Caravan+H2)" : "rounds (Camel | Caravan)");
         for (Map.Entry<Row, Map<String, List<Double>>> e : measured.entrySet()) {
             Row row = e.getKey();
-            List<Double> camel = e.getValue().getOrDefault("Camel", List.of());
-            List<Double> caravan = e.getValue().getOrDefault("Caravan", List.of());
+            List<Double> camel = e.getValue().getOrDefault(CAMEL, List.of());
+            List<Double> caravan = e.getValue().getOrDefault(CARAVAN, List.of());
+            List<Double> durable = e.getValue().getOrDefault(H2, List.of());
             double c = median(camel);
             double v = median(caravan);
-            String ratio = c == 0 || Double.isNaN(c) || Double.isNaN(v) ? "-" : String.format("%.2fx", v / c);
-            System.out.printf("%-28s %-10s %10.1f %10.1f %14s  %s | %s%n", row.label, row.unit, c, v, ratio,
-                    rounded(camel), rounded(caravan));
+            double d = median(durable);
+            String durableColumns = h2 ? String.format(" %10.1f %14s", d, ratio(d, v)) : "";
+            System.out.printf("%-28s %-10s %10.1f %10.1f %14s%s  %s | %s%s%n", row.label, row.unit, c, v, ratio(v, c),
+                    durableColumns, rounded(camel), rounded(caravan), h2 ? " | " + rounded(durable) : "");
         }
-        System.out.println("Ratios are Caravan / Camel: above 1 is Caravan slower or bigger, except for runs/s, where"
-                + " below 1 is Caravan slower.");
+        System.out.println("Ratios are Caravan / Camel (and Caravan+H2 / Caravan in memory): above 1 is slower or"
+                + " bigger, except for runs/s, where below 1 is slower.");
+    }
+
+    private static String ratio(double value, double base) {
+        return base == 0 || Double.isNaN(base) || Double.isNaN(value) ? "-" : String.format("%.2fx", value / base);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     private static double median(List<Double> values) {

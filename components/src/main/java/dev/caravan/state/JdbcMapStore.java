@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -23,8 +24,9 @@ import javax.sql.DataSource;
  * Write-through persistence of a Hazelcast map in one JDBC table ({@code id}, {@code doc}: the value as JSON text,
  * {@code updated_at}, and for run records the {@link Column columns} pages select on), so runs
  * and lanes survive the loss of every member: H2 in a local folder for the embedded default, PostgreSQL (or any
- * JDBC database with standard SQL) in production. Connections come from a pool ({@link #pool}): partition threads
- * of different keys write side by side.
+ * JDBC database with standard SQL) in production. Connections come from a pool ({@link #pool}); the rows that threads
+ * of different keys store at the same time are written in one transaction ({@link GroupCommit}), and each store
+ * returns once its transaction committed.
  *
  * @param <V> the map's value type
  */
@@ -41,7 +43,10 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     private final String columnAssignments;
     private final String columnNames;
     private final String columnPlaceholders;
+    private final GroupCommit<Row> commits = new GroupCommit<>(this::connection, this::writeRows);
     private volatile boolean tableReady;
+    /** The statement that inserts or replaces a row in one go on this database, or null: update, then insert. */
+    private volatile String upsert;
 
     /**
      * A column beside the document, computed from the value on every store: what SQL queries select and order on.
@@ -96,7 +101,8 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(1);
         config.setPoolName("caravan-store");
-        // every statement is its own transaction: write-through means committed when the update returns
+        // reads and deletes are each their own transaction; stores commit in groups (GroupCommit), and a store
+        // returns once its group committed: write-through means committed when the update returns
         config.setAutoCommit(true);
         return new HikariDataSource(config);
     }
@@ -149,6 +155,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
                         s.execute("CREATE TABLE IF NOT EXISTS " + table
                                   + " (id VARCHAR(512) PRIMARY KEY, doc TEXT NOT NULL, updated_at BIGINT NOT NULL)");
                         addColumns(c, s);
+                        upsert = immutable ? null : upsert(c.getMetaData().getDatabaseProductName());
                     } catch (SQLException e) {
                         // back to the pool: the caller never gets it to close
                         c.close();
@@ -206,6 +213,15 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         return i;
     }
 
+    /** Sets the columns' values of a row from parameter {@code first} on; returns the next parameter's index. */
+    private static int bindColumns(PreparedStatement s, int first, Row row) throws SQLException {
+        int i = first;
+        for (Object value : row.columnValues()) {
+            s.setObject(i++, value);
+        }
+        return i;
+    }
+
     /**
      * The values of the rows a condition on the columns selects, in the given order, at most {@code limit}.
      *
@@ -244,38 +260,90 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         }
     }
 
+    /**
+     * The single statement that writes a row whether or not its key exists, on the databases known to have one:
+     * H2's {@code MERGE ... KEY}, PostgreSQL's {@code INSERT ... ON CONFLICT}. Null for any other database, which gets
+     * standard SQL: an update, then an insert when no row was updated.
+     */
+    private String upsert(String databaseProduct) {
+        return switch (databaseProduct) {
+            case "H2" -> "MERGE INTO " + table + " (id, doc, updated_at" + columnNames + ") KEY (id) VALUES (?, ?, ?"
+                         + columnPlaceholders + ")";
+            case "PostgreSQL" -> "INSERT INTO " + table + " (id, doc, updated_at" + columnNames + ") VALUES (?, ?, ?"
+                                 + columnPlaceholders + ") ON CONFLICT (id) DO UPDATE SET doc = EXCLUDED.doc,"
+                                 + " updated_at = EXCLUDED.updated_at" + columnsFromExcluded();
+            default -> null;
+        };
+    }
+
+    /** {@code , a = EXCLUDED.a, b = EXCLUDED.b}: the columns an upsert on PostgreSQL replaces. */
+    private String columnsFromExcluded() {
+        StringBuilder sb = new StringBuilder();
+        for (Column<V> column : columns) {
+            sb.append(", ").append(column.name()).append(" = EXCLUDED.").append(column.name());
+        }
+        return sb.toString();
+    }
+
+    /** A row to store: a map entry as JSON text with its columns' values, at the time it was stored. */
+    private record Row(String key, String json, long now, Object[] columnValues) {
+    }
+
     @Override
     public void store(String key, V value) {
-        // a key is written by its partition's thread only, so update-then-insert does not race with itself
-        try (Connection c = connection()) {
-            String json = write.apply(value);
-            long now = System.currentTimeMillis();
-            try (PreparedStatement update = c.prepareStatement(immutable
-                    ? "UPDATE " + table + " SET updated_at = ? WHERE id = ?"
-                    : "UPDATE " + table + " SET doc = ?, updated_at = ?" + columnAssignments + " WHERE id = ?")) {
-                int i = 1;
-                if (!immutable) {
-                    update.setString(i++, json);
-                }
-                update.setLong(i++, now);
-                if (!immutable) {
-                    i = bindColumns(update, i, value);
-                }
-                update.setString(i, key);
-                if (update.executeUpdate() > 0) {
-                    return;
-                }
-            }
-            try (PreparedStatement insert = c.prepareStatement("INSERT INTO " + table + " (id, doc, updated_at"
-                    + columnNames + ") VALUES (?, ?, ?" + columnPlaceholders + ")")) {
-                insert.setString(1, key);
-                insert.setString(2, json);
-                insert.setLong(3, now);
-                bindColumns(insert, 4, value);
-                insert.executeUpdate();
-            }
+        // serialized on the caller's thread: callers of different keys do it side by side, outside the transaction
+        Object[] columnValues = new Object[columns.size()];
+        for (int i = 0; i < columnValues.length; i++) {
+            columnValues[i] = columns.get(i).value().apply(value);
+        }
+        Row row = new Row(key, write.apply(value), System.currentTimeMillis(), columnValues);
+        try {
+            commits.write(row);
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot store " + key + " in " + table + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the rows of one transaction, in key order, so two transactions never wait for each other's rows. */
+    private void writeRows(Connection c, List<Row> rows) throws SQLException {
+        // a key is stored by its partition's thread only, one store at a time: update-then-insert does not race
+        rows.sort(Comparator.comparing(Row::key));
+        String merge = upsert;
+        if (merge != null) {
+            try (PreparedStatement s = c.prepareStatement(merge)) {
+                for (Row row : rows) {
+                    s.setString(1, row.key());
+                    s.setString(2, row.json());
+                    s.setLong(3, row.now());
+                    bindColumns(s, 4, row);
+                    s.executeUpdate();
+                }
+            }
+            return;
+        }
+        try (PreparedStatement update = c.prepareStatement(immutable
+                ? "UPDATE " + table + " SET updated_at = ? WHERE id = ?"
+                : "UPDATE " + table + " SET doc = ?, updated_at = ?" + columnAssignments + " WHERE id = ?");
+             PreparedStatement insert = c.prepareStatement("INSERT INTO " + table + " (id, doc, updated_at"
+                     + columnNames + ") VALUES (?, ?, ?" + columnPlaceholders + ")")) {
+            for (Row row : rows) {
+                int i = 1;
+                if (!immutable) {
+                    update.setString(i++, row.json());
+                }
+                update.setLong(i++, row.now());
+                if (!immutable) {
+                    i = bindColumns(update, i, row);
+                }
+                update.setString(i, row.key());
+                if (update.executeUpdate() == 0) {
+                    insert.setString(1, row.key());
+                    insert.setString(2, row.json());
+                    insert.setLong(3, row.now());
+                    bindColumns(insert, 4, row);
+                    insert.executeUpdate();
+                }
+            }
         }
     }
 
