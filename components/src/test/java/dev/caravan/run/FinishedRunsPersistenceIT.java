@@ -26,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static dev.caravan.run.RunPages.all;
+import static dev.caravan.run.RunPages.ids;
 import static dev.caravan.test.TestWorkflows.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -77,22 +79,6 @@ class FinishedRunsPersistenceIT {
         return made;
     }
 
-    private static List<RunRecord> all(Engine engine, RunQuery query) {
-        List<RunRecord> out = new ArrayList<>();
-        RunPage page = engine.queries().page(query);
-        out.addAll(page.runs());
-        while (page.next() != null) {
-            page = engine.queries().page(query.after(page.next()));
-            assertThat(page.runs()).isNotEmpty();
-            out.addAll(page.runs());
-        }
-        return out;
-    }
-
-    private static List<String> ids(List<RunRecord> runs) {
-        return runs.stream().map(RunRecord::runId).toList();
-    }
-
     /** Whether the run's record is in this member's heap (a key set that does not load from the database). */
     private static boolean held(Engine engine, String runId) {
         IMap<String, RunRecord> runs = engine.hazelcast().getMap(HazelcastRunStore.MAP_NAME);
@@ -127,13 +113,13 @@ class FinishedRunsPersistenceIT {
         // read back, a finished run leaves the heap again at the next sweep
         await().atMost(30, TimeUnit.SECONDS).until(() -> finished.stream().noneMatch(r -> held(a, r.runId())));
 
-        assertThat(ids(all(a, new RunQuery(null, null, List.of(), 2, null)))).containsExactlyElementsOf(ids(made));
-        assertThat(Json.write(all(a, new RunQuery(null, null, List.of(), 100, null)))).isEqualTo(Json.write(made));
-        assertThat(all(a, new RunQuery("acme", "done", List.of(RunStatus.COMPLETED), 1, null)))
+        assertThat(ids(all(a.queries(), new RunQuery(null, null, List.of(), 2, null)))).containsExactlyElementsOf(ids(made));
+        assertThat(Json.write(all(a.queries(), new RunQuery(null, null, List.of(), 100, null)))).isEqualTo(Json.write(made));
+        assertThat(all(a.queries(), new RunQuery("acme", "done", List.of(RunStatus.COMPLETED), 1, null)))
                 .extracting(RunRecord::tenant).hasSize(3).containsOnly("acme");
-        assertThat(all(a, new RunQuery(null, null, List.of(RunStatus.AWAITING_APPROVAL), 10, null)))
+        assertThat(all(a.queries(), new RunQuery(null, null, List.of(RunStatus.AWAITING_APPROVAL), 10, null)))
                 .extracting(RunRecord::workflow).containsExactly("gated");
-        assertThat(all(a, new RunQuery("initech", null, List.of(), 10, null))).isEmpty();
+        assertThat(all(a.queries(), new RunQuery("initech", null, List.of(), 10, null))).isEmpty();
         RunPage firstPage = a.queries().page(new RunQuery(null, null, List.of(), 3, null));
         assertThat(firstPage.next()).isEqualTo(RunPage.Cursor.of(made.get(2)).toString());
 
@@ -141,7 +127,7 @@ class FinishedRunsPersistenceIT {
         a.hazelcast().getLifecycleService().terminate();
         CamelContext second = instance(url, "7d");
         Engine b = Engine.of(second);
-        assertThat(ids(all(b, new RunQuery(null, null, List.of(), 4, null)))).containsExactlyElementsOf(ids(made));
+        assertThat(ids(all(b.queries(), new RunQuery(null, null, List.of(), 4, null)))).containsExactlyElementsOf(ids(made));
         assertThat(Json.write(b.queries().get(finished.get(0).runId()))).isEqualTo(Json.write(finished.get(0)));
         second.stop();
         first.stop();
@@ -182,8 +168,8 @@ class FinishedRunsPersistenceIT {
         }
         CamelContext second = instance(url, "7d");
         Engine b = Engine.of(second);
-        assertThat(ids(all(b, new RunQuery(null, null, List.of(), 2, null)))).containsExactlyElementsOf(ids(made));
-        assertThat(all(b, new RunQuery("globex", null, List.of(RunStatus.COMPLETED), 10, null)))
+        assertThat(ids(all(b.queries(), new RunQuery(null, null, List.of(), 2, null)))).containsExactlyElementsOf(ids(made));
+        assertThat(all(b.queries(), new RunQuery("globex", null, List.of(RunStatus.COMPLETED), 10, null)))
                 .extracting(RunRecord::tenant).hasSize(2).containsOnly("globex");
         second.stop();
     }

@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static dev.caravan.run.RunPages.all;
+import static dev.caravan.run.RunPages.ids;
 import static dev.caravan.test.TestWorkflows.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -67,22 +69,6 @@ class FinishedRunsTest {
                 .filter(r -> r.status() == RunStatus.COMPLETED).noneMatch(r -> runs.containsKey(r.runId())));
     }
 
-    private static List<RunRecord> all(RunQuery query) {
-        List<RunRecord> out = new ArrayList<>();
-        RunPage page = engine.queries().page(query);
-        out.addAll(page.runs());
-        while (page.next() != null) {
-            page = engine.queries().page(query.after(page.next()));
-            assertThat(page.runs()).isNotEmpty();
-            out.addAll(page.runs());
-        }
-        return out;
-    }
-
-    private static List<String> ids(List<RunRecord> runs) {
-        return runs.stream().map(RunRecord::runId).toList();
-    }
-
     @Test
     void aFinishedRunLeavesTheRunMapAndIsReadByIdAsItWas() {
         IMap<String, RunRecord> runs = engine.hazelcast().getMap(HazelcastRunStore.MAP_NAME);
@@ -100,11 +86,11 @@ class FinishedRunsTest {
 
     @Test
     void pagesListFinishedAndHeldRunsTogetherNewestFirst() {
-        assertThat(ids(all(new RunQuery(null, null, List.of(), 2, null)))).containsExactlyElementsOf(ids(made));
-        assertThat(ids(all(new RunQuery(null, null, List.of(), 100, null)))).containsExactlyElementsOf(ids(made));
-        assertThat(all(new RunQuery("acme", "done", List.of(RunStatus.COMPLETED), 1, null)))
+        assertThat(ids(all(engine.queries(), new RunQuery(null, null, List.of(), 2, null)))).containsExactlyElementsOf(ids(made));
+        assertThat(ids(all(engine.queries(), new RunQuery(null, null, List.of(), 100, null)))).containsExactlyElementsOf(ids(made));
+        assertThat(all(engine.queries(), new RunQuery("acme", "done", List.of(RunStatus.COMPLETED), 1, null)))
                 .extracting(RunRecord::tenant).hasSize(3).containsOnly("acme");
-        assertThat(all(new RunQuery(null, null, List.of(RunStatus.AWAITING_APPROVAL), 10, null)))
+        assertThat(all(engine.queries(), new RunQuery(null, null, List.of(RunStatus.AWAITING_APPROVAL), 10, null)))
                 .extracting(RunRecord::workflow).containsExactly("gated");
         RunPage first = engine.queries().page(new RunQuery(null, null, List.of(), 3, null));
         assertThat(first.next()).isEqualTo(RunPage.Cursor.of(made.get(2)).toString());

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static dev.caravan.run.RunPages.all;
+import static dev.caravan.run.RunPages.ids;
 import static dev.caravan.test.TestWorkflows.header;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -51,26 +53,9 @@ class RunQueriesTest {
         made.sort(Comparator.comparingLong(RunRecord::createdAt).thenComparing(RunRecord::runId).reversed());
     }
 
-    /** Every run the query selects, page after page. */
-    private static List<RunRecord> all(RunQuery query) {
-        List<RunRecord> out = new ArrayList<>();
-        RunPage page = engine.queries().page(query);
-        out.addAll(page.runs());
-        while (page.next() != null) {
-            page = engine.queries().page(query.after(page.next()));
-            assertThat(page.runs()).isNotEmpty();
-            out.addAll(page.runs());
-        }
-        return out;
-    }
-
-    private static List<String> ids(List<RunRecord> runs) {
-        return runs.stream().map(RunRecord::runId).toList();
-    }
-
     @Test
     void pagesListEveryRunOnceNewestFirst() {
-        List<RunRecord> paged = all(new RunQuery(null, null, List.of(), 3, null));
+        List<RunRecord> paged = all(engine.queries(), new RunQuery(null, null, List.of(), 3, null));
         assertThat(paged).hasSizeGreaterThanOrEqualTo(8);
         assertThat(ids(paged)).containsExactlyElementsOf(ids(made));
     }
@@ -89,7 +74,7 @@ class RunQueriesTest {
         List<String> expected = ids(made.stream().filter(r -> r.workflow().equals("done")).toList());
         RunRecord newer = engine.runs().start(RunService.StartRequest.of("done", Map.of())).get(20, TimeUnit.SECONDS);
         made.add(0, newer); // the other tests see it too
-        List<RunRecord> rest = all(query.after(first.next()));
+        List<RunRecord> rest = all(engine.queries(), query.after(first.next()));
         assertThat(ids(first.runs())).containsExactlyElementsOf(expected.subList(0, 2));
         assertThat(ids(rest)).containsExactlyElementsOf(expected.subList(2, expected.size()))
                 .doesNotContain(newer.runId());
@@ -97,15 +82,15 @@ class RunQueriesTest {
 
     @Test
     void filtersByTenantWorkflowAndStatus() {
-        assertThat(all(new RunQuery("acme", null, List.of(), 2, null)))
+        assertThat(all(engine.queries(), new RunQuery("acme", null, List.of(), 2, null)))
                 .extracting(RunRecord::tenant).hasSize(3).containsOnly("acme");
-        assertThat(all(new RunQuery(null, "gated", List.of(), 10, null)))
+        assertThat(all(engine.queries(), new RunQuery(null, "gated", List.of(), 10, null)))
                 .extracting(RunRecord::workflow).hasSize(2).containsOnly("gated");
-        assertThat(all(new RunQuery(null, null, List.of(RunStatus.AWAITING_APPROVAL), 10, null)))
+        assertThat(all(engine.queries(), new RunQuery(null, null, List.of(RunStatus.AWAITING_APPROVAL), 10, null)))
                 .extracting(RunRecord::workflow).hasSize(2).containsOnly("gated");
-        assertThat(all(new RunQuery("globex", "done", List.of(RunStatus.COMPLETED, RunStatus.FAILED), 10, null)))
+        assertThat(all(engine.queries(), new RunQuery("globex", "done", List.of(RunStatus.COMPLETED, RunStatus.FAILED), 10, null)))
                 .hasSize(3);
-        assertThat(all(new RunQuery("initech", null, List.of(), 10, null))).isEmpty();
+        assertThat(all(engine.queries(), new RunQuery("initech", null, List.of(), 10, null))).isEmpty();
     }
 
     @Test
