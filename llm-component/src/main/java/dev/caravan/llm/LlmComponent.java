@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -140,6 +141,8 @@ public class LlmComponent extends DefaultComponent {
 
     /**
      * The timer of timeouts and retries: one thread that only hands work on, so a waiting call or retry holds none.
+     * Its queue is unbounded (every call in flight has its timeout there; Camel's scheduled pools refuse tasks past
+     * their queue size), and a cancelled timeout leaves it at once rather than when it would have fired.
      */
     ScheduledExecutorService timer() {
         ScheduledExecutorService answer = timer;
@@ -147,8 +150,13 @@ public class LlmComponent extends DefaultComponent {
             synchronized (this) {
                 answer = timer;
                 if (answer == null) {
-                    answer = getCamelContext().getExecutorServiceManager()
-                            .newSingleThreadScheduledExecutor(this, "caravan-llm-timer");
+                    ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, r -> {
+                        Thread t = new Thread(r, "caravan-llm-timer");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    pool.setRemoveOnCancelPolicy(true);
+                    answer = pool;
                     timer = answer;
                 }
             }
@@ -275,7 +283,7 @@ public class LlmComponent extends DefaultComponent {
         ScheduledExecutorService stopping = timer;
         timer = null;
         if (stopping != null) {
-            getCamelContext().getExecutorServiceManager().shutdownNow(stopping);
+            stopping.shutdownNow();
         }
         ExecutorService answer = executorService;
         executorService = null;
