@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -74,6 +75,8 @@ final class Conversation {
     private final Usage usage = new Usage();
     /** Whether the conversation ended before {@link #begin} returned, which then completes the exchange synchronously. */
     private final AtomicInteger phase = new AtomicInteger(RUNNING);
+    /** The exchange is completed once, whatever fails after. */
+    private final AtomicBoolean ended = new AtomicBoolean();
 
     private int toolRounds;
     private boolean repaired;
@@ -125,6 +128,11 @@ final class Conversation {
     }
 
     private void end(Throwable failure) {
+        if (!ended.compareAndSet(false, true)) {
+            // the exchange is complete: what failed after (the route continued from the callback) is not its failure
+            LOG.debug("A step failed after the conversation ended", failure);
+            return;
+        }
         if (failure != null) {
             exchange.setException(failure);
         }
