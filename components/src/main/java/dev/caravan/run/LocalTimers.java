@@ -1,6 +1,7 @@
 package dev.caravan.run;
 
 import dev.caravan.spi.Timers;
+import dev.caravan.support.ThreadSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,7 +9,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -29,15 +29,9 @@ final class LocalTimers implements Timers {
     LocalTimers(Executor workers, BooleanSupplier stopping) {
         this.workers = workers;
         this.stopping = stopping;
-        ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "caravan-timers");
-            t.setDaemon(true);
-            return t;
-        });
-        // a node's timeout is cancelled when the node ends, nearly always long before it would fire: it leaves the
-        // queue then, so the queue holds the timers that can still fire, not every timeout of the last hour
-        pool.setRemoveOnCancelPolicy(true);
-        this.clock = pool;
+        // a node's timeout is cancelled when the node ends, nearly always long before it would fire: the timer drops
+        // it then, so its queue holds the timers that can still fire, not every timeout of the last hour
+        this.clock = ThreadSupport.newTimer("caravan-timers", 1);
     }
 
     @Override

@@ -21,7 +21,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -139,24 +138,14 @@ public class LlmComponent extends DefaultComponent {
                 TimeUnit.MILLISECONDS);
     }
 
-    /**
-     * The timer of timeouts and retries: one thread that only hands work on, so a waiting call or retry holds none.
-     * Its queue is unbounded (every call in flight has its timeout there; Camel's scheduled pools refuse tasks past
-     * their queue size), and a cancelled timeout leaves it at once rather than when it would have fired.
-     */
+    /** The timer of timeouts and retries: one thread that only hands work on, so a waiting call or retry holds none. */
     ScheduledExecutorService timer() {
         ScheduledExecutorService answer = timer;
         if (answer == null) {
             synchronized (this) {
                 answer = timer;
                 if (answer == null) {
-                    ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(1, r -> {
-                        Thread t = new Thread(r, "caravan-llm-timer");
-                        t.setDaemon(true);
-                        return t;
-                    });
-                    pool.setRemoveOnCancelPolicy(true);
-                    answer = pool;
+                    answer = ThreadSupport.newTimer("caravan-llm-timer", 1);
                     timer = answer;
                 }
             }

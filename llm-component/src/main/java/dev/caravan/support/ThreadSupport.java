@@ -5,17 +5,22 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Executors for blocking work (model calls, tool calls, timers): virtual threads when the JVM has them (Java 21+),
- * otherwise a cached pool of daemon platform threads. The code is compiled with {@code --release 17}, so virtual
- * threads are reached through method handles.
+ * Executors for blocking work (model calls, tool calls) and timers ({@link #newTimer}). Blocking work runs on
+ * virtual threads when the JVM has them (Java 21+), otherwise on a cached pool of daemon platform threads. The code is
+ * compiled with {@code --release 17}, so virtual threads are reached through method handles.
  */
 public final class ThreadSupport {
 
     private static final MethodHandle VIRTUAL_EXECUTOR = lookupVirtualExecutor();
+    /** How long a timer's idle thread lives. */
+    private static final long IDLE_TIMER_SECONDS = 5;
 
     private ThreadSupport() {
     }
@@ -49,6 +54,25 @@ public final class ThreadSupport {
             return t;
         };
         return Executors.newCachedThreadPool(factory);
+    }
+
+    /**
+     * A new timer: a scheduled pool of {@code threads} daemon threads named {@code name-N} that only keep time and hand
+     * work on. Its queue is unbounded (Camel's scheduled pools refuse tasks past their queue size, and a timer may hold a
+     * timeout for every call in flight); a cancelled task leaves the queue at once rather than when it would have run;
+     * idle threads end after a few seconds, so a timer nobody shuts down leaves none behind. The caller owns it.
+     */
+    public static ScheduledExecutorService newTimer(String name, int threads) {
+        AtomicLong counter = new AtomicLong();
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(threads, r -> {
+            Thread t = new Thread(r, name + "-" + counter.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        timer.setKeepAliveTime(IDLE_TIMER_SECONDS, TimeUnit.SECONDS);
+        timer.allowCoreThreadTimeOut(true);
+        return timer;
     }
 
     /**
