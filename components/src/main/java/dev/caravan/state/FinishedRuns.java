@@ -9,6 +9,7 @@ import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.EntryView;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryEvictedListener;
@@ -33,10 +34,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>with a database, in the database only: the run map's write-through already stored it, so its entry is just
  * evicted, reading it by id loads it back (the sweep evicts it again), pages are read with SQL, and the retention
  * deletes its row by age;</li>
- * <li>in memory, packed ({@link PackedRun}) in the map {@value #MAP_NAME}, written on the same partition thread and
- * in the same update that finished it (so it is never in neither map), expiring at the end of the retention, and
+ * <li>in memory, packed ({@link PackedRun}) in the map {@value #MAP_NAME} by the sweep, in the same entry processor
+ * that takes it out of the run map (so it is never in neither map), expiring at the end of the retention, and
  * bounded per member: beyond {@code caravan.runs.max-finished} the runs that finished first are evicted, and a
- * warning says so.</li>
+ * warning says so. Packing is the sweep's work, not the finishing update's: a run's last update is on the path of
+ * whoever waits for its outcome.</li>
  * </ul>
  * A run that changes again after it finished (retried, say) is taken back into the run map by its update.
  */
@@ -48,9 +50,9 @@ final class FinishedRuns {
     /** How long a finished run stays in the run map after its last update, at least: the sweep takes it out then. */
     static final long LINGER_MILLIS = 5_000;
     /**
-     * The time to live of a finished run's entry in the run map, for a store no engine sweeps. Not what takes it out:
-     * Hazelcast frees expired entries a tenth of a partition every 5 s, so 100,000 runs that finished in a minute
-     * stayed on the heap for minutes (measured with {@code FinishedRunsBench}).
+     * The time to live of a finished run's entry in the run map when a database holds it, for a store no engine
+     * sweeps. Not what takes it out: Hazelcast frees expired entries a tenth of a partition every 5 s, so 100,000
+     * runs that finished in a minute stayed on the heap for minutes (measured with {@code FinishedRunsBench}).
      */
     static final long RUN_MAP_TTL_MILLIS = 60_000;
     /** How many finished runs a member holds in memory, by default: some 570 MB of heap for diamond runs. */
@@ -87,10 +89,17 @@ final class FinishedRuns {
         return Boolean.TRUE.equals(hazelcast.getConfig().getUserContext().get(PACKED_KEY));
     }
 
-    /** How long the run map holds a record written now at most: a finished one leaves, others stay. */
-    static long ttlInRunMap(RunRecord r, long retentionMillis) {
+    /**
+     * How long the run map holds a record written now at most: a finished one leaves at the next sweep, but a store
+     * no engine sweeps lets it expire; in memory only at the end of its retention, since it is packed by the sweep
+     * and nowhere else.
+     */
+    static long ttlInRunMap(RunRecord r, long retentionMillis, boolean packed) {
         if (!r.status().isTerminal()) {
             return 0;
+        }
+        if (packed) {
+            return retentionMillis;
         }
         return retentionMillis > 0 ? Math.min(retentionMillis, RUN_MAP_TTL_MILLIS) : RUN_MAP_TTL_MILLIS;
     }
@@ -105,7 +114,7 @@ final class FinishedRuns {
     }
 
     /** Packs a finished run for the rest of its retention (on the partition thread of its key, as {@link #restore}). */
-    static void keep(HazelcastInstance hazelcast, String runId, RunRecord r, long retentionMillis) {
+    private static void keep(HazelcastInstance hazelcast, String runId, RunRecord r, long retentionMillis) {
         IMap<String, PackedRun> finished = hazelcast.getMap(MAP_NAME);
         if (retentionMillis <= 0) {
             finished.set(runId, PackedRun.of(r));
@@ -122,35 +131,62 @@ final class FinishedRuns {
     }
 
     /**
-     * Takes a packed finished run out of the run map, if it is still finished and was last updated before a time (an
-     * update since may have made it run again). Only without a database: with one, entries are evicted instead.
+     * Takes a finished run out of the run map into {@value #MAP_NAME}, packed for the rest of its retention, if it is
+     * still finished and was last updated before a time (an update since may have made it run again). Only without a
+     * database: with one, entries are evicted instead.
      */
-    static final class LeaveRunMap implements EntryProcessor<String, RunRecord, Object> {
+    static final class LeaveRunMap implements EntryProcessor<String, RunRecord, Object>, HazelcastInstanceAware {
 
         private final long updatedBefore;
+        private final long retentionMillis;
+        /** False on backups of the run map: the packed map has backups of its own. */
+        private final boolean pack;
+        private transient HazelcastInstance hazelcast;
 
-        LeaveRunMap(long updatedBefore) {
+        LeaveRunMap(long updatedBefore, long retentionMillis) {
+            this(updatedBefore, retentionMillis, true);
+        }
+
+        private LeaveRunMap(long updatedBefore, long retentionMillis, boolean pack) {
             this.updatedBefore = updatedBefore;
+            this.retentionMillis = retentionMillis;
+            this.pack = pack;
+        }
+
+        @Override
+        public void setHazelcastInstance(HazelcastInstance hz) {
+            hazelcast = hz;
         }
 
         @Override
         public Object process(Map.Entry<String, RunRecord> entry) {
             RunRecord r = entry.getValue();
             if (r != null && r.status().isTerminal() && r.updatedAt() < updatedBefore) {
+                if (pack) {
+                    keep(hazelcast, entry.getKey(), r, retentionMillis);
+                }
                 entry.setValue(null);
             }
             return null;
         }
 
+        @Override
+        public EntryProcessor<String, RunRecord, Object> getBackupProcessor() {
+            return new LeaveRunMap(updatedBefore, retentionMillis, false);
+        }
+
         static final class Serializer implements CompactSerializer<LeaveRunMap> {
             @Override
             public LeaveRunMap read(CompactReader reader) {
-                return new LeaveRunMap(reader.readInt64("updatedBefore"));
+                return new LeaveRunMap(reader.readInt64("updatedBefore"), reader.readInt64("retentionMillis"),
+                        reader.readBoolean("pack"));
             }
 
             @Override
             public void write(CompactWriter writer, LeaveRunMap p) {
                 writer.writeInt64("updatedBefore", p.updatedBefore);
+                writer.writeInt64("retentionMillis", p.retentionMillis);
+                writer.writeBoolean("pack", p.pack);
             }
 
             @Override

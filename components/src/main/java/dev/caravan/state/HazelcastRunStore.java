@@ -238,7 +238,7 @@ public final class HazelcastRunStore implements RunStore {
             leaving.forEach(runs::evict);
         } else if (finished != null && !leaving.isEmpty()) {
             // only if still finished: an update since may have made it run again
-            runs.executeOnKeys(leaving, new FinishedRuns.LeaveRunMap(lingered));
+            runs.executeOnKeys(leaving, new FinishedRuns.LeaveRunMap(lingered, retentionMillis));
         }
         if (database != null) {
             if (updatedBefore > 0) {

@@ -116,14 +116,11 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         if (after != current || !events.isEmpty()) {
             // (when nothing changed: no write, no backup, no write-through)
             written = after;
-            // finished runs leave the run map soon: for the database, or packed in memory until the retention ends
+            // finished runs leave the run map at the engine's next sweep: for the database, or packed in memory
             TimedEntries.set(entry, after, ttlOf(after));
-            if (packFinished && after != null) {
-                if (after.status().isTerminal()) {
-                    FinishedRuns.keep(hazelcast, entry.getKey(), after, retentionMillis);
-                } else if (restored) {
-                    FinishedRuns.forget(hazelcast, entry.getKey());
-                }
+            if (restored) {
+                // the run map holds it again; the sweep packs it again once it has lingered
+                FinishedRuns.forget(hazelcast, entry.getKey());
             }
             if (sink != null && !events.isEmpty()) {
                 sink.publish(events);
@@ -141,7 +138,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
 
     /** How long the entry of a record lives from now: a little while once the run finished, otherwise 0 (for ever). */
     private long ttlOf(RunRecord r) {
-        return FinishedRuns.ttlInRunMap(r, retentionMillis);
+        return FinishedRuns.ttlInRunMap(r, retentionMillis, packFinished);
     }
 
     /** One mutation, after the ownership rules: a deposed owner records nothing more, a live owner keeps its run. */

@@ -204,19 +204,23 @@ class HazelcastRunStoreTest {
     }
 
     @Test
-    void theUpdateThatFinishesARunSetsItsExpiryOnPrimaryAndBackup() {
+    void aFinishedRunKeepsItsRetentionInTheRunMapUntilTheSweepPacksIt() {
         HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus(), Duration.ofHours(1));
         String id = "expiring-" + UUID.randomUUID();
         store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
         IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
         IMap<String, Object> finished = a().getMap(HazelcastRunStore.FINISHED_MAP_NAME);
         assertThat(runs.getEntryView(id).getTtl()).as("a running run does not expire").isEqualTo(Long.MAX_VALUE);
-        assertThat(finished.containsKey(id)).isFalse();
         store.apply(id, new Mutation.CompleteRun("done"));
-        // it leaves the run map soon, packed for the rest of the retention
-        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(FinishedRuns.RUN_MAP_TTL_MILLIS);
+        // the finishing update packs nothing (it is on the path of whoever waits for the outcome): the run expires
+        // at the end of its retention, wherever it is
+        assertThat(finished.containsKey(id)).isFalse();
+        assertThat(runs.getEntryView(id).getTtl()).isEqualTo(Duration.ofHours(1).toMillis());
+        runs.executeOnKey(id, new FinishedRuns.LeaveRunMap(Long.MAX_VALUE, Duration.ofHours(1).toMillis()));
+        assertThat(runs.containsKey(id)).isFalse();
         assertThat(finished.getEntryView(id).getTtl()).isBetween(Duration.ofHours(1).toMillis() - 10_000,
                 Duration.ofHours(1).toMillis());
+        assertThat(store.get(id).status()).isEqualTo(RunStatus.COMPLETED);
     }
 
     @Test
@@ -238,12 +242,14 @@ class HazelcastRunStoreTest {
             store.apply(id, new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null));
             store.apply(id, new Mutation.CompleteRun("done"));
             c.getLifecycleService().terminate();
-            // the backups, now the primaries, carry the expiries the finishing update gave them
+            // the backup, now the primary, carries the expiry the finishing update gave it, and the sweep packs it
             IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
-            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(FinishedRuns.RUN_MAP_TTL_MILLIS);
+            assertThat(runs.getEntryView(id).getTtl()).isEqualTo(Duration.ofHours(1).toMillis());
+            runs.executeOnKey(id, new FinishedRuns.LeaveRunMap(Long.MAX_VALUE, Duration.ofHours(1).toMillis()));
             IMap<String, Object> finished = a().getMap(HazelcastRunStore.FINISHED_MAP_NAME);
             assertThat(finished.getEntryView(id).getTtl()).isBetween(Duration.ofHours(1).toMillis() - 10_000,
                     Duration.ofHours(1).toMillis());
+            assertThat(runs.containsKey(id)).isFalse();
             assertThat(store.get(id).status()).isEqualTo(RunStatus.COMPLETED);
         } finally {
             c.getLifecycleService().terminate();
