@@ -5,6 +5,7 @@ import dev.caravan.dsl.Node;
 import dev.caravan.dsl.NodeKind;
 import dev.caravan.dsl.NodeKinds;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.run.ParallelBranches;
 import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.run.WorkflowRoutes;
 import org.snakeyaml.engine.v2.api.Dump;
@@ -103,6 +104,7 @@ public final class RouteCompiler implements WorkflowRoutes {
             } else {
                 Map<String, Object> multicast = new LinkedHashMap<>();
                 multicast.put("parallelProcessing", true);
+                multicast.put("aggregationStrategy", ParallelBranches.REFERENCE);
                 multicast.put("steps", branch);
                 steps.add(Map.of("multicast", multicast));
             }
