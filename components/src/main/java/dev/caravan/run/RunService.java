@@ -44,17 +44,19 @@ public final class RunService {
 
     /**
      * Creates the run record (after validating the input against the workflow's input schema) and dispatches its
-     * execution to the worker pool, returning at once; the future completes when the run has finished or paused.
+     * execution to the worker pool, returning at once with the run's id; the returned future completes when the run
+     * has finished or paused.
      */
-    public CompletableFuture<RunRecord> start(StartRequest request) {
+    public StartedRun start(StartRequest request) {
         // created at once: the run exists when this returns, and a burst of starts is paced by the store (an execution
         // holds a pool thread only until the run first waits on something)
         RunExecutor.Known created = createRecord(request, false);
         if (created.record().status() == RunStatus.QUEUED) {
             // waits for a slot in its lane; the lane starts it
-            return CompletableFuture.completedFuture(engine.values().resolve(created.record()));
+            return StartedRun.of(created.record(),
+                    CompletableFuture.completedFuture(engine.values().resolve(created.record())));
         }
-        return engine.executor().execute(created.record().runId(), created);
+        return StartedRun.of(created.record(), engine.executor().execute(created.record().runId(), created));
     }
 
     /**

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -40,20 +41,30 @@ class RunServiceTest {
 
     private static final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
     private static final Map<String, AtomicInteger> failuresLeft = new ConcurrentHashMap<>();
+    private static final CountDownLatch held = new CountDownLatch(1);
 
     @RegisterExtension
     static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
             // a side effect that counts how often each node called it
-            .routes(rb -> rb.from("direct:effect").process(e -> {
-                String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
-                calls.computeIfAbsent(e.getMessage().getHeader("CamelCaravanRunId") + "/" + node,
-                        k -> new AtomicInteger()).incrementAndGet();
-                AtomicInteger left = failuresLeft.get(node);
-                if (left != null && left.getAndDecrement() > 0) {
-                    throw new IllegalStateException("effect failed on purpose");
-                }
-                e.getMessage().setBody("done " + node);
-            }))
+            .routes(rb -> {
+                rb.from("direct:effect").process(e -> {
+                    String node = e.getMessage().getHeader("CamelCaravanNodeKey", String.class);
+                    calls.computeIfAbsent(e.getMessage().getHeader("CamelCaravanRunId") + "/" + node,
+                            k -> new AtomicInteger()).incrementAndGet();
+                    AtomicInteger left = failuresLeft.get(node);
+                    if (left != null && left.getAndDecrement() > 0) {
+                        throw new IllegalStateException("effect failed on purpose");
+                    }
+                    e.getMessage().setBody("done " + node);
+                });
+                // a side effect that goes on until the test lets it
+                rb.from("direct:held").process(e -> {
+                    if (!held.await(20, TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("never released");
+                    }
+                    e.getMessage().setBody("released");
+                });
+            })
             .build();
 
     private static int calls(RunRecord r, String node) {
@@ -616,6 +627,22 @@ class RunServiceTest {
         caravan.eventBus().drain(5_000);
         assertThat(caravan.events().subList(eventsBefore, caravan.events().size()))
                 .noneMatch(e -> e.runId().equals(completed) || e.runId().equals(paused));
+    }
+
+    @Test
+    void startReturnsTheRunsIdWhileTheRunIsStillRunning() throws Exception {
+        caravan.deploy(header("held") + """
+                    - id: slow
+                      call: { uri: "direct:held" }
+                """);
+        StartedRun started = caravan.runs().start(RunService.StartRequest.of("held", Map.of()));
+        assertThat(started.status()).isEqualTo(RunStatus.RUNNING);
+        assertThat(started).isNotDone();
+        assertThat(caravan.queries().get(started.runId()).status()).isEqualTo(RunStatus.RUNNING);
+        held.countDown();
+        RunRecord done = started.get(20, TimeUnit.SECONDS);
+        assertThat(done.runId()).isEqualTo(started.runId());
+        assertThat(done.node("slow").output()).isEqualTo("released");
     }
 
     @Test
