@@ -90,7 +90,8 @@ final class Progress implements Consumer<RunEvent> {
                     node(label, "sub-workflow cancelled" + suffix(data.get("reason")));
                 }
             }
-            case EventTypes.RUN_RETRYING -> line("run retrying" + suffix(data.get("reason")));
+            case EventTypes.RUN_RETRYING -> line("run retrying" + (data.get("from") == null ? ""
+                    : " from node " + data.get("from")));
             case EventTypes.NODE_STARTED -> {
                 Object attempt = data.get("attempt");
                 String kind = data.get("kind") == null ? "" : String.valueOf(data.get("kind"));
