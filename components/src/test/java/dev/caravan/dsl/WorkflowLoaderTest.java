@@ -313,6 +313,16 @@ class WorkflowLoaderTest {
     }
 
     @Test
+    void rejectsAnEmitThatWouldForgeTheEnginesOwnEvents() {
+        assertThat(problems("""
+                    - id: fake
+                      emit: { type: Caravan.run.completed }
+                """)).containsExactly("t.yaml:9:21: expected emit.type of node 'fake' to be an event type of the "
+                + "workflow's own, found 'Caravan.run.completed': types starting with 'caravan.' are the engine's "
+                + "(docs/events.md)");
+    }
+
+    @Test
     void rejectsCycleNamingEveryNodeOnIt() {
         assertThat(problems("""
                     - id: a
