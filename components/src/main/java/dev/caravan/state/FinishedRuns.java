@@ -10,6 +10,7 @@ import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.EntryView;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
+import com.hazelcast.core.ReadOnly;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryEvictedListener;
@@ -21,7 +22,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -128,6 +134,61 @@ final class FinishedRuns {
     /** A run that is no longer finished is not packed any more (on the partition thread of its key). */
     static void forget(HazelcastInstance hazelcast, String runId) {
         hazelcast.getMap(MAP_NAME).delete(runId);
+    }
+
+    /**
+     * Takes the lingering finished runs {@code leaving} out of the run map into {@value #MAP_NAME}, packed, in the
+     * order they finished: the bound on packed runs evicts, before each insert, the run that finished first among
+     * those already packed, so an earlier run packed after a later one would outlive it. Updates of one partition run
+     * in the order they were submitted, so submitting them in that order is enough; the sweep waits for them.
+     */
+    static void leaveRunMap(IMap<String, RunRecord> runs, Set<String> leaving, long updatedBefore,
+            long retentionMillis) {
+        Map<String, Long> finishedAt = runs.executeOnKeys(leaving, new FinishedAt());
+        List<String> inOrder = new ArrayList<>(finishedAt.keySet());
+        inOrder.sort(Comparator.comparing(finishedAt::get));
+        LeaveRunMap leave = new LeaveRunMap(updatedBefore, retentionMillis);
+        CompletableFuture<?>[] left = new CompletableFuture<?>[inOrder.size()];
+        for (int i = 0; i < left.length; i++) {
+            left[i] = runs.submitToKey(inOrder.get(i), leave).toCompletableFuture();
+        }
+        CompletableFuture.allOf(left).join();
+    }
+
+    /** When a run last changed, read where it is held. */
+    static final class FinishedAt implements EntryProcessor<String, RunRecord, Long>, ReadOnly {
+
+        @Override
+        public Long process(Map.Entry<String, RunRecord> entry) {
+            return entry.getValue() == null ? null : entry.getValue().updatedAt();
+        }
+
+        @Override
+        public EntryProcessor<String, RunRecord, Long> getBackupProcessor() {
+            return null;
+        }
+
+        static final class Serializer implements CompactSerializer<FinishedAt> {
+            @Override
+            public FinishedAt read(CompactReader reader) {
+                return new FinishedAt();
+            }
+
+            @Override
+            public void write(CompactWriter writer, FinishedAt p) {
+                // nothing to carry
+            }
+
+            @Override
+            public String getTypeName() {
+                return "caravan.FinishedAt";
+            }
+
+            @Override
+            public Class<FinishedAt> getCompactClass() {
+                return FinishedAt.class;
+            }
+        }
     }
 
     /**

@@ -96,7 +96,8 @@ public final class HazelcastRunStore implements RunStore {
                 .addSerializer(new RunUpdateProcessor.Serializer())
                 .addSerializer(new RunUpdateProcessor.SetRecordSerializer())
                 .addSerializer(new RunUpdateProcessor.ReadRecordSerializer())
-                .addSerializer(new FinishedRuns.LeaveRunMap.Serializer());
+                .addSerializer(new FinishedRuns.LeaveRunMap.Serializer())
+                .addSerializer(new FinishedRuns.FinishedAt.Serializer());
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(RunRecord.class)
                 .setImplementation(new RunUpdateProcessor.RecordSerializer()));
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(PackedRun.class)
@@ -238,7 +239,7 @@ public final class HazelcastRunStore implements RunStore {
             leaving.forEach(runs::evict);
         } else if (finished != null && !leaving.isEmpty()) {
             // only if still finished: an update since may have made it run again
-            runs.executeOnKeys(leaving, new FinishedRuns.LeaveRunMap(lingered, retentionMillis));
+            FinishedRuns.leaveRunMap(runs, leaving, lingered, retentionMillis);
         }
         if (database != null) {
             if (updatedBefore > 0) {
