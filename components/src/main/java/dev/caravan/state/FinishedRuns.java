@@ -24,10 +24,12 @@ import org.slf4j.LoggerFactory;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -119,16 +121,17 @@ final class FinishedRuns {
         return packed == null ? null : packed.record(runId);
     }
 
-    /** Packs a finished run for the rest of its retention (on the partition thread of its key, as {@link #restore}). */
-    private static void keep(HazelcastInstance hazelcast, String runId, RunRecord r, long retentionMillis) {
+    /** Keeps a finished run packed for the rest of its retention (on the partition thread of its key, as {@link #restore}). */
+    private static void keep(HazelcastInstance hazelcast, String runId, PackedRun packed, long updatedAt,
+            long retentionMillis) {
         IMap<String, PackedRun> finished = hazelcast.getMap(MAP_NAME);
         if (retentionMillis <= 0) {
-            finished.set(runId, PackedRun.of(r));
+            finished.set(runId, packed);
             return;
         }
         // Hazelcast counts an entry's time to live in whole seconds
-        long left = Math.max(1000, r.updatedAt() + retentionMillis - System.currentTimeMillis());
-        finished.set(runId, PackedRun.of(r), left, TimeUnit.MILLISECONDS);
+        long left = Math.max(1000, updatedAt + retentionMillis - System.currentTimeMillis());
+        finished.set(runId, packed, left, TimeUnit.MILLISECONDS);
     }
 
     /** A run that is no longer finished is not packed any more (on the partition thread of its key). */
@@ -140,53 +143,86 @@ final class FinishedRuns {
      * Takes the lingering finished runs {@code leaving} out of the run map into {@value #MAP_NAME}, packed, in the
      * order they finished: the bound on packed runs evicts, before each insert, the run that finished first among
      * those already packed, so an earlier run packed after a later one would outlive it. Updates of one partition run
-     * in the order they were submitted, so submitting them in that order is enough; the sweep waits for them.
+     * in the order they were submitted, so submitting them in that order is enough; the sweep waits for them. The
+     * packing (JSON and deflate) is done here, on the sweep's thread, not on the partition threads every run's
+     * updates wait for.
      */
     static void leaveRunMap(IMap<String, RunRecord> runs, Set<String> leaving, long updatedBefore,
             long retentionMillis) {
-        Map<String, Long> finishedAt = runs.executeOnKeys(leaving, new FinishedAt());
-        List<String> inOrder = new ArrayList<>(finishedAt.keySet());
-        inOrder.sort(Comparator.comparing(finishedAt::get));
-        LeaveRunMap leave = new LeaveRunMap(updatedBefore, retentionMillis);
-        CompletableFuture<?>[] left = new CompletableFuture<?>[inOrder.size()];
+        Lingering read = Lingering.local();
+        List<RunRecord> records = read.records(runs.executeOnKeys(leaving, read));
+        records.sort(Comparator.comparingLong(RunRecord::updatedAt));
+        CompletableFuture<?>[] left = new CompletableFuture<?>[records.size()];
         for (int i = 0; i < left.length; i++) {
-            left[i] = runs.submitToKey(inOrder.get(i), leave).toCompletableFuture();
+            RunRecord r = records.get(i);
+            left[i] = runs.submitToKey(r.runId(), new LeaveRunMap(updatedBefore, retentionMillis, r))
+                    .toCompletableFuture();
         }
         CompletableFuture.allOf(left).join();
     }
 
-    /** When a run last changed, read where it is held. */
-    static final class FinishedAt implements EntryProcessor<String, RunRecord, Long>, ReadOnly {
+    /**
+     * The records of lingering finished runs, read where they are held: on this member, the records themselves
+     * (handed over through the processor, as {@code ReadRecord} does), otherwise in the response.
+     */
+    static final class Lingering implements EntryProcessor<String, RunRecord, RunRecord>, ReadOnly {
 
-        @Override
-        public Long process(Map.Entry<String, RunRecord> entry) {
-            return entry.getValue() == null ? null : entry.getValue().updatedAt();
+        /** Set only on the instance the sweep made: it never survives serialization. */
+        private transient Map<String, RunRecord> held;
+
+        static Lingering local() {
+            Lingering read = new Lingering();
+            read.held = new ConcurrentHashMap<>();
+            return read;
         }
 
         @Override
-        public EntryProcessor<String, RunRecord, Long> getBackupProcessor() {
+        public RunRecord process(Map.Entry<String, RunRecord> entry) {
+            RunRecord r = entry.getValue();
+            if (r == null || !r.status().isTerminal()) {
+                return null;
+            }
+            if (held != null) {
+                held.put(entry.getKey(), r);
+                return null;
+            }
+            return r;
+        }
+
+        List<RunRecord> records(Map<String, RunRecord> responses) {
+            Map<String, RunRecord> all = new HashMap<>(held);
+            responses.forEach((id, r) -> {
+                if (r != null) {
+                    all.put(id, r);
+                }
+            });
+            return new ArrayList<>(all.values());
+        }
+
+        @Override
+        public EntryProcessor<String, RunRecord, RunRecord> getBackupProcessor() {
             return null;
         }
 
-        static final class Serializer implements CompactSerializer<FinishedAt> {
+        static final class Serializer implements CompactSerializer<Lingering> {
             @Override
-            public FinishedAt read(CompactReader reader) {
-                return new FinishedAt();
+            public Lingering read(CompactReader reader) {
+                return new Lingering();
             }
 
             @Override
-            public void write(CompactWriter writer, FinishedAt p) {
+            public void write(CompactWriter writer, Lingering p) {
                 // nothing to carry
             }
 
             @Override
             public String getTypeName() {
-                return "caravan.FinishedAt";
+                return "caravan.Lingering";
             }
 
             @Override
-            public Class<FinishedAt> getCompactClass() {
-                return FinishedAt.class;
+            public Class<Lingering> getCompactClass() {
+                return Lingering.class;
             }
         }
     }
@@ -202,16 +238,27 @@ final class FinishedRuns {
         private final long retentionMillis;
         /** False on backups of the run map: the packed map has backups of its own. */
         private final boolean pack;
+        /** The record the sweep packed, and its packing; null when this was sent to another member. */
+        private final transient RunRecord packedFrom;
+        private final transient PackedRun packed;
         private transient HazelcastInstance hazelcast;
 
+        /** Packs the run here, on the partition thread, if still finished. */
         LeaveRunMap(long updatedBefore, long retentionMillis) {
-            this(updatedBefore, retentionMillis, true);
+            this(updatedBefore, retentionMillis, true, null);
         }
 
-        private LeaveRunMap(long updatedBefore, long retentionMillis, boolean pack) {
+        /** Takes the run out with {@code read} packed by the caller, if the run is still that record. */
+        LeaveRunMap(long updatedBefore, long retentionMillis, RunRecord read) {
+            this(updatedBefore, retentionMillis, true, read);
+        }
+
+        private LeaveRunMap(long updatedBefore, long retentionMillis, boolean pack, RunRecord read) {
             this.updatedBefore = updatedBefore;
             this.retentionMillis = retentionMillis;
             this.pack = pack;
+            this.packedFrom = read;
+            this.packed = read == null ? null : PackedRun.of(read);
         }
 
         @Override
@@ -224,7 +271,9 @@ final class FinishedRuns {
             RunRecord r = entry.getValue();
             if (r != null && r.status().isTerminal() && r.updatedAt() < updatedBefore) {
                 if (pack) {
-                    keep(hazelcast, entry.getKey(), r, retentionMillis);
+                    // records are immutable: the same object is the same run as the sweep packed it
+                    keep(hazelcast, entry.getKey(), r == packedFrom ? packed : PackedRun.of(r), r.updatedAt(),
+                            retentionMillis);
                 }
                 entry.setValue(null);
             }
@@ -233,14 +282,14 @@ final class FinishedRuns {
 
         @Override
         public EntryProcessor<String, RunRecord, Object> getBackupProcessor() {
-            return new LeaveRunMap(updatedBefore, retentionMillis, false);
+            return new LeaveRunMap(updatedBefore, retentionMillis, false, null);
         }
 
         static final class Serializer implements CompactSerializer<LeaveRunMap> {
             @Override
             public LeaveRunMap read(CompactReader reader) {
                 return new LeaveRunMap(reader.readInt64("updatedBefore"), reader.readInt64("retentionMillis"),
-                        reader.readBoolean("pack"));
+                        reader.readBoolean("pack"), null);
             }
 
             @Override

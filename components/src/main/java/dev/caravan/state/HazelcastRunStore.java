@@ -97,7 +97,7 @@ public final class HazelcastRunStore implements RunStore {
                 .addSerializer(new RunUpdateProcessor.SetRecordSerializer())
                 .addSerializer(new RunUpdateProcessor.ReadRecordSerializer())
                 .addSerializer(new FinishedRuns.LeaveRunMap.Serializer())
-                .addSerializer(new FinishedRuns.FinishedAt.Serializer());
+                .addSerializer(new FinishedRuns.Lingering.Serializer());
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(RunRecord.class)
                 .setImplementation(new RunUpdateProcessor.RecordSerializer()));
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(PackedRun.class)
