@@ -42,8 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>with a database, in the database only: the run map's write-through already stored it, so its entry is just
  * evicted, reading it by id loads it back (the sweep evicts it again), pages are read with SQL, and the retention
  * deletes its row by age;</li>
- * <li>in memory, packed ({@link PackedRun}) in the map {@value #MAP_NAME} by the sweep, in the same entry processor
- * that takes it out of the run map (so it is never in neither map), expiring at the end of the retention, and
+ * <li>in memory, packed ({@link PackedRun}) by the sweep, put into the map {@value #MAP_NAME} by the same entry
+ * processor that takes it out of the run map (so it is never in neither map), expiring at the end of the retention, and
  * bounded per member: beyond {@code caravan.runs.max-finished} the runs that finished first are evicted, and a
  * warning says so. Packing is the sweep's work, not the finishing update's: a run's last update is on the path of
  * whoever waits for its outcome.</li>
