@@ -4,6 +4,7 @@ import dev.caravan.app.cli.CompileCommand;
 import dev.caravan.app.cli.ExitCodes;
 import dev.caravan.app.cli.Prompter;
 import dev.caravan.app.cli.RunCommand;
+import dev.caravan.app.cli.ServeCommand;
 import dev.caravan.app.cli.TerminalText;
 import dev.caravan.app.cli.UserException;
 import dev.caravan.app.cli.ValidateCommand;
@@ -36,7 +37,7 @@ import java.util.concurrent.Callable;
                 "Runs, checks and compiles Caravan workflow files (*.caravan.yaml). Results go to stdout; "
                         + "progress, problems and logs go to stderr.",
                 ""},
-        subcommands = {RunCommand.class, ValidateCommand.class, CompileCommand.class,
+        subcommands = {RunCommand.class, ServeCommand.class, ValidateCommand.class, CompileCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
