@@ -120,13 +120,27 @@ final class ApiRoutes extends RouteBuilder {
                 "this request needs a valid API key: Authorization: Bearer KEY"));
     }
 
-    /** The request body, refused when it is over the cap (the HTTP server refuses larger ones before they arrive). */
+    /**
+     * The request body, refused when it is over the cap (the HTTP server refuses larger ones before they arrive) or
+     * said to be other than JSON: the server decodes a form body ({@code curl -d} without a {@code Content-Type})
+     * into form fields, so it would arrive empty.
+     */
     private byte[] body(Exchange ex) {
+        String type = ex.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
+        if (type != null && !isJson(type)) {
+            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", "the body must be JSON "
+                    + "sent with Content-Type: application/json, not " + type.split(";", 2)[0].strip());
+        }
         byte[] bytes = ex.getMessage().getBody(byte[].class);
         if (bytes != null && bytes.length > maxBodyBytes) {
             throw tooLarge(maxBodyBytes);
         }
         return bytes;
+    }
+
+    private static boolean isJson(String contentType) {
+        String mediaType = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        return mediaType.equals(JSON) || mediaType.endsWith("+json");
     }
 
     static ApiException tooLarge(long maxBodyBytes) {

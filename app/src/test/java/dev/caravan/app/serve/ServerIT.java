@@ -115,6 +115,14 @@ class ServerIT {
     }
 
     @Test
+    void refusesABodyThatIsNotJson() throws Exception {
+        // what curl -d sends unless told otherwise
+        JsonNode problem = assertProblem(post("/api/v1/workflows/run", "{\"workflow\": \"hello\"}",
+                Map.of("Content-Type", "application/x-www-form-urlencoded")), 415, "UNSUPPORTED_MEDIA_TYPE");
+        assertThat(problem.get("detail").asText()).contains("Content-Type: application/json");
+    }
+
+    @Test
     void refusesABodyOverTheCap() throws Exception {
         String big = "{\"workflow\": \"hello\", \"input\": {\"name\": \"" + "x".repeat((int) MAX_BODY) + "\"}}";
         assertProblem(post("/api/v1/workflows/run", big, Map.of()), 413, "BODY_TOO_LARGE");
@@ -198,8 +206,10 @@ class ServerIT {
 
     static HttpResponse<String> post(String path, String body, Map<String, String> headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url() + path))
-                .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (!headers.containsKey("Content-Type")) {
+            b.header("Content-Type", "application/json");
+        }
         headers.forEach(b::header);
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
