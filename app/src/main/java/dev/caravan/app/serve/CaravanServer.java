@@ -21,6 +21,8 @@ import java.io.PrintStream;
 import java.net.BindException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -29,6 +31,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -82,35 +86,39 @@ public final class CaravanServer implements AutoCloseable {
         long maxBody = longProperty(options, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
         WorkflowLoader loader = WorkflowFiles.loader(null, options.properties());
 
+        int httpPort = choosePort(options.host(), options.port());
         DataDirectory data = DataDirectory.lock(options.dataDir());
-        EmbeddedKafka kafka = null;
+        CompletableFuture<EmbeddedKafka> kafkaStarting = null;
         Main main = null;
         try {
             String bootstrap = options.property(KAFKA_BOOTSTRAP).orElse(null);
             if (bootstrap == null) {
-                int port = (int) longProperty(options, KAFKA_EMBEDDED_PORT, 9092);
+                int port;
                 try {
-                    kafka = EmbeddedKafka.start(data.path().resolve("kafka"), port);
+                    port = EmbeddedKafka.choosePort((int) longProperty(options, KAFKA_EMBEDDED_PORT, 9092));
                 } catch (BindException e) {
                     throw new UserException(ExitCodes.USAGE, e.getMessage(), e);
                 }
-                bootstrap = kafka.bootstrapServers();
+                bootstrap = EmbeddedKafka.HOST + ":" + port;
+                // the broker takes seconds to start, as Camel and the member do: side by side, not one after the other
+                kafkaStarting = startKafka(data.path().resolve("kafka"), port);
             }
             main = new Main();
-            configure(main, options, data, bootstrap, maxBody);
+            configure(main, options, httpPort, data, bootstrap, maxBody);
             main.bind("caravanExpressions", loader.expressions());
             main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody));
             main.start();
             CamelContext camel = main.getCamelContext();
             Engine engine = Engine.of(camel);
-            HttpErrorPages.install(camel, options.port(), maxBody);
+            HttpErrorPages.install(camel, httpPort, maxBody);
+            List<String> deployed = deploy(engine, loader, options, err);
+            EmbeddedKafka kafka = kafkaStarting == null ? null : started(kafkaStarting);
             HealthCheckRegistry health = HealthCheckRegistry.get(camel);
             health.register(new HazelcastMemberHealthCheck(engine.hazelcast()));
             if (kafka != null) {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }
-            List<String> deployed = deploy(engine, loader, options, err);
-            String url = "http://" + hostForUrl(options.host()) + ":" + options.port();
+            String url = "http://" + hostForUrl(options.host()) + ":" + httpPort;
             CaravanServer server = new CaravanServer(main, kafka, data, engine, url, deployed);
             server.printStarted(err, options, bootstrap, keys, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
             return server;
@@ -118,28 +126,73 @@ public final class CaravanServer implements AutoCloseable {
             if (main != null) {
                 main.stop();
             }
-            if (kafka != null) {
-                kafka.close();
+            if (kafkaStarting != null) {
+                try {
+                    kafkaStarting.join().close();
+                } catch (RuntimeException didNotStart) {
+                    // nothing to stop
+                }
             }
             data.close();
             throw e;
         }
     }
 
+    /** Starts the broker on a thread of its own; the future completes when it takes requests. */
+    private static CompletableFuture<EmbeddedKafka> startKafka(Path dir, int port) {
+        CompletableFuture<EmbeddedKafka> starting = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                starting.complete(EmbeddedKafka.start(dir, port));
+            } catch (Throwable e) {
+                starting.completeExceptionally(e);
+            }
+        }, "caravan-kafka-start");
+        t.setDaemon(true);
+        t.start();
+        return starting;
+    }
+
+    /** The started broker; a port taken meanwhile is the user's to fix, as when it was taken before. */
+    private static EmbeddedKafka started(CompletableFuture<EmbeddedKafka> starting) throws Exception {
+        try {
+            return starting.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof BindException b) {
+                throw new UserException(ExitCodes.USAGE, b.getMessage(), b);
+            }
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /** The HTTP port: a free one for 0, else the one asked for once it is seen to be free. */
+    private static int choosePort(String host, int port) throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(host, port));
+            return socket.getLocalPort();
+        } catch (BindException e) {
+            throw new UserException(ExitCodes.USAGE, host + ":" + port + " is already in use (another caravan "
+                    + "serve?); choose another with --port", e);
+        }
+    }
+
     /** Camel Main's settings: the HTTP server, health on the same port, the store in the data directory. */
-    private static void configure(Main main, ServeOptions options, DataDirectory data, String bootstrap,
+    private static void configure(Main main, ServeOptions options, int port, DataDirectory data, String bootstrap,
             long maxBody) {
         Map<String, String> initial = new LinkedHashMap<>();
         initial.put("camel.main.name", "caravan");
         initial.put("camel.server.enabled", "true");
         initial.put("camel.server.host", options.host());
-        initial.put("camel.server.port", String.valueOf(options.port()));
+        initial.put("camel.server.port", String.valueOf(port));
         initial.put("camel.server.maxBodySize", String.valueOf(maxBody));
         initial.put("camel.server.fileUploadEnabled", "false");
         // health on the API's own server: the management server shares a server that has its port
         initial.put("camel.management.enabled", "true");
         initial.put("camel.management.host", options.host());
-        initial.put("camel.management.port", String.valueOf(options.port()));
+        initial.put("camel.management.port", String.valueOf(port));
         initial.put("camel.management.healthCheckEnabled", "true");
         initial.put("camel.health.enabled", "true");
         initial.put("camel.main.shutdownTimeout", "10");

@@ -7,6 +7,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,8 +50,24 @@ class ServeRefusalsTest {
                 .hasMessage("caravan.api.max-body-bytes: expected a whole number, not '1MB'");
     }
 
+    @Test
+    void refusesAPortInUseBeforeStartingAnything() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            assertThatThrownBy(() -> start("127.0.0.1", port, Map.of()))
+                    .isInstanceOf(UserException.class)
+                    .hasMessage("127.0.0.1:" + port + " is already in use (another caravan serve?); choose another "
+                            + "with --port");
+        }
+        assertThat(Files.exists(dir.resolve("data"))).isFalse();
+    }
+
     private void start(String host, Map<String, String> properties) throws Exception {
-        try (CaravanServer unexpected = CaravanServer.start(new ServeOptions(host, 0, dir.resolve("data"), List.of(),
+        start(host, 0, properties);
+    }
+
+    private void start(String host, int port, Map<String, String> properties) throws Exception {
+        try (CaravanServer unexpected = CaravanServer.start(new ServeOptions(host, port, dir.resolve("data"), List.of(),
                 properties, dir), new PrintStream(new ByteArrayOutputStream(), true))) {
             throw new AssertionError("started on " + unexpected.url());
         }
