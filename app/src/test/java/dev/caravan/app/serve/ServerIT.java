@@ -104,6 +104,20 @@ class ServerIT {
     }
 
     @Test
+    void refusesAnIdempotencyKeyThatIsNotVisibleAscii() throws Exception {
+        assertProblem(post("/api/v1/workflows/run", "{\"workflow\": \"hello\", \"input\": {\"name\": \"Di\"}}",
+                Map.of("Idempotency-Key", "k".repeat(256))), 400, "IDEMPOTENCY_KEY_INVALID");
+    }
+
+    @Test
+    void refusesALaneThatDoesNotExist() throws Exception {
+        JsonNode problem = assertProblem(post("/api/v1/workflows/run",
+                "{\"workflow\": \"hello\", \"input\": {\"name\": \"Ed\"}, \"lane\": \"nowhere\"}", Map.of()), 404,
+                "LANE_NOT_FOUND");
+        assertThat(problem.get("detail").asText()).isEqualTo("there is no lane nowhere");
+    }
+
+    @Test
     void refusesMalformedJson() throws Exception {
         HttpResponse<String> r = post("/api/v1/workflows/run", "{\"workflow\": \"hello\",", Map.of());
         JsonNode problem = assertProblem(r, 400, "MALFORMED_JSON");
