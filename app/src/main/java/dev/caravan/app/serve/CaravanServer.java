@@ -95,7 +95,12 @@ public final class CaravanServer implements AutoCloseable {
             if (bootstrap == null) {
                 int port;
                 try {
-                    port = EmbeddedKafka.choosePort((int) longProperty(options, KAFKA_EMBEDDED_PORT, 9092));
+                    long asked = longProperty(options, KAFKA_EMBEDDED_PORT, 9092);
+                    if (asked > 65_535) {
+                        throw new UserException(ExitCodes.USAGE, KAFKA_EMBEDDED_PORT + ": expected 0-65535, not "
+                                + asked);
+                    }
+                    port = EmbeddedKafka.choosePort((int) asked);
                 } catch (BindException e) {
                     throw new UserException(ExitCodes.USAGE, e.getMessage(), e);
                 }

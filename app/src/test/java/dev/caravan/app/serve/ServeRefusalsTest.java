@@ -51,6 +51,13 @@ class ServeRefusalsTest {
     }
 
     @Test
+    void refusesABrokerPortOutOfRange() {
+        assertThatThrownBy(() -> start("127.0.0.1", Map.of(CaravanServer.KAFKA_EMBEDDED_PORT, "70000")))
+                .isInstanceOf(UserException.class)
+                .hasMessage("caravan.kafka.embedded.port: expected 0-65535, not 70000");
+    }
+
+    @Test
     void refusesAPortInUseBeforeStartingAnything() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
