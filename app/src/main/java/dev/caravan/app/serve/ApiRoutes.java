@@ -15,6 +15,8 @@ import org.apache.camel.builder.RouteBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -59,6 +61,7 @@ final class ApiRoutes extends RouteBuilder {
         route("caravan-api-run-get", "/workflows/{runId}", "GET",
                 (tenant, ex) -> api.get(tenant, ex.getMessage().getHeader("runId", String.class)));
         route("caravan-api-workflows", "/workflows", "GET", (tenant, ex) -> api.workflows());
+        route("caravan-api-runs", "/runs", "GET", (tenant, ex) -> api.runs(tenant, query(ex)));
     }
 
     /** The engine of the routes' context, found once: the one the server made, or made here by the first request. */
@@ -108,6 +111,38 @@ final class ApiRoutes extends RouteBuilder {
             m.setHeader(Exchange.CONTENT_TYPE, PROBLEM_JSON);
             m.setBody(Json.write(problemBody(internal())));
         }
+    }
+
+    /**
+     * The query's parameters, from the raw query string: platform-http also copies them into headers, where a
+     * request header of the same name would stand in for one.
+     */
+    private static Map<String, String> query(Exchange ex) {
+        String raw = ex.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
+        Map<String, String> out = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String key;
+            String value;
+            try {
+                key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "the query string is not "
+                        + "URL-encoded");
+            }
+            if (out.put(key, value) != null) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "the query names " + key
+                        + " more than once");
+            }
+        }
+        return out;
     }
 
     /** The tenant a request acts for: its key's, or {@code default} when the server takes no keys. */

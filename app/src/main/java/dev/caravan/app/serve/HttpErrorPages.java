@@ -23,7 +23,7 @@ final class HttpErrorPages {
     private static final String API_PATHS = "/api/*";
     /** The API's paths, whatever the method: a request on one of them that no route took used another method. */
     private static final Pattern KNOWN_PATH = Pattern.compile(
-            Pattern.quote(RunApi.BASE) + "/workflows(/[^/]+)?/?");
+            Pattern.quote(RunApi.BASE) + "/(workflows(/[^/]+)?|runs)/?");
 
     private HttpErrorPages() {
     }

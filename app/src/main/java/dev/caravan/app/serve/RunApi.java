@@ -12,7 +12,10 @@ import dev.caravan.run.RunService;
 import dev.caravan.run.StartedRun;
 import dev.caravan.state.LaneRecord;
 import dev.caravan.state.NodeRecord;
+import dev.caravan.state.RunPage;
+import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
 import dev.caravan.support.JsonProblems;
 
 import java.io.IOException;
@@ -36,6 +39,8 @@ final class RunApi {
 
     static final String BASE = "/api/v1";
 
+    /** Runs per page when the request does not say. */
+    private static final int DEFAULT_PAGE = 50;
     /** The longest Idempotency-Key accepted; keys are opaque, usually a UUID. */
     private static final int MAX_IDEMPOTENCY_KEY = 255;
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]+");
@@ -94,6 +99,78 @@ final class RunApi {
             throw new ApiException(404, "RUN_NOT_FOUND", "No such run", "there is no run " + runId);
         }
         return new Response(200, run(r), false);
+    }
+
+    /**
+     * {@code GET /api/v1/runs?status=&workflow=&limit=&after=}: the caller's runs, newest first, a page at a time;
+     * {@code next} is the cursor of the page after, null on the last.
+     */
+    Response runs(String tenant, Map<String, String> query) {
+        List<RunStatus> statuses = new ArrayList<>();
+        for (String label : query.getOrDefault("status", "").split(",")) {
+            if (!label.isBlank()) {
+                statuses.add(status(label.strip()));
+            }
+        }
+        if (query.containsKey("lane")) {
+            throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "runs cannot be listed by lane yet; "
+                    + "filter by status and workflow");
+        }
+        String workflow = query.get("workflow");
+        int limit = DEFAULT_PAGE;
+        if (query.containsKey("limit")) {
+            try {
+                limit = Integer.parseInt(query.get("limit"));
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > RunQuery.MAX_LIMIT) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "limit must be a number from 1 to "
+                        + RunQuery.MAX_LIMIT);
+            }
+        }
+        String after = query.get("after");
+        if (after != null) {
+            try {
+                RunPage.Cursor.parse(after);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "after must be the next cursor "
+                        + "of an earlier page");
+            }
+        }
+        RunQuery q = new RunQuery(tenant, workflow == null || workflow.isBlank() ? null : workflow, statuses, limit,
+                after);
+        RunPage page = engine.get().queries().page(q);
+        List<Object> runs = new ArrayList<>();
+        for (RunRecord r : page.runs()) {
+            Map<String, Object> run = new LinkedHashMap<>();
+            run.put("runId", r.runId());
+            run.put("workflow", r.workflow());
+            run.put("status", r.status().label());
+            run.put("lane", r.lane());
+            run.put("createdAt", time(r.createdAt()));
+            run.put("updatedAt", time(r.updatedAt()));
+            run.put("links", links(r.runId()));
+            runs.add(run);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("runs", runs);
+        body.put("next", page.next());
+        return new Response(200, body, false);
+    }
+
+    private static RunStatus status(String label) {
+        for (RunStatus s : RunStatus.values()) {
+            if (s.label().equals(label)) {
+                return s;
+            }
+        }
+        List<String> known = new ArrayList<>();
+        for (RunStatus s : RunStatus.values()) {
+            known.add(s.label());
+        }
+        throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "status " + label + " is not a run state; "
+                + "expected one of: " + String.join(", ", known));
     }
 
     /** {@code GET /api/v1/workflows}: the deployed workflows. */

@@ -92,6 +92,9 @@ class ApiKeysIT {
                         r -> r.path("status").asText().equals("completed"));
         assertThat(run.get("tenant").asText()).isEqualTo("acme");
         ServerIT.assertProblem(send(get(path).header("Authorization", "Bearer " + OTHER_KEY)), 404, "RUN_NOT_FOUND");
+        assertThat(send(get("/api/v1/runs").header("Authorization", "Bearer " + ACME_KEY)).body()).contains(runId);
+        assertThat(send(get("/api/v1/runs").header("Authorization", "Bearer " + OTHER_KEY)).body())
+                .doesNotContain(runId);
     }
 
     @Test

@@ -12,12 +12,15 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -165,6 +168,48 @@ class ServerIT {
         HttpResponse<String> wrongMethod = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v1/workflows"))
                 .DELETE().build(), HttpResponse.BodyHandlers.ofString());
         assertProblem(wrongMethod, 405, "METHOD_NOT_ALLOWED");
+    }
+
+    @Test
+    void listsRunsNewestFirstAPageAtATime() throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (String name : List.of("Pa", "Qi", "Ro")) {
+            ids.add(JSON.readTree(post("/api/v1/workflows/run", "{\"workflow\": \"hello\", \"input\": {\"name\": \""
+                    + name + "\"}}", Map.of()).body()).get("runId").asText());
+        }
+        for (String id : ids) {
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> get("/api/v1/workflows/" + id).body().contains("\"status\":\"completed\""));
+        }
+
+        JsonNode first = JSON.readTree(get("/api/v1/runs?status=completed&workflow=hello&limit=2").body());
+        assertThat(first.get("runs")).hasSize(2);
+        assertThat(first.get("runs").get(0).get("status").asText()).isEqualTo("completed");
+        assertThat(first.get("next").isTextual()).isTrue();
+        List<String> seen = new ArrayList<>();
+        List<String> created = new ArrayList<>();
+        first.get("runs").forEach(r -> {
+            seen.add(r.get("runId").asText());
+            created.add(r.get("createdAt").asText());
+        });
+        String cursor = first.get("next").asText();
+        while (cursor != null) {
+            JsonNode page = JSON.readTree(get("/api/v1/runs?status=completed&workflow=hello&limit=2&after="
+                    + URLEncoder.encode(cursor, StandardCharsets.UTF_8)).body());
+            assertThat(page.has("runs")).as(page.toString()).isTrue();
+            page.get("runs").forEach(r -> {
+                seen.add(r.get("runId").asText());
+                created.add(r.get("createdAt").asText());
+            });
+            cursor = page.get("next").isNull() ? null : page.get("next").asText();
+        }
+        assertThat(seen).containsAll(ids).doesNotHaveDuplicates();
+        assertThat(seen.subList(0, 3)).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(created).as("newest first").isSortedAccordingTo(Comparator.reverseOrder());
+
+        assertProblem(get("/api/v1/runs?status=done"), 400, "REQUEST_INVALID");
+        assertProblem(get("/api/v1/runs?limit=0"), 400, "REQUEST_INVALID");
+        assertProblem(get("/api/v1/runs?after=nonsense"), 400, "REQUEST_INVALID");
     }
 
     @Test
