@@ -35,8 +35,9 @@ import java.util.concurrent.CountDownLatch;
                 "",
                 "Examples:",
                 "  caravan serve --workflows routes/examples",
-                "  curl -s localhost:8080/api/v1/workflows/run -d '{\"workflow\": \"hello\", \"input\": {\"name\": \"Ada\"}}'",
-                "  caravan serve --host 0.0.0.0 -p caravan.api.keys=acme:$(printf %s \"$KEY\" | sha256sum | cut -c1-64)"})
+                "  curl -s localhost:8080/api/v1/workflows/run -H 'Content-Type: application/json' \\",
+                "       -d '{\"workflow\": \"hello\", \"input\": {\"name\": \"Ada\"}}'",
+                "  caravan serve --host 0.0.0.0 -p caravan.api.keys=acme:$(printf %%s \"$KEY\" | sha256sum | cut -c1-64)"})
 public final class ServeCommand implements Callable<Integer> {
 
     @ParentCommand
