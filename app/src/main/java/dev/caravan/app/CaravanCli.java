@@ -4,6 +4,7 @@ import dev.caravan.app.cli.CompileCommand;
 import dev.caravan.app.cli.ExitCodes;
 import dev.caravan.app.cli.Prompter;
 import dev.caravan.app.cli.RunCommand;
+import dev.caravan.app.cli.ServeCommand;
 import dev.caravan.app.cli.TerminalText;
 import dev.caravan.app.cli.UserException;
 import dev.caravan.app.cli.ValidateCommand;
@@ -20,7 +21,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * The {@code caravan} command line: run, validate and compile workflow files.
+ * The {@code caravan} command line: run, validate and compile workflow files, and serve them over HTTP.
  *
  * <p>{@link #execute(String...)} runs one command in-process and returns its exit code; output goes to the
  * streams given to the constructor, so tests and embedders can capture it. {@link #main} exits the JVM with that
@@ -33,10 +34,10 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         header = "Durable AI-agent workflows on Apache Camel.",
         description = {
-                "Runs, checks and compiles Caravan workflow files (*.caravan.yaml). Results go to stdout; "
-                        + "progress, problems and logs go to stderr.",
+                "Runs, checks and compiles Caravan workflow files (*.caravan.yaml), and serves them over HTTP. "
+                        + "Results go to stdout; progress, problems and logs go to stderr.",
                 ""},
-        subcommands = {RunCommand.class, ValidateCommand.class, CompileCommand.class,
+        subcommands = {RunCommand.class, ServeCommand.class, ValidateCommand.class, CompileCommand.class,
                 CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
@@ -52,6 +53,7 @@ import java.util.concurrent.Callable;
                 "  caravan run gate.caravan.yaml --input @in.json --approve approve",
                 "  caravan run hello.caravan.yaml --input '{\"name\": \"Ada\"}' --json | jq .type",
                 "  caravan validate routes/examples/*.caravan.yaml",
+                "  caravan serve --workflows routes/examples",
                 "  caravan compile hello.caravan.yaml -o hello.camel.yaml"})
 public final class CaravanCli implements Callable<Integer> {
 

@@ -382,7 +382,17 @@ class CaravanCliTest {
         Result help = run("run", "--help");
         assertThat(help.code()).isZero();
         assertThat(help.out()).contains("--approve=NODE").contains("--json").contains("Exit codes");
-        assertThat(run("--help").out()).contains("validate").contains("compile");
+        assertThat(run("--help").out()).contains("validate").contains("compile").contains("serve");
+    }
+
+    @Test
+    void serveHelpShowsItsOptionsAndFormattedExamples() {
+        Result help = run("serve", "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).contains("--host=HOST").contains("--workflows=DIR").contains("Default: 127.0.0.1")
+                .contains("Default: 8080")
+                // a footer picocli could not format is printed raw, with the escaped percent sign doubled
+                .contains("printf %s \"$KEY\"").doesNotContain("%%s");
     }
 
     private static JsonNode readTree(byte[] bytes) {

@@ -17,7 +17,7 @@ import java.util.Objects;
  * over the other's runs) and watched: a store deleted while its files are open keeps taking writes on Linux, into
  * files nobody can find again, so a run would seem kept when it is not.
  */
-final class DataDirectory implements AutoCloseable {
+public final class DataDirectory implements AutoCloseable {
 
     private final Path dir;
     private final FileChannel channel;
@@ -30,7 +30,7 @@ final class DataDirectory implements AutoCloseable {
     }
 
     /** Creates the directory if needed and takes its lock, which goes with the process however it ends. */
-    static DataDirectory lock(Path dir) throws IOException {
+    public static DataDirectory lock(Path dir) throws IOException {
         Files.createDirectories(dir);
         Path lockFile = dir.resolve("caravan.lock");
         FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -50,7 +50,7 @@ final class DataDirectory implements AutoCloseable {
         return d;
     }
 
-    Path path() {
+    public Path path() {
         return dir;
     }
 

@@ -32,7 +32,7 @@ import java.util.TreeSet;
  * name are among the {@code *.caravan.yaml} files beside it (where {@code run} deploys them from) and load too, and
  * which {@code remember} nodes need the run to have a lane.
  */
-final class WorkflowChecks {
+public final class WorkflowChecks {
 
     /**
      * What the checks found.
@@ -47,7 +47,7 @@ final class WorkflowChecks {
      * {@code siblings} the workflows of its folder by name as loaded for the checks (empty when none was asked for),
      * so a run deploys what was checked without loading it again.
      */
-    record Outcome(Workflow workflow, List<Problem> problems, List<Problem> laneNeeded, Map<String, Workflow> siblings) {
+    public record Outcome(Workflow workflow, List<Problem> problems, List<Problem> laneNeeded, Map<String, Workflow> siblings) {
     }
 
     private final WorkflowLoader loader;
@@ -73,7 +73,7 @@ final class WorkflowChecks {
      * @param workingDir what file names in messages are relative to
      * @param classes    the class path the run has (with --dep and lib/ jars), where Camel finds components
      */
-    static Outcome check(WorkflowLoader loader, Path workingDir, Path file, String arg, ClassLoader classes) {
+    public static Outcome check(WorkflowLoader loader, Path workingDir, Path file, String arg, ClassLoader classes) {
         return new WorkflowChecks(loader, workingDir, classes).run(file, arg);
     }
 

@@ -20,7 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /** Resolving workflow file arguments and reporting their problems. */
-final class WorkflowFiles {
+public final class WorkflowFiles {
 
     private WorkflowFiles() {
     }
@@ -62,7 +62,7 @@ final class WorkflowFiles {
      * kinds, installed in the CLI and in the extra jars ({@code --dep}, {@code lib/}; null when there are none), and
      * the limits come from the command's {@code -p} properties and the environment, as the engine's do.
      */
-    static WorkflowLoader loader(ClassLoader dependencies, Map<String, String> properties) {
+    public static WorkflowLoader loader(ClassLoader dependencies, Map<String, String> properties) {
         LoadLimits limits;
         try {
             limits = LoadLimits.from(key -> Optional.ofNullable(properties.get(key))
@@ -83,12 +83,12 @@ final class WorkflowFiles {
     }
 
     /** How a file is named in messages: as the user wrote it when it is under the working directory. */
-    static Path display(Path workingDir, Path file) {
+    public static Path display(Path workingDir, Path file) {
         return file.startsWith(workingDir) ? workingDir.relativize(file) : file;
     }
 
     /** Prints every problem as {@code file:line:column: message}. */
-    static void printProblems(PrintStream err, List<Problem> problems) {
+    public static void printProblems(PrintStream err, List<Problem> problems) {
         for (Problem p : problems) {
             err.println(p);
         }
@@ -101,7 +101,7 @@ final class WorkflowFiles {
         }
     }
 
-    static void printProblems(PrintStream err, InvalidWorkflowException e) {
+    public static void printProblems(PrintStream err, InvalidWorkflowException e) {
         if (e.problems().isEmpty()) {
             err.println(e.getMessage());
         } else {

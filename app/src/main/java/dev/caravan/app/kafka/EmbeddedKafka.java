@@ -83,7 +83,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         long begin = System.nanoTime();
         Path dir = dataDir.toAbsolutePath();
         // fails at once with a clear message, before Kafka starts threads and logs its own errors
-        int brokerPort = port == 0 ? freePort() : checkFree(port);
+        int brokerPort = choosePort(port);
         int controllerPort = freePort();
         boolean formatted = formatIfNew(dir);
         KafkaConfig config = KafkaConfig.fromProps(brokerProperties(dir, brokerPort, controllerPort), false);
@@ -196,6 +196,16 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new IOException("cannot format " + dir + " for the embedded Kafka broker: " + e.getMessage(), e);
         }
         return true;
+    }
+
+    /**
+     * The client port a broker started with {@code port} would take: a free one for 0, else {@code port} once it is
+     * seen to be free. Lets a caller know the broker's address, and fail on a taken port, before it starts the broker.
+     *
+     * @throws BindException when the port is taken, with the message {@link #start} would give
+     */
+    public static int choosePort(int port) throws IOException {
+        return port == 0 ? freePort() : checkFree(port);
     }
 
     private static int freePort() throws IOException {

@@ -1,0 +1,229 @@
+package dev.caravan.app.serve;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.caravan.CaravanException;
+import dev.caravan.json.Json;
+import dev.caravan.run.Engine;
+import dev.caravan.run.InvalidInputException;
+import dev.caravan.run.KillSwitchException;
+import dev.caravan.run.RunConflictException;
+import dev.caravan.run.UnknownRunException;
+import dev.caravan.run.UnknownWorkflowException;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The REST API's routes: one platform-http route per operation, each handing the request to {@link RunApi} and
+ * writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
+ * YAML: every route is the same three steps (authenticate, call, answer) around a method that is tested on its own,
+ * and the YAML would only name the beans.
+ *
+ * <p>Request headers are dropped before the answer is written: platform-http sends the message's headers back as
+ * response headers, and the request's (Authorization among them) must not be echoed.
+ */
+final class ApiRoutes extends RouteBuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
+
+    static final String JSON = "application/json";
+    static final String PROBLEM_JSON = "application/problem+json";
+    private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    private final RunApi api = new RunApi(this::engine);
+    private final ApiKeys keys;
+    private final long maxBodyBytes;
+    private volatile Engine engine;
+
+    /** One operation: the tenant the caller acts for, and the exchange with the request's body and path. */
+    @FunctionalInterface
+    private interface Operation {
+        RunApi.Response handle(String tenant, Exchange exchange) throws Exception;
+    }
+
+    ApiRoutes(ApiKeys keys, long maxBodyBytes) {
+        this.keys = keys;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    @Override
+    public void configure() {
+        route("caravan-api-run-start", "/workflows/run", "POST",
+                (tenant, ex) -> api.start(tenant, body(ex), ex.getMessage().getHeader(IDEMPOTENCY_KEY, String.class)));
+        route("caravan-api-run-get", "/workflows/{runId}", "GET",
+                (tenant, ex) -> api.get(tenant, ex.getMessage().getHeader("runId", String.class)));
+        route("caravan-api-workflows", "/workflows", "GET", (tenant, ex) -> api.workflows());
+        route("caravan-api-runs", "/runs", "GET", (tenant, ex) -> api.runs(tenant, query(ex)));
+    }
+
+    /** The engine of the routes' context, found once: the one the server made, or made here by the first request. */
+    private Engine engine() {
+        Engine e = engine;
+        if (e == null) {
+            e = Engine.of(getContext());
+            engine = e;
+        }
+        return e;
+    }
+
+    private void route(String id, String path, String method, Operation operation) {
+        from("platform-http:" + RunApi.BASE + path + "?httpMethodRestrict=" + method)
+                .routeId(id)
+                .process(ex -> answer(ex, operation));
+    }
+
+    private void answer(Exchange ex, Operation operation) {
+        Message m = ex.getMessage();
+        int status;
+        Object body;
+        String type = JSON;
+        boolean replayed = false;
+        try {
+            RunApi.Response r = operation.handle(tenant(m.getHeader("Authorization", String.class)), ex);
+            status = r.status();
+            body = r.body();
+            replayed = r.replayed();
+        } catch (Exception e) {
+            ApiException problem = problem(e);
+            status = problem.status();
+            body = problemBody(problem);
+            type = PROBLEM_JSON;
+        }
+        m.removeHeaders("*");
+        m.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        m.setHeader(Exchange.CONTENT_TYPE, type);
+        if (replayed) {
+            m.setHeader("Idempotent-Replayed", "true");
+        }
+        try {
+            m.setBody(Json.MAPPER.writeValueAsBytes(body));
+        } catch (JsonProcessingException e) {
+            LOG.warn("Cannot write the answer to {} {}", ex.getFromRouteId(), e.getMessage());
+            m.setHeader(Exchange.HTTP_RESPONSE_CODE, 500);
+            m.setHeader(Exchange.CONTENT_TYPE, PROBLEM_JSON);
+            m.setBody(Json.write(problemBody(internal())));
+        }
+    }
+
+    /**
+     * The query's parameters, from the raw query string: platform-http also copies them into headers, where a
+     * request header of the same name would stand in for one.
+     */
+    private static Map<String, String> query(Exchange ex) {
+        String raw = ex.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
+        Map<String, String> out = new LinkedHashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
+        }
+        for (String pair : raw.split("&")) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String key;
+            String value;
+            try {
+                key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+                value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "the query string is not "
+                        + "URL-encoded");
+            }
+            if (out.put(key, value) != null) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "the query names " + key
+                        + " more than once");
+            }
+        }
+        return out;
+    }
+
+    /** The tenant a request acts for: its key's, or {@code default} when the server takes no keys. */
+    private String tenant(String authorization) {
+        if (keys.isEmpty()) {
+            return "default";
+        }
+        // why a request is refused (no header, another scheme, an unknown key) is not said: it would help a guesser
+        return keys.tenantOf(authorization).orElseThrow(() -> new ApiException(401, "UNAUTHORIZED", "Unauthorized",
+                "this request needs a valid API key: Authorization: Bearer KEY"));
+    }
+
+    /**
+     * The request body, refused when it is over the cap (the HTTP server refuses larger ones before they arrive) or
+     * said to be other than JSON: the server decodes a form body ({@code curl -d} without a {@code Content-Type})
+     * into form fields, so it would arrive empty.
+     */
+    private byte[] body(Exchange ex) {
+        String type = ex.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
+        if (type != null && !isJson(type)) {
+            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", "the body must be JSON "
+                    + "sent with Content-Type: application/json, not " + type.split(";", 2)[0].strip());
+        }
+        byte[] bytes = ex.getMessage().getBody(byte[].class);
+        if (bytes != null && bytes.length > maxBodyBytes) {
+            throw tooLarge(maxBodyBytes);
+        }
+        return bytes;
+    }
+
+    private static boolean isJson(String contentType) {
+        String mediaType = contentType.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        return mediaType.equals(JSON) || mediaType.endsWith("+json");
+    }
+
+    static ApiException tooLarge(long maxBodyBytes) {
+        return new ApiException(413, "BODY_TOO_LARGE", "Request body too large", "the body is over " + maxBodyBytes
+                + " bytes, the limit set by caravan.api.max-body-bytes");
+    }
+
+    /** What a failure says to the client: the engine's refusals by their codes, anything else a 500 that is logged. */
+    private static ApiException problem(Exception e) {
+        if (e instanceof ApiException a) {
+            return a;
+        }
+        if (e instanceof InvalidInputException invalid) {
+            return new ApiException(422, invalid.code(), "Invalid input", invalid.getMessage(),
+                    Map.of("errors", invalid.problems()));
+        }
+        if (e instanceof UnknownWorkflowException unknown) {
+            return new ApiException(404, unknown.code(), "No such workflow", unknown.getMessage());
+        }
+        if (e instanceof UnknownRunException unknown) {
+            return new ApiException(404, unknown.code(), "No such run", unknown.getMessage());
+        }
+        if (e instanceof KillSwitchException killed) {
+            return new ApiException(409, killed.code(), "Stopped by a kill switch", killed.getMessage());
+        }
+        if (e instanceof RunConflictException conflict) {
+            return new ApiException(409, conflict.code(), "Conflict", conflict.getMessage());
+        }
+        if (e instanceof CaravanException c) {
+            return new ApiException(400, c.code(), "Request refused", c.getMessage());
+        }
+        LOG.warn("Unexpected failure answering a request", e);
+        return internal();
+    }
+
+    private static ApiException internal() {
+        return new ApiException(500, "INTERNAL", "Internal error", "the server failed to answer; its log says why");
+    }
+
+    /** RFC 9457 members, then {@code code} and the problem's own members. */
+    static Map<String, Object> problemBody(ApiException p) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("type", "urn:caravan:problem:" + p.code().toLowerCase(Locale.ROOT).replace('_', '-'));
+        body.put("title", p.title());
+        body.put("status", p.status());
+        body.put("detail", p.getMessage());
+        body.put("code", p.code());
+        body.putAll(p.extensions());
+        return body;
+    }
+}

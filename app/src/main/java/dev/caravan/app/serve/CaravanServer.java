@@ -1,0 +1,340 @@
+package dev.caravan.app.serve;
+
+import dev.caravan.app.cli.DataDirectory;
+import dev.caravan.app.cli.ExitCodes;
+import dev.caravan.app.cli.UserException;
+import dev.caravan.app.cli.WorkflowChecks;
+import dev.caravan.app.cli.WorkflowFiles;
+import dev.caravan.app.kafka.EmbeddedKafka;
+import dev.caravan.dsl.InvalidWorkflowException;
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.run.Engine;
+import dev.caravan.run.UnknownWorkflowException;
+import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.main.Main;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.UnknownHostException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code caravan serve}: Camel Main with the platform-http server (Vert.x) carrying the REST API and Camel's health
+ * checks, an engine with its embedded Hazelcast member, an embedded Kafka broker unless one is configured, and the
+ * workflows of the given folders deployed. {@link #start} returns once all of it is up; {@link #close} stops it.
+ */
+public final class CaravanServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CaravanServer.class);
+
+    /** Where runs' events go; with no value, the server starts a broker of its own. */
+    public static final String KAFKA_BOOTSTRAP = "caravan.kafka.bootstrap-servers";
+    public static final String KAFKA_EMBEDDED_PORT = "caravan.kafka.embedded.port";
+    public static final String MAX_BODY_BYTES = "caravan.api.max-body-bytes";
+    private static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+    private final Main main;
+    private final EmbeddedKafka kafka;
+    private final DataDirectory data;
+    private final Engine engine;
+    private final String url;
+    private final List<String> deployed;
+    private boolean closed;
+
+    private CaravanServer(Main main, EmbeddedKafka kafka, DataDirectory data, Engine engine, String url,
+            List<String> deployed) {
+        this.main = main;
+        this.kafka = kafka;
+        this.data = data;
+        this.engine = engine;
+        this.url = url;
+        this.deployed = deployed;
+    }
+
+    /**
+     * Starts the server; what it started, and every workflow file it skipped with its problems, go to {@code err}.
+     *
+     * @throws UserException when the settings are refused (a public address without API keys, a bad key list, a
+     *                       port in use, a data directory another command holds)
+     */
+    public static CaravanServer start(ServeOptions options, PrintStream err) throws Exception {
+        long begin = System.nanoTime();
+        ApiKeys keys;
+        try {
+            keys = ApiKeys.parse(options.property(ApiKeys.PROPERTY).orElse(null));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(ExitCodes.USAGE, e.getMessage(), e);
+        }
+        refuseOpenPublicAddress(options.host(), keys);
+        long maxBody = longProperty(options, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
+        WorkflowLoader loader = WorkflowFiles.loader(null, options.properties());
+
+        int httpPort = choosePort(options.host(), options.port());
+        DataDirectory data = DataDirectory.lock(options.dataDir());
+        CompletableFuture<EmbeddedKafka> kafkaStarting = null;
+        Main main = null;
+        try {
+            String bootstrap = options.property(KAFKA_BOOTSTRAP).orElse(null);
+            if (bootstrap == null) {
+                int port;
+                try {
+                    long asked = longProperty(options, KAFKA_EMBEDDED_PORT, 9092);
+                    if (asked > 65_535) {
+                        throw new UserException(ExitCodes.USAGE, KAFKA_EMBEDDED_PORT + ": expected 0-65535, not "
+                                + asked);
+                    }
+                    port = EmbeddedKafka.choosePort((int) asked);
+                } catch (BindException e) {
+                    throw new UserException(ExitCodes.USAGE, e.getMessage(), e);
+                }
+                bootstrap = EmbeddedKafka.HOST + ":" + port;
+                // the broker takes seconds to start, as Camel and the member do: side by side, not one after the other
+                kafkaStarting = startKafka(data.path().resolve("kafka"), port);
+            }
+            main = new Main();
+            configure(main, options, httpPort, data, bootstrap, maxBody);
+            main.bind("caravanExpressions", loader.expressions());
+            main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody));
+            main.start();
+            CamelContext camel = main.getCamelContext();
+            Engine engine = Engine.of(camel);
+            HttpErrorPages.install(camel, httpPort, maxBody);
+            List<String> deployed = deploy(engine, loader, options, err);
+            EmbeddedKafka kafka = kafkaStarting == null ? null : started(kafkaStarting);
+            HealthCheckRegistry health = HealthCheckRegistry.get(camel);
+            health.register(new HazelcastMemberHealthCheck(engine.hazelcast()));
+            if (kafka != null) {
+                health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
+            }
+            String url = "http://" + hostForUrl(options.host()) + ":" + httpPort;
+            CaravanServer server = new CaravanServer(main, kafka, data, engine, url, deployed);
+            server.printStarted(err, options, bootstrap, keys, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
+            return server;
+        } catch (Exception | Error e) {
+            if (main != null) {
+                main.stop();
+            }
+            if (kafkaStarting != null) {
+                try {
+                    kafkaStarting.join().close();
+                } catch (RuntimeException didNotStart) {
+                    // nothing to stop
+                }
+            }
+            data.close();
+            throw e;
+        }
+    }
+
+    /** Starts the broker on a thread of its own; the future completes when it takes requests. */
+    private static CompletableFuture<EmbeddedKafka> startKafka(Path dir, int port) {
+        CompletableFuture<EmbeddedKafka> starting = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                starting.complete(EmbeddedKafka.start(dir, port));
+            } catch (Throwable e) {
+                starting.completeExceptionally(e);
+            }
+        }, "caravan-kafka-start");
+        t.setDaemon(true);
+        t.start();
+        return starting;
+    }
+
+    /** The started broker; a port taken meanwhile is the user's to fix, as when it was taken before. */
+    private static EmbeddedKafka started(CompletableFuture<EmbeddedKafka> starting) throws Exception {
+        try {
+            return starting.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof BindException b) {
+                throw new UserException(ExitCodes.USAGE, b.getMessage(), b);
+            }
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /** The HTTP port: a free one for 0, else the one asked for once it is seen to be free. */
+    private static int choosePort(String host, int port) throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(host, port));
+            return socket.getLocalPort();
+        } catch (BindException e) {
+            throw new UserException(ExitCodes.USAGE, host + ":" + port + " is already in use (another caravan "
+                    + "serve?); choose another with --port", e);
+        }
+    }
+
+    /** Camel Main's settings: the HTTP server, health on the same port, the store in the data directory. */
+    private static void configure(Main main, ServeOptions options, int port, DataDirectory data, String bootstrap,
+            long maxBody) {
+        Map<String, String> initial = new LinkedHashMap<>();
+        initial.put("camel.main.name", "caravan");
+        initial.put("camel.server.enabled", "true");
+        initial.put("camel.server.host", options.host());
+        initial.put("camel.server.port", String.valueOf(port));
+        initial.put("camel.server.maxBodySize", String.valueOf(maxBody));
+        initial.put("camel.server.fileUploadEnabled", "false");
+        // health on the API's own server: the management server shares a server that has its port
+        initial.put("camel.management.enabled", "true");
+        initial.put("camel.management.host", options.host());
+        initial.put("camel.management.port", String.valueOf(port));
+        initial.put("camel.management.healthCheckEnabled", "true");
+        initial.put("camel.health.enabled", "true");
+        initial.put("camel.main.shutdownTimeout", "10");
+        // an initial property: a caravan.store.jdbc-url in the environment (CARAVAN_STORE_JDBC_URL) wins
+        initial.put("caravan.store.jdbc-url", "jdbc:h2:file:" + data.path().resolve("db").resolve("caravan"));
+        // kafka: call nodes and routes reach the broker without saying where it is
+        initial.put("camel.component.kafka.brokers", bootstrap);
+        initial.forEach(main::addInitialProperty);
+        main.addOverrideProperty(KAFKA_BOOTSTRAP, bootstrap);
+        options.properties().forEach(main::addOverrideProperty);
+    }
+
+    /** Deploys the workflows of every folder; a file that does not check or deploy is reported and skipped. */
+    private static List<String> deploy(Engine engine, WorkflowLoader loader, ServeOptions options, PrintStream err)
+            throws IOException {
+        List<String> deployed = new ArrayList<>();
+        for (Path dir : options.workflowDirs()) {
+            List<Path> files = new ArrayList<>();
+            try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, "*.caravan.yaml")) {
+                found.forEach(files::add);
+            }
+            files.sort(null);
+            for (Path file : files) {
+                String shown = WorkflowFiles.display(options.workingDir(), file.toAbsolutePath()).toString();
+                try {
+                    WorkflowChecks.Outcome checked = WorkflowChecks.check(loader, options.workingDir(),
+                            file.toAbsolutePath(), shown, CaravanServer.class.getClassLoader());
+                    if (!checked.problems().isEmpty()) {
+                        WorkflowFiles.printProblems(err, checked.problems());
+                        err.println("caravan: skipped " + shown);
+                        continue;
+                    }
+                    engine.catalog().deploy(checked.workflow(), file.toAbsolutePath().getParent(), checked.siblings());
+                    deployed.add(checked.workflow().name());
+                } catch (InvalidWorkflowException e) {
+                    WorkflowFiles.printProblems(err, e);
+                    err.println("caravan: skipped " + shown);
+                } catch (UnknownWorkflowException | IllegalStateException | UserException e) {
+                    err.println("caravan: skipped " + shown + ": " + e.getMessage());
+                }
+            }
+        }
+        return deployed;
+    }
+
+    private void printStarted(PrintStream err, ServeOptions options, String bootstrap, ApiKeys keys, long millis) {
+        err.println("caravan serve: API on " + url + RunApi.BASE + ", health on " + url + "/observe/health"
+                + (keys.isEmpty() ? " (no API keys: loopback only)" : " (" + keys.size() + " API key"
+                + (keys.size() == 1 ? "" : "s") + ")"));
+        err.println("  kafka: " + (kafka != null ? "embedded broker on " + bootstrap + ", data in "
+                + kafka.dataDir() : bootstrap + " (no broker started)"));
+        err.println("  hazelcast: member " + engine.hazelcast().getCluster().getLocalMember().getAddress()
+                + " of cluster " + engine.hazelcast().getConfig().getClusterName());
+        err.println("  data: " + data.path());
+        err.println("  workflows: " + (deployed.isEmpty() ? "none" : deployed.size() + " (" + String.join(", ",
+                deployed) + ")") + " from " + (options.workflowDirs().isEmpty() ? "no folder" : String.join(", ",
+                options.workflowDirs().stream().map(d -> WorkflowFiles.display(options.workingDir(),
+                        d.toAbsolutePath()).toString()).toList())));
+        err.println("  started in " + millis + " ms; Ctrl-C stops");
+        err.flush();
+    }
+
+    /** Without API keys anyone who reaches the port could start runs: only this machine may. */
+    private static void refuseOpenPublicAddress(String host, ApiKeys keys) {
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(host);
+        } catch (UnknownHostException e) {
+            throw new UserException(ExitCodes.USAGE, "--host " + host + ": unknown host", e);
+        }
+        if (!address.isLoopbackAddress() && keys.isEmpty()) {
+            throw new UserException(ExitCodes.USAGE, "--host " + host + " is reachable from other machines, and no "
+                    + "API keys are set: set " + ApiKeys.PROPERTY + " (tenant:sha256-of-key, comma-separated) or bind "
+                    + "to 127.0.0.1");
+        }
+    }
+
+    private static long longProperty(ServeOptions options, String key, long fallback) {
+        String v = options.property(key).orElse(null);
+        if (v == null) {
+            return fallback;
+        }
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new UserException(ExitCodes.USAGE, key + ": expected a whole number, not '" + v + "'");
+        }
+    }
+
+    private static String hostForUrl(String host) {
+        try {
+            return InetAddress.getByName(host) instanceof Inet6Address && host.contains(":") ? "[" + host + "]" : host;
+        } catch (UnknownHostException e) {
+            return host;
+        }
+    }
+
+    /** The server's base URL, {@code http://host:port}. */
+    public String url() {
+        return url;
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    /** The embedded broker, or null when a Kafka was configured. */
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public List<String> deployedWorkflows() {
+        return List.copyOf(deployed);
+    }
+
+    /** Stops Camel (the API, the engine and its member), then the broker, then lets the data directory go. */
+    @Override
+    public synchronized void close() throws Exception {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            main.stop();
+        } finally {
+            try {
+                if (kafka != null) {
+                    kafka.close();
+                }
+            } finally {
+                data.close();
+                LOG.debug("caravan serve stopped");
+            }
+        }
+    }
+}

@@ -1,0 +1,322 @@
+package dev.caravan.app.serve;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.caravan.dsl.Workflow;
+import dev.caravan.json.Json;
+import dev.caravan.run.Engine;
+import dev.caravan.run.RunService;
+import dev.caravan.run.StartedRun;
+import dev.caravan.state.LaneRecord;
+import dev.caravan.state.NodeRecord;
+import dev.caravan.state.RunPage;
+import dev.caravan.state.RunQuery;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import dev.caravan.support.JsonProblems;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+
+/**
+ * What the run endpoints of {@code /api/v1} do, apart from HTTP: each method takes the request's parts (the tenant
+ * the caller acts for, the body's bytes, a header) and returns the response, or throws {@link ApiException} (or one of
+ * the engine's exceptions, which {@link ApiRoutes} maps to problems).
+ */
+final class RunApi {
+
+    static final String BASE = "/api/v1";
+
+    /** Runs per page when the request does not say. */
+    private static final int DEFAULT_PAGE = 50;
+    /** The longest Idempotency-Key accepted; keys are opaque, usually a UUID. */
+    private static final int MAX_IDEMPOTENCY_KEY = 255;
+    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]+");
+    /** Requests' JSON bodies: exactly one value, text after it is refused. */
+    private static final ObjectReader BODY = Json.MAPPER.readerFor(Object.class)
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** Two inputs are the same request when they write the same JSON, whatever order their members came in. */
+    private static final ObjectWriter CANONICAL = Json.MAPPER.writer()
+            .with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+    /** A response: status and JSON body, and whether it replays an earlier request's run. */
+    record Response(int status, Object body, boolean replayed) {
+    }
+
+    private final Supplier<Engine> engine;
+
+    RunApi(Supplier<Engine> engine) {
+        this.engine = engine;
+    }
+
+    /** {@code POST /api/v1/workflows/run}: starts a run (or returns the run an earlier request with its key started). */
+    Response start(String tenant, byte[] body, String idempotencyKey) {
+        Map<String, Object> request = object(parse(body));
+        String workflow = string(request, "workflow", true);
+        String lane = string(request, "lane", false);
+        string(request, "correlationId", false); // accepted, not used yet: no event carries it so far
+        Object input = request.containsKey("input") && request.get("input") != null ? request.get("input") : Map.of();
+        Engine e = engine.get();
+        String runId = null;
+        if (idempotencyKey != null) {
+            runId = runIdFor(tenant, idempotencyKey);
+            RunRecord earlier = e.queries().get(runId);
+            if (earlier != null) {
+                if (!sameRequest(earlier, workflow, input, lane)) {
+                    throw new ApiException(409, "IDEMPOTENCY_CONFLICT", "Idempotency key reused",
+                            "this Idempotency-Key started run " + runId + " with another request; use a new key for a "
+                                    + "new request");
+                }
+                return new Response(202, started(runId, earlier.status().label()), true);
+            }
+        }
+        if (lane != null) {
+            LaneRecord l = e.lanes().get(lane);
+            if (l == null || !l.tenant().equals(tenant)) {
+                throw new ApiException(404, "LANE_NOT_FOUND", "No such lane", "there is no lane " + lane);
+            }
+        }
+        StartedRun run = e.runs().start(new RunService.StartRequest(workflow, input, tenant, lane, runId, null, null));
+        return new Response(202, started(run.runId(), run.status().label()), false);
+    }
+
+    /** {@code GET /api/v1/workflows/{runId}}: the run, when the caller's tenant owns it. */
+    Response get(String tenant, String runId) {
+        RunRecord r = runId == null || runId.isBlank() ? null : engine.get().queries().get(runId);
+        if (r == null || !r.tenant().equals(tenant)) {
+            throw new ApiException(404, "RUN_NOT_FOUND", "No such run", "there is no run " + runId);
+        }
+        return new Response(200, run(r), false);
+    }
+
+    /**
+     * {@code GET /api/v1/runs?status=&workflow=&limit=&after=}: the caller's runs, newest first, a page at a time;
+     * {@code next} is the cursor of the page after, null on the last.
+     */
+    Response runs(String tenant, Map<String, String> query) {
+        List<RunStatus> statuses = new ArrayList<>();
+        for (String label : query.getOrDefault("status", "").split(",")) {
+            if (!label.isBlank()) {
+                statuses.add(status(label.strip()));
+            }
+        }
+        if (query.containsKey("lane")) {
+            throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "runs cannot be listed by lane yet; "
+                    + "filter by status and workflow");
+        }
+        String workflow = query.get("workflow");
+        int limit = DEFAULT_PAGE;
+        if (query.containsKey("limit")) {
+            try {
+                limit = Integer.parseInt(query.get("limit"));
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > RunQuery.MAX_LIMIT) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "limit must be a number from 1 to "
+                        + RunQuery.MAX_LIMIT);
+            }
+        }
+        String after = query.get("after");
+        if (after != null) {
+            try {
+                RunPage.Cursor.parse(after);
+            } catch (IllegalArgumentException e) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "after must be the next cursor "
+                        + "of an earlier page");
+            }
+        }
+        RunQuery q = new RunQuery(tenant, workflow == null || workflow.isBlank() ? null : workflow, statuses, limit,
+                after);
+        RunPage page = engine.get().queries().page(q);
+        List<Object> runs = new ArrayList<>();
+        for (RunRecord r : page.runs()) {
+            Map<String, Object> run = new LinkedHashMap<>();
+            run.put("runId", r.runId());
+            run.put("workflow", r.workflow());
+            run.put("status", r.status().label());
+            run.put("lane", r.lane());
+            run.put("createdAt", time(r.createdAt()));
+            run.put("updatedAt", time(r.updatedAt()));
+            run.put("links", links(r.runId()));
+            runs.add(run);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("runs", runs);
+        body.put("next", page.next());
+        return new Response(200, body, false);
+    }
+
+    private static RunStatus status(String label) {
+        for (RunStatus s : RunStatus.values()) {
+            if (s.label().equals(label)) {
+                return s;
+            }
+        }
+        List<String> known = new ArrayList<>();
+        for (RunStatus s : RunStatus.values()) {
+            known.add(s.label());
+        }
+        throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "status " + label + " is not a run state; "
+                + "expected one of: " + String.join(", ", known));
+    }
+
+    /** {@code GET /api/v1/workflows}: the deployed workflows. */
+    Response workflows() {
+        List<Object> list = new ArrayList<>();
+        Engine e = engine.get();
+        for (String name : e.catalog().names()) {
+            Workflow wf = e.catalog().get(name);
+            if (wf == null) {
+                continue;
+            }
+            Map<String, Object> w = new LinkedHashMap<>();
+            w.put("name", wf.name());
+            w.put("hash", wf.hash());
+            w.put("description", wf.description());
+            list.add(w);
+        }
+        return new Response(200, Map.of("workflows", list), false);
+    }
+
+    /**
+     * The run id an idempotency key stands for: a name-based UUID over the tenant and the key, so a retried request
+     * names the run the first one started, and two tenants' keys never meet.
+     */
+    static String runIdFor(String tenant, String key) {
+        if (key.length() > MAX_IDEMPOTENCY_KEY || !IDEMPOTENCY_KEY.matcher(key).matches()) {
+            throw new ApiException(400, "IDEMPOTENCY_KEY_INVALID", "Invalid Idempotency-Key",
+                    "the Idempotency-Key header must be 1 to " + MAX_IDEMPOTENCY_KEY + " visible ASCII characters");
+        }
+        return UUID.nameUUIDFromBytes(("caravan-idempotency\n" + tenant + "\n" + key)
+                .getBytes(StandardCharsets.UTF_8)).toString();
+    }
+
+    private static boolean sameRequest(RunRecord earlier, String workflow, Object input, String lane) {
+        return earlier.workflow().equals(workflow) && Objects.equals(earlier.lane(), lane)
+                && canonical(earlier.input()).equals(canonical(input));
+    }
+
+    private static String canonical(Object value) {
+        try {
+            return CANONICAL.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a run's input is JSON", e);
+        }
+    }
+
+    private static Map<String, Object> started(String runId, String status) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("runId", runId);
+        body.put("status", status);
+        body.put("links", links(runId));
+        return body;
+    }
+
+    private static Map<String, Object> links(String runId) {
+        String self = BASE + "/workflows/" + runId;
+        Map<String, Object> links = new LinkedHashMap<>();
+        links.put("self", self);
+        links.put("events", self + "/events");
+        return links;
+    }
+
+    /** A run as the API shows it. */
+    static Map<String, Object> run(RunRecord r) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("runId", r.runId());
+        body.put("workflow", r.workflow());
+        body.put("workflowHash", r.workflowHash());
+        body.put("tenant", r.tenant());
+        body.put("lane", r.lane());
+        body.put("status", r.status().label());
+        body.put("input", r.input());
+        body.put("output", r.output());
+        body.put("error", r.error());
+        body.put("errorNode", r.errorNode());
+        body.put("errorCode", r.errorCode());
+        body.put("parentRunId", r.parentRunId());
+        body.put("costMicros", r.costMicros());
+        body.put("tokens", r.tokens());
+        body.put("createdAt", time(r.createdAt()));
+        body.put("updatedAt", time(r.updatedAt()));
+        Map<String, Object> nodes = new LinkedHashMap<>();
+        for (NodeRecord n : r.nodes().values()) {
+            Map<String, Object> node = new LinkedHashMap<>();
+            node.put("kind", n.kind());
+            node.put("status", n.status().label());
+            node.put("output", n.output());
+            node.put("error", n.error());
+            node.put("errorCode", n.errorCode());
+            node.put("attempts", n.attempts());
+            node.put("startedAt", time(n.startedAt()));
+            node.put("finishedAt", time(n.finishedAt()));
+            node.put("costMicros", n.costMicros());
+            node.put("tokens", n.tokens());
+            nodes.put(n.key(), node);
+        }
+        body.put("nodes", nodes);
+        body.put("links", links(r.runId()));
+        return body;
+    }
+
+    private static String time(long epochMillis) {
+        return epochMillis <= 0 ? null : Instant.ofEpochMilli(epochMillis).toString();
+    }
+
+    // --- the request body -----------------------------------------------------------------------------------
+
+    private static Object parse(byte[] body) {
+        if (body == null || body.length == 0) {
+            throw new ApiException(400, "MALFORMED_JSON", "Malformed JSON", "the request has no body; expected a "
+                    + "JSON object");
+        }
+        try {
+            return BODY.readValue(body);
+        } catch (JsonProcessingException e) {
+            // where and what, never the text itself
+            String where = JsonProblems.where(e);
+            throw new ApiException(400, "MALFORMED_JSON", "Malformed JSON", "the body is not valid JSON"
+                    + (where == null ? "" : " (" + where + ")") + ": " + JsonProblems.message(e));
+        } catch (IOException e) {
+            throw new ApiException(400, "MALFORMED_JSON", "Malformed JSON", "the body cannot be read as JSON");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Object body) {
+        if (body instanceof Map<?, ?> map) {
+            return (Map<String, Object>) map;
+        }
+        throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "the body must be a JSON object such as "
+                + "{\"workflow\": \"hello\", \"input\": {...}}");
+    }
+
+    private static String string(Map<String, Object> request, String member, boolean required) {
+        Object v = request.get(member);
+        if (v == null) {
+            if (required) {
+                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "the body has no \"" + member
+                        + "\"; expected a string");
+            }
+            return null;
+        }
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "\"" + member + "\" must be a "
+                    + "non-empty string");
+        }
+        return s;
+    }
+}
