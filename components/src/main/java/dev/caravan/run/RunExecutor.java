@@ -230,15 +230,25 @@ public final class RunExecutor {
         return after;
     }
 
-    /** A finished sub-workflow run continues its parent. */
+    /**
+     * A finished sub-workflow run continues its parent: a paused parent is resumed, and one this instance executes
+     * goes round again. A parent that is running otherwise is left alone: its own execution (a route entered
+     * directly, in plain Camel) waits on this child's outcome and goes on from it; a second execution beside it
+     * would race it to record the same nodes.
+     */
     private void notifyParent(RunRecord child) {
         if (child != null && child.parentRunId() != null && child.status().isTerminal()) {
             RunRecord parent = engine.store().get(child.parentRunId());
-            if (parent != null && !parent.status().isTerminal()) {
-                engine.store().apply(parent.runId(), new Mutation.ResumeRun("sub-workflow " + child.runId() + " "
-                        + child.status().label()));
-                execute(parent.runId());
+            if (parent == null || parent.status().isTerminal()) {
+                return;
             }
+            if (parent.status() == RunStatus.RUNNING && !isExecuting(parent.runId())) {
+                LOG.debug("Run {} goes on from its sub-workflow {} where it executes", parent.runId(), child.runId());
+                return;
+            }
+            engine.store().apply(parent.runId(), new Mutation.ResumeRun("sub-workflow " + child.runId() + " "
+                    + child.status().label()));
+            execute(parent.runId());
         }
     }
 
