@@ -1,5 +1,6 @@
 package dev.caravan.app.kafka;
 
+import dev.caravan.app.Ports;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.common.Uuid;
@@ -13,9 +14,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.BindException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -205,22 +203,15 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @throws BindException when the port is taken, with the message {@link #start} would give
      */
     public static int choosePort(int port) throws IOException {
-        return port == 0 ? freePort() : checkFree(port);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
-            return socket.getLocalPort();
-        }
-    }
-
-    private static int checkFree(int port) throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(HOST, port));
+        try {
+            return Ports.bindable(HOST, port);
         } catch (BindException e) {
             throw portInUse(port, e);
         }
-        return port;
+    }
+
+    private static int freePort() throws IOException {
+        return Ports.bindable(HOST, 0);
     }
 
     private static BindException portInUse(int port, Exception cause) {

@@ -1,5 +1,6 @@
 package dev.caravan.app.serve;
 
+import dev.caravan.app.Ports;
 import dev.caravan.app.cli.DataDirectory;
 import dev.caravan.app.cli.ExitCodes;
 import dev.caravan.app.cli.UserException;
@@ -21,8 +22,6 @@ import java.io.PrintStream;
 import java.net.BindException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -175,9 +174,8 @@ public final class CaravanServer implements AutoCloseable {
 
     /** The HTTP port: a free one for 0, else the one asked for once it is seen to be free. */
     private static int choosePort(String host, int port) throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(host, port));
-            return socket.getLocalPort();
+        try {
+            return Ports.bindable(host, port);
         } catch (BindException e) {
             throw new UserException(ExitCodes.USAGE, host + ":" + port + " is already in use (another caravan "
                     + "serve?); choose another with --port", e);
