@@ -1,6 +1,7 @@
 package dev.caravan.state;
 
 import java.util.Locale;
+import java.util.Optional;
 
 /** Lifecycle of a run. */
 public enum RunStatus {
@@ -31,5 +32,15 @@ public enum RunStatus {
     /** The lower-case name used in events, the API and the CLI. */
     public String label() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The status a {@link #label()} names, if any. */
+    public static Optional<RunStatus> ofLabel(String label) {
+        for (RunStatus s : values()) {
+            if (s.label().equals(label)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
     }
 }

@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -160,17 +161,9 @@ final class RunApi {
     }
 
     private static RunStatus status(String label) {
-        for (RunStatus s : RunStatus.values()) {
-            if (s.label().equals(label)) {
-                return s;
-            }
-        }
-        List<String> known = new ArrayList<>();
-        for (RunStatus s : RunStatus.values()) {
-            known.add(s.label());
-        }
-        throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "status " + label + " is not a run state; "
-                + "expected one of: " + String.join(", ", known));
+        return RunStatus.ofLabel(label).orElseThrow(() -> new ApiException(400, "REQUEST_INVALID", "Invalid request",
+                "status " + label + " is not a run state; expected one of: "
+                        + String.join(", ", Arrays.stream(RunStatus.values()).map(RunStatus::label).toList())));
     }
 
     /** {@code GET /api/v1/workflows}: the deployed workflows. */
