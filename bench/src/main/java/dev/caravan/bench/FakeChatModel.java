@@ -5,27 +5,20 @@ import dev.caravan.llm.provider.LatencyScheduler;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.UserMessage;
-import dev.langchain4j.model.ModelProvider;
-import dev.langchain4j.model.chat.Capability;
-import dev.langchain4j.model.chat.ChatModel;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
 
-import java.util.Collections;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Issue 13's fake model on the Caravan side: checks that the prompt is not empty and answers {@link #REPLY}. Called
  * through its handler (as {@code caravan-llm} calls an {@link AsyncChatModel}), a latency is a task on a 2-thread
  * scheduler that then delivers the reply, holding no thread meanwhile, as the Camel baseline's slow processor does.
  */
-public final class FakeChatModel implements ChatModel, AsyncChatModel {
+public final class FakeChatModel implements AsyncChatModel {
 
     /** The reply of every call, on both sides of the bench; stored verbatim (no JSON parsing). */
     public static final String REPLY = "{\"label\":\"ok\",\"score\":0.5}";
@@ -87,25 +80,6 @@ public final class FakeChatModel implements ChatModel, AsyncChatModel {
     }
 
     // both interfaces have these as defaults: one answer for the class
-    @Override
-    public ChatRequestParameters defaultRequestParameters() {
-        return ChatModel.super.defaultRequestParameters();
-    }
-
-    @Override
-    public List<ChatModelListener> listeners() {
-        return Collections.emptyList();
-    }
-
-    @Override
-    public ModelProvider provider() {
-        return ModelProvider.OTHER;
-    }
-
-    @Override
-    public Set<Capability> supportedCapabilities() {
-        return Set.of();
-    }
 
     private static String lastUserText(List<ChatMessage> messages) {
         for (int i = messages.size() - 1; i >= 0; i--) {

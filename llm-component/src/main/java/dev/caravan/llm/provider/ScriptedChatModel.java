@@ -1,7 +1,6 @@
 package dev.caravan.llm.provider;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -24,12 +23,8 @@ import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
-import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.Capability;
-import dev.langchain4j.model.chat.ChatModel;
-import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
-import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
@@ -49,7 +44,7 @@ import dev.langchain4j.model.output.TokenUsage;
  * {@code {system}} the system message and {@code {tool}} the last tool result ({@code ""} when there is none).
  * Other braces are kept as they are.
  */
-public class ScriptedChatModel implements ChatModel, AsyncChatModel {
+public class ScriptedChatModel implements AsyncChatModel {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(prompt|system|tool)}");
@@ -141,21 +136,6 @@ public class ScriptedChatModel implements ChatModel, AsyncChatModel {
             }
         }
         handler.onCompleteResponse(response);
-    }
-
-    @Override
-    public ChatRequestParameters defaultRequestParameters() {
-        return ChatModel.super.defaultRequestParameters();
-    }
-
-    @Override
-    public List<ChatModelListener> listeners() {
-        return Collections.emptyList();
-    }
-
-    @Override
-    public ModelProvider provider() {
-        return ModelProvider.OTHER;
     }
 
     @Override
