@@ -151,7 +151,7 @@ final class FinishedRuns {
             long retentionMillis) {
         Lingering read = Lingering.local();
         List<RunRecord> records = read.records(runs.executeOnKeys(leaving, read));
-        records.sort(Comparator.comparingLong(RunRecord::updatedAt));
+        records.sort(Comparator.comparingLong(RunRecord::updatedAt).thenComparingLong(RunRecord::createdAt));
         CompletableFuture<?>[] left = new CompletableFuture<?>[records.size()];
         for (int i = 0; i < left.length; i++) {
             RunRecord r = records.get(i);
@@ -319,7 +319,9 @@ final class FinishedRuns {
 
         @Override
         public int compare(EntryView<String, PackedRun> a, EntryView<String, PackedRun> b) {
-            return Long.compare(a.getValue().updatedAt(), b.getValue().updatedAt());
+            int byFinish = Long.compare(a.getValue().updatedAt(), b.getValue().updatedAt());
+            // runs that finished in the same millisecond: the one started first finished first
+            return byFinish != 0 ? byFinish : Long.compare(a.getValue().createdAt(), b.getValue().createdAt());
         }
     }
 

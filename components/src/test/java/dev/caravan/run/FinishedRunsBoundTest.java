@@ -60,6 +60,8 @@ class FinishedRunsBoundTest {
             RunRecord r = caravan.runs().start(new RunService.StartRequest("done", Map.of(), null, null, id, null,
                     null)).get(20, TimeUnit.SECONDS);
             assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+            // the next one starts in a later millisecond: which finished first is then not a tie
+            await().atMost(1, TimeUnit.SECONDS).until(() -> System.currentTimeMillis() > r.updatedAt());
         }
         // once it no longer lingers in the run map, the first is gone; the others are kept
         await().atMost(30, TimeUnit.SECONDS).until(() -> caravan.queries().get(ids.get(0)) == null);
