@@ -11,4 +11,13 @@ import java.util.List;
 public interface EventSink {
 
     void publish(List<RunEvent> events);
+
+    /** A sink handing each update's events to this one, then to {@code next}. */
+    default EventSink andThen(EventSink next) {
+        EventSink first = this;
+        return events -> {
+            first.publish(events);
+            next.publish(events);
+        };
+    }
 }

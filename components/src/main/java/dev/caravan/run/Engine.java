@@ -6,6 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.caravan.dsl.Durations;
 import dev.caravan.event.EventBus;
+import dev.caravan.event.EventRelay;
 import dev.caravan.expr.Expressions;
 import dev.caravan.spi.Timers;
 import dev.caravan.state.HazelcastRunStore;
@@ -63,13 +64,16 @@ public final class Engine implements AutoCloseable {
     private final int maxTakeovers;
     private final RunRequests runRequests;
     private final Reaper reaper;
+    /** The relay of an owned member's events (to Kafka), or null. */
+    private final EventRelay relay;
     /** The database connections of an owned member's store, or null. */
     private final AutoCloseable storePool;
     private volatile boolean closed;
 
     private Engine(CamelContext camelContext, HazelcastInstance hazelcast, boolean ownsHazelcast, EventBus events,
-            AutoCloseable storePool) {
+            AutoCloseable storePool, EventRelay relay) {
         this.camelContext = camelContext;
+        this.relay = relay;
         this.storePool = storePool;
         this.hazelcast = hazelcast;
         this.ownsHazelcast = ownsHazelcast;
@@ -115,6 +119,9 @@ public final class Engine implements AutoCloseable {
         // before recovered timers fire: a route they resume finds this engine's services
         bindServices();
         runTimers.recover();
+        if (relay != null) {
+            relay.start(store);
+        }
         reaper.start(duration(camelContext, "caravan.reaper.interval", "5s"));
         if (!retention.isZero()) {
             long every = Math.max(1, retention.toMillis() / 4);
@@ -166,6 +173,12 @@ public final class Engine implements AutoCloseable {
         EventBus events = new EventBus();
         Config config = ClusterSettings.from(camelContext.getPropertiesComponent()).config();
         HazelcastRunStore.configure(config, events);
+        // the application's relay (caravan serve binds one for Kafka): runs then keep outboxes
+        EventRelay relay = camelContext.getRegistry().findSingleByType(EventRelay.class);
+        if (relay != null) {
+            Duration retention = duration(camelContext, "caravan.runs.retention", "7d");
+            HazelcastRunStore.relayEvents(config, relay, retention.isZero() ? null : retention);
+        }
         camelContext.getPropertiesComponent().resolveProperty("caravan.runs.max-finished")
                 .ifPresent(max -> HazelcastRunStore.maxFinishedRuns(config, Integer.parseInt(max)));
         Optional<String> jdbcUrl = camelContext.getPropertiesComponent().resolveProperty("caravan.store.jdbc-url");
@@ -192,7 +205,7 @@ public final class Engine implements AutoCloseable {
             throw e;
         }
         LOG.debug("Started embedded Hazelcast member {}", hz.getName());
-        return new Engine(camelContext, hz, true, events, pool);
+        return new Engine(camelContext, hz, true, events, pool, relay);
     }
 
     /**
@@ -201,7 +214,7 @@ public final class Engine implements AutoCloseable {
      * closes them.
      */
     public static Engine on(CamelContext camelContext, HazelcastInstance hazelcast, EventBus events) {
-        return new Engine(camelContext, hazelcast, false, events, null);
+        return new Engine(camelContext, hazelcast, false, events, null, null);
     }
 
     /**
@@ -378,6 +391,10 @@ public final class Engine implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (relay != null) {
+            // what it has not confirmed stays in the outboxes, for the next start or another member
+            relay.stop();
+        }
         reaper.close();
         runRequests.close();
         if (ownsTimers) {

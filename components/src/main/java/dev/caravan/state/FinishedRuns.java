@@ -106,7 +106,8 @@ final class FinishedRuns {
         if (!r.status().isTerminal()) {
             return 0;
         }
-        if (packed) {
+        if (packed || !r.outbox().isEmpty()) {
+            // (a run whose events the relay has not confirmed stays where the relay looks, up to its retention)
             return retentionMillis;
         }
         return retentionMillis > 0 ? Math.min(retentionMillis, RUN_MAP_TTL_MILLIS) : RUN_MAP_TTL_MILLIS;

@@ -1,5 +1,7 @@
 package dev.caravan.state;
 
+import dev.caravan.event.RunEvent;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -58,6 +60,18 @@ public final class Frozen {
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), r.status(),
                 copyOf(r.input()), copyOf(r.output()), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(),
                 r.sequence(), r.parentRunId(), r.parentNodeKey(), r.costMicros(), r.tokens(),
-                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode());
+                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode(), outbox(r.outbox()));
+    }
+
+    private static List<RunEvent> outbox(List<RunEvent> events) {
+        if (events.isEmpty()) {
+            return List.of();
+        }
+        List<RunEvent> out = new ArrayList<>(events.size());
+        for (RunEvent e : events) {
+            out.add(new RunEvent(e.type(), e.runId(), e.sequence(), e.time(), e.workflow(), e.tenant(), e.lane(),
+                    e.node(), e.parentRunId(), copyOf(e.data())));
+        }
+        return Collections.unmodifiableList(out);
     }
 }

@@ -13,6 +13,7 @@ import com.hazelcast.map.listener.EntryExpiredListener;
 import com.hazelcast.query.PagingPredicate;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
+import dev.caravan.event.EventRelay;
 import dev.caravan.event.EventSink;
 import dev.caravan.event.RunEvent;
 
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletionStage;
 import javax.sql.DataSource;
 
 /**
@@ -42,6 +44,8 @@ public final class HazelcastRunStore implements RunStore {
     public static final String FINISHED_MAP_NAME = FinishedRuns.MAP_NAME;
     /** The member's run table, in its user context, when runs are persisted. */
     private static final String DATABASE_KEY = "caravan.runTable";
+    /** The member's event log table, in its user context, when runs are persisted and relayed. */
+    private static final String EVENT_TABLE_KEY = "caravan.eventTable";
     /** Statuses of finished runs, as the run table spells them. */
     private static final List<Object> FINISHED_STATUSES = List.of(RunStatus.COMPLETED.name(), RunStatus.FAILED.name(),
             RunStatus.CANCELLED.name());
@@ -57,6 +61,11 @@ public final class HazelcastRunStore implements RunStore {
     private final IMap<String, PackedRun> finished;
     /** The run table when runs are persisted, else null. */
     private final JdbcMapStore<RunRecord> database;
+    /** The member's event relay, or null: then runs keep no outbox and no event log. */
+    private final EventRelay relay;
+    private final IMap<String, EventLog.Entries> log;
+    /** The event log's table when runs are persisted and relayed, else null. */
+    private final JdbcMapStore<EventLog.Entries> logTable;
 
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink) {
         this(hazelcast, sink, null);
@@ -85,6 +94,12 @@ public final class HazelcastRunStore implements RunStore {
         JdbcMapStore<RunRecord> table = (JdbcMapStore<RunRecord>) hazelcast.getConfig().getUserContext()
                 .get(DATABASE_KEY);
         this.database = table;
+        this.relay = (EventRelay) hazelcast.getConfig().getUserContext().get(RunUpdateProcessor.RELAY_KEY);
+        this.log = relay == null ? null : hazelcast.getMap(EventLog.MAP_NAME);
+        @SuppressWarnings("unchecked")
+        JdbcMapStore<EventLog.Entries> events = (JdbcMapStore<EventLog.Entries>) hazelcast.getConfig()
+                .getUserContext().get(EVENT_TABLE_KEY);
+        this.logTable = events;
     }
 
     /**
@@ -96,6 +111,7 @@ public final class HazelcastRunStore implements RunStore {
                 .addSerializer(new RunUpdateProcessor.Serializer())
                 .addSerializer(new RunUpdateProcessor.SetRecordSerializer())
                 .addSerializer(new RunUpdateProcessor.ReadRecordSerializer())
+                .addSerializer(new RunUpdateProcessor.DropConfirmed.Serializer())
                 .addSerializer(new FinishedRuns.LeaveRunMap.Serializer())
                 .addSerializer(new FinishedRuns.Lingering.Serializer());
         config.getSerializationConfig().addSerializerConfig(new SerializerConfig().setTypeClass(RunRecord.class)
@@ -110,6 +126,25 @@ public final class HazelcastRunStore implements RunStore {
         ValueStore.configure(config);
         // lanes live beside the runs they admit, and their events go where the runs' go
         return LaneStore.configure(config, sink);
+    }
+
+    /**
+     * Makes the member relay its runs' events through {@code relay}: each update writes its events into the run's
+     * outbox with the record, the relay is handed them once stored, and what it confirms moves to the run's event
+     * log ({@value EventLog#MAP_NAME}; with a database, the table {@value EventLog#TABLE}). Called after
+     * {@link #configure} and before {@link #persist}.
+     *
+     * @param retention how long a run's event log is kept, as the run; null for ever
+     */
+    public static Config relayEvents(Config config, EventRelay relay, Duration retention) {
+        EventSink sink = (EventSink) config.getUserContext().get(RunUpdateProcessor.SINK_KEY);
+        if (sink == null) {
+            throw new IllegalStateException("configure(config, sink) comes before relayEvents(config, ...)");
+        }
+        config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink.andThen(relay));
+        config.getUserContext().put(RunUpdateProcessor.RELAY_KEY, relay);
+        EventLog.configure(config, retention == null ? 0 : retention.toMillis());
+        return config;
     }
 
     /**
@@ -162,6 +197,9 @@ public final class HazelcastRunStore implements RunStore {
         // finished runs leave the map for the database, which deletes them by age at the end of the retention
         FinishedRuns.inDatabase(config);
         config.getUserContext().put(DATABASE_KEY, runStore);
+        if (config.getUserContext().containsKey(RunUpdateProcessor.RELAY_KEY)) {
+            config.getUserContext().put(EVENT_TABLE_KEY, EventLog.persist(config, dataSource));
+        }
         JdbcMapStore<String> valueStore = JdbcMapStore.values(dataSource);
         MapConfig valuesConfig = config.getMapConfig(ValueStore.MAP_NAME);
         valuesConfig.getMapStoreConfig()
@@ -199,7 +237,7 @@ public final class HazelcastRunStore implements RunStore {
             referencing.add(values.referencing(m));
         }
         RunUpdateProcessor update = new RunUpdateProcessor(referencing, sink, memberId(), retentionMillis, hazelcast,
-                finished != null);
+                finished != null, relay);
         Mutation.Result result = update.result(runs.executeOnKey(runId, update));
         RunRecord after = result.record();
         if (after != null && after.status().isTerminal() && update.wrote()) {
@@ -233,8 +271,10 @@ public final class HazelcastRunStore implements RunStore {
         keys.forEach(runs::delete);
         int removed = keys.size();
         long lingered = System.currentTimeMillis() - FinishedRuns.LINGER_MILLIS;
+        // a run whose events the relay has not confirmed stays where the relay looks for them
         Set<String> leaving = runs.localKeySet(e -> e.getValue().status().isTerminal()
-                                                    && e.getValue().updatedAt() < lingered);
+                                                    && e.getValue().updatedAt() < lingered
+                                                    && e.getValue().outbox().isEmpty());
         if (database != null) {
             leaving.forEach(runs::evict);
         } else if (finished != null && !leaving.isEmpty()) {
@@ -246,6 +286,9 @@ public final class HazelcastRunStore implements RunStore {
                 List<Object> parameters = new ArrayList<>(FINISHED_STATUSES);
                 parameters.add(updatedBefore);
                 removed += database.deleteWhere("status IN (?, ?, ?) AND updated_at < ?", parameters);
+                if (logTable != null) {
+                    logTable.deleteWhere("updated_at < ?", List.of(updatedBefore));
+                }
             }
         }
         return removed;
@@ -264,6 +307,41 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     private record MemberId(UUID uuid, String text) {
+    }
+
+    @Override
+    public CompletionStage<Void> confirmEvents(String runId, List<RunEvent> published) {
+        if (relay == null) {
+            throw new IllegalStateException("This member relays no events");
+        }
+        long upTo = published.get(published.size() - 1).sequence();
+        return log.submitToKey(runId, new EventLog.Append(published))
+                .thenCompose(logged -> runs.submitToKey(runId,
+                        new RunUpdateProcessor.DropConfirmed(upTo, retentionMillis, finished != null)))
+                .thenApply(dropped -> null);
+    }
+
+    @Override
+    public List<RunRecord> withUnconfirmedEvents(long updatedBefore) {
+        Set<String> keys = runs.localKeySet(e -> !e.getValue().outbox().isEmpty()
+                                                 && e.getValue().updatedAt() < updatedBefore);
+        List<RunRecord> out = new ArrayList<>(keys.size());
+        for (String key : keys) {
+            RunRecord r = get(key);
+            if (r != null && !r.outbox().isEmpty()) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<RunEvent> events(String runId, long afterSequence, int limit) {
+        RunRecord r = get(runId);
+        if (r == null || r.sequence() <= afterSequence) {
+            return List.of();
+        }
+        return EventLog.merge(log == null ? null : log.get(runId), r.outbox(), afterSequence, limit);
     }
 
     @Override

@@ -106,7 +106,7 @@ public sealed interface Mutation {
                 error, errorNode, r.createdAt(), now, r.sequence(), r.parentRunId(), r.parentNodeKey(),
                 r.costMicros() + addCost, r.tokens() + addTokens,
                 nodes == r.nodes() ? nodes : Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(),
-                errorCode);
+                errorCode, r.outbox());
     }
 
     private static RunRecord withNode(RunRecord r, long now, NodeRecord node) {

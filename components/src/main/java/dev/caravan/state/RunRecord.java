@@ -1,5 +1,9 @@
 package dev.caravan.state;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.caravan.event.RunEvent;
+
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,6 +33,9 @@ import java.util.Map;
  * @param takeovers     how many times another member took the run over from an owner that died
  * @param errorCode     the stable code of the failure that failed the run ({@code TIMEOUT}, a {@code fail} node's
  *                      code, ...), or null
+ * @param outbox        the run's events not yet confirmed on the event topic, oldest first, when the member relays
+ *                      events (else empty): written in the same update, and so the same database commit, as the
+ *                      state change that made them, and trimmed once the relay confirms them
  */
 public record RunRecord(
         String runId,
@@ -51,7 +58,22 @@ public record RunRecord(
         Map<String, NodeRecord> nodes,
         String owner,
         int takeovers,
-        String errorCode) {
+        String errorCode,
+        @JsonInclude(JsonInclude.Include.NON_EMPTY) List<RunEvent> outbox) {
+
+    public RunRecord {
+        outbox = outbox == null ? List.of() : outbox;
+    }
+
+    /** A run record with no events waiting for the relay. */
+    public RunRecord(String runId, String workflow, String workflowHash, String tenant, String lane, RunStatus status,
+            Object input, Object output, String error, String errorNode, long createdAt, long updatedAt, long sequence,
+            String parentRunId, String parentNodeKey, long costMicros, long tokens, Map<String, NodeRecord> nodes,
+            String owner, int takeovers, String errorCode) {
+        this(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode, createdAt, updatedAt,
+                sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers, errorCode,
+                List.of());
+    }
 
     /** A run record without a failure code. */
     public RunRecord(String runId, String workflow, String workflowHash, String tenant, String lane, RunStatus status,
@@ -70,20 +92,27 @@ public record RunRecord(
     public RunRecord withOwner(String newOwner, int newTakeovers) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, newOwner,
-                newTakeovers, errorCode);
+                newTakeovers, errorCode, outbox);
     }
 
     /** This record with the sequence number of its last event. */
     public RunRecord withSequence(long newSequence) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, newSequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
-                takeovers, errorCode);
+                takeovers, errorCode, outbox);
     }
 
     /** This record moved onto another definition of its workflow, at {@code now}. */
     public RunRecord withWorkflowHash(String newWorkflowHash, long now) {
         return new RunRecord(runId, workflow, newWorkflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, now, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers,
-                errorCode);
+                errorCode, outbox);
+    }
+
+    /** This record with other events waiting for the relay. */
+    public RunRecord withOutbox(List<RunEvent> newOutbox) {
+        return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
+                createdAt, updatedAt, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
+                takeovers, errorCode, newOutbox);
     }
 }

@@ -1,6 +1,9 @@
 package dev.caravan.state;
 
+import dev.caravan.event.RunEvent;
+
 import java.util.List;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Durable run records. Every change goes through {@link #apply}, atomic per run, which also assigns the events
@@ -44,4 +47,25 @@ public interface RunStore {
      * travels to the caller.
      */
     RunPage page(RunQuery query);
+
+    /**
+     * Records that the relay published these events of a run (contiguous, in sequence order): they are appended to
+     * the run's event log, then dropped from its outbox. Completes once both happened; a duplicate is ignored.
+     */
+    default CompletionStage<Void> confirmEvents(String runId, List<RunEvent> published) {
+        throw new UnsupportedOperationException("This store keeps no outbox");
+    }
+
+    /** The runs this member holds whose outbox holds events older than {@code updatedBefore} (epoch millis). */
+    default List<RunRecord> withUnconfirmedEvents(long updatedBefore) {
+        return List.of();
+    }
+
+    /**
+     * Up to {@code limit} events of a run with a sequence number above {@code afterSequence}, in order: from its
+     * event log, then its outbox. Empty when the run made none or is unknown.
+     */
+    default List<RunEvent> events(String runId, long afterSequence, int limit) {
+        return List.of();
+    }
 }

@@ -11,12 +11,14 @@ import com.hazelcast.nio.serialization.StreamSerializer;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
+import dev.caravan.event.EventRelay;
 import dev.caravan.event.EventSink;
 import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -33,6 +35,8 @@ import java.util.Objects;
 final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Object>, HazelcastInstanceAware {
 
     static final String SINK_KEY = "caravan.eventSink";
+    /** The member's {@link EventRelay}, in its user context, when it relays events from the runs' outboxes. */
+    static final String RELAY_KEY = "caravan.eventRelay";
 
     private final String mutationsJson;
     /** The member applying the mutations: owners are members. */
@@ -41,6 +45,8 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     private final long retentionMillis;
     private transient List<Mutation> mutations;
     private transient EventSink sink;
+    /** The member's relay, or null: then records keep no outbox. */
+    private transient EventRelay relay;
     private transient HazelcastInstance hazelcast;
     /** Whether finished runs are packed in their own map on this member (no database): {@link FinishedRuns}. */
     private transient boolean packFinished;
@@ -51,8 +57,9 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
     private transient Mutation.Result result;
 
     RunUpdateProcessor(List<Mutation> mutations, EventSink sink, String caller, long retentionMillis,
-            HazelcastInstance hazelcast, boolean packFinished) {
+            HazelcastInstance hazelcast, boolean packFinished, EventRelay relay) {
         this.mutations = List.copyOf(mutations);
+        this.relay = relay;
         this.mutationsJson = null;
         this.caller = caller;
         this.retentionMillis = retentionMillis;
@@ -80,6 +87,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         hazelcast = hz;
         if (sink == null) {
             sink = (EventSink) hz.getConfig().getUserContext().get(SINK_KEY);
+            relay = (EventRelay) hz.getConfig().getUserContext().get(RELAY_KEY);
             packFinished = FinishedRuns.packed(hz);
         }
     }
@@ -113,6 +121,10 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
             }
             after = seq != next.sequence() ? next.withSequence(seq) : next;
         }
+        if (relay != null && !events.isEmpty()) {
+            // the events are durable with the change that made them: in the same record, hence the same commit
+            after = after.withOutbox(withEvents(after.outbox(), relay.confirmedUpTo(entry.getKey()), events));
+        }
         if (after != current || !events.isEmpty()) {
             // (when nothing changed: no write, no backup, no write-through)
             written = after;
@@ -134,6 +146,18 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
             return null;
         }
         return new String[] { encode(outcome), after == null ? null : Json.write(after) };
+    }
+
+    /** The outbox without the events confirmed up to {@code confirmed}, then {@code events}. */
+    static List<RunEvent> withEvents(List<RunEvent> outbox, long confirmed, List<RunEvent> events) {
+        List<RunEvent> out = new ArrayList<>(outbox.size() + events.size());
+        for (RunEvent e : outbox) {
+            if (e.sequence() > confirmed) {
+                out.add(e);
+            }
+        }
+        out.addAll(events);
+        return Collections.unmodifiableList(out);
     }
 
     /** How long the entry of a record lives from now: a little while once the run finished, otherwise 0 (for ever). */
@@ -243,6 +267,63 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
         @Override
         public EntryProcessor<String, RunRecord, Object> getBackupProcessor() {
             return null;
+        }
+    }
+
+    /**
+     * Drops the events up to a sequence number from a record's outbox: the relay published and logged them.
+     * Deterministic, so backups apply it too.
+     */
+    static final class DropConfirmed implements EntryProcessor<String, RunRecord, Object> {
+        private final long upTo;
+        private final long retentionMillis;
+        private final boolean packFinished;
+
+        DropConfirmed(long upTo, long retentionMillis, boolean packFinished) {
+            this.upTo = upTo;
+            this.retentionMillis = retentionMillis;
+            this.packFinished = packFinished;
+        }
+
+        @Override
+        public Object process(Map.Entry<String, RunRecord> entry) {
+            RunRecord r = entry.getValue();
+            if (r == null || r.outbox().isEmpty() || r.outbox().get(0).sequence() > upTo) {
+                return null;
+            }
+            RunRecord after = r.withOutbox(withEvents(r.outbox(), upTo, List.of()));
+            TimedEntries.set(entry, after, FinishedRuns.ttlInRunMap(after, retentionMillis, packFinished));
+            return null;
+        }
+
+        @Override
+        public EntryProcessor<String, RunRecord, Object> getBackupProcessor() {
+            return this;
+        }
+
+        static final class Serializer implements CompactSerializer<DropConfirmed> {
+            @Override
+            public DropConfirmed read(CompactReader reader) {
+                return new DropConfirmed(reader.readInt64("upTo"), reader.readInt64("retentionMillis"),
+                        reader.readBoolean("packFinished"));
+            }
+
+            @Override
+            public void write(CompactWriter writer, DropConfirmed p) {
+                writer.writeInt64("upTo", p.upTo);
+                writer.writeInt64("retentionMillis", p.retentionMillis);
+                writer.writeBoolean("packFinished", p.packFinished);
+            }
+
+            @Override
+            public String getTypeName() {
+                return "caravan.DropConfirmedEvents";
+            }
+
+            @Override
+            public Class<DropConfirmed> getCompactClass() {
+                return DropConfirmed.class;
+            }
         }
     }
 

@@ -160,7 +160,7 @@ public final class ValueStore {
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), r.status(),
                 resolve(r.input()), resolve(r.output()), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(),
                 r.sequence(), r.parentRunId(), r.parentNodeKey(), r.costMicros(), r.tokens(),
-                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode());
+                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode(), r.outbox());
     }
 
     /**

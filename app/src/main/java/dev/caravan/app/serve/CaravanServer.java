@@ -7,6 +7,7 @@ import dev.caravan.app.cli.UserException;
 import dev.caravan.app.cli.WorkflowChecks;
 import dev.caravan.app.cli.WorkflowFiles;
 import dev.caravan.app.kafka.EmbeddedKafka;
+import dev.caravan.app.kafka.KafkaEventRelay;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
@@ -26,6 +27,7 @@ import java.net.UnknownHostException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,6 +48,10 @@ public final class CaravanServer implements AutoCloseable {
     /** Where runs' events go; with no value, the server starts a broker of its own. */
     public static final String KAFKA_BOOTSTRAP = "caravan.kafka.bootstrap-servers";
     public static final String KAFKA_EMBEDDED_PORT = "caravan.kafka.embedded.port";
+    /** The topic of run events. */
+    public static final String EVENTS_TOPIC = "caravan.events.topic";
+    /** How often the relay reads the outboxes for events it missed, in milliseconds. */
+    public static final String RELAY_SWEEP_MILLIS = "caravan.events.relay.sweep-millis";
     public static final String MAX_BODY_BYTES = "caravan.api.max-body-bytes";
     private static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -109,6 +115,10 @@ public final class CaravanServer implements AutoCloseable {
             }
             main = new Main();
             configure(main, options, httpPort, data, bootstrap, maxBody);
+            // the engine finds the relay in the registry: its runs keep outboxes, which the relay publishes
+            main.bind("caravanEventRelay", new KafkaEventRelay(bootstrap,
+                    options.property(EVENTS_TOPIC).orElse(KafkaEventRelay.DEFAULT_TOPIC),
+                    Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000))));
             main.bind("caravanExpressions", loader.expressions());
             main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody));
             main.start();

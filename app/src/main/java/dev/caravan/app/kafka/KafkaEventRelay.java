@@ -1,0 +1,420 @@
+package dev.caravan.app.kafka;
+
+import dev.caravan.event.CloudEventJson;
+import dev.caravan.event.EventRelay;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStore;
+import io.cloudevents.CloudEvent;
+import io.cloudevents.kafka.CloudEventSerializer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.errors.RecordBatchTooLargeException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Publishes run events from the runs' outboxes to a Kafka topic: CloudEvents in the Kafka binary mode (attributes as
+ * {@code ce_*} headers, the data as the value), keyed by run id so a run's events share a partition, through an
+ * idempotent producer with {@code acks=all} that retries for as long as Kafka is away. One thread relays, in sequence
+ * order per run: an event reaches the producer only after every earlier event of its run did, and an event it never
+ * received (a restart, a takeover, a full queue) it reads from the run's outbox first. What the broker acknowledged is
+ * confirmed to the store (appended to the run's event log, dropped from its outbox).
+ *
+ * <p>While Kafka is away nothing grows here without bound: the producer's buffer is bounded, events that do not fit
+ * in the relay's queue are dropped from memory (they stay in the outboxes, which a sweep every few seconds reads), and
+ * the outboxes are bounded by the run retention. The backlog is a metric ({@link #backlog()}) and a warning in the log.
+ */
+public final class KafkaEventRelay implements EventRelay {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaEventRelay.class);
+
+    public static final String DEFAULT_TOPIC = "caravan.run.events";
+    /** Update batches the relay holds in memory; beyond, they wait in the outboxes for the sweep. */
+    static final int QUEUE_CAPACITY = 16_384;
+    /** The run types after which a run's relay state can go: it finished, or waits for something outside. */
+    private static final Set<String> RESTING = Set.of(EventTypes.RUN_COMPLETED, EventTypes.RUN_FAILED,
+            EventTypes.RUN_CANCELLED, EventTypes.RUN_PAUSED);
+    /** Queued by the producer's thread to wake the relay's for acknowledgements: no events. */
+    private static final List<RunEvent> WAKE = List.of();
+    /** How often the warning about a backlog is repeated while Kafka is away. */
+    private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    private final String bootstrapServers;
+    private final String topic;
+    private final Duration sweepInterval;
+    private final BlockingQueue<List<RunEvent>> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    /** Acknowledgements from the producer's thread, handled by the relay's thread. */
+    private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
+    /** Per run, the highest sequence confirmed and logged: updates drop these from the outbox. */
+    private final Map<String, Long> confirmed = new ConcurrentHashMap<>();
+    /** Per run, what the relay sent and what the broker acknowledged; only the relay's thread touches it. */
+    private final Map<String, Cursor> cursors = new HashMap<>();
+    private final AtomicLong dropped = new AtomicLong();
+    /** Whether a wake-up for acknowledgements is in the queue. */
+    private final AtomicBoolean wakePending = new AtomicBoolean();
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong inFlight = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    /** The producer's generation: acknowledgements of a replaced producer are ignored. */
+    private volatile int generation;
+    private volatile long unconfirmedRuns;
+    private volatile long oldestUnacknowledgedNanos;
+    private volatile String lastError;
+    private volatile RunStore store;
+    private volatile KafkaProducer<String, CloudEvent> producer;
+    private volatile Thread thread;
+    private volatile boolean running;
+
+    private record Ack(RunEvent event, Exception failure, int generation) {
+    }
+
+    /** A run's relay state: the last sequence handed to the producer, and the acknowledged events not yet confirmed. */
+    private static final class Cursor {
+        long sent;
+        final List<RunEvent> acknowledged = new ArrayList<>();
+        long touchedNanos = System.nanoTime();
+        /** Sent and not acknowledged, or acknowledged and not confirmed. */
+        int open;
+    }
+
+    /**
+     * @param bootstrapServers the Kafka cluster
+     * @param topic            where run events go
+     * @param sweepInterval    how often the outboxes are read for events the relay missed
+     */
+    public KafkaEventRelay(String bootstrapServers, String topic, Duration sweepInterval) {
+        this.bootstrapServers = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+        this.topic = Objects.requireNonNull(topic, "topic");
+        this.sweepInterval = sweepInterval;
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public void publish(List<RunEvent> events) {
+        // on a partition thread: never wait
+        if (running && !queue.offer(events)) {
+            if (dropped.getAndAdd(events.size()) == 0) {
+                LOG.warn("The event relay's queue is full: events wait in the runs' outboxes for its next sweep");
+            }
+        }
+    }
+
+    @Override
+    public long confirmedUpTo(String runId) {
+        Long upTo = confirmed.get(runId);
+        return upTo == null ? 0 : upTo;
+    }
+
+    @Override
+    public synchronized void start(RunStore runStore) {
+        if (running) {
+            return;
+        }
+        this.store = runStore;
+        producer = newProducer();
+        running = true;
+        Thread t = new Thread(this::relay, "caravan-event-relay");
+        t.setDaemon(true);
+        thread = t;
+        t.start();
+        LOG.debug("Relaying run events to {} on {}", topic, bootstrapServers);
+    }
+
+    private KafkaProducer<String, CloudEvent> newProducer() {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, "caravan-event-relay");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        // retry for as long as Kafka is away: giving up on one event would publish its successors out of order
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // a send that finds the buffer full or no metadata gives up quickly: the event waits in its outbox
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
+        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, CloudEventSerializer.class);
+        return new KafkaProducer<>(config);
+    }
+
+    @Override
+    public void stop() {
+        Thread t;
+        synchronized (this) {
+            if (!running) {
+                return;
+            }
+            running = false;
+            t = thread;
+        }
+        t.interrupt();
+        try {
+            t.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // a short grace for what is in flight; the rest is in the outboxes
+        producer.close(Duration.ofSeconds(2));
+    }
+
+    /** Events received or found and not yet confirmed: queued, in the producer, or waiting for confirmation. */
+    public long backlog() {
+        long queued = 0;
+        for (List<RunEvent> batch : queue) {
+            // (a wake-up counts nothing)
+            queued += batch.size();
+        }
+        return queued + inFlight.get() + dropped.get();
+    }
+
+    /** Runs whose outboxes held events older than a sweep at the last sweep. */
+    public long unconfirmedRuns() {
+        return unconfirmedRuns;
+    }
+
+    /** Events the broker acknowledged since the start. */
+    public long published() {
+        return published.get();
+    }
+
+    /** How long the oldest event in the producer has waited for the broker, or zero. */
+    public Duration oldestUnacknowledged() {
+        long since = oldestUnacknowledgedNanos;
+        return since == 0 || inFlight.get() == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
+    }
+
+    /** Events Kafka refused for good (too large): they are only in their runs' event logs. */
+    public long refused() {
+        return refused.get();
+    }
+
+    /** The last failure sending to Kafka, or null. */
+    public String lastError() {
+        return lastError;
+    }
+
+    private void relay() {
+        long nextSweep = System.nanoTime() + sweepInterval.toNanos();
+        long lastWarning = 0;
+        while (running) {
+            try {
+                long untilSweep = Math.max(0, nextSweep - System.nanoTime());
+                List<RunEvent> batch = queue.poll(acks.isEmpty() ? untilSweep : 0, TimeUnit.NANOSECONDS);
+                if (batch != null) {
+                    for (RunEvent e : batch) {
+                        offer(e);
+                    }
+                }
+                handleAcks();
+                if (System.nanoTime() - nextSweep >= 0) {
+                    sweep();
+                    nextSweep = System.nanoTime() + sweepInterval.toNanos();
+                    Duration waiting = oldestUnacknowledged();
+                    if (waiting.toSeconds() >= 30 && System.nanoTime() - lastWarning >= WARN_EVERY_NANOS) {
+                        lastWarning = System.nanoTime();
+                        LOG.warn("{} run events wait for Kafka at {} (the oldest for {} s; {} runs hold unpublished "
+                                 + "events in their outboxes){}", backlog(), bootstrapServers, waiting.toSeconds(),
+                                unconfirmedRuns, lastError == null ? "" : ": " + lastError);
+                    }
+                }
+            } catch (InterruptedException e) {
+                if (!running) {
+                    return;
+                }
+            } catch (RuntimeException e) {
+                // the relay outlives any one failure: what it could not send stays in the outboxes
+                lastError = e.toString();
+                LOG.warn("The event relay failed; it goes on with its next sweep", e);
+            }
+        }
+    }
+
+    /** Hands an event to the producer once every earlier event of its run was, reading those it missed first. */
+    private void offer(RunEvent e) {
+        Cursor c = cursors.get(e.runId());
+        long sent = c != null ? c.sent : confirmedUpTo(e.runId());
+        if (e.sequence() <= sent) {
+            return;
+        }
+        if (c == null || e.sequence() > sent + 1) {
+            // a run new to the relay, or events it never received (or could not send): the outbox holds every event
+            // of the run not confirmed yet, so whatever precedes its first one is confirmed
+            RunRecord r = store.get(e.runId());
+            if (r == null) {
+                return;
+            }
+            long head = r.outbox().isEmpty() ? r.sequence() + 1 : r.outbox().get(0).sequence();
+            if (e.sequence() < head) {
+                return;
+            }
+            c = cursors.computeIfAbsent(e.runId(), id -> new Cursor());
+            c.sent = Math.max(c.sent, head - 1);
+            for (RunEvent earlier : r.outbox()) {
+                if (earlier.sequence() > c.sent && earlier.sequence() < e.sequence() && !send(c, earlier)) {
+                    return;
+                }
+            }
+        }
+        send(c, e);
+    }
+
+    /** Sends the event after its run's last; false when the producer would not take it (it waits in the outbox). */
+    private boolean send(Cursor c, RunEvent e) {
+        if (e.sequence() != c.sent + 1) {
+            return false;
+        }
+        int sentBy = generation;
+        try {
+            producer.send(new ProducerRecord<>(topic, e.runId(), CloudEventJson.toCloudEvent(e)),
+                    (metadata, failure) -> acknowledged(new Ack(e, failure, sentBy)));
+        } catch (RuntimeException notTaken) {
+            // no metadata or a full buffer within max.block.ms: Kafka is away; the sweep tries again
+            lastError = notTaken.toString();
+            return false;
+        }
+        if (inFlight.getAndIncrement() == 0) {
+            oldestUnacknowledgedNanos = System.nanoTime();
+        }
+        c.sent = e.sequence();
+        c.open++;
+        c.touchedNanos = System.nanoTime();
+        return true;
+    }
+
+    /** On the producer's thread: the relay's thread handles it, woken unless a wake-up is already queued. */
+    private void acknowledged(Ack ack) {
+        acks.add(ack);
+        if (!wakePending.getAndSet(true)) {
+            // when the queue is full the relay's thread is busy, and takes the acknowledgements on its next round
+            queue.offer(WAKE);
+        }
+    }
+
+    private void handleAcks() {
+        wakePending.set(false);
+        Map<String, Cursor> toConfirm = new LinkedHashMap<>();
+        boolean broken = false;
+        for (Ack ack; (ack = acks.poll()) != null; ) {
+            if (ack.generation() != generation) {
+                continue;
+            }
+            inFlight.decrementAndGet();
+            RunEvent e = ack.event();
+            Cursor c = cursors.get(e.runId());
+            if (c == null) {
+                continue;
+            }
+            if (ack.failure() != null) {
+                lastError = ack.failure().toString();
+                if (!refusedForGood(ack.failure())) {
+                    // retriable failures are retried for ever, so the producer itself failed: start over with a new
+                    // one, from the outboxes
+                    broken = true;
+                    continue;
+                }
+                // Kafka will never take this one (too large): it stays in the run's event log, and the topic's
+                // sequence of the run skips it rather than stop there
+                refused.incrementAndGet();
+                LOG.error("Kafka refused event {} ({}) of run {} for good: {}; it is only in the run's event log",
+                        e.id(), e.type(), e.runId(), ack.failure().toString());
+            } else {
+                published.incrementAndGet();
+            }
+            c.acknowledged.add(e);
+            toConfirm.put(e.runId(), c);
+        }
+        toConfirm.forEach(this::confirm);
+        if (broken) {
+            restartProducer();
+        }
+    }
+
+    private static boolean refusedForGood(Exception failure) {
+        return failure instanceof RecordTooLargeException || failure instanceof RecordBatchTooLargeException
+               || failure instanceof InvalidRecordException;
+    }
+
+    /** A new producer, and every run's events sent again from its outbox. */
+    private void restartProducer() {
+        LOG.warn("The event relay's Kafka producer failed ({}): starting a new one; unconfirmed events are sent "
+                 + "again from the runs' outboxes", lastError);
+        KafkaProducer<String, CloudEvent> old = producer;
+        generation++;
+        cursors.clear();
+        inFlight.set(0);
+        producer = newProducer();
+        old.close(Duration.ZERO);
+    }
+
+    /** Moves a run's acknowledged events to its event log; its relay state goes once it rests with nothing open. */
+    private void confirm(String runId, Cursor c) {
+        List<RunEvent> events = List.copyOf(c.acknowledged);
+        c.acknowledged.clear();
+        c.open -= events.size();
+        long upTo = events.get(events.size() - 1).sequence();
+        // a finished or paused run with nothing open: its outbox is empty once this confirmation lands, and a later
+        // event of it (a resume) starts a cursor again from its record
+        boolean resting = RESTING.contains(events.get(events.size() - 1).type()) && c.open == 0;
+        if (resting) {
+            cursors.remove(runId);
+            confirmed.remove(runId);
+        }
+        store.confirmEvents(runId, events).whenComplete((done, failure) -> {
+            if (failure != null) {
+                // the events stay in the outbox, where the sweep finds them again
+                LOG.debug("Cannot confirm events of run {} up to {}", runId, upTo, failure);
+            } else if (!resting) {
+                confirmed.merge(runId, upTo, Math::max);
+            }
+        });
+    }
+
+    /** Reads the outboxes of the runs held here for events the relay missed, and forgets idle runs. */
+    private void sweep() {
+        long before = System.currentTimeMillis() - sweepInterval.toMillis();
+        List<RunRecord> waiting = store.withUnconfirmedEvents(before);
+        unconfirmedRuns = waiting.size();
+        for (RunRecord r : waiting) {
+            for (RunEvent e : r.outbox()) {
+                offer(e);
+            }
+        }
+        if (dropped.get() > 0 && queue.isEmpty()) {
+            dropped.set(0);
+        }
+        long idle = System.nanoTime() - TimeUnit.MINUTES.toNanos(10);
+        for (Iterator<Map.Entry<String, Cursor>> it = cursors.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Cursor> entry = it.next();
+            if (entry.getValue().open == 0 && entry.getValue().touchedNanos - idle < 0) {
+                it.remove();
+                confirmed.remove(entry.getKey());
+            }
+        }
+    }
+}
