@@ -24,15 +24,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /** The CLI in processes of its own, as a user runs it: killed, interrupted, or two commands at once. */
-class CliProcessIT {
+public class CliProcessIT {
 
     /** The CLI in a process of its own, as a user runs it. */
-    static Process cliProcess(String... args) throws IOException {
+    public static Process cliProcess(String... args) throws IOException {
         return cliProcess(List.of(), args);
     }
 
     /** The CLI in a process of its own with these JVM options (-Dkey=value), stdout and stderr merged. */
-    static Process cliProcess(List<String> jvmOptions, String... args) throws IOException {
+    public static Process cliProcess(List<String> jvmOptions, String... args) throws IOException {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--add-modules", "java.se", "--add-opens", "java.base/java.lang=ALL-UNNAMED"));
         command.addAll(jvmOptions);

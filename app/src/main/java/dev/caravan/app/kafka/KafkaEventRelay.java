@@ -8,12 +8,17 @@ import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStore;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.kafka.CloudEventSerializer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,11 +31,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -83,10 +90,14 @@ public final class KafkaEventRelay implements EventRelay {
     private volatile long unconfirmedRuns;
     private volatile long oldestUnacknowledgedNanos;
     private volatile String lastError;
+    private volatile Exception lastFailure;
     private volatile RunStore store;
     private volatile KafkaProducer<String, CloudEvent> producer;
     private volatile Thread thread;
     private volatile boolean running;
+    /** Whether the topic is known to exist. */
+    private volatile boolean topicReady;
+    private final int partitions;
 
     private record Ack(RunEvent event, Exception failure, int generation) {
     }
@@ -103,9 +114,11 @@ public final class KafkaEventRelay implements EventRelay {
     /**
      * @param bootstrapServers the Kafka cluster
      * @param topic            where run events go
+     * @param partitions       the topic's partitions when the relay creates it
      * @param sweepInterval    how often the outboxes are read for events the relay missed
      */
-    public KafkaEventRelay(String bootstrapServers, String topic, Duration sweepInterval) {
+    public KafkaEventRelay(String bootstrapServers, String topic, int partitions, Duration sweepInterval) {
+        this.partitions = partitions;
         this.bootstrapServers = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         this.topic = Objects.requireNonNull(topic, "topic");
         this.sweepInterval = sweepInterval;
@@ -224,6 +237,11 @@ public final class KafkaEventRelay implements EventRelay {
         long lastWarning = 0;
         while (running) {
             try {
+                if (!topicReady && !createTopic()) {
+                    // Kafka is away (or still starting): the events wait in the queue and the outboxes
+                    TimeUnit.MILLISECONDS.sleep(500);
+                    continue;
+                }
                 long untilSweep = Math.max(0, nextSweep - System.nanoTime());
                 List<RunEvent> batch = queue.poll(acks.isEmpty() ? untilSweep : 0, TimeUnit.NANOSECONDS);
                 if (batch != null) {
@@ -253,6 +271,31 @@ public final class KafkaEventRelay implements EventRelay {
                 LOG.warn("The event relay failed; it goes on with its next sweep", e);
             }
         }
+    }
+
+    /** Creates the topic unless it exists (a managed cluster's operator may have made it); false when Kafka is away. */
+    private boolean createTopic() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2_000,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000))) {
+            if (!admin.listTopics().names().get().contains(topic)) {
+                admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty())))
+                        .all().get();
+                LOG.info("Created the run event topic {} with {} partitions", topic, partitions);
+            }
+            topicReady = true;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TopicExistsException) {
+                topicReady = true;
+            } else {
+                lastError = String.valueOf(e.getCause());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            lastError = e.toString();
+        }
+        return topicReady;
     }
 
     /** Hands an event to the producer once every earlier event of its run was, reading those it missed first. */
@@ -332,6 +375,7 @@ public final class KafkaEventRelay implements EventRelay {
             }
             if (ack.failure() != null) {
                 lastError = ack.failure().toString();
+                lastFailure = ack.failure();
                 if (!refusedForGood(ack.failure())) {
                     // retriable failures are retried for ever, so the producer itself failed: start over with a new
                     // one, from the outboxes
@@ -362,8 +406,14 @@ public final class KafkaEventRelay implements EventRelay {
 
     /** A new producer, and every run's events sent again from its outbox. */
     private void restartProducer() {
-        LOG.warn("The event relay's Kafka producer failed ({}): starting a new one; unconfirmed events are sent "
-                 + "again from the runs' outboxes", lastError);
+        if (lastFailure instanceof TimeoutException) {
+            // Kafka is away: the backlog warning says so once it lasts
+            LOG.info("Kafka at {} did not take run events in time ({}): they are sent again from the runs' outboxes",
+                    bootstrapServers, lastError);
+        } else {
+            LOG.warn("The event relay's Kafka producer failed ({}): starting a new one; unconfirmed events are sent "
+                     + "again from the runs' outboxes", lastError);
+        }
         KafkaProducer<String, CloudEvent> old = producer;
         generation++;
         cursors.clear();

@@ -50,6 +50,8 @@ public final class CaravanServer implements AutoCloseable {
     public static final String KAFKA_EMBEDDED_PORT = "caravan.kafka.embedded.port";
     /** The topic of run events. */
     public static final String EVENTS_TOPIC = "caravan.events.topic";
+    /** The partitions of the run event topic when the server creates it. */
+    public static final String EVENTS_TOPIC_PARTITIONS = "caravan.events.topic.partitions";
     /** How often the relay reads the outboxes for events it missed, in milliseconds. */
     public static final String RELAY_SWEEP_MILLIS = "caravan.events.relay.sweep-millis";
     public static final String MAX_BODY_BYTES = "caravan.api.max-body-bytes";
@@ -118,6 +120,7 @@ public final class CaravanServer implements AutoCloseable {
             // the engine finds the relay in the registry: its runs keep outboxes, which the relay publishes
             main.bind("caravanEventRelay", new KafkaEventRelay(bootstrap,
                     options.property(EVENTS_TOPIC).orElse(KafkaEventRelay.DEFAULT_TOPIC),
+                    (int) longProperty(options, EVENTS_TOPIC_PARTITIONS, 6),
                     Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000))));
             main.bind("caravanExpressions", loader.expressions());
             main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody));

@@ -1,0 +1,125 @@
+package dev.caravan.app.serve;
+
+import dev.caravan.app.kafka.EmbeddedKafka;
+import dev.caravan.app.kafka.KafkaEventRelay;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
+import dev.caravan.run.RunService.StartRequest;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import io.cloudevents.CloudEvent;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Run events reach the topic through the outbox: in order per run, as binary-mode CloudEvents keyed by run id, and
+ * none lost while the broker is away.
+ */
+class RunEventsOnKafkaIT {
+
+    @TempDir
+    static Path dir;
+
+    static CaravanServer server;
+    /** The broker started again by the outage test, closed last. */
+    static EmbeddedKafka restarted;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path workflows = Path.of(RunEventsOnKafkaIT.class.getResource("/serve/workflows").toURI());
+        server = CaravanServer.start(new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
+                        List.of(workflows), Map.of("caravan.kafka.embedded.port", "0",
+                        CaravanServer.RELAY_SWEEP_MILLIS, "300"), workflows.getParent()),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+        if (restarted != null) {
+            restarted.close();
+        }
+    }
+
+    @Test
+    void everyEventOfARunReachesTheTopicInOrderAsBinaryCloudEvents() {
+        RunRecord run = server.engine().runs().run(StartRequest.of("hello", Map.of("name", "Ada")));
+        assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
+
+        Map<String, List<ConsumerRecord<String, CloudEvent>>> found = TopicEvents.read(
+                server.kafka().bootstrapServers(), KafkaEventRelay.DEFAULT_TOPIC, List.of(run.runId()));
+        List<ConsumerRecord<String, CloudEvent>> records = found.get(run.runId());
+        TopicEvents.assertContiguous(records, run.runId());
+        assertThat(records).allSatisfy(r -> {
+            assertThat(r.key()).isEqualTo(run.runId());
+            // binary mode: the attributes are headers, the value is the data alone
+            assertThat(header(r, "ce_specversion")).isEqualTo("1.0");
+            assertThat(header(r, "ce_id")).isEqualTo(r.value().getId());
+            assertThat(header(r, "ce_source")).isEqualTo("/caravan/workflows/hello");
+            assertThat(r.value().getExtension("runid")).isEqualTo(run.runId());
+            assertThat(r.value().getExtension("workflow")).isEqualTo("hello");
+        });
+        assertThat(records.get(0).value().getType()).isEqualTo(EventTypes.RUN_STARTED);
+        assertThat(records.get(records.size() - 1).value().getType()).isEqualTo(EventTypes.RUN_COMPLETED);
+        assertThat(new String(records.get(records.size() - 1).value().getData().toBytes(), StandardCharsets.UTF_8))
+                .contains("Hello, Ada!");
+
+        // confirmed: out of the outbox, into the run's event log, which reads back the same events by run id
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.engine().store().get(run.runId()).outbox().isEmpty());
+        List<RunEvent> logged = server.engine().store().events(run.runId(), 0, 1000);
+        assertThat(logged).extracting(RunEvent::id)
+                .containsExactlyElementsOf(records.stream().map(r -> r.value().getId()).toList());
+    }
+
+    @Test
+    void aKafkaOutageDelaysEventsAndLosesNone() throws Exception {
+        EmbeddedKafka broker = server.kafka();
+        int port = broker.port();
+        broker.stop();
+
+        // runs go on while the broker is away: their events wait in their outboxes
+        List<String> runIds = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            RunRecord run = server.engine().runs().run(StartRequest.of("hello", Map.of("name", "run " + i)));
+            assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
+            runIds.add(run.runId());
+        }
+        assertThat(runIds).allSatisfy(id -> assertThat(server.engine().store().get(id).outbox()).isNotEmpty());
+        KafkaEventRelay relay = server.engine().camelContext().getRegistry().findSingleByType(KafkaEventRelay.class);
+        await().atMost(Duration.ofSeconds(10)).until(() -> relay.unconfirmedRuns() >= runIds.size());
+
+        restarted = EmbeddedKafka.start(broker.dataDir(), port);
+        Map<String, List<ConsumerRecord<String, CloudEvent>>> found = TopicEvents.read(
+                restarted.bootstrapServers(), KafkaEventRelay.DEFAULT_TOPIC, runIds);
+        for (String id : runIds) {
+            List<ConsumerRecord<String, CloudEvent>> records = found.get(id);
+            TopicEvents.assertContiguous(records, id);
+            assertThat(records).hasSize((int) server.engine().store().get(id).sequence());
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> runIds.stream()
+                .allMatch(id -> server.engine().store().get(id).outbox().isEmpty()));
+    }
+
+    private static String header(ConsumerRecord<?, ?> record, String name) {
+        Header h = record.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+}
