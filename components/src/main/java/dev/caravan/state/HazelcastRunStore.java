@@ -13,7 +13,6 @@ import com.hazelcast.map.listener.EntryExpiredListener;
 import com.hazelcast.query.PagingPredicate;
 import com.hazelcast.query.Predicate;
 import com.hazelcast.query.Predicates;
-import dev.caravan.event.EventRelay;
 import dev.caravan.event.EventSink;
 import dev.caravan.event.RunEvent;
 

@@ -11,7 +11,6 @@ import com.hazelcast.nio.serialization.StreamSerializer;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
-import dev.caravan.event.EventRelay;
 import dev.caravan.event.EventSink;
 import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;

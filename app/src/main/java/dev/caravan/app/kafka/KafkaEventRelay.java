@@ -1,7 +1,7 @@
 package dev.caravan.app.kafka;
 
 import dev.caravan.event.CloudEventJson;
-import dev.caravan.event.EventRelay;
+import dev.caravan.state.EventRelay;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.RunRecord;
@@ -75,6 +75,8 @@ public final class KafkaEventRelay implements EventRelay {
     private final BlockingQueue<List<RunEvent>> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     /** Acknowledgements from the producer's thread, handled by the relay's thread. */
     private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
+    /** Confirmations that landed, for the relay's thread to settle. */
+    private final ConcurrentLinkedQueue<Runnable> settled = new ConcurrentLinkedQueue<>();
     /** Per run, the highest sequence confirmed and logged: updates drop these from the outbox. */
     private final Map<String, Long> confirmed = new ConcurrentHashMap<>();
     /** Per run, what the relay sent and what the broker acknowledged; only the relay's thread touches it. */
@@ -95,6 +97,12 @@ public final class KafkaEventRelay implements EventRelay {
     private volatile KafkaProducer<String, CloudEvent> producer;
     private volatile Thread thread;
     private volatile boolean running;
+    /** The relay's thread is inside {@code producer.send}. */
+    private boolean sending;
+    /** Why the record being sent was not queued, set inside {@code producer.send}. */
+    private Exception notQueued;
+    /** Kafka did not take a record since the last sweep: nothing is sent until the next. */
+    private boolean away;
     /** Whether the topic is known to exist. */
     private volatile boolean topicReady;
     private final int partitions;
@@ -233,17 +241,20 @@ public final class KafkaEventRelay implements EventRelay {
     }
 
     private void relay() {
+        long topicBackoffMillis = 250;
         long nextSweep = System.nanoTime() + sweepInterval.toNanos();
         long lastWarning = 0;
         while (running) {
             try {
                 if (!topicReady && !createTopic()) {
                     // Kafka is away (or still starting): the events wait in the queue and the outboxes
-                    TimeUnit.MILLISECONDS.sleep(500);
+                    TimeUnit.MILLISECONDS.sleep(topicBackoffMillis);
+                    topicBackoffMillis = Math.min(5_000, topicBackoffMillis * 2);
                     continue;
                 }
                 long untilSweep = Math.max(0, nextSweep - System.nanoTime());
-                List<RunEvent> batch = queue.poll(acks.isEmpty() ? untilSweep : 0, TimeUnit.NANOSECONDS);
+                List<RunEvent> batch = queue.poll(acks.isEmpty() && settled.isEmpty() ? untilSweep : 0,
+                        TimeUnit.NANOSECONDS);
                 if (batch != null) {
                     for (RunEvent e : batch) {
                         offer(e);
@@ -283,10 +294,13 @@ public final class KafkaEventRelay implements EventRelay {
                         .all().get();
                 LOG.info("Created the run event topic {} with {} partitions", topic, partitions);
             }
+            // and the producer knows its partitions: a send then queues at once
+            producer.partitionsFor(topic);
             topicReady = true;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof TopicExistsException) {
-                topicReady = true;
+                // created meanwhile by another member: ready once the producer sees it
+                return false;
             } else {
                 lastError = String.valueOf(e.getCause());
             }
@@ -305,7 +319,10 @@ public final class KafkaEventRelay implements EventRelay {
         if (e.sequence() <= sent) {
             return;
         }
-        if (c == null || e.sequence() > sent + 1) {
+        if (c == null && e.sequence() == 1) {
+            // a new run: nothing comes before its first event
+            c = cursors.computeIfAbsent(e.runId(), id -> new Cursor());
+        } else if (c == null || e.sequence() > sent + 1) {
             // a run new to the relay, or events it never received (or could not send): the outbox holds every event
             // of the run not confirmed yet, so whatever precedes its first one is confirmed
             RunRecord r = store.get(e.runId());
@@ -327,18 +344,31 @@ public final class KafkaEventRelay implements EventRelay {
         send(c, e);
     }
 
-    /** Sends the event after its run's last; false when the producer would not take it (it waits in the outbox). */
+    /**
+     * Sends the event after its run's last; false when the producer would not take it (it waits in the outbox). A
+     * record the producer did not queue (no metadata for the topic within {@code max.block.ms}: Kafka is away) fails
+     * inside {@code send}, on this thread: then nothing more is sent until the next sweep, so no later event of a run
+     * can reach the topic before an earlier one. A record it queued is retried until the broker takes it, in order.
+     */
     private boolean send(Cursor c, RunEvent e) {
-        if (e.sequence() != c.sent + 1) {
+        if (away || e.sequence() != c.sent + 1) {
             return false;
         }
         int sentBy = generation;
+        sending = true;
         try {
             producer.send(new ProducerRecord<>(topic, e.runId(), CloudEventJson.toCloudEvent(e)),
                     (metadata, failure) -> acknowledged(new Ack(e, failure, sentBy)));
         } catch (RuntimeException notTaken) {
-            // no metadata or a full buffer within max.block.ms: Kafka is away; the sweep tries again
-            lastError = notTaken.toString();
+            notQueued = notTaken;
+        } finally {
+            sending = false;
+        }
+        if (notQueued != null) {
+            lastError = notQueued.toString();
+            LOG.debug("Kafka did not take event {}: relaying again at the next sweep", e.id(), notQueued);
+            notQueued = null;
+            away = true;
             return false;
         }
         if (inFlight.getAndIncrement() == 0) {
@@ -352,9 +382,19 @@ public final class KafkaEventRelay implements EventRelay {
 
     /** On the producer's thread: the relay's thread handles it, woken unless a wake-up is already queued. */
     private void acknowledged(Ack ack) {
+        if (sending && Thread.currentThread() == thread) {
+            // failed inside send: never queued, never sent
+            notQueued = ack.failure();
+            return;
+        }
         acks.add(ack);
+        wake();
+    }
+
+    /** Wakes the relay's thread for acknowledgements or confirmations, unless a wake-up is already queued. */
+    private void wake() {
         if (!wakePending.getAndSet(true)) {
-            // when the queue is full the relay's thread is busy, and takes the acknowledgements on its next round
+            // when the queue is full the relay's thread is busy, and takes them on its next round
             queue.offer(WAKE);
         }
     }
@@ -394,6 +434,9 @@ public final class KafkaEventRelay implements EventRelay {
             toConfirm.put(e.runId(), c);
         }
         toConfirm.forEach(this::confirm);
+        for (Runnable r; (r = settled.poll()) != null; ) {
+            r.run();
+        }
         if (broken) {
             restartProducer();
         }
@@ -422,31 +465,42 @@ public final class KafkaEventRelay implements EventRelay {
         old.close(Duration.ZERO);
     }
 
-    /** Moves a run's acknowledged events to its event log; its relay state goes once it rests with nothing open. */
+    /**
+     * Moves a run's acknowledged events to its event log. A run that rests (finished or paused) with nothing open
+     * loses its relay state once that landed: its outbox is empty then, and a later event of it (a resume) starts
+     * again from its record.
+     */
     private void confirm(String runId, Cursor c) {
         List<RunEvent> events = List.copyOf(c.acknowledged);
         c.acknowledged.clear();
         c.open -= events.size();
         long upTo = events.get(events.size() - 1).sequence();
-        // a finished or paused run with nothing open: its outbox is empty once this confirmation lands, and a later
-        // event of it (a resume) starts a cursor again from its record
-        boolean resting = RESTING.contains(events.get(events.size() - 1).type()) && c.open == 0;
-        if (resting) {
-            cursors.remove(runId);
-            confirmed.remove(runId);
-        }
+        boolean resting = RESTING.contains(events.get(events.size() - 1).type());
         store.confirmEvents(runId, events).whenComplete((done, failure) -> {
             if (failure != null) {
                 // the events stay in the outbox, where the sweep finds them again
                 LOG.debug("Cannot confirm events of run {} up to {}", runId, upTo, failure);
-            } else if (!resting) {
-                confirmed.merge(runId, upTo, Math::max);
+                return;
+            }
+            confirmed.merge(runId, upTo, Math::max);
+            if (resting) {
+                settled.add(() -> forgetIfResting(runId, c, upTo));
+                wake();
             }
         });
     }
 
+    /** On the relay's thread: forgets a run whose last event, confirmed, left it resting. */
+    private void forgetIfResting(String runId, Cursor c, long upTo) {
+        if (cursors.get(runId) == c && c.open == 0 && c.sent == upTo) {
+            cursors.remove(runId);
+            confirmed.remove(runId);
+        }
+    }
+
     /** Reads the outboxes of the runs held here for events the relay missed, and forgets idle runs. */
     private void sweep() {
+        away = false;
         long before = System.currentTimeMillis() - sweepInterval.toMillis();
         List<RunRecord> waiting = store.withUnconfirmedEvents(before);
         unconfirmedRuns = waiting.size();

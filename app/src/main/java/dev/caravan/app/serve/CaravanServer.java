@@ -118,10 +118,11 @@ public final class CaravanServer implements AutoCloseable {
             main = new Main();
             configure(main, options, httpPort, data, bootstrap, maxBody);
             // the engine finds the relay in the registry: its runs keep outboxes, which the relay publishes
-            main.bind("caravanEventRelay", new KafkaEventRelay(bootstrap,
+            KafkaEventRelay relay = new KafkaEventRelay(bootstrap,
                     options.property(EVENTS_TOPIC).orElse(KafkaEventRelay.DEFAULT_TOPIC),
                     (int) longProperty(options, EVENTS_TOPIC_PARTITIONS, 6),
-                    Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000))));
+                    Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000)));
+            main.bind("caravanEventRelay", relay);
             main.bind("caravanExpressions", loader.expressions());
             main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody));
             main.start();
@@ -132,6 +133,7 @@ public final class CaravanServer implements AutoCloseable {
             EmbeddedKafka kafka = kafkaStarting == null ? null : started(kafkaStarting);
             HealthCheckRegistry health = HealthCheckRegistry.get(camel);
             health.register(new HazelcastMemberHealthCheck(engine.hazelcast()));
+            health.register(new EventRelayHealthCheck(relay));
             if (kafka != null) {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }
@@ -259,7 +261,8 @@ public final class CaravanServer implements AutoCloseable {
                 + (keys.isEmpty() ? " (no API keys: loopback only)" : " (" + keys.size() + " API key"
                 + (keys.size() == 1 ? "" : "s") + ")"));
         err.println("  kafka: " + (kafka != null ? "embedded broker on " + bootstrap + ", data in "
-                + kafka.dataDir() : bootstrap + " (no broker started)"));
+                + kafka.dataDir() : bootstrap + " (no broker started)") + "; run events on topic "
+                + options.property(EVENTS_TOPIC).orElse(KafkaEventRelay.DEFAULT_TOPIC));
         err.println("  hazelcast: member " + engine.hazelcast().getCluster().getLocalMember().getAddress()
                 + " of cluster " + engine.hazelcast().getConfig().getClusterName());
         err.println("  data: " + data.path());

@@ -245,7 +245,7 @@ class ServerIT {
         assertThat(get("/observe/health/ready").statusCode()).isEqualTo(200);
         assertThat(get("/observe/health/live").statusCode()).isEqualTo(200);
         String full = get("/observe/health?exposureLevel=full").body();
-        assertThat(full).contains("hazelcast-member").contains("kafka-broker");
+        assertThat(full).contains("hazelcast-member").contains("kafka-broker").contains("event-relay");
     }
 
     // --- helpers ----------------------------------------------------------------------------------------------

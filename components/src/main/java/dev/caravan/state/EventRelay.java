@@ -1,6 +1,6 @@
-package dev.caravan.event;
+package dev.caravan.state;
 
-import dev.caravan.state.RunStore;
+import dev.caravan.event.EventSink;
 
 /**
  * Publishes run events beyond the process (to Kafka) from the runs' outboxes. A member with a relay keeps each run's
