@@ -309,13 +309,16 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     @Override
-    public CompletionStage<Void> confirmEvents(String runId, List<RunEvent> published) {
+    public CompletionStage<Void> confirmEvents(String runId, List<RunEvent> published, boolean dropFromOutbox) {
         if (relay == null) {
             throw new IllegalStateException("This member relays no events");
         }
+        CompletionStage<Long> logged = log.submitToKey(runId, new EventLog.Append(published));
+        if (!dropFromOutbox) {
+            return logged.thenApply(last -> null);
+        }
         long upTo = published.get(published.size() - 1).sequence();
-        return log.submitToKey(runId, new EventLog.Append(published))
-                .thenCompose(logged -> runs.submitToKey(runId,
+        return logged.thenCompose(last -> runs.submitToKey(runId,
                         new RunUpdateProcessor.DropConfirmed(upTo, retentionMillis, finished != null)))
                 .thenApply(dropped -> null);
     }

@@ -50,9 +50,11 @@ public interface RunStore {
 
     /**
      * Records that the relay published these events of a run (contiguous, in sequence order): they are appended to
-     * the run's event log, then dropped from its outbox. Completes once both happened; a duplicate is ignored.
+     * the run's event log and, when {@code dropFromOutbox}, dropped from its outbox at once (otherwise the run's next
+     * update drops them, as {@link EventRelay#confirmedUpTo} tells: cheaper while the run is busy). Completes once that
+     * happened; a duplicate is ignored.
      */
-    default CompletionStage<Void> confirmEvents(String runId, List<RunEvent> published) {
+    default CompletionStage<Void> confirmEvents(String runId, List<RunEvent> published, boolean dropFromOutbox) {
         throw new UnsupportedOperationException("This store keeps no outbox");
     }
 

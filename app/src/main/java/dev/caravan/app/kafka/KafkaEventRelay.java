@@ -66,6 +66,8 @@ public final class KafkaEventRelay implements EventRelay {
             EventTypes.RUN_CANCELLED, EventTypes.RUN_PAUSED);
     /** Queued by the producer's thread to wake the relay's for acknowledgements: no events. */
     private static final List<RunEvent> WAKE = List.of();
+    /** How often acknowledged events are confirmed to the store. */
+    private static final long CONFIRM_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** How often the warning about a backlog is repeated while Kafka is away. */
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
@@ -81,6 +83,9 @@ public final class KafkaEventRelay implements EventRelay {
     private final Map<String, Long> confirmed = new ConcurrentHashMap<>();
     /** Per run, what the relay sent and what the broker acknowledged; only the relay's thread touches it. */
     private final Map<String, Cursor> cursors = new HashMap<>();
+    /** The runs with acknowledged events to confirm in the next round; only the relay's thread touches it. */
+    private final Map<String, Cursor> unconfirmed = new LinkedHashMap<>();
+    private long nextConfirmation = System.nanoTime();
     private final AtomicLong dropped = new AtomicLong();
     /** Whether a wake-up for acknowledgements is in the queue. */
     private final AtomicBoolean wakePending = new AtomicBoolean();
@@ -177,6 +182,9 @@ public final class KafkaEventRelay implements EventRelay {
         // retry for as long as Kafka is away: giving up on one event would publish its successors out of order
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        // events are small (a few hundred bytes with their headers): batches of the default 16 KiB held too few of
+        // them for the five requests in flight to keep up
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         // a send that finds the buffer full or no metadata gives up quickly: the event waits in its outbox
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
@@ -252,8 +260,11 @@ public final class KafkaEventRelay implements EventRelay {
                     topicBackoffMillis = Math.min(5_000, topicBackoffMillis * 2);
                     continue;
                 }
-                long untilSweep = Math.max(0, nextSweep - System.nanoTime());
-                List<RunEvent> batch = queue.poll(acks.isEmpty() && settled.isEmpty() ? untilSweep : 0,
+                long wait = Math.max(0, nextSweep - System.nanoTime());
+                if (!unconfirmed.isEmpty()) {
+                    wait = Math.min(wait, Math.max(0, nextConfirmation - System.nanoTime()));
+                }
+                List<RunEvent> batch = queue.poll(acks.isEmpty() && settled.isEmpty() ? wait : 0,
                         TimeUnit.NANOSECONDS);
                 if (batch != null) {
                     for (RunEvent e : batch) {
@@ -401,7 +412,6 @@ public final class KafkaEventRelay implements EventRelay {
 
     private void handleAcks() {
         wakePending.set(false);
-        Map<String, Cursor> toConfirm = new LinkedHashMap<>();
         boolean broken = false;
         for (Ack ack; (ack = acks.poll()) != null; ) {
             if (ack.generation() != generation) {
@@ -431,9 +441,14 @@ public final class KafkaEventRelay implements EventRelay {
                 published.incrementAndGet();
             }
             c.acknowledged.add(e);
-            toConfirm.put(e.runId(), c);
+            unconfirmed.put(e.runId(), c);
         }
-        toConfirm.forEach(this::confirm);
+        if (!unconfirmed.isEmpty() && System.nanoTime() - nextConfirmation >= 0) {
+            // confirmations go in rounds: a run's acknowledgements of a round make one append to its log
+            unconfirmed.forEach(this::confirm);
+            unconfirmed.clear();
+            nextConfirmation = System.nanoTime() + CONFIRM_EVERY_NANOS;
+        }
         for (Runnable r; (r = settled.poll()) != null; ) {
             r.run();
         }
@@ -460,6 +475,7 @@ public final class KafkaEventRelay implements EventRelay {
         KafkaProducer<String, CloudEvent> old = producer;
         generation++;
         cursors.clear();
+        unconfirmed.clear();
         inFlight.set(0);
         producer = newProducer();
         old.close(Duration.ZERO);
@@ -476,7 +492,10 @@ public final class KafkaEventRelay implements EventRelay {
         c.open -= events.size();
         long upTo = events.get(events.size() - 1).sequence();
         boolean resting = RESTING.contains(events.get(events.size() - 1).type());
-        store.confirmEvents(runId, events).whenComplete((done, failure) -> {
+        // a run that made no event since: it may not update again for a while, so its outbox is emptied now; a busy
+        // run's next update drops them (confirmedUpTo), sparing a write
+        boolean idle = c.open == 0;
+        store.confirmEvents(runId, events, idle).whenComplete((done, failure) -> {
             if (failure != null) {
                 // the events stay in the outbox, where the sweep finds them again
                 LOG.debug("Cannot confirm events of run {} up to {}", runId, upTo, failure);
