@@ -74,7 +74,7 @@ final class EventStreams {
         ctx.vertx().executeBlocking(() -> api.owned(tenant, runId), false).onComplete(owned -> {
             if (owned.failed()) {
                 HttpErrorPages.send(ctx, ApiRoutes.problem(owned.cause()));
-            } else {
+            } else if (!ctx.response().closed()) {
                 new RunEventStream(ctx.vertx(), ctx.response(), engine.store(), engine.values(),
                         engine.events()::subscribe, runId, after, poll, heartbeat).start();
             }

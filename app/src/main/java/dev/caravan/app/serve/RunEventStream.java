@@ -29,8 +29,9 @@ import java.util.function.Function;
  * client resumes. It subscribes to the event bus first, then reads the run's events from the store: an event made
  * meanwhile is in one or the other, so none is missed. Only the event after the last one sent is ever sent (by
  * sequence number), whether it came from the bus or the store, so none is sent twice. The store is read again every
- * {@code poll}, for the events of a run executing on another member (whose bus this member does not hear), and when
- * the run's last event went out: once the run is finished and all its events are sent, the stream ends.
+ * {@code poll} in which the bus brought none of the run's events (the run may execute on another member, whose bus
+ * this member does not hear), when the bus skipped one, and when the run's last event went out: once the run is
+ * finished and all its events are sent, the stream ends.
  *
  * <p>Everything but the bus's callback runs on the connection's Vert.x context (no locks); store reads run on a
  * worker, one at a time; no thread waits for an event. A client that reads slowly is not written to while its
@@ -77,6 +78,8 @@ final class RunEventStream {
     /** Another read was asked for while one ran. */
     private boolean readAgain;
     private boolean closed;
+    /** An event came on the bus since the last poll: the run's member is this one, and the poll can wait. */
+    private boolean heard;
 
     RunEventStream(Vertx vertx, HttpServerResponse response, RunStore store, ValueStore values,
             Function<Consumer<RunEvent>, AutoCloseable> subscribe, String runId, long after, Duration poll,
@@ -110,7 +113,7 @@ final class RunEventStream {
         subscription = subscribe.apply(this::published);
         response.writeHead();
         read();
-        pollTimer = vertx.setPeriodic(poll.toMillis(), id -> read());
+        pollTimer = vertx.setPeriodic(poll.toMillis(), id -> poll());
         heartbeatTimer = vertx.setPeriodic(heartbeat.toMillis(), id -> keepAlive());
     }
 
@@ -131,10 +134,20 @@ final class RunEventStream {
         if (closed || e.sequence() <= last) {
             return;
         }
+        heard = true;
         if (pending.size() < MAX_PENDING) {
             pending.put(e.sequence(), e);
         }
         send(true);
+    }
+
+    /** Reads the store, unless the bus brought the run's events meanwhile (a gap or the run's end reads at once). */
+    private void poll() {
+        if (heard) {
+            heard = false;
+        } else {
+            read();
+        }
     }
 
     /** Reads the store on a worker, unless a read is under way (then it reads again after) or the client is behind. */
