@@ -9,6 +9,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.nio.serialization.compact.CompactReader;
 import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
+import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
 import dev.caravan.json.JsonSize;
 import dev.caravan.support.JsonProblems;
@@ -168,12 +169,27 @@ public final class ValueStore {
      * does): for a consumer that must see whole values, such as the NDJSON {@code caravan run --json} leaves.
      */
     public Object resolveEntries(Object data) {
-        if (!(data instanceof Map<?, ?> m) || m.values().stream().noneMatch(v -> ValueRef.from(v) != null)) {
+        if (!entriesHoldReferences(data)) {
             return data;
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        m.forEach((k, v) -> out.put(String.valueOf(k), resolve(v)));
+        ((Map<?, ?>) data).forEach((k, v) -> out.put(String.valueOf(k), resolve(v)));
         return out;
+    }
+
+    /** The event with the references among its data's entries resolved ({@link #resolveEntries}); itself when none. */
+    public RunEvent resolve(RunEvent e) {
+        Object data = resolveEntries(e.data());
+        return data == e.data() ? e : new RunEvent(e.type(), e.runId(), e.sequence(), e.time(), e.workflow(),
+                e.tenant(), e.lane(), e.node(), e.parentRunId(), data);
+    }
+
+    /**
+     * Whether event data holds references among its entries, which {@link #resolveEntries} would read: a type check
+     * and a look at each entry, no read of the store.
+     */
+    public static boolean entriesHoldReferences(Object data) {
+        return data instanceof Map<?, ?> m && m.values().stream().anyMatch(v -> ValueRef.from(v) != null);
     }
 
     /** Makes the given values live another retention period (an absent one stays absent). */

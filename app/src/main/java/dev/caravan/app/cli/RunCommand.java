@@ -309,7 +309,8 @@ public final class RunCommand implements Callable<Integer> {
         Progress progress = json || quiet ? null : new Progress(cli.err(), runId);
         Consumer<RunEvent> listener = e -> {
             if (json) {
-                out.println(TerminalText.json(CloudEventJson.toJson(withValues(engine, e))));
+                // events hold references to large values; the NDJSON a run leaves behind holds the values themselves
+                out.println(TerminalText.json(CloudEventJson.toJson(engine.values().resolve(e))));
                 out.flush();
             }
             if (progress != null) {
@@ -432,13 +433,6 @@ public final class RunCommand implements Callable<Integer> {
         properties.forEach((k, v) -> b.append(" -p ").append(shellQuote(k + "=" + (SECRET_KEY.matcher(k).find()
                 ? "..." : v))));
         return b.append(" --resume ").append(runId).toString();
-    }
-
-    /** Events hold references to large values; the NDJSON a run leaves behind holds the values themselves. */
-    private static RunEvent withValues(Engine engine, RunEvent e) {
-        Object data = engine.values().resolveEntries(e.data());
-        return data == e.data() ? e : new RunEvent(e.type(), e.runId(), e.sequence(), e.time(), e.workflow(),
-                e.tenant(), e.lane(), e.node(), e.parentRunId(), data);
     }
 
     // --- driving the run to its end -------------------------------------------------------------------------

@@ -39,6 +39,7 @@ final class ApiRoutes extends RouteBuilder {
     private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
     private final RunApi api = new RunApi(this::engine);
+    private final RunEventsApi events = new RunEventsApi(this::engine);
     private final ApiKeys keys;
     private final long maxBodyBytes;
     private volatile Engine engine;
@@ -62,6 +63,9 @@ final class ApiRoutes extends RouteBuilder {
                 (tenant, ex) -> api.get(tenant, ex.getMessage().getHeader("runId", String.class)));
         route("caravan-api-workflows", "/workflows", "GET", (tenant, ex) -> api.workflows());
         route("caravan-api-runs", "/runs", "GET", (tenant, ex) -> api.runs(tenant, query(ex)));
+        // the JSON page; a request asking for text/event-stream is answered before it reaches this route (EventStreams)
+        route("caravan-api-run-events", "/workflows/{runId}/events", "GET",
+                (tenant, ex) -> events.page(tenant, ex.getMessage().getHeader("runId", String.class), query(ex)));
     }
 
     /** The engine of the routes' context, found once: the one the server made, or made here by the first request. */
@@ -87,7 +91,7 @@ final class ApiRoutes extends RouteBuilder {
         String type = JSON;
         boolean replayed = false;
         try {
-            RunApi.Response r = operation.handle(tenant(m.getHeader("Authorization", String.class)), ex);
+            RunApi.Response r = operation.handle(tenant(keys, m.getHeader("Authorization", String.class)), ex);
             status = r.status();
             body = r.body();
             replayed = r.replayed();
@@ -118,7 +122,11 @@ final class ApiRoutes extends RouteBuilder {
      * request header of the same name would stand in for one.
      */
     private static Map<String, String> query(Exchange ex) {
-        String raw = ex.getMessage().getHeader(Exchange.HTTP_QUERY, String.class);
+        return query(ex.getMessage().getHeader(Exchange.HTTP_QUERY, String.class));
+    }
+
+    /** The parameters of a raw query string, each named once. */
+    static Map<String, String> query(String raw) {
         Map<String, String> out = new LinkedHashMap<>();
         if (raw == null || raw.isEmpty()) {
             return out;
@@ -146,7 +154,7 @@ final class ApiRoutes extends RouteBuilder {
     }
 
     /** The tenant a request acts for: its key's, or {@code default} when the server takes no keys. */
-    private String tenant(String authorization) {
+    static String tenant(ApiKeys keys, String authorization) {
         if (keys.isEmpty()) {
             return "default";
         }
@@ -184,7 +192,7 @@ final class ApiRoutes extends RouteBuilder {
     }
 
     /** What a failure says to the client: the engine's refusals by their codes, anything else a 500 that is logged. */
-    private static ApiException problem(Exception e) {
+    static ApiException problem(Throwable e) {
         if (e instanceof ApiException a) {
             return a;
         }

@@ -56,6 +56,10 @@ public final class CaravanServer implements AutoCloseable {
     public static final String RELAY_SWEEP_MILLIS = "caravan.events.relay.sweep-millis";
     public static final String MAX_BODY_BYTES = "caravan.api.max-body-bytes";
     private static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    /** How often an event stream reads its run's events from the store, in milliseconds. */
+    public static final String EVENTS_POLL_MILLIS = "caravan.api.events.poll-millis";
+    /** How often an event stream sends a keep-alive comment, in milliseconds. */
+    public static final String EVENTS_HEARTBEAT_MILLIS = "caravan.api.events.heartbeat-millis";
 
     private final Main main;
     private final EmbeddedKafka kafka;
@@ -91,6 +95,8 @@ public final class CaravanServer implements AutoCloseable {
         }
         refuseOpenPublicAddress(options.host(), keys);
         long maxBody = longProperty(options, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
+        Duration eventsPoll = positiveMillis(options, EVENTS_POLL_MILLIS, 1_000);
+        Duration heartbeat = positiveMillis(options, EVENTS_HEARTBEAT_MILLIS, 15_000);
         WorkflowLoader loader = WorkflowFiles.loader(null, options.properties());
 
         int httpPort = choosePort(options.host(), options.port());
@@ -129,6 +135,7 @@ public final class CaravanServer implements AutoCloseable {
             CamelContext camel = main.getCamelContext();
             Engine engine = Engine.of(camel);
             HttpErrorPages.install(camel, httpPort, maxBody);
+            EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);
             List<String> deployed = deploy(engine, loader, options, err);
             EmbeddedKafka kafka = kafkaStarting == null ? null : started(kafkaStarting);
             HealthCheckRegistry health = HealthCheckRegistry.get(camel);
@@ -303,6 +310,14 @@ public final class CaravanServer implements AutoCloseable {
         } catch (NumberFormatException e) {
             throw new UserException(ExitCodes.USAGE, key + ": expected a whole number, not '" + v + "'");
         }
+    }
+
+    private static Duration positiveMillis(ServeOptions options, String key, long fallback) {
+        long millis = longProperty(options, key, fallback);
+        if (millis == 0) {
+            throw new UserException(ExitCodes.USAGE, key + ": expected a number of milliseconds above 0");
+        }
+        return Duration.ofMillis(millis);
     }
 
     private static String hostForUrl(String host) {

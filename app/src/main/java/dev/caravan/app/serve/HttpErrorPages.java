@@ -23,7 +23,7 @@ final class HttpErrorPages {
     private static final String API_PATHS = "/api/*";
     /** The API's paths, whatever the method: a request on one of them that no route took used another method. */
     private static final Pattern KNOWN_PATH = Pattern.compile(
-            Pattern.quote(RunApi.BASE) + "/(workflows(/[^/]+)?|runs)/?");
+            Pattern.quote(RunApi.BASE) + "/(workflows(/[^/]+(/events)?)?|runs)/?");
 
     private HttpErrorPages() {
     }
@@ -56,8 +56,9 @@ final class HttpErrorPages {
         });
     }
 
-    private static void send(RoutingContext ctx, ApiException problem) {
-        if (ctx.response().ended()) {
+    /** Answers with the problem, unless an answer was sent or the client went away. */
+    static void send(RoutingContext ctx, ApiException problem) {
+        if (ctx.response().ended() || ctx.response().closed()) {
             return;
         }
         ctx.response()

@@ -51,6 +51,17 @@ class ServeRefusalsTest {
     }
 
     @Test
+    void refusesEventStreamIntervalsOfZero() {
+        assertThatThrownBy(() -> start("127.0.0.1", Map.of(CaravanServer.EVENTS_HEARTBEAT_MILLIS, "0")))
+                .isInstanceOf(UserException.class)
+                .hasMessage("caravan.api.events.heartbeat-millis: expected a number of milliseconds above 0");
+        assertThatThrownBy(() -> start("127.0.0.1", Map.of(CaravanServer.EVENTS_POLL_MILLIS, "soon")))
+                .isInstanceOf(UserException.class)
+                .hasMessage("caravan.api.events.poll-millis: expected a whole number, not 'soon'");
+        assertThat(Files.exists(dir.resolve("data"))).isFalse();
+    }
+
+    @Test
     void refusesABrokerPortOutOfRange() {
         assertThatThrownBy(() -> start("127.0.0.1", Map.of(CaravanServer.KAFKA_EMBEDDED_PORT, "70000")))
                 .isInstanceOf(UserException.class)
