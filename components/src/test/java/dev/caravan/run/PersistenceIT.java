@@ -140,7 +140,9 @@ class PersistenceIT {
             CamelContext second = instance(url, null);
             Engine b = Engine.of(second);
             assertThat(b.queries().get(paused.runId()).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
-            assertThat(b.queries().get(inFlight).node("second").status()).isEqualTo(NodeStatus.RUNNING);
+            // as the dead instance left it, unless the new one's start-up sweep has already taken the run over
+            assertThat(b.queries().get(inFlight).node("second").status())
+                    .isIn(NodeStatus.RUNNING, NodeStatus.COMPLETED);
             assertThat(b.lanes().get("kept").cap()).isEqualTo(3);
             // the lane's events go on numbering where the first instance left off, once its row is gone
             laneEvents.clear();
