@@ -97,6 +97,7 @@ public final class EventRelayBench {
                               + "event; the last event %.0f ms after the last run finished%n", counter.count(),
                     expected, events / ((last - begin) / 1e9), (last - finished) / 1e6);
             counter.close();
+            System.out.println("duplicates (first 20): " + counter.duplicates);
         }
     }
 
@@ -145,6 +146,8 @@ public final class EventRelayBench {
     /** Counts the records on the run event topic, from the beginning. */
     private static final class TopicCounter implements AutoCloseable {
         private final AtomicLong count = new AtomicLong();
+        private final java.util.Set<String> ids = new java.util.HashSet<>();
+        final List<String> duplicates = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final AtomicLong lastNanos = new AtomicLong();
         private final Thread thread;
         private volatile boolean running = true;
@@ -172,6 +175,13 @@ public final class EventRelayBench {
                     if (!records.isEmpty()) {
                         count.addAndGet(records.count());
                         lastNanos.set(System.nanoTime());
+                        for (var r : records) {
+                            String id = new String(r.headers().lastHeader("ce_id").value());
+                            if (!ids.add(id) && duplicates.size() < 20) {
+                                duplicates.add(id + " " + new String(r.headers().lastHeader("ce_type").value())
+                                               + " offset " + r.offset() + " partition " + r.partition());
+                            }
+                        }
                     }
                 }
             }

@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CompletionStage;
 import javax.sql.DataSource;
 
 /**
@@ -309,18 +308,17 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     @Override
-    public CompletionStage<Void> confirmEvents(String runId, List<RunEvent> published, boolean dropFromOutbox) {
+    public void confirmEvents(String runId, List<RunEvent> published, boolean dropFromOutbox) {
         if (relay == null) {
             throw new IllegalStateException("This member relays no events");
         }
-        CompletionStage<Long> logged = log.submitToKey(runId, new EventLog.Append(published));
-        if (!dropFromOutbox) {
-            return logged.thenApply(last -> null);
+        // waited for, as the engine's updates are: a callback on Hazelcast's futures runs on the common pool, which
+        // on two cores starts a thread per callback
+        log.executeOnKey(runId, new EventLog.Append(published));
+        if (dropFromOutbox) {
+            long upTo = published.get(published.size() - 1).sequence();
+            runs.executeOnKey(runId, new RunUpdateProcessor.DropConfirmed(upTo, retentionMillis, finished != null));
         }
-        long upTo = published.get(published.size() - 1).sequence();
-        return logged.thenCompose(last -> runs.submitToKey(runId,
-                        new RunUpdateProcessor.DropConfirmed(upTo, retentionMillis, finished != null)))
-                .thenApply(dropped -> null);
     }
 
     @Override

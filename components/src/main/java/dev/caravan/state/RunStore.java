@@ -3,7 +3,6 @@ package dev.caravan.state;
 import dev.caravan.event.RunEvent;
 
 import java.util.List;
-import java.util.concurrent.CompletionStage;
 
 /**
  * Durable run records. Every change goes through {@link #apply}, atomic per run, which also assigns the events
@@ -51,10 +50,10 @@ public interface RunStore {
     /**
      * Records that the relay published these events of a run (contiguous, in sequence order): they are appended to
      * the run's event log and, when {@code dropFromOutbox}, dropped from its outbox at once (otherwise the run's next
-     * update drops them, as {@link EventRelay#confirmedUpTo} tells: cheaper while the run is busy). Completes once that
+     * update drops them, as {@link EventRelay#confirmedUpTo} tells: cheaper while the run is busy). Returns once that
      * happened; a duplicate is ignored.
      */
-    default CompletionStage<Void> confirmEvents(String runId, List<RunEvent> published, boolean dropFromOutbox) {
+    default void confirmEvents(String runId, List<RunEvent> published, boolean dropFromOutbox) {
         throw new UnsupportedOperationException("This store keeps no outbox");
     }
 

@@ -38,6 +38,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,6 +67,10 @@ public final class KafkaEventRelay implements EventRelay {
             EventTypes.RUN_CANCELLED, EventTypes.RUN_PAUSED);
     /** Queued by the producer's thread to wake the relay's for acknowledgements: no events. */
     private static final List<RunEvent> WAKE = List.of();
+    /** How many forgotten runs the relay remembers: minutes of runs, far beyond what its queue can lag. */
+    private static final int FORGOTTEN_RUNS = 100_000;
+    /** Confirmations waiting per confirmer; beyond, the relay's thread confirms itself (and sends less). */
+    private static final int CONFIRMATIONS_WAITING = 10_000;
     /** How often acknowledged events are confirmed to the store. */
     private static final long CONFIRM_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** How often the warning about a backlog is repeated while Kafka is away. */
@@ -77,8 +82,20 @@ public final class KafkaEventRelay implements EventRelay {
     private final BlockingQueue<List<RunEvent>> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     /** Acknowledgements from the producer's thread, handled by the relay's thread. */
     private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
-    /** Confirmations that landed, for the relay's thread to settle. */
+    /** Confirmations of resting runs that landed, for the relay's thread to forget them. */
     private final ConcurrentLinkedQueue<Runnable> settled = new ConcurrentLinkedQueue<>();
+    /**
+     * The runs forgotten last, with their last sequence: an event that reaches the relay after its run was published
+     * from the outbox and forgotten is known for old. Only the relay's thread touches it.
+     */
+    private final Map<String, Long> forgotten = new LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+            return size() > FORGOTTEN_RUNS;
+        }
+    };
+    /** Threads that confirm to the store, a run always on the same one. */
+    private ThreadPoolExecutor[] confirmers;
     /** Per run, the highest sequence confirmed and logged: updates drop these from the outbox. */
     private final Map<String, Long> confirmed = new ConcurrentHashMap<>();
     /** Per run, what the relay sent and what the broker acknowledged; only the relay's thread touches it. */
@@ -164,6 +181,16 @@ public final class KafkaEventRelay implements EventRelay {
         }
         this.store = runStore;
         producer = newProducer();
+        confirmers = new ThreadPoolExecutor[2];
+        for (int i = 0; i < confirmers.length; i++) {
+            String name = "caravan-event-confirm-" + i;
+            confirmers[i] = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                    new ArrayBlockingQueue<>(CONFIRMATIONS_WAITING), r -> {
+                        Thread t = new Thread(r, name);
+                        t.setDaemon(true);
+                        return t;
+                    }, new ThreadPoolExecutor.CallerRunsPolicy());
+        }
         running = true;
         Thread t = new Thread(this::relay, "caravan-event-relay");
         t.setDaemon(true);
@@ -210,6 +237,9 @@ public final class KafkaEventRelay implements EventRelay {
         }
         // a short grace for what is in flight; the rest is in the outboxes
         producer.close(Duration.ofSeconds(2));
+        for (ThreadPoolExecutor confirmer : confirmers) {
+            confirmer.shutdown();
+        }
     }
 
     /** Events received or found and not yet confirmed: queued, in the producer, or waiting for confirmation. */
@@ -330,7 +360,12 @@ public final class KafkaEventRelay implements EventRelay {
         if (e.sequence() <= sent) {
             return;
         }
-        if (c == null && e.sequence() == 1) {
+        Long gone = c == null ? forgotten.get(e.runId()) : null;
+        if (gone != null && e.sequence() <= gone) {
+            // a late event of a run published and forgotten
+            return;
+        }
+        if (c == null && e.sequence() == 1 && gone == null) {
             // a new run: nothing comes before its first event
             c = cursors.computeIfAbsent(e.runId(), id -> new Cursor());
         } else if (c == null || e.sequence() > sent + 1) {
@@ -402,7 +437,7 @@ public final class KafkaEventRelay implements EventRelay {
         wake();
     }
 
-    /** Wakes the relay's thread for acknowledgements or confirmations, unless a wake-up is already queued. */
+    /** Wakes the relay's thread for acknowledgements, unless a wake-up is already queued. */
     private void wake() {
         if (!wakePending.getAndSet(true)) {
             // when the queue is full the relay's thread is busy, and takes them on its next round
@@ -495,8 +530,12 @@ public final class KafkaEventRelay implements EventRelay {
         // a run that made no event since: it may not update again for a while, so its outbox is emptied now; a busy
         // run's next update drops them (confirmedUpTo), sparing a write
         boolean idle = c.open == 0;
-        store.confirmEvents(runId, events, idle).whenComplete((done, failure) -> {
-            if (failure != null) {
+        // on the run's confirmer, in order per run: the store's updates wait for the run's partition, which is busy
+        // with the runs themselves, and the relay's thread must not
+        confirmers[Math.floorMod(runId.hashCode(), confirmers.length)].execute(() -> {
+            try {
+                store.confirmEvents(runId, events, idle);
+            } catch (RuntimeException failure) {
                 // the events stay in the outbox, where the sweep finds them again
                 LOG.debug("Cannot confirm events of run {} up to {}", runId, upTo, failure);
                 return;
@@ -509,11 +548,13 @@ public final class KafkaEventRelay implements EventRelay {
         });
     }
 
-    /** On the relay's thread: forgets a run whose last event, confirmed, left it resting. */
+    /** Forgets a run whose last event, confirmed, left it resting. */
     private void forgetIfResting(String runId, Cursor c, long upTo) {
         if (cursors.get(runId) == c && c.open == 0 && c.sent == upTo) {
             cursors.remove(runId);
             confirmed.remove(runId);
+            // an event of it still in the queue (the sweep may have published the run first) is recognised as old
+            forgotten.put(runId, upTo);
         }
     }
 
