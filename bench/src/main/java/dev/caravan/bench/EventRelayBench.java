@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>{@code -Dbench.mode=relay}: the relay alone, fed {@code bench.events} [200000] events of 10 per run as updates
  * hand them over, until the broker acknowledged and the store confirmed every one.</li>
  * </ul>
- * Add {@code -Dbench.relay=false} to the runs mode for the same runs without a relay (no outbox).
+ * Add {@code -Dbench.relay=false} to the runs mode for the same runs without a relay (no outbox), and
+ * {@code -Dbench.h2=true} for a store on an H2 file, as {@code caravan serve} keeps by default.
  *
  * <pre>java [hazelcast flags] -cp "bench/target/caravan-bench-0.1.0-SNAPSHOT.jar:bench/target/lib/*" \
  *   -Dbench.mode=runs dev.caravan.bench.EventRelayBench</pre>
@@ -54,6 +55,11 @@ public final class EventRelayBench {
             KafkaEventRelay relay = new KafkaEventRelay(kafka.bootstrapServers(), KafkaEventRelay.DEFAULT_TOPIC, 6,
                     Duration.ofSeconds(5));
             DefaultCamelContext camel = new DefaultCamelContext();
+            if (Boolean.getBoolean("bench.h2")) {
+                // the store caravan serve keeps by default
+                camel.getPropertiesComponent().addInitialProperty("caravan.store.jdbc-url",
+                        "jdbc:h2:file:" + dir.resolve("db").resolve("caravan"));
+            }
             if (relayed || mode.equals("relay")) {
                 camel.getRegistry().bind("relay", relay);
             }
