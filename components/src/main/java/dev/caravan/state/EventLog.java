@@ -9,7 +9,6 @@ import com.hazelcast.config.MapStoreConfig;
 import com.hazelcast.config.MaxSizePolicy;
 import com.hazelcast.config.SerializerConfig;
 import com.hazelcast.map.EntryProcessor;
-import com.hazelcast.map.MapStore;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.StreamSerializer;
@@ -21,7 +20,6 @@ import dev.caravan.json.Json;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -73,58 +71,17 @@ final class EventLog {
 
     /** Writes the logs through to the database; they leave memory once idle. */
     static JdbcMapStore<Entries> persist(Config config, DataSource dataSource) {
-        JdbcMapStore<Entries> table = new JdbcMapStore<>(dataSource, TABLE, Json::write,
+        // read a run at a time: the logs of every run in the retention are no start-up load
+        JdbcMapStore<Entries> table = JdbcMapStore.loadedWhenRead(dataSource, TABLE, Json::write,
                 json -> Json.read(json, Entries.class));
         config.getMapConfig(MAP_NAME)
                 .setMaxIdleSeconds(MAX_IDLE_SECONDS_WITH_DATABASE)
                 .getMapStoreConfig()
                 .setEnabled(true)
-                .setImplementation(new LoadedWhenRead(table))
+                .setImplementation(table)
                 .setWriteDelaySeconds(0)
                 .setInitialLoadMode(MapStoreConfig.InitialLoadMode.LAZY);
         return table;
-    }
-
-    /**
-     * The log table, loaded a run at a time when read: the logs of every run in the retention are no start-up load
-     * (a null key list tells Hazelcast to load nothing up front).
-     */
-    private record LoadedWhenRead(JdbcMapStore<Entries> table) implements MapStore<String, Entries> {
-
-        @Override
-        public void store(String key, Entries value) {
-            table.store(key, value);
-        }
-
-        @Override
-        public void storeAll(Map<String, Entries> map) {
-            table.storeAll(map);
-        }
-
-        @Override
-        public void delete(String key) {
-            table.delete(key);
-        }
-
-        @Override
-        public void deleteAll(Collection<String> keys) {
-            table.deleteAll(keys);
-        }
-
-        @Override
-        public Entries load(String key) {
-            return table.load(key);
-        }
-
-        @Override
-        public Map<String, Entries> loadAll(Collection<String> keys) {
-            return table.loadAll(keys);
-        }
-
-        @Override
-        public Iterable<String> loadAllKeys() {
-            return null;
-        }
     }
 
     /** The events of {@code log} and then {@code outbox} after {@code afterSequence}, each once, at most {@code limit}. */

@@ -37,6 +37,8 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     private final Function<V, String> write;
     private final Function<String, V> read;
     private final boolean immutable;
+    /** Whether the map loads every row when first used; else a row is loaded when its key is read. */
+    private final boolean preloaded;
     /** Columns beside the document, written with it, that queries select on; none for most tables. */
     private final List<Column<V>> columns;
     /** The columns' parts of the statements: {@code , a = ?, b = ?}, {@code , a, b} and {@code , ?, ?}. */
@@ -63,12 +65,21 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     }
 
     public JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read) {
-        this(dataSource, table, write, read, false, List.of());
+        this(dataSource, table, write, read, false, List.of(), true);
+    }
+
+    /**
+     * A store whose rows are loaded one key at a time, when read, never all at once when the map is first used: for
+     * tables that grow with every run but are read for few of them (event logs).
+     */
+    public static <V> JdbcMapStore<V> loadedWhenRead(DataSource dataSource, String table, Function<V, String> write,
+            Function<String, V> read) {
+        return new JdbcMapStore<>(dataSource, table, write, read, false, List.of(), false);
     }
 
     /** @param immutable whether a key's value never changes: storing an existing key then only touches its row */
     private JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read,
-            boolean immutable, List<Column<V>> columns) {
+            boolean immutable, List<Column<V>> columns, boolean preloaded) {
         if (!table.matches("[a-z_]+")) {
             throw new IllegalArgumentException("Table names are lower-case letters and underscores: " + table);
         }
@@ -77,6 +88,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         this.write = write;
         this.read = read;
         this.immutable = immutable;
+        this.preloaded = preloaded;
         this.columns = List.copyOf(columns);
         StringBuilder assignments = new StringBuilder();
         StringBuilder names = new StringBuilder();
@@ -128,7 +140,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
                         new Column<>("status", "VARCHAR(32)", false, r -> r.status().name()),
                         new Column<>("tenant", "VARCHAR(512)", false, RunRecord::tenant),
                         new Column<>("workflow", "VARCHAR(512)", false, RunRecord::workflow),
-                        new Column<>("created_at", "BIGINT", true, RunRecord::createdAt)));
+                        new Column<>("created_at", "BIGINT", true, RunRecord::createdAt)), true);
     }
 
     /**
@@ -137,7 +149,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
      */
     public static JdbcMapStore<String> values(DataSource dataSource) {
         return new JdbcMapStore<>(dataSource, "caravan_values", Function.identity(), Function.identity(), true,
-                List.of());
+                List.of(), true);
     }
 
     /** A store of JSON text values (lanes). */
@@ -395,6 +407,10 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
 
     @Override
     public Iterable<String> loadAllKeys() {
+        if (!preloaded) {
+            // Hazelcast loads nothing up front
+            return null;
+        }
         List<String> keys = new ArrayList<>();
         try (Connection c = connection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
