@@ -19,7 +19,7 @@ import java.time.ZoneOffset;
  *   the event type, {@code subject} the node key (node events only), {@code time}, {@code datacontenttype}
  *   {@code application/json}, {@code data} the event payload;</li>
  *   <li>extensions {@code runid}, {@code tenantid}, {@code workflow}, {@code sequence} (a JSON number), and when set
- *   {@code node}, {@code laneid}, {@code parentrunid}.</li>
+ *   {@code node}, {@code laneid}, {@code parentrunid}, {@code correlationid}.</li>
  * </ul>
  * Thread-safe.
  */
@@ -57,6 +57,9 @@ public final class CloudEventJson {
         }
         if (e.parentRunId() != null) {
             b.withExtension("parentrunid", e.parentRunId());
+        }
+        if (e.correlationId() != null) {
+            b.withExtension("correlationid", e.correlationId());
         }
         if (e.data() != null) {
             b.withDataContentType(CONTENT_TYPE);

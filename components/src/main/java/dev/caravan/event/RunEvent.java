@@ -1,5 +1,7 @@
 package dev.caravan.event;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 /**
  * One entry of the run event catalogue, before it is rendered as a CloudEvent.
  *
@@ -12,10 +14,18 @@ package dev.caravan.event;
  * @param lane        lane id, or null
  * @param node        node key, or null for run-level events
  * @param parentRunId the parent run of a sub-workflow run, or null
- * @param data        event payload (plain JSON value)
+ * @param data          event payload (plain JSON value)
+ * @param correlationId the run's correlation id, or null
  */
 public record RunEvent(String type, String runId, long sequence, long time, String workflow, String tenant,
-        String lane, String node, String parentRunId, Object data) {
+        String lane, String node, String parentRunId, Object data,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String correlationId) {
+
+    /** An event of a run without a correlation id (or of a lane). */
+    public RunEvent(String type, String runId, long sequence, long time, String workflow, String tenant, String lane,
+            String node, String parentRunId, Object data) {
+        this(type, runId, sequence, time, workflow, tenant, lane, node, parentRunId, data, null);
+    }
 
     /** Deterministic, so a relayed duplicate can be recognised downstream. */
     public String id() {

@@ -36,7 +36,14 @@ public final class RunService {
 
     /** What to start. {@code runId} may be null (a new id is made); a given id makes the start idempotent. */
     public record StartRequest(String workflow, Object input, String tenant, String lane, String runId,
-            String parentRunId, String parentNodeKey) {
+            String parentRunId, String parentNodeKey, String correlationId) {
+
+        /** A start with no correlation id. */
+        public StartRequest(String workflow, Object input, String tenant, String lane, String runId,
+                String parentRunId, String parentNodeKey) {
+            this(workflow, input, tenant, lane, runId, parentRunId, parentNodeKey, null);
+        }
+
         public static StartRequest of(String workflow, Object input) {
             return new StartRequest(workflow, input, null, null, null, null, null);
         }
@@ -126,7 +133,7 @@ public final class RunService {
         }
         String runId = request.runId() != null ? request.runId() : newRunId();
         Mutation.CreateRun creation = new Mutation.CreateRun(runId, request.workflow(), hash, tenant, request.lane(),
-                input, request.parentRunId(), request.parentNodeKey());
+                input, request.parentRunId(), request.parentNodeKey(), request.correlationId());
         if (executesHere && request.runId() == null && request.lane() == null) {
             // as the store would make it: running, owned by this member
             RunRecord planned = creation.apply(null, System.currentTimeMillis()).record()

@@ -106,7 +106,7 @@ public sealed interface Mutation {
                 error, errorNode, r.createdAt(), now, r.sequence(), r.parentRunId(), r.parentNodeKey(),
                 r.costMicros() + addCost, r.tokens() + addTokens,
                 nodes == r.nodes() ? nodes : Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(),
-                errorCode, r.outbox());
+                errorCode, r.correlationId(), r.outbox());
     }
 
     private static RunRecord withNode(RunRecord r, long now, NodeRecord node) {
@@ -142,9 +142,15 @@ public sealed interface Mutation {
     // --- the mutations ---
 
     record CreateRun(String runId, String workflow, String workflowHash, String tenant, String lane, Object input,
-            String parentRunId, String parentNodeKey) implements Mutation {
+            String parentRunId, String parentNodeKey, String correlationId) implements Mutation {
         public CreateRun {
             input = Frozen.copyOf(input);
+        }
+
+        /** A run started with no correlation id. */
+        public CreateRun(String runId, String workflow, String workflowHash, String tenant, String lane, Object input,
+                String parentRunId, String parentNodeKey) {
+            this(runId, workflow, workflowHash, tenant, lane, input, parentRunId, parentNodeKey, null);
         }
 
         @Override
@@ -157,7 +163,8 @@ public sealed interface Mutation {
                 return Applied.rejected(current, "run exists");
             }
             RunRecord r = new RunRecord(runId, workflow, workflowHash, tenant, lane, RunStatus.RUNNING, input, null,
-                    null, null, now, now, 0, parentRunId, parentNodeKey, 0, 0, Map.of(), null, 0);
+                    null, null, now, now, 0, parentRunId, parentNodeKey, 0, 0, Map.of(), null, 0, null,
+                    correlationId, List.of());
             return Applied.of(r, new EventDraft(EventTypes.RUN_STARTED, null,
                     map("workflow", workflow, "workflowHash", workflowHash, "input", input,
                             "parentRunId", parentRunId, "parentNodeKey", parentNodeKey)));

@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
 import java.util.zip.Inflater;
@@ -51,7 +52,8 @@ record PackedRun(String tenant, String workflow, String workflowHash, RunStatus 
     static PackedRun of(RunRecord r) {
         RunRecord unnamed = new RunRecord(null, r.workflow(), null, r.tenant(), r.lane(), r.status(), r.input(),
                 r.output(), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(), r.sequence(), r.parentRunId(),
-                r.parentNodeKey(), r.costMicros(), r.tokens(), r.nodes(), r.owner(), r.takeovers(), r.errorCode());
+                r.parentNodeKey(), r.costMicros(), r.tokens(), r.nodes(), r.owner(), r.takeovers(), r.errorCode(),
+                r.correlationId(), List.of());
         byte[] json = Json.write(unnamed).getBytes(StandardCharsets.UTF_8);
         Deflater deflater = DEFLATERS.get();
         try {
@@ -90,7 +92,7 @@ record PackedRun(String tenant, String workflow, String workflowHash, RunStatus 
             return new RunRecord(runId, r.workflow(), workflowHash, r.tenant(), r.lane(), r.status(), r.input(),
                     r.output(), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(), r.sequence(), r.parentRunId(),
                     r.parentNodeKey(), r.costMicros(), r.tokens(), r.nodes(), r.owner(), r.takeovers(),
-                    r.errorCode());
+                    r.errorCode(), r.correlationId(), List.of());
         } catch (DataFormatException e) {
             throw new IllegalStateException("A packed run record is damaged: " + e.getMessage(), e);
         } finally {

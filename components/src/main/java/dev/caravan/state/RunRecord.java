@@ -33,6 +33,8 @@ import java.util.Map;
  * @param takeovers     how many times another member took the run over from an owner that died
  * @param errorCode     the stable code of the failure that failed the run ({@code TIMEOUT}, a {@code fail} node's
  *                      code, ...), or null
+ * @param correlationId the caller's correlation id, given when the run was started (a sub-workflow run inherits its
+ *                      parent's), or null; every event of the run carries it
  * @param outbox        the run's events not yet confirmed on the event topic, oldest first, when the member relays
  *                      events (else empty): written in the same update, and so the same database commit, as the
  *                      state change that made them, and trimmed once the relay confirms them
@@ -59,6 +61,7 @@ public record RunRecord(
         String owner,
         int takeovers,
         String errorCode,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String correlationId,
         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<RunEvent> outbox) {
 
     public RunRecord {
@@ -71,7 +74,7 @@ public record RunRecord(
             String parentRunId, String parentNodeKey, long costMicros, long tokens, Map<String, NodeRecord> nodes,
             String owner, int takeovers, String errorCode) {
         this(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode, createdAt, updatedAt,
-                sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers, errorCode,
+                sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers, errorCode, null,
                 List.of());
     }
 
@@ -92,27 +95,27 @@ public record RunRecord(
     public RunRecord withOwner(String newOwner, int newTakeovers) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, newOwner,
-                newTakeovers, errorCode, outbox);
+                newTakeovers, errorCode, correlationId, outbox);
     }
 
     /** This record with the sequence number of its last event. */
     public RunRecord withSequence(long newSequence) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, newSequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
-                takeovers, errorCode, outbox);
+                takeovers, errorCode, correlationId, outbox);
     }
 
     /** This record moved onto another definition of its workflow, at {@code now}. */
     public RunRecord withWorkflowHash(String newWorkflowHash, long now) {
         return new RunRecord(runId, workflow, newWorkflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, now, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers,
-                errorCode, outbox);
+                errorCode, correlationId, outbox);
     }
 
     /** This record with other events waiting for the relay. */
     public RunRecord withOutbox(List<RunEvent> newOutbox) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
-                takeovers, errorCode, newOutbox);
+                takeovers, errorCode, correlationId, newOutbox);
     }
 }

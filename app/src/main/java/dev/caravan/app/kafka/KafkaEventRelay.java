@@ -453,6 +453,11 @@ public final class KafkaEventRelay implements EventRelay {
                 continue;
             }
             inFlight.decrementAndGet();
+            if (broken) {
+                // after a failure, nothing the same producer sent counts: a later event of a run may have landed
+                // where an earlier one did not, and all of it is sent again from the outboxes
+                continue;
+            }
             RunEvent e = ack.event();
             Cursor c = cursors.get(e.runId());
             if (c == null) {
@@ -478,7 +483,7 @@ public final class KafkaEventRelay implements EventRelay {
             c.acknowledged.add(e);
             unconfirmed.put(e.runId(), c);
         }
-        if (!unconfirmed.isEmpty() && System.nanoTime() - nextConfirmation >= 0) {
+        if (!unconfirmed.isEmpty() && (broken || System.nanoTime() - nextConfirmation >= 0)) {
             // confirmations go in rounds: a run's acknowledgements of a round make one append to its log
             unconfirmed.forEach(this::confirm);
             unconfirmed.clear();
