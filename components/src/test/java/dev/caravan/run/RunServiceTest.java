@@ -1,5 +1,7 @@
 package dev.caravan.run;
 
+import dev.caravan.dsl.Workflow;
+import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.NodeStatus;
@@ -151,6 +153,19 @@ class RunServiceTest {
         // the contrast: without the hand-off the caller's thread carries the run
         RunRecord here = caravan.runs().retryFrom(paused.runId(), "after").get(20, TimeUnit.SECONDS);
         assertThat(here.node("after").output()).isEqualTo(caller);
+    }
+
+    @Test
+    void aWorkflowThatRunsAWorkflowNobodyDeployedIsNotDeployedEither() {
+        Workflow parent = new WorkflowLoader().load("orphan-parent.caravan.yaml", header("orphan-parent") + """
+                    - id: child
+                      workflow: { name: nowhere-to-be-found }
+                """);
+        assertThatThrownBy(() -> caravan.engine().catalog().deploy(parent, null, Map.of()))
+                .isInstanceOf(UnknownWorkflowException.class)
+                .hasMessageContaining("nowhere-to-be-found");
+        assertThat(caravan.engine().catalog().get("orphan-parent")).isNull();
+        assertThat(caravan.camelContext().getRoute(WorkflowRoutes.ROUTE_PREFIX + "orphan-parent")).isNull();
     }
 
     @Test
