@@ -57,7 +57,7 @@ final class DefinitionApi {
         } catch (UnknownWorkflowException missingChild) {
             throw new ApiException(422, "DEFINITION_INVALID", "Invalid definition", "the workflow runs a workflow "
                     + "that is not deployed: " + missingChild.getMessage() + "; deploy that one first");
-        } catch (IllegalStateException notDeployable) {
+        } catch (IllegalStateException | IllegalArgumentException notDeployable) {
             throw new ApiException(422, "DEFINITION_INVALID", "Invalid definition", notDeployable.getMessage());
         }
         Map<String, Object> summary = new LinkedHashMap<>();
