@@ -29,8 +29,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The REST API's routes: one platform-http route per operation, each handing the request to {@link RunApi} and
- * writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
+ * The REST API's routes: one platform-http route per operation, each handing the request to the class that does the
+ * work ({@link RunApi}, {@link LaneApi}, {@link DefinitionApi}, {@link KillSwitchApi}) and writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
  * YAML: every route is the same three steps (authenticate, call, answer) around a method that is tested on its own,
  * and the YAML would only name the beans.
  *
@@ -58,7 +58,8 @@ final class ApiRoutes extends RouteBuilder {
     private final DefinitionApi definitions;
     private final ApiKeys keys;
     private final long maxBodyBytes;
-    private Set<String> adminTenants = Set.of();
+    /** Read by the request threads, set once when the routes are configured. */
+    private volatile Set<String> adminTenants = Set.of();
     private volatile Engine engine;
 
     /** One operation: the tenant the caller acts for, and the exchange with the request's body and path. */
