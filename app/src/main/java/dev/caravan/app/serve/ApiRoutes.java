@@ -30,7 +30,7 @@ import java.util.TreeSet;
 
 /**
  * The REST API's routes: one platform-http route per operation, each handing the request to the class that does the
- * work ({@link RunApi}, {@link LaneApi}, {@link DefinitionApi}, {@link KillSwitchApi}) and writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
+ * work ({@link RunApi}, {@link AgentApi}, {@link LaneApi}, {@link DefinitionApi}, {@link KillSwitchApi}) and writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
  * YAML: every route is the same three steps (authenticate, call, answer) around a method that is tested on its own,
  * and the YAML would only name the beans.
  *
@@ -56,6 +56,7 @@ final class ApiRoutes extends RouteBuilder {
     private final LaneApi lanes = new LaneApi(this::engine);
     private final KillSwitchApi killSwitches = new KillSwitchApi(this::engine);
     private final DefinitionApi definitions;
+    private final AgentApi agents;
     private final ApiKeys keys;
     private final long maxBodyBytes;
     /** Read by the request threads, set once when the routes are configured. */
@@ -73,6 +74,7 @@ final class ApiRoutes extends RouteBuilder {
         this.keys = keys;
         this.maxBodyBytes = maxBodyBytes;
         this.definitions = new DefinitionApi(this::engine, loader);
+        this.agents = new AgentApi(this::engine, loader, api, AgentApi.MAX_DEFINITIONS);
     }
 
     @Override
@@ -90,6 +92,7 @@ final class ApiRoutes extends RouteBuilder {
                 (tenant, ex) -> api.retry(tenant, path(ex, "runId"), query(ex)));
         route("caravan-api-approval-resolve", "/approval/resolve", "POST",
                 (tenant, ex) -> api.resolveGate(tenant, body(ex)));
+        route("caravan-api-agent-run", "/agent/run", "POST", (tenant, ex) -> agents.run(tenant, body(ex)));
         route("caravan-api-agent-cancel", "/agent/cancel", "POST", (tenant, ex) -> api.cancel(tenant, body(ex)));
         route("caravan-api-lane-create", "/lane/create", "POST", (tenant, ex) -> lanes.create(tenant, body(ex)));
         route("caravan-api-lane-cleanup", "/lane/cleanup", "POST", (tenant, ex) -> lanes.cleanup(tenant, body(ex)));

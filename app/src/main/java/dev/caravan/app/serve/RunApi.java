@@ -74,6 +74,12 @@ final class RunApi {
                 return new ApiResponse(202, started(runId, earlier.status().label()), true);
             }
         }
+        return startRun(tenant, workflow, input, lane, runId);
+    }
+
+    /** Starts a run of a deployed workflow in the caller's lane (if any); 202 with the run's id, state and links. */
+    ApiResponse startRun(String tenant, String workflow, Object input, String lane, String runId) {
+        Engine e = engine.get();
         if (lane != null) {
             LaneRecord l = e.lanes().get(lane);
             if (l == null || !l.tenant().equals(tenant)) {

@@ -142,6 +142,55 @@ class ApiCommandsIT {
                 "RUN_NOT_FOUND");
     }
 
+    // --- agent ------------------------------------------------------------------------------------------------
+
+    @Test
+    void runsOneAgentCallWithoutAWorkflowFile() throws Exception {
+        String request = "{\"model\": \"scripted\", \"system\": \"Be brief.\", \"prompt\": \"Say hi to "
+                + "${{ input.name }}\", \"input\": {\"name\": \"Ada\"}}";
+        String runId = startedRunId(ACME, "/api/v1/agent/run", request);
+        JsonNode run = awaitStatus(ACME, runId, "completed");
+        // the scripted model echoes the prompt it was sent: the expression was filled from the input
+        assertThat(run.get("output").asText()).isEqualTo("Say hi to Ada");
+        assertThat(run.get("tenant").asText()).isEqualTo("acme");
+        assertThat(run.at("/nodes/agent/status").asText()).isEqualTo("completed");
+        String workflow = run.get("workflow").asText();
+        assertThat(workflow).matches("agent-[0-9a-f]{20}");
+
+        // another input, the same definition; another prompt, another one
+        String again = startedRunId(ACME, "/api/v1/agent/run", request.replace("Ada", "Bo"));
+        JsonNode second = awaitStatus(ACME, again, "completed");
+        assertThat(second.get("output").asText()).isEqualTo("Say hi to Bo");
+        assertThat(second.get("workflow").asText()).isEqualTo(workflow);
+        String other = startedRunId(ACME, "/api/v1/agent/run", request.replace("Say hi", "Wave"));
+        assertThat(awaitStatus(ACME, other, "completed").get("workflow").asText()).isNotEqualTo(workflow);
+    }
+
+    @Test
+    void anAgentMayCallTheServersDirectRoutesAsToolsAndNothingElse() throws Exception {
+        String runId = startedRunId(ACME, "/api/v1/agent/run", "{\"model\": \"scripted\", \"prompt\": \"What "
+                + "thread?\", \"tools\": [{\"name\": \"thread\", \"description\": \"Names the thread\", "
+                + "\"uri\": \"direct:thread-name\"}]}");
+        assertThat(awaitStatus(ACME, runId, "completed").get("output").asText()).isEqualTo("What thread?");
+        // the output schema holds the reply to it: the scripted model's echo is no JSON object
+        String structured = startedRunId(ACME, "/api/v1/agent/run", "{\"model\": \"scripted\", \"prompt\": "
+                + "\"Classify\", \"outputSchema\": {\"type\": \"object\"}}");
+        assertThat(awaitStatus(ACME, structured, "failed").get("errorCode").asText()).isEqualTo("INVALID_OUTPUT");
+
+        JsonNode exec = ServerIT.assertProblem(post(ACME, "/api/v1/agent/run", "{\"model\": \"scripted\", "
+                + "\"prompt\": \"x\", \"tools\": [{\"name\": \"sh\", \"description\": \"d\", \"uri\": "
+                + "\"exec:sh\"}]}"), 400, "REQUEST_INVALID");
+        assertThat(exec.get("detail").asText()).contains("direct:");
+        ServerIT.assertProblem(post(ACME, "/api/v1/agent/run", "{\"model\": \"scripted\", \"prompt\": \"x\", "
+                + "\"outputSchema\": \"string\"}"), 400, "REQUEST_INVALID");
+        ServerIT.assertProblem(post(ACME, "/api/v1/agent/run", "{\"prompt\": \"x\"}"), 400, "REQUEST_INVALID");
+        JsonNode invalid = ServerIT.assertProblem(post(ACME, "/api/v1/agent/run", "{\"model\": \"scripted\", "
+                + "\"prompt\": \"Hi ${{ input.name\"}"), 422, "DEFINITION_INVALID");
+        assertThat(invalid.get("errors").get(0).asText()).isNotBlank();
+        ServerIT.assertProblem(post(ACME, "/api/v1/agent/run", "{\"model\": \"scripted\", \"prompt\": \"x\", "
+                + "\"lane\": \"nowhere\"}"), 404, "LANE_NOT_FOUND");
+    }
+
     // --- retry ------------------------------------------------------------------------------------------------
 
     @Test
@@ -370,7 +419,11 @@ class ApiCommandsIT {
     }
 
     private static String startedRunId(String key, String request) throws Exception {
-        HttpResponse<String> started = post(key, "/api/v1/workflows/run", request);
+        return startedRunId(key, "/api/v1/workflows/run", request);
+    }
+
+    private static String startedRunId(String key, String path, String request) throws Exception {
+        HttpResponse<String> started = post(key, path, request);
         assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
         return JSON.readTree(started.body()).get("runId").asText();
     }

@@ -109,6 +109,21 @@ class CommandApisTest {
     }
 
     @Test
+    void agentDefinitionsStopAtTheCapAndTheDeployedOnesStillRun() {
+        AgentApi agents = new AgentApi(caravan::engine, WorkflowFiles.loader(null, Map.of()), runs, 2);
+        String first = "{\"model\": \"scripted\", \"prompt\": \"one\"}";
+        assertThat(agents.run("default", json(first)).status()).isEqualTo(202);
+        assertThat(agents.run("default", json("{\"model\": \"scripted\", \"prompt\": \"two\"}")).status())
+                .isEqualTo(202);
+        assertThatThrownBy(() -> agents.run("default", json("{\"model\": \"scripted\", \"prompt\": \"three\"}")))
+                .isInstanceOf(ApiException.class)
+                .hasMessageStartingWith("this server has deployed 2 distinct agent definitions")
+                .extracting(e -> ((ApiException) e).code()).isEqualTo("AGENT_DEFINITIONS_FULL");
+        assertThat(agents.run("default", json(first.replace("}", ", \"input\": {\"n\": 1}}"))).status())
+                .as("another input, the same definition").isEqualTo(202);
+    }
+
+    @Test
     void killSwitchesAreListedByScopeAndTargetAndClearedOneByOne() {
         KillSwitchApi switches = new KillSwitchApi(caravan::engine);
         switches.change(json("{\"scope\": \"tenant\", \"target\": \"acme\", \"reason\": \"unpaid\"}"));

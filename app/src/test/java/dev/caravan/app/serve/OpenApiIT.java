@@ -105,6 +105,7 @@ class OpenApiIT {
         String toCancel = pausedRun();
         Map<String, String> bodies = Map.of(
                 "startRun", "{\"workflow\": \"hello\", \"input\": {\"name\": \"Ada\"}}",
+                "runAgent", "{\"model\": \"scripted\", \"prompt\": \"Hi ${{ input.name }}\", \"input\": {\"name\": \"Ada\"}}",
                 "resolveApproval", "{\"runId\": \"" + paused + "\", \"node\": \"approve\", \"decision\": \"approve\"}",
                 "cancelRun", "{\"runId\": \"" + toCancel + "\", \"reason\": \"checked by the OpenAPI test\"}",
                 "createLane", "{\"laneId\": \"" + LANE + "\", \"cap\": 1}",
@@ -143,9 +144,9 @@ class OpenApiIT {
                 assertDocumented(id, op, unknown);
             }
         }
-        assertThat(called).hasSize(operations().size()).hasSizeGreaterThanOrEqualTo(14);
+        assertThat(called).hasSize(operations().size()).hasSizeGreaterThanOrEqualTo(15);
         // what answered with success shows the samples reached the operations, not only their refusals
-        assertThat(successes).contains("startRun", "getRun", "listWorkflows", "listRuns", "retryRun", "cancelRun",
+        assertThat(successes).contains("startRun", "runAgent", "getRun", "listWorkflows", "listRuns", "retryRun", "cancelRun",
                 "createLane", "cleanupLane", "putDefinition", "changeKillSwitch", "listKillSwitches", "getOpenApi");
     }
 
@@ -162,7 +163,7 @@ class OpenApiIT {
             String path = URLDecoder.decode(m.group(1), StandardCharsets.UTF_8);
             routes.add(m.group(2).toLowerCase() + " " + path.substring(RunApi.BASE.length()));
         }
-        assertThat(routes).hasSizeGreaterThanOrEqualTo(14);
+        assertThat(routes).hasSizeGreaterThanOrEqualTo(15);
         assertThat(new TreeSet<>(operations().keySet())).isEqualTo(routes);
     }
 
