@@ -34,6 +34,15 @@ public final class RunService {
         this.engine = engine;
     }
 
+    /**
+     * Where a command that continues a run (a gate resolved, a retry) carries it on: on the caller's thread until the
+     * run waits on something, saving a hand-off, or on the worker pool, for callers whose thread must not be held (an
+     * HTTP server's event loop).
+     */
+    public enum Continuation {
+        CALLER_THREAD, WORKER_POOL
+    }
+
     /** What to start. {@code runId} may be null (a new id is made); a given id makes the start idempotent. */
     public record StartRequest(String workflow, Object input, String tenant, String lane, String runId,
             String parentRunId, String parentNodeKey, String correlationId) {
@@ -230,6 +239,11 @@ public final class RunService {
      * and on completed runs.
      */
     public CompletableFuture<RunRecord> retryFrom(String runId, String nodeKey) {
+        return retryFrom(runId, nodeKey, Continuation.CALLER_THREAD);
+    }
+
+    /** As {@link #retryFrom(String, String)}, the run going on where {@code continuation} says. */
+    public CompletableFuture<RunRecord> retryFrom(String runId, String nodeKey, Continuation continuation) {
         RunRecord r = requireRun(runId);
         if (r.status() == RunStatus.CANCELLED) {
             throw new RunConflictException("Run " + runId + " is cancelled");
@@ -256,7 +270,7 @@ public final class RunService {
             keys.add(topId);
         }
         engine.store().apply(runId, new Mutation.ClearNodes(nodeKey, keys));
-        return engine.executor().continueHere(runId);
+        return continueRun(runId, continuation);
     }
 
     private static Set<String> downstream(List<Node> nodes, String from) {
@@ -278,13 +292,27 @@ public final class RunService {
     /** Approves or rejects a gate, then resumes the run. */
     public CompletableFuture<RunRecord> resolveGate(String runId, String nodeKey, boolean approved, String by,
             String comment) {
+        return resolveGate(runId, nodeKey, approved, by, comment, Continuation.CALLER_THREAD);
+    }
+
+    /**
+     * As {@link #resolveGate(String, String, boolean, String, String)}, the run going on where {@code continuation}
+     * says; the gate is resolved (or refused) before this returns either way.
+     */
+    public CompletableFuture<RunRecord> resolveGate(String runId, String nodeKey, boolean approved, String by,
+            String comment, Continuation continuation) {
         requireRun(runId);
         Mutation.Result r = engine.store().apply(runId, new Mutation.ResolveGate(nodeKey, approved, by, comment));
         if (!r.accepted()) {
             throw new RunConflictException("Cannot resolve gate " + nodeKey + " of run " + runId + ": " + r.reason());
         }
         engine.store().apply(runId, new Mutation.ResumeRun("gate " + nodeKey + (approved ? " approved" : " rejected")));
-        return engine.executor().continueHere(runId);
+        return continueRun(runId, continuation);
+    }
+
+    private CompletableFuture<RunRecord> continueRun(String runId, Continuation continuation) {
+        return continuation == Continuation.WORKER_POOL ? engine.executor().execute(runId)
+                : engine.executor().continueHere(runId);
     }
 
     /**

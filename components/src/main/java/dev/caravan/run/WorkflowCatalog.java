@@ -19,6 +19,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -124,17 +125,24 @@ public final class WorkflowCatalog {
     }
 
     private void deployWithChildren(Workflow wf, Path folder, Map<String, Workflow> siblings) {
-        deploy(wf);
+        // every workflow it runs is found before any is deployed: one that is missing leaves the catalog as it was
+        Map<String, Workflow> found = new LinkedHashMap<>();
+        withChildren(wf, folder, siblings, found);
+        found.values().forEach(this::deploy);
+    }
+
+    private void withChildren(Workflow wf, Path folder, Map<String, Workflow> siblings, Map<String, Workflow> found) {
+        found.put(wf.name(), wf);
         for (String child : childNames(wf.nodes())) {
-            if (deployed(child)) {
+            if (found.containsKey(child) || deployed(child)) {
                 continue;
             }
             Workflow known = workflows.getOrDefault(child, siblings.get(child));
-            Path found = known != null || folder == null ? null : find(folder, child);
-            if (known == null && found == null) {
+            Path file = known != null || folder == null ? null : find(folder, child);
+            if (known == null && file == null) {
                 throw new UnknownWorkflowException(child, names());
             }
-            deployWithChildren(known != null ? known : loader.load(found), folder, siblings);
+            withChildren(known != null ? known : loader.load(file), folder, siblings, found);
         }
     }
 

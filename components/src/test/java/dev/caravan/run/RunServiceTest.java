@@ -1,5 +1,7 @@
 package dev.caravan.run;
 
+import dev.caravan.dsl.Workflow;
+import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.NodeStatus;
@@ -57,6 +59,8 @@ class RunServiceTest {
                     }
                     e.getMessage().setBody("done " + node);
                 });
+                // says which thread carried the run to it
+                rb.from("direct:thread").process(e -> e.getMessage().setBody(Thread.currentThread().getName()));
                 // a side effect that goes on until the test lets it
                 rb.from("direct:held").process(e -> {
                     if (!held.await(20, TimeUnit.SECONDS)) {
@@ -123,6 +127,45 @@ class RunServiceTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> decision = (Map<String, Object>) done.node("ok").output();
         assertThat(decision).containsEntry("approved", true).containsEntry("by", "ada");
+    }
+
+    @Test
+    void aGateResolvedOrARetryForTheWorkerPoolGoesOnOffTheCallersThread() throws Exception {
+        caravan.deploy(header("approve-elsewhere") + """
+                    - id: ok
+                      gate: { message: "Go?" }
+                    - id: after
+                      needs: [ok]
+                      call: { uri: "direct:thread" }
+                """);
+        RunRecord paused = caravan.run("approve-elsewhere", Map.of());
+        String caller = Thread.currentThread().getName();
+
+        RunRecord done = caravan.runs().resolveGate(paused.runId(), "ok", true, "ada", null,
+                RunService.Continuation.WORKER_POOL).get(20, TimeUnit.SECONDS);
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(done.node("after").output()).isNotEqualTo(caller);
+
+        RunRecord again = caravan.runs().retryFrom(paused.runId(), "after", RunService.Continuation.WORKER_POOL)
+                .get(20, TimeUnit.SECONDS);
+        assertThat(again.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(again.node("after").output()).isNotEqualTo(caller);
+        // the contrast: without the hand-off the caller's thread carries the run
+        RunRecord here = caravan.runs().retryFrom(paused.runId(), "after").get(20, TimeUnit.SECONDS);
+        assertThat(here.node("after").output()).isEqualTo(caller);
+    }
+
+    @Test
+    void aWorkflowThatRunsAWorkflowNobodyDeployedIsNotDeployedEither() {
+        Workflow parent = new WorkflowLoader().load("orphan-parent.caravan.yaml", header("orphan-parent") + """
+                    - id: child
+                      workflow: { name: nowhere-to-be-found }
+                """);
+        assertThatThrownBy(() -> caravan.engine().catalog().deploy(parent, null, Map.of()))
+                .isInstanceOf(UnknownWorkflowException.class)
+                .hasMessageContaining("nowhere-to-be-found");
+        assertThat(caravan.engine().catalog().get("orphan-parent")).isNull();
+        assertThat(caravan.camelContext().getRoute(WorkflowRoutes.ROUTE_PREFIX + "orphan-parent")).isNull();
     }
 
     @Test

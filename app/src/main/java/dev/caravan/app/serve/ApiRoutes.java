@@ -1,7 +1,9 @@
 package dev.caravan.app.serve;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.CaravanException;
+import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
 import dev.caravan.run.InvalidInputException;
@@ -15,15 +17,20 @@ import org.apache.camel.builder.RouteBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * The REST API's routes: one platform-http route per operation, each handing the request to {@link RunApi} and
- * writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
+ * The REST API's routes: one platform-http route per operation, each handing the request to the class that does the
+ * work ({@link RunApi}, {@link AgentApi}, {@link LaneApi}, {@link DefinitionApi}, {@link KillSwitchApi}) and writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
  * YAML: every route is the same three steps (authenticate, call, answer) around a method that is tested on its own,
  * and the YAML would only name the beans.
  *
@@ -38,34 +45,110 @@ final class ApiRoutes extends RouteBuilder {
     static final String PROBLEM_JSON = "application/problem+json";
     private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
+    /** The property naming the tenants whose keys may call the admin operations (comma-separated). */
+    static final String ADMIN_TENANTS = "caravan.api.admin-tenants";
+    static final String OPENAPI_RESOURCE = "/dev/caravan/app/openapi.json";
+    private static final List<String> YAML_TYPES = List.of("application/yaml", "text/yaml", "application/x-yaml",
+            "text/x-yaml");
+
     private final RunApi api = new RunApi(this::engine);
     private final RunEventsApi events = new RunEventsApi(this::engine);
+    private final LaneApi lanes = new LaneApi(this::engine);
+    private final KillSwitchApi killSwitches = new KillSwitchApi(this::engine);
+    private final DefinitionApi definitions;
+    private final AgentApi agents;
     private final ApiKeys keys;
     private final long maxBodyBytes;
+    /** Read by the request threads, set once when the routes are configured. */
+    private volatile Set<String> adminTenants = Set.of();
     private volatile Engine engine;
 
     /** One operation: the tenant the caller acts for, and the exchange with the request's body and path. */
     @FunctionalInterface
     private interface Operation {
-        RunApi.Response handle(String tenant, Exchange exchange) throws Exception;
+        ApiResponse handle(String tenant, Exchange exchange) throws Exception;
     }
 
-    ApiRoutes(ApiKeys keys, long maxBodyBytes) {
+    /** {@code loader} checks definitions deployed over HTTP, as it checked the server's folders at start. */
+    ApiRoutes(ApiKeys keys, long maxBodyBytes, WorkflowLoader loader) {
         this.keys = keys;
         this.maxBodyBytes = maxBodyBytes;
+        this.definitions = new DefinitionApi(this::engine, loader);
+        this.agents = new AgentApi(this::engine, loader, api, AgentApi.MAX_DEFINITIONS);
     }
 
     @Override
-    public void configure() {
+    public void configure() throws IOException {
+        adminTenants = adminTenants(getContext().getPropertiesComponent().resolveProperty(ADMIN_TENANTS).orElse(""));
         route("caravan-api-run-start", "/workflows/run", "POST",
                 (tenant, ex) -> api.start(tenant, body(ex), ex.getMessage().getHeader(IDEMPOTENCY_KEY, String.class)));
-        route("caravan-api-run-get", "/workflows/{runId}", "GET",
-                (tenant, ex) -> api.get(tenant, ex.getMessage().getHeader("runId", String.class)));
+        route("caravan-api-run-get", "/workflows/{runId}", "GET", (tenant, ex) -> api.get(tenant, path(ex, "runId")));
         route("caravan-api-workflows", "/workflows", "GET", (tenant, ex) -> api.workflows());
         route("caravan-api-runs", "/runs", "GET", (tenant, ex) -> api.runs(tenant, query(ex)));
         // the JSON page; a request asking for text/event-stream is answered before it reaches this route (EventStreams)
         route("caravan-api-run-events", "/workflows/{runId}/events", "GET",
-                (tenant, ex) -> events.page(tenant, ex.getMessage().getHeader("runId", String.class), query(ex)));
+                (tenant, ex) -> events.page(tenant, path(ex, "runId"), query(ex)));
+        route("caravan-api-run-retry", "/runs/{runId}/retry", "POST",
+                (tenant, ex) -> api.retry(tenant, path(ex, "runId"), query(ex)));
+        route("caravan-api-approval-resolve", "/approval/resolve", "POST",
+                (tenant, ex) -> api.resolveGate(tenant, body(ex)));
+        route("caravan-api-agent-run", "/agent/run", "POST", (tenant, ex) -> agents.run(tenant, body(ex)));
+        route("caravan-api-agent-cancel", "/agent/cancel", "POST", (tenant, ex) -> api.cancel(tenant, body(ex)));
+        route("caravan-api-lane-create", "/lane/create", "POST", (tenant, ex) -> lanes.create(tenant, body(ex)));
+        route("caravan-api-lane-cleanup", "/lane/cleanup", "POST", (tenant, ex) -> lanes.cleanup(tenant, body(ex)));
+        route("caravan-api-lane-get", "/lanes/{laneId}", "GET", (tenant, ex) -> lanes.get(tenant, path(ex, "laneId")));
+        route("caravan-api-definition-put", "/definitions/{name}", "PUT", (tenant, ex) -> {
+            requireAdmin(tenant);
+            return definitions.put(path(ex, "name"), yamlBody(ex));
+        });
+        route("caravan-api-kill-switch-change", "/admin/kill-switch", "POST", (tenant, ex) -> {
+            requireAdmin(tenant);
+            return killSwitches.change(body(ex));
+        });
+        route("caravan-api-kill-switch-list", "/admin/kill-switch", "GET", (tenant, ex) -> {
+            requireAdmin(tenant);
+            return killSwitches.list();
+        });
+        // the document describes the API, and says nothing a key would protect: clients fetch it before they have one
+        ApiResponse openApi = ApiResponse.of(200, openApiDocument());
+        from("platform-http:" + RunApi.BASE + "/openapi.json?httpMethodRestrict=GET")
+                .routeId("caravan-api-openapi")
+                .process(ex -> answer(ex, false, (tenant, e) -> openApi));
+    }
+
+    private static JsonNode openApiDocument() throws IOException {
+        try (InputStream in = ApiRoutes.class.getResourceAsStream(OPENAPI_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("the OpenAPI document " + OPENAPI_RESOURCE + " is not on the class path");
+            }
+            return Json.MAPPER.readTree(in);
+        }
+    }
+
+    static Set<String> adminTenants(String value) {
+        Set<String> out = new TreeSet<>();
+        for (String t : value.split(",")) {
+            if (!t.isBlank()) {
+                out.add(t.strip());
+            }
+        }
+        return Set.copyOf(out);
+    }
+
+    /**
+     * Refuses an admin operation (it acts on every tenant) to a tenant that may not call it: a server without keys has
+     * one tenant, who may; with keys, only the tenants {@value #ADMIN_TENANTS} names may.
+     */
+    private void requireAdmin(String tenant) {
+        if (!keys.isEmpty() && !adminTenants.contains(tenant)) {
+            throw new ApiException(403, "FORBIDDEN", "Forbidden", "this operation is for the tenants named by "
+                    + ADMIN_TENANTS + ", and the key's tenant is not among them");
+        }
+    }
+
+    /** A path parameter: platform-http puts it in a header of its name. */
+    private static String path(Exchange ex, String name) {
+        return ex.getMessage().getHeader(name, String.class);
     }
 
     /** The engine of the routes' context, found once: the one the server made, or made here by the first request. */
@@ -81,17 +164,19 @@ final class ApiRoutes extends RouteBuilder {
     private void route(String id, String path, String method, Operation operation) {
         from("platform-http:" + RunApi.BASE + path + "?httpMethodRestrict=" + method)
                 .routeId(id)
-                .process(ex -> answer(ex, operation));
+                .process(ex -> answer(ex, true, operation));
     }
 
-    private void answer(Exchange ex, Operation operation) {
+    /** Answers with what the operation returns; {@code keyed} false for an operation that asks for no key. */
+    private void answer(Exchange ex, boolean keyed, Operation operation) {
         Message m = ex.getMessage();
         int status;
         Object body;
         String type = JSON;
         boolean replayed = false;
         try {
-            RunApi.Response r = operation.handle(tenant(keys, m.getHeader("Authorization", String.class)), ex);
+            String tenant = keyed ? tenant(keys, m.getHeader("Authorization", String.class)) : null;
+            ApiResponse r = operation.handle(tenant, ex);
             status = r.status();
             body = r.body();
             replayed = r.replayed();
@@ -173,6 +258,25 @@ final class ApiRoutes extends RouteBuilder {
         if (type != null && !isJson(type)) {
             throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", "the body must be JSON "
                     + "sent with Content-Type: application/json, not " + type.split(";", 2)[0].strip());
+        }
+        byte[] bytes = ex.getMessage().getBody(byte[].class);
+        if (bytes != null && bytes.length > maxBodyBytes) {
+            throw tooLarge(maxBodyBytes);
+        }
+        return bytes;
+    }
+
+    /**
+     * A workflow definition's body: YAML, sent as {@code application/yaml} or {@code text/yaml}; the cap holds as for
+     * JSON bodies.
+     */
+    private byte[] yamlBody(Exchange ex) {
+        String type = ex.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class);
+        String mediaType = type == null ? null : type.split(";", 2)[0].strip().toLowerCase(Locale.ROOT);
+        if (mediaType == null || !YAML_TYPES.contains(mediaType)) {
+            throw new ApiException(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", "the body must be the "
+                    + "workflow's YAML sent with Content-Type: application/yaml (or text/yaml)"
+                    + (mediaType == null ? "" : ", not " + mediaType));
         }
         byte[] bytes = ex.getMessage().getBody(byte[].class);
         if (bytes != null && bytes.length > maxBodyBytes) {

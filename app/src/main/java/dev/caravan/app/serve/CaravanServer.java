@@ -130,7 +130,7 @@ public final class CaravanServer implements AutoCloseable {
                     Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000)));
             main.bind("caravanEventRelay", relay);
             main.bind("caravanExpressions", loader.expressions());
-            main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody));
+            main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader));
             main.start();
             CamelContext camel = main.getCamelContext();
             Engine engine = Engine.of(camel);

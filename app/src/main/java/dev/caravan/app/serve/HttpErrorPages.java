@@ -23,7 +23,9 @@ final class HttpErrorPages {
     private static final String API_PATHS = "/api/*";
     /** The API's paths, whatever the method: a request on one of them that no route took used another method. */
     private static final Pattern KNOWN_PATH = Pattern.compile(
-            Pattern.quote(RunApi.BASE) + "/(workflows(/[^/]+(/events)?)?|runs)/?");
+            Pattern.quote(RunApi.BASE) + "/(workflows(/[^/]+(/events)?)?|runs(/[^/]+/retry)?|approval/resolve"
+                    + "|agent/(run|cancel)|lane/(create|cleanup)|lanes/[^/]+|definitions/[^/]+|admin/kill-switch"
+                    + "|openapi\\.json)/?");
 
     private HttpErrorPages() {
     }

@@ -1,13 +1,12 @@
 package dev.caravan.app.serve;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
+import dev.caravan.run.RunConflictException;
 import dev.caravan.run.RunService;
 import dev.caravan.run.StartedRun;
 import dev.caravan.state.LaneRecord;
@@ -16,9 +15,7 @@ import dev.caravan.state.RunPage;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
-import dev.caravan.support.JsonProblems;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,16 +42,10 @@ final class RunApi {
     /** The longest Idempotency-Key accepted; keys are opaque, usually a UUID. */
     private static final int MAX_IDEMPOTENCY_KEY = 255;
     private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]+");
-    /** Requests' JSON bodies: exactly one value, text after it is refused. */
-    private static final ObjectReader BODY = Json.MAPPER.readerFor(Object.class)
-            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final List<String> DECISIONS = List.of("approve", "reject");
     /** Two inputs are the same request when they write the same JSON, whatever order their members came in. */
     private static final ObjectWriter CANONICAL = Json.MAPPER.writer()
             .with(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
-
-    /** A response: status and JSON body, and whether it replays an earlier request's run. */
-    record Response(int status, Object body, boolean replayed) {
-    }
 
     private final Supplier<Engine> engine;
 
@@ -63,11 +54,11 @@ final class RunApi {
     }
 
     /** {@code POST /api/v1/workflows/run}: starts a run (or returns the run an earlier request with its key started). */
-    Response start(String tenant, byte[] body, String idempotencyKey) {
-        Map<String, Object> request = object(parse(body));
-        String workflow = string(request, "workflow", true);
-        String lane = string(request, "lane", false);
-        string(request, "correlationId", false); // accepted, not used yet: no event carries it so far
+    ApiResponse start(String tenant, byte[] body, String idempotencyKey) {
+        Map<String, Object> request = RequestBodies.object(body, "{\"workflow\": \"hello\", \"input\": {...}}");
+        String workflow = RequestBodies.string(request, "workflow", true);
+        String lane = RequestBodies.string(request, "lane", false);
+        RequestBodies.string(request, "correlationId", false); // accepted, not used yet: no event carries it so far
         Object input = request.containsKey("input") && request.get("input") != null ? request.get("input") : Map.of();
         Engine e = engine.get();
         String runId = null;
@@ -80,9 +71,15 @@ final class RunApi {
                             "this Idempotency-Key started run " + runId + " with another request; use a new key for a "
                                     + "new request");
                 }
-                return new Response(202, started(runId, earlier.status().label()), true);
+                return new ApiResponse(202, started(runId, earlier.status().label()), true);
             }
         }
+        return startRun(tenant, workflow, input, lane, runId);
+    }
+
+    /** Starts a run of a deployed workflow in the caller's lane (if any); 202 with the run's id, state and links. */
+    ApiResponse startRun(String tenant, String workflow, Object input, String lane, String runId) {
+        Engine e = engine.get();
         if (lane != null) {
             LaneRecord l = e.lanes().get(lane);
             if (l == null || !l.tenant().equals(tenant)) {
@@ -90,23 +87,88 @@ final class RunApi {
             }
         }
         StartedRun run = e.runs().start(new RunService.StartRequest(workflow, input, tenant, lane, runId, null, null));
-        return new Response(202, started(run.runId(), run.status().label()), false);
+        return new ApiResponse(202, started(run.runId(), run.status().label()), false);
     }
 
     /** {@code GET /api/v1/workflows/{runId}}: the run, when the caller's tenant owns it. */
-    Response get(String tenant, String runId) {
+    ApiResponse get(String tenant, String runId) {
+        return new ApiResponse(200, run(owned(tenant, runId)), false);
+    }
+
+    /** The run, when the caller's tenant owns it: another tenant's run is as unknown as one that never was. */
+    private RunRecord owned(String tenant, String runId) {
         RunRecord r = runId == null || runId.isBlank() ? null : engine.get().queries().get(runId);
         if (r == null || !r.tenant().equals(tenant)) {
             throw new ApiException(404, "RUN_NOT_FOUND", "No such run", "there is no run " + runId);
         }
-        return new Response(200, run(r), false);
+        return r;
+    }
+
+    /**
+     * {@code POST /api/v1/approval/resolve}: approves or rejects a gate that awaits approval. The gate is resolved
+     * before the answer; the run goes on on the engine's worker pool, never on the HTTP server's thread.
+     */
+    ApiResponse resolveGate(String tenant, byte[] body) {
+        Map<String, Object> request = RequestBodies.object(body,
+                "{\"runId\": \"...\", \"node\": \"approve\", \"decision\": \"approve\"}");
+        String runId = RequestBodies.string(request, "runId", true);
+        String node = RequestBodies.string(request, "node", true);
+        boolean approved = RequestBodies.oneOf(request, "decision", DECISIONS).equals("approve");
+        String comment = RequestBodies.string(request, "comment", false);
+        String by = RequestBodies.string(request, "by", false);
+        owned(tenant, runId);
+        engine.get().runs().resolveGate(runId, node, approved, by == null ? tenant : by, comment,
+                RunService.Continuation.WORKER_POOL);
+        return accepted(runId);
+    }
+
+    /** {@code POST /api/v1/agent/cancel}: cancels a run; it stops at its next node boundary. */
+    ApiResponse cancel(String tenant, byte[] body) {
+        Map<String, Object> request = RequestBodies.object(body, "{\"runId\": \"...\", \"reason\": \"...\"}");
+        String runId = RequestBodies.string(request, "runId", true);
+        String reason = RequestBodies.string(request, "reason", false);
+        owned(tenant, runId);
+        engine.get().runs().cancel(runId, reason);
+        return new ApiResponse(200, run(owned(tenant, runId)), false);
+    }
+
+    /**
+     * {@code POST /api/v1/runs/{runId}/retry?from=NODE}: runs a node again, and what depends on it, in a run that
+     * ended or stopped. The run goes on on the engine's worker pool.
+     */
+    ApiResponse retry(String tenant, String runId, Map<String, String> query) {
+        String from = query.get("from");
+        if (from == null || from.isBlank()) {
+            throw RequestBodies.invalid("retry needs ?from=NODE, the key of the node to run again");
+        }
+        RunRecord r = owned(tenant, runId);
+        if (r.status() == RunStatus.RUNNING || r.status() == RunStatus.QUEUED) {
+            throw new RunConflictException("Run " + runId + " is " + r.status().label() + "; retry a run once it has "
+                    + "ended or paused");
+        }
+        Engine e = engine.get();
+        Workflow wf = e.catalog().get(r.workflow());
+        String topId = from.split("[.\\[]", 2)[0];
+        if (wf != null && wf.nodes().stream().noneMatch(n -> n.id().equals(topId))) {
+            throw new ApiException(422, "NODE_NOT_FOUND", "No such node", "workflow " + wf.name() + " has no node "
+                    + topId);
+        }
+        e.runs().retryFrom(runId, from, RunService.Continuation.WORKER_POOL);
+        return accepted(runId);
+    }
+
+    /** 202 with the run's state as it is now: the run goes on in the background. */
+    private ApiResponse accepted(String runId) {
+        RunRecord now = engine.get().queries().get(runId);
+        return new ApiResponse(202, started(runId, now == null ? RunStatus.RUNNING.label() : now.status().label()),
+                false);
     }
 
     /**
      * {@code GET /api/v1/runs?status=&workflow=&limit=&after=}: the caller's runs, newest first, a page at a time;
      * {@code next} is the cursor of the page after, null on the last.
      */
-    Response runs(String tenant, Map<String, String> query) {
+    ApiResponse runs(String tenant, Map<String, String> query) {
         List<RunStatus> statuses = new ArrayList<>();
         for (String label : query.getOrDefault("status", "").split(",")) {
             if (!label.isBlank()) {
@@ -157,7 +219,7 @@ final class RunApi {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("runs", runs);
         body.put("next", page.next());
-        return new Response(200, body, false);
+        return new ApiResponse(200, body, false);
     }
 
     private static RunStatus status(String label) {
@@ -167,7 +229,7 @@ final class RunApi {
     }
 
     /** {@code GET /api/v1/workflows}: the deployed workflows. */
-    Response workflows() {
+    ApiResponse workflows() {
         List<Object> list = new ArrayList<>();
         Engine e = engine.get();
         for (String name : e.catalog().names()) {
@@ -181,7 +243,7 @@ final class RunApi {
             w.put("description", wf.description());
             list.add(w);
         }
-        return new Response(200, Map.of("workflows", list), false);
+        return new ApiResponse(200, Map.of("workflows", list), false);
     }
 
     /**
@@ -267,49 +329,5 @@ final class RunApi {
 
     private static String time(long epochMillis) {
         return epochMillis <= 0 ? null : Instant.ofEpochMilli(epochMillis).toString();
-    }
-
-    // --- the request body -----------------------------------------------------------------------------------
-
-    private static Object parse(byte[] body) {
-        if (body == null || body.length == 0) {
-            throw new ApiException(400, "MALFORMED_JSON", "Malformed JSON", "the request has no body; expected a "
-                    + "JSON object");
-        }
-        try {
-            return BODY.readValue(body);
-        } catch (JsonProcessingException e) {
-            // where and what, never the text itself
-            String where = JsonProblems.where(e);
-            throw new ApiException(400, "MALFORMED_JSON", "Malformed JSON", "the body is not valid JSON"
-                    + (where == null ? "" : " (" + where + ")") + ": " + JsonProblems.message(e));
-        } catch (IOException e) {
-            throw new ApiException(400, "MALFORMED_JSON", "Malformed JSON", "the body cannot be read as JSON");
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> object(Object body) {
-        if (body instanceof Map<?, ?> map) {
-            return (Map<String, Object>) map;
-        }
-        throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "the body must be a JSON object such as "
-                + "{\"workflow\": \"hello\", \"input\": {...}}");
-    }
-
-    private static String string(Map<String, Object> request, String member, boolean required) {
-        Object v = request.get(member);
-        if (v == null) {
-            if (required) {
-                throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "the body has no \"" + member
-                        + "\"; expected a string");
-            }
-            return null;
-        }
-        if (!(v instanceof String s) || s.isBlank()) {
-            throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "\"" + member + "\" must be a "
-                    + "non-empty string");
-        }
-        return s;
     }
 }

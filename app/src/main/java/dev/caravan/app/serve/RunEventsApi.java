@@ -33,7 +33,7 @@ final class RunEventsApi {
      * above {@code after}; {@code next} asks for the page after, null when the run has made no event after this page
      * (yet).
      */
-    RunApi.Response page(String tenant, String runId, Map<String, String> query) {
+    ApiResponse page(String tenant, String runId, Map<String, String> query) {
         long after = sequence(query.get("after"), "after");
         int limit = limit(query.get("limit"));
         owned(tenant, runId);
@@ -51,7 +51,7 @@ final class RunEventsApi {
         body.put("next", found.size() > limit
                 ? path(runId) + "?after=" + events.get(events.size() - 1).sequence() + "&limit=" + limit
                 : null);
-        return new RunApi.Response(200, body, false);
+        return ApiResponse.of(200, body);
     }
 
     /** The run, when the caller's tenant owns it; a run of another tenant is not found, as an unknown one. */
