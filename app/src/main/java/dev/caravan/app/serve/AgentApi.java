@@ -75,6 +75,7 @@ final class AgentApi {
             agent.put("tools", List.copyOf(tools.keySet()));
         }
         String lane = RequestBodies.string(request, "lane", false);
+        String correlationId = RequestBodies.string(request, "correlationId", false);
         Object input = request.get("input") != null ? request.get("input") : Map.of();
 
         String name = "agent-" + sha256(canonical(Map.of("agent", agent, "tools", tools))).substring(0, 20);
@@ -82,7 +83,7 @@ final class AgentApi {
         if (e.catalog().get(name) == null) {
             deploy(e, name, agent, tools);
         }
-        return runs.startRun(tenant, name, input, lane, null);
+        return runs.startRun(tenant, name, input, lane, null, correlationId);
     }
 
     private void deploy(Engine e, String name, Map<String, Object> agent, Map<String, Object> tools) {

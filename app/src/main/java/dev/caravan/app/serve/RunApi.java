@@ -58,7 +58,7 @@ final class RunApi {
         Map<String, Object> request = RequestBodies.object(body, "{\"workflow\": \"hello\", \"input\": {...}}");
         String workflow = RequestBodies.string(request, "workflow", true);
         String lane = RequestBodies.string(request, "lane", false);
-        RequestBodies.string(request, "correlationId", false); // accepted, not used yet: no event carries it so far
+        String correlationId = RequestBodies.string(request, "correlationId", false);
         Object input = request.containsKey("input") && request.get("input") != null ? request.get("input") : Map.of();
         Engine e = engine.get();
         String runId = null;
@@ -74,11 +74,15 @@ final class RunApi {
                 return new ApiResponse(202, started(runId, earlier.status().label()), true);
             }
         }
-        return startRun(tenant, workflow, input, lane, runId);
+        return startRun(tenant, workflow, input, lane, runId, correlationId);
     }
 
-    /** Starts a run of a deployed workflow in the caller's lane (if any); 202 with the run's id, state and links. */
-    ApiResponse startRun(String tenant, String workflow, Object input, String lane, String runId) {
+    /**
+     * Starts a run of a deployed workflow in the caller's lane (if any), its events carrying the caller's correlation
+     * id (if any); 202 with the run's id, state and links.
+     */
+    ApiResponse startRun(String tenant, String workflow, Object input, String lane, String runId,
+            String correlationId) {
         Engine e = engine.get();
         if (lane != null) {
             LaneRecord l = e.lanes().get(lane);
@@ -86,7 +90,8 @@ final class RunApi {
                 throw new ApiException(404, "LANE_NOT_FOUND", "No such lane", "there is no lane " + lane);
             }
         }
-        StartedRun run = e.runs().start(new RunService.StartRequest(workflow, input, tenant, lane, runId, null, null));
+        StartedRun run = e.runs().start(new RunService.StartRequest(workflow, input, tenant, lane, runId, null, null,
+                correlationId));
         return new ApiResponse(202, started(run.runId(), run.status().label()), false);
     }
 
@@ -296,6 +301,7 @@ final class RunApi {
         body.put("workflowHash", r.workflowHash());
         body.put("tenant", r.tenant());
         body.put("lane", r.lane());
+        body.put("correlationId", r.correlationId());
         body.put("status", r.status().label());
         body.put("input", r.input());
         body.put("output", r.output());

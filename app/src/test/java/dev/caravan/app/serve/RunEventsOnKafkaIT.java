@@ -64,7 +64,8 @@ class RunEventsOnKafkaIT {
 
     @Test
     void everyEventOfARunReachesTheTopicInOrderAsBinaryCloudEvents() {
-        RunRecord run = server.engine().runs().run(StartRequest.of("hello", Map.of("name", "Ada")));
+        RunRecord run = server.engine().runs().run(new StartRequest("hello", Map.of("name", "Ada"), null, null, null,
+                null, null, "order-42"));
         assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
 
         Map<String, List<ConsumerRecord<String, CloudEvent>>> found = TopicEvents.read(
@@ -79,6 +80,9 @@ class RunEventsOnKafkaIT {
             assertThat(header(r, "ce_source")).isEqualTo("/caravan/workflows/hello");
             assertThat(r.value().getExtension("runid")).isEqualTo(run.runId());
             assertThat(r.value().getExtension("workflow")).isEqualTo("hello");
+            // the caller's correlation id, on every event of the run
+            assertThat(header(r, "ce_correlationid")).isEqualTo("order-42");
+            assertThat(r.value().getExtension("correlationid")).isEqualTo("order-42");
         });
         assertThat(records.get(0).value().getType()).isEqualTo(EventTypes.RUN_STARTED);
         assertThat(records.get(records.size() - 1).value().getType()).isEqualTo(EventTypes.RUN_COMPLETED);

@@ -81,6 +81,7 @@ class ServerIT {
         assertThat(run.get("workflow").asText()).isEqualTo("hello");
         assertThat(run.get("output").asText()).isEqualTo("Hello, Ada! Welcome aboard the caravan.");
         assertThat(run.at("/input/name").asText()).isEqualTo("Ada");
+        assertThat(run.get("correlationId").asText()).isEqualTo("c-1");
         assertThat(run.at("/nodes/greet/status").asText()).isEqualTo("completed");
         assertThat(run.at("/nodes/greet/output").asText()).isEqualTo("Hello, Ada! Welcome aboard the caravan.");
         assertThat(run.get("createdAt").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");

@@ -1,11 +1,15 @@
 package dev.caravan.component.workflow;
 
+import dev.caravan.event.CloudEventJson;
+import dev.caravan.event.RunEvent;
+import dev.caravan.run.RunService;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.List;
 import java.util.Map;
 
 import static dev.caravan.test.TestWorkflows.header;
@@ -46,6 +50,27 @@ class WorkflowComponentTest {
         RunRecord child = caravan.queries().get(childId);
         assertThat(child.workflow()).isEqualTo("child");
         assertThat(child.parentRunId()).isEqualTo(r.runId());
+    }
+
+    @Test
+    void aChildRunAndItsEventsCarryTheParentsCorrelationId() throws Exception {
+        caravan.deploy(header("correlated") + """
+                    - id: sub
+                      workflow: { name: child }
+                """);
+        RunRecord r = caravan.runs().run(new RunService.StartRequest("correlated", Map.of("name", "Ada"), null, null,
+                null, null, null, "ticket-7"));
+
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.correlationId()).isEqualTo("ticket-7");
+        String childId = r.runId() + ":sub";
+        assertThat(caravan.queries().get(childId).correlationId()).isEqualTo("ticket-7");
+        caravan.eventBus().drain(5_000);
+        List<RunEvent> events = caravan.events().stream()
+                .filter(e -> e.runId().equals(r.runId()) || e.runId().equals(childId)).toList();
+        assertThat(events).extracting(RunEvent::runId).contains(r.runId(), childId);
+        assertThat(events).allSatisfy(e -> assertThat(e.correlationId()).isEqualTo("ticket-7"));
+        assertThat(CloudEventJson.toCloudEvent(events.get(0)).getExtension("correlationid")).isEqualTo("ticket-7");
     }
 
     @Test
