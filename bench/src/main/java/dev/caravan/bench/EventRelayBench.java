@@ -134,7 +134,7 @@ public final class EventRelayBench {
             for (int run = 0; run < runs; run++) {
                 // within the relay's queue: what does not fit waits in outboxes, and these runs have none
                 if (run % 1_000 == 0) {
-                    while (relay.backlog() > 8_000) {
+                    while (relay.backlog() > 12_000) {
                         TimeUnit.MICROSECONDS.sleep(200);
                     }
                 }

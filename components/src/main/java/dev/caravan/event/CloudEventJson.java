@@ -87,7 +87,11 @@ public final class CloudEventJson {
     }
 
     static URI source(String workflow) {
-        String name = workflow == null ? "unknown" : URLEncoder.encode(workflow, StandardCharsets.UTF_8);
-        return URI.create(SOURCE_PREFIX + name);
+        return URI.create(sourceText(workflow));
+    }
+
+    /** The {@code source} of a workflow's events, as text. */
+    public static String sourceText(String workflow) {
+        return SOURCE_PREFIX + (workflow == null ? "unknown" : URLEncoder.encode(workflow, StandardCharsets.UTF_8));
     }
 }

@@ -1,24 +1,21 @@
 package dev.caravan.app.kafka;
 
-import dev.caravan.event.CloudEventJson;
 import dev.caravan.state.EventRelay;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStore;
-import io.cloudevents.CloudEvent;
-import io.cloudevents.kafka.CloudEventSerializer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,6 +75,7 @@ public final class KafkaEventRelay implements EventRelay {
 
     private final String bootstrapServers;
     private final String topic;
+    private final BinaryCloudEvents events = new BinaryCloudEvents();
     private final Duration sweepInterval;
     private final BlockingQueue<List<RunEvent>> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     /** Acknowledgements from the producer's thread, handled by the relay's thread. */
@@ -104,6 +102,8 @@ public final class KafkaEventRelay implements EventRelay {
     private final Map<String, Cursor> unconfirmed = new LinkedHashMap<>();
     private long nextConfirmation = System.nanoTime();
     private final AtomicLong dropped = new AtomicLong();
+    /** Events in the queue. */
+    private final AtomicLong queued = new AtomicLong();
     /** Whether a wake-up for acknowledgements is in the queue. */
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private final AtomicLong published = new AtomicLong();
@@ -116,7 +116,7 @@ public final class KafkaEventRelay implements EventRelay {
     private volatile String lastError;
     private volatile Exception lastFailure;
     private volatile RunStore store;
-    private volatile KafkaProducer<String, CloudEvent> producer;
+    private volatile KafkaProducer<String, byte[]> producer;
     private volatile Thread thread;
     private volatile boolean running;
     /** The relay's thread is inside {@code producer.send}. */
@@ -161,7 +161,12 @@ public final class KafkaEventRelay implements EventRelay {
     @Override
     public void publish(List<RunEvent> events) {
         // on a partition thread: never wait
-        if (running && !queue.offer(events)) {
+        if (!running) {
+            return;
+        }
+        if (queue.offer(events)) {
+            queued.addAndGet(events.size());
+        } else {
             if (dropped.getAndAdd(events.size()) == 0) {
                 LOG.warn("The event relay's queue is full: events wait in the runs' outboxes for its next sweep");
             }
@@ -199,7 +204,7 @@ public final class KafkaEventRelay implements EventRelay {
         LOG.debug("Relaying run events to {} on {}", topic, bootstrapServers);
     }
 
-    private KafkaProducer<String, CloudEvent> newProducer() {
+    private KafkaProducer<String, byte[]> newProducer() {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "caravan-event-relay");
@@ -215,7 +220,7 @@ public final class KafkaEventRelay implements EventRelay {
         // a send that finds the buffer full or no metadata gives up quickly: the event waits in its outbox
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, CloudEventSerializer.class);
+        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         return new KafkaProducer<>(config);
     }
 
@@ -244,12 +249,7 @@ public final class KafkaEventRelay implements EventRelay {
 
     /** Events received or found and not yet confirmed: queued, in the producer, or waiting for confirmation. */
     public long backlog() {
-        long queued = 0;
-        for (List<RunEvent> batch : queue) {
-            // (a wake-up counts nothing)
-            queued += batch.size();
-        }
-        return queued + inFlight.get() + dropped.get();
+        return queued.get() + inFlight.get() + dropped.get();
     }
 
     /** Runs whose outboxes held events older than a sweep at the last sweep. */
@@ -297,6 +297,7 @@ public final class KafkaEventRelay implements EventRelay {
                 List<RunEvent> batch = queue.poll(acks.isEmpty() && settled.isEmpty() ? wait : 0,
                         TimeUnit.NANOSECONDS);
                 if (batch != null) {
+                    queued.addAndGet(-batch.size());
                     for (RunEvent e : batch) {
                         offer(e);
                     }
@@ -403,7 +404,7 @@ public final class KafkaEventRelay implements EventRelay {
         int sentBy = generation;
         sending = true;
         try {
-            producer.send(new ProducerRecord<>(topic, e.runId(), CloudEventJson.toCloudEvent(e)),
+            producer.send(events.record(topic, e),
                     (metadata, failure) -> acknowledged(new Ack(e, failure, sentBy)));
         } catch (RuntimeException notTaken) {
             notQueued = notTaken;
@@ -512,7 +513,7 @@ public final class KafkaEventRelay implements EventRelay {
             LOG.warn("The event relay's Kafka producer failed ({}): starting a new one; unconfirmed events are sent "
                      + "again from the runs' outboxes", lastError);
         }
-        KafkaProducer<String, CloudEvent> old = producer;
+        KafkaProducer<String, byte[]> old = producer;
         generation++;
         cursors.clear();
         unconfirmed.clear();
