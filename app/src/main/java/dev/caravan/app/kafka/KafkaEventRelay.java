@@ -1,8 +1,8 @@
 package dev.caravan.app.kafka;
 
-import dev.caravan.state.EventRelay;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
+import dev.caravan.state.EventRelay;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStore;
 import org.apache.kafka.clients.admin.Admin;
