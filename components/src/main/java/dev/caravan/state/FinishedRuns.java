@@ -28,7 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -153,13 +153,15 @@ final class FinishedRuns {
         Lingering read = Lingering.local();
         List<RunRecord> records = read.records(runs.executeOnKeys(leaving, read));
         records.sort(Comparator.comparingLong(RunRecord::updatedAt).thenComparingLong(RunRecord::createdAt));
-        CompletableFuture<?>[] left = new CompletableFuture<?>[records.size()];
-        for (int i = 0; i < left.length; i++) {
-            RunRecord r = records.get(i);
-            left[i] = runs.submitToKey(r.runId(), new LeaveRunMap(updatedBefore, retentionMillis, r))
-                    .toCompletableFuture();
+        List<CompletionStage<Object>> left = new ArrayList<>(records.size());
+        for (RunRecord r : records) {
+            left.add(runs.submitToKey(r.runId(), new LeaveRunMap(updatedBefore, retentionMillis, r)));
         }
-        CompletableFuture.allOf(left).join();
+        // joined one by one: a callback on Hazelcast's futures (CompletableFuture.allOf registers one on each) runs
+        // on the common pool, which starts a thread per callback on two cores
+        for (CompletionStage<Object> one : left) {
+            one.toCompletableFuture().join();
+        }
     }
 
     /**
