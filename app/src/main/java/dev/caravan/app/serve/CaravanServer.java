@@ -4,14 +4,11 @@ import dev.caravan.app.Ports;
 import dev.caravan.app.cli.DataDirectory;
 import dev.caravan.app.cli.ExitCodes;
 import dev.caravan.app.cli.UserException;
-import dev.caravan.app.cli.WorkflowChecks;
 import dev.caravan.app.cli.WorkflowFiles;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
-import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
-import dev.caravan.run.UnknownWorkflowException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.Main;
@@ -24,8 +21,6 @@ import java.net.BindException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,6 +43,8 @@ public final class CaravanServer implements AutoCloseable {
     /** Where runs' events go; with no value, the server starts a broker of its own. */
     public static final String KAFKA_BOOTSTRAP = "caravan.kafka.bootstrap-servers";
     public static final String KAFKA_EMBEDDED_PORT = "caravan.kafka.embedded.port";
+    /** Whether the workflow folders are watched, and changed files deployed again (default true). */
+    public static final String WATCH_WORKFLOWS = "caravan.workflows.watch";
     /** The topic of run events. */
     public static final String EVENTS_TOPIC = "caravan.events.topic";
     /** The partitions of the run event topic when the server creates it. */
@@ -67,10 +64,12 @@ public final class CaravanServer implements AutoCloseable {
     private final Engine engine;
     private final String url;
     private final List<String> deployed;
+    private final WorkflowFolders folders;
     private boolean closed;
 
     private CaravanServer(Main main, EmbeddedKafka kafka, DataDirectory data, Engine engine, String url,
-            List<String> deployed) {
+            List<String> deployed, WorkflowFolders folders) {
+        this.folders = folders;
         this.main = main;
         this.kafka = kafka;
         this.data = data;
@@ -103,6 +102,7 @@ public final class CaravanServer implements AutoCloseable {
         DataDirectory data = DataDirectory.lock(options.dataDir());
         CompletableFuture<EmbeddedKafka> kafkaStarting = null;
         Main main = null;
+        WorkflowFolders folders = null;
         try {
             String bootstrap = options.property(KAFKA_BOOTSTRAP).orElse(null);
             if (bootstrap == null) {
@@ -136,7 +136,11 @@ public final class CaravanServer implements AutoCloseable {
             Engine engine = Engine.of(camel);
             HttpErrorPages.install(camel, httpPort, maxBody);
             EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);
-            List<String> deployed = deploy(engine, loader, options, err);
+            folders = new WorkflowFolders(engine, loader, options, err);
+            List<String> deployed = folders.deployAll();
+            if (options.property(WATCH_WORKFLOWS).map(Boolean::parseBoolean).orElse(true)) {
+                folders.watch();
+            }
             EmbeddedKafka kafka = kafkaStarting == null ? null : started(kafkaStarting);
             HealthCheckRegistry health = HealthCheckRegistry.get(camel);
             health.register(new HazelcastMemberHealthCheck(engine.hazelcast()));
@@ -145,10 +149,13 @@ public final class CaravanServer implements AutoCloseable {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }
             String url = "http://" + hostForUrl(options.host()) + ":" + httpPort;
-            CaravanServer server = new CaravanServer(main, kafka, data, engine, url, deployed);
+            CaravanServer server = new CaravanServer(main, kafka, data, engine, url, deployed, folders);
             server.printStarted(err, options, bootstrap, keys, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
             return server;
         } catch (Exception | Error e) {
+            if (folders != null) {
+                folders.close();
+            }
             if (main != null) {
                 main.stop();
             }
@@ -231,38 +238,6 @@ public final class CaravanServer implements AutoCloseable {
     }
 
     /** Deploys the workflows of every folder; a file that does not check or deploy is reported and skipped. */
-    private static List<String> deploy(Engine engine, WorkflowLoader loader, ServeOptions options, PrintStream err)
-            throws IOException {
-        List<String> deployed = new ArrayList<>();
-        for (Path dir : options.workflowDirs()) {
-            List<Path> files = new ArrayList<>();
-            try (DirectoryStream<Path> found = Files.newDirectoryStream(dir, "*.caravan.yaml")) {
-                found.forEach(files::add);
-            }
-            files.sort(null);
-            for (Path file : files) {
-                String shown = WorkflowFiles.display(options.workingDir(), file.toAbsolutePath()).toString();
-                try {
-                    WorkflowChecks.Outcome checked = WorkflowChecks.check(loader, options.workingDir(),
-                            file.toAbsolutePath(), shown, CaravanServer.class.getClassLoader());
-                    if (!checked.problems().isEmpty()) {
-                        WorkflowFiles.printProblems(err, checked.problems());
-                        err.println("caravan: skipped " + shown);
-                        continue;
-                    }
-                    engine.catalog().deploy(checked.workflow(), file.toAbsolutePath().getParent(), checked.siblings());
-                    deployed.add(checked.workflow().name());
-                } catch (InvalidWorkflowException e) {
-                    WorkflowFiles.printProblems(err, e);
-                    err.println("caravan: skipped " + shown);
-                } catch (UnknownWorkflowException | IllegalStateException | UserException e) {
-                    err.println("caravan: skipped " + shown + ": " + e.getMessage());
-                }
-            }
-        }
-        return deployed;
-    }
-
     private void printStarted(PrintStream err, ServeOptions options, String bootstrap, ApiKeys keys, long millis) {
         err.println("caravan serve: API on " + url + RunApi.BASE + ", health on " + url + "/observe/health"
                 + (keys.isEmpty() ? " (no API keys: loopback only)" : " (" + keys.size() + " API key"
@@ -353,6 +328,7 @@ public final class CaravanServer implements AutoCloseable {
             return;
         }
         closed = true;
+        folders.close();
         try {
             main.stop();
         } finally {
