@@ -417,6 +417,10 @@ public final class HazelcastRunStore implements RunStore {
             where.append(" AND workflow = ?");
             parameters.add(query.workflow());
         }
+        if (query.lane() != null) {
+            where.append(" AND lane = ?");
+            parameters.add(query.lane());
+        }
         if (!query.statuses().isEmpty()) {
             where.append(" AND status IN (").append(String.join(", ", Collections.nCopies(query.statuses().size(),
                     "?"))).append(")");
@@ -451,10 +455,12 @@ public final class HazelcastRunStore implements RunStore {
         private final String workflow;
         private final Set<RunStatus> statuses;
         private final RunPage.Cursor after;
+        private final String lane;
 
         Selects(RunQuery query) {
             this.tenant = query.tenant();
             this.workflow = query.workflow();
+            this.lane = query.lane();
             this.statuses = query.statuses().isEmpty() ? null : EnumSet.copyOf(query.statuses());
             this.after = query.after() == null ? null : RunPage.Cursor.parse(query.after());
         }
@@ -462,12 +468,14 @@ public final class HazelcastRunStore implements RunStore {
         @Override
         public boolean apply(Map.Entry<String, RunRecord> entry) {
             RunRecord r = entry.getValue();
-            return r != null && selects(r.runId(), r.tenant(), r.workflow(), r.status(), r.createdAt());
+            return r != null && selects(r.runId(), r.tenant(), r.workflow(), r.lane(), r.status(), r.createdAt());
         }
 
-        boolean selects(String runId, String runTenant, String runWorkflow, RunStatus status, long createdAt) {
+        boolean selects(String runId, String runTenant, String runWorkflow, String runLane, RunStatus status,
+                long createdAt) {
             return (tenant == null || tenant.equals(runTenant))
                    && (workflow == null || workflow.equals(runWorkflow))
+                   && (lane == null || lane.equals(runLane))
                    && (statuses == null || statuses.contains(status))
                    && (after == null || createdAt < after.createdAt()
                        || createdAt == after.createdAt() && runId.compareTo(after.runId()) < 0);
@@ -488,7 +496,8 @@ public final class HazelcastRunStore implements RunStore {
         @Override
         public boolean apply(Map.Entry<String, PackedRun> entry) {
             PackedRun p = entry.getValue();
-            return p != null && selects.selects(entry.getKey(), p.tenant(), p.workflow(), p.status(), p.createdAt());
+            return p != null && selects.selects(entry.getKey(), p.tenant(), p.workflow(), p.lane(), p.status(),
+                    p.createdAt());
         }
     }
 

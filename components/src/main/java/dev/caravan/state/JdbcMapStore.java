@@ -140,7 +140,9 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
                         new Column<>("status", "VARCHAR(32)", false, r -> r.status().name()),
                         new Column<>("tenant", "VARCHAR(512)", false, RunRecord::tenant),
                         new Column<>("workflow", "VARCHAR(512)", false, RunRecord::workflow),
-                        new Column<>("created_at", "BIGINT", true, RunRecord::createdAt)), true);
+                        new Column<>("created_at", "BIGINT", true, RunRecord::createdAt),
+                        // never null, so a row written before the column existed is told apart and filled in
+                        new Column<>("lane", "VARCHAR(512)", true, r -> r.lane() == null ? "" : r.lane())), true);
     }
 
     /**
@@ -198,8 +200,11 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         // a table queried by its columns is also cleaned up by age
         s.execute("CREATE INDEX IF NOT EXISTS " + table + "_by_updated_at ON " + table + " (updated_at)");
         Map<String, String> older = new HashMap<>();
-        try (ResultSet rs = s.executeQuery("SELECT id, doc FROM " + table + " WHERE " + columns.get(0).name()
-                                           + " IS NULL")) {
+        StringBuilder unfilled = new StringBuilder();
+        for (Column<V> column : columns) {
+            unfilled.append(unfilled.length() == 0 ? "" : " OR ").append(column.name()).append(" IS NULL");
+        }
+        try (ResultSet rs = s.executeQuery("SELECT id, doc FROM " + table + " WHERE " + unfilled)) {
             while (rs.next()) {
                 older.put(rs.getString(1), rs.getString(2));
             }

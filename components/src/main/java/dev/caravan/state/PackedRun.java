@@ -23,7 +23,7 @@ import java.util.zip.Inflater;
  * @param json the record's JSON without its id and workflow hash, deflated with {@link #DICTIONARY}
  */
 record PackedRun(String tenant, String workflow, String workflowHash, RunStatus status, long createdAt,
-        long updatedAt, byte[] json) {
+        long updatedAt, String lane, byte[] json) {
 
     /**
      * The words of a record's JSON: deflate finds the names of the fields (and their common values) here instead of
@@ -66,7 +66,7 @@ record PackedRun(String tenant, String workflow, String workflowHash, RunStatus 
                 out.write(buffer, 0, deflater.deflate(buffer));
             }
             return new PackedRun(r.tenant(), r.workflow(), r.workflowHash(), r.status(), r.createdAt(),
-                    r.updatedAt(), out.toByteArray());
+                    r.updatedAt(), r.lane(), out.toByteArray());
         } finally {
             deflater.reset();
         }
@@ -114,6 +114,7 @@ record PackedRun(String tenant, String workflow, String workflowHash, RunStatus 
             out.writeString(p.status.name());
             out.writeLong(p.createdAt);
             out.writeLong(p.updatedAt);
+            out.writeString(p.lane);
             out.writeByteArray(p.json);
         }
 
@@ -123,7 +124,7 @@ record PackedRun(String tenant, String workflow, String workflowHash, RunStatus 
                 // the names of tenants and workflows are few: one copy each, not one per run
                 return new PackedRun(intern(in.readString()), intern(in.readString()), intern(in.readString()),
                         RunStatus.valueOf(in.readString()),
-                        in.readLong(), in.readLong(), in.readByteArray());
+                        in.readLong(), in.readLong(), in.readString(), in.readByteArray());
             } catch (IllegalArgumentException e) {
                 throw new UncheckedIOException(new IOException("Not a packed run: " + e.getMessage(), e));
             }

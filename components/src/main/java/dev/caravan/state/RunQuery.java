@@ -5,9 +5,10 @@ import java.util.List;
 /**
  * Which runs to list, newest first: of a tenant (all tenants when null), of a workflow (all when null), with one of
  * the statuses (all when empty), at most {@code limit}, after the cursor of the previous page (from the start when
- * null).
+ * null), started in a lane (any lane or none when null).
  */
-public record RunQuery(String tenant, String workflow, List<RunStatus> statuses, int limit, String after) {
+public record RunQuery(String tenant, String workflow, List<RunStatus> statuses, int limit, String after,
+        String lane) {
 
     /** The most runs one page holds. */
     public static final int MAX_LIMIT = 1000;
@@ -23,6 +24,11 @@ public record RunQuery(String tenant, String workflow, List<RunStatus> statuses,
         }
     }
 
+    /** A query of runs in any lane or none. */
+    public RunQuery(String tenant, String workflow, List<RunStatus> statuses, int limit, String after) {
+        this(tenant, workflow, statuses, limit, after, null);
+    }
+
     /** The first page of runs with one of the statuses, of every tenant and workflow. */
     public static RunQuery of(List<RunStatus> statuses, int limit) {
         return new RunQuery(null, null, statuses, limit, null);
@@ -30,6 +36,6 @@ public record RunQuery(String tenant, String workflow, List<RunStatus> statuses,
 
     /** The same query for the page after the given cursor. */
     public RunQuery after(String cursor) {
-        return new RunQuery(tenant, workflow, statuses, limit, cursor);
+        return new RunQuery(tenant, workflow, statuses, limit, cursor, lane);
     }
 }

@@ -39,6 +39,8 @@ import static org.awaitility.Awaitility.await;
  */
 class FinishedRunsPersistenceIT {
 
+    private static final String LANE = "kept-lane";
+
     private static final String DONE = header("done") + """
                 - id: a
                   set: { x: "${{ input.i }}" }
@@ -68,9 +70,11 @@ class FinishedRunsPersistenceIT {
     /** Five finished runs and one paused between them, newest first. */
     private static List<RunRecord> startRuns(Engine engine) throws Exception {
         List<RunRecord> made = new ArrayList<>();
+        // the last run is started in a lane: pages select by lane too
+        engine.lanes().create(LANE, "acme", 5);
         for (int i = 0; i < 5; i++) {
             made.add(engine.runs().start(new RunService.StartRequest("done", Map.of("i", i), i % 2 == 0 ? "acme"
-                    : "globex", null, null, null, null)).get(20, TimeUnit.SECONDS));
+                    : "globex", i == 4 ? LANE : null, null, null, null)).get(20, TimeUnit.SECONDS));
             if (i == 2) {
                 made.add(engine.runs().start(RunService.StartRequest.of("gated", Map.of())).get(20, TimeUnit.SECONDS));
             }
@@ -120,6 +124,9 @@ class FinishedRunsPersistenceIT {
         assertThat(all(a.queries(), new RunQuery(null, null, List.of(RunStatus.AWAITING_APPROVAL), 10, null)))
                 .extracting(RunRecord::workflow).containsExactly("gated");
         assertThat(all(a.queries(), new RunQuery("initech", null, List.of(), 10, null))).isEmpty();
+        assertThat(all(a.queries(), new RunQuery(null, null, List.of(), 10, null, LANE)))
+                .extracting(RunRecord::runId).containsExactly(made.stream().filter(r -> LANE.equals(r.lane()))
+                        .findFirst().orElseThrow().runId());
         RunPage firstPage = a.queries().page(new RunQuery(null, null, List.of(), 3, null));
         assertThat(firstPage.next()).isEqualTo(RunPage.Cursor.of(made.get(2)).toString());
 
@@ -162,7 +169,8 @@ class FinishedRunsPersistenceIT {
             // the table as versions before these columns made it
             s.execute("DROP INDEX caravan_runs_by_created_at");
             s.execute("DROP INDEX caravan_runs_by_updated_at");
-            for (String column : List.of("status", "tenant", "workflow", "created_at")) {
+            s.execute("DROP INDEX caravan_runs_by_lane");
+            for (String column : List.of("status", "tenant", "workflow", "created_at", "lane")) {
                 s.execute("ALTER TABLE caravan_runs DROP COLUMN " + column);
             }
         }
@@ -171,6 +179,8 @@ class FinishedRunsPersistenceIT {
         assertThat(ids(all(b.queries(), new RunQuery(null, null, List.of(), 2, null)))).containsExactlyElementsOf(ids(made));
         assertThat(all(b.queries(), new RunQuery("globex", null, List.of(RunStatus.COMPLETED), 10, null)))
                 .extracting(RunRecord::tenant).hasSize(2).containsOnly("globex");
+        assertThat(all(b.queries(), new RunQuery(null, null, List.of(), 10, null, LANE))).extracting(RunRecord::lane)
+                .containsExactly(LANE);
         second.stop();
     }
 

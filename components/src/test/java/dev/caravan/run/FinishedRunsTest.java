@@ -35,6 +35,8 @@ import static org.awaitility.Awaitility.await;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FinishedRunsTest {
 
+    private static final String LANE = "kept-lane";
+
     @RegisterExtension
     static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
             .workflow("done.caravan.yaml", header("done") + """
@@ -56,9 +58,11 @@ class FinishedRunsTest {
     @BeforeAll
     static void start() throws Exception {
         engine = caravan.engine();
+        // the last run is started in a lane: pages select by lane too
+        engine.lanes().create(LANE, "acme", 5);
         for (int i = 0; i < 5; i++) {
             made.add(engine.runs().start(new RunService.StartRequest("done", Map.of("i", i), i % 2 == 0 ? "acme"
-                    : "globex", null, null, null, null)).get(20, TimeUnit.SECONDS));
+                    : "globex", i == 4 ? LANE : null, null, null, null)).get(20, TimeUnit.SECONDS));
             if (i == 2) {
                 made.add(engine.runs().start(RunService.StartRequest.of("gated", Map.of())).get(20, TimeUnit.SECONDS));
             }
@@ -94,6 +98,9 @@ class FinishedRunsTest {
                 .extracting(RunRecord::workflow).containsExactly("gated");
         RunPage first = engine.queries().page(new RunQuery(null, null, List.of(), 3, null));
         assertThat(first.next()).isEqualTo(RunPage.Cursor.of(made.get(2)).toString());
+        // a packed run is selected by its lane too
+        assertThat(all(engine.queries(), new RunQuery(null, null, List.of(), 10, null, LANE)))
+                .extracting(RunRecord::lane).containsExactly(LANE);
     }
 
     @Test

@@ -180,10 +180,7 @@ final class RunApi {
                 statuses.add(status(label.strip()));
             }
         }
-        if (query.containsKey("lane")) {
-            throw new ApiException(400, "REQUEST_INVALID", "Invalid request", "runs cannot be listed by lane yet; "
-                    + "filter by status and workflow");
-        }
+        String lane = query.get("lane");
         String workflow = query.get("workflow");
         int limit = DEFAULT_PAGE;
         if (query.containsKey("limit")) {
@@ -207,7 +204,7 @@ final class RunApi {
             }
         }
         RunQuery q = new RunQuery(tenant, workflow == null || workflow.isBlank() ? null : workflow, statuses, limit,
-                after);
+                after, lane == null || lane.isBlank() ? null : lane);
         RunPage page = engine.get().queries().page(q);
         List<Object> runs = new ArrayList<>();
         for (RunRecord r : page.runs()) {

@@ -253,6 +253,14 @@ class ApiCommandsIT {
         awaitStatus(ACME, runId, "awaiting_approval");
         JsonNode read = JSON.readTree(get(ACME, "/api/v1/lanes/" + lane).body());
         assertThat(read.get("running")).extracting(JsonNode::asText).containsExactly(runId);
+        // the lane's runs, and only they, are listed by lane
+        String elsewhere = startedRunId(ACME, "{\"workflow\": \"approval\"}");
+        JsonNode listed = JSON.readTree(get(ACME, "/api/v1/runs?lane=" + lane).body());
+        assertThat(listed.get("runs")).extracting(r -> r.get("runId").asText()).containsExactly(runId);
+        assertThat(JSON.readTree(get(ACME, "/api/v1/runs?lane=" + lane + "&status=completed").body()).get("runs"))
+                .isEmpty();
+        assertThat(JSON.readTree(get(ACME, "/api/v1/runs?limit=1000").body()).get("runs"))
+                .extracting(r -> r.get("runId").asText()).contains(runId, elsewhere);
 
         HttpResponse<String> drained = post(ACME, "/api/v1/lane/cleanup", "{\"laneId\": \"" + lane + "\", \"mode\": "
                 + "\"drain\"}");
