@@ -5,18 +5,11 @@ import dev.caravan.event.RunEvent;
 import dev.caravan.state.EventRelay;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStore;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,14 +21,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,8 +57,6 @@ public final class KafkaEventRelay implements EventRelay {
     private static final List<RunEvent> WAKE = List.of();
     /** How many forgotten runs the relay remembers: minutes of runs, far beyond what its queue can lag. */
     private static final int FORGOTTEN_RUNS = 100_000;
-    /** Confirmations waiting per confirmer; beyond, the relay's thread confirms itself (and sends less). */
-    private static final int CONFIRMATIONS_WAITING = 10_000;
     /** How often acknowledged events are confirmed to the store. */
     private static final long CONFIRM_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** How often the warning about a backlog is repeated while Kafka is away. */
@@ -92,8 +81,7 @@ public final class KafkaEventRelay implements EventRelay {
             return size() > FORGOTTEN_RUNS;
         }
     };
-    /** Threads that confirm to the store, a run always on the same one. */
-    private ThreadPoolExecutor[] confirmers;
+    private Confirmers confirmers;
     /** Per run, the highest sequence confirmed and logged: updates drop these from the outbox. */
     private final Map<String, Long> confirmed = new ConcurrentHashMap<>();
     /** Per run, what the relay sent and what the broker acknowledged; only the relay's thread touches it. */
@@ -127,7 +115,7 @@ public final class KafkaEventRelay implements EventRelay {
     private boolean away;
     /** Whether the topic is known to exist. */
     private volatile boolean topicReady;
-    private final int partitions;
+    private final EventTopic eventTopic;
 
     private record Ack(RunEvent event, Exception failure, int generation) {
     }
@@ -148,9 +136,9 @@ public final class KafkaEventRelay implements EventRelay {
      * @param sweepInterval    how often the outboxes are read for events the relay missed
      */
     public KafkaEventRelay(String bootstrapServers, String topic, int partitions, Duration sweepInterval) {
-        this.partitions = partitions;
         this.bootstrapServers = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         this.topic = Objects.requireNonNull(topic, "topic");
+        this.eventTopic = new EventTopic(bootstrapServers, topic, partitions);
         this.sweepInterval = sweepInterval;
     }
 
@@ -185,43 +173,14 @@ public final class KafkaEventRelay implements EventRelay {
             return;
         }
         this.store = runStore;
-        producer = newProducer();
-        confirmers = new ThreadPoolExecutor[2];
-        for (int i = 0; i < confirmers.length; i++) {
-            String name = "caravan-event-confirm-" + i;
-            confirmers[i] = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
-                    new ArrayBlockingQueue<>(CONFIRMATIONS_WAITING), r -> {
-                        Thread t = new Thread(r, name);
-                        t.setDaemon(true);
-                        return t;
-                    }, new ThreadPoolExecutor.CallerRunsPolicy());
-        }
+        producer = eventTopic.producer();
+        confirmers = new Confirmers(2);
         running = true;
         Thread t = new Thread(this::relay, "caravan-event-relay");
         t.setDaemon(true);
         thread = t;
         t.start();
         LOG.debug("Relaying run events to {} on {}", topic, bootstrapServers);
-    }
-
-    private KafkaProducer<String, byte[]> newProducer() {
-        Map<String, Object> config = new LinkedHashMap<>();
-        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        config.put(ProducerConfig.CLIENT_ID_CONFIG, "caravan-event-relay");
-        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-        config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
-        // retry for as long as Kafka is away: giving up on one event would publish its successors out of order
-        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
-        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        // events are small (a few hundred bytes with their headers): batches of the default 16 KiB held too few of
-        // them for the five requests in flight to keep up
-        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-        // a send that finds the buffer full or no metadata gives up quickly: the event waits in its outbox
-        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
-        config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-        config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        return new KafkaProducer<>(config);
     }
 
     @Override
@@ -242,9 +201,7 @@ public final class KafkaEventRelay implements EventRelay {
         }
         // a short grace for what is in flight; the rest is in the outboxes
         producer.close(Duration.ofSeconds(2));
-        for (ThreadPoolExecutor confirmer : confirmers) {
-            confirmer.shutdown();
-        }
+        confirmers.close();
     }
 
     /** Events received or found and not yet confirmed: queued, in the producer, or waiting for confirmation. */
@@ -326,26 +283,13 @@ public final class KafkaEventRelay implements EventRelay {
         }
     }
 
-    /** Creates the topic unless it exists (a managed cluster's operator may have made it); false when Kafka is away. */
+    /** Whether the topic is there and the producer knows it; false when Kafka is away. */
     private boolean createTopic() {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2_000,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000))) {
-            if (!admin.listTopics().names().get().contains(topic)) {
-                admin.createTopics(List.of(new NewTopic(topic, Optional.of(partitions), Optional.empty())))
-                        .all().get();
-                LOG.info("Created the run event topic {} with {} partitions", topic, partitions);
-            }
-            // and the producer knows its partitions: a send then queues at once
-            producer.partitionsFor(topic);
+        try {
+            eventTopic.ensure(producer);
             topicReady = true;
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof TopicExistsException) {
-                // created meanwhile by another member: ready once the producer sees it
-                return false;
-            } else {
-                lastError = String.valueOf(e.getCause());
-            }
+            lastError = String.valueOf(e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -518,7 +462,7 @@ public final class KafkaEventRelay implements EventRelay {
         cursors.clear();
         unconfirmed.clear();
         inFlight.set(0);
-        producer = newProducer();
+        producer = eventTopic.producer();
         old.close(Duration.ZERO);
     }
 
@@ -538,7 +482,7 @@ public final class KafkaEventRelay implements EventRelay {
         boolean idle = c.open == 0;
         // on the run's confirmer, in order per run: the store's updates wait for the run's partition, which is busy
         // with the runs themselves, and the relay's thread must not
-        confirmers[Math.floorMod(runId.hashCode(), confirmers.length)].execute(() -> {
+        confirmers.confirm(runId, () -> {
             try {
                 store.confirmEvents(runId, events, idle);
             } catch (RuntimeException failure) {
