@@ -1,9 +1,17 @@
 package dev.caravan.app;
 
+import dev.caravan.app.cli.CancelCommand;
 import dev.caravan.app.cli.CompileCommand;
+import dev.caravan.app.cli.CompletionCommand;
+import dev.caravan.app.cli.DeployCommand;
 import dev.caravan.app.cli.ExitCodes;
+import dev.caravan.app.cli.GateCommand;
+import dev.caravan.app.cli.KillCommand;
+import dev.caravan.app.cli.LanesCommand;
 import dev.caravan.app.cli.Prompter;
+import dev.caravan.app.cli.RetryCommand;
 import dev.caravan.app.cli.RunCommand;
+import dev.caravan.app.cli.RunsCommand;
 import dev.caravan.app.cli.ServeCommand;
 import dev.caravan.app.cli.TerminalText;
 import dev.caravan.app.cli.UserException;
@@ -21,7 +29,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * The {@code caravan} command line: run, validate and compile workflow files, and serve them over HTTP.
+ * The {@code caravan} command line: run, validate and compile workflow files, serve them over HTTP, and manage the
+ * runs of a running server over its REST API.
  *
  * <p>{@link #execute(String...)} runs one command in-process and returns its exit code; output goes to the
  * streams given to the constructor, so tests and embedders can capture it. {@link #main} exits the JVM with that
@@ -38,13 +47,15 @@ import java.util.concurrent.Callable;
                         + "Results go to stdout; progress, problems and logs go to stderr.",
                 ""},
         subcommands = {RunCommand.class, ServeCommand.class, ValidateCommand.class, CompileCommand.class,
-                CommandLine.HelpCommand.class},
+                RunsCommand.class, GateCommand.class, CancelCommand.class, RetryCommand.class, LanesCommand.class,
+                KillCommand.class, DeployCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
                 "  0   success",
                 "  1   the run failed or was cancelled (or an unexpected error)",
                 "  2   invalid usage, file, workflow or input",
                 "  3   the run awaits approval and no decision could be made",
+                "  69  the server could not be reached (commands that talk to a server)",
                 "  124 the run did not finish within --timeout",
                 "  130 interrupted (Ctrl-C); caravan run prints how to continue the run",
                 "",
@@ -54,7 +65,9 @@ import java.util.concurrent.Callable;
                 "  caravan run hello.caravan.yaml --input '{\"name\": \"Ada\"}' --json | jq .type",
                 "  caravan validate routes/examples/*.caravan.yaml",
                 "  caravan serve --workflows routes/examples",
-                "  caravan compile hello.caravan.yaml -o hello.camel.yaml"})
+                "  caravan compile hello.caravan.yaml -o hello.camel.yaml",
+                "  caravan runs tail 3f0c7d2e-... --server http://caravan:8080",
+                "  caravan gate approve 3f0c7d2e-... approve --by ada"})
 public final class CaravanCli implements Callable<Integer> {
 
     @Option(names = {"-v", "--verbose"},

@@ -11,8 +11,13 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     /** The run awaits approval and no decision could be made. */
     public static final int AWAITING_APPROVAL = 3;
+    /** The server could not be reached (nothing listens at {@code --server}, or the connection broke). */
+    public static final int UNREACHABLE = 69;
     /** The run did not finish within {@code --timeout} (it was cancelled). */
     public static final int TIMEOUT = 124;
+
+    /** Interrupted (Ctrl-C). */
+    public static final int INTERRUPTED = 130;
 
     private ExitCodes() {
     }
