@@ -9,7 +9,6 @@ import dev.caravan.run.Engine;
 import dev.caravan.run.RunConflictException;
 import dev.caravan.run.RunService;
 import dev.caravan.run.StartedRun;
-import dev.caravan.state.LaneRecord;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.RunPage;
 import dev.caravan.state.RunQuery;
@@ -85,10 +84,7 @@ final class RunApi {
             String correlationId) {
         Engine e = engine.get();
         if (lane != null) {
-            LaneRecord l = e.lanes().get(lane);
-            if (l == null || !l.tenant().equals(tenant)) {
-                throw new ApiException(404, "LANE_NOT_FOUND", "No such lane", "there is no lane " + lane);
-            }
+            LaneApi.owned(e, tenant, lane);
         }
         StartedRun run = e.runs().start(new RunService.StartRequest(workflow, input, tenant, lane, runId, null, null,
                 correlationId));
@@ -102,7 +98,12 @@ final class RunApi {
 
     /** The run, when the caller's tenant owns it: another tenant's run is as unknown as one that never was. */
     private RunRecord owned(String tenant, String runId) {
-        RunRecord r = runId == null || runId.isBlank() ? null : engine.get().queries().get(runId);
+        return owned(engine.get(), tenant, runId);
+    }
+
+    /** The run, when the tenant owns it: another tenant's run is as unknown as one that never was. */
+    static RunRecord owned(Engine engine, String tenant, String runId) {
+        RunRecord r = runId == null || runId.isBlank() ? null : engine.queries().get(runId);
         if (r == null || !r.tenant().equals(tenant)) {
             throw new ApiException(404, "RUN_NOT_FOUND", "No such run", "there is no run " + runId);
         }

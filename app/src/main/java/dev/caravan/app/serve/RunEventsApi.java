@@ -56,11 +56,7 @@ final class RunEventsApi {
 
     /** The run, when the caller's tenant owns it; a run of another tenant is not found, as an unknown one. */
     RunRecord owned(String tenant, String runId) {
-        RunRecord r = runId == null || runId.isBlank() ? null : engine.get().queries().get(runId);
-        if (r == null || !r.tenant().equals(tenant)) {
-            throw new ApiException(404, "RUN_NOT_FOUND", "No such run", "there is no run " + runId);
-        }
-        return r;
+        return RunApi.owned(engine.get(), tenant, runId);
     }
 
     static String path(String runId) {
