@@ -53,20 +53,14 @@ public interface RunStore {
      * update drops them, as {@link EventRelay#confirmedUpTo} tells: cheaper while the run is busy). Returns once that
      * happened; a duplicate is ignored.
      */
-    default void confirmEvents(String runId, List<RunEvent> published, boolean dropFromOutbox) {
-        throw new UnsupportedOperationException("This store keeps no outbox");
-    }
+    void confirmEvents(String runId, List<RunEvent> published, boolean dropFromOutbox);
 
     /** The runs this member holds whose outbox holds events older than {@code updatedBefore} (epoch millis). */
-    default List<RunRecord> withUnconfirmedEvents(long updatedBefore) {
-        return List.of();
-    }
+    List<RunRecord> withUnconfirmedEvents(long updatedBefore);
 
     /**
      * Up to {@code limit} events of a run with a sequence number above {@code afterSequence}, in order: from its
      * event log, then its outbox. Empty when the run made none or is unknown.
      */
-    default List<RunEvent> events(String runId, long afterSequence, int limit) {
-        return List.of();
-    }
+    List<RunEvent> events(String runId, long afterSequence, int limit);
 }
