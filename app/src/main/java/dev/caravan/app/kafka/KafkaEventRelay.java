@@ -100,7 +100,8 @@ public final class KafkaEventRelay implements EventRelay {
     /** The producer's generation: acknowledgements of a replaced producer are ignored. */
     private volatile int generation;
     private volatile long unconfirmedRuns;
-    private volatile long oldestUnacknowledgedNanos;
+    /** Since when the producer has held events with no acknowledgement coming: reset by every acknowledgement. */
+    private volatile long waitingSinceNanos;
     private volatile String lastError;
     private volatile Exception lastFailure;
     private volatile RunStore store;
@@ -219,9 +220,9 @@ public final class KafkaEventRelay implements EventRelay {
         return published.get();
     }
 
-    /** How long the oldest event in the producer has waited for the broker, or zero. */
-    public Duration oldestUnacknowledged() {
-        long since = oldestUnacknowledgedNanos;
+    /** How long events in the producer have waited with no acknowledgement from the broker, or zero: Kafka is away. */
+    public Duration waitingForKafka() {
+        long since = waitingSinceNanos;
         return since == 0 || inFlight.get() == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
     }
 
@@ -263,10 +264,10 @@ public final class KafkaEventRelay implements EventRelay {
                 if (System.nanoTime() - nextSweep >= 0) {
                     sweep();
                     nextSweep = System.nanoTime() + sweepInterval.toNanos();
-                    Duration waiting = oldestUnacknowledged();
+                    Duration waiting = waitingForKafka();
                     if (waiting.toSeconds() >= 30 && System.nanoTime() - lastWarning >= WARN_EVERY_NANOS) {
                         lastWarning = System.nanoTime();
-                        LOG.warn("{} run events wait for Kafka at {} (the oldest for {} s; {} runs hold unpublished "
+                        LOG.warn("{} run events wait for Kafka at {} (no acknowledgement for {} s; {} runs hold unpublished "
                                  + "events in their outboxes){}", backlog(), bootstrapServers, waiting.toSeconds(),
                                 unconfirmedRuns, lastError == null ? "" : ": " + lastError);
                     }
@@ -363,7 +364,7 @@ public final class KafkaEventRelay implements EventRelay {
             return false;
         }
         if (inFlight.getAndIncrement() == 0) {
-            oldestUnacknowledgedNanos = System.nanoTime();
+            waitingSinceNanos = System.nanoTime();
         }
         c.sent = e.sequence();
         c.open++;
@@ -393,6 +394,10 @@ public final class KafkaEventRelay implements EventRelay {
     private void handleAcks() {
         wakePending.set(false);
         boolean broken = false;
+        if (!acks.isEmpty()) {
+            // Kafka answers: what is still in flight waits from now, not from when the first of it was sent
+            waitingSinceNanos = System.nanoTime();
+        }
         for (Ack ack; (ack = acks.poll()) != null; ) {
             if (ack.generation() != generation) {
                 continue;

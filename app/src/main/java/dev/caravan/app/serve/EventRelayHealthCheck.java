@@ -8,8 +8,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * The event relay and its backlog. Down once an event has waited for Kafka longer than {@link #STALLED_AFTER}; a
- * liveness and readiness check of its own neither way: runs go on while Kafka is away (their events wait in their
+ * The event relay and its backlog. Down once events have waited for Kafka with no acknowledgement longer than
+ * {@link #STALLED_AFTER}; a liveness and readiness check of its own neither way: runs go on while Kafka is away (their events wait in their
  * outboxes), so the pod stays in service and is not restarted for it, but the overall health says so.
  */
 final class EventRelayHealthCheck extends AbstractHealthCheck {
@@ -35,13 +35,13 @@ final class EventRelayHealthCheck extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        Duration waiting = relay.oldestUnacknowledged();
+        Duration waiting = relay.waitingForKafka();
         builder.detail("topic", relay.topic())
                 .detail("backlog", relay.backlog())
                 .detail("runs.unconfirmed", relay.unconfirmedRuns())
                 .detail("published", relay.published())
                 .detail("refused", relay.refused())
-                .detail("oldest.wait.ms", waiting.toMillis());
+                .detail("waiting.ms", waiting.toMillis());
         if (waiting.compareTo(STALLED_AFTER) > 0) {
             builder.message("run events have waited for Kafka for " + waiting.toSeconds() + " s"
                             + (relay.lastError() == null ? "" : ": " + relay.lastError())).down();
