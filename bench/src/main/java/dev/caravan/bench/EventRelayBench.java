@@ -10,6 +10,7 @@ import dev.caravan.run.RunService.StartRequest;
 import dev.caravan.state.RunRecord;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -18,9 +19,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -152,8 +156,8 @@ public final class EventRelayBench {
     /** Counts the records on the run event topic, from the beginning. */
     private static final class TopicCounter implements AutoCloseable {
         private final AtomicLong count = new AtomicLong();
-        private final java.util.Set<String> ids = new java.util.HashSet<>();
-        final List<String> duplicates = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final Set<String> ids = new HashSet<>();
+        final List<String> duplicates = new CopyOnWriteArrayList<>();
         private final AtomicLong lastNanos = new AtomicLong();
         private final Thread thread;
         private volatile boolean running = true;
@@ -181,7 +185,7 @@ public final class EventRelayBench {
                     if (!records.isEmpty()) {
                         count.addAndGet(records.count());
                         lastNanos.set(System.nanoTime());
-                        for (var r : records) {
+                        for (ConsumerRecord<byte[], byte[]> r : records) {
                             String id = new String(r.headers().lastHeader("ce_id").value());
                             if (!ids.add(id) && duplicates.size() < 20) {
                                 duplicates.add(id + " " + new String(r.headers().lastHeader("ce_type").value())
