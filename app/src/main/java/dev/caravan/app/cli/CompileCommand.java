@@ -2,6 +2,7 @@ package dev.caravan.app.cli;
 
 import dev.caravan.app.CaravanCli;
 import dev.caravan.compile.RouteCompiler;
+import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Workflow;
 import picocli.CommandLine.Command;
@@ -23,9 +24,9 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         header = "Print the Camel YAML routes a workflow compiles to.",
         description = {
-                "Compiles a workflow file to Camel YAML DSL: exactly the routes 'caravan run' deploys. The output "
-                        + "runs unchanged in plain Camel (Camel Main, Camel JBang, Camel K) with the Caravan jars as "
-                        + "dependencies.",
+                "Compiles a workflow file to Camel YAML DSL: exactly the routes 'caravan run' deploys, and the routes "
+                        + "of its triggers that 'caravan serve' adds. The output runs unchanged in plain Camel (Camel "
+                        + "Main, Camel JBang, Camel K) with the Caravan jars as dependencies.",
                 ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  compiled", "  1  the output file cannot be written", "  2  the file is missing or invalid"})
@@ -57,6 +58,11 @@ public final class CompileCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         String yaml = new RouteCompiler().compile(wf);
+        String triggers = new TriggerRoutes().compile(wf);
+        if (triggers != null) {
+            // two top-level block sequences one after the other read as one: still a single routes file
+            yaml = yaml + (yaml.endsWith("\n") ? "" : "\n") + triggers;
+        }
         if (output == null || output.equals("-")) {
             cli.out().print(yaml);
             if (!yaml.endsWith("\n")) {

@@ -1,0 +1,140 @@
+package dev.caravan.compile;
+
+import dev.caravan.dsl.Trigger;
+import dev.caravan.dsl.Workflow;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Compiles a workflow's {@code spec.triggers} into Camel YAML DSL routes, one per trigger: a consumer of the outside
+ * world (platform-http, kafka, debezium-postgres, quartz or timer) whose last step is
+ * {@code caravan-run:start?workflow=W&trigger=ID}. The run producer reads the trigger's filter, input mapping and
+ * idempotency key from the deployed workflow by that id: expressions never travel in a URI. Connection settings
+ * (Kafka's bootstrap servers, the database) are property placeholders the server resolves, so the routes run
+ * unchanged wherever those properties are set.
+ */
+public final class TriggerRoutes {
+
+    /** Trigger route ids start with this: {@code caravan-trigger-<workflow>-<trigger id>}. */
+    public static final String ROUTE_PREFIX = "caravan-trigger-";
+    /** Where a CDC trigger keeps its Debezium offsets: under the server's data directory, never /tmp. */
+    public static final String CDC_OFFSETS_PROPERTY = "caravan.triggers.cdc.offsets-dir";
+
+    /** The id of a trigger's route. */
+    public static String routeId(Workflow wf, Trigger t) {
+        return ROUTE_PREFIX + wf.name() + "-" + t.id();
+    }
+
+    /** The ids of the routes {@link #routes} makes. */
+    public List<String> routeIds(Workflow wf) {
+        return wf.triggers().stream().map(t -> routeId(wf, t)).toList();
+    }
+
+    /** The workflow's trigger routes in the Camel YAML DSL, or null when it declares none. */
+    public String compile(Workflow wf) {
+        if (wf.triggers().isEmpty()) {
+            return null;
+        }
+        return "# Triggers of workflow " + wf.name() + " (" + Workflow.shortHash(wf.hash()) + "): each route starts "
+               + "runs through caravan-run:start,\n# which reads the trigger's filter, input and idempotency key from "
+               + "the deployed workflow.\n" + RouteCompiler.yaml(routes(wf));
+    }
+
+    /** The routes, as the maps the YAML DSL reads. */
+    List<Object> routes(Workflow wf) {
+        List<Object> routes = new ArrayList<>();
+        for (Trigger t : wf.triggers()) {
+            routes.add(route(wf, t));
+        }
+        return routes;
+    }
+
+    private static Map<String, Object> route(Workflow wf, Trigger t) {
+        List<Object> steps = new ArrayList<>();
+        // headers the engine trusts are never read from outside callers (Camel's HTTP and Kafka header filters drop
+        // Camel* headers too; this holds for any consumer)
+        steps.add(Map.of("removeHeaders", Map.of("pattern", "CamelCaravan*")));
+        Map<String, Object> from = from(wf, t, steps);
+        steps.add(Map.of("to", endpoint("caravan-run:start", params("workflow", wf.name(), "trigger", t.id()))));
+        if (t instanceof Trigger.Webhook) {
+            // 202 with the run id (or the earlier run of a replayed delivery)
+            steps.add(Map.of("setHeader", params("name", "CamelHttpResponseCode", "constant", 202)));
+            steps.add(Map.of("setHeader", params("name", "Content-Type", "constant", "application/json")));
+            steps.add(Map.of("setBody", Map.of("simple", "{\"runId\": \"${header.CamelCaravanRunId}\"}")));
+        }
+        from.put("steps", steps);
+        Map<String, Object> route = new LinkedHashMap<>();
+        route.put("id", routeId(wf, t));
+        route.put("from", from);
+        return Map.of("route", route);
+    }
+
+    /** The trigger's consumer, and the steps that come before the run starts (a webhook's signature check). */
+    private static Map<String, Object> from(Workflow wf, Trigger t, List<Object> steps) {
+        if (t instanceof Trigger.Webhook w) {
+            return webhook(w, steps);
+        }
+        if (t instanceof Trigger.Kafka k) {
+            return endpoint("kafka:" + k.topic(), params(
+                    "brokers", "{{caravan.kafka.bootstrap-servers}}",
+                    "groupId", k.group(),
+                    "autoOffsetReset", "earliest",
+                    // the offset is committed after the record was handled: the run exists (or the record is in the
+                    // dead-letter topic) before the group moves on
+                    "autoCommitEnable", false,
+                    "allowManualCommit", true));
+        }
+        if (t instanceof Trigger.Cdc c) {
+            String slot = ("caravan_" + wf.name() + "_" + c.id()).replace('-', '_');
+            return endpoint("debezium-postgres:" + wf.name() + "-" + c.id(), params(
+                    "databaseHostname", "{{caravan.triggers.cdc.hostname}}",
+                    "databasePort", "{{caravan.triggers.cdc.port:5432}}",
+                    "databaseUser", "{{caravan.triggers.cdc.user}}",
+                    "databasePassword", "{{caravan.triggers.cdc.password}}",
+                    "databaseDbname", "{{caravan.triggers.cdc.database}}",
+                    "topicPrefix", "caravan",
+                    "pluginName", "pgoutput",
+                    "slotName", slot,
+                    "publicationName", slot,
+                    "tableIncludeList", c.table(),
+                    "offsetStorageFileName", "{{" + CDC_OFFSETS_PROPERTY + "}}/" + wf.name() + "-" + c.id()
+                                             + ".offsets"));
+        }
+        Trigger.Cron c = (Trigger.Cron) t;
+        return c.schedule() != null
+                ? endpoint("quartz:caravan/" + wf.name() + "-" + c.id(), params("cron", c.schedule()))
+                : endpoint("timer:" + routeId(wf, c), params("period", c.every().toMillis()));
+    }
+
+    private static Map<String, Object> webhook(Trigger.Webhook w, List<Object> steps) {
+        if (w.signature() != Trigger.Signature.none) {
+            Map<String, Object> verify = params("secret", w.secret());
+            if (w.header() != null) {
+                verify.put("header", w.header());
+            }
+            if (w.tolerance() != null) {
+                verify.put("tolerance", w.tolerance().toSeconds() + "s");
+            }
+            steps.add(Map.of("to", endpoint("caravan-webhook:" + w.signature().name(), verify)));
+        }
+        return endpoint("platform-http:" + w.path(), params("httpMethodRestrict", "POST"));
+    }
+
+    private static Map<String, Object> endpoint(String uri, Map<String, Object> parameters) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("uri", uri);
+        out.put("parameters", parameters);
+        return out;
+    }
+
+    private static Map<String, Object> params(Object... keysAndValues) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            out.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return out;
+    }
+}
