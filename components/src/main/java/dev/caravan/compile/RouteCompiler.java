@@ -29,6 +29,7 @@ import java.util.function.Supplier;
 public final class RouteCompiler implements WorkflowRoutes {
 
     private final Supplier<NodeKinds> kinds;
+    private final TriggerRoutes triggers = new TriggerRoutes();
 
     /** Compiles the installed node kinds ({@link NodeKinds#installed}). */
     public RouteCompiler() {
@@ -65,6 +66,16 @@ public final class RouteCompiler implements WorkflowRoutes {
                 .setWidth(120)
                 .build();
         return new Dump(settings).dumpToString(routes);
+    }
+
+    @Override
+    public String compileTriggers(Workflow wf) {
+        return triggers.compile(wf);
+    }
+
+    @Override
+    public List<String> triggerRouteIds(Workflow wf) {
+        return triggers.routeIds(wf);
     }
 
     @Override

@@ -23,6 +23,9 @@ public final class TriggerRoutes {
     /** Where a CDC trigger keeps its Debezium offsets: under the server's data directory, never /tmp. */
     public static final String CDC_OFFSETS_PROPERTY = "caravan.triggers.cdc.offsets-dir";
 
+    /** The header a dead-lettered record carries its reason in (not Camel*: Kafka's header filter would drop it). */
+    public static final String DEAD_LETTER_REASON = "CaravanDeadLetterReason";
+
     /** The id of a trigger's route. */
     public static String routeId(Workflow wf, Trigger t) {
         return ROUTE_PREFIX + wf.name() + "-" + t.id();
@@ -58,7 +61,13 @@ public final class TriggerRoutes {
         // Camel* headers too; this holds for any consumer)
         steps.add(Map.of("removeHeaders", Map.of("pattern", "CamelCaravan*")));
         Map<String, Object> from = from(wf, t, steps);
-        steps.add(Map.of("to", endpoint("caravan-run:start", params("workflow", wf.name(), "trigger", t.id()))));
+        Map<String, Object> start = Map.of("to", endpoint("caravan-run:start", params("workflow", wf.name(),
+                "trigger", t.id())));
+        if (t instanceof Trigger.Kafka k) {
+            steps.add(deadLettered(start, k));
+        } else {
+            steps.add(start);
+        }
         if (t instanceof Trigger.Webhook) {
             // 202 with the run id (or the earlier run of a replayed delivery)
             steps.add(Map.of("setHeader", params("name", "CamelHttpResponseCode", "constant", 202)));
@@ -72,20 +81,34 @@ public final class TriggerRoutes {
         return Map.of("route", route);
     }
 
+    /**
+     * A record that cannot start a run (not JSON where the workflow wants an object, an input its schema refuses, a
+     * filter that fails) goes to the dead-letter topic with the reason in a header, and the consumer goes on; if even
+     * that fails, the consumer stops at the record ({@code breakOnFirstError}) and reads it again.
+     */
+    private static Map<String, Object> deadLettered(Map<String, Object> start, Trigger.Kafka k) {
+        Map<String, Object> doCatch = new LinkedHashMap<>();
+        doCatch.put("exception", List.of("java.lang.Exception"));
+        doCatch.put("steps", List.of(
+                Map.of("setHeader", params("name", DEAD_LETTER_REASON, "simple", "${exception.message}")),
+                Map.of("to", endpoint("kafka:" + k.deadLetterTopic(), params()))));
+        Map<String, Object> doTry = new LinkedHashMap<>();
+        doTry.put("steps", List.of(start));
+        doTry.put("doCatch", List.of(doCatch));
+        return Map.of("doTry", doTry);
+    }
+
     /** The trigger's consumer, and the steps that come before the run starts (a webhook's signature check). */
     private static Map<String, Object> from(Workflow wf, Trigger t, List<Object> steps) {
         if (t instanceof Trigger.Webhook w) {
             return webhook(w, steps);
         }
         if (t instanceof Trigger.Kafka k) {
-            return endpoint("kafka:" + k.topic(), params(
-                    "brokers", "{{caravan.kafka.bootstrap-servers}}",
-                    "groupId", k.group(),
-                    "autoOffsetReset", "earliest",
-                    // the offset is committed after the record was handled: the run exists (or the record is in the
-                    // dead-letter topic) before the group moves on
-                    "autoCommitEnable", false,
-                    "allowManualCommit", true));
+            // the brokers are the component's (camel.component.kafka.brokers). Offsets are committed by the
+            // consumer's next poll, after the records of this one were handled on its thread: the run exists (or
+            // the record is in the dead-letter topic) before the group moves past it
+            return endpoint("kafka:" + k.topic(), params("groupId", k.group(), "autoOffsetReset", "earliest",
+                    "breakOnFirstError", true));
         }
         if (t instanceof Trigger.Cdc c) {
             String slot = ("caravan_" + wf.name() + "_" + c.id()).replace('-', '_');

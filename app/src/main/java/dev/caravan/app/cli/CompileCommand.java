@@ -2,7 +2,6 @@ package dev.caravan.app.cli;
 
 import dev.caravan.app.CaravanCli;
 import dev.caravan.compile.RouteCompiler;
-import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Workflow;
 import picocli.CommandLine.Command;
@@ -57,8 +56,9 @@ public final class CompileCommand implements Callable<Integer> {
             WorkflowFiles.printProblems(cli.err(), e);
             return ExitCodes.USAGE;
         }
-        String yaml = new RouteCompiler().compile(wf);
-        String triggers = new TriggerRoutes().compile(wf);
+        RouteCompiler compiler = new RouteCompiler();
+        String yaml = compiler.compile(wf);
+        String triggers = compiler.compileTriggers(wf);
         if (triggers != null) {
             // two top-level block sequences one after the other read as one: still a single routes file
             yaml = yaml + (yaml.endsWith("\n") ? "" : "\n") + triggers;
