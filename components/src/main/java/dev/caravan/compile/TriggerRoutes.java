@@ -124,7 +124,11 @@ public final class TriggerRoutes {
                     "publicationName", slot,
                     "tableIncludeList", c.table(),
                     "offsetStorageFileName", "{{" + CDC_OFFSETS_PROPERTY + "}}/" + wf.name() + "-" + c.id()
-                                             + ".offsets"));
+                                             + ".offsets",
+                    // changes from when the trigger first starts, not a run per row already there
+                    "snapshotMode", "no_data",
+                    // Debezium's engine on Kafka Connect 4 asks for it; the file offset store never connects
+                    "additionalProperties.bootstrap.servers", "127.0.0.1:9"));
         }
         Trigger.Cron c = (Trigger.Cron) t;
         return c.schedule() != null

@@ -55,7 +55,8 @@ class TriggerRoutesTest {
                             + "&databaseDbname={{caravan.triggers.cdc.database}}&topicPrefix=caravan"
                             + "&pluginName=pgoutput&slotName=caravan_triage_cdc&publicationName=caravan_triage_cdc"
                             + "&tableIncludeList=public.orders"
-                            + "&offsetStorageFileName={{caravan.triggers.cdc.offsets-dir}}/triage-cdc.offsets",
+                            + "&offsetStorageFileName={{caravan.triggers.cdc.offsets-dir}}/triage-cdc.offsets"
+                            + "&snapshotMode=no_data&additionalProperties.bootstrap.servers=127.0.0.1:9",
                             "quartz:caravan/triage-cron?cron=0 0/5 * * * ?",
                             "timer:caravan-trigger-triage-cron-2?period=600000").stream()
                             .map(TriggerRoutesTest::sortedQuery).toList());

@@ -7,8 +7,13 @@ import dev.caravan.json.Json;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,7 +60,8 @@ final class TriggerEvents {
     Event read(Exchange exchange) {
         Message m = exchange.getMessage();
         Map<String, Object> vars = new LinkedHashMap<>();
-        vars.put(Trigger.BODY, body(exchange));
+        Object body = body(exchange);
+        vars.put(Trigger.BODY, body);
         vars.put(Trigger.HEADERS, headers(m));
         if (trigger instanceof Trigger.Kafka) {
             vars.put(Trigger.Kafka.KEY, text(m.getHeader(KAFKA_KEY)));
@@ -63,8 +69,13 @@ final class TriggerEvents {
             vars.put(Trigger.Kafka.PARTITION, m.getHeader(KAFKA_PARTITION, Long.class));
             vars.put(Trigger.Kafka.OFFSET, m.getHeader(KAFKA_OFFSET, Long.class));
         } else if (trigger instanceof Trigger.Cdc) {
-            vars.put(Trigger.Cdc.BEFORE, plain(exchange, m.getHeader(DEBEZIUM_BEFORE)));
-            vars.put(Trigger.Cdc.AFTER, vars.get(Trigger.BODY));
+            // Debezium's body is the row after the change: none for a delete, whose body is then the row before
+            Object before = plain(exchange, m.getHeader(DEBEZIUM_BEFORE));
+            vars.put(Trigger.Cdc.BEFORE, before);
+            vars.put(Trigger.Cdc.AFTER, body);
+            if (body == null) {
+                vars.put(Trigger.BODY, before);
+            }
             vars.put(Trigger.Cdc.OPERATION, m.getHeader(DEBEZIUM_OPERATION, String.class));
             vars.put(Trigger.Cdc.TABLE, ((Trigger.Cdc) trigger).table());
         } else if (trigger instanceof Trigger.Cron) {
@@ -152,26 +163,54 @@ final class TriggerEvents {
         Object body = exchange.getMessage().getBody();
         if (body == null || body instanceof Map || body instanceof List || body instanceof Number
             || body instanceof Boolean) {
-            return body;
+            return plain(exchange, body);
         }
-        if (body instanceof String || body instanceof byte[]) {
-            String text = body instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : (String) body;
-            try {
-                return Json.parse(text);
-            } catch (RuntimeException notJson) {
-                return text;
+        if (!(body instanceof String) && !(body instanceof byte[])) {
+            // a Debezium row (a Kafka Connect Struct) becomes a map; anything else (a stream, a buffer) is read as text
+            Map<?, ?> row = exchange.getContext().getTypeConverter().tryConvertTo(Map.class, exchange, body);
+            if (row != null) {
+                return plain(exchange, row);
             }
         }
-        // a Debezium row (a Kafka Connect Struct) or a stream: Camel's converters make a map or text of it
-        Object plain = plain(exchange, body);
-        return plain != null ? plain : exchange.getMessage().getBody(String.class);
+        String text = body instanceof byte[] b ? new String(b, StandardCharsets.UTF_8)
+                : exchange.getMessage().getBody(String.class);
+        try {
+            return Json.parse(text);
+        } catch (RuntimeException notJson) {
+            return text;
+        }
     }
 
+    /**
+     * A value as JSON has them: maps, lists, text, numbers, booleans. A row (a Kafka Connect Struct) becomes a map by
+     * Camel's Debezium converter, its columns converted the same way; a decimal column stays exact.
+     */
     private static Object plain(Exchange exchange, Object value) {
-        if (value == null || value instanceof Map || value instanceof String || value instanceof Number) {
+        if (value == null || value instanceof String || value instanceof Boolean || value instanceof Long
+            || value instanceof Integer || value instanceof Double || value instanceof BigDecimal) {
             return value;
         }
-        return exchange.getContext().getTypeConverter().tryConvertTo(Map.class, exchange, value);
+        if (value instanceof Number n) {
+            return n instanceof Float || n instanceof BigInteger ? new BigDecimal(n.toString()) : n.longValue();
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            map.forEach((k, v) -> out.put(String.valueOf(k), plain(exchange, v)));
+            return out;
+        }
+        if (value instanceof Collection<?> items) {
+            List<Object> out = new ArrayList<>(items.size());
+            items.forEach(v -> out.add(plain(exchange, v)));
+            return out;
+        }
+        if (value instanceof byte[] bytes) {
+            return Base64.getEncoder().encodeToString(bytes);
+        }
+        if (value instanceof Date date) {
+            return date.toInstant().toString();
+        }
+        Map<?, ?> row = exchange.getContext().getTypeConverter().tryConvertTo(Map.class, exchange, value);
+        return row != null ? plain(exchange, row) : String.valueOf(value);
     }
 
     /** Header values as text, names in lower case: HTTP's are case-insensitive, Kafka's values are bytes. */
