@@ -6,6 +6,8 @@ import dev.caravan.CaravanException;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
+import dev.caravan.run.IdempotentRunIds;
+import dev.caravan.run.InvalidIdempotencyKeyException;
 import dev.caravan.run.InvalidInputException;
 import dev.caravan.run.KillSwitchException;
 import dev.caravan.run.RunConflictException;
@@ -315,6 +317,10 @@ final class ApiRoutes extends RouteBuilder {
         }
         if (e instanceof RunConflictException conflict) {
             return new ApiException(409, conflict.code(), "Conflict", conflict.getMessage());
+        }
+        if (e instanceof InvalidIdempotencyKeyException invalid) {
+            return new ApiException(400, invalid.code(), "Invalid Idempotency-Key", "the Idempotency-Key header must be"
+                    + " 1 to " + IdempotentRunIds.MAX_KEY_LENGTH + " visible ASCII characters");
         }
         if (e instanceof CaravanException c) {
             return new ApiException(400, c.code(), "Request refused", c.getMessage());
