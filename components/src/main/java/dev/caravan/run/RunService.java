@@ -134,12 +134,10 @@ public final class RunService {
             throw new UnknownWorkflowException(request.workflow(), engine.catalog().names());
         }
         if (request.lane() != null) {
+            // another tenant's lane is as unknown as one that never was: the caller learns nothing of other tenants
             LaneRecord lane = engine.lanes().get(request.lane());
-            if (lane == null) {
-                throw new IllegalArgumentException("No lane " + request.lane() + ": create it first");
-            }
-            if (!lane.tenant().equals(tenant)) {
-                throw new IllegalArgumentException("Lane " + request.lane() + " belongs to another tenant");
+            if (lane == null || !lane.tenant().equals(tenant)) {
+                throw new UnknownLaneException(request.lane());
             }
         }
         String runId = request.runId() != null ? request.runId() : newRunId();

@@ -11,6 +11,7 @@ import dev.caravan.run.InvalidIdempotencyKeyException;
 import dev.caravan.run.InvalidInputException;
 import dev.caravan.run.KillSwitchException;
 import dev.caravan.run.RunConflictException;
+import dev.caravan.run.UnknownLaneException;
 import dev.caravan.run.UnknownRunException;
 import dev.caravan.run.UnknownWorkflowException;
 import org.apache.camel.Exchange;
@@ -308,6 +309,9 @@ final class ApiRoutes extends RouteBuilder {
         }
         if (e instanceof UnknownWorkflowException unknown) {
             return new ApiException(404, unknown.code(), "No such workflow", unknown.getMessage());
+        }
+        if (e instanceof UnknownLaneException unknown) {
+            return new ApiException(404, unknown.code(), "No such lane", "there is no lane " + unknown.laneId());
         }
         if (e instanceof UnknownRunException unknown) {
             return new ApiException(404, unknown.code(), "No such run", unknown.getMessage());

@@ -6,6 +6,7 @@ import dev.caravan.run.InvalidIdempotencyKeyException;
 import dev.caravan.run.RunConflictException;
 import dev.caravan.run.RunFailedException;
 import dev.caravan.run.RunWaitTimeoutException;
+import dev.caravan.run.UnknownLaneException;
 import dev.caravan.run.UnknownWorkflowException;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
@@ -281,8 +282,9 @@ class RunStartTest {
 
         Exchange sent = send(trigger, Map.of("name", "Di"), Map.of(RunConstants.LANE, "acme-only"));
 
-        assertThat(sent.getException()).isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("Lane acme-only belongs to another tenant");
+        assertThat(sent.getException()).as("another tenant's lane is as unknown as one that never was")
+                .isInstanceOf(UnknownLaneException.class).hasMessage("No lane acme-only: create it first");
+        assertThat(((UnknownLaneException) sent.getException()).code()).isEqualTo("LANE_NOT_FOUND");
     }
 
     @Test
@@ -291,7 +293,7 @@ class RunStartTest {
 
         Exchange sent = send(trigger, Map.of("name", "Di"), Map.of(RunConstants.LANE, "nowhere"));
 
-        assertThat(sent.getException()).isInstanceOf(IllegalArgumentException.class)
+        assertThat(sent.getException()).isInstanceOf(UnknownLaneException.class)
                 .hasMessage("No lane nowhere: create it first");
     }
 
