@@ -98,6 +98,20 @@ final class RunCompletions {
         }
     }
 
+    /** Fails every wait (on the worker pool): the instance stops, and the runs go on wherever they are taken up. */
+    void stopWaiting() {
+        waiting.forEach((runId, futures) -> {
+            RunWaitTimeoutException stopping = RunWaitTimeoutException.stopping(runId);
+            for (CompletableFuture<RunRecord> f : futures) {
+                try {
+                    engine.tasks().execute(() -> f.completeExceptionally(stopping));
+                } catch (RejectedExecutionException stopped) {
+                    f.completeExceptionally(stopping);
+                }
+            }
+        });
+    }
+
     private void forget(String runId, CompletableFuture<RunRecord> f) {
         synchronized (lock) {
             waiting.computeIfPresent(runId, (k, futures) -> {

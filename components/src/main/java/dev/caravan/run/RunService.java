@@ -187,6 +187,11 @@ public final class RunService {
         return completions.finished(runId);
     }
 
+    /** The instance stops: whoever waits for a run to finish stops waiting ({@link RunWaitTimeoutException}). */
+    void stopWaiting() {
+        completions.stopWaiting();
+    }
+
     /**
      * Continues a run that paused, failed in the engine, or lost its owner. Like every command that continues a run
      * (a gate resolved, a retry), it goes on on the calling thread until the run waits on something or ends, with no

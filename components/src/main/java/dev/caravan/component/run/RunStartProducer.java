@@ -63,6 +63,9 @@ final class RunStartProducer extends DefaultAsyncProducer {
             return true;
         }
         if (finished.isDone()) {
+            if (deadline != null) {
+                deadline.cancel();
+            }
             reply(exchange, finished);
             callback.done(true);
             return true;
