@@ -267,6 +267,10 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         return services;
     }
 
+    RunExecutor runExecutor() {
+        return runExecutor;
+    }
+
     Timers timers() {
         return services.timers();
     }

@@ -104,8 +104,12 @@ final class RunStartProducer extends DefaultAsyncProducer {
         // a run id among the headers is ignored: an HTTP request or a Kafka record could otherwise name the run it
         // starts, execute an existing run again or take the id of a sub-workflow run before its parent makes it. Two
         // starts with one key racing here make one run: the second one's creation finds the first one's run.
-        return endpoint.runService().start(new RunService.StartRequest(workflow, RunEndpoint.plainInput(in), tenant,
-                lane, runId, null, null, in.getHeader(RunConstants.CORRELATION_ID, String.class))).runId();
+        String created = endpoint.runService().create(new RunService.StartRequest(workflow, RunEndpoint.plainInput(in),
+                tenant, lane, runId, null, null, in.getHeader(RunConstants.CORRELATION_ID, String.class)));
+        // here or on its owner; a run queued in its lane waits for the lane, and one a racing start with the same key
+        // made goes round once more at most, as on any request to execute it
+        endpoint.runExecutor().execute(created);
+        return created;
     }
 
     private static void reply(Exchange exchange, CompletableFuture<RunRecord> finished) {
