@@ -1,7 +1,9 @@
 package dev.caravan.compile;
 
+import dev.caravan.component.run.RunConstants;
 import dev.caravan.dsl.Trigger;
 import dev.caravan.dsl.Workflow;
+import org.apache.camel.Exchange;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -69,10 +71,8 @@ public final class TriggerRoutes {
             steps.add(start);
         }
         if (t instanceof Trigger.Webhook) {
-            // 202 with the run id (or the earlier run of a replayed delivery)
-            steps.add(Map.of("setHeader", params("name", "CamelHttpResponseCode", "constant", 202)));
-            steps.add(Map.of("setHeader", params("name", "Content-Type", "constant", "application/json")));
-            steps.add(Map.of("setBody", Map.of("simple", "{\"runId\": \"${header.CamelCaravanRunId}\"}")));
+            steps.add(Map.of("setHeader", params("name", Exchange.CONTENT_TYPE, "constant", "application/json")));
+            steps.add(webhookReply());
         }
         from.put("steps", steps);
         Map<String, Object> route = new LinkedHashMap<>();
@@ -96,6 +96,24 @@ public final class TriggerRoutes {
         doTry.put("steps", List.of(start));
         doTry.put("doCatch", List.of(doCatch));
         return Map.of("doTry", doTry);
+    }
+
+    /**
+     * 202 with the run id (a delivery sent again gets the id of the run its first delivery started), or 200 saying
+     * the filter skipped it: either way the sender is done with it.
+     */
+    private static Map<String, Object> webhookReply() {
+        Map<String, Object> skipped = new LinkedHashMap<>();
+        skipped.put("simple", "${header." + RunConstants.SKIPPED + "} == true");
+        skipped.put("steps", List.of(
+                Map.of("setHeader", params("name", Exchange.HTTP_RESPONSE_CODE, "constant", 200)),
+                Map.of("setBody", Map.of("constant", "{\"skipped\": true}"))));
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("when", List.of(skipped));
+        choice.put("otherwise", Map.of("steps", List.of(
+                Map.of("setHeader", params("name", Exchange.HTTP_RESPONSE_CODE, "constant", 202)),
+                Map.of("setBody", Map.of("simple", "{\"runId\": \"${header." + RunConstants.RUN_ID + "}\"}")))));
+        return Map.of("choice", choice);
     }
 
     /** The trigger's consumer, and the steps that come before the run starts (a webhook's signature check). */

@@ -30,4 +30,13 @@ public final class IdempotentRunIds {
         return UUID.nameUUIDFromBytes(("caravan-idempotency\n" + tenant + "\n" + key)
                 .getBytes(StandardCharsets.UTF_8)).toString();
     }
+
+    /**
+     * The run id of an event a trigger received, named by a key the engine made (any text: a row key, a delivery
+     * id, a fire time), so a second delivery of the event names the run the first one started.
+     */
+    public static String ofEvent(String tenant, String eventKey) {
+        return UUID.nameUUIDFromBytes(("caravan-trigger\n" + tenant + "\n" + eventKey)
+                .getBytes(StandardCharsets.UTF_8)).toString();
+    }
 }

@@ -39,6 +39,11 @@ public final class RunConstants {
               javaType = "String")
     public static final String RUN_ID = NodeConstants.RUN_ID_HEADER;
 
+    @Metadata(label = "start", description = "On the reply of a start with a trigger: true when the trigger's filter"
+                                             + " skipped the message and no run started (the body is then null).",
+              javaType = "Boolean")
+    public static final String SKIPPED = "CamelCaravanSkipped";
+
     private RunConstants() {
     }
 }

@@ -4,6 +4,7 @@ import dev.caravan.component.node.EngineServices;
 import dev.caravan.component.node.ErrorCodes;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.dsl.Node;
+import dev.caravan.dsl.Trigger;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.event.EventTypes;
 import dev.caravan.expr.ExpressionException;
@@ -79,8 +80,14 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     @UriParam(description = "The workflow name")
     @Metadata(required = true)
     private String workflow;
+    @UriParam(label = "start", description = "The id of one of the workflow's spec.triggers: its filter, input mapping"
+                                             + " and idempotency key apply to each message (the routes a trigger"
+                                             + " compiles to set it)")
+    private String trigger;
     @UriParam
     private RunConfiguration configuration;
+
+    private TriggerEvents triggerEvents;
 
     private StepServices services;
     private RunService runService;
@@ -115,7 +122,11 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             runExecutor = EngineServices.runExecutor(getCamelContext());
         }
         if (action == Action.start) {
-            // the workflow may be deployed after this route starts: runs are started by name
+            if (trigger != null) {
+                // a trigger's route is deployed with its workflow, which is registered first
+                triggerEvents = triggerEvents(services.catalog().definition(workflow));
+            }
+            // otherwise the workflow may be deployed after this route starts: runs are started by name
             return;
         }
         Workflow wf = services.catalog().definition(workflow);
@@ -259,6 +270,22 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         }
     }
 
+    private TriggerEvents triggerEvents(Workflow wf) {
+        for (Trigger t : wf.triggers()) {
+            if (t.id().equals(trigger)) {
+                return new TriggerEvents(workflow, t, services.expressions());
+            }
+        }
+        throw new IllegalArgumentException("Workflow " + workflow + " has no trigger '" + trigger + "'"
+                + (wf.triggers().isEmpty() ? " (it declares none)" : "; its triggers are "
+                + String.join(", ", wf.triggers().stream().map(Trigger::id).toList())));
+    }
+
+    /** The trigger whose events this endpoint starts runs from, or null. */
+    TriggerEvents triggerEvents() {
+        return triggerEvents;
+    }
+
     RunService runService() {
         return runService;
     }
@@ -296,6 +323,18 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     /** The workflow name. */
     public void setWorkflow(String workflow) {
         this.workflow = workflow;
+    }
+
+    public String getTrigger() {
+        return trigger;
+    }
+
+    /**
+     * The id of one of the workflow's spec.triggers: its filter, input mapping and idempotency key apply to each
+     * message (the routes a trigger compiles to set it).
+     */
+    public void setTrigger(String trigger) {
+        this.trigger = trigger;
     }
 
     public RunConfiguration getConfiguration() {

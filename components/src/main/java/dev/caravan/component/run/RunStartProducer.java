@@ -36,7 +36,19 @@ final class RunStartProducer extends DefaultAsyncProducer {
     public boolean process(Exchange exchange, AsyncCallback callback) {
         String runId;
         try {
-            runId = start(exchange.getMessage());
+            TriggerEvents trigger = endpoint.triggerEvents();
+            if (trigger == null) {
+                runId = start(exchange.getMessage(), RunEndpoint.plainInput(exchange.getMessage()), null);
+            } else {
+                TriggerEvents.Event event = trigger.read(exchange);
+                if (!event.accepted()) {
+                    exchange.getMessage().setHeader(RunConstants.SKIPPED, true);
+                    exchange.getMessage().setBody(null);
+                    callback.done(true);
+                    return true;
+                }
+                runId = start(exchange.getMessage(), event.input(), event.idempotencyKey());
+            }
         } catch (RuntimeException e) {
             exchange.setException(e);
             callback.done(true);
@@ -80,8 +92,11 @@ final class RunStartProducer extends DefaultAsyncProducer {
         return false;
     }
 
-    /** Starts the run the message asks for, or finds the one its idempotency key started; returns its id. */
-    private String start(Message in) {
+    /**
+     * Starts the run the message asks for with this input, or finds the one its idempotency key (the header's, else
+     * the key of the trigger's event) started; returns its id.
+     */
+    private String start(Message in, Object input, String eventKey) {
         RunConfiguration config = endpoint.getConfiguration();
         String workflow = endpoint.getWorkflow();
         String tenant = in.getHeader(RunConstants.TENANT, String.class);
@@ -90,12 +105,13 @@ final class RunStartProducer extends DefaultAsyncProducer {
         }
         String lane = in.getHeader(RunConstants.LANE, String.class);
         String key = in.getHeader(RunConstants.IDEMPOTENCY_KEY, String.class);
-        String runId = key == null ? null : IdempotentRunIds.runId(tenant, key);
+        String runId = key != null ? IdempotentRunIds.runId(tenant, key)
+                : eventKey != null ? IdempotentRunIds.ofEvent(tenant, eventKey) : null;
         if (runId != null) {
             RunRecord earlier = endpoint.stepServices().store().get(runId);
             if (earlier != null) {
                 if (!earlier.workflow().equals(workflow)) {
-                    throw new RunConflictException("Idempotency key " + key + " started run " + runId + " of workflow "
+                    throw new RunConflictException("Idempotency key " + (key != null ? key : eventKey) + " started run " + runId + " of workflow "
                             + earlier.workflow() + ", not " + workflow + ": use a new key for a new request");
                 }
                 return runId;
@@ -104,7 +120,7 @@ final class RunStartProducer extends DefaultAsyncProducer {
         // a run id among the headers is ignored: an HTTP request or a Kafka record could otherwise name the run it
         // starts, execute an existing run again or take the id of a sub-workflow run before its parent makes it. Two
         // starts with one key racing here make one run: the second one's creation finds the first one's run.
-        String created = endpoint.runService().create(new RunService.StartRequest(workflow, RunEndpoint.plainInput(in),
+        String created = endpoint.runService().create(new RunService.StartRequest(workflow, input,
                 tenant, lane, runId, null, null, in.getHeader(RunConstants.CORRELATION_ID, String.class)));
         // here or on its owner; a run queued in its lane waits for the lane, and one a racing start with the same key
         // made goes round once more at most, as on any request to execute it
