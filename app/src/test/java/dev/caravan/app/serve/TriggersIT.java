@@ -1,0 +1,196 @@
+package dev.caravan.app.serve;
+
+import dev.caravan.compile.TriggerRoutes;
+import dev.caravan.state.RunPage;
+import dev.caravan.state.RunQuery;
+import dev.caravan.state.RunRecord;
+import dev.caravan.state.RunStatus;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Triggers declared in workflow files, run by {@code caravan serve} on the embedded broker: records on a topic start
+ * runs (once each, however often they are read), a record that cannot start one lands in the dead-letter topic, and
+ * schedules fire once per time.
+ */
+class TriggersIT {
+
+    @TempDir
+    static Path dir;
+
+    static CaravanServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path workflows = Path.of(TriggersIT.class.getResource("/serve/triggers").toURI());
+        server = CaravanServer.start(new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
+                        List.of(workflows), Map.of("caravan.kafka.embedded.port", "0"), workflows.getParent()),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        // the broker makes no topic on first use, as managed clusters do not: the trigger's topics are made first
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                server.kafka().bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic("tickets", 3, (short) 1), new NewTopic("tickets.dlq", 1,
+                    (short) 1))).all().get();
+        }
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static KafkaProducer<String, String> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, server.kafka().bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
+    }
+
+    private static List<RunRecord> runsOf(String workflow) {
+        List<RunRecord> all = new ArrayList<>();
+        RunQuery query = new RunQuery(null, workflow, List.of(), RunQuery.MAX_LIMIT, null);
+        for (RunPage page = server.engine().queries().page(query); ; page = server.engine().queries().page(
+                query.after(page.next()))) {
+            all.addAll(page.runs());
+            if (page.next() == null) {
+                return all;
+            }
+        }
+    }
+
+    private static Object inputOf(RunRecord r, String key) {
+        return ((Map<?, ?>) r.input()).get(key);
+    }
+
+    private static Set<Object> subjects() {
+        return runsOf("tickets").stream().map(r -> inputOf(r, "subject")).collect(
+                Collectors.toSet());
+    }
+
+    @Test
+    void recordsStartOneRunEachAndARecordReadAgainStartsNone() throws Exception {
+        int records = 1_000;
+        String batch = UUID.randomUUID().toString();
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int i = 0; i < records; i++) {
+                producer.send(new ProducerRecord<>("tickets", "T-" + i,
+                        "{\"subject\": \"" + batch + " " + i + "\", \"priority\": \"high\"}"));
+            }
+            // skipped by the trigger's filter: no run
+            producer.send(new ProducerRecord<>("tickets", "T-low", "{\"subject\": \"" + batch + " low\", "
+                                                                  + "\"priority\": \"low\"}"));
+        }
+        await().atMost(Duration.ofSeconds(120)).until(() -> subjects().stream()
+                .filter(s -> String.valueOf(s).startsWith(batch)).count() == records);
+
+        // the consumer group read them all; reading them again (a consumer that crashed before its commit) starts
+        // no second run
+        String routeId = TriggerRoutes.ROUTE_PREFIX + "tickets-kafka";
+        server.engine().camelContext().getRouteController().stopRoute(routeId);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                server.kafka().bootstrapServers()))) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("caravan-tickets-kafka")
+                    .partitionsToOffsetAndMetadata().get();
+            assertThat(committed).isNotEmpty();
+            Map<TopicPartition, OffsetAndMetadata> rewound = committed.keySet().stream()
+                    .collect(Collectors.toMap(tp -> tp, tp -> new OffsetAndMetadata(0)));
+            admin.alterConsumerGroupOffsets("caravan-tickets-kafka", rewound).all().get();
+        }
+        server.engine().camelContext().getRouteController().startRoute(routeId);
+        try (KafkaProducer<String, String> producer = producer()) {
+            producer.send(new ProducerRecord<>("tickets", "T-last", "{\"subject\": \"" + batch + " last\"}")).get();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> subjects().contains(batch + " last"));
+        List<Object> mine = runsOf("tickets").stream().map(r -> inputOf(r, "subject"))
+                .filter(s -> String.valueOf(s).startsWith(batch)).toList();
+        assertThat(mine).hasSize(records + 1).doesNotHaveDuplicates().doesNotContain(batch + " low");
+    }
+
+    @Test
+    void aRecordThatCannotStartARunGoesToTheDeadLetterTopicWithTheReasonAndTheConsumerGoesOn() throws Exception {
+        String marker = UUID.randomUUID().toString();
+        try (KafkaProducer<String, String> producer = producer()) {
+            producer.send(new ProducerRecord<>("tickets", "poison-" + marker, "not json " + marker));
+            producer.send(new ProducerRecord<>("tickets", "no-subject-" + marker, "{\"title\": \"" + marker + "\"}"));
+            producer.send(new ProducerRecord<>("tickets", "fine-" + marker, "{\"subject\": \"" + marker + "\"}"))
+                    .get();
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> subjects().contains(marker));
+
+        Map<String, String> reasons = new HashMap<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, server.kafka().bootstrapServers(),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
+            List<TopicPartition> partitions = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(
+                    () -> consumer.partitionsFor("tickets.dlq", Duration.ofSeconds(5)).stream()
+                            .map(p -> new TopicPartition("tickets.dlq", p.partition())).toList(), p -> !p.isEmpty());
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (reasons.size() < 2 && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && r.key().endsWith(marker)) {
+                        reasons.put(r.key(), new String(r.headers().lastHeader(TriggerRoutes.DEAD_LETTER_REASON)
+                                .value(), StandardCharsets.UTF_8));
+                    }
+                }
+            }
+        }
+        assertThat(reasons).containsOnlyKeys("poison-" + marker, "no-subject-" + marker);
+        assertThat(reasons.get("no-subject-" + marker)).contains("subject");
+    }
+
+    @Test
+    void schedulesFireOnceATime() {
+        await().atMost(Duration.ofSeconds(30)).until(() -> runsOf("heartbeat").size() >= 6);
+        List<RunRecord> beats = runsOf("heartbeat");
+
+        List<Object> every = beats.stream().map(r -> inputOf(r, "beat"))
+                .filter(b -> !"quartz".equals(b)).toList();
+        assertThat(every).doesNotHaveDuplicates();
+        // each interval's run is named by the second it fell in: no two runs of one second
+        Set<Long> seconds = new HashSet<>();
+        for (Object beat : every) {
+            assertThat(seconds.add(Instant.parse(String.valueOf(beat)).getEpochSecond())).as("beats %s", every)
+                    .isTrue();
+        }
+        assertThat(beats.stream().map(r -> inputOf(r, "beat"))).contains("quartz");
+        assertThat(beats).allSatisfy(r -> assertThat(r.status()).isIn(RunStatus.COMPLETED, RunStatus.RUNNING,
+                RunStatus.QUEUED));
+    }
+}
