@@ -1,0 +1,119 @@
+package dev.caravan.app.serve;
+
+import dev.caravan.state.RunPage;
+import dev.caravan.state.RunQuery;
+import dev.caravan.state.RunRecord;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A cdc trigger on embedded PostgreSQL ({@code wal_level=logical}): inserts, updates and deletes start the runs the
+ * trigger names, with the row as input; a change made while the server is down starts its run after the restart,
+ * and nothing seen before starts again.
+ */
+class CdcTriggerIT {
+
+    private static final String ORDERS = """
+            apiVersion: caravan.dev/v1
+            kind: Workflow
+            metadata:
+              name: orders
+            spec:
+              triggers:
+                - cdc: { table: public.orders, operations: [c, u, d], input: { op: "${{ op }}", row: "${{ body }}" } }
+              nodes:
+                - id: seen
+                  set: { op: "${{ input.op }}" }
+            """;
+
+    @TempDir
+    Path dir;
+
+    private CaravanServer start(EmbeddedPostgres pg, Path workflows) throws Exception {
+        return CaravanServer.start(new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
+                        List.of(workflows), Map.of("caravan.kafka.embedded.port", "0",
+                        "caravan.triggers.cdc.hostname", "127.0.0.1",
+                        "caravan.triggers.cdc.port", String.valueOf(pg.getPort()),
+                        "caravan.triggers.cdc.user", "postgres",
+                        "caravan.triggers.cdc.password", "postgres",
+                        "caravan.triggers.cdc.database", "postgres"), workflows),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    }
+
+    private static void sql(EmbeddedPostgres pg, String... statements) throws SQLException {
+        try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            for (String statement : statements) {
+                s.execute(statement);
+            }
+        }
+    }
+
+    /** Debezium streams once its replication slot is active. */
+    private static boolean slotActive(EmbeddedPostgres pg) throws SQLException {
+        try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT active FROM pg_replication_slots WHERE slot_name = "
+                                           + "'caravan_orders_cdc'")) {
+            return rs.next() && rs.getBoolean(1);
+        }
+    }
+
+    private static List<String> changes(CaravanServer server) {
+        List<String> out = new ArrayList<>();
+        RunQuery query = new RunQuery(null, "orders", List.of(), RunQuery.MAX_LIMIT, null);
+        RunPage page = server.engine().queries().page(query);
+        for (RunRecord r : page.runs()) {
+            Map<?, ?> input = (Map<?, ?>) r.input();
+            out.add(input.get("op") + " " + ((Map<?, ?>) input.get("row")).get("id") + " "
+                    + ((Map<?, ?>) input.get("row")).get("total"));
+        }
+        return out;
+    }
+
+    @Test
+    void insertsUpdatesAndDeletesStartRunsWithTheRowAndARestartNeitherRepeatsNorMissesAChange() throws Exception {
+        Path workflows = Files.createDirectories(dir.resolve("workflows"));
+        Files.writeString(workflows.resolve("orders.caravan.yaml"), ORDERS);
+        try (EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                .setServerConfig("wal_level", "logical")
+                .setServerConfig("max_replication_slots", "4")
+                .setServerConfig("max_wal_senders", "4")
+                .start()) {
+            sql(pg, "CREATE TABLE public.orders (id INT PRIMARY KEY, total INT NOT NULL)",
+                    "ALTER TABLE public.orders REPLICA IDENTITY FULL");
+            try (CaravanServer server = start(pg, workflows)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> slotActive(pg));
+                sql(pg, "INSERT INTO public.orders VALUES (1, 10)", "UPDATE public.orders SET total = 11 WHERE id = 1",
+                        "DELETE FROM public.orders WHERE id = 1");
+                await().atMost(Duration.ofSeconds(60)).until(() -> changes(server).size() == 3);
+                assertThat(changes(server)).containsExactlyInAnyOrder("c 1 10", "u 1 11", "d 1 11");
+            }
+            // while the server is away
+            sql(pg, "INSERT INTO public.orders VALUES (2, 20)");
+            try (CaravanServer again = start(pg, workflows)) {
+                await().atMost(Duration.ofSeconds(60)).until(() -> changes(again).size() == 4);
+                sql(pg, "INSERT INTO public.orders VALUES (3, 30)");
+                await().atMost(Duration.ofSeconds(60)).until(() -> changes(again).size() == 5);
+                assertThat(changes(again)).containsExactlyInAnyOrder("c 1 10", "u 1 11", "d 1 11", "c 2 20",
+                        "c 3 30");
+            }
+        }
+    }
+}
