@@ -7,6 +7,7 @@ import dev.caravan.app.cli.UserException;
 import dev.caravan.app.cli.WorkflowFiles;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
+import dev.caravan.app.kafka.TriggerTopics;
 import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
@@ -132,9 +133,15 @@ public final class CaravanServer implements AutoCloseable {
                     Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000)));
             main.bind("caravanEventRelay", relay);
             main.bind("caravanExpressions", loader.expressions());
+            // Kafka triggers' topics: their dead-letter topics, and on the embedded broker the topics they read
+            Main started = main;
+            TriggerTopics triggerTopics = new TriggerTopics(bootstrap, kafkaStarting != null,
+                    () -> Engine.of(started.getCamelContext()).catalog());
+            main.bind("caravanTriggerTopics", triggerTopics);
             main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader));
             main.start();
             CamelContext camel = main.getCamelContext();
+            camel.addService(triggerTopics, true);
             Engine engine = Engine.of(camel);
             HttpErrorPages.install(camel, httpPort, maxBody);
             EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);
