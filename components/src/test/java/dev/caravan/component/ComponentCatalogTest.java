@@ -133,7 +133,8 @@ class ComponentCatalogTest {
             assertThat(run.buildUri("caravan-run", Map.of("action", "start", "workflow", "refund")))
                     .isEqualTo("caravan-run:start?workflow=refund");
             EndpointUriFactory webhook = camel.getCamelContextExtension().getEndpointUriFactory("caravan-webhook");
-            assertThat(webhook.buildUri("caravan-webhook", Map.of("style", "github", "secret", "GITHUB_WEBHOOK_SECRET")))
+            assertThat(webhook.buildUri("caravan-webhook",
+                    Map.of("style", "github", "secret", "GITHUB_WEBHOOK_SECRET")))
                     .isEqualTo("caravan-webhook:github?secret=GITHUB_WEBHOOK_SECRET");
         }
     }

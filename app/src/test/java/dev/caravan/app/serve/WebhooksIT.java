@@ -31,9 +31,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Webhook triggers on {@code caravan serve}, driven over HTTP as GitHub and Stripe drive them: a hand-written route
- * (platform-http, caravan-webhook, caravan-run:start) beside the workflow it starts, that answers 202 with the run id, 401 saying nothing to a
- * delivery not signed with the secret, the first answer to a delivery received again, and 413 to a body over the cap.
+ * Webhook triggers on {@code caravan serve}, driven over HTTP as GitHub and Stripe drive them: hand-written routes
+ * (platform-http, caravan-webhook, caravan-run:start) beside the workflow they start, which answer 202 with the run
+ * id, 401 saying nothing to a delivery not signed with the secret, the first answer to a delivery received again, and
+ * 413 to a body over the cap.
  */
 class WebhooksIT {
 
@@ -183,8 +184,8 @@ class WebhooksIT {
 
     /** How many runs of welcome were started for this name. */
     private static long runsNamed(String name) {
-        return server.engine().queries().page(new RunQuery(null, "welcome", null, RunQuery.MAX_LIMIT, null, null)).runs()
-                .stream()
+        RunQuery welcomeRuns = new RunQuery(null, "welcome", null, RunQuery.MAX_LIMIT, null, null);
+        return server.engine().queries().page(welcomeRuns).runs().stream()
                 .filter(r -> server.engine().values().resolve(r.input()) instanceof Map<?, ?> input
                              && name.equals(input.get("name")))
                 .count();

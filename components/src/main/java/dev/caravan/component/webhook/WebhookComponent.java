@@ -16,9 +16,10 @@ import java.util.Map;
 public class WebhookComponent extends DefaultComponent {
 
     @Metadata(label = "advanced", autowired = true,
-              description = "Where the secret is looked up by its name (the Camel property caravan.secret.NAME, else"
-                            + " the environment variable NAME, unless the application binds a resolver): the one bound"
-                            + " in the registry, else that of an embedded engine made when the endpoint starts.")
+              description = "Where a secret no Camel property of its name holds is looked up (the Camel property"
+                            + " caravan.secret.NAME, else the environment variable NAME, unless the application binds a"
+                            + " resolver): the one bound in the registry, else that of an embedded engine made when the"
+                            + " endpoint starts.")
     private StepServices stepServices;
     @Metadata(label = "advanced", autowired = true,
               description = "The deliveries received within their replay window: the one bound in the registry, else"
@@ -38,9 +39,9 @@ public class WebhookComponent extends DefaultComponent {
     }
 
     /**
-     * Where the secret is looked up by its name (the Camel property caravan.secret.NAME, else the environment
-     * variable NAME, unless the application binds a resolver): the one bound in the registry, else that of an
-     * embedded engine made when the endpoint starts.
+     * Where a secret no Camel property of its name holds is looked up (the Camel property caravan.secret.NAME, else
+     * the environment variable NAME, unless the application binds a resolver): the one bound in the registry, else
+     * that of an embedded engine made when the endpoint starts.
      */
     public void setStepServices(StepServices stepServices) {
         this.stepServices = stepServices;

@@ -62,7 +62,7 @@ public class WebhookEndpoint extends DefaultEndpoint {
     @Metadata(required = true)
     private Style style;
     @UriParam(description = "The name of the secret the sender signs with, never the secret itself: the Camel property"
-                            + " caravan.secret.NAME, else the environment variable NAME")
+                            + " NAME or caravan.secret.NAME, else the environment variable NAME")
     @Metadata(required = true)
     private String secret;
     @UriParam(description = "The header carrying the signature (default X-Hub-Signature-256 for github,"
@@ -125,12 +125,32 @@ public class WebhookEndpoint extends DefaultEndpoint {
             services = EngineServices.steps(getCamelContext());
         }
         // at start, so that a missing secret stops the route rather than refusing every delivery
-        secretBytes = services.secrets().resolve(Secrets.PREFIX + secret).getBytes(StandardCharsets.UTF_8);
+        secretBytes = resolveSecret().getBytes(StandardCharsets.UTF_8);
         if (replayWindow > 0 && deliveries == null) {
             deliveries = new WebhookDeliveries(EngineServices.hazelcast(getCamelContext()));
         }
         // deliveries of two webhooks never meet: their keys differ by style and secret
         keyPrefix = style + ":" + secret + ":";
+    }
+
+    /**
+     * The secret the name stands for: a Camel property of that name, else what the engine's secrets make of it (the
+     * property caravan.secret.NAME, else the environment variable NAME, unless the application bound a resolver).
+     */
+    private String resolveSecret() {
+        String name = secret;
+        // loadProperties, not resolveProperty: the latter logs the value it found at DEBUG
+        Object property = getCamelContext().getPropertiesComponent().loadProperties(name::equals).get(name);
+        if (property != null) {
+            return property.toString();
+        }
+        try {
+            return services.secrets().resolve(Secrets.PREFIX + name);
+        } catch (IllegalArgumentException unknown) {
+            throw new IllegalArgumentException("caravan-webhook:" + style + " has no secret " + name + ": set the"
+                    + " environment variable " + name + " or the Camel property " + name + " (or caravan.secret."
+                    + name + ")");
+        }
     }
 
     @Override
@@ -250,8 +270,8 @@ public class WebhookEndpoint extends DefaultEndpoint {
     }
 
     /**
-     * The name of the secret the sender signs with, never the secret itself: the Camel property caravan.secret.NAME,
-     * else the environment variable NAME.
+     * The name of the secret the sender signs with, never the secret itself: the Camel property NAME or
+     * caravan.secret.NAME, else the environment variable NAME.
      */
     public void setSecret(String secret) {
         this.secret = secret;

@@ -5,7 +5,8 @@ import dev.caravan.CaravanException;
 /**
  * A webhook delivery the {@code caravan-webhook} step refused. It carries what the HTTP answer should be, so that one
  * {@code onException} of a trigger route answers every refusal ({@code ${exception.statusCode}},
- * {@code ${exception.contentType}}, {@code ${exception.responseBody}}); the reason stays in the log, never in the answer.
+ * {@code ${exception.contentType}}, {@code ${exception.responseBody}}); the reason stays in the log, never in the
+ * answer.
  */
 public abstract sealed class WebhookException extends CaravanException
         permits WebhookRejectedException, WebhookReplayedException {

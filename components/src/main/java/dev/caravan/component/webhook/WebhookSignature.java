@@ -136,8 +136,8 @@ public sealed interface WebhookSignature {
             // after the signature: only a signed timestamp says anything about when the delivery was made
             long age = now.getEpochSecond() - parsed.timestamp();
             if (Math.abs(age) > tolerance.toSeconds()) {
-                throw new WebhookRejectedException(header + " timestamp is " + age + " s from now, over the tolerance of "
-                        + tolerance.toSeconds() + " s");
+                throw new WebhookRejectedException(header + " timestamp is " + age + " s from now, over the tolerance"
+                        + " of " + tolerance.toSeconds() + " s");
             }
             return matched;
         }

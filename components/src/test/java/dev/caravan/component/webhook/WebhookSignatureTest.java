@@ -132,7 +132,8 @@ class WebhookSignatureTest {
         String matched = STRIPE.verify(headers(Map.of("Stripe-Signature", header)), STRIPE_PAYLOAD,
                 secret(STRIPE_SECRET), NOW.plusSeconds(10));
 
-        assertThat(matched).isEqualTo(sign(STRIPE_SECRET, T + "." + new String(STRIPE_PAYLOAD, StandardCharsets.UTF_8)));
+        assertThat(matched)
+                .isEqualTo(sign(STRIPE_SECRET, T + "." + new String(STRIPE_PAYLOAD, StandardCharsets.UTF_8)));
     }
 
     @Test
