@@ -187,7 +187,7 @@ public sealed interface WebhookSignature {
     }
 
     /** HMAC-SHA256 of the parts, one after the other, with the secret as key. */
-    static byte[] hmac(byte[] secret, byte[]... parts) {
+    private static byte[] hmac(byte[] secret, byte[]... parts) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secret, "HmacSHA256"));
