@@ -129,7 +129,6 @@ public class WebhookEndpoint extends DefaultEndpoint {
         if (replayWindow > 0 && deliveries == null) {
             deliveries = new WebhookDeliveries(EngineServices.hazelcast(getCamelContext()));
         }
-        // deliveries of two webhooks never meet: their keys differ by style and secret
         keyPrefix = style + ":" + secret + ":";
     }
 
@@ -187,10 +186,13 @@ public class WebhookEndpoint extends DefaultEndpoint {
         if (replayWindow <= 0) {
             return;
         }
+        // deliveries to two paths never meet: a sender may send one event to both, signed alike
+        String prefix = (exchange.getFromEndpoint() != null ? exchange.getFromEndpoint().getEndpointUri() : "") + " "
+                        + keyPrefix;
         // the signature too: the delivery header is not signed, and a replay could change it
         List<String> keys = new ArrayList<>(ids.size() + 1);
-        ids.forEach(id -> keys.add(keyPrefix + id));
-        keys.add(keyPrefix + "signature:" + signed);
+        ids.forEach(id -> keys.add(prefix + id));
+        keys.add(prefix + "signature:" + signed);
         Duration window = Duration.ofMillis(replayWindow);
         WebhookDeliveries.Claim claim = deliveries.claim(keys, window);
         if (claim instanceof WebhookDeliveries.Claim.Seen seen) {

@@ -155,6 +155,19 @@ class WebhookComponentTest {
     }
 
     @Test
+    void oneDeliverySentToTwoPathsGoesOnAtEach() throws Exception {
+        String issues = caravan.startRoute("caravan-webhook:github?secret=GITHUB_TEST_SECRET");
+        String audit = caravan.startRoute("caravan-webhook:github?secret=GITHUB_TEST_SECRET");
+        byte[] body = ("{\"n\": \"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8);
+        Map<String, Object> signed = Map.of("X-Hub-Signature-256", "sha256=" + sign(GITHUB_SECRET, body),
+                "X-GitHub-Delivery", "d-" + UUID.randomUUID());
+
+        assertThat(deliver(issues, body, signed).getException()).isNull();
+        assertThat(deliver(audit, body, signed).getException()).isNull();
+        assertThat(deliver(audit, body, signed).getException()).isInstanceOf(WebhookReplayedException.class);
+    }
+
+    @Test
     void aStripeEventSentAgainWithANewSignatureIsTheSameEvent() throws Exception {
         String route = caravan.startRoute("caravan-webhook:stripe?secret=STRIPE_TEST_SECRET",
                 "caravan-run:start?workflow=echo");
