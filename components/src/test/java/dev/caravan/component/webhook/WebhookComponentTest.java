@@ -253,6 +253,17 @@ class WebhookComponentTest {
     }
 
     @Test
+    void durationsAreWrittenAsCamelWritesThem() {
+        WebhookEndpoint endpoint = caravan.camelContext().getEndpoint(
+                "caravan-webhook:stripe?secret=STRIPE_TEST_SECRET&tolerance=300s&replayWindow=7d", WebhookEndpoint.class);
+
+        assertThat(endpoint.getTolerance()).isEqualTo(300_000L);
+        assertThat(endpoint.getReplayWindow()).isEqualTo(7 * 24 * 3600_000L);
+        assertThat(caravan.camelContext().getEndpoint("caravan-webhook:github?secret=GITHUB_TEST_SECRET",
+                WebhookEndpoint.class).getReplayWindow()).as("the default").isEqualTo(24 * 3600_000L);
+    }
+
+    @Test
     void aMissingSecretStopsTheRouteNamingTheVariable() {
         assertThatThrownBy(() -> caravan.startRoute("caravan-webhook:github?secret=NO_SUCH_WEBHOOK_SECRET"))
                 .rootCause().isInstanceOf(IllegalArgumentException.class)
