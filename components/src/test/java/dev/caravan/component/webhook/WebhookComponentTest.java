@@ -254,8 +254,8 @@ class WebhookComponentTest {
 
     @Test
     void durationsAreWrittenAsCamelWritesThem() {
-        WebhookEndpoint endpoint = caravan.camelContext().getEndpoint(
-                "caravan-webhook:stripe?secret=STRIPE_TEST_SECRET&tolerance=300s&replayWindow=7d", WebhookEndpoint.class);
+        String uri = "caravan-webhook:stripe?secret=STRIPE_TEST_SECRET&tolerance=300s&replayWindow=7d";
+        WebhookEndpoint endpoint = caravan.camelContext().getEndpoint(uri, WebhookEndpoint.class);
 
         assertThat(endpoint.getTolerance()).isEqualTo(300_000L);
         assertThat(endpoint.getReplayWindow()).isEqualTo(7 * 24 * 3600_000L);
