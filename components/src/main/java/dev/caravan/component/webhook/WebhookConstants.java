@@ -6,9 +6,10 @@ import org.apache.camel.spi.Metadata;
 public final class WebhookConstants {
 
     @Metadata(description = "The id of a verified delivery: the value of its delivery header, or the event id its"
-                            + " signed body carries (Stripe). Absent when the delivery has neither.",
+                            + " signed body carries (Stripe). Absent when the delivery has neither. A webhook"
+                            + " trigger's caravan-run:start takes it as the default idempotency key.",
               javaType = "String")
-    public static final String DELIVERY_ID = "CamelCaravanWebhookDeliveryId";
+    public static final String DELIVERY = "CamelCaravanWebhookDelivery";
 
     private WebhookConstants() {
     }

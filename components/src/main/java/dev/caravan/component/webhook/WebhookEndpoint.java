@@ -181,7 +181,7 @@ public class WebhookEndpoint extends DefaultEndpoint {
         List<String> ids = signature.deliveryIds(headers, body);
         if (!ids.isEmpty()) {
             String id = ids.get(ids.size() - 1);
-            message.setHeader(WebhookConstants.DELIVERY_ID, id.substring(id.indexOf(':') + 1));
+            message.setHeader(WebhookConstants.DELIVERY, id.substring(id.indexOf(':') + 1));
         }
         if (replayWindow <= 0) {
             return;

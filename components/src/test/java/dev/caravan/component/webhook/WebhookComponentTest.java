@@ -71,7 +71,7 @@ class WebhookComponentTest {
 
         assertThat(done.getException()).isNull();
         assertThat(done.getMessage().getBody()).isSameAs(GITHUB_PAYLOAD);
-        assertThat(done.getMessage().getHeader(WebhookConstants.DELIVERY_ID)).isEqualTo("d-unchanged");
+        assertThat(done.getMessage().getHeader(WebhookConstants.DELIVERY)).isEqualTo("d-unchanged");
     }
 
     @Test
@@ -151,7 +151,7 @@ class WebhookComponentTest {
                 "p-1"));
 
         assertThat(done.getException()).isNull();
-        assertThat(done.getMessage().getHeader(WebhookConstants.DELIVERY_ID)).isEqualTo("p-1");
+        assertThat(done.getMessage().getHeader(WebhookConstants.DELIVERY)).isEqualTo("p-1");
         assertThat(deliver(route, body, Map.of("X-Signature", sign("other", body))).getException())
                 .isInstanceOf(WebhookRejectedException.class);
     }
@@ -208,7 +208,7 @@ class WebhookComponentTest {
 
         Exchange first = deliver(route, body, Map.of("Stripe-Signature", stripeHeader(STRIPE_SECRET, now, body)));
         assertThat(first.getException()).isNull();
-        assertThat(first.getMessage().getHeader(WebhookConstants.DELIVERY_ID)).isEqualTo(id);
+        assertThat(first.getMessage().getHeader(WebhookConstants.DELIVERY)).isEqualTo(id);
         // Stripe's retry: the same event, signed again at another time
         Exchange retry = deliver(route, body, Map.of("Stripe-Signature", stripeHeader(STRIPE_SECRET, now + 5, body)));
         assertThat(retry.getException()).isInstanceOfSatisfying(WebhookReplayedException.class,
