@@ -11,14 +11,17 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The webhook deliveries received within their replay window, cluster-wide: a Hazelcast map from each key of a
- * delivery (its delivery id, its signature) to the run it started, or to nothing while it is being handled or when it
- * started none. Entries expire with the window. A delivery sent again to any member finds its keys taken.
+ * delivery (its delivery id, its signature) to the run it started, to a mark that it was handled without starting one,
+ * or to nothing while it is being handled. Entries expire with the window. A delivery sent again to any member finds
+ * its keys taken.
  */
 public final class WebhookDeliveries {
 
     public static final String MAP_NAME = "caravan.webhook.deliveries";
-    /** The value of a key whose delivery is being handled, or started no run. */
-    private static final String NO_RUN = "";
+    /** The value of a key whose delivery is being handled. */
+    private static final String IN_FLIGHT = "";
+    /** The value of a key whose delivery was handled without starting a run (run ids are never this). */
+    private static final String NO_RUN = "-";
 
     private final IMap<String, String> received;
 
@@ -33,8 +36,10 @@ public final class WebhookDeliveries {
         record Taken(List<String> keys) implements Claim {
         }
 
-        /** A delivery received before: the run it started then, if any. */
-        record Seen(Optional<String> runId) implements Claim {
+        /**
+         * A delivery received before: the run it started then, if any, and whether it is still being handled.
+         */
+        record Seen(Optional<String> runId, boolean inFlight) implements Claim {
         }
     }
 
@@ -45,10 +50,11 @@ public final class WebhookDeliveries {
     public Claim claim(List<String> keys, Duration window) {
         List<String> taken = new ArrayList<>(keys.size());
         for (String key : keys) {
-            String before = received.putIfAbsent(key, NO_RUN, window.toMillis(), TimeUnit.MILLISECONDS);
+            String before = received.putIfAbsent(key, IN_FLIGHT, window.toMillis(), TimeUnit.MILLISECONDS);
             if (before != null) {
                 release(taken);
-                return new Claim.Seen(before.isEmpty() ? Optional.empty() : Optional.of(before));
+                boolean ran = !before.equals(IN_FLIGHT) && !before.equals(NO_RUN);
+                return new Claim.Seen(ran ? Optional.of(before) : Optional.empty(), before.equals(IN_FLIGHT));
             }
             taken.add(key);
         }
@@ -62,10 +68,15 @@ public final class WebhookDeliveries {
         }
     }
 
+    /** Records that a delivery was handled without starting a run (a trigger's filter let it by). */
+    public void handled(List<String> keys, Duration window) {
+        started(keys, NO_RUN, window);
+    }
+
     /** Lets a delivery's keys go when it failed: the sender's retry is then a new delivery. */
     public void release(List<String> keys) {
         for (String key : keys) {
-            received.remove(key, NO_RUN);
+            received.remove(key, IN_FLIGHT);
         }
     }
 }

@@ -197,7 +197,7 @@ public class WebhookEndpoint extends DefaultEndpoint {
         WebhookDeliveries.Claim claim = deliveries.claim(keys, window);
         if (claim instanceof WebhookDeliveries.Claim.Seen seen) {
             LOG.debug("Refused a delivery on {} received before (run {})", this, seen.runId().orElse("none"));
-            throw new WebhookReplayedException(seen.runId().orElse(null));
+            throw new WebhookReplayedException(seen.runId().orElse(null), seen.inFlight());
         }
         exchange.getExchangeExtension().addOnCompletion(new Remember(((WebhookDeliveries.Claim.Taken) claim).keys(),
                 window));
@@ -225,6 +225,8 @@ public class WebhookEndpoint extends DefaultEndpoint {
             } else if (exchange.getProperty(Exchange.EXCEPTION_CAUGHT) != null) {
                 // a failure the route handled (an onException that answers 500): no run started
                 deliveries.release(keys);
+            } else {
+                deliveries.handled(keys, window);
             }
         }
 

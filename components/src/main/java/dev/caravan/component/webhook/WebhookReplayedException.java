@@ -5,9 +5,9 @@ import dev.caravan.json.Json;
 import java.util.Map;
 
 /**
- * A verified delivery received before, within the replay window: it starts nothing. When the first delivery started
- * a run, the answer is the first answer, 202 with that run's id, so a sender that retries a delivery whose answer it
- * lost is satisfied; while the first is still being handled, or when it started no run, 409.
+ * A verified delivery received before, within the replay window: it starts nothing. The answer is the first answer's
+ * status, 202, with the id of the run the first started (if it started one), so a sender that retries a delivery whose
+ * answer it lost is satisfied; while the first is still being handled, 409.
  */
 public final class WebhookReplayedException extends WebhookException {
 
@@ -15,11 +15,18 @@ public final class WebhookReplayedException extends WebhookException {
     public static final String CODE = "WEBHOOK_REPLAYED";
 
     private final String runId;
+    private final boolean inFlight;
 
-    public WebhookReplayedException(String runId) {
+    /**
+     * @param runId    the run the first delivery started, or null
+     * @param inFlight whether the first delivery is still being handled
+     */
+    public WebhookReplayedException(String runId, boolean inFlight) {
         super(runId != null ? "Webhook delivery received before, which started run " + runId
-                : "Webhook delivery received before");
+                : inFlight ? "Webhook delivery received before, still being handled"
+                : "Webhook delivery received before, which started no run");
         this.runId = runId;
+        this.inFlight = inFlight;
     }
 
     /** The run the first delivery started, or null. */
@@ -32,9 +39,14 @@ public final class WebhookReplayedException extends WebhookException {
         return CODE;
     }
 
+    /** Whether the first delivery is still being handled. */
+    public boolean inFlight() {
+        return inFlight;
+    }
+
     @Override
     public int getStatusCode() {
-        return runId != null ? 202 : 409;
+        return inFlight ? 409 : 202;
     }
 
     @Override

@@ -247,6 +247,7 @@ class WebhookComponentTest {
         assertThat(deliver(route, body, signed).getException()).isNull();
         assertThat(inner[0].getException()).isInstanceOfSatisfying(WebhookReplayedException.class, e -> {
             assertThat(e.runId()).isNull();
+            assertThat(e.inFlight()).isTrue();
             assertThat(e.getStatusCode()).isEqualTo(409);
             assertThat(e.getResponseBody()).isEmpty();
         });
@@ -261,6 +262,25 @@ class WebhookComponentTest {
         assertThat(endpoint.getReplayWindow()).isEqualTo(7 * 24 * 3600_000L);
         assertThat(caravan.camelContext().getEndpoint("caravan-webhook:github?secret=GITHUB_TEST_SECRET",
                 WebhookEndpoint.class).getReplayWindow()).as("the default").isEqualTo(24 * 3600_000L);
+    }
+
+    @Test
+    void aDeliveryHandledWithoutARunIsAnsweredAsBeforeWithoutARun() throws Exception {
+        // a route that starts no run, as a trigger whose filter lets the event by
+        String route = caravan.startRoute("caravan-webhook:github?secret=GITHUB_TEST_SECRET");
+        byte[] body = ("{\"n\": \"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8);
+        Map<String, Object> signed = Map.of("X-Hub-Signature-256", "sha256=" + sign(GITHUB_SECRET, body),
+                "X-GitHub-Delivery", "d-" + UUID.randomUUID());
+
+        assertThat(deliver(route, body, signed).getException()).isNull();
+        assertThat(deliver(route, body, signed).getException()).isInstanceOfSatisfying(WebhookReplayedException.class,
+                e -> {
+                    assertThat(e.runId()).isNull();
+                    assertThat(e.inFlight()).isFalse();
+                    assertThat(e.getStatusCode()).isEqualTo(202);
+                    assertThat(e.getResponseBody()).isEmpty();
+                    assertThat(e.getContentType()).isNull();
+                });
     }
 
     @Test
