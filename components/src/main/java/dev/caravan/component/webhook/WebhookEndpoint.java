@@ -10,8 +10,10 @@ import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.Processor;
 import org.apache.camel.Producer;
+import org.apache.camel.Route;
 import org.apache.camel.StreamCache;
 import org.apache.camel.spi.Metadata;
+import org.apache.camel.spi.SynchronizationRouteAware;
 import org.apache.camel.spi.UriEndpoint;
 import org.apache.camel.spi.UriParam;
 import org.apache.camel.spi.UriPath;
@@ -204,13 +206,15 @@ public class WebhookEndpoint extends DefaultEndpoint {
     }
 
     /**
-     * When the exchange is done: the run the delivery started is remembered for its replays; a delivery that failed is
-     * forgotten, so that the sender's retry goes through.
+     * When the route the delivery came in by ends: the run the delivery started is remembered for its replays; a
+     * delivery that failed is forgotten, so that the sender's retry goes through. At the route's end, not when the
+     * exchange is done: platform-http writes the answer before that, and a sender that got it may send again at once.
      */
-    private final class Remember extends SynchronizationAdapter {
+    private final class Remember extends SynchronizationAdapter implements SynchronizationRouteAware {
 
         private final List<String> keys;
         private final Duration window;
+        private boolean remembered;
 
         Remember(List<String> keys, Duration window) {
             this.keys = keys;
@@ -218,21 +222,47 @@ public class WebhookEndpoint extends DefaultEndpoint {
         }
 
         @Override
-        public void onComplete(Exchange exchange) {
-            String runId = exchange.getMessage().getHeader(NodeConstants.RUN_ID_HEADER, String.class);
-            if (runId != null) {
-                deliveries.started(keys, runId, window);
-            } else if (exchange.getProperty(Exchange.EXCEPTION_CAUGHT) != null) {
-                // a failure the route handled (an onException that answers 500): no run started
-                deliveries.release(keys);
-            } else {
-                deliveries.handled(keys, window);
+        public SynchronizationRouteAware getRouteSynchronization() {
+            return this;
+        }
+
+        @Override
+        public void onBeforeRoute(Route route, Exchange exchange) {
+            // the route began before the delivery was verified
+        }
+
+        @Override
+        public void onAfterRoute(Route route, Exchange exchange) {
+            // the routes it passes through on the way (direct:, ...) end before the one it came in by
+            if (route.getRouteId().equals(exchange.getFromRouteId())) {
+                remember(exchange);
             }
         }
 
         @Override
+        public void onComplete(Exchange exchange) {
+            remember(exchange);
+        }
+
+        @Override
         public void onFailure(Exchange exchange) {
-            deliveries.release(keys);
+            remember(exchange);
+        }
+
+        private void remember(Exchange exchange) {
+            if (remembered) {
+                return;
+            }
+            remembered = true;
+            String runId = exchange.getMessage().getHeader(NodeConstants.RUN_ID_HEADER, String.class);
+            if (exchange.isFailed() || (exchange.getProperty(Exchange.EXCEPTION_CAUGHT) != null && runId == null)) {
+                // a failure, handled by the route (an onException that answers 500) or not: no run started
+                deliveries.release(keys);
+            } else if (runId != null) {
+                deliveries.started(keys, runId, window);
+            } else {
+                deliveries.handled(keys, window);
+            }
         }
     }
 
