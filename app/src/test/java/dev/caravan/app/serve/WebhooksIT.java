@@ -130,6 +130,20 @@ class WebhooksIT {
     }
 
     @Test
+    void aDeliverySentAgainTheMomentItWasAnsweredGetsTheSameAnswer() throws Exception {
+        // what the delivery started is remembered before the answer leaves, not after
+        for (int i = 0; i < 10; i++) {
+            String body = "{\"name\": \"Fay-" + UUID.randomUUID() + "\"}";
+            Map<String, String> headers = github(GITHUB_SECRET, body, UUID.randomUUID());
+            HttpResponse<String> first = post("/hooks/github", body, headers);
+            HttpResponse<String> again = post("/hooks/github", body, headers);
+            assertThat(first.statusCode()).isEqualTo(202);
+            assertThat(again.statusCode()).as(again.body()).isEqualTo(202);
+            assertThat(JSON.readTree(again.body())).isEqualTo(JSON.readTree(first.body()));
+        }
+    }
+
+    @Test
     void aStripeEventIsCheckedForItsTimestampAndStartsOneRunHoweverOftenSent() throws Exception {
         String name = "Di-" + UUID.randomUUID();
         String body = "{\"id\": \"evt_" + UUID.randomUUID().toString().replace("-", "") + "\", \"object\": \"event\","
