@@ -6,6 +6,7 @@ import dev.caravan.state.RunQuery;
 import dev.caravan.test.CaravanEngineExtension;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.support.SynchronizationAdapter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -262,6 +263,38 @@ class WebhookComponentTest {
         assertThat(endpoint.getReplayWindow()).isEqualTo(7 * 24 * 3600_000L);
         assertThat(caravan.camelContext().getEndpoint("caravan-webhook:github?secret=GITHUB_TEST_SECRET",
                 WebhookEndpoint.class).getReplayWindow()).as("the default").isEqualTo(24 * 3600_000L);
+    }
+
+    @Test
+    void whatADeliveryStartedIsRememberedWhenItsRouteEndsBeforeTheExchangeIsDone() throws Exception {
+        // platform-http answers between the two: a sender may send again before the exchange is done, as here
+        byte[] body = ("{\"n\": \"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8);
+        Map<String, Object> signed = Map.of("X-Hub-Signature-256", "sha256=" + sign(GITHUB_SECRET, body),
+                "X-GitHub-Delivery", "d-" + UUID.randomUUID());
+        Exchange[] sentAgain = new Exchange[1];
+        caravan.camelContext().addRoutes(new RouteBuilder() {
+            @Override
+            public void configure() {
+                from("direct:webhook-done").id("webhook-done")
+                        .to("caravan-webhook:github?secret=GITHUB_TEST_SECRET")
+                        .to("caravan-run:start?workflow=echo")
+                        // added last, so called first when the exchange is done (Camel calls them last in, first out)
+                        .process(e -> e.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+                            @Override
+                            public void onComplete(Exchange done) {
+                                sentAgain[0] = deliver("direct:webhook-done", body, signed);
+                            }
+                        }));
+            }
+        });
+
+        Exchange first = deliver("direct:webhook-done", body, signed);
+
+        assertThat(first.getException()).isNull();
+        assertThat(sentAgain[0].getException()).isInstanceOfSatisfying(WebhookReplayedException.class, e -> {
+            assertThat(e.inFlight()).isFalse();
+            assertThat(e.runId()).isEqualTo(first.getMessage().getHeader(NodeConstants.RUN_ID_HEADER));
+        });
     }
 
     @Test
