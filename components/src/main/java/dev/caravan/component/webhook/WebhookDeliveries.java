@@ -68,7 +68,7 @@ public final class WebhookDeliveries {
         }
     }
 
-    /** Records that a delivery was handled without starting a run (a trigger's filter let it by). */
+    /** Records that a delivery was handled without starting a run (a trigger's filter skipped it). */
     public void handled(List<String> keys, Duration window) {
         started(keys, NO_RUN, window);
     }
