@@ -299,7 +299,7 @@ class WebhookComponentTest {
 
     @Test
     void aDeliveryHandledWithoutARunIsAnsweredAsBeforeWithoutARun() throws Exception {
-        // a route that starts no run, as a trigger whose filter lets the event by
+        // a route that starts no run, as a trigger whose filter skips the event
         String route = caravan.startRoute("caravan-webhook:github?secret=GITHUB_TEST_SECRET");
         byte[] body = ("{\"n\": \"" + UUID.randomUUID() + "\"}").getBytes(StandardCharsets.UTF_8);
         Map<String, Object> signed = Map.of("X-Hub-Signature-256", "sha256=" + sign(GITHUB_SECRET, body),
