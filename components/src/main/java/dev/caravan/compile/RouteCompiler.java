@@ -29,6 +29,7 @@ import java.util.function.Supplier;
 public final class RouteCompiler implements WorkflowRoutes {
 
     private final Supplier<NodeKinds> kinds;
+    private final TriggerRoutes triggers = new TriggerRoutes();
 
     /** Compiles the installed node kinds ({@link NodeKinds#installed}). */
     public RouteCompiler() {
@@ -49,6 +50,14 @@ public final class RouteCompiler implements WorkflowRoutes {
         steps.addAll(levels(wf, kinds.get(), wf.nodes(), "", routes));
         steps.add(to("caravan-run:end", wf));
         routes.add(0, route(base, WorkflowRoutes.routeUri(wf.name()), steps));
+        return "# Compiled by caravan from workflow " + wf.name() + " (" + Workflow.shortHash(wf.hash()) + ").\n"
+               + "# Each step names its workflow and node; what a node does is read from the workflow file, which the\n"
+               + "# engine deploys or finds through the Camel property " + WorkflowCatalog.LOCATIONS_PROPERTY + ".\n"
+               + yaml(routes);
+    }
+
+    /** Routes as Camel YAML DSL text, in block style. */
+    static String yaml(List<Object> routes) {
         DumpSettings settings = DumpSettings.builder()
                 .setDefaultFlowStyle(FlowStyle.BLOCK)
                 .setIndent(2)
@@ -56,10 +65,17 @@ public final class RouteCompiler implements WorkflowRoutes {
                 .setIndentWithIndicator(true)
                 .setWidth(120)
                 .build();
-        return "# Compiled by caravan from workflow " + wf.name() + " (" + Workflow.shortHash(wf.hash()) + ").\n"
-               + "# Each step names its workflow and node; what a node does is read from the workflow file, which the\n"
-               + "# engine deploys or finds through the Camel property " + WorkflowCatalog.LOCATIONS_PROPERTY + ".\n"
-               + new Dump(settings).dumpToString(routes);
+        return new Dump(settings).dumpToString(routes);
+    }
+
+    @Override
+    public String compileTriggers(Workflow wf) {
+        return triggers.compile(wf);
+    }
+
+    @Override
+    public List<String> triggerRouteIds(Workflow wf) {
+        return triggers.routeIds(wf);
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  * @param nodes       top-level nodes in file order
  * @param tools       tools agents may call, by name
  * @param output      the run output template (a value that may contain {@code ${{ }}} expressions), or null
+ * @param triggers    what starts runs of it from outside (webhooks, Kafka topics, table changes, schedules)
  * @param source      where the workflow came from, for error messages
  * @param hash        SHA-256 of the file content, recorded on every run to detect changed definitions
  */
@@ -28,6 +29,7 @@ public record Workflow(
         List<Node> nodes,
         Map<String, ToolDef> tools,
         Object output,
+        List<Trigger> triggers,
         Position source,
         String hash) {
 

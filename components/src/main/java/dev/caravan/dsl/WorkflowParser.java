@@ -27,7 +27,8 @@ final class WorkflowParser implements NodeGraph.NodeReader {
 
     private static final List<String> TOP_KEYS = List.of("apiVersion", "kind", "metadata", "spec");
     private static final List<String> METADATA_KEYS = List.of("name", "description");
-    private static final List<String> SPEC_KEYS = List.of("input", "budget", "defaults", "nodes", "tools", "output");
+    private static final List<String> SPEC_KEYS = List.of("input", "budget", "defaults", "nodes", "tools", "output",
+            "triggers");
     private static final List<String> BUDGET_KEYS = List.of("usd", "tokens");
     private static final List<String> DEFAULTS_KEYS = List.of("model", "fallback", "retry", "timeout");
     private static final List<String> RETRY_KEYS = List.of("maxAttempts", "backoff", "initialDelay", "maxDelay");
@@ -110,6 +111,7 @@ final class WorkflowParser implements NodeGraph.NodeReader {
         Workflow.Budget budget = null;
         List<Node> nodes = List.of();
         Object output = null;
+        List<Trigger> triggers = List.of();
         if (spec != null) {
             inputSchema = spec.get("input").jsonSchema();
             budget = budget(spec.get("budget"));
@@ -120,8 +122,9 @@ final class WorkflowParser implements NodeGraph.NodeReader {
             if (spec.has("output")) {
                 output = spec.get("output").within(list).template();
             }
+            triggers = new TriggerReader(name == null ? "workflow" : name).read(spec.get("triggers"));
         }
-        return new Workflow(name, description, inputSchema, budget, defaults, nodes, tools, output,
+        return new Workflow(name, description, inputSchema, budget, defaults, nodes, tools, output, triggers,
                 new Position(file.name(), 1, 1), sha256(file.content()));
     }
 

@@ -108,6 +108,12 @@ public final class Engine implements AutoCloseable {
         // timers, executors (and an owned member) end with the context they serve
         camelContext.addLifecycleStrategy(new LifecycleStrategySupport() {
             @Override
+            public void onContextStopping(CamelContext context) {
+                // before Camel waits for in-flight exchanges: one waiting for a run that pauses would hold it up
+                runs.stopWaiting();
+            }
+
+            @Override
             public void onContextStopped(CamelContext context) {
                 close();
             }

@@ -29,9 +29,11 @@ public final class RunService {
     private static final Logger LOG = LoggerFactory.getLogger(RunService.class);
 
     private final Engine engine;
+    private final RunCompletions completions;
 
     RunService(Engine engine) {
         this.engine = engine;
+        this.completions = new RunCompletions(engine);
     }
 
     /**
@@ -132,12 +134,10 @@ public final class RunService {
             throw new UnknownWorkflowException(request.workflow(), engine.catalog().names());
         }
         if (request.lane() != null) {
+            // another tenant's lane is as unknown as one that never was: the caller learns nothing of other tenants
             LaneRecord lane = engine.lanes().get(request.lane());
-            if (lane == null) {
-                throw new IllegalArgumentException("No lane " + request.lane() + ": create it first");
-            }
-            if (!lane.tenant().equals(tenant)) {
-                throw new IllegalArgumentException("Lane " + request.lane() + " belongs to another tenant");
+            if (lane == null || !lane.tenant().equals(tenant)) {
+                throw new UnknownLaneException(request.lane());
             }
         }
         String runId = request.runId() != null ? request.runId() : newRunId();
@@ -174,6 +174,22 @@ public final class RunService {
 
     public static String newRunId() {
         return UUID.randomUUID().toString();
+    }
+
+    /**
+     * Completes with the run, its values resolved, once it has finished (completed, failed or cancelled) on whichever
+     * member, however long it pauses on the way; no thread waits meanwhile. Unlike the futures of {@link #start} and
+     * {@link #resume}, which complete when the run pauses too. It completes on the engine's worker pool, or on the
+     * calling thread when the run has finished already; exceptionally with {@link UnknownRunException} when there is no
+     * such run. A caller that stops waiting completes (or cancels) it, and is forgotten.
+     */
+    public CompletableFuture<RunRecord> finished(String runId) {
+        return completions.finished(runId);
+    }
+
+    /** The instance stops: whoever waits for a run to finish stops waiting ({@link RunWaitTimeoutException}). */
+    void stopWaiting() {
+        completions.stopWaiting();
     }
 
     /**

@@ -50,6 +50,11 @@ public final class WorkflowCatalog {
      * {@code *.caravan.yaml}), for routes whose workflow this instance did not deploy itself.
      */
     public static final String LOCATIONS_PROPERTY = "caravan.workflows";
+    /**
+     * The Camel property that makes deploying a workflow start its {@code spec.triggers} routes too: {@code caravan
+     * serve} sets it; a one-shot {@code caravan run} and plain embedding leave it off.
+     */
+    public static final String TRIGGERS_PROPERTY = "caravan.triggers.enabled";
     private final List<String> routeProblems = new CopyOnWriteArrayList<>();
     private static final Logger LOG = LoggerFactory.getLogger(WorkflowCatalog.class);
 
@@ -183,6 +188,11 @@ public final class WorkflowCatalog {
             return;
         }
         String yaml = compiler.compile(wf);
+        String triggers = triggersEnabled() ? compiler.compileTriggers(wf) : null;
+        if (triggers != null) {
+            // two top-level block sequences one after the other read as one: a single resource to load
+            yaml = yaml + (yaml.endsWith("\n") ? "" : "\n") + triggers;
+        }
         // the routes' endpoints read the definition when they start: it is registered first
         register(wf);
         try {
@@ -190,6 +200,14 @@ public final class WorkflowCatalog {
                 for (String routeId : compiler.routeIds(old)) {
                     camelContext.getRouteController().stopRoute(routeId);
                     camelContext.removeRoute(routeId);
+                }
+            }
+            if (old != null) {
+                for (String routeId : compiler.triggerRouteIds(old)) {
+                    if (camelContext.getRoute(routeId) != null) {
+                        camelContext.getRouteController().stopRoute(routeId);
+                        camelContext.removeRoute(routeId);
+                    }
                 }
             }
             removeEndpoints(wf.name());
@@ -204,6 +222,11 @@ public final class WorkflowCatalog {
             }
             throw new IllegalStateException("Cannot deploy workflow " + wf.name() + ": " + e.getMessage(), e);
         }
+    }
+
+    private boolean triggersEnabled() {
+        return camelContext.getPropertiesComponent().resolveProperty(TRIGGERS_PROPERTY).map(Boolean::parseBoolean)
+                .orElse(false);
     }
 
     /**

@@ -32,4 +32,13 @@ public interface WorkflowRoutes {
 
     /** The ids of the routes {@link #compile} makes for a workflow, so a new definition can replace them. */
     List<String> routeIds(Workflow workflow);
+
+    /**
+     * The routes of the workflow's {@code spec.triggers} in the Camel YAML DSL, or null when it declares none. The
+     * catalog deploys them only where triggers are enabled ({@link WorkflowCatalog#TRIGGERS_PROPERTY}).
+     */
+    String compileTriggers(Workflow workflow);
+
+    /** The ids of the routes {@link #compileTriggers} makes. */
+    List<String> triggerRouteIds(Workflow workflow);
 }

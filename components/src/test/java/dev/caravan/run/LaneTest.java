@@ -175,7 +175,7 @@ class LaneTest {
         RunRecord other = b().runs().start(inLane("gated", "healthy")).get(10, TimeUnit.SECONDS);
         assertThat(other.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
         assertThatThrownBy(() -> a().runs().start(inLane("gated", "nowhere")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("No lane nowhere: create it first");
+                .isInstanceOf(UnknownLaneException.class).hasMessage("No lane nowhere: create it first");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.caravan.routes;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
+import dev.caravan.component.run.RunConstants;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.RunRecords;
 import dev.caravan.state.NodeStatus;
@@ -225,6 +226,18 @@ class ComponentDocsTest {
         // the workflow's own route answers at once with the output
         assertThat(producer.requestBody("direct:caravan-workflow-welcome", Map.of("name", "Bo")))
                 .isEqualTo("Welcome, Bo!");
+    }
+
+    @Test
+    void runWaitsForTheGreetingAndStartsOneRunPerName() {
+        Exchange first = send("direct:greetings", Map.of("name", "Cy"));
+        Exchange again = send("direct:greetings", Map.of("name", "Cy"));
+
+        assertThat(first.getMessage().getBody()).isEqualTo("Welcome, Cy!");
+        assertThat(again.getMessage().getBody()).isEqualTo("Welcome, Cy!");
+        String runId = first.getMessage().getHeader(RunConstants.RUN_ID, String.class);
+        assertThat(again.getMessage().getHeader(RunConstants.RUN_ID)).isEqualTo(runId);
+        assertThat(caravan.queries().get(runId).status()).isEqualTo(RunStatus.COMPLETED);
     }
 
     @Test

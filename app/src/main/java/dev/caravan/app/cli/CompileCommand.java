@@ -23,9 +23,9 @@ import java.util.concurrent.Callable;
         usageHelpAutoWidth = true,
         header = "Print the Camel YAML routes a workflow compiles to.",
         description = {
-                "Compiles a workflow file to Camel YAML DSL: exactly the routes 'caravan run' deploys. The output "
-                        + "runs unchanged in plain Camel (Camel Main, Camel JBang, Camel K) with the Caravan jars as "
-                        + "dependencies.",
+                "Compiles a workflow file to Camel YAML DSL: exactly the routes 'caravan run' deploys, and the routes "
+                        + "of its triggers that 'caravan serve' adds. The output runs unchanged in plain Camel (Camel "
+                        + "Main, Camel JBang, Camel K) with the Caravan jars as dependencies.",
                 ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  compiled", "  1  the output file cannot be written", "  2  the file is missing or invalid"})
@@ -56,7 +56,13 @@ public final class CompileCommand implements Callable<Integer> {
             WorkflowFiles.printProblems(cli.err(), e);
             return ExitCodes.USAGE;
         }
-        String yaml = new RouteCompiler().compile(wf);
+        RouteCompiler compiler = new RouteCompiler();
+        String yaml = compiler.compile(wf);
+        String triggers = compiler.compileTriggers(wf);
+        if (triggers != null) {
+            // two top-level block sequences one after the other read as one: still a single routes file
+            yaml = yaml + (yaml.endsWith("\n") ? "" : "\n") + triggers;
+        }
         if (output == null || output.equals("-")) {
             cli.out().print(yaml);
             if (!yaml.endsWith("\n")) {

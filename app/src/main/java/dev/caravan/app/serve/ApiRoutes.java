@@ -6,9 +6,12 @@ import dev.caravan.CaravanException;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
+import dev.caravan.run.IdempotentRunIds;
+import dev.caravan.run.InvalidIdempotencyKeyException;
 import dev.caravan.run.InvalidInputException;
 import dev.caravan.run.KillSwitchException;
 import dev.caravan.run.RunConflictException;
+import dev.caravan.run.UnknownLaneException;
 import dev.caravan.run.UnknownRunException;
 import dev.caravan.run.UnknownWorkflowException;
 import org.apache.camel.Exchange;
@@ -307,6 +310,9 @@ final class ApiRoutes extends RouteBuilder {
         if (e instanceof UnknownWorkflowException unknown) {
             return new ApiException(404, unknown.code(), "No such workflow", unknown.getMessage());
         }
+        if (e instanceof UnknownLaneException unknown) {
+            return new ApiException(404, unknown.code(), "No such lane", "there is no lane " + unknown.laneId());
+        }
         if (e instanceof UnknownRunException unknown) {
             return new ApiException(404, unknown.code(), "No such run", unknown.getMessage());
         }
@@ -315,6 +321,10 @@ final class ApiRoutes extends RouteBuilder {
         }
         if (e instanceof RunConflictException conflict) {
             return new ApiException(409, conflict.code(), "Conflict", conflict.getMessage());
+        }
+        if (e instanceof InvalidIdempotencyKeyException invalid) {
+            return new ApiException(400, invalid.code(), "Invalid Idempotency-Key", "the Idempotency-Key header must be"
+                    + " 1 to " + IdempotentRunIds.MAX_KEY_LENGTH + " visible ASCII characters");
         }
         if (e instanceof CaravanException c) {
             return new ApiException(400, c.code(), "Request refused", c.getMessage());

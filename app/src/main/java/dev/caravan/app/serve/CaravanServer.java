@@ -7,8 +7,10 @@ import dev.caravan.app.cli.UserException;
 import dev.caravan.app.cli.WorkflowFiles;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
+import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
+import dev.caravan.run.WorkflowCatalog;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.Main;
@@ -232,6 +234,10 @@ public final class CaravanServer implements AutoCloseable {
         initial.put("caravan.store.jdbc-url", "jdbc:h2:file:" + data.path().resolve("db").resolve("caravan"));
         // kafka: call nodes and routes reach the broker without saying where it is
         initial.put("camel.component.kafka.brokers", bootstrap);
+        // the workflows' spec.triggers run here (a one-shot caravan run starts none); a CDC trigger keeps its
+        // Debezium offsets with the rest of the data, so a restart neither replays nor skips a change
+        initial.put(WorkflowCatalog.TRIGGERS_PROPERTY, "true");
+        initial.put(TriggerRoutes.CDC_OFFSETS_PROPERTY, data.path().resolve("cdc").toString());
         initial.forEach(main::addInitialProperty);
         main.addOverrideProperty(KAFKA_BOOTSTRAP, bootstrap);
         options.properties().forEach(main::addOverrideProperty);

@@ -83,7 +83,7 @@ final class LaneApi {
     }
 
     /** The lane, when the tenant owns it: another tenant's lane is as unknown as one that never was. */
-    static LaneRecord owned(Engine engine, String tenant, String laneId) {
+    private static LaneRecord owned(Engine engine, String tenant, String laneId) {
         LaneRecord lane = laneId == null || laneId.isBlank() ? null : engine.lanes().get(laneId);
         if (lane == null || !lane.tenant().equals(tenant)) {
             throw new ApiException(404, "LANE_NOT_FOUND", "No such lane", "there is no lane " + laneId);

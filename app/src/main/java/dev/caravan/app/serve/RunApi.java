@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
+import dev.caravan.run.IdempotentRunIds;
 import dev.caravan.run.RunConflictException;
 import dev.caravan.run.RunService;
 import dev.caravan.run.StartedRun;
@@ -15,7 +16,6 @@ import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,9 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.function.Supplier;
-import java.util.regex.Pattern;
 
 /**
  * What the run endpoints of {@code /api/v1} do, apart from HTTP: each method takes the request's parts (the tenant
@@ -38,9 +36,6 @@ final class RunApi {
 
     /** Runs per page when the request does not say. */
     private static final int DEFAULT_PAGE = 50;
-    /** The longest Idempotency-Key accepted; keys are opaque, usually a UUID. */
-    private static final int MAX_IDEMPOTENCY_KEY = 255;
-    private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]+");
     private static final List<String> DECISIONS = List.of("approve", "reject");
     /** Two inputs are the same request when they write the same JSON, whatever order their members came in. */
     private static final ObjectWriter CANONICAL = Json.MAPPER.writer()
@@ -62,7 +57,7 @@ final class RunApi {
         Engine e = engine.get();
         String runId = null;
         if (idempotencyKey != null) {
-            runId = runIdFor(tenant, idempotencyKey);
+            runId = IdempotentRunIds.runId(tenant, idempotencyKey);
             RunRecord earlier = e.queries().get(runId);
             if (earlier != null) {
                 if (!sameRequest(earlier, workflow, input, lane)) {
@@ -82,12 +77,9 @@ final class RunApi {
      */
     ApiResponse startRun(String tenant, String workflow, Object input, String lane, String runId,
             String correlationId) {
-        Engine e = engine.get();
-        if (lane != null) {
-            LaneApi.owned(e, tenant, lane);
-        }
-        StartedRun run = e.runs().start(new RunService.StartRequest(workflow, input, tenant, lane, runId, null, null,
-                correlationId));
+        // the run service refuses a lane of another tenant as it refuses one that does not exist
+        StartedRun run = engine.get().runs().start(new RunService.StartRequest(workflow, input, tenant, lane, runId,
+                null, null, correlationId));
         return new ApiResponse(202, started(run.runId(), run.status().label()), false);
     }
 
@@ -247,19 +239,6 @@ final class RunApi {
             list.add(w);
         }
         return new ApiResponse(200, Map.of("workflows", list), false);
-    }
-
-    /**
-     * The run id an idempotency key stands for: a name-based UUID over the tenant and the key, so a retried request
-     * names the run the first one started, and two tenants' keys never meet.
-     */
-    static String runIdFor(String tenant, String key) {
-        if (key.length() > MAX_IDEMPOTENCY_KEY || !IDEMPOTENCY_KEY.matcher(key).matches()) {
-            throw new ApiException(400, "IDEMPOTENCY_KEY_INVALID", "Invalid Idempotency-Key",
-                    "the Idempotency-Key header must be 1 to " + MAX_IDEMPOTENCY_KEY + " visible ASCII characters");
-        }
-        return UUID.nameUUIDFromBytes(("caravan-idempotency\n" + tenant + "\n" + key)
-                .getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     private static boolean sameRequest(RunRecord earlier, String workflow, Object input, String lane) {

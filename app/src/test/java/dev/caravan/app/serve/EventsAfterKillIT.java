@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.app.CliProcessIT;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
+import dev.caravan.event.RunEvent;
+import dev.caravan.state.RunRecord;
 import io.cloudevents.CloudEvent;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -83,8 +85,11 @@ class EventsAfterKillIT {
             Map<String, List<ConsumerRecord<String, CloudEvent>>> found = TopicEvents.read(
                     kafka.bootstrapServers(), KafkaEventRelay.DEFAULT_TOPIC, runIds);
             for (String id : runIds) {
-                TopicEvents.assertContiguous(found.get(id), id);
-                assertThat(found.get(id)).hasSize((int) again.engine().store().get(id).sequence());
+                RunRecord r = again.engine().store().get(id);
+                TopicEvents.assertContiguous(found.get(id), id, "; its record is at " + r.sequence() + " with "
+                        + r.outbox().size() + " in the outbox, its log holds "
+                        + again.engine().store().events(id, 0, 100).stream().map(RunEvent::sequence).toList());
+                assertThat(found.get(id)).hasSize((int) r.sequence());
             }
         }
     }

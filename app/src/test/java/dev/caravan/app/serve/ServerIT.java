@@ -19,6 +19,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -188,10 +189,11 @@ class ServerIT {
         assertThat(first.get("runs").get(0).get("status").asText()).isEqualTo("completed");
         assertThat(first.get("next").isTextual()).isTrue();
         List<String> seen = new ArrayList<>();
-        List<String> created = new ArrayList<>();
+        // as instants: ISO text of a time on a whole second has no fraction, and sorts after a later one that has
+        List<Instant> created = new ArrayList<>();
         first.get("runs").forEach(r -> {
             seen.add(r.get("runId").asText());
-            created.add(r.get("createdAt").asText());
+            created.add(Instant.parse(r.get("createdAt").asText()));
         });
         String cursor = first.get("next").asText();
         while (cursor != null) {
@@ -200,7 +202,7 @@ class ServerIT {
             assertThat(page.has("runs")).as(page.toString()).isTrue();
             page.get("runs").forEach(r -> {
                 seen.add(r.get("runId").asText());
-                created.add(r.get("createdAt").asText());
+                created.add(Instant.parse(r.get("createdAt").asText()));
             });
             cursor = page.get("next").isNull() ? null : page.get("next").asText();
         }

@@ -5,6 +5,7 @@ import io.cloudevents.kafka.CloudEventDeserializer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 import java.time.Duration;
@@ -14,9 +15,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** Reads run events back from a topic with the CloudEvents SDK's Kafka deserializer, as a consumer would. */
 final class TopicEvents {
@@ -27,18 +28,25 @@ final class TopicEvents {
     private TopicEvents() {
     }
 
-    /** The records of each run, in topic order, once every run's finishing event is there (60 s at most). */
+    /**
+     * The records of each run, in topic order, once every run's finishing event is there (60 s at most). The consumer
+     * takes every partition from its first offset itself, once the topic exists: no consumer group, whose join and
+     * offset reset would race the topic's creation.
+     */
     static Map<String, List<ConsumerRecord<String, CloudEvent>>> read(String bootstrap, String topic,
             Collection<String> runIds) {
         Map<String, List<ConsumerRecord<String, CloudEvent>>> byRun = new HashMap<>();
         try (KafkaConsumer<String, CloudEvent> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, CloudEventDeserializer.class))) {
-            consumer.subscribe(List.of(topic));
+            List<TopicPartition> partitions = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(
+                    () -> consumer.partitionsFor(topic, Duration.ofSeconds(5)).stream()
+                            .map(p -> new TopicPartition(topic, p.partition())).toList(),
+                    found -> !found.isEmpty());
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
             while (!allFinished(byRun, runIds) && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, CloudEvent> r : consumer.poll(Duration.ofMillis(200))) {
@@ -68,10 +76,18 @@ final class TopicEvents {
      * after a crash would carry the same id, and none is expected here.
      */
     static void assertContiguous(List<ConsumerRecord<String, CloudEvent>> records, String runId) {
+        assertContiguous(records, runId, "");
+    }
+
+    /** The same, with what the caller knows of the run (its outbox, its log) in the failure. */
+    static void assertContiguous(List<ConsumerRecord<String, CloudEvent>> records, String runId, String context) {
         assertThat(records).isNotEmpty();
+        // where each event was found, for a failure to tell what reached the topic
+        List<String> seen = records.stream().map(r -> r.value().getId().substring(runId.length() + 1) + " "
+                + r.value().getType() + " at " + r.partition() + ":" + r.offset()).toList();
         for (int i = 0; i < records.size(); i++) {
             CloudEvent e = records.get(i).value();
-            assertThat(e.getId()).isEqualTo(runId + "-" + (i + 1));
+            assertThat(e.getId()).as("run %s on the topic: %s %s", runId, seen, context).isEqualTo(runId + "-" + (i + 1));
             assertThat(String.valueOf(e.getExtension("sequence"))).isEqualTo(String.valueOf(i + 1));
         }
     }

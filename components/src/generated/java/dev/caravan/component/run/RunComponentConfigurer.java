@@ -42,6 +42,9 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         case "stepservices":
         case "stepServices": target.setStepServices(property(camelContext, dev.caravan.run.StepServices.class, value)); return true;
         case "tenant": getOrCreateConfiguration(target).setTenant(property(camelContext, java.lang.String.class, value)); return true;
+        case "timeout": getOrCreateConfiguration(target).setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
+        case "waitforcompletion":
+        case "waitForCompletion": getOrCreateConfiguration(target).setWaitForCompletion(property(camelContext, boolean.class, value)); return true;
         default: return false;
         }
     }
@@ -66,6 +69,9 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         case "stepservices":
         case "stepServices": return dev.caravan.run.StepServices.class;
         case "tenant": return java.lang.String.class;
+        case "timeout": return long.class;
+        case "waitforcompletion":
+        case "waitForCompletion": return boolean.class;
         default: return null;
         }
     }
@@ -86,6 +92,9 @@ public class RunComponentConfigurer extends PropertyConfigurerSupport implements
         case "stepservices":
         case "stepServices": return target.getStepServices();
         case "tenant": return getOrCreateConfiguration(target).getTenant();
+        case "timeout": return getOrCreateConfiguration(target).getTimeout();
+        case "waitforcompletion":
+        case "waitForCompletion": return getOrCreateConfiguration(target).isWaitForCompletion();
         default: return null;
         }
     }

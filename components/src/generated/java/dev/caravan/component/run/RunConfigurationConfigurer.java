@@ -24,6 +24,9 @@ public class RunConfigurationConfigurer extends org.apache.camel.support.compone
         dev.caravan.component.run.RunConfiguration target = (dev.caravan.component.run.RunConfiguration) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "tenant": target.setTenant(property(camelContext, java.lang.String.class, value)); return true;
+        case "timeout": target.setTimeout(property(camelContext, long.class, value)); return true;
+        case "waitforcompletion":
+        case "waitForCompletion": target.setWaitForCompletion(property(camelContext, boolean.class, value)); return true;
         default: return false;
         }
     }
@@ -32,6 +35,9 @@ public class RunConfigurationConfigurer extends org.apache.camel.support.compone
     public Class<?> getOptionType(String name, boolean ignoreCase) {
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "tenant": return java.lang.String.class;
+        case "timeout": return long.class;
+        case "waitforcompletion":
+        case "waitForCompletion": return boolean.class;
         default: return null;
         }
     }
@@ -41,6 +47,9 @@ public class RunConfigurationConfigurer extends org.apache.camel.support.compone
         dev.caravan.component.run.RunConfiguration target = (dev.caravan.component.run.RunConfiguration) obj;
         switch (ignoreCase ? name.toLowerCase() : name) {
         case "tenant": return target.getTenant();
+        case "timeout": return target.getTimeout();
+        case "waitforcompletion":
+        case "waitForCompletion": return target.isWaitForCompletion();
         default: return null;
         }
     }

@@ -26,6 +26,10 @@ public class RunEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "lazystartproducer":
         case "lazyStartProducer": target.setLazyStartProducer(property(camelContext, boolean.class, value)); return true;
         case "tenant": target.getConfiguration().setTenant(property(camelContext, java.lang.String.class, value)); return true;
+        case "timeout": target.getConfiguration().setTimeout(property(camelContext, java.time.Duration.class, value).toMillis()); return true;
+        case "trigger": target.setTrigger(property(camelContext, java.lang.String.class, value)); return true;
+        case "waitforcompletion":
+        case "waitForCompletion": target.getConfiguration().setWaitForCompletion(property(camelContext, boolean.class, value)); return true;
         case "workflow": target.setWorkflow(property(camelContext, java.lang.String.class, value)); return true;
         default: return false;
         }
@@ -37,6 +41,10 @@ public class RunEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "lazystartproducer":
         case "lazyStartProducer": return boolean.class;
         case "tenant": return java.lang.String.class;
+        case "timeout": return long.class;
+        case "trigger": return java.lang.String.class;
+        case "waitforcompletion":
+        case "waitForCompletion": return boolean.class;
         case "workflow": return java.lang.String.class;
         default: return null;
         }
@@ -49,6 +57,10 @@ public class RunEndpointConfigurer extends PropertyConfigurerSupport implements 
         case "lazystartproducer":
         case "lazyStartProducer": return target.isLazyStartProducer();
         case "tenant": return target.getConfiguration().getTenant();
+        case "timeout": return target.getConfiguration().getTimeout();
+        case "trigger": return target.getTrigger();
+        case "waitforcompletion":
+        case "waitForCompletion": return target.getConfiguration().isWaitForCompletion();
         case "workflow": return target.getWorkflow();
         default: return null;
         }

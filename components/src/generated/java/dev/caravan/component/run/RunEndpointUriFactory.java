@@ -23,10 +23,13 @@ public class RunEndpointUriFactory extends org.apache.camel.support.component.En
     private static final Set<String> SECRET_PROPERTY_NAMES;
     private static final Map<String, String> MULTI_VALUE_PREFIXES;
     static {
-        Set<String> props = new HashSet<>(4);
+        Set<String> props = new HashSet<>(7);
         props.add("action");
         props.add("lazyStartProducer");
         props.add("tenant");
+        props.add("timeout");
+        props.add("trigger");
+        props.add("waitForCompletion");
         props.add("workflow");
         PROPERTY_NAMES = Collections.unmodifiableSet(props);
         SECRET_PROPERTY_NAMES = Collections.emptySet();

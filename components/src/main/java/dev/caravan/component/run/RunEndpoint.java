@@ -2,9 +2,9 @@ package dev.caravan.component.run;
 
 import dev.caravan.component.node.EngineServices;
 import dev.caravan.component.node.ErrorCodes;
-import dev.caravan.component.node.NodeConstants;
 import dev.caravan.component.node.RunScope;
 import dev.caravan.dsl.Node;
+import dev.caravan.dsl.Trigger;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.event.EventTypes;
 import dev.caravan.expr.ExpressionException;
@@ -17,6 +17,7 @@ import dev.caravan.run.RunRecords;
 import dev.caravan.run.RunService;
 import dev.caravan.run.StepServices;
 import dev.caravan.run.WorkflowCatalog;
+import dev.caravan.spi.Timers;
 import dev.caravan.state.Mutation;
 import dev.caravan.state.NodeRecord;
 import dev.caravan.state.NodeStatus;
@@ -26,6 +27,7 @@ import dev.caravan.state.RunStore;
 import org.apache.camel.Category;
 import org.apache.camel.Consumer;
 import org.apache.camel.Exchange;
+import org.apache.camel.Message;
 import org.apache.camel.Processor;
 import org.apache.camel.Producer;
 import org.apache.camel.spi.Metadata;
@@ -46,12 +48,14 @@ import java.util.Map;
  * Starts workflow runs from any route, and opens and closes the route that runs a workflow.
  * <p>
  * {@code caravan-run:start?workflow=x} starts a run of workflow x with the message body as input and replies with
- * the run id (for triggers); a run id among the message's headers is ignored. {@code begin} and {@code end} open and
+ * the run id (for triggers), or with {@code waitForCompletion} its output once it finished (see
+ * {@link RunStartProducer}); the {@link RunConstants} headers set its tenant, lane, correlation id and idempotency
+ * key, and a run id among the message's headers is ignored. {@code begin} and {@code end} open and
  * close a workflow route: begin creates the run when the exchange carries none, end records the outcome: completed
  * with the output, or paused while a gate or wait is pending.
  */
 @UriEndpoint(firstVersion = "0.1.0", scheme = "caravan-run", title = "Caravan Run", syntax = "caravan-run:action",
-             category = { Category.WORKFLOW }, producerOnly = true, remote = false, headersClass = NodeConstants.class)
+             category = { Category.WORKFLOW }, producerOnly = true, remote = false, headersClass = RunConstants.class)
 public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.WorkflowStep {
 
     private static final Logger LOG = LoggerFactory.getLogger(RunEndpoint.class);
@@ -76,8 +80,14 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     @UriParam(description = "The workflow name")
     @Metadata(required = true)
     private String workflow;
+    @UriParam(label = "start", description = "The id of one of the workflow's spec.triggers: its filter, input mapping"
+                                             + " and idempotency key apply to each message (the routes a trigger"
+                                             + " compiles to set it)")
+    private String trigger;
     @UriParam
     private RunConfiguration configuration;
+
+    private TriggerEvents triggerEvents;
 
     private StepServices services;
     private RunService runService;
@@ -112,7 +122,11 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             runExecutor = EngineServices.runExecutor(getCamelContext());
         }
         if (action == Action.start) {
-            // the workflow may be deployed after this route starts: runs are started by name
+            if (trigger != null) {
+                // a trigger's route is deployed with its workflow, which is registered first
+                triggerEvents = triggerEvents(services.catalog().definition(workflow));
+            }
+            // otherwise the workflow may be deployed after this route starts: runs are started by name
             return;
         }
         Workflow wf = services.catalog().definition(workflow);
@@ -125,13 +139,16 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
 
     @Override
     public Producer createProducer() {
+        if (action == Action.start) {
+            return new RunStartProducer(this);
+        }
         return new DefaultProducer(this) {
             @Override
             public void process(Exchange exchange) {
-                switch (action) {
-                    case start -> startRun(exchange);
-                    case begin -> beginRun(exchange);
-                    case end -> endRun(exchange);
+                if (action == Action.begin) {
+                    beginRun(exchange);
+                } else {
+                    endRun(exchange);
                 }
             }
         };
@@ -142,22 +159,12 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         throw new UnsupportedOperationException("caravan-run is a producer only: use it in to:");
     }
 
-    private void startRun(Exchange exchange) {
-        Object input = plainInput(exchange);
-        // always a new run: an id the message carries is the caller's (a webhook, a record) and would let it name a
-        // run, execute an existing one again or take the id of a sub-workflow run before its parent makes it
-        String runId = runService.create(new RunService.StartRequest(workflow, input, configuration.getTenant(), null,
-                null, null, null));
-        runExecutor.execute(runId);
-        exchange.getMessage().setHeader(NodeConstants.RUN_ID_HEADER, runId);
-        exchange.getMessage().setBody(runId);
-    }
-
     private void beginRun(Exchange exchange) {
         String runId = exchange.getProperty(RunRecords.RUN_ID, String.class);
         if (runId == null) {
             // a route run directly (plain Camel): the message body is the input of a new run
-            RunRecord created = runService.createForRoute(workflow, workflowHash, validator, plainInput(exchange));
+            RunRecord created = runService.createForRoute(workflow, workflowHash, validator,
+                    plainInput(exchange.getMessage()));
             exchange.setProperty(RunRecords.RUN_ID, created.runId());
             exchange.setProperty(RunRecords.RECORD, created);
             return;
@@ -246,20 +253,53 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         return true;
     }
 
-    private static Object plainInput(Exchange exchange) {
-        Object body = exchange.getMessage().getBody();
+    /** The message body as a run's input: a map or a list as it is, JSON text parsed, other text as it is. */
+    static Object plainInput(Message message) {
+        Object body = message.getBody();
         if (body == null) {
             return Map.of();
         }
         if (body instanceof Map || body instanceof List) {
             return body;
         }
-        String text = exchange.getMessage().getBody(String.class);
+        String text = message.getBody(String.class);
         try {
             return Json.parse(text);
         } catch (RuntimeException notJson) {
             return text;
         }
+    }
+
+    private TriggerEvents triggerEvents(Workflow wf) {
+        for (Trigger t : wf.triggers()) {
+            if (t.id().equals(trigger)) {
+                return new TriggerEvents(workflow, t, services.expressions());
+            }
+        }
+        throw new IllegalArgumentException("Workflow " + workflow + " has no trigger '" + trigger + "'"
+                + (wf.triggers().isEmpty() ? " (it declares none)" : "; its triggers are "
+                + String.join(", ", wf.triggers().stream().map(Trigger::id).toList())));
+    }
+
+    /** The trigger whose events this endpoint starts runs from, or null. */
+    TriggerEvents triggerEvents() {
+        return triggerEvents;
+    }
+
+    RunService runService() {
+        return runService;
+    }
+
+    StepServices stepServices() {
+        return services;
+    }
+
+    RunExecutor runExecutor() {
+        return runExecutor;
+    }
+
+    Timers timers() {
+        return services.timers();
     }
 
     public Action getAction() {
@@ -283,6 +323,18 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     /** The workflow name. */
     public void setWorkflow(String workflow) {
         this.workflow = workflow;
+    }
+
+    public String getTrigger() {
+        return trigger;
+    }
+
+    /**
+     * The id of one of the workflow's spec.triggers: its filter, input mapping and idempotency key apply to each
+     * message (the routes a trigger compiles to set it).
+     */
+    public void setTrigger(String trigger) {
+        this.trigger = trigger;
     }
 
     public RunConfiguration getConfiguration() {
