@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  */
 public final class Secrets {
 
-    private static final String PREFIX = "secret:";
+    /** What a reference starts with: {@code secret:NAME}. */
+    public static final String PREFIX = "secret:";
     private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*");
 
     private final SecretResolver resolver;

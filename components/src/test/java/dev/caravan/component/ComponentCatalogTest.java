@@ -37,7 +37,7 @@ class ComponentCatalogTest {
     /** Every node kind of the workflow format has its scheme, except remember, which caravan-set runs. */
     private static final List<String> SCHEMES = List.of("caravan-agent", "caravan-call", "caravan-emit",
             "caravan-fail", "caravan-gate", "caravan-loop", "caravan-map", "caravan-run", "caravan-set", "caravan-wait",
-            "caravan-workflow");
+            "caravan-webhook", "caravan-workflow");
 
     /** Only these leave the process: a model provider over the network, and any endpoint at all. */
     private static final Set<String> REMOTE = Set.of("caravan-agent", "caravan-call");
@@ -120,7 +120,7 @@ class ComponentCatalogTest {
     void uriFactoriesBuildANodeUriFromItsPath() throws Exception {
         try (CamelContext camel = new DefaultCamelContext()) {
             for (String scheme : SCHEMES) {
-                if (scheme.equals("caravan-run")) {
+                if (scheme.equals("caravan-run") || scheme.equals("caravan-webhook")) {
                     continue;
                 }
                 EndpointUriFactory factory = camel.getCamelContextExtension().getEndpointUriFactory(scheme);
@@ -132,6 +132,10 @@ class ComponentCatalogTest {
             EndpointUriFactory run = camel.getCamelContextExtension().getEndpointUriFactory("caravan-run");
             assertThat(run.buildUri("caravan-run", Map.of("action", "start", "workflow", "refund")))
                     .isEqualTo("caravan-run:start?workflow=refund");
+            EndpointUriFactory webhook = camel.getCamelContextExtension().getEndpointUriFactory("caravan-webhook");
+            assertThat(webhook.buildUri("caravan-webhook",
+                    Map.of("style", "github", "secret", "GITHUB_WEBHOOK_SECRET")))
+                    .isEqualTo("caravan-webhook:github?secret=GITHUB_WEBHOOK_SECRET");
         }
     }
 

@@ -27,6 +27,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Collections;
@@ -51,7 +52,10 @@ class ComponentDocsTest {
     private static final String COMPONENT_LIST = "META-INF/services/org/apache/camel/component.properties";
 
     @RegisterExtension
-    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder().build();
+    static final CaravanEngineExtension caravan = CaravanEngineExtension.builder()
+            // the secret of caravan-webhook's example, by the name its route gives
+            .property("GITHUB_WEBHOOK_SECRET", "It's a Secret to Everybody")
+            .build();
 
     private ProducerTemplate producer;
 
@@ -234,6 +238,38 @@ class ComponentDocsTest {
         String runId = first.getMessage().getHeader(RunConstants.RUN_ID, String.class);
         assertThat(again.getMessage().getHeader(RunConstants.RUN_ID)).isEqualTo(runId);
         assertThat(caravan.queries().get(runId).status()).isEqualTo(RunStatus.COMPLETED);
+    }
+
+    @Test
+    void webhookStartsARunForASignedDeliveryOnceAndRefusesOthers() {
+        String body = "{\"action\": \"opened\", \"issue\": {\"title\": \"Printer on fire\"}}";
+        Map<String, Object> signed = Map.of("X-Hub-Signature-256",
+                "sha256=11a5073c01e94fb9de5fd8315b99672fe19664d0350408714475458854bbe214", "X-GitHub-Delivery", "1");
+
+        Exchange first = deliver(body, signed);
+        assertThat(first.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class)).isEqualTo(202);
+        String runId = first.getMessage().getBody(String.class);
+        RunRecord run = await().atMost(Duration.ofSeconds(30))
+                .until(() -> caravan.queries().get(runId), r -> r.status().isTerminal());
+        assertThat(run.status()).as(run.error()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(run.output()).isEqualTo("opened: Printer on fire");
+
+        Exchange again = deliver(body, signed);
+        assertThat(again.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class)).isEqualTo(202);
+        assertThat(tree(again.getMessage().getBody(String.class))).isEqualTo(tree("{\"runId\": \"" + runId + "\"}"));
+
+        for (Exchange refused : List.of(deliver(body, Map.of("X-Hub-Signature-256", "sha256=" + "0".repeat(64))),
+                deliver(body, Map.of()))) {
+            assertThat(refused.getMessage().getHeader(Exchange.HTTP_RESPONSE_CODE, Integer.class)).isEqualTo(401);
+            assertThat(refused.getMessage().getBody(String.class)).isEmpty();
+        }
+    }
+
+    private Exchange deliver(String body, Map<String, Object> headers) {
+        return producer.send("direct:github-issues", e -> {
+            e.getMessage().setBody(body.getBytes(StandardCharsets.UTF_8));
+            e.getMessage().getHeaders().putAll(headers);
+        });
     }
 
     private Exchange send(String uri, Object input) {

@@ -1,5 +1,6 @@
 package dev.caravan.component.node;
 
+import com.hazelcast.core.HazelcastInstance;
 import dev.caravan.run.Engine;
 import dev.caravan.run.RunExecutor;
 import dev.caravan.run.RunQueries;
@@ -44,6 +45,11 @@ public final class EngineServices {
     /** Executes runs, here or on the member that owns them. */
     public static RunExecutor runExecutor(CamelContext camelContext) {
         return find(camelContext, RunExecutor.class, Engine::executor);
+    }
+
+    /** The Hazelcast member of the context's engine, for state a component shares with the cluster. */
+    public static HazelcastInstance hazelcast(CamelContext camelContext) {
+        return Engine.of(camelContext).hazelcast();
     }
 
     private static <T> T find(CamelContext camelContext, Class<T> type, Function<Engine, T> ofEngine) {

@@ -1,0 +1,56 @@
+package dev.caravan.component.webhook;
+
+import dev.caravan.json.Json;
+
+import java.util.Map;
+
+/**
+ * A verified delivery received before, within the replay window: it starts nothing. The answer is the first answer's
+ * status, 202, with the id of the run the first started (if it started one), so a sender that retries a delivery whose
+ * answer it lost is satisfied; while the first is still being handled, 409.
+ */
+public final class WebhookReplayedException extends WebhookException {
+
+    private static final long serialVersionUID = 1L;
+    public static final String CODE = "WEBHOOK_REPLAYED";
+
+    private final String runId;
+    private final boolean inFlight;
+
+    /**
+     * @param runId    the run the first delivery started, or null
+     * @param inFlight whether the first delivery is still being handled
+     */
+    public WebhookReplayedException(String runId, boolean inFlight) {
+        super(runId != null ? "Webhook delivery received before, which started run " + runId
+                : inFlight ? "Webhook delivery received before, still being handled"
+                : "Webhook delivery received before, which started no run");
+        this.runId = runId;
+        this.inFlight = inFlight;
+    }
+
+    /** The run the first delivery started, or null. */
+    public String runId() {
+        return runId;
+    }
+
+    @Override
+    public String code() {
+        return CODE;
+    }
+
+    /** Whether the first delivery is still being handled. */
+    public boolean inFlight() {
+        return inFlight;
+    }
+
+    @Override
+    public int getStatusCode() {
+        return inFlight ? 409 : 202;
+    }
+
+    @Override
+    public String getResponseBody() {
+        return runId != null ? Json.write(Map.of("runId", runId)) : "";
+    }
+}
