@@ -1,6 +1,7 @@
 package dev.caravan.compile;
 
 import dev.caravan.component.run.RunConstants;
+import dev.caravan.component.webhook.WebhookException;
 import dev.caravan.dsl.Trigger;
 import dev.caravan.dsl.Workflow;
 import org.apache.camel.Exchange;
@@ -48,9 +49,13 @@ public final class TriggerRoutes {
                + "the deployed workflow.\n" + RouteCompiler.yaml(routes(wf));
     }
 
-    /** The routes, as the maps the YAML DSL reads. */
+    /** The routes, as the maps the YAML DSL reads (with what a webhook's refusals answer, before them). */
     List<Object> routes(Workflow wf) {
         List<Object> routes = new ArrayList<>();
+        if (wf.triggers().stream().anyMatch(t -> t instanceof Trigger.Webhook w
+                                                 && w.signature() != Trigger.Signature.none)) {
+            routes.add(webhookRefusals());
+        }
         for (Trigger t : wf.triggers()) {
             routes.add(route(wf, t));
         }
@@ -71,6 +76,9 @@ public final class TriggerRoutes {
             steps.add(start);
         }
         if (t instanceof Trigger.Webhook) {
+            // nothing of the request goes back (its signature, its delivery id): only the outcome
+            steps.add(Map.of("removeHeaders", params("pattern", "*", "excludePattern",
+                    RunConstants.RUN_ID + "|" + RunConstants.SKIPPED)));
             steps.add(Map.of("setHeader", params("name", Exchange.CONTENT_TYPE, "constant", "application/json")));
             steps.add(webhookReply());
         }
@@ -99,6 +107,22 @@ public final class TriggerRoutes {
     }
 
     /**
+     * A delivery the signature check refuses gets 401 (or 409 for a replay still being handled) with nothing that says
+     * why: the exception carries the answer, never the reason. Applies to the routes of this file only.
+     */
+    private static Map<String, Object> webhookRefusals() {
+        Map<String, Object> onException = new LinkedHashMap<>();
+        onException.put("exception", List.of(WebhookException.class.getName()));
+        onException.put("handled", Map.of("constant", "true"));
+        onException.put("steps", List.of(
+                Map.of("removeHeaders", params("pattern", "*")),
+                Map.of("setHeader", params("name", Exchange.HTTP_RESPONSE_CODE, "simple", "${exception.statusCode}")),
+                Map.of("setHeader", params("name", Exchange.CONTENT_TYPE, "simple", "${exception.contentType}")),
+                Map.of("setBody", Map.of("simple", "${exception.responseBody}"))));
+        return Map.of("onException", onException);
+    }
+
+    /**
      * 202 with the run id (a delivery sent again gets the id of the run its first delivery started), or 200 saying
      * the filter skipped it: either way the sender is done with it.
      */
@@ -106,12 +130,12 @@ public final class TriggerRoutes {
         Map<String, Object> skipped = new LinkedHashMap<>();
         skipped.put("simple", "${header." + RunConstants.SKIPPED + "} == true");
         skipped.put("steps", List.of(
-                Map.of("setHeader", params("name", Exchange.HTTP_RESPONSE_CODE, "constant", 200)),
+                Map.of("setHeader", params("name", Exchange.HTTP_RESPONSE_CODE, "constant", "200")),
                 Map.of("setBody", Map.of("constant", "{\"skipped\": true}"))));
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("when", List.of(skipped));
         choice.put("otherwise", Map.of("steps", List.of(
-                Map.of("setHeader", params("name", Exchange.HTTP_RESPONSE_CODE, "constant", 202)),
+                Map.of("setHeader", params("name", Exchange.HTTP_RESPONSE_CODE, "constant", "202")),
                 Map.of("setBody", Map.of("simple", "{\"runId\": \"${header." + RunConstants.RUN_ID + "}\"}")))));
         return Map.of("choice", choice);
     }

@@ -190,8 +190,9 @@ public final class WorkflowCatalog {
         String yaml = compiler.compile(wf);
         String triggers = triggersEnabled() ? compiler.compileTriggers(wf) : null;
         if (triggers != null) {
-            // two top-level block sequences one after the other read as one: a single resource to load
-            yaml = yaml + (yaml.endsWith("\n") ? "" : "\n") + triggers;
+            // two top-level block sequences one after the other read as one: a single resource to load, the
+            // triggers' first (what their refusals answer must come before any route)
+            yaml = triggers + (triggers.endsWith("\n") ? "" : "\n") + yaml;
         }
         // the routes' endpoints read the definition when they start: it is registered first
         register(wf);

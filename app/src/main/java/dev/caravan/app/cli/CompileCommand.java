@@ -60,8 +60,9 @@ public final class CompileCommand implements Callable<Integer> {
         String yaml = compiler.compile(wf);
         String triggers = compiler.compileTriggers(wf);
         if (triggers != null) {
-            // two top-level block sequences one after the other read as one: still a single routes file
-            yaml = yaml + (yaml.endsWith("\n") ? "" : "\n") + triggers;
+            // two top-level block sequences one after the other read as one: still a single routes file, the
+            // triggers' first (what their refusals answer must come before any route), as the catalog loads them
+            yaml = triggers + (triggers.endsWith("\n") ? "" : "\n") + yaml;
         }
         if (output == null || output.equals("-")) {
             cli.out().print(yaml);

@@ -1,5 +1,6 @@
 package dev.caravan.app.serve;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.state.RunPage;
 import dev.caravan.state.RunQuery;
@@ -24,18 +25,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -47,16 +56,21 @@ import static org.awaitility.Awaitility.await;
  */
 class TriggersIT {
 
+    /** The secret the webhook trigger's deliveries are signed with: given to the server as a property. */
+    private static final String SECRET = "triage-" + UUID.randomUUID();
+
     @TempDir
     static Path dir;
 
     static CaravanServer server;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @BeforeAll
     static void start() throws Exception {
         Path workflows = Path.of(TriggersIT.class.getResource("/serve/triggers").toURI());
         server = CaravanServer.start(new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
-                        List.of(workflows), Map.of("caravan.kafka.embedded.port", "0"), workflows.getParent()),
+                        List.of(workflows), Map.of("caravan.kafka.embedded.port", "0",
+                        "ISSUES_WEBHOOK_SECRET", SECRET), workflows.getParent()),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         // the embedded broker makes no topic on first use: the server makes the trigger's, and its dead-letter topic
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -172,6 +186,63 @@ class TriggersIT {
         }
         assertThat(reasons).containsOnlyKeys("poison-" + marker, "no-subject-" + marker);
         assertThat(reasons.get("no-subject-" + marker)).contains("subject");
+    }
+
+    private static HttpResponse<String> deliver(byte[] body, String signature, String delivery) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + "/hooks/issues"))
+                .header("Content-Type", "application/json")
+                .header("X-GitHub-Event", "issues")
+                .header("X-GitHub-Delivery", delivery)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        if (signature != null) {
+            request.header("X-Hub-Signature-256", signature);
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String sign(byte[] body, String secret) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
+    }
+
+    @Test
+    void aSignedWebhookDeliveryStartsARunOnceAndAnythingElseIsRefusedWithoutSayingWhy() throws Exception {
+        byte[] opened = Files.readAllBytes(Path.of(TriggersIT.class.getResource(
+                "/fixtures/webhooks/github/issues-opened.payload.json").toURI()));
+        String delivery = UUID.randomUUID().toString();
+
+        HttpResponse<String> accepted = deliver(opened, sign(opened, SECRET), delivery);
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+        assertThat(accepted.headers().firstValue("X-Hub-Signature-256")).isEmpty();
+        String runId = JSON.readTree(accepted.body()).get("runId").asText();
+        await().atMost(Duration.ofSeconds(30)).until(() -> server.engine().queries().get(runId).status()
+                == RunStatus.COMPLETED);
+        RunRecord run = server.engine().queries().get(runId);
+        assertThat(run.input()).isEqualTo(Map.of("title", "Spelling error in the README file", "number", 1L));
+        assertThat(run.output()).isEqualTo("triage #1");
+
+        // the sender's retry of the same delivery: the same run
+        HttpResponse<String> again = deliver(opened, sign(opened, SECRET), delivery);
+        assertThat(again.statusCode()).isEqualTo(202);
+        assertThat(JSON.readTree(again.body()).get("runId").asText()).isEqualTo(runId);
+
+        byte[] tampered = new String(opened, StandardCharsets.UTF_8).replace("Spelling", "Spilling")
+                .getBytes(StandardCharsets.UTF_8);
+        for (HttpResponse<String> refused : List.of(
+                deliver(tampered, sign(opened, SECRET), UUID.randomUUID().toString()),
+                deliver(opened, sign(opened, "not the secret"), UUID.randomUUID().toString()),
+                deliver(opened, null, UUID.randomUUID().toString()))) {
+            assertThat(refused.statusCode()).isEqualTo(401);
+            assertThat(refused.body()).doesNotContainIgnoringCase("signature").doesNotContain(SECRET);
+        }
+
+        // signed, but not an opened issue: the filter skips it
+        byte[] closed = new String(opened, StandardCharsets.UTF_8).replace("\"action\": \"opened\"",
+                "\"action\": \"closed\"").getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> skipped = deliver(closed, sign(closed, SECRET), UUID.randomUUID().toString());
+        assertThat(skipped.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(skipped.body()).get("skipped").asBoolean()).isTrue();
     }
 
     @Test
