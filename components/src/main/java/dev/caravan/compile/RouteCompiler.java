@@ -79,6 +79,11 @@ public final class RouteCompiler implements WorkflowRoutes {
     }
 
     @Override
+    public List<String> requiredTriggerProperties(Workflow wf) {
+        return triggers.requiredProperties(wf);
+    }
+
+    @Override
     public List<String> routeIds(Workflow wf) {
         List<String> ids = new ArrayList<>();
         String base = WorkflowRoutes.ROUTE_PREFIX + wf.name();

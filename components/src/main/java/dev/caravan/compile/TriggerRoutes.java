@@ -26,6 +26,19 @@ public final class TriggerRoutes {
     /** Where a CDC trigger keeps its Debezium offsets: under the server's data directory, never /tmp. */
     public static final String CDC_OFFSETS_PROPERTY = "caravan.triggers.cdc.offsets-dir";
 
+    /** The connection settings of cdc triggers: properties of the server, never part of a workflow file. */
+    public static final String CDC_HOSTNAME = "caravan.triggers.cdc.hostname";
+    public static final String CDC_PORT = "caravan.triggers.cdc.port";
+    public static final String CDC_USER = "caravan.triggers.cdc.user";
+    public static final String CDC_PASSWORD = "caravan.triggers.cdc.password";
+    public static final String CDC_DATABASE = "caravan.triggers.cdc.database";
+
+    /** The properties the workflow's trigger routes need set (the port has a default). */
+    public List<String> requiredProperties(Workflow wf) {
+        return wf.triggers().stream().anyMatch(Trigger.Cdc.class::isInstance)
+                ? List.of(CDC_HOSTNAME, CDC_USER, CDC_PASSWORD, CDC_DATABASE, CDC_OFFSETS_PROPERTY) : List.of();
+    }
+
     /** The header a dead-lettered record carries its reason in (not Camel*: Kafka's header filter would drop it). */
     public static final String DEAD_LETTER_REASON = "CaravanDeadLetterReason";
 
@@ -155,11 +168,11 @@ public final class TriggerRoutes {
         if (t instanceof Trigger.Cdc c) {
             String slot = ("caravan_" + wf.name() + "_" + c.id()).replace('-', '_');
             return endpoint("debezium-postgres:" + wf.name() + "-" + c.id(), params(
-                    "databaseHostname", "{{caravan.triggers.cdc.hostname}}",
-                    "databasePort", "{{caravan.triggers.cdc.port:5432}}",
-                    "databaseUser", "{{caravan.triggers.cdc.user}}",
-                    "databasePassword", "{{caravan.triggers.cdc.password}}",
-                    "databaseDbname", "{{caravan.triggers.cdc.database}}",
+                    "databaseHostname", "{{" + CDC_HOSTNAME + "}}",
+                    "databasePort", "{{" + CDC_PORT + ":5432}}",
+                    "databaseUser", "{{" + CDC_USER + "}}",
+                    "databasePassword", "{{" + CDC_PASSWORD + "}}",
+                    "databaseDbname", "{{" + CDC_DATABASE + "}}",
                     "topicPrefix", "caravan",
                     "pluginName", "pgoutput",
                     "slotName", slot,

@@ -190,6 +190,15 @@ public final class WorkflowCatalog {
         String yaml = compiler.compile(wf);
         String triggers = triggersEnabled() ? compiler.compileTriggers(wf) : null;
         if (triggers != null) {
+            List<String> missing = compiler.requiredTriggerProperties(wf).stream()
+                    .filter(p -> camelContext.getPropertiesComponent().resolveProperty(p).isEmpty()).toList();
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("Cannot deploy workflow " + wf.name() + ": its triggers need the "
+                        + "propert" + (missing.size() == 1 ? "y " : "ies ") + String.join(", ", missing)
+                        + " (set with -p KEY=VALUE or in the environment)");
+            }
+        }
+        if (triggers != null) {
             // two top-level block sequences one after the other read as one: a single resource to load, the
             // triggers' first (what their refusals answer must come before any route)
             yaml = triggers + (triggers.endsWith("\n") ? "" : "\n") + yaml;

@@ -41,4 +41,7 @@ public interface WorkflowRoutes {
 
     /** The ids of the routes {@link #compileTriggers} makes. */
     List<String> triggerRouteIds(Workflow workflow);
+
+    /** The Camel properties the routes of {@link #compileTriggers} need set: a cdc trigger's database, say. */
+    List<String> requiredTriggerProperties(Workflow workflow);
 }

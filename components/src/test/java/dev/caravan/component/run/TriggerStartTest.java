@@ -1,5 +1,7 @@
 package dev.caravan.component.run;
 
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.state.RunRecord;
 import dev.caravan.test.CaravanEngineExtension;
 import org.apache.camel.Exchange;
@@ -164,5 +166,30 @@ class TriggerStartTest {
         assertThatThrownBy(() -> caravan.startRoute("caravan-run:start?workflow=triage&trigger=webhook"))
                 .hasStackTraceContaining("Workflow triage has no trigger 'webhook'; its triggers are kafka, raw, cdc, "
                                          + "cron, often");
+    }
+
+    @Test
+    void aWorkflowWhoseTriggersLackTheirSettingsIsNotDeployedAndTheServerSaysWhichAreMissing() {
+        // where triggers run (caravan serve), a cdc trigger needs its database: none is set here
+        caravan.camelContext().getPropertiesComponent().addOverrideProperty(WorkflowCatalog.TRIGGERS_PROPERTY, "true");
+        try {
+            assertThatThrownBy(() -> caravan.engine().catalog().deploy(new WorkflowLoader().load("orders.yaml", """
+                    apiVersion: caravan.dev/v1
+                    kind: Workflow
+                    metadata: { name: orders }
+                    spec:
+                      triggers: [{ cdc: { table: public.orders } }]
+                      nodes: [{ id: a, set: { x: 1 } }]
+                    """)))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("Cannot deploy workflow orders: its triggers need the properties "
+                                + "caravan.triggers.cdc.hostname, caravan.triggers.cdc.user, "
+                                + "caravan.triggers.cdc.password, caravan.triggers.cdc.database, "
+                                + "caravan.triggers.cdc.offsets-dir (set with -p KEY=VALUE or in the environment)");
+            assertThat(caravan.engine().catalog().get("orders")).isNull();
+        } finally {
+            caravan.camelContext().getPropertiesComponent().addOverrideProperty(WorkflowCatalog.TRIGGERS_PROPERTY,
+                    "false");
+        }
     }
 }
