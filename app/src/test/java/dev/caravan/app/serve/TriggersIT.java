@@ -116,7 +116,8 @@ class TriggersIT {
 
     @Test
     void recordsStartOneRunEachAndARecordReadAgainStartsNone() throws Exception {
-        int records = 1_000;
+        // 1,000 in the suite; -Dtriggers.records=10000 for the issue's figure (bench/README.md)
+        int records = Integer.getInteger("triggers.records", 1_000);
         String batch = UUID.randomUUID().toString();
         try (KafkaProducer<String, String> producer = producer()) {
             for (int i = 0; i < records; i++) {
@@ -127,8 +128,12 @@ class TriggersIT {
             producer.send(new ProducerRecord<>("tickets", "T-low", "{\"subject\": \"" + batch + " low\", "
                                                                   + "\"priority\": \"low\"}"));
         }
-        await().atMost(Duration.ofSeconds(120)).until(() -> subjects().stream()
-                .filter(s -> String.valueOf(s).startsWith(batch)).count() == records);
+        long sent = System.nanoTime();
+        await().atMost(Duration.ofSeconds(Math.max(120, records / 20))).pollInterval(Duration.ofSeconds(1))
+                .until(() -> subjects().stream().filter(s -> String.valueOf(s).startsWith(batch)).count() == records);
+        // the figure the issue asks for, read from the test's output (not asserted: benchmarks measure)
+        System.out.printf("%d records started %d runs in %d ms%n", records, records,
+                Duration.ofNanos(System.nanoTime() - sent).toMillis());
 
         // the consumer group read them all; reading them again (a consumer that crashed before its commit) starts
         // no second run
