@@ -154,6 +154,7 @@ public final class CaravanServer implements AutoCloseable {
             HealthCheckRegistry health = HealthCheckRegistry.get(camel);
             health.register(new HazelcastMemberHealthCheck(engine.hazelcast()));
             health.register(new EventRelayHealthCheck(relay));
+            health.register(new TriggersHealthCheck(camel));
             if (kafka != null) {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }

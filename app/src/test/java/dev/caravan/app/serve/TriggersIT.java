@@ -1,5 +1,6 @@
 package dev.caravan.app.serve;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.state.RunPage;
@@ -156,6 +157,22 @@ class TriggersIT {
         List<Object> mine = runsOf("tickets").stream().map(r -> inputOf(r, "subject"))
                 .filter(s -> String.valueOf(s).startsWith(batch)).toList();
         assertThat(mine).hasSize(records + 1).doesNotHaveDuplicates().doesNotContain(batch + " low");
+
+        // the health endpoint tells what the trigger received
+        HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                server.url() + "/observe/health?exposureLevel=full&data=true")).build(), HttpResponse.BodyHandlers.ofString());
+        JsonNode triggers = null;
+        for (JsonNode check : JSON.readTree(health.body()).path("checks")) {
+            if (check.get("name").asText().equals("triggers")) {
+                triggers = check;
+            }
+        }
+        assertThat(triggers).as(health.body()).isNotNull();
+        assertThat(triggers.get("status").asText()).isEqualTo("UP");
+        assertThat(triggers.get("data").get("caravan-trigger-tickets-kafka.status").asText()).isEqualTo("Started");
+        assertThat(triggers.get("data").get("tickets/kafka.started").asLong()).isGreaterThanOrEqualTo(records);
+        assertThat(triggers.get("data").get("tickets/kafka.skipped").asLong()).isGreaterThanOrEqualTo(1);
+        assertThat(triggers.get("data").has("tickets/kafka.lastEventAt")).isTrue();
     }
 
     @Test

@@ -8,7 +8,9 @@ import org.apache.camel.spi.Metadata;
 import org.apache.camel.spi.annotations.Component;
 import org.apache.camel.support.DefaultComponent;
 
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@code caravan-run} component: starts runs from any route ({@code start}), and opens ({@code begin}) and
@@ -32,6 +34,8 @@ public class RunComponent extends DefaultComponent {
     private RunExecutor runExecutor;
     @Metadata
     private RunConfiguration configuration = new RunConfiguration();
+    /** Per workflow and trigger id, what its routes' starts received. */
+    private final Map<String, TriggerActivity> triggers = new ConcurrentHashMap<>();
 
     @Override
     protected Endpoint createEndpoint(String uri, String remaining, Map<String, Object> parameters) throws Exception {
@@ -41,6 +45,16 @@ public class RunComponent extends DefaultComponent {
         endpoint.setAction(RunEndpoint.Action.parse(remaining));
         setProperties(endpoint, parameters);
         return endpoint;
+    }
+
+    /** The activity of a workflow's trigger, kept across its route's redeployments. */
+    TriggerActivity triggerActivity(String workflow, String trigger) {
+        return triggers.computeIfAbsent(workflow + "/" + trigger, k -> new TriggerActivity(workflow, trigger));
+    }
+
+    /** What every trigger started here has received, in no order. */
+    public List<TriggerActivity.Snapshot> triggerActivity() {
+        return triggers.values().stream().map(TriggerActivity::snapshot).toList();
     }
 
     public RunConfiguration getConfiguration() {

@@ -88,6 +88,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     private RunConfiguration configuration;
 
     private TriggerEvents triggerEvents;
+    private TriggerActivity triggerActivity;
 
     private StepServices services;
     private RunService runService;
@@ -125,6 +126,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             if (trigger != null) {
                 // a trigger's route is deployed with its workflow, which is registered first
                 triggerEvents = triggerEvents(services.catalog().definition(workflow));
+                triggerActivity = ((RunComponent) getComponent()).triggerActivity(workflow, trigger);
             }
             // otherwise the workflow may be deployed after this route starts: runs are started by name
             return;
@@ -284,6 +286,11 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     /** The trigger whose events this endpoint starts runs from, or null. */
     TriggerEvents triggerEvents() {
         return triggerEvents;
+    }
+
+    /** What that trigger received, or null. */
+    TriggerActivity triggerActivity() {
+        return triggerActivity;
     }
 
     RunService runService() {

@@ -40,14 +40,23 @@ final class RunStartProducer extends DefaultAsyncProducer {
             if (trigger == null) {
                 runId = start(exchange.getMessage(), RunEndpoint.plainInput(exchange.getMessage()), null);
             } else {
-                TriggerEvents.Event event = trigger.read(exchange);
-                if (!event.accepted()) {
-                    exchange.getMessage().setHeader(RunConstants.SKIPPED, true);
-                    exchange.getMessage().setBody(null);
-                    callback.done(true);
-                    return true;
+                TriggerActivity activity = endpoint.triggerActivity();
+                activity.received();
+                try {
+                    TriggerEvents.Event event = trigger.read(exchange);
+                    if (!event.accepted()) {
+                        activity.skipped();
+                        exchange.getMessage().setHeader(RunConstants.SKIPPED, true);
+                        exchange.getMessage().setBody(null);
+                        callback.done(true);
+                        return true;
+                    }
+                    runId = start(exchange.getMessage(), event.input(), event.idempotencyKey());
+                    activity.started();
+                } catch (RuntimeException e) {
+                    activity.failed(e);
+                    throw e;
                 }
-                runId = start(exchange.getMessage(), event.input(), event.idempotencyKey());
             }
         } catch (RuntimeException e) {
             exchange.setException(e);
