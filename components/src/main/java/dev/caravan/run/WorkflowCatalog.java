@@ -187,7 +187,6 @@ public final class WorkflowCatalog {
         if (old != null && old.hash().equals(wf.hash()) && deployed(wf.name())) {
             return;
         }
-        String yaml = compiler.compile(wf);
         String triggers = triggersEnabled() ? compiler.compileTriggers(wf) : null;
         if (triggers != null) {
             List<String> missing = compiler.requiredTriggerProperties(wf).stream()
@@ -198,22 +197,14 @@ public final class WorkflowCatalog {
                         + " (set with -p KEY=VALUE or in the environment)");
             }
         }
-        if (triggers != null) {
-            // two top-level block sequences one after the other read as one: a single resource to load, the
-            // triggers' first (what their refusals answer must come before any route)
-            yaml = triggers + (triggers.endsWith("\n") ? "" : "\n") + yaml;
-        }
+        String yaml = WorkflowRoutes.oneFile(triggers, compiler.compile(wf));
         // the routes' endpoints read the definition when they start: it is registered first
         register(wf);
         try {
-            if (old != null && deployed(old.name())) {
-                for (String routeId : compiler.routeIds(old)) {
-                    camelContext.getRouteController().stopRoute(routeId);
-                    camelContext.removeRoute(routeId);
-                }
-            }
             if (old != null) {
-                for (String routeId : compiler.triggerRouteIds(old)) {
+                List<String> oldRoutes = new ArrayList<>(compiler.routeIds(old));
+                oldRoutes.addAll(compiler.triggerRouteIds(old));
+                for (String routeId : oldRoutes) {
                     if (camelContext.getRoute(routeId) != null) {
                         camelContext.getRouteController().stopRoute(routeId);
                         camelContext.removeRoute(routeId);

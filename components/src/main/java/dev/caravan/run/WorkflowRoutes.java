@@ -27,6 +27,15 @@ public interface WorkflowRoutes {
         return routeUri(workflow) + "-" + containerPath.replace('/', '-');
     }
 
+    /**
+     * A workflow's trigger routes (or null) and its own routes as one YAML DSL file, as the catalog loads and
+     * {@code caravan compile} prints them: two top-level block sequences one after the other read as one, the
+     * triggers' first (what their refusals answer must come before any route).
+     */
+    static String oneFile(String triggers, String routes) {
+        return triggers == null ? routes : triggers + (triggers.endsWith("\n") ? "" : "\n") + routes;
+    }
+
     /** The workflow's routes in the Camel YAML DSL. */
     String compile(Workflow workflow);
 

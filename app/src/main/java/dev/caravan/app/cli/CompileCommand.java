@@ -4,6 +4,7 @@ import dev.caravan.app.CaravanCli;
 import dev.caravan.compile.RouteCompiler;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.run.WorkflowRoutes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -57,13 +58,7 @@ public final class CompileCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         RouteCompiler compiler = new RouteCompiler();
-        String yaml = compiler.compile(wf);
-        String triggers = compiler.compileTriggers(wf);
-        if (triggers != null) {
-            // two top-level block sequences one after the other read as one: still a single routes file, the
-            // triggers' first (what their refusals answer must come before any route), as the catalog loads them
-            yaml = triggers + (triggers.endsWith("\n") ? "" : "\n") + yaml;
-        }
+        String yaml = WorkflowRoutes.oneFile(compiler.compileTriggers(wf), compiler.compile(wf));
         if (output == null || output.equals("-")) {
             cli.out().print(yaml);
             if (!yaml.endsWith("\n")) {

@@ -1,5 +1,6 @@
 package dev.caravan.component.run;
 
+import dev.caravan.component.webhook.WebhookConstants;
 import dev.caravan.dsl.Trigger;
 import dev.caravan.expr.Expressions;
 import dev.caravan.expr.Template;
@@ -38,8 +39,6 @@ final class TriggerEvents {
     static final String DEBEZIUM_SOURCE = "CamelDebeziumSourceMetadata";
     static final String QUARTZ_SCHEDULED = "scheduledFireTime";
     static final String TIMER_FIRED = "CamelTimerFiredTime";
-    /** Set by {@code caravan-webhook} once a delivery's signature holds: the sender's delivery id. */
-    static final String WEBHOOK_DELIVERY = "CamelCaravanWebhookDelivery";
 
     private final Trigger trigger;
     private final String workflow;
@@ -120,7 +119,8 @@ final class TriggerEvents {
         private String defaultKey() {
             Message m = exchange.getMessage();
             if (trigger instanceof Trigger.Webhook) {
-                return m.getHeader(WEBHOOK_DELIVERY, String.class);
+                // set by caravan-webhook once the delivery's signature holds
+                return m.getHeader(WebhookConstants.DELIVERY, String.class);
             }
             if (trigger instanceof Trigger.Kafka k) {
                 return k.group() + "/" + vars.get(Trigger.Kafka.TOPIC) + "/" + vars.get(Trigger.Kafka.PARTITION)
@@ -160,25 +160,20 @@ final class TriggerEvents {
 
     /** The body as plain JSON values: parsed when it is JSON text or bytes, a map when Camel can make one. */
     private static Object body(Exchange exchange) {
-        Object body = exchange.getMessage().getBody();
-        if (body == null || body instanceof Map || body instanceof List || body instanceof Number
-            || body instanceof Boolean) {
-            return plain(exchange, body);
+        Message m = exchange.getMessage();
+        Object body = m.getBody();
+        if (body == null) {
+            return null;
         }
-        if (!(body instanceof String) && !(body instanceof byte[])) {
-            // a Debezium row (a Kafka Connect Struct) becomes a map; anything else (a stream, a buffer) is read as text
+        if (!(body instanceof String) && !(body instanceof byte[]) && !(body instanceof Map)
+            && !(body instanceof List)) {
+            // a Debezium row (a Kafka Connect Struct) becomes a map; anything else is read as any start's body is
             Map<?, ?> row = exchange.getContext().getTypeConverter().tryConvertTo(Map.class, exchange, body);
             if (row != null) {
                 return plain(exchange, row);
             }
         }
-        String text = body instanceof byte[] b ? new String(b, StandardCharsets.UTF_8)
-                : exchange.getMessage().getBody(String.class);
-        try {
-            return Json.parse(text);
-        } catch (RuntimeException notJson) {
-            return text;
-        }
+        return plain(exchange, RunEndpoint.plainInput(m));
     }
 
     /**
