@@ -18,7 +18,8 @@ import java.time.ZoneOffset;
  *   <li>{@code id} {@code <runId>-<sequence>}, {@code source} {@code /caravan/workflows/<workflow>}, {@code type}
  *   the event type, {@code subject} the node key (node events only), {@code time}, {@code datacontenttype}
  *   {@code application/json}, {@code data} the event payload;</li>
- *   <li>extensions {@code runid}, {@code tenantid}, {@code workflow}, {@code sequence} (a JSON number), and when set
+ *   <li>extensions {@code runid}, {@code tenantid}, {@code workflow}, {@code sequence} (a JSON number),
+ *   {@code traceparent} ({@link TraceParent}), and when set
  *   {@code node}, {@code laneid}, {@code parentrunid}, {@code correlationid}.</li>
  * </ul>
  * Thread-safe.
@@ -41,7 +42,8 @@ public final class CloudEventJson {
                 .withType(e.type())
                 .withTime(OffsetDateTime.ofInstant(Instant.ofEpochMilli(e.time()), ZoneOffset.UTC))
                 .withExtension("runid", e.runId())
-                .withExtension("sequence", sequence(e.sequence()));
+                .withExtension("sequence", sequence(e.sequence()))
+                .withExtension("traceparent", e.traceparent());
         if (e.tenant() != null) {
             b.withExtension("tenantid", e.tenant());
         }

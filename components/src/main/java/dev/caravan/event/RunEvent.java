@@ -27,6 +27,11 @@ public record RunEvent(String type, String runId, long sequence, long time, Stri
         this(type, runId, sequence, time, workflow, tenant, lane, node, parentRunId, data, null);
     }
 
+    /** The W3C trace context of the event: derived from the run id and node, see {@link TraceParent}. */
+    public String traceparent() {
+        return TraceParent.of(runId, node);
+    }
+
     /** Deterministic, so a relayed duplicate can be recognised downstream. */
     public String id() {
         return runId + "-" + sequence;

@@ -36,6 +36,7 @@ final class BinaryCloudEvents {
         headers.add("ce_time", bytes(Instant.ofEpochMilli(e.time()).toString()));
         headers.add("ce_runid", bytes(e.runId()));
         headers.add("ce_sequence", bytes(Long.toString(e.sequence())));
+        headers.add("ce_traceparent", bytes(e.traceparent()));
         add(headers, "ce_tenantid", e.tenant());
         add(headers, "ce_workflow", e.workflow());
         if (e.node() != null) {

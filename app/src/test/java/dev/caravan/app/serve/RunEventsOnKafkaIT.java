@@ -4,6 +4,7 @@ import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
+import dev.caravan.event.TraceParent;
 import dev.caravan.run.RunService.StartRequest;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
@@ -83,6 +84,10 @@ class RunEventsOnKafkaIT {
             // the caller's correlation id, on every event of the run
             assertThat(header(r, "ce_correlationid")).isEqualTo("order-42");
             assertThat(r.value().getExtension("correlationid")).isEqualTo("order-42");
+            // the run's trace: its id is the trace id, each node its own span
+            assertThat(header(r, "ce_traceparent"))
+                    .isEqualTo(TraceParent.of(run.runId(), (String) r.value().getExtension("node")))
+                    .startsWith("00-" + run.runId().replace("-", "") + "-");
         });
         assertThat(records.get(0).value().getType()).isEqualTo(EventTypes.RUN_STARTED);
         assertThat(records.get(records.size() - 1).value().getType()).isEqualTo(EventTypes.RUN_COMPLETED);
