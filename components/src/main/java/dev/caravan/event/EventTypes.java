@@ -33,6 +33,9 @@ public final class EventTypes {
     public static final String TOOL_CALL_COMPLETED = "caravan.tool.call.completed";
     public static final String TOOL_CALL_FAILED = "caravan.tool.call.failed";
     public static final String COST_UPDATED = "caravan.cost.updated";
+    /** A kill switch was set (or its reason changed). */
+    public static final String KILL_SWITCH_SET = "caravan.killswitch.set";
+    public static final String KILL_SWITCH_CLEARED = "caravan.killswitch.cleared";
 
     private EventTypes() {
     }

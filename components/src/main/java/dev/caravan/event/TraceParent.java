@@ -24,7 +24,7 @@ public final class TraceParent {
         StringBuilder b = new StringBuilder(55).append("00-");
         traceId(b, runId);
         b.append('-');
-        long span = hash(runId, 0xcbf29ce484222325L);
+        long span = hash(runId, 0x9e3779b97f4a7c15L);
         if (node != null) {
             span = hash(node, hash("#", span));
         }

@@ -101,7 +101,7 @@ public final class Engine implements AutoCloseable {
         this.queries = new RunQueries(this);
         this.runTimers = new RunTimers(this);
         this.secrets = new Secrets(camelContext);
-        this.killSwitches = new KillSwitches(hazelcast);
+        this.killSwitches = new KillSwitches(hazelcast, events);
         this.lanes = new Lanes(new LaneStore(hazelcast, events), store, runs, executor);
         this.steps = new StepServices(store, values, expressions, catalog, timers, secrets, killSwitches, lanes, tasks,
                 maxValueBytes, this::isStopping);

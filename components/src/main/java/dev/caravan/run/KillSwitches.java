@@ -3,9 +3,16 @@ package dev.caravan.run;
 import com.hazelcast.core.EntryAdapter;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import com.hazelcast.map.MapEvent;
 import com.hazelcast.replicatedmap.ReplicatedMap;
+import dev.caravan.event.EventSink;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -14,10 +21,15 @@ import java.util.TreeMap;
  * Kill switches for one workflow, one tenant, or everything. While one is set no new run starts, and running runs
  * stop at their next node boundary (so before any LLM call), ending {@code cancelled} with the reason. Held in a
  * Hazelcast replicated map: every member reads it locally, so checking at each node costs a map lookup.
+ *
+ * <p>Setting or clearing a switch publishes {@code caravan.killswitch.set} or {@code caravan.killswitch.cleared} to the
+ * member's event sink, under the pseudo run id {@code killswitch:<key>} and numbered per key by a cluster-wide counter.
  */
 public final class KillSwitches {
 
     public static final String MAP_NAME = "caravan.killSwitches";
+    /** Per switch key, the sequence of its last event. */
+    static final String SEQUENCES_MAP_NAME = "caravan.killSwitchEvents";
     private static final String GLOBAL = "*";
 
     /** What a switch applies to. */
@@ -26,11 +38,15 @@ public final class KillSwitches {
     }
 
     private final ReplicatedMap<String, String> switches;
+    private final IMap<String, Long> sequences;
+    private final EventSink sink;
     /** A local copy, refreshed on every change anywhere in the cluster: checked at every node, it must be cheap. */
     private volatile Map<String, String> snapshot;
 
-    KillSwitches(HazelcastInstance hazelcast) {
+    KillSwitches(HazelcastInstance hazelcast, EventSink sink) {
         this.switches = hazelcast.getReplicatedMap(MAP_NAME);
+        this.sequences = hazelcast.getMap(SEQUENCES_MAP_NAME);
+        this.sink = sink;
         switches.addEntryListener(new EntryAdapter<String, String>() {
             @Override
             public void onEntryEvent(EntryEvent<String, String> event) {
@@ -62,13 +78,54 @@ public final class KillSwitches {
         if (scope != Scope.GLOBAL && (target == null || target.isBlank())) {
             throw new IllegalArgumentException("A " + scope.name().toLowerCase() + " kill switch needs a target");
         }
-        switches.put(key(scope, target), reason == null || reason.isBlank() ? "kill switch" : reason);
+        String why = reason == null || reason.isBlank() ? "kill switch" : reason;
+        String key = key(scope, target);
+        String before = switches.put(key, why);
         refresh();
+        if (!why.equals(before)) {
+            publish(EventTypes.KILL_SWITCH_SET, scope, target, key, why);
+        }
     }
 
+    /** Clears a switch; clearing one that is not set publishes nothing. */
     public void clear(Scope scope, String target) {
-        switches.remove(key(scope, target));
+        String key = key(scope, target);
+        String reason = switches.remove(key);
         refresh();
+        if (reason != null) {
+            publish(EventTypes.KILL_SWITCH_CLEARED, scope, target, key, reason);
+        }
+    }
+
+    private void publish(String type, Scope scope, String target, String key, String reason) {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("scope", scope == Scope.GLOBAL ? "all" : scope.name().toLowerCase(Locale.ROOT));
+        if (scope != Scope.GLOBAL) {
+            data.put("target", target);
+        }
+        data.put("reason", reason);
+        sink.publish(List.of(new RunEvent(type, eventRunId(key), nextSequence(key), System.currentTimeMillis(),
+                scope == Scope.WORKFLOW ? target : null, scope == Scope.TENANT ? target : null, null, null, null,
+                data)));
+    }
+
+    /** Kill-switch events travel under the pseudo run id {@code killswitch:<key>}. */
+    public static String eventRunId(String key) {
+        return "killswitch:" + key;
+    }
+
+    /** The key's next event number, counted across the cluster (switches change rarely: a compare-and-set loop). */
+    private long nextSequence(String key) {
+        while (true) {
+            Long last = sequences.get(key);
+            if (last == null) {
+                if (sequences.putIfAbsent(key, 1L) == null) {
+                    return 1;
+                }
+            } else if (sequences.replace(key, last, last + 1)) {
+                return last + 1;
+            }
+        }
     }
 
     /** Every switch that is set, by key ({@code *}, {@code tenant:acme}, {@code workflow:triage}) with its reason. */

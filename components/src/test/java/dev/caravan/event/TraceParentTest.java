@@ -30,7 +30,7 @@ class TraceParentTest {
 
         // the value docs/events.md's examples show
         assertThat(TraceParent.of(run, "classify"))
-                .isEqualTo("00-5c85e659cddb4282a3fcb07804630ac0-36c79779e7eaca0f-01")
+                .isEqualTo("00-5c85e659cddb4282a3fcb07804630ac0-36602384bbb2c83c-01")
                 .isEqualTo(TraceParent.of(run, "classify"));
         assertThat(spanId(TraceParent.of(run, "classify"))).isNotEqualTo(spanId(TraceParent.of(run, "draft")))
                 .isNotEqualTo(spanId(TraceParent.of(run, null)));

@@ -1,5 +1,7 @@
 package dev.caravan.run;
 
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
 import dev.caravan.state.NodeStatus;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
@@ -8,7 +10,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -104,5 +108,30 @@ class KillSwitchTest {
             caravan.engine().killSwitches().clear(KillSwitches.Scope.GLOBAL, null);
         }
         await().atMost(5, TimeUnit.SECONDS).until(() -> caravan.engine().killSwitches().active().get("*") == null);
+    }
+
+    @Test
+    void settingAndClearingASwitchPublishEventsNumberedPerSwitch() throws Exception {
+        List<RunEvent> seen = new CopyOnWriteArrayList<>();
+        try (AutoCloseable subscription = caravan.engine().events().subscribe(e -> {
+            if (e.runId().equals(KillSwitches.eventRunId("tenant:acme"))) {
+                seen.add(e);
+            }
+        })) {
+            KillSwitches switches = caravan.engine().killSwitches();
+            switches.set(KillSwitches.Scope.TENANT, "acme", "unpaid");
+            // the same reason again changes nothing, and clearing twice clears once
+            switches.set(KillSwitches.Scope.TENANT, "acme", "unpaid");
+            switches.clear(KillSwitches.Scope.TENANT, "acme");
+            switches.clear(KillSwitches.Scope.TENANT, "acme");
+            assertThat(caravan.engine().events().drain(5_000)).isTrue();
+        }
+
+        assertThat(seen).extracting(RunEvent::type)
+                .containsExactly(EventTypes.KILL_SWITCH_SET, EventTypes.KILL_SWITCH_CLEARED);
+        assertThat(seen).extracting(RunEvent::tenant).containsOnly("acme");
+        long first = seen.get(0).sequence();
+        assertThat(seen.get(1).sequence()).isEqualTo(first + 1);
+        assertThat(seen.get(0).data()).isEqualTo(Map.of("scope", "tenant", "target", "acme", "reason", "unpaid"));
     }
 }
