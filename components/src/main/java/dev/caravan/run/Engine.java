@@ -6,6 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.caravan.dsl.Durations;
 import dev.caravan.event.EventBus;
+import dev.caravan.event.EventSink;
 import dev.caravan.expr.Expressions;
 import dev.caravan.spi.Timers;
 import dev.caravan.state.EventRelay;
@@ -64,6 +65,8 @@ public final class Engine implements AutoCloseable {
     private final int maxTakeovers;
     private final RunRequests runRequests;
     private final Reaper reaper;
+    /** Where events of no run (kill switches', triggers') go: the bus, and the relay when there is one. */
+    private final EventSink platformEvents;
     /** The relay of an owned member's events (to Kafka), or null. */
     private final EventRelay relay;
     /** The database connections of an owned member's store, or null. */
@@ -101,7 +104,8 @@ public final class Engine implements AutoCloseable {
         this.queries = new RunQueries(this);
         this.runTimers = new RunTimers(this);
         this.secrets = new Secrets(camelContext);
-        this.killSwitches = new KillSwitches(hazelcast, events);
+        this.platformEvents = relay == null ? events : events.andThen(relay);
+        this.killSwitches = new KillSwitches(hazelcast, platformEvents);
         this.lanes = new Lanes(new LaneStore(hazelcast, events), store, runs, executor);
         this.steps = new StepServices(store, values, expressions, catalog, timers, secrets, killSwitches, lanes, tasks,
                 maxValueBytes, this::isStopping);
@@ -279,6 +283,15 @@ public final class Engine implements AutoCloseable {
 
     public EventBus events() {
         return events;
+    }
+
+    /**
+     * Where an event that belongs to no run goes (a trigger's, a kill switch's: its run id is a pseudo id such as
+     * {@code killswitch:<key>}): to the bus, and with a relay to Kafka too. Run events never go here: they travel with
+     * their run's record.
+     */
+    public EventSink platformEvents() {
+        return platformEvents;
     }
 
     public RunStore store() {

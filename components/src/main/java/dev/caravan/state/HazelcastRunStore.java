@@ -127,7 +127,7 @@ public final class HazelcastRunStore implements RunStore {
     }
 
     /**
-     * Makes the member relay its runs' events through {@code relay}: each update writes its events into the run's
+     * Makes the member relay its runs' (and lanes') events through {@code relay}: each update writes its events into the run's
      * outbox with the record, the relay is handed them once stored, and what it confirms moves to the run's event
      * log ({@value EventLog#MAP_NAME}; with a database, the table {@value EventLog#TABLE}). Called after
      * {@link #configure} and before {@link #persist}.
@@ -140,6 +140,11 @@ public final class HazelcastRunStore implements RunStore {
             throw new IllegalStateException("configure(config, sink) comes before relayEvents(config, ...)");
         }
         config.getUserContext().put(RunUpdateProcessor.SINK_KEY, sink.andThen(relay));
+        // lanes' events too: they have no outbox, and the relay publishes them as they come
+        EventSink laneSink = (EventSink) config.getUserContext().get(LaneStore.SINK_KEY);
+        if (laneSink != null) {
+            config.getUserContext().put(LaneStore.SINK_KEY, laneSink.andThen(relay));
+        }
         config.getUserContext().put(RunUpdateProcessor.RELAY_KEY, relay);
         EventLog.configure(config, retention == null ? 0 : retention.toMillis());
         return config;

@@ -117,6 +117,7 @@ public final class KafkaEventRelay implements EventRelay {
     /** Whether the topic is known to exist. */
     private volatile boolean topicReady;
     private final EventTopic eventTopic;
+    private final PlatformEventPublisher platform;
 
     private record Ack(RunEvent event, Exception failure, int generation) {
     }
@@ -137,9 +138,19 @@ public final class KafkaEventRelay implements EventRelay {
      * @param sweepInterval    how often the outboxes are read for events the relay missed
      */
     public KafkaEventRelay(String bootstrapServers, String topic, int partitions, Duration sweepInterval) {
+        this(bootstrapServers, topic, topic, partitions, sweepInterval);
+    }
+
+    /**
+     * @param platformTopic where the events of no run (lanes', kill switches', triggers') go
+     *                      ({@link PlatformEventPublisher})
+     */
+    public KafkaEventRelay(String bootstrapServers, String topic, String platformTopic, int partitions,
+            Duration sweepInterval) {
         this.bootstrapServers = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         this.topic = Objects.requireNonNull(topic, "topic");
         this.eventTopic = new EventTopic(bootstrapServers, topic, partitions);
+        this.platform = new PlatformEventPublisher(bootstrapServers, platformTopic, partitions);
         this.sweepInterval = sweepInterval;
     }
 
@@ -150,7 +161,12 @@ public final class KafkaEventRelay implements EventRelay {
     @Override
     public void publish(List<RunEvent> events) {
         // on a partition thread: never wait
-        if (!running) {
+        if (!running || events.isEmpty()) {
+            return;
+        }
+        // an update's events are all of one run, or all of one lane or switch
+        if (PlatformEventPublisher.isPlatformEvent(events.get(0))) {
+            platform.publish(events);
             return;
         }
         if (queue.offer(events)) {
@@ -176,6 +192,7 @@ public final class KafkaEventRelay implements EventRelay {
         this.store = runStore;
         producer = eventTopic.producer();
         confirmers = new Confirmers(2);
+        platform.start();
         running = true;
         Thread t = new Thread(this::relay, "caravan-event-relay");
         t.setDaemon(true);
@@ -203,6 +220,26 @@ public final class KafkaEventRelay implements EventRelay {
         // a short grace for what is in flight; the rest is in the outboxes
         producer.close(Duration.ofSeconds(2));
         confirmers.close();
+        platform.stop();
+    }
+
+    /** Where the events of no run go: their topic, backlog and counts. */
+    public String platformTopic() {
+        return platform.topic();
+    }
+
+    /** Lane, kill-switch and trigger events waiting for Kafka. */
+    public long platformBacklog() {
+        return platform.backlog();
+    }
+
+    public long platformPublished() {
+        return platform.published();
+    }
+
+    /** Lane, kill-switch and trigger events dropped (too many waited for Kafka) or refused by Kafka for good. */
+    public long platformLost() {
+        return platform.dropped() + platform.refused();
     }
 
     /** Events received or found and not yet confirmed: queued, in the producer, or waiting for confirmation. */

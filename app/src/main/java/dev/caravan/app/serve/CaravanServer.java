@@ -50,6 +50,8 @@ public final class CaravanServer implements AutoCloseable {
     public static final String WATCH_WORKFLOWS = "caravan.workflows.watch";
     /** The topic of run events. */
     public static final String EVENTS_TOPIC = "caravan.events.topic";
+    /** Where the events of no run (lanes', kill switches', triggers') go; default: the run event topic. */
+    public static final String PLATFORM_EVENTS_TOPIC = "caravan.events.platform-topic";
     /** The partitions of the run event topic when the server creates it. */
     public static final String EVENTS_TOPIC_PARTITIONS = "caravan.events.topic.partitions";
     /** How often the relay reads the outboxes for events it missed, in milliseconds. */
@@ -127,8 +129,9 @@ public final class CaravanServer implements AutoCloseable {
             main = new Main();
             configure(main, options, httpPort, data, bootstrap, maxBody);
             // the engine finds the relay in the registry: its runs keep outboxes, which the relay publishes
-            KafkaEventRelay relay = new KafkaEventRelay(bootstrap,
-                    options.property(EVENTS_TOPIC).orElse(KafkaEventRelay.DEFAULT_TOPIC),
+            String eventsTopic = options.property(EVENTS_TOPIC).orElse(KafkaEventRelay.DEFAULT_TOPIC);
+            KafkaEventRelay relay = new KafkaEventRelay(bootstrap, eventsTopic,
+                    options.property(PLATFORM_EVENTS_TOPIC).orElse(eventsTopic),
                     (int) longProperty(options, EVENTS_TOPIC_PARTITIONS, 6),
                     Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000)));
             main.bind("caravanEventRelay", relay);

@@ -41,7 +41,11 @@ final class EventRelayHealthCheck extends AbstractHealthCheck {
                 .detail("runs.unconfirmed", relay.unconfirmedRuns())
                 .detail("published", relay.published())
                 .detail("refused", relay.refused())
-                .detail("waiting.ms", waiting.toMillis());
+                .detail("waiting.ms", waiting.toMillis())
+                .detail("platform.topic", relay.platformTopic())
+                .detail("platform.backlog", relay.platformBacklog())
+                .detail("platform.published", relay.platformPublished())
+                .detail("platform.lost", relay.platformLost());
         if (waiting.compareTo(STALLED_AFTER) > 0) {
             builder.message("run events have waited for Kafka for " + waiting.toSeconds() + " s"
                             + (relay.lastError() == null ? "" : ": " + relay.lastError())).down();

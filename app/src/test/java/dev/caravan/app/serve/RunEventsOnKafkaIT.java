@@ -5,7 +5,10 @@ import dev.caravan.app.kafka.KafkaEventRelay;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.event.TraceParent;
+import dev.caravan.run.KillSwitches;
+import dev.caravan.run.Lanes;
 import dev.caravan.run.RunService.StartRequest;
+import dev.caravan.state.LaneStore;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import io.cloudevents.CloudEvent;
@@ -99,6 +102,38 @@ class RunEventsOnKafkaIT {
         List<RunEvent> logged = server.engine().store().events(run.runId(), 0, 1000);
         assertThat(logged).extracting(RunEvent::id)
                 .containsExactlyElementsOf(records.stream().map(r -> r.value().getId()).toList());
+    }
+
+    @Test
+    void laneAndKillSwitchEventsReachTheTopicKeyedByTheirPseudoRunIds() {
+        server.engine().lanes().create("kafka-lane", "acme", 2);
+        server.engine().lanes().cleanup("kafka-lane", Lanes.Cleanup.CANCEL);
+        KillSwitches switches = server.engine().killSwitches();
+        switches.set(KillSwitches.Scope.WORKFLOW, "kafka-switched", "maintenance");
+        switches.clear(KillSwitches.Scope.WORKFLOW, "kafka-switched");
+        String lane = LaneStore.eventRunId("kafka-lane");
+        String killSwitch = KillSwitches.eventRunId("workflow:kafka-switched");
+
+        Map<String, List<ConsumerRecord<String, CloudEvent>>> found = TopicEvents.read(
+                server.kafka().bootstrapServers(), KafkaEventRelay.DEFAULT_TOPIC, List.of(lane, killSwitch),
+                byKey -> byKey.getOrDefault(lane, List.of()).size() >= 2
+                         && byKey.getOrDefault(killSwitch, List.of()).size() >= 2);
+
+        TopicEvents.assertContiguous(found.get(lane), lane);
+        assertThat(found.get(lane)).extracting(r -> r.value().getType())
+                .containsExactly(EventTypes.LANE_CREATED, EventTypes.LANE_CLEANED);
+        assertThat(found.get(lane)).allSatisfy(r -> {
+            assertThat(r.key()).isEqualTo(lane);
+            assertThat(r.value().getExtension("laneid")).isEqualTo("kafka-lane");
+            assertThat(r.value().getExtension("tenantid")).isEqualTo("acme");
+        });
+        TopicEvents.assertContiguous(found.get(killSwitch), killSwitch);
+        assertThat(found.get(killSwitch)).extracting(r -> r.value().getType())
+                .containsExactly(EventTypes.KILL_SWITCH_SET, EventTypes.KILL_SWITCH_CLEARED);
+        assertThat(found.get(killSwitch)).allSatisfy(r -> {
+            assertThat(r.value().getExtension("workflow")).isEqualTo("kafka-switched");
+            assertThat(header(r, "ce_traceparent")).isEqualTo(TraceParent.of(killSwitch, null));
+        });
     }
 
     @Test

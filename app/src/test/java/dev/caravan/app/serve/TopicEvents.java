@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -35,6 +36,12 @@ final class TopicEvents {
      */
     static Map<String, List<ConsumerRecord<String, CloudEvent>>> read(String bootstrap, String topic,
             Collection<String> runIds) {
+        return read(bootstrap, topic, runIds, byRun -> allFinished(byRun, runIds));
+    }
+
+    /** The records of each key (a run id, or a lane's or switch's pseudo id), in topic order, once {@code done}. */
+    static Map<String, List<ConsumerRecord<String, CloudEvent>>> read(String bootstrap, String topic,
+            Collection<String> runIds, Predicate<Map<String, List<ConsumerRecord<String, CloudEvent>>>> done) {
         Map<String, List<ConsumerRecord<String, CloudEvent>>> byRun = new HashMap<>();
         try (KafkaConsumer<String, CloudEvent> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -48,7 +55,7 @@ final class TopicEvents {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (!allFinished(byRun, runIds) && System.nanoTime() < deadline) {
+            while (!done.test(byRun) && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, CloudEvent> r : consumer.poll(Duration.ofMillis(200))) {
                     if (runIds.contains(r.key())) {
                         byRun.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r);

@@ -1,0 +1,216 @@
+package dev.caravan.app.kafka;
+
+import dev.caravan.event.EventSink;
+import dev.caravan.event.RunEvent;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Publishes the events that belong to no run (lanes', kill switches', triggers': their {@code runid} is a pseudo id,
+ * see {@link #isPlatformEvent}) to Kafka, in the same binary mode as run events, keyed by that pseudo id so each
+ * lane's or switch's events keep their order.
+ *
+ * <p>They have no outbox: the state they report (a lane, a switch) is itself in the cluster. So they are delivered at
+ * least once while the member lives, and waiting for Kafka is bounded: the producer retries what it holds for as long
+ * as Kafka is away, and beyond {@link #QUEUE_CAPACITY} events waiting here new ones are dropped, counted and logged.
+ * Events still waiting when the member dies are lost.
+ */
+final class PlatformEventPublisher implements EventSink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PlatformEventPublisher.class);
+
+    static final int QUEUE_CAPACITY = 10_000;
+    private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
+    private static final List<String> PSEUDO_RUN_PREFIXES = List.of("lane:", "killswitch:", "trigger:");
+
+    private final EventTopic eventTopic;
+    private final BinaryCloudEvents records = new BinaryCloudEvents();
+    private final BlockingQueue<RunEvent> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong inFlight = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong refused = new AtomicLong();
+    private volatile long lastDropWarning;
+    private volatile String lastError;
+    private volatile boolean running;
+    private KafkaProducer<String, byte[]> producer;
+    private volatile Thread thread;
+    /** The publisher's thread is inside {@code producer.send}. */
+    private volatile boolean sending;
+    /** Why the record being sent was not queued, set inside {@code producer.send}. */
+    private Exception notQueued;
+
+    PlatformEventPublisher(String bootstrapServers, String topic, int partitions) {
+        this.eventTopic = new EventTopic(bootstrapServers, topic, partitions);
+    }
+
+    /** Whether the event belongs to no run: a lane's, a kill switch's or a trigger's. */
+    static boolean isPlatformEvent(RunEvent e) {
+        for (String prefix : PSEUDO_RUN_PREFIXES) {
+            if (e.runId().startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    String topic() {
+        return eventTopic.name();
+    }
+
+    @Override
+    public void publish(List<RunEvent> events) {
+        // on a partition thread: never wait
+        if (!running) {
+            return;
+        }
+        for (RunEvent e : events) {
+            if (!queue.offer(e)) {
+                dropped.incrementAndGet();
+                long now = System.nanoTime();
+                if (now - lastDropWarning >= WARN_EVERY_NANOS) {
+                    lastDropWarning = now;
+                    LOG.warn("{} lane, kill-switch and trigger events wait for Kafka at {}: dropped {} so far "
+                             + "(the lanes and switches themselves are unaffected){}", queue.size(),
+                            eventTopic.bootstrapServers(), dropped.get(), lastError == null ? "" : ": " + lastError);
+                }
+            }
+        }
+    }
+
+    synchronized void start() {
+        if (running) {
+            return;
+        }
+        producer = eventTopic.producer();
+        running = true;
+        thread = new Thread(this::relay, "caravan-platform-events");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    void stop() {
+        Thread t;
+        synchronized (this) {
+            if (!running) {
+                return;
+            }
+            running = false;
+            t = thread;
+        }
+        t.interrupt();
+        try {
+            t.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        producer.close(Duration.ofSeconds(2));
+    }
+
+    /** Events waiting here or in the producer. */
+    long backlog() {
+        return queue.size() + inFlight.get();
+    }
+
+    long published() {
+        return published.get();
+    }
+
+    /** Events dropped because too many waited for Kafka. */
+    long dropped() {
+        return dropped.get();
+    }
+
+    /** Events Kafka refused for good (too large). */
+    long refused() {
+        return refused.get();
+    }
+
+    private void relay() {
+        long backoffMillis = 250;
+        boolean topicReady = false;
+        RunEvent next = null;
+        while (running) {
+            try {
+                if (!topicReady) {
+                    try {
+                        eventTopic.ensure(producer);
+                        topicReady = true;
+                    } catch (ExecutionException | RuntimeException e) {
+                        lastError = String.valueOf(e instanceof ExecutionException ? e.getCause() : e);
+                        TimeUnit.MILLISECONDS.sleep(backoffMillis);
+                        backoffMillis = Math.min(5_000, backoffMillis * 2);
+                        continue;
+                    }
+                }
+                if (next == null) {
+                    next = queue.poll(1, TimeUnit.SECONDS);
+                    if (next == null) {
+                        continue;
+                    }
+                }
+                if (send(next)) {
+                    next = null;
+                    backoffMillis = 250;
+                } else {
+                    // not taken (no metadata, or the producer's buffer is full): this event again, so order holds
+                    TimeUnit.MILLISECONDS.sleep(backoffMillis);
+                    backoffMillis = Math.min(5_000, backoffMillis * 2);
+                }
+            } catch (InterruptedException e) {
+                if (!running) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * Hands the event to the producer; false when it did not take it. A record the producer could not queue (no
+     * metadata within {@code max.block.ms}, a full buffer) fails inside {@code send}, on this thread, through the
+     * callback or by throwing.
+     */
+    private boolean send(RunEvent e) {
+        inFlight.incrementAndGet();
+        sending = true;
+        try {
+            producer.send(records.record(eventTopic.name(), e), (metadata, failure) -> {
+                if (sending && Thread.currentThread() == thread) {
+                    notQueued = failure;
+                    return;
+                }
+                inFlight.decrementAndGet();
+                if (failure == null) {
+                    published.incrementAndGet();
+                } else {
+                    // retriable failures are retried for as long as Kafka is away: this one is for good
+                    lastError = failure.toString();
+                    refused.incrementAndGet();
+                    LOG.error("Kafka refused event {} ({}): it is not on the topic{}", e.id(), e.type(),
+                            failure instanceof RecordTooLargeException ? " (too large)" : "", failure);
+                }
+            });
+        } catch (RuntimeException notTaken) {
+            notQueued = notTaken;
+        } finally {
+            sending = false;
+        }
+        if (notQueued != null) {
+            inFlight.decrementAndGet();
+            lastError = notQueued.toString();
+            notQueued = null;
+            return false;
+        }
+        return true;
+    }
+}
