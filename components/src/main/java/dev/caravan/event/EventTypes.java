@@ -33,6 +33,8 @@ public final class EventTypes {
     public static final String TOOL_CALL_COMPLETED = "caravan.tool.call.completed";
     public static final String TOOL_CALL_FAILED = "caravan.tool.call.failed";
     public static final String COST_UPDATED = "caravan.cost.updated";
+    /** A policy (a budget, a kill switch, a lane) stopped a node or a run. */
+    public static final String POLICY_DENIED = "caravan.policy.denied";
     /** A kill switch was set (or its reason changed). */
     public static final String KILL_SWITCH_SET = "caravan.killswitch.set";
     public static final String KILL_SWITCH_CLEARED = "caravan.killswitch.cleared";

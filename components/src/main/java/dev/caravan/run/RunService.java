@@ -159,7 +159,7 @@ public final class RunService {
             try {
                 now = engine.lanes().admit(request.lane(), runId);
             } catch (RunConflictException refused) {
-                engine.store().apply(runId, new Mutation.CancelRun(refused.getMessage()));
+                engine.store().apply(runId, new Mutation.CancelRun(refused.getMessage(), "lane", null));
                 throw refused;
             }
             if (!now) {

@@ -86,6 +86,11 @@ public sealed interface Mutation {
 
     /** The error code of a failure no other code describes. */
     String ERROR = "ERROR";
+    /**
+     * The code of a node refused by a budget before its call left the process: its failure is also a
+     * {@code caravan.policy.denied} event.
+     */
+    String BUDGET = "BUDGET";
 
     /** The error code of a run failed because it lost its owner too often. */
     String RUN_LOST = "RUN_LOST";
@@ -294,7 +299,10 @@ public sealed interface Mutation {
                     !retrying && continued);
             Map<String, NodeRecord> nodes = new LinkedHashMap<>(r.nodes());
             nodes.put(key, n);
-            List<EventDraft> events = new ArrayList<>(2);
+            List<EventDraft> events = new ArrayList<>(3);
+            if (!retrying && BUDGET.equals(c)) {
+                events.add(new EventDraft(EventTypes.POLICY_DENIED, key, map("policy", "budget", "reason", message)));
+            }
             events.add(new EventDraft(EventTypes.NODE_FAILED, key, map("kind", kind, "attempt", n.attempts(),
                     "errorClass", errorClass, "code", c, "message", message, "willRetry", retrying,
                     "retryInMs", retrying ? retryInMillis : null, "continued", n.continued() ? true : null)));
@@ -481,7 +489,15 @@ public sealed interface Mutation {
         }
     }
 
-    record CancelRun(String reason) implements Mutation {
+    /**
+     * Cancels the run. With {@code deniedBy}, a policy stopped it ({@code kill-switch}, {@code lane}): a
+     * {@code caravan.policy.denied} event, about {@code node} when it stopped before one, comes first.
+     */
+    record CancelRun(String reason, String deniedBy, String node) implements Mutation {
+        public CancelRun(String reason) {
+            this(reason, null, null);
+        }
+
         @Override
         public Ownership ownership() {
             return Ownership.ANY;
@@ -493,7 +509,12 @@ public sealed interface Mutation {
                 return Applied.rejected(r, refused);
             }
             RunRecord next = with(r, now, RunStatus.CANCELLED, null, reason, null, null, 0, 0, r.nodes());
-            return Applied.of(next, new EventDraft(EventTypes.RUN_CANCELLED, null, map("reason", reason)));
+            EventDraft cancelled = new EventDraft(EventTypes.RUN_CANCELLED, null, map("reason", reason));
+            if (deniedBy == null) {
+                return Applied.of(next, cancelled);
+            }
+            return new Applied(next, List.of(new EventDraft(EventTypes.POLICY_DENIED, node,
+                    map("policy", deniedBy, "reason", reason)), cancelled), null);
         }
     }
 

@@ -456,6 +456,14 @@ class RunServiceTest {
             assertThat(e.node()).isEqualTo("second");
             assertThat(e.type()).isEqualTo(EventTypes.NODE_OUTPUT_DELTA);
         });
+        // the refusal is a policy's, said right before the node's failure
+        List<RunEvent> ofSecond = caravan.events().stream()
+                .filter(e -> e.runId().equals(r.runId()) && "second".equals(e.node())).toList();
+        assertThat(ofSecond).extracting(RunEvent::type)
+                .containsSubsequence(EventTypes.POLICY_DENIED, EventTypes.NODE_FAILED);
+        RunEvent denied = ofSecond.stream().filter(e -> e.type().equals(EventTypes.POLICY_DENIED)).findFirst()
+                .orElseThrow();
+        assertThat(denied.data()).isEqualTo(Map.of("policy", "budget", "reason", r.error()));
     }
 
     @Test

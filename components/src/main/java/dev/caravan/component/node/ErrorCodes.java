@@ -28,6 +28,8 @@ public final class ErrorCodes {
     public static final String GATE_TIMEOUT = "GATE_TIMEOUT";
     /** The node's output is larger than {@code caravan.runs.max-value-bytes}. */
     public static final String OUTPUT_TOO_LARGE = "OUTPUT_TOO_LARGE";
+    /** A budget refused the node's model call before it left the process ({@code LlmException.Kind.BUDGET}). */
+    public static final String BUDGET = Mutation.BUDGET;
     /** A {@code fail} node that names no code. */
     public static final String FAILED = "FAILED";
 

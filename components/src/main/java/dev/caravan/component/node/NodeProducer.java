@@ -214,7 +214,8 @@ public class NodeProducer extends DefaultAsyncProducer {
         Optional<String> killed = services.killSwitches().stopping(ctx.record().workflow(), ctx.record().tenant());
         if (killed.isPresent()) {
             // a kill switch: the run ends at this node boundary, before the node (and any LLM call) runs
-            RunRecords.apply(services.store(), ctx.exchange(), ctx.runId(), new Mutation.CancelRun(killed.get()));
+            RunRecords.apply(services.store(), ctx.exchange(), ctx.runId(), new Mutation.CancelRun(killed.get(),
+                    "kill-switch", ctx.key()));
             ctx.exchange().setRouteStop(true);
             callback.done(false);
             return;
