@@ -9,6 +9,7 @@ import dev.caravan.event.EventBus;
 import dev.caravan.event.EventSink;
 import dev.caravan.expr.Expressions;
 import dev.caravan.spi.Timers;
+import dev.caravan.state.DefinitionStore;
 import dev.caravan.state.EventRelay;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.JdbcMapStore;
@@ -60,6 +61,7 @@ public final class Engine implements AutoCloseable {
     private final Duration retention;
     private final long maxValueBytes;
     private final KillSwitches killSwitches;
+    private final DefinitionStore definitions;
     private final Lanes lanes;
     private final StepServices steps;
     private final int maxTakeovers;
@@ -106,6 +108,7 @@ public final class Engine implements AutoCloseable {
         this.secrets = new Secrets(camelContext);
         this.platformEvents = relay == null ? events : events.andThen(relay);
         this.killSwitches = new KillSwitches(hazelcast, platformEvents);
+        this.definitions = new DefinitionStore(hazelcast);
         this.lanes = new Lanes(new LaneStore(hazelcast, events), store, runs, executor);
         this.steps = new StepServices(store, values, expressions, catalog, timers, secrets, killSwitches, lanes, tasks,
                 maxValueBytes, this::isStopping);
@@ -358,6 +361,11 @@ public final class Engine implements AutoCloseable {
     }
 
     /** Kill switches for a workflow, a tenant or everything. */
+    /** The definitions deployed through the API, kept in the cluster (and its database). */
+    public DefinitionStore definitions() {
+        return definitions;
+    }
+
     public KillSwitches killSwitches() {
         return killSwitches;
     }

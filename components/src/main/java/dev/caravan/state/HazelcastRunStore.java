@@ -203,6 +203,12 @@ public final class HazelcastRunStore implements RunStore {
         if (config.getUserContext().containsKey(RunUpdateProcessor.RELAY_KEY)) {
             config.getUserContext().put(EVENT_TABLE_KEY, EventLog.persist(config, dataSource));
         }
+        // definitions deployed through the API: few, each read by every member at start
+        config.getMapConfig(DefinitionStore.MAP_NAME).getMapStoreConfig()
+                .setEnabled(true)
+                .setImplementation(JdbcMapStore.json(dataSource, DefinitionStore.TABLE))
+                .setWriteDelaySeconds(0)
+                .setInitialLoadMode(MapStoreConfig.InitialLoadMode.EAGER);
         JdbcMapStore<String> valueStore = JdbcMapStore.values(dataSource);
         MapConfig valuesConfig = config.getMapConfig(ValueStore.MAP_NAME);
         valuesConfig.getMapStoreConfig()

@@ -9,6 +9,8 @@ import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
+import dev.caravan.state.DefinitionStore;
+import dev.caravan.state.DefinitionStore.Definition;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -18,8 +20,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -31,8 +31,10 @@ import java.util.function.Supplier;
  */
 final class AgentApi {
 
-    /** Distinct agent definitions a server deploys at most: each is a workflow with its own routes. */
+    /** Distinct agent definitions a cluster keeps at most: each is a workflow with its own routes on every member. */
     static final int MAX_DEFINITIONS = 1000;
+    /** The origin of the definitions this API stores ({@link DefinitionStore.Definition#origin}). */
+    static final String AGENT_ORIGIN = "agent";
     private static final String NODE = "agent";
     /** Tools an HTTP client defines may only call the routes an operator deployed, never an arbitrary endpoint. */
     private static final String TOOL_SCHEME = "direct:";
@@ -43,7 +45,6 @@ final class AgentApi {
     private final WorkflowLoader loader;
     private final RunApi runs;
     private final int maxDefinitions;
-    private final Set<String> deployed = ConcurrentHashMap.newKeySet();
 
     AgentApi(Supplier<Engine> engine, WorkflowLoader loader, RunApi runs, int maxDefinitions) {
         this.engine = engine;
@@ -87,7 +88,7 @@ final class AgentApi {
     }
 
     private void deploy(Engine e, String name, Map<String, Object> agent, Map<String, Object> tools) {
-        if (!deployed.contains(name) && deployed.size() >= maxDefinitions) {
+        if (e.definitions().get(name) == null && e.definitions().count(AGENT_ORIGIN) >= maxDefinitions) {
             throw new ApiException(409, "AGENT_DEFINITIONS_FULL", "Too many agent definitions", "this server has "
                     + "deployed " + maxDefinitions + " distinct agent definitions (model, system, prompt, tools and "
                     + "output schema), its limit; vary the input rather than the prompt, or deploy a workflow");
@@ -103,10 +104,12 @@ final class AgentApi {
         definition.put("kind", WorkflowLoader.KIND);
         definition.put("metadata", Map.of("name", name, "description", "One agent call, from POST /api/v1/agent/run"));
         definition.put("spec", spec);
+        String file = name + ".caravan.yaml";
+        // JSON is YAML: the loader reads it as it reads any workflow file
+        String source = Json.write(definition);
         Workflow wf;
         try {
-            // JSON is YAML: the loader reads it as it reads any workflow file
-            wf = loader.load(name + ".caravan.yaml", Json.write(definition));
+            wf = loader.load(file, source);
         } catch (InvalidWorkflowException invalid) {
             List<String> errors = new ArrayList<>();
             for (Problem p : invalid.problems()) {
@@ -120,7 +123,8 @@ final class AgentApi {
         } catch (IllegalStateException | IllegalArgumentException notDeployable) {
             throw new ApiException(422, "DEFINITION_INVALID", "Invalid definition", notDeployable.getMessage());
         }
-        deployed.add(name);
+        // kept with the runs: every member deploys it, and a run of it resumes after a restart
+        e.definitions().put(new Definition(name, file, source, AGENT_ORIGIN));
     }
 
     /** The request's tools as {@code spec.tools} takes them, by name; each calls a {@code direct:} route. */

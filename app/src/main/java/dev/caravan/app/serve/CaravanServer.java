@@ -70,11 +70,13 @@ public final class CaravanServer implements AutoCloseable {
     private final String url;
     private final List<String> deployed;
     private final WorkflowFolders folders;
+    private final StoredDefinitions stored;
     private boolean closed;
 
     private CaravanServer(Main main, EmbeddedKafka kafka, DataDirectory data, Engine engine, String url,
-            List<String> deployed, WorkflowFolders folders) {
+            List<String> deployed, WorkflowFolders folders, StoredDefinitions stored) {
         this.folders = folders;
+        this.stored = stored;
         this.main = main;
         this.kafka = kafka;
         this.data = data;
@@ -108,6 +110,7 @@ public final class CaravanServer implements AutoCloseable {
         CompletableFuture<EmbeddedKafka> kafkaStarting = null;
         Main main = null;
         WorkflowFolders folders = null;
+        StoredDefinitions stored = null;
         try {
             String bootstrap = options.property(KAFKA_BOOTSTRAP).orElse(null);
             if (bootstrap == null) {
@@ -149,7 +152,14 @@ public final class CaravanServer implements AutoCloseable {
             HttpErrorPages.install(camel, httpPort, maxBody);
             EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);
             folders = new WorkflowFolders(engine, loader, options, err);
-            List<String> deployed = folders.deployAll();
+            List<String> deployed = new ArrayList<>(folders.deployAll());
+            stored = new StoredDefinitions(engine, loader, err);
+            for (String name : stored.deployAll()) {
+                if (!deployed.contains(name)) {
+                    deployed.add(name);
+                }
+            }
+            stored.listen();
             if (options.property(WATCH_WORKFLOWS).map(Boolean::parseBoolean).orElse(true)) {
                 folders.watch();
             }
@@ -162,12 +172,15 @@ public final class CaravanServer implements AutoCloseable {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }
             String url = "http://" + hostForUrl(options.host()) + ":" + httpPort;
-            CaravanServer server = new CaravanServer(main, kafka, data, engine, url, deployed, folders);
+            CaravanServer server = new CaravanServer(main, kafka, data, engine, url, deployed, folders, stored);
             server.printStarted(err, options, bootstrap, keys, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
             return server;
         } catch (Exception | Error e) {
             if (folders != null) {
                 folders.close();
+            }
+            if (stored != null) {
+                stored.close();
             }
             if (main != null) {
                 main.stop();
@@ -346,6 +359,7 @@ public final class CaravanServer implements AutoCloseable {
         }
         closed = true;
         folders.close();
+        stored.close();
         try {
             main.stop();
         } finally {

@@ -6,6 +6,8 @@ import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
 import dev.caravan.run.UnknownWorkflowException;
+import dev.caravan.state.DefinitionStore;
+import dev.caravan.state.DefinitionStore.Definition;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -20,8 +22,8 @@ import java.util.function.Supplier;
 /**
  * What {@code PUT /api/v1/definitions/{name}} does, apart from HTTP: checks a workflow's YAML with the loader the
  * server loaded its folders with, and deploys it into the running server through the catalog as those were, replacing
- * a definition of the same name. Nothing is written to disk: a definition deployed this way lasts until the server
- * stops.
+ * a definition of the same name. The definition is kept in the cluster ({@link DefinitionStore}; with a database, in
+ * it): every member deploys it, and it outlives a restart ({@link StoredDefinitions}).
  */
 final class DefinitionApi {
 
@@ -39,9 +41,10 @@ final class DefinitionApi {
             throw RequestBodies.invalid("the request has no body; expected the workflow's YAML");
         }
         String file = name + ".caravan.yaml";
+        String source = yaml(body);
         Workflow wf;
         try {
-            wf = loader.load(file, utf8(body));
+            wf = loader.load(file, source);
         } catch (InvalidWorkflowException e) {
             throw invalid("the workflow has " + e.problems().size() + " problem" + (e.problems().size() == 1 ? "" : "s"),
                     e.problems());
@@ -60,6 +63,8 @@ final class DefinitionApi {
         } catch (IllegalStateException | IllegalArgumentException notDeployable) {
             throw new ApiException(422, "DEFINITION_INVALID", "Invalid definition", notDeployable.getMessage());
         }
+        // every member deploys it, and it outlives a restart
+        e.definitions().put(new Definition(name, file, source, "api"));
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("name", wf.name());
         summary.put("hash", wf.hash());
@@ -68,7 +73,7 @@ final class DefinitionApi {
         return ApiResponse.of(before == null ? 201 : 200, summary);
     }
 
-    private static String utf8(byte[] body) {
+    private static String yaml(byte[] body) {
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();

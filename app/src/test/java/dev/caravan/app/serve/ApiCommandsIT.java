@@ -40,20 +40,30 @@ class ApiCommandsIT {
     static Path dir;
 
     static CaravanServer server;
+    static ServeOptions options;
     static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @BeforeAll
     static void start() throws Exception {
         Path workflows = Path.of(ApiCommandsIT.class.getResource("/serve/workflows").toURI());
         Path operations = Path.of(ApiCommandsIT.class.getResource("/serve/operations").toURI());
-        server = CaravanServer.start(new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
+        options = new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
                 List.of(workflows, operations), Map.of(
                         CaravanServer.KAFKA_BOOTSTRAP, "127.0.0.1:9",
                         ApiKeys.PROPERTY, "acme:" + ApiKeys.hash("acme-secret-key") + ",other:"
                                 + ApiKeys.hash("other-secret-key") + ",ops:" + ApiKeys.hash("ops-secret-key"),
                         ApiRoutes.ADMIN_TENANTS, "ops",
                         CaravanServer.MAX_BODY_BYTES, String.valueOf(MAX_BODY)),
-                workflows.getParent()), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+                workflows.getParent());
+        server = CaravanServer.start(options, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8));
+    }
+
+    /** Stops the server and starts it again on the same data directory and port, as a restart would. */
+    private static void restart() throws Exception {
+        server.close();
+        server = CaravanServer.start(options, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8));
     }
 
     @AfterAll
@@ -326,6 +336,32 @@ class ApiCommandsIT {
         String second = startedRunId(ACME, "{\"workflow\": \"greeter\", \"input\": {\"name\": \"Bo\"}}");
         assertThat(awaitStatus(ACME, second, "completed").get("output").asText())
                 .isEqualTo("Hello, Bo! Welcome back to the caravan.");
+    }
+
+    @Test
+    void definitionsDeployedThroughTheApiOutliveARestartAndTheirRunsResume() throws Exception {
+        String yaml = Files.readString(Path.of(ApiCommandsIT.class.getResource(
+                "/serve/operations/approval.caravan.yaml").toURI())).replace("name: approval", "name: kept-approval");
+        assertThat(put(OPS, "/api/v1/definitions/kept-approval", yaml, "application/yaml").statusCode())
+                .isEqualTo(201);
+        String waiting = startedRunId(ACME, "{\"workflow\": \"kept-approval\"}");
+        awaitStatus(ACME, waiting, "awaiting_approval");
+        String agentRequest = "{\"model\": \"scripted\", \"prompt\": \"Remember ${{ input.name }}\", "
+                + "\"input\": {\"name\": \"Ada\"}}";
+        String agentWorkflow = awaitStatus(ACME, startedRunId(ACME, "/api/v1/agent/run", agentRequest), "completed")
+                .get("workflow").asText();
+
+        restart();
+
+        assertThat(get(ACME, "/api/v1/workflows").body()).contains("\"kept-approval\"")
+                .contains("\"" + agentWorkflow + "\"");
+        HttpResponse<String> resolved = post(ACME, "/api/v1/approval/resolve", resolve(waiting, "approve"));
+        assertThat(resolved.statusCode()).as(resolved.body()).isEqualTo(202);
+        assertThat(awaitStatus(ACME, waiting, "completed").at("/nodes/approve/output/approved").asBoolean()).isTrue();
+        JsonNode again = awaitStatus(ACME, startedRunId(ACME, "/api/v1/agent/run",
+                agentRequest.replace("Ada", "Bo")), "completed");
+        assertThat(again.get("workflow").asText()).isEqualTo(agentWorkflow);
+        assertThat(again.get("output").asText()).isEqualTo("Remember Bo");
     }
 
     @Test
