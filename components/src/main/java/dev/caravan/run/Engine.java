@@ -207,6 +207,7 @@ public final class Engine implements AutoCloseable {
                     (String) creds.getOrDefault("caravan.store.user", "sa"),
                     (String) creds.getOrDefault("caravan.store.password", ""), poolSize);
             HazelcastRunStore.persist(config, pool, retention.isZero() ? null : retention);
+            KillSwitches.persist(config, pool);
         }
         HazelcastInstance hz;
         try {

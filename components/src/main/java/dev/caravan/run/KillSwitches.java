@@ -1,5 +1,7 @@
 package dev.caravan.run;
 
+import com.hazelcast.config.Config;
+import com.hazelcast.config.MapStoreConfig;
 import com.hazelcast.core.EntryAdapter;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
@@ -9,6 +11,8 @@ import com.hazelcast.replicatedmap.ReplicatedMap;
 import dev.caravan.event.EventSink;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
+import dev.caravan.state.HazelcastRunStore;
+import dev.caravan.state.JdbcMapStore;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,6 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import javax.sql.DataSource;
 
 /**
  * Kill switches for one workflow, one tenant, or everything. While one is set no new run starts, and running runs
@@ -24,12 +29,18 @@ import java.util.TreeMap;
  *
  * <p>Setting or clearing a switch publishes {@code caravan.killswitch.set} or {@code caravan.killswitch.cleared} to the
  * member's event sink, under the pseudo run id {@code killswitch:<key>} and numbered per key by a cluster-wide counter.
+ * With a database both outlive a restart of every member ({@link #persist}).
  */
 public final class KillSwitches {
 
     public static final String MAP_NAME = "caravan.killSwitches";
     /** Per switch key, the sequence of its last event. */
     static final String SEQUENCES_MAP_NAME = "caravan.killSwitchEvents";
+    /**
+     * The switches again, in a map a database can keep (a replicated map has no store): read into the replicated map
+     * when a cluster starts with none set.
+     */
+    static final String KEPT_MAP_NAME = "caravan.killSwitchesKept";
     private static final String GLOBAL = "*";
 
     /** What a switch applies to. */
@@ -39,6 +50,7 @@ public final class KillSwitches {
 
     private final ReplicatedMap<String, String> switches;
     private final IMap<String, Long> sequences;
+    private final IMap<String, String> kept;
     private final EventSink sink;
     /** A local copy, refreshed on every change anywhere in the cluster: checked at every node, it must be cheap. */
     private volatile Map<String, String> snapshot;
@@ -46,7 +58,12 @@ public final class KillSwitches {
     KillSwitches(HazelcastInstance hazelcast, EventSink sink) {
         this.switches = hazelcast.getReplicatedMap(MAP_NAME);
         this.sequences = hazelcast.getMap(SEQUENCES_MAP_NAME);
+        this.kept = hazelcast.getMap(KEPT_MAP_NAME);
         this.sink = sink;
+        if (switches.isEmpty()) {
+            // the first member of a cluster after a restart of every member: the switches set before it
+            kept.forEach(switches::putIfAbsent);
+        }
         switches.addEntryListener(new EntryAdapter<String, String>() {
             @Override
             public void onEntryEvent(EntryEvent<String, String> event) {
@@ -80,6 +97,7 @@ public final class KillSwitches {
         }
         String why = reason == null || reason.isBlank() ? "kill switch" : reason;
         String key = key(scope, target);
+        kept.set(key, why);
         String before = switches.put(key, why);
         refresh();
         if (!why.equals(before)) {
@@ -90,6 +108,7 @@ public final class KillSwitches {
     /** Clears a switch; clearing one that is not set publishes nothing. */
     public void clear(Scope scope, String target) {
         String key = key(scope, target);
+        kept.delete(key);
         String reason = switches.remove(key);
         refresh();
         if (reason != null) {
@@ -107,6 +126,26 @@ public final class KillSwitches {
         sink.publish(List.of(new RunEvent(type, eventRunId(key), nextSequence(key), System.currentTimeMillis(),
                 scope == Scope.WORKFLOW ? target : null, scope == Scope.TENANT ? target : null, null, null, null,
                 data)));
+    }
+
+    /**
+     * Keeps the switches and their events' numbers in the database, so they outlive a restart of every member (tables
+     * {@code caravan_kill_switches} and {@code caravan_kill_switch_events}). Called with
+     * {@link HazelcastRunStore#persist}.
+     */
+    public static Config persist(Config config, DataSource dataSource) {
+        config.getMapConfig(KEPT_MAP_NAME).getMapStoreConfig()
+                .setEnabled(true)
+                .setImplementation(JdbcMapStore.json(dataSource, "caravan_kill_switches"))
+                .setWriteDelaySeconds(0)
+                .setInitialLoadMode(MapStoreConfig.InitialLoadMode.EAGER);
+        config.getMapConfig(SEQUENCES_MAP_NAME).getMapStoreConfig()
+                .setEnabled(true)
+                .setImplementation(new JdbcMapStore<Long>(dataSource, "caravan_kill_switch_events", String::valueOf,
+                        Long::valueOf))
+                .setWriteDelaySeconds(0)
+                .setInitialLoadMode(MapStoreConfig.InitialLoadMode.EAGER);
+        return config;
     }
 
     /** Kill-switch events travel under the pseudo run id {@code killswitch:<key>}. */

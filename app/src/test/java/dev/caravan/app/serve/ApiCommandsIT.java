@@ -339,7 +339,7 @@ class ApiCommandsIT {
     }
 
     @Test
-    void definitionsDeployedThroughTheApiOutliveARestartAndTheirRunsResume() throws Exception {
+    void definitionsAndKillSwitchesOutliveARestartAndRunsOfTheDefinitionsResume() throws Exception {
         String yaml = Files.readString(Path.of(ApiCommandsIT.class.getResource(
                 "/serve/operations/approval.caravan.yaml").toURI())).replace("name: approval", "name: kept-approval");
         assertThat(put(OPS, "/api/v1/definitions/kept-approval", yaml, "application/yaml").statusCode())
@@ -350,9 +350,17 @@ class ApiCommandsIT {
                 + "\"input\": {\"name\": \"Ada\"}}";
         String agentWorkflow = awaitStatus(ACME, startedRunId(ACME, "/api/v1/agent/run", agentRequest), "completed")
                 .get("workflow").asText();
+        assertThat(post(OPS, "/api/v1/admin/kill-switch", "{\"scope\": \"tenant\", \"target\": \"unpaid\", "
+                + "\"reason\": \"invoice overdue\"}").statusCode()).isEqualTo(200);
 
         restart();
 
+        // a kill switch outlives the restart too
+        try {
+            assertThat(get(OPS, "/api/v1/admin/kill-switch").body()).contains("\"unpaid\"").contains("invoice overdue");
+        } finally {
+            post(OPS, "/api/v1/admin/kill-switch", "{\"scope\": \"tenant\", \"target\": \"unpaid\", \"clear\": true}");
+        }
         assertThat(get(ACME, "/api/v1/workflows").body()).contains("\"kept-approval\"")
                 .contains("\"" + agentWorkflow + "\"");
         HttpResponse<String> resolved = post(ACME, "/api/v1/approval/resolve", resolve(waiting, "approve"));
