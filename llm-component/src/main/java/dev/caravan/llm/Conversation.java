@@ -100,7 +100,9 @@ final class Conversation {
         this.listener = given != null ? given : NO_LISTENER;
         Integer offsetProperty = exchange.getProperty(LlmConstants.SCRIPT_OFFSET_PROPERTY, Integer.class);
         this.scriptOffset = offsetProperty == null ? 0 : offsetProperty;
-        this.schema = cfg.getResponseSchema() == null || cfg.getResponseSchema().isBlank() ? null : cfg.getResponseSchema();
+        String schemaText = exchange.getMessage().getHeader(LlmConstants.RESPONSE_SCHEMA, cfg.getResponseSchema(),
+                String.class);
+        this.schema = schemaText == null || schemaText.isBlank() ? null : schemaText;
         this.format = schema == null ? null : component.schemas().responseFormat(schema);
         this.budget = LlmProducer.budget(exchange, cfg);
     }

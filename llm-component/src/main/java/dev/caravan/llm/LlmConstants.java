@@ -95,6 +95,16 @@ public final class LlmConstants {
                             + "the Idempotency-Key header for HTTP tools.", javaType = "String")
     public static final String IDEMPOTENCY_KEY = "CamelCaravanIdempotencyKey";
 
+    @Metadata(description = "In: the system prompt of this call, over the systemPrompt option: a prompt stays out of "
+                            + "the endpoint URI. Camel's HTTP and Kafka consumers drop inbound Camel* headers, so only "
+                            + "the route sets it.", javaType = "String")
+    public static final String SYSTEM_PROMPT = "CamelCaravanLlmSystemPrompt";
+
+    @Metadata(description = "In: the JSON Schema the reply must match, over the responseSchema option (a schema "
+                            + "stays out of the endpoint URI); the reply is then parsed to a Map or List.",
+              javaType = "String")
+    public static final String RESPONSE_SCHEMA = "CamelCaravanLlmResponseSchema";
+
     /** Exchange property: the tools offered to the model, a {@code List<LlmTool>}. */
     public static final String TOOLS_PROPERTY = "CamelCaravanLlmTools";
 

@@ -367,9 +367,10 @@ public class LlmProducer extends DefaultAsyncProducer {
         if (messages.isEmpty()) {
             throw new InvalidPayloadException(exchange, List.class);
         }
-        if (cfg.getSystemPrompt() != null && !cfg.getSystemPrompt().isBlank()
-            && messages.stream().noneMatch(SystemMessage.class::isInstance)) {
-            messages.add(0, SystemMessage.from(cfg.getSystemPrompt()));
+        String system = exchange.getMessage().getHeader(LlmConstants.SYSTEM_PROMPT, cfg.getSystemPrompt(),
+                String.class);
+        if (system != null && !system.isBlank() && messages.stream().noneMatch(SystemMessage.class::isInstance)) {
+            messages.add(0, SystemMessage.from(system));
         }
         return messages;
     }

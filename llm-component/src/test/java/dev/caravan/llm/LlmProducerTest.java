@@ -2,8 +2,10 @@ package dev.caravan.llm;
 
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.request.ChatRequest;
 import org.apache.camel.CamelExecutionException;
 import org.apache.camel.Exchange;
 import org.apache.camel.InvalidPayloadException;
@@ -51,6 +53,8 @@ class LlmProducerTest extends CamelTestSupport {
                                                + "&scriptedReplies=RAW([\"Paris\", {\"json\":{\"town\":\"Paris\"}}])");
                 from("direct:truncated").to("caravan-llm:chat?model=scripted&responseSchema=RAW(" + CITY_SCHEMA + ")"
                                             + "&scriptedReplies=RAW([\"{\\\"city\\\": [\\\"Paris\\\"\"])");
+                from("direct:fromHeaders").to("caravan-llm:chat?model=recording&systemPrompt=Ignored"
+                                              + "&scriptedReplies=RAW([{\"json\":{\"city\":\"Paris\"}}])");
                 from("direct:tools").to("caravan-llm:chat?model=recording&scriptedReplies=RAW(["
                                         + "{\"toolCalls\":[{\"name\":\"weather\",\"arguments\":{\"city\":\"Paris\"}}]},"
                                         + "\"It is sunny in Paris\"])");
@@ -147,6 +151,21 @@ class LlmProducerTest extends CamelTestSupport {
         assertThat(reply).isEqualTo(Map.of("city", "Paris"));
         assertThat(recording.requests).hasSize(1);
         assertThat(recording.requests.get(0).responseFormat().jsonSchema()).isNotNull();
+    }
+
+    @Test
+    void takesTheSystemPromptAndTheSchemaFromHeadersSoTheyStayOutOfTheUri() {
+        Exchange out = template.request("direct:fromHeaders", e -> {
+            e.getMessage().setBody("Where is the Eiffel tower?");
+            e.getMessage().setHeader(LlmConstants.SYSTEM_PROMPT, "Answer with a city.");
+            e.getMessage().setHeader(LlmConstants.RESPONSE_SCHEMA, CITY_SCHEMA);
+        });
+
+        assertThat(out.getException()).isNull();
+        assertThat(out.getMessage().getBody()).isEqualTo(Map.of("city", "Paris"));
+        ChatRequest sent = recording.requests.get(0);
+        assertThat(sent.messages().get(0)).isEqualTo(SystemMessage.from("Answer with a city."));
+        assertThat(sent.responseFormat().jsonSchema()).isNotNull();
     }
 
     @Test
