@@ -13,8 +13,9 @@ import org.apache.camel.spi.UriParams;
 @UriParams
 public class RunConfiguration implements Cloneable {
 
-    @UriParam(label = "start", description = "Tenant of runs started here (default: default); the CamelCaravanTenant"
-                                           + " header overrides it")
+    @UriParam(label = "start,resolve", description = "Tenant of runs started here (default: default); the"
+                                                   + " CamelCaravanTenant header overrides it. For resolve, the only"
+                                                   + " tenant whose gates it resolves (unset: any)")
     private String tenant;
     @UriParam(label = "start", defaultValue = "false",
               description = "Whether start replies with the run's output once the run has finished, rather than with its"

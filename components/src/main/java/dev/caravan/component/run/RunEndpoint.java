@@ -62,23 +62,22 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
 
     /** What the step does. */
     public enum Action {
-        start, begin, end;
+        start, begin, end, resolve;
 
         static Action parse(String text) {
             try {
                 return valueOf(text.toLowerCase(Locale.ROOT));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("caravan-run action must be one of start, begin, end but was '"
+                throw new IllegalArgumentException("caravan-run action must be one of start, begin, end, resolve but was '"
                         + text + "'");
             }
         }
     }
 
-    @UriPath(description = "start, begin or end")
+    @UriPath(description = "start (a run), resolve (a gate), or begin or end (a workflow's route)")
     @Metadata(required = true)
     private Action action;
-    @UriParam(description = "The workflow name")
-    @Metadata(required = true)
+    @UriParam(description = "The workflow name (start, begin, end)")
     private String workflow;
     @UriParam(label = "start", description = "The id of one of the workflow's spec.triggers: its filter, input mapping"
                                              + " and idempotency key apply to each message (the routes a trigger"
@@ -110,7 +109,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        if (workflow == null || workflow.isBlank()) {
+        if (action != Action.resolve && (workflow == null || workflow.isBlank())) {
             throw new IllegalArgumentException("caravan-run:" + action + " needs workflow=<name>");
         }
         if (services == null) {
@@ -121,6 +120,9 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         }
         if (runExecutor == null) {
             runExecutor = EngineServices.runExecutor(getCamelContext());
+        }
+        if (action == Action.resolve) {
+            return;
         }
         if (action == Action.start) {
             if (trigger != null) {
@@ -143,6 +145,9 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
     public Producer createProducer() {
         if (action == Action.start) {
             return new RunStartProducer(this);
+        }
+        if (action == Action.resolve) {
+            return new GateDecisionProducer(this);
         }
         return new DefaultProducer(this) {
             @Override

@@ -103,7 +103,7 @@ class RunComponentTest {
         assertThatThrownBy(() -> caravan.startRoute("caravan-run:stop?workflow=greet"))
                 .isInstanceOf(FailedToCreateRouteException.class)
                 .rootCause().isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("caravan-run action must be one of start, begin, end but was 'stop'");
+                .hasMessage("caravan-run action must be one of start, begin, end, resolve but was 'stop'");
     }
 
     @Test
