@@ -7,14 +7,21 @@ import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import dev.caravan.component.run.RunConstants;
+import dev.caravan.run.RunService;
 import dev.caravan.run.RunWaitTimeoutException;
+import dev.caravan.run.UnknownRunException;
+import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import dev.caravan.test.CaravanEngineExtension;
+import dev.caravan.test.LocalHttpServer;
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kamelet.KameletComponent;
 import org.apache.camel.support.PluginHelper;
 import org.apache.camel.support.ResourceHelper;
+import org.assertj.core.api.InstanceOfAssertFactories;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -24,6 +31,7 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,6 +39,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -52,12 +61,58 @@ class KameletsTest {
             .configure(camel -> camel.getComponent("kamelet", KameletComponent.class).setLocation("file:" + FOLDER))
             .build();
 
+    /** A model server answering in OpenAI's wire format, with a recorded reply whose content the test chooses. */
+    private final List<String> modelRequests = new CopyOnWriteArrayList<>();
+    private final List<String> modelKeys = new CopyOnWriteArrayList<>();
+    private LocalHttpServer openAi;
     private ProducerTemplate producer;
 
     @BeforeAll
     void deployHelloAndTheRoutes() throws Exception {
         caravan.engine().catalog().deploy(Examples.file("hello"));
         caravan.engine().catalog().deploy(Examples.file("gate"));
+        ObjectNode completion = (ObjectNode) Examples.JSON.readTree(
+                KameletsTest.class.getResource("/fixtures/llm/openai/chat-completion-response-recorded.json"));
+        ((ObjectNode) completion.at("/choices/0/message")).put("content", "{\"category\": \"billing\"}");
+        byte[] reply = Examples.JSON.writeValueAsBytes(completion);
+        openAi = LocalHttpServer.start("/v1/chat/completions", exchange -> {
+            modelRequests.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            modelKeys.add(exchange.getRequestHeaders().getFirst("Authorization"));
+            LocalHttpServer.reply(exchange, "application/json", reply);
+        });
+        // as a Pipe binds a Kamelet (camel.kamelet.<kamelet>.<id>.<property>): the prompt and schema are no URI's
+        Map<String, String> classify = Map.of("model", "openai:gpt-4o-mini", "baseUrl", openAi.url() + "/v1",
+                "apiKey", "sk-kamelet-test", "systemPrompt", "You sort support tickets.",
+                "prompt", "Which category? ${body}", "maxTokens", "50", "outputSchema",
+                "{\"type\": \"object\", \"properties\": {\"category\": {\"type\": \"string\"}}, "
+                + "\"required\": [\"category\"]}");
+        classify.forEach((name, value) -> caravan.camelContext().getPropertiesComponent()
+                .addOverrideProperty("camel.kamelet.caravan-agent-action.classify." + name, value));
+        PluginHelper.getRoutesLoader(caravan.camelContext()).loadRoutes(ResourceHelper.fromString("agents.camel.yaml",
+                """
+                - route:
+                    from:
+                      uri: direct:agent-scripted
+                      steps:
+                        - to:
+                            uri: kamelet:caravan-agent-action
+                            parameters:
+                              model: scripted
+                              prompt: "Say hi to ${body}"
+                - route:
+                    from:
+                      uri: direct:agent-openai
+                      steps:
+                        - to: kamelet:caravan-agent-action/classify
+                - route:
+                    from:
+                      uri: direct:approve-acme
+                      steps:
+                        - to:
+                            uri: kamelet:caravan-approval-sink
+                            parameters:
+                              tenant: acme
+                """));
         PluginHelper.getRoutesLoader(caravan.camelContext()).loadRoutes(ResourceHelper.fromString("kamelets.camel.yaml",
                 """
                 - route:
@@ -140,11 +195,79 @@ class KameletsTest {
         assertThat(caravan.queries().get(runId).tenant()).isEqualTo("acme");
     }
 
+    @AfterAll
+    void stopTheModelServer() {
+        if (openAi != null) {
+            openAi.close();
+        }
+    }
+
+    @Test
+    void agentActionRendersThePromptFromTheMessageAndRepliesWithTheAnswer() {
+        Exchange sent = producer.request("direct:agent-scripted", e -> e.getMessage().setBody("Ada"));
+
+        assertThat(sent.getException()).isNull();
+        // the scripted model answers with the prompt it was sent
+        assertThat(sent.getMessage().getBody()).isEqualTo("Say hi to Ada");
+    }
+
+    @Test
+    void agentActionSendsTheSystemPromptAndSchemaToTheProviderAndParsesTheReply() throws Exception {
+        Exchange sent = producer.request("direct:agent-openai", e -> e.getMessage().setBody("I was charged twice"));
+
+        assertThat(sent.getException()).isNull();
+        assertThat(sent.getMessage().getBody()).isEqualTo(Map.of("category", "billing"));
+        // the prompt and the schema travelled in headers, and are gone from the reply
+        assertThat(sent.getMessage().getHeaders()).doesNotContainKeys("CamelCaravanLlmSystemPrompt",
+                "CamelCaravanLlmResponseSchema");
+        assertThat(modelKeys).last().isEqualTo("Bearer sk-kamelet-test");
+        JsonNode request = Examples.JSON.readTree(modelRequests.get(modelRequests.size() - 1));
+        assertThat(request.path("model").asText()).isEqualTo("gpt-4o-mini");
+        assertThat(request.at("/messages/0/role").asText()).isEqualTo("system");
+        assertThat(request.at("/messages/0/content").asText()).isEqualTo("You sort support tickets.");
+        assertThat(request.at("/messages/1/content").asText()).isEqualTo("Which category? I was charged twice");
+        assertThat(request.at("/response_format/type").asText()).isEqualTo("json_schema");
+        assertThat(request.at("/response_format/json_schema/schema/required/0").asText()).isEqualTo("category");
+        assertThat(request.path("max_completion_tokens").asInt()).isEqualTo(50);
+        // nothing of the prompt or the schema is in an endpoint's URI
+        assertThat(caravan.camelContext().getEndpoints()).extracting(Endpoint::getEndpointUri)
+                .noneMatch(uri -> uri.contains("sort support tickets") || uri.contains("category"));
+    }
+
+    @Test
+    void approvalSinkResolvesAGateOfItsTenantFromAMessage() throws Exception {
+        RunRecord waiting = caravan.runs().start(new RunService.StartRequest("gate", Examples.input("gate"), "acme",
+                null, null, null, null)).get(30, TimeUnit.SECONDS);
+        assertThat(waiting.status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+
+        Exchange sent = producer.request("direct:approve-acme", e -> e.getMessage().setBody("{\"runId\": \""
+                + waiting.runId() + "\", \"node\": \"approve\", \"decision\": \"approve\", \"by\": \"ada\"}"));
+
+        assertThat(sent.getException()).isNull();
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> caravan.queries().get(waiting.runId()).status() == RunStatus.COMPLETED);
+        assertThat(caravan.queries().get(waiting.runId()).node("approve").output())
+                .asInstanceOf(InstanceOfAssertFactories.MAP).containsEntry("approved", true).containsEntry("by", "ada");
+    }
+
+    @Test
+    void approvalSinkFindsNoRunOfAnotherTenant() throws Exception {
+        RunRecord other = caravan.runs().start(new RunService.StartRequest("gate", Examples.input("gate"), "other",
+                null, null, null, null)).get(30, TimeUnit.SECONDS);
+
+        Exchange sent = producer.request("direct:approve-acme", e -> e.getMessage().setBody(Map.of("runId",
+                other.runId(), "node", "approve", "decision", "approve")));
+
+        assertThat(sent.getException()).isInstanceOf(UnknownRunException.class);
+        assertThat(caravan.queries().get(other.runId()).status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+    }
+
     @Test
     void everyKameletIsValidAgainstTheKameletCrd() {
         JsonSchema schema = crdSchema();
         List<Path> kamelets = kamelets();
-        assertThat(kamelets).extracting(p -> p.getFileName().toString()).contains("caravan-run-action.kamelet.yaml");
+        assertThat(kamelets).extracting(p -> p.getFileName().toString()).contains("caravan-run-action.kamelet.yaml",
+                "caravan-agent-action.kamelet.yaml", "caravan-approval-sink.kamelet.yaml");
         for (Path kamelet : kamelets) {
             assertThat(schema.validate(yaml(kamelet))).as(kamelet.toString()).isEmpty();
         }
