@@ -18,16 +18,18 @@ import dev.caravan.state.RunStore;
 import dev.caravan.state.ValueStore;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.CamelContext;
+import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.LifecycleStrategySupport;
+import org.apache.camel.util.IOHelper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
+import java.util.function.UnaryOperator;
 
 /**
  * The composition root of one Caravan instance: the Hazelcast member holding run state, the event bus, the
@@ -197,15 +199,13 @@ public final class Engine implements AutoCloseable {
         Optional<String> jdbcUrl = camelContext.getPropertiesComponent().resolveProperty("caravan.store.jdbc-url");
         HikariDataSource pool = null;
         if (jdbcUrl.isPresent()) {
-            // credentials through loadProperties: resolveProperty logs the values it finds
-            Map<String, Object> creds = camelContext.getPropertiesComponent().loadPropertiesAsMap(
-                    k -> k.equals("caravan.store.user") || k.equals("caravan.store.password"));
+            PropertiesComponent properties = camelContext.getPropertiesComponent();
             Duration retention = duration(camelContext, "caravan.runs.retention", "7d");
-            int poolSize = Integer.parseInt(camelContext.getPropertiesComponent()
-                    .resolveProperty("caravan.store.pool-size").orElse("8"));
+            int poolSize = Integer.parseInt(properties.resolveProperty("caravan.store.pool-size").orElse("8"));
             pool = JdbcMapStore.pool(jdbcUrl.get(),
-                    (String) creds.getOrDefault("caravan.store.user", "sa"),
-                    (String) creds.getOrDefault("caravan.store.password", ""), poolSize);
+                    credential(properties, "caravan.store.user", IOHelper::lookupEnvironmentVariable).orElse("sa"),
+                    credential(properties, "caravan.store.password", IOHelper::lookupEnvironmentVariable).orElse(""),
+                    poolSize);
             HazelcastRunStore.persist(config, pool, retention.isZero() ? null : retention);
             KillSwitches.persist(config, pool);
         }
@@ -325,6 +325,20 @@ public final class Engine implements AutoCloseable {
     /** Runs route executions: virtual threads on Java 21+, a cached pool before. */
     public ExecutorService tasks() {
         return tasks;
+    }
+
+    /**
+     * A credential from the Camel properties, else a system property, else the environment as Camel names it
+     * ({@code CARAVAN_STORE_PASSWORD} for {@code caravan.store.password}: how a Kubernetes Secret reaches a pod).
+     * Read with {@code loadProperties}, which reads neither of the last two, because {@code resolveProperty} logs the
+     * values it finds.
+     */
+    static Optional<String> credential(PropertiesComponent properties, String key,
+            UnaryOperator<String> environment) {
+        Object value = properties.loadProperties(key::equals).get(key);
+        return Optional.ofNullable(value).map(Object::toString)
+                .or(() -> Optional.ofNullable(System.getProperty(key)))
+                .or(() -> Optional.ofNullable(environment.apply(key)));
     }
 
     private static Duration duration(CamelContext camelContext, String property, String fallback) {

@@ -3,8 +3,6 @@ package dev.caravan.routes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import dev.caravan.component.run.RunConstants;
 import dev.caravan.run.RunService;
@@ -326,40 +324,8 @@ class KameletsTest {
         }
     }
 
-    /**
-     * The CRD's schema of version v1, as strict as {@code kubectl apply --validate=strict}: an object with declared
-     * properties (and no {@code x-kubernetes-preserve-unknown-fields}) admits no other fields. An API server would
-     * drop them silently, and with them what the author meant.
-     */
+    /** The CRD's schema of version v1, as strict as {@code kubectl apply --validate=strict}. */
     private static JsonSchema crdSchema() {
-        JsonNode crd = yaml(CRD);
-        JsonNode v1 = null;
-        for (JsonNode version : crd.at("/spec/versions")) {
-            if (version.path("name").asText().equals("v1")) {
-                v1 = version;
-            }
-        }
-        assertThat(v1).as("the CRD's v1 version").isNotNull();
-        JsonNode schema = v1.at("/schema/openAPIV3Schema").deepCopy();
-        strict(schema);
-        return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4).getSchema(schema);
-    }
-
-    private static void strict(JsonNode schema) {
-        if (!(schema instanceof ObjectNode s)) {
-            return;
-        }
-        JsonNode properties = s.get("properties");
-        if (properties != null && properties.isObject()) {
-            if (!s.has("additionalProperties") && !s.path("x-kubernetes-preserve-unknown-fields").asBoolean()) {
-                s.put("additionalProperties", false);
-            }
-            properties.forEach(KameletsTest::strict);
-        }
-        strict(s.get("items"));
-        strict(s.get("additionalProperties"));
-        for (String combined : List.of("allOf", "anyOf", "oneOf")) {
-            s.path(combined).forEach(KameletsTest::strict);
-        }
+        return KubernetesSchemas.crdSchema(yaml(CRD), "v1");
     }
 }

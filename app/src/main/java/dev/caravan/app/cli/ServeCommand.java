@@ -23,7 +23,8 @@ import java.util.concurrent.CountDownLatch;
         sortOptions = false,
         header = "Serve the REST API: start runs and follow them over HTTP.",
         description = {
-                "Starts Camel with an HTTP server (the API under /api/v1, health under /observe/health), the engine "
+                "Starts Camel with an HTTP server (the API under /api/v1, health under /observe/health, Prometheus "
+                        + "metrics at /observe/metrics), the engine "
                         + "with its embedded Hazelcast member, and an embedded Kafka broker on 127.0.0.1 unless "
                         + "caravan.kafka.bootstrap-servers names one. Deploys the *.caravan.yaml workflows of each "
                         + "--workflows folder (default ./workflows when it exists); a file with problems is reported "

@@ -237,7 +237,9 @@ public final class CaravanServer implements AutoCloseable {
         }
     }
 
-    /** Camel Main's settings: the HTTP server, health on the same port, the store in the data directory. */
+    /**
+     * Camel Main's settings: the HTTP server, health and metrics on the same port, the store in the data directory.
+     */
     private static void configure(Main main, ServeOptions options, int port, DataDirectory data, String bootstrap,
             long maxBody) {
         Map<String, String> initial = new LinkedHashMap<>();
@@ -253,6 +255,12 @@ public final class CaravanServer implements AutoCloseable {
         initial.put("camel.management.port", String.valueOf(port));
         initial.put("camel.management.healthCheckEnabled", "true");
         initial.put("camel.health.enabled", "true");
+        // Prometheus metrics at /observe/metrics on the same port (camel-micrometer-prometheus): routes, the JVM. Not
+        // the exchange event notifier, which times every message sent to an endpoint, that is every node of a run
+        initial.put("camel.management.metricsEnabled", "true");
+        initial.put("camel.metrics.enabled", "true");
+        initial.put("camel.metrics.enableExchangeEventNotifier", "false");
+        initial.put("camel.metrics.binders", "jvm-memory,jvm-gc,jvm-thread,processor,uptime");
         initial.put("camel.main.shutdownTimeout", "10");
         // an initial property: a caravan.store.jdbc-url in the environment (CARAVAN_STORE_JDBC_URL) wins
         initial.put("caravan.store.jdbc-url", "jdbc:h2:file:" + data.path().resolve("db").resolve("caravan"));

@@ -102,6 +102,11 @@ class ApiKeysIT {
         assertThat(send(get("/observe/health")).statusCode()).isEqualTo(200);
     }
 
+    @Test
+    void metricsNeedNoKeySoThatPrometheusCanScrapeThem() throws Exception {
+        assertThat(send(get("/observe/metrics")).statusCode()).isEqualTo(200);
+    }
+
     private static HttpRequest.Builder get(String path) {
         return HttpRequest.newBuilder(URI.create(server.url() + path)).GET();
     }

@@ -25,6 +25,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -249,6 +250,25 @@ class ServerIT {
         assertThat(get("/observe/health/live").statusCode()).isEqualTo(200);
         String full = get("/observe/health?exposureLevel=full").body();
         assertThat(full).contains("hazelcast-member").contains("kafka-broker").contains("event-relay");
+    }
+
+    @Test
+    void servesPrometheusMetricsOfTheRoutesAndTheJvm() throws Exception {
+        HttpResponse<String> started = post("/api/v1/workflows/run", "{\"workflow\": \"hello\", \"input\": "
+                + "{\"name\": \"Metrics\"}}", Map.of());
+        assertThat(started.statusCode()).isEqualTo(202);
+        Pattern helloCounted = Pattern.compile("camel_exchanges_total\\{[^}]*routeId=\"caravan-workflow-hello\"} [1-9]");
+
+        // the workflow's route is counted once its exchange is done
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> get("/observe/metrics").body(), body -> helloCounted.matcher(body).find());
+        HttpResponse<String> metrics = get("/observe/metrics");
+
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t)
+                .startsWith("text/plain"));
+        assertThat(metrics.body()).contains("# TYPE jvm_memory_used_bytes gauge").contains("process_cpu_usage")
+                .contains("camel_route_policy_seconds_count");
     }
 
     // --- helpers ----------------------------------------------------------------------------------------------
