@@ -6,6 +6,7 @@ import dev.caravan.run.RunService;
 import dev.caravan.state.DefinitionStore.Definition;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import dev.caravan.test.TestWorkflows;
 import org.apache.camel.impl.DefaultCamelContext;
 import org.junit.jupiter.api.Test;
 
@@ -23,17 +24,13 @@ import static org.awaitility.Awaitility.await;
 /** Definitions deployed through the API on one member are deployed on every member, and on members that join later. */
 class StoredDefinitionsIT {
 
-    private static final String FLOW = """
-            apiVersion: caravan.dev/v1
-            kind: Workflow
-            metadata:
-              name: %s
-            spec:
-              nodes:
-                - id: make
-                  set: { text: "%s" }
-              output: ${{ nodes.make.output.text }}
-            """;
+    private static String flow(String name, String text) {
+        return TestWorkflows.header(name) + """
+                    - id: make
+                      set: { text: "%s" }
+                  output: ${{ nodes.make.output.text }}
+                """.formatted(text);
+    }
 
     private static DefaultCamelContext member(String cluster) {
         DefaultCamelContext camel = new DefaultCamelContext();
@@ -53,7 +50,7 @@ class StoredDefinitionsIT {
         try (DefaultCamelContext one = member(cluster); DefaultCamelContext two = member(cluster)) {
             one.start();
             Engine a = Engine.of(one);
-            a.definitions().put(new Definition("greeter", "greeter.caravan.yaml", FLOW.formatted("greeter", "v1"),
+            a.definitions().put(new Definition("greeter", "greeter.caravan.yaml", flow("greeter", "v1"),
                     "api"));
             a.definitions().put(new Definition("broken", "broken.caravan.yaml", "spec: [", "api"));
 
@@ -70,9 +67,9 @@ class StoredDefinitionsIT {
 
                 // a new version stored on the first member replaces the running one on the second
                 a.definitions().put(new Definition("greeter", "greeter.caravan.yaml",
-                        FLOW.formatted("greeter", "v2"), "api"));
+                        flow("greeter", "v2"), "api"));
                 await().atMost(Duration.ofSeconds(10)).until(() -> b.catalog().get("greeter").hash()
-                        .equals(loader.load("greeter.caravan.yaml", FLOW.formatted("greeter", "v2")).hash()));
+                        .equals(loader.load("greeter.caravan.yaml", flow("greeter", "v2")).hash()));
                 RunRecord r = b.runs().start(RunService.StartRequest.of("greeter", Map.of())).get(10, TimeUnit.SECONDS);
                 assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
                 assertThat(r.output()).isEqualTo("v2");
