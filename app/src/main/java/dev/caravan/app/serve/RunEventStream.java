@@ -80,6 +80,9 @@ final class RunEventStream {
     private boolean closed;
     /** An event came on the bus since the last poll: the run's member is this one, and the poll can wait. */
     private boolean heard;
+    /** The thread that sent first: the connection's event loop, which every later send should run on too. */
+    private Thread sender;
+    private boolean offThreadReported;
 
     RunEventStream(Vertx vertx, HttpServerResponse response, RunStore store, ValueStore values,
             Function<Consumer<RunEvent>, AutoCloseable> subscribe, String runId, long after, Duration poll,
@@ -201,6 +204,15 @@ final class RunEventStream {
 
     /** Sends the pending events that follow the last one sent, in order, while the client keeps up. */
     private void send(boolean readOnGap) {
+        Thread now = Thread.currentThread();
+        if (sender == null) {
+            sender = now;
+        } else if (sender != now && !offThreadReported) {
+            // everything here assumes one thread; a stream twice seen sending two events twice may not have had it
+            offThreadReported = true;
+            LOG.warn("The event stream of run {} sends from thread {} after {}: its events may go out twice", runId,
+                    now.getName(), sender.getName());
+        }
         while (!closed) {
             Map.Entry<Long, RunEvent> next = pending.firstEntry();
             if (next == null) {
