@@ -8,6 +8,8 @@ import dev.caravan.app.cli.WorkflowFiles;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
 import dev.caravan.app.kafka.TriggerTopics;
+import dev.caravan.app.triggers.TriggerStatuses;
+import dev.caravan.app.triggers.TriggerSupervisor;
 import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
@@ -144,10 +146,20 @@ public final class CaravanServer implements AutoCloseable {
             TriggerTopics triggerTopics = new TriggerTopics(bootstrap, kafkaStarting != null,
                     () -> Engine.of(started.getCamelContext()).catalog());
             main.bind("caravanTriggerTopics", triggerTopics);
-            main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader));
+            // trigger routes that fail are started again; what each trigger does is computed in one place for the
+            // health check and the API
+            TriggerSupervisor supervisor = new TriggerSupervisor(started::getCamelContext,
+                    positiveMillis(options, TriggerSupervisor.CHECK_MILLIS, 1_000), Duration.ofSeconds(1),
+                    Duration.ofSeconds(60));
+            TriggerStatuses triggers = new TriggerStatuses(started::getCamelContext, supervisor,
+                    Duration.ofMillis(longProperty(options, TriggerStatuses.CACHE_MILLIS, 3_000)),
+                    positiveMillis(options, TriggerStatuses.TIMEOUT_MILLIS, 2_000));
+            main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader, triggers));
             main.start();
             CamelContext camel = main.getCamelContext();
             camel.addService(triggerTopics, true);
+            camel.addService(supervisor, true, true);
+            camel.addService(triggers, true);
             Engine engine = Engine.of(camel);
             HttpErrorPages.install(camel, httpPort, maxBody);
             EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);
@@ -167,7 +179,7 @@ public final class CaravanServer implements AutoCloseable {
             HealthCheckRegistry health = HealthCheckRegistry.get(camel);
             health.register(new HazelcastMemberHealthCheck(engine.hazelcast()));
             health.register(new EventRelayHealthCheck(relay));
-            health.register(new TriggersHealthCheck(camel));
+            health.register(new TriggersHealthCheck(triggers));
             if (kafka != null) {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }

@@ -1,5 +1,7 @@
 package dev.caravan.app.serve;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.state.RunPage;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
@@ -9,6 +11,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,6 +93,17 @@ class CdcTriggerIT {
         return out;
     }
 
+    /** The orders trigger as {@code GET /api/v1/triggers} shows it. */
+    private static JsonNode ordersTrigger(CaravanServer server) throws Exception {
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                server.url() + "/api/v1/triggers")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        JsonNode triggers = new ObjectMapper().readTree(answer.body()).get("triggers");
+        assertThat(triggers).as(answer.body()).hasSize(1);
+        assertThat(triggers.get(0).get("kind").asText()).isEqualTo("cdc");
+        return triggers.get(0);
+    }
+
     @Test
     void insertsUpdatesAndDeletesStartRunsWithTheRowAndARestartNeitherRepeatsNorMissesAChange() throws Exception {
         Path workflows = Files.createDirectories(dir.resolve("workflows"));
@@ -104,6 +121,16 @@ class CdcTriggerIT {
                         "DELETE FROM public.orders WHERE id = 1");
                 await().atMost(Duration.ofSeconds(60)).until(() -> changes(server).size() == 3);
                 assertThat(changes(server)).containsExactlyInAnyOrder("c 1 10", "u 1 11", "d 1 11");
+
+                // the slot's lag is read from the database: a number of bytes, with the slot read by Debezium
+                JsonNode slotLag = ordersTrigger(server).get("slotLag");
+                System.out.printf("orders/cdc slot lag: %s%n", slotLag);
+                assertThat(slotLag.get("slot").asText()).isEqualTo("caravan_orders_cdc");
+                assertThat(slotLag.get("bytes").isIntegralNumber()).as(slotLag.toString()).isTrue();
+                assertThat(slotLag.get("bytes").asLong()).isNotNegative();
+                assertThat(slotLag.get("active").asBoolean()).isTrue();
+                assertThat(slotLag.get("error").isNull()).isTrue();
+                assertThat(ordersTrigger(server).get("lag").isNull()).isTrue();
             }
             // while the server is away
             sql(pg, "INSERT INTO public.orders VALUES (2, 20)");
