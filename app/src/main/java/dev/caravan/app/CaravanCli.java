@@ -49,7 +49,8 @@ import java.util.concurrent.Callable;
                 ""},
         subcommands = {RunCommand.class, ServeCommand.class, ValidateCommand.class, CompileCommand.class,
                 RunsCommand.class, GateCommand.class, CancelCommand.class, RetryCommand.class, LanesCommand.class,
-                TriggersCommand.class, KillCommand.class, DeployCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
+                TriggersCommand.class, KillCommand.class, DeployCommand.class, CompletionCommand.class,
+                CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
                 "  0   success",

@@ -35,9 +35,9 @@ import java.util.TreeSet;
 /**
  * The REST API's routes: one platform-http route per operation, each handing the request to the class that does the
  * work ({@link RunApi}, {@link AgentApi}, {@link LaneApi}, {@link DefinitionApi}, {@link KillSwitchApi},
- * {@link TriggerApi}) and writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
- * YAML: every route is the same three steps (authenticate, call, answer) around a method that is tested on its own,
- * and the YAML would only name the beans.
+ * {@link TriggerApi}) and writing its answer as JSON, or as {@code application/problem+json} when it is refused.
+ * Written in Java rather than YAML: every route is the same three steps (authenticate, call, answer) around a method
+ * that is tested on its own, and the YAML would only name the beans.
  *
  * <p>Request headers are dropped before the answer is written: platform-http sends the message's headers back as
  * response headers, and the request's (Authorization among them) must not be echoed.

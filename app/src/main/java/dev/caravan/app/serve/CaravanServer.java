@@ -8,6 +8,7 @@ import dev.caravan.app.cli.WorkflowFiles;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
 import dev.caravan.app.kafka.TriggerTopics;
+import dev.caravan.app.triggers.TriggerLags;
 import dev.caravan.app.triggers.TriggerStatuses;
 import dev.caravan.app.triggers.TriggerSupervisor;
 import dev.caravan.compile.TriggerRoutes;
@@ -148,18 +149,20 @@ public final class CaravanServer implements AutoCloseable {
             main.bind("caravanTriggerTopics", triggerTopics);
             // trigger routes that fail are started again; what each trigger does is computed in one place for the
             // health check and the API
-            TriggerSupervisor supervisor = new TriggerSupervisor(started::getCamelContext,
-                    positiveMillis(options, TriggerSupervisor.CHECK_MILLIS, 1_000), Duration.ofSeconds(1),
+            TriggerLags lags = new TriggerLags(
+                    Duration.ofMillis(longProperty(options, TriggerLags.CACHE_MILLIS, 3_000)),
+                    positiveMillis(options, TriggerLags.TIMEOUT_MILLIS, 2_000));
+            TriggerSupervisor supervisor = new TriggerSupervisor(started::getCamelContext, lags,
+                    positiveMillis(options, TriggerSupervisor.CHECK_MILLIS, 1_000),
+                    positiveMillis(options, TriggerSupervisor.CDC_GRACE_MILLIS, 30_000), Duration.ofSeconds(1),
                     Duration.ofSeconds(60));
-            TriggerStatuses triggers = new TriggerStatuses(started::getCamelContext, supervisor,
-                    Duration.ofMillis(longProperty(options, TriggerStatuses.CACHE_MILLIS, 3_000)),
-                    positiveMillis(options, TriggerStatuses.TIMEOUT_MILLIS, 2_000));
+            TriggerStatuses triggers = new TriggerStatuses(started::getCamelContext, lags, supervisor);
             main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader, triggers));
             main.start();
             CamelContext camel = main.getCamelContext();
             camel.addService(triggerTopics, true);
+            camel.addService(lags, true);
             camel.addService(supervisor, true, true);
-            camel.addService(triggers, true);
             Engine engine = Engine.of(camel);
             HttpErrorPages.install(camel, httpPort, maxBody);
             EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);

@@ -1,5 +1,6 @@
 package dev.caravan.app.triggers;
 
+import dev.caravan.app.triggers.TriggerStatus.SlotLag;
 import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.Trigger;
 import dev.caravan.dsl.Workflow;
@@ -29,8 +30,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * Keeps trigger routes running: a trigger route that failed (it failed to start, was stopped because of an error, or
- * its Kafka consumer's every fetch task ended) is started again with exponential backoff, from
+ * Keeps trigger routes running: a trigger route that failed (it failed to start, was stopped because of an error, its
+ * Kafka consumer's every fetch task ended, or no consumer has read a cdc trigger's replication slot for
+ * {@code cdcGrace} while the route runs: Debezium's engine ends without telling the route) is started again with
+ * exponential backoff, from
  * {@code firstBackoff} doubling up to {@code maxBackoff}, for as long as it fails. A route stopped on purpose (stopped
  * without an error) is left alone.
  *
@@ -49,6 +52,11 @@ public final class TriggerSupervisor implements Service {
 
     /** How often trigger routes are looked at (property {@value}, milliseconds, default 1,000). */
     public static final String CHECK_MILLIS = "caravan.triggers.supervise.check-millis";
+    /**
+     * How long a running cdc trigger's replication slot may go unread before its route is restarted (property
+     * {@value}, milliseconds, default 30,000): Debezium takes seconds to open it when the route starts.
+     */
+    public static final String CDC_GRACE_MILLIS = "caravan.triggers.supervise.cdc-grace-millis";
 
     /** What the supervisor knows of one trigger; touched by its thread only, but for {@link #restarts}. */
     private static final class Supervised {
@@ -59,6 +67,7 @@ public final class TriggerSupervisor implements Service {
         int attempt;
         long nextAttemptAt;
         long restartedAt;
+        long slotUnreadSince;
         String reason;
 
         Supervised(String workflow, String trigger) {
@@ -68,16 +77,20 @@ public final class TriggerSupervisor implements Service {
     }
 
     private final Supplier<CamelContext> camel;
+    private final TriggerLags lags;
     private final Duration checkEvery;
+    private final Duration cdcGrace;
     private final Duration firstBackoff;
     private final Duration maxBackoff;
     private final Map<String, Supervised> routes = new ConcurrentHashMap<>();
     private ScheduledExecutorService checks;
 
-    public TriggerSupervisor(Supplier<CamelContext> camel, Duration checkEvery, Duration firstBackoff,
-            Duration maxBackoff) {
+    public TriggerSupervisor(Supplier<CamelContext> camel, TriggerLags lags, Duration checkEvery, Duration cdcGrace,
+            Duration firstBackoff, Duration maxBackoff) {
         this.camel = camel;
+        this.lags = lags;
         this.checkEvery = checkEvery;
+        this.cdcGrace = cdcGrace;
         this.firstBackoff = firstBackoff;
         this.maxBackoff = maxBackoff;
     }
@@ -122,7 +135,7 @@ public final class TriggerSupervisor implements Service {
                     String routeId = TriggerRoutes.routeId(wf, t);
                     Route route = context.getRoute(routeId);
                     if (route != null) {
-                        check(context, route, routes.computeIfAbsent(routeId, id -> new Supervised(wf.name(),
+                        check(context, wf, t, route, routes.computeIfAbsent(routeId, id -> new Supervised(wf.name(),
                                 t.id())));
                     }
                 }
@@ -133,10 +146,13 @@ public final class TriggerSupervisor implements Service {
         }
     }
 
-    private void check(CamelContext context, Route route, Supervised s) {
+    private void check(CamelContext context, Workflow wf, Trigger t, Route route, Supervised s) {
         long now = System.currentTimeMillis();
         ServiceStatus status = context.getRouteController().getRouteStatus(route.getRouteId());
         String failure = failure(route, status);
+        if (failure == null && status == ServiceStatus.Started && t instanceof Trigger.Cdc c) {
+            failure = unreadSlot(context, wf, c, s, now);
+        }
         if (failure == null) {
             // healthy for as long as the longest wait: the next failure starts the backoff from the beginning
             if (s.attempt > 0 && status == ServiceStatus.Started && now - s.restartedAt >= maxBackoff.toMillis()) {
@@ -165,6 +181,7 @@ public final class TriggerSupervisor implements Service {
             context.getRouteController().startRoute(route.getRouteId());
             s.restarts++;
             s.restartedAt = now;
+            s.slotUnreadSince = 0;
             LOG.warn("Trigger {}/{} restarted: its route {} runs again (attempt {}, after: {})", s.workflow,
                     s.trigger, route.getRouteId(), s.attempt, s.reason);
             publish(context, s, EventTypes.TRIGGER_RESTARTED, s.reason, null);
@@ -204,6 +221,23 @@ public final class TriggerSupervisor implements Service {
             }
         }
         return null;
+    }
+
+    /**
+     * Why a running cdc trigger needs a restart, or null: no consumer has read its replication slot for
+     * {@code cdcGrace}. A slot that cannot be looked at (the database away) is Debezium's to wait for, not a failure.
+     */
+    private String unreadSlot(CamelContext context, Workflow wf, Trigger.Cdc c, Supervised s, long now) {
+        SlotLag slot = lags.slotLag(context, wf, c);
+        if (slot.error() != null || slot.active()) {
+            s.slotUnreadSince = 0;
+            return null;
+        }
+        if (s.slotUnreadSince == 0) {
+            s.slotUnreadSince = now;
+        }
+        return now - s.slotUnreadSince >= cdcGrace.toMillis() ? "no consumer has read its replication slot "
+                + slot.slot() + " for " + (now - s.slotUnreadSince) + " ms: Debezium stopped" : null;
     }
 
     /** {@code firstBackoff} doubled for each attempt after the first, at most {@code maxBackoff}. */

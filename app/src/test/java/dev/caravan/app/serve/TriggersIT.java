@@ -3,7 +3,7 @@ package dev.caravan.app.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.app.CaravanCli;
-import dev.caravan.app.triggers.TriggerStatuses;
+import dev.caravan.app.triggers.TriggerLags;
 import dev.caravan.app.triggers.TriggerSupervisor;
 import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.event.EventTypes;
@@ -78,7 +78,7 @@ class TriggersIT {
         Path workflows = Path.of(TriggersIT.class.getResource("/serve/triggers").toURI());
         server = CaravanServer.start(new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
                         List.of(workflows), Map.of("caravan.kafka.embedded.port", "0",
-                        "ISSUES_WEBHOOK_SECRET", SECRET, TriggerStatuses.CACHE_MILLIS, "200"),
+                        "ISSUES_WEBHOOK_SECRET", SECRET, TriggerLags.CACHE_MILLIS, "200"),
                         workflows.getParent()),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         // the embedded broker makes no topic on first use: the server makes the trigger's, and its dead-letter topic
