@@ -6,6 +6,7 @@ import dev.caravan.app.CaravanCli;
 import dev.caravan.app.triggers.TriggerLags;
 import dev.caravan.app.triggers.TriggerSupervisor;
 import dev.caravan.compile.TriggerRoutes;
+import dev.caravan.event.CloudEventJson;
 import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.RunPage;
@@ -368,6 +369,7 @@ class TriggersIT {
         // the command line shows it too: a table, or the server's JSON
         CaravanCliRun table = cli("triggers", "--server", server.url());
         assertThat(table.code()).as(table.err()).isZero();
+        System.out.print(table.out());
         assertThat(table.out().lines().findFirst()).hasValueSatisfying(header -> assertThat(header)
                 .startsWith("KIND").contains("TRIGGER", "STATE", "EVENTS", "RUNS", "FAILED", "LAG", "LAST EVENT",
                         "LAST ERROR"));
@@ -397,6 +399,7 @@ class TriggersIT {
         }
         assertThat(server.engine().camelContext().getRouteController().getRouteStatus(BACKLOG_ROUTE))
                 .isEqualTo(ServiceStatus.Started);
+        seen.forEach(e -> System.out.println(CloudEventJson.toJson(e)));
         assertThat(seen).extracting(RunEvent::type).containsSubsequence(EventTypes.TRIGGER_FAILED,
                 EventTypes.TRIGGER_RESTARTED);
         RunEvent failed = seen.stream().filter(e -> e.type().equals(EventTypes.TRIGGER_FAILED)).findFirst()
