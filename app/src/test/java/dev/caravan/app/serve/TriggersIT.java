@@ -327,6 +327,7 @@ class TriggersIT {
         // stopped on purpose: the supervisor leaves it stopped
         server.engine().camelContext().getRouteController().stopRoute(BACKLOG_ROUTE);
         long before = backlogTrigger().get("lag").get("records").asLong();
+        long restarts = backlogTrigger().get("restarts").asLong();
         try (KafkaProducer<String, String> producer = producer()) {
             for (int i = 0; i < records; i++) {
                 producer.send(new ProducerRecord<>("backlog", "B-" + i, "{\"item\": " + i + "}"));
@@ -343,6 +344,7 @@ class TriggersIT {
         System.out.printf("backlog/kafka while stopped: lag %s%n", stopped.get("lag"));
         assertThat(stopped.get("kind").asText()).isEqualTo("kafka");
         assertThat(stopped.get("slotLag").isNull()).isTrue();
+        assertThat(stopped.get("restarts").asLong()).as("restarts of a trigger stopped on purpose").isEqualTo(restarts);
 
         // the health check shows the same numbers, and is down while the trigger is stopped
         HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
