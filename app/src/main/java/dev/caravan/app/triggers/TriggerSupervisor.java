@@ -125,18 +125,21 @@ public final class TriggerSupervisor implements Service {
     private void checkAll() {
         try {
             CamelContext context = camel.get();
-            if (context == null || !context.isStarted()) {
+            // looked up, never made: Engine.of would make an engine for a context that is stopping
+            Engine engine = context == null || !context.isStarted() ? null
+                    : context.getRegistry().findSingleByType(Engine.class);
+            if (engine == null) {
                 return;
             }
-            WorkflowCatalog catalog = Engine.of(context).catalog();
+            WorkflowCatalog catalog = engine.catalog();
             for (String name : catalog.names()) {
                 Workflow wf = catalog.get(name);
                 for (Trigger t : wf == null ? List.<Trigger>of() : wf.triggers()) {
                     String routeId = TriggerRoutes.routeId(wf, t);
                     Route route = context.getRoute(routeId);
                     if (route != null) {
-                        check(context, wf, t, route, routes.computeIfAbsent(routeId, id -> new Supervised(wf.name(),
-                                t.id())));
+                        check(context, engine, wf, t, route, routes.computeIfAbsent(routeId,
+                                id -> new Supervised(wf.name(), t.id())));
                     }
                 }
             }
@@ -146,7 +149,7 @@ public final class TriggerSupervisor implements Service {
         }
     }
 
-    private void check(CamelContext context, Workflow wf, Trigger t, Route route, Supervised s) {
+    private void check(CamelContext context, Engine engine, Workflow wf, Trigger t, Route route, Supervised s) {
         long now = System.currentTimeMillis();
         ServiceStatus status = context.getRouteController().getRouteStatus(route.getRouteId());
         String failure = failure(route, status);
@@ -154,6 +157,8 @@ public final class TriggerSupervisor implements Service {
             failure = unreadSlot(context, wf, c, s, now);
         }
         if (failure == null) {
+            // well again by itself, or stopped on purpose meanwhile: no restart is due
+            s.reason = null;
             // healthy for as long as the longest wait: the next failure starts the backoff from the beginning
             if (s.attempt > 0 && status == ServiceStatus.Started && now - s.restartedAt >= maxBackoff.toMillis()) {
                 s.attempt = 0;
@@ -168,7 +173,7 @@ public final class TriggerSupervisor implements Service {
             s.nextAttemptAt = now + delay;
             LOG.warn("Trigger {}/{} failed ({}): restarting its route {} in {} ms (attempt {})", s.workflow, s.trigger,
                     failure, route.getRouteId(), delay, s.attempt);
-            publish(context, s, EventTypes.TRIGGER_FAILED, failure, delay);
+            publish(engine, s, EventTypes.TRIGGER_FAILED, failure, delay);
             return;
         }
         if (now < s.nextAttemptAt) {
@@ -184,7 +189,7 @@ public final class TriggerSupervisor implements Service {
             s.slotUnreadSince = 0;
             LOG.warn("Trigger {}/{} restarted: its route {} runs again (attempt {}, after: {})", s.workflow,
                     s.trigger, route.getRouteId(), s.attempt, s.reason);
-            publish(context, s, EventTypes.TRIGGER_RESTARTED, s.reason, null);
+            publish(engine, s, EventTypes.TRIGGER_RESTARTED, s.reason, null);
             s.reason = null;
         } catch (Exception e) {
             s.attempt++;
@@ -193,7 +198,7 @@ public final class TriggerSupervisor implements Service {
             s.reason = e.getClass().getSimpleName() + ": " + e.getMessage();
             LOG.warn("Trigger {}/{} did not restart ({}): trying again in {} ms (attempt {})", s.workflow, s.trigger,
                     s.reason, delay, s.attempt);
-            publish(context, s, EventTypes.TRIGGER_FAILED, s.reason, delay);
+            publish(engine, s, EventTypes.TRIGGER_FAILED, s.reason, delay);
         }
     }
 
@@ -247,13 +252,13 @@ public final class TriggerSupervisor implements Service {
         return Math.min(maxBackoff.toMillis(), delay < first ? maxBackoff.toMillis() : delay);
     }
 
-    private void publish(CamelContext context, Supervised s, String type, String reason, Long nextAttemptInMillis) {
+    private void publish(Engine engine, Supervised s, String type, String reason, Long nextAttemptInMillis) {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("attempt", s.attempt);
         data.put("reason", reason);
         data.put("nextAttemptInMillis", nextAttemptInMillis);
         s.sequence++;
-        Engine.of(context).events().publish(List.of(new RunEvent(type, eventRunId(s.workflow, s.trigger),
+        engine.events().publish(List.of(new RunEvent(type, eventRunId(s.workflow, s.trigger),
                 s.sequence, System.currentTimeMillis(), s.workflow, null, null, null, null, data)));
     }
 
