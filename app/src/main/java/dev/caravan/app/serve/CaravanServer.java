@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code caravan serve}: Camel Main with the platform-http server (Vert.x) carrying the REST API and Camel's health
@@ -152,11 +153,12 @@ public final class CaravanServer implements AutoCloseable {
             TriggerLags lags = new TriggerLags(
                     Duration.ofMillis(longProperty(options, TriggerLags.CACHE_MILLIS, 3_000)),
                     positiveMillis(options, TriggerLags.TIMEOUT_MILLIS, 2_000));
-            TriggerSupervisor supervisor = new TriggerSupervisor(started::getCamelContext, lags,
+            AtomicReference<Engine> running = new AtomicReference<>();
+            TriggerSupervisor supervisor = new TriggerSupervisor(running::get, lags,
                     positiveMillis(options, TriggerSupervisor.CHECK_MILLIS, 1_000),
                     positiveMillis(options, TriggerSupervisor.CDC_GRACE_MILLIS, 30_000), Duration.ofSeconds(1),
                     Duration.ofSeconds(60));
-            TriggerStatuses triggers = new TriggerStatuses(started::getCamelContext, lags, supervisor);
+            TriggerStatuses triggers = new TriggerStatuses(running::get, lags, supervisor);
             main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader, triggers));
             main.start();
             CamelContext camel = main.getCamelContext();
@@ -164,6 +166,7 @@ public final class CaravanServer implements AutoCloseable {
             camel.addService(lags, true);
             camel.addService(supervisor, true, true);
             Engine engine = Engine.of(camel);
+            running.set(engine);
             HttpErrorPages.install(camel, httpPort, maxBody);
             EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);
             folders = new WorkflowFolders(engine, loader, options, err);

@@ -22,20 +22,25 @@ import java.util.function.Supplier;
  */
 public final class TriggerStatuses {
 
-    private final Supplier<CamelContext> camel;
+    private final Supplier<Engine> engine;
     private final TriggerLags lags;
     private final TriggerSupervisor supervisor;
 
-    public TriggerStatuses(Supplier<CamelContext> camel, TriggerLags lags, TriggerSupervisor supervisor) {
-        this.camel = camel;
+    /** @param engine the server's engine, null until it runs */
+    public TriggerStatuses(Supplier<Engine> engine, TriggerLags lags, TriggerSupervisor supervisor) {
+        this.engine = engine;
         this.lags = lags;
         this.supervisor = supervisor;
     }
 
     /** Every trigger of the deployed workflows, by workflow name and then in file order. */
     public List<TriggerStatus> all() {
-        CamelContext context = camel.get();
-        WorkflowCatalog catalog = Engine.of(context).catalog();
+        Engine e = engine.get();
+        if (e == null) {
+            return List.of();
+        }
+        CamelContext context = e.camelContext();
+        WorkflowCatalog catalog = e.catalog();
         Map<String, TriggerActivity.Snapshot> activity = new HashMap<>();
         for (TriggerActivity.Snapshot s : context.getComponent("caravan-run", RunComponent.class).triggerActivity()) {
             activity.put(s.workflow() + "/" + s.trigger(), s);

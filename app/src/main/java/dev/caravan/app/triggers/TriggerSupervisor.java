@@ -41,8 +41,9 @@ import java.util.function.Supplier;
  * added later, when a workflow is deployed, and the failures that matter here come while they run, so the server
  * supervises them itself, on one thread, looking every {@code checkEvery}.
  *
- * <p>Each failure and restart is a WARN line and an event on the engine's bus: {@code caravan.trigger.failed} and
- * {@code caravan.trigger.restarted}, under the pseudo run id {@code trigger:<workflow>/<id>}, with data
+ * <p>Each failure and restart is a WARN line and an event of no run ({@link Engine#platformEvents}: the bus, and
+ * Kafka with a relay): {@code caravan.trigger.failed} and {@code caravan.trigger.restarted}, under the pseudo run id
+ * {@code trigger:<workflow>/<id>}, with data
  * {@code {attempt, reason, nextAttemptInMillis}}. Their sequence is counted in memory from 1 per trigger: it starts
  * again at 1 when the member restarts.
  */
@@ -76,7 +77,7 @@ public final class TriggerSupervisor implements Service {
         }
     }
 
-    private final Supplier<CamelContext> camel;
+    private final Supplier<Engine> engine;
     private final TriggerLags lags;
     private final Duration checkEvery;
     private final Duration cdcGrace;
@@ -85,9 +86,10 @@ public final class TriggerSupervisor implements Service {
     private final Map<String, Supervised> routes = new ConcurrentHashMap<>();
     private ScheduledExecutorService checks;
 
-    public TriggerSupervisor(Supplier<CamelContext> camel, TriggerLags lags, Duration checkEvery, Duration cdcGrace,
+    /** @param engine the server's engine, null until it runs */
+    public TriggerSupervisor(Supplier<Engine> engine, TriggerLags lags, Duration checkEvery, Duration cdcGrace,
             Duration firstBackoff, Duration maxBackoff) {
-        this.camel = camel;
+        this.engine = engine;
         this.lags = lags;
         this.checkEvery = checkEvery;
         this.cdcGrace = cdcGrace;
@@ -124,11 +126,10 @@ public final class TriggerSupervisor implements Service {
 
     private void checkAll() {
         try {
-            CamelContext context = camel.get();
-            // looked up, never made: Engine.of would make an engine for a context that is stopping
-            Engine engine = context == null || !context.isStarted() ? null
-                    : context.getRegistry().findSingleByType(Engine.class);
-            if (engine == null) {
+            // given, not looked up in the registry on every look
+            Engine engine = this.engine.get();
+            CamelContext context = engine == null ? null : engine.camelContext();
+            if (context == null || !context.isStarted()) {
                 return;
             }
             WorkflowCatalog catalog = engine.catalog();
@@ -258,7 +259,7 @@ public final class TriggerSupervisor implements Service {
         data.put("reason", reason);
         data.put("nextAttemptInMillis", nextAttemptInMillis);
         s.sequence++;
-        engine.events().publish(List.of(new RunEvent(type, eventRunId(s.workflow, s.trigger),
+        engine.platformEvents().publish(List.of(new RunEvent(type, eventRunId(s.workflow, s.trigger),
                 s.sequence, System.currentTimeMillis(), s.workflow, null, null, null, null, data)));
     }
 
