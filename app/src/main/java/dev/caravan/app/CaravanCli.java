@@ -14,6 +14,7 @@ import dev.caravan.app.cli.RunCommand;
 import dev.caravan.app.cli.RunsCommand;
 import dev.caravan.app.cli.ServeCommand;
 import dev.caravan.app.cli.TerminalText;
+import dev.caravan.app.cli.TriggersCommand;
 import dev.caravan.app.cli.UserException;
 import dev.caravan.app.cli.ValidateCommand;
 import dev.caravan.app.cli.VersionProvider;
@@ -48,7 +49,8 @@ import java.util.concurrent.Callable;
                 ""},
         subcommands = {RunCommand.class, ServeCommand.class, ValidateCommand.class, CompileCommand.class,
                 RunsCommand.class, GateCommand.class, CancelCommand.class, RetryCommand.class, LanesCommand.class,
-                KillCommand.class, DeployCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
+                TriggersCommand.class, KillCommand.class, DeployCommand.class, CompletionCommand.class,
+                CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
                 "  0   success",
@@ -67,6 +69,7 @@ import java.util.concurrent.Callable;
                 "  caravan serve --workflows routes/examples",
                 "  caravan compile hello.caravan.yaml -o hello.camel.yaml",
                 "  caravan runs tail 3f0c7d2e-... --server http://caravan:8080",
+                "  caravan triggers --server http://caravan:8080",
                 "  caravan gate approve 3f0c7d2e-... approve --by ada"})
 public final class CaravanCli implements Callable<Integer> {
 

@@ -47,6 +47,11 @@ public final class TriggerRoutes {
         return ROUTE_PREFIX + wf.name() + "-" + t.id();
     }
 
+    /** The replication slot (and publication) a cdc trigger reads through: {@code caravan_<workflow>_<id>}. */
+    public static String slotName(Workflow wf, Trigger.Cdc c) {
+        return ("caravan_" + wf.name() + "_" + c.id()).replace('-', '_');
+    }
+
     /** The ids of the routes {@link #routes} makes. */
     public List<String> routeIds(Workflow wf) {
         return wf.triggers().stream().map(t -> routeId(wf, t)).toList();
@@ -166,7 +171,7 @@ public final class TriggerRoutes {
                     "breakOnFirstError", true));
         }
         if (t instanceof Trigger.Cdc c) {
-            String slot = ("caravan_" + wf.name() + "_" + c.id()).replace('-', '_');
+            String slot = slotName(wf, c);
             return endpoint("debezium-postgres:" + wf.name() + "-" + c.id(), params(
                     "databaseHostname", "{{" + CDC_HOSTNAME + "}}",
                     "databasePort", "{{" + CDC_PORT + ":5432}}",

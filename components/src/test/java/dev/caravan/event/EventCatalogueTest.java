@@ -332,7 +332,11 @@ class EventCatalogueTest {
             }
         }
         assertThat(page.types()).as("types documented in docs/events.md").hasSizeGreaterThan(20);
-        assertThat(emitted).as("types emitted by the tour").containsExactlyInAnyOrderElementsOf(page.types());
+        // a trigger's events are published by caravan serve's trigger supervisor, not by the engine the tour drives
+        // (TriggersIT and CdcTriggerIT see them)
+        Set<String> engineTypes = new TreeSet<>(page.types());
+        engineTypes.removeAll(Set.of(EventTypes.TRIGGER_FAILED, EventTypes.TRIGGER_RESTARTED));
+        assertThat(emitted).as("types emitted by the tour").containsExactlyInAnyOrderElementsOf(engineTypes);
         // an emit node's own type is the workflow's, not the catalogue's
         assertThat(events).anySatisfy(e -> assertThat(e.type()).isEqualTo("ticket.triaged"));
     }

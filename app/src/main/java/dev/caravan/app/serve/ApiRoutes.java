@@ -3,6 +3,7 @@ package dev.caravan.app.serve;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.CaravanException;
+import dev.caravan.app.triggers.TriggerStatuses;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
@@ -33,9 +34,10 @@ import java.util.TreeSet;
 
 /**
  * The REST API's routes: one platform-http route per operation, each handing the request to the class that does the
- * work ({@link RunApi}, {@link AgentApi}, {@link LaneApi}, {@link DefinitionApi}, {@link KillSwitchApi}) and writing its answer as JSON, or as {@code application/problem+json} when it is refused. Written in Java rather than
- * YAML: every route is the same three steps (authenticate, call, answer) around a method that is tested on its own,
- * and the YAML would only name the beans.
+ * work ({@link RunApi}, {@link AgentApi}, {@link LaneApi}, {@link DefinitionApi}, {@link KillSwitchApi},
+ * {@link TriggerApi}) and writing its answer as JSON, or as {@code application/problem+json} when it is refused.
+ * Written in Java rather than YAML: every route is the same three steps (authenticate, call, answer) around a method
+ * that is tested on its own, and the YAML would only name the beans.
  *
  * <p>Request headers are dropped before the answer is written: platform-http sends the message's headers back as
  * response headers, and the request's (Authorization among them) must not be echoed.
@@ -59,6 +61,7 @@ final class ApiRoutes extends RouteBuilder {
     private final LaneApi lanes = new LaneApi(this::engine);
     private final KillSwitchApi killSwitches = new KillSwitchApi(this::engine);
     private final DefinitionApi definitions;
+    private final TriggerApi triggers;
     private final AgentApi agents;
     private final ApiKeys keys;
     private final long maxBodyBytes;
@@ -72,9 +75,13 @@ final class ApiRoutes extends RouteBuilder {
         ApiResponse handle(String tenant, Exchange exchange) throws Exception;
     }
 
-    /** {@code loader} checks definitions deployed over HTTP, as it checked the server's folders at start. */
-    ApiRoutes(ApiKeys keys, long maxBodyBytes, WorkflowLoader loader) {
+    /**
+     * {@code loader} checks definitions deployed over HTTP, as it checked the server's folders at start;
+     * {@code triggers} tells what the triggers do, as the health check does.
+     */
+    ApiRoutes(ApiKeys keys, long maxBodyBytes, WorkflowLoader loader, TriggerStatuses triggers) {
         this.keys = keys;
+        this.triggers = new TriggerApi(triggers);
         this.maxBodyBytes = maxBodyBytes;
         this.definitions = new DefinitionApi(this::engine, loader);
         this.agents = new AgentApi(this::engine, loader, api, AgentApi.MAX_DEFINITIONS);
@@ -88,6 +95,7 @@ final class ApiRoutes extends RouteBuilder {
         route("caravan-api-run-get", "/workflows/{runId}", "GET", (tenant, ex) -> api.get(tenant, path(ex, "runId")));
         route("caravan-api-workflows", "/workflows", "GET", (tenant, ex) -> api.workflows());
         route("caravan-api-runs", "/runs", "GET", (tenant, ex) -> api.runs(tenant, query(ex)));
+        route("caravan-api-triggers", "/triggers", "GET", (tenant, ex) -> triggers.list());
         // the JSON page; a request asking for text/event-stream is answered before it reaches this route (EventStreams)
         route("caravan-api-run-events", "/workflows/{runId}/events", "GET",
                 (tenant, ex) -> events.page(tenant, path(ex, "runId"), query(ex)));

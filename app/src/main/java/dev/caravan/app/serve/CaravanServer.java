@@ -8,6 +8,9 @@ import dev.caravan.app.cli.WorkflowFiles;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
 import dev.caravan.app.kafka.TriggerTopics;
+import dev.caravan.app.triggers.TriggerLags;
+import dev.caravan.app.triggers.TriggerStatuses;
+import dev.caravan.app.triggers.TriggerSupervisor;
 import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
@@ -33,6 +36,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code caravan serve}: Camel Main with the platform-http server (Vert.x) carrying the REST API and Camel's health
@@ -144,11 +148,25 @@ public final class CaravanServer implements AutoCloseable {
             TriggerTopics triggerTopics = new TriggerTopics(bootstrap, kafkaStarting != null,
                     () -> Engine.of(started.getCamelContext()).catalog());
             main.bind("caravanTriggerTopics", triggerTopics);
-            main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader));
+            // trigger routes that fail are started again; what each trigger does is computed in one place for the
+            // health check and the API
+            TriggerLags lags = new TriggerLags(
+                    Duration.ofMillis(longProperty(options, TriggerLags.CACHE_MILLIS, 3_000)),
+                    positiveMillis(options, TriggerLags.TIMEOUT_MILLIS, 2_000));
+            AtomicReference<Engine> running = new AtomicReference<>();
+            TriggerSupervisor supervisor = new TriggerSupervisor(running::get, lags,
+                    positiveMillis(options, TriggerSupervisor.CHECK_MILLIS, 1_000),
+                    positiveMillis(options, TriggerSupervisor.CDC_GRACE_MILLIS, 30_000), Duration.ofSeconds(1),
+                    Duration.ofSeconds(60));
+            TriggerStatuses triggers = new TriggerStatuses(running::get, lags, supervisor);
+            main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader, triggers));
             main.start();
             CamelContext camel = main.getCamelContext();
             camel.addService(triggerTopics, true);
+            camel.addService(lags, true);
+            camel.addService(supervisor, true, true);
             Engine engine = Engine.of(camel);
+            running.set(engine);
             HttpErrorPages.install(camel, httpPort, maxBody);
             EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);
             folders = new WorkflowFolders(engine, loader, options, err);
@@ -167,7 +185,7 @@ public final class CaravanServer implements AutoCloseable {
             HealthCheckRegistry health = HealthCheckRegistry.get(camel);
             health.register(new HazelcastMemberHealthCheck(engine.hazelcast()));
             health.register(new EventRelayHealthCheck(relay));
-            health.register(new TriggersHealthCheck(camel));
+            health.register(new TriggersHealthCheck(triggers));
             if (kafka != null) {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }

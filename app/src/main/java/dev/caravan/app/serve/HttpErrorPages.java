@@ -25,7 +25,7 @@ final class HttpErrorPages {
     private static final Pattern KNOWN_PATH = Pattern.compile(
             Pattern.quote(RunApi.BASE) + "/(workflows(/[^/]+(/events)?)?|runs(/[^/]+/retry)?|approval/resolve"
                     + "|agent/(run|cancel)|lane/(create|cleanup)|lanes/[^/]+|definitions/[^/]+|admin/kill-switch"
-                    + "|openapi\\.json)/?");
+                    + "|triggers|openapi\\.json)/?");
 
     private HttpErrorPages() {
     }

@@ -2,11 +2,18 @@ package dev.caravan.app.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.caravan.app.CaravanCli;
+import dev.caravan.app.triggers.TriggerLags;
+import dev.caravan.app.triggers.TriggerSupervisor;
 import dev.caravan.compile.TriggerRoutes;
+import dev.caravan.event.CloudEventJson;
+import dev.caravan.event.EventTypes;
+import dev.caravan.event.RunEvent;
 import dev.caravan.state.RunPage;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
+import org.apache.camel.ServiceStatus;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -43,6 +50,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -53,7 +61,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * Triggers declared in workflow files, run by {@code caravan serve} on the embedded broker: records on a topic start
  * runs (once each, however often they are read), a record that cannot start one lands in the dead-letter topic, and
- * schedules fire once per time.
+ * schedules fire once per time; a Kafka trigger's lag grows while it is stopped and falls once it reads, as the API,
+ * the health check and {@code caravan triggers} show, and a trigger route stopped by an error is started again.
  */
 class TriggersIT {
 
@@ -71,13 +80,14 @@ class TriggersIT {
         Path workflows = Path.of(TriggersIT.class.getResource("/serve/triggers").toURI());
         server = CaravanServer.start(new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
                         List.of(workflows), Map.of("caravan.kafka.embedded.port", "0",
-                        "ISSUES_WEBHOOK_SECRET", SECRET), workflows.getParent()),
+                        "ISSUES_WEBHOOK_SECRET", SECRET, TriggerLags.CACHE_MILLIS, "200"),
+                        workflows.getParent()),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         // the embedded broker makes no topic on first use: the server makes the trigger's, and its dead-letter topic
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 server.kafka().bootstrapServers()))) {
             await().atMost(Duration.ofSeconds(30)).until(() -> admin.listTopics().names().get()
-                    .containsAll(List.of("tickets", "tickets.dlq")));
+                    .containsAll(List.of("tickets", "tickets.dlq", "backlog", "backlog.dlq")));
         }
     }
 
@@ -284,5 +294,129 @@ class TriggersIT {
         assertThat(beats.stream().map(r -> inputOf(r, "beat"))).contains("quartz");
         assertThat(beats).allSatisfy(r -> assertThat(r.status()).isIn(RunStatus.COMPLETED, RunStatus.RUNNING,
                 RunStatus.QUEUED));
+    }
+
+    private static final String BACKLOG_ROUTE = TriggerRoutes.ROUTE_PREFIX + "backlog-kafka";
+
+    /** The backlog trigger as {@code GET /api/v1/triggers} shows it. */
+    private static JsonNode backlogTrigger() throws Exception {
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                server.url() + "/api/v1/triggers")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        for (JsonNode t : JSON.readTree(answer.body()).get("triggers")) {
+            if (t.get("workflow").asText().equals("backlog") && t.get("id").asText().equals("kafka")) {
+                return t;
+            }
+        }
+        throw new AssertionError("no backlog/kafka trigger in " + answer.body());
+    }
+
+    private static CaravanCliRun cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = new CaravanCli(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).execute(args);
+        return new CaravanCliRun(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private record CaravanCliRun(int code, String out, String err) {
+    }
+
+    @Test
+    void theLagOfAKafkaTriggerCountsTheRecordsItsGroupHasNotCommittedAndFallsToZeroOnceTheyAreRead() throws Exception {
+        int records = 25;
+        // stopped on purpose: the supervisor leaves it stopped
+        server.engine().camelContext().getRouteController().stopRoute(BACKLOG_ROUTE);
+        long before = backlogTrigger().get("lag").get("records").asLong();
+        long restarts = backlogTrigger().get("restarts").asLong();
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int i = 0; i < records; i++) {
+                producer.send(new ProducerRecord<>("backlog", "B-" + i, "{\"item\": " + i + "}"));
+            }
+            producer.flush();
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            JsonNode t = backlogTrigger();
+            assertThat(t.get("state").asText()).isEqualTo("Stopped");
+            assertThat(t.get("lag").get("records").asLong()).as(t.toString()).isEqualTo(before + records);
+            assertThat(t.get("lag").get("error").isNull()).isTrue();
+        });
+        JsonNode stopped = backlogTrigger();
+        System.out.printf("backlog/kafka while stopped: lag %s%n", stopped.get("lag"));
+        assertThat(stopped.get("kind").asText()).isEqualTo("kafka");
+        assertThat(stopped.get("slotLag").isNull()).isTrue();
+        assertThat(stopped.get("restarts").asLong()).as("restarts of a trigger stopped on purpose").isEqualTo(restarts);
+
+        // the health check shows the same numbers, and is down while the trigger is stopped
+        HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                server.url() + "/observe/health?exposureLevel=full&data=true")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        JsonNode triggers = null;
+        for (JsonNode check : JSON.readTree(health.body()).path("checks")) {
+            if (check.get("name").asText().equals("triggers")) {
+                triggers = check;
+            }
+        }
+        assertThat(triggers).as(health.body()).isNotNull();
+        assertThat(triggers.get("status").asText()).isEqualTo("DOWN");
+        assertThat(triggers.get("data").get("backlog/kafka.lag").asLong()).isEqualTo(before + records);
+
+        server.engine().camelContext().getRouteController().startRoute(BACKLOG_ROUTE);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode t = backlogTrigger();
+            assertThat(t.get("state").asText()).isEqualTo("Started");
+            assertThat(t.get("lag").get("records").asLong()).as(t.toString()).isZero();
+            assertThat(t.get("started").asLong()).isGreaterThanOrEqualTo(records);
+        });
+
+        // the command line shows it too: a table, or the server's JSON
+        CaravanCliRun table = cli("triggers", "--server", server.url());
+        assertThat(table.code()).as(table.err()).isZero();
+        System.out.print(table.out());
+        assertThat(table.out().lines().findFirst()).hasValueSatisfying(header -> assertThat(header)
+                .startsWith("KIND").contains("TRIGGER", "STATE", "EVENTS", "RUNS", "FAILED", "LAG", "LAST EVENT",
+                        "LAST ERROR"));
+        assertThat(table.out().lines().filter(l -> l.contains("backlog/kafka")).findFirst())
+                .hasValueSatisfying(line -> assertThat(line.split("\\s+")).startsWith("kafka", "backlog/kafka",
+                        "Started"));
+        assertThat(table.out()).contains("webhook", "triage/webhook", "cron", "heartbeat/quartz");
+        CaravanCliRun json = cli("triggers", "--server", server.url(), "--json");
+        assertThat(json.code()).as(json.err()).isZero();
+        assertThat(JSON.readTree(json.out()).get("triggers").size()).isEqualTo(5);
+    }
+
+    @Test
+    void aTriggerRouteStoppedByAFailureIsStartedAgainAndSaysSoOnTheEventBus() throws Exception {
+        String runId = TriggerSupervisor.eventRunId("backlog", "kafka");
+        List<RunEvent> seen = new CopyOnWriteArrayList<>();
+        long restartsBefore = backlogTrigger().get("restarts").asLong();
+        try (AutoCloseable subscription = server.engine().events().subscribe(e -> {
+            if (e.runId().equals(runId)) {
+                seen.add(e);
+            }
+        })) {
+            server.engine().camelContext().getRouteController().stopRoute(BACKLOG_ROUTE,
+                    new IllegalStateException("the broker went away"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> seen.stream().anyMatch(e -> e.type().equals(
+                    EventTypes.TRIGGER_RESTARTED)));
+        }
+        assertThat(server.engine().camelContext().getRouteController().getRouteStatus(BACKLOG_ROUTE))
+                .isEqualTo(ServiceStatus.Started);
+        seen.forEach(e -> System.out.println(CloudEventJson.toJson(e)));
+        assertThat(seen).extracting(RunEvent::type).containsSubsequence(EventTypes.TRIGGER_FAILED,
+                EventTypes.TRIGGER_RESTARTED);
+        RunEvent failed = seen.stream().filter(e -> e.type().equals(EventTypes.TRIGGER_FAILED)).findFirst()
+                .orElseThrow();
+        Map<?, ?> data = (Map<?, ?>) failed.data();
+        assertThat(data.get("attempt")).isEqualTo(1);
+        assertThat(String.valueOf(data.get("reason"))).contains("the broker went away");
+        assertThat(data.get("nextAttemptInMillis")).isEqualTo(1000L);
+        assertThat(failed.workflow()).isEqualTo("backlog");
+        // numbered per trigger, one after the other
+        for (int i = 1; i < seen.size(); i++) {
+            assertThat(seen.get(i).sequence()).isEqualTo(seen.get(i - 1).sequence() + 1);
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(backlogTrigger().get("restarts")
+                .asLong()).isEqualTo(restartsBefore + 1));
     }
 }
