@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.app.ImageTar.Entry;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,33 +18,34 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The server image as {@code -Pimage-offline} builds it ({@code jib:buildTar} to {@code target/jib-image.tar}): what
  * {@code k8s/base/statefulset.yaml} relies on (entrypoint {@code caravan serve}, user 10001, ports, heap sized from
- * the container's memory) and that the layers hold the app jar and every runtime dependency. Skipped without the
+ * the container's memory) and that the layers hold the app jar and every runtime dependency. Disabled without the
  * profile, which is what sets {@code caravan.image.tar}.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@EnabledIfSystemProperty(named = "caravan.image.tar", matches = ".+", disabledReason = "the image is built only with "
+        + "-Pimage-offline (./mvnw -Pimage-offline -pl app -am verify)")
 class ImageLayoutIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static Path tar;
-    private static ImageTar image;
-    private static JsonNode manifest;
-    private static JsonNode config;
+    private Path tar;
+    private ImageTar image;
+    private JsonNode manifest;
+    private JsonNode config;
 
     @BeforeAll
-    static void readImage() throws IOException {
-        String built = System.getProperty("caravan.image.tar");
-        assumeTrue(built != null, "the image is built only with -Pimage-offline "
-                + "(./mvnw -Pimage-offline -pl app -am verify); skipping its layout checks");
-        tar = Path.of(built);
+    void readImage() throws IOException {
+        tar = Path.of(System.getProperty("caravan.image.tar"));
         assertThat(tar).as("jib:buildTar ran in package").isRegularFile();
         image = ImageTar.read(tar);
         manifest = JSON.readTree(image.files().get("manifest.json")).get(0);
@@ -129,7 +132,22 @@ class ImageLayoutIT {
         assertThat(entries()).extracting(Entry::mtime).containsOnly(1L);
     }
 
-    private static List<Entry> entries() {
+    @Test
+    void agreesWithTheStatefulSetThatRunsIt() throws IOException {
+        String statefulSet = Files.readString(Path.of("../k8s/base/statefulset.yaml"));
+        String[] user = config.get("User").asText().split(":");
+        String toolOptions = strings(config.get("Env")).stream().filter(e -> e.startsWith("JAVA_TOOL_OPTIONS="))
+                .findFirst().orElseThrow().substring("JAVA_TOOL_OPTIONS=".length());
+
+        assertThat(statefulSet).contains("runAsUser: " + user[0], "runAsGroup: " + user[1],
+                "containerPort: 8080", "containerPort: 5701", "value: " + toolOptions);
+        // the pod passes only serve's options: the entrypoint already says `serve`
+        Matcher args = Pattern.compile("\\n( +)args:\\n((?:\\1  - .*\\n)+)").matcher(statefulSet);
+        assertThat(args.find()).as("args of the server container").isTrue();
+        assertThat(args.group(2).lines().map(String::strip)).isNotEmpty().allMatch(arg -> arg.startsWith("- --"));
+    }
+
+    private List<Entry> entries() {
         List<Entry> all = new ArrayList<>();
         image.layers().values().forEach(all::addAll);
         return all;
