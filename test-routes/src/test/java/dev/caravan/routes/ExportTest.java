@@ -53,7 +53,8 @@ class ExportTest {
 
     @BeforeAll
     void loadTheSchemasAndKamelets() {
-        schemas = new KubernetesSchemas(FIXTURES.resolve("schemas/core"), KubernetesSchemas.files(FIXTURES.resolve("crds")));
+        schemas = new KubernetesSchemas(FIXTURES.resolve("schemas/core"),
+                KubernetesSchemas.files(FIXTURES.resolve("crds")));
         for (Path dir : List.of(KAMELETS, FIXTURES.resolve("kamelets"))) {
             for (Path f : KubernetesSchemas.files(dir)) {
                 if (f.getFileName().toString().endsWith(".kamelet.yaml")) {
@@ -223,16 +224,18 @@ class ExportTest {
         Result r = export("export", file.toString(), "--camel-k", "-o", dir.resolve("out").toString(),
                 "-p", "caravan.llm.openai.api-key=" + llmKey, "-p", "SUPPORT_HOOK_SECRET=" + hookSecret);
         assertThat(r.code()).as(r.err()).isZero();
-        String written = Files.readString(dir.resolve("out/integration.yaml"));
-        assertThat(written).contains("OPENAI_API_KEY=secret:caravan-llm/OPENAI_API_KEY",
+        String integration = Files.readString(dir.resolve("out/integration.yaml"));
+        assertThat(integration).contains("OPENAI_API_KEY=secret:caravan-llm/OPENAI_API_KEY",
                 "ANTHROPIC_API_KEY=secret:caravan-llm/ANTHROPIC_API_KEY",
                 "SUPPORT_HOOK_SECRET=secret:caravan-webhooks/SUPPORT_HOOK_SECRET");
-        assertThat(written).doesNotContain(llmKey, hookSecret);
+        assertThat(integration).doesNotContain(llmKey, hookSecret);
         // nor any secret of this machine's environment
         List<String> secretValues = System.getenv().entrySet().stream()
                 .filter(e -> e.getKey().matches("(?i).*(key|secret|password|token).*") && e.getValue().length() >= 8)
                 .map(Map.Entry::getValue).toList();
-        for (Path f : Stream.concat(resourceFiles().stream(), Stream.of(dir.resolve("out/integration.yaml"))).toList()) {
+        List<Path> written = Stream.concat(resourceFiles().stream(), Stream.of(dir.resolve("out/integration.yaml")))
+                .toList();
+        for (Path f : written) {
             String text = Files.readString(f);
             assertThat(secretValues).as(f.toString()).noneMatch(text::contains);
         }

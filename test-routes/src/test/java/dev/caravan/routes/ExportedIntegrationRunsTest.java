@@ -61,8 +61,8 @@ class ExportedIntegrationRunsTest {
         kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
         // as k8s/topics does on a cluster: the broker creates no topic on first use
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic("tickets", 1, (short) 1), new NewTopic("tickets.dlq", 1, (short) 1)))
-                    .all().get();
+            admin.createTopics(List.of(new NewTopic("tickets", 1, (short) 1),
+                    new NewTopic("tickets.dlq", 1, (short) 1))).all().get();
         }
         JsonNode integration = null;
         JsonNode configMap = null;
@@ -78,7 +78,8 @@ class ExportedIntegrationRunsTest {
 
         // the mount trait: configmap:NAME@PATH puts each key of the ConfigMap as a file into PATH
         String mount = integration.at("/spec/traits/mount/resources/0").asText();
-        assertThat(mount).isEqualTo("configmap:" + configMap.at("/metadata/name").asText() + "@/etc/caravan/workflows");
+        assertThat(mount)
+                .isEqualTo("configmap:" + configMap.at("/metadata/name").asText() + "@/etc/caravan/workflows");
         Path mounted = Files.createDirectories(dir.resolve("workflows"));
         for (Iterator<Map.Entry<String, JsonNode>> it = configMap.path("data").fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
@@ -128,7 +129,8 @@ class ExportedIntegrationRunsTest {
         CamelContext camel = main.getCamelContext();
         assertThat(camel.getRoutes()).extracting(r -> r.getRouteId())
                 .contains("caravan-trigger-ticket-intake-kafka", "caravan-workflow-ticket-intake");
-        camel.createProducerTemplate().sendBody("kafka:tickets", "{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}");
+        String ticket = "{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}";
+        camel.createProducerTemplate().sendBody("kafka:tickets", ticket);
 
         Engine engine = camel.getRegistry().findSingleByType(Engine.class);
         assertThat(engine).as("the engine the caravan components started").isNotNull();
@@ -141,11 +143,11 @@ class ExportedIntegrationRunsTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = new CaravanCli(new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8)).execute("run", WORKFLOW.toString(), "-q",
-                "--input", "{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}");
+                "--input", ticket);
         assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
         JsonNode expected = Examples.JSON.readTree(out.toString(StandardCharsets.UTF_8));
         assertThat(expected.path("queue").asText()).isEqualTo("hardware");
         assertThat(Examples.tree(run.output())).isEqualTo(expected);
-        assertThat(Examples.tree(run.input())).isEqualTo(Examples.JSON.readTree("{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}"));
+        assertThat(Examples.tree(run.input())).isEqualTo(Examples.JSON.readTree(ticket));
     }
 }

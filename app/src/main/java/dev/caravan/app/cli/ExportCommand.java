@@ -28,14 +28,14 @@ import java.util.concurrent.Callable;
                 "Writes DIR/integration.yaml: a Camel K Integration (camel.apache.org/v1) running the routes 'caravan "
                         + "compile' prints, with the Caravan and Camel components they use as dependencies, the "
                         + "workflow file in a ConfigMap it mounts, settings and keys from the ConfigMap "
-                        + "caravan-settings and the Secrets of k8s/ (never their values), and a headless Service for "
-                        + "Hazelcast's Kubernetes discovery. For a kafka trigger it also writes DIR/pipe.yaml, a Pipe "
-                        + "that starts the runs from the kafka-source Kamelet instead.",
+                        + "caravan-settings and the Secrets of k8s/ (never their values), its pods joining the "
+                        + "server's Hazelcast cluster. For a kafka trigger it also writes DIR/pipe.yaml, a Pipe that "
+                        + "starts the runs from the kafka-source Kamelet instead.",
                 ""},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  exported", "  1  a file cannot be written", "  2  the file is missing or invalid",
                 "%nExamples:",
-                "  caravan export routes/examples/triggers/ticket-intake.caravan.yaml --camel-k -o integrations/ticket-intake",
+                "  caravan export ticket-intake.caravan.yaml --camel-k -o integrations/ticket-intake",
                 "  kubectl apply -f integrations/ticket-intake/integration.yaml"})
 public final class ExportCommand implements Callable<Integer> {
 

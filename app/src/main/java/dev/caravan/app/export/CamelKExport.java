@@ -27,10 +27,10 @@ import java.util.TreeSet;
  * A workflow as Camel K resources (camel.apache.org/v1): an {@code Integration} running its compiled routes (the
  * trigger routes first, as {@code caravan compile} prints them) with the workflow file mounted from a
  * {@code ConfigMap} where {@code caravan-run:begin} finds it ({@code caravan.workflows}), its pods members of the
- * server's Hazelcast cluster (found through the server's headless Service), and, for a Kafka trigger, a {@code Pipe} that starts
- * the same runs from the {@code kafka-source} Kamelet instead. Settings come from the {@code caravan-settings}
- * ConfigMap and keys from the Secrets {@code k8s/} names ({@code caravan-llm}, {@code caravan-cdc}); no value of
- * either is ever written, only references to them.
+ * server's Hazelcast cluster (found through the server's headless Service); and, for a Kafka trigger, a {@code Pipe}
+ * that starts the same runs from the {@code kafka-source} Kamelet instead. Settings come from the
+ * {@code caravan-settings} ConfigMap and keys from the Secrets {@code k8s/} names ({@code caravan-llm},
+ * {@code caravan-cdc}); no value of either is ever written, only references to them.
  */
 public final class CamelKExport {
 
@@ -104,10 +104,13 @@ public final class CamelKExport {
 
         StringBuilder out = new StringBuilder()
                 .append(header("Camel K Integration of workflow " + name + ", written by caravan export --camel-k."))
-                .append("# Apply it with its ConfigMap: kubectl apply -n caravan -f integration.yaml, after k8s/ (its pods join\n")
-                .append("# the server's Hazelcast cluster; it reads the caravan-settings ConfigMap and the Secrets). Regenerate, do not edit.\n")
+                .append(header("Apply it with its ConfigMap: kubectl apply -n caravan -f integration.yaml, after k8s/ "
+                        + "(its pods join"))
+                .append(header("the server's Hazelcast cluster; it reads the caravan-settings ConfigMap and the "
+                        + "Secrets). Regenerate, do not edit."))
                 .append(dump(integration)).append("---\n")
-                .append("# The workflow file, mounted where caravan-run:begin reads it (the property caravan.workflows).\n")
+                .append(header("The workflow file, mounted where caravan-run:begin reads it (the property "
+                        + "caravan.workflows)."))
                 .append(dump(workflowConfigMap()));
 
         Trigger.Kafka kafka = workflow.triggers().stream().filter(Trigger.Kafka.class::isInstance)
@@ -156,8 +159,8 @@ public final class CamelKExport {
         integration.put("flows", workflowFlows);
         return header("Camel K Pipe of workflow " + name + ", written by caravan export --camel-k: records of topic "
                 + kafka.topic() + " start runs,")
-                + header("filtered and mapped by the workflow's trigger " + kafka.id() + ". Apply it with integration.yaml's "
-                + "ConfigMap")
+                + header("filtered and mapped by the workflow's trigger " + kafka.id()
+                + ". Apply it with integration.yaml's ConfigMap")
                 + header("instead of its Integration, not beside it: both would start a run per record. Regenerate, do "
                 + "not edit.")
                 + dump(pipe);
