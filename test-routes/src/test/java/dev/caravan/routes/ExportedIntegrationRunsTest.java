@@ -4,11 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.app.CaravanCli;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.run.Engine;
-import dev.caravan.state.RunPage;
 import dev.caravan.state.RunQuery;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
 import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
 import org.apache.camel.main.Main;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -16,9 +16,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.snakeyaml.engine.v2.api.Dump;
-import org.snakeyaml.engine.v2.api.DumpSettings;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -26,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,119 +33,134 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The exported Integration of {@code integrations/ticket-intake/} runs as Camel K would run it: its {@code spec.flows}
- * loaded as Camel YAML routes by a plain Camel Main, with the properties its traits give (the camel trait's
- * properties, the environment trait's variables, the workflow ConfigMap mounted where the mount trait puts it) against
- * an embedded Kafka broker; a record on the topic gets the same run result as {@code caravan run} of the workflow.
+ * The exports of {@code integrations/ticket-intake/} run as Camel K would run them, each in a plain Camel Main with
+ * the properties its traits give ({@link CamelKRuntime}) against an embedded Kafka broker, and a record on the topic
+ * gets the run result {@code caravan run} gives the same input:
+ * <ul>
+ * <li>the Integration: its {@code spec.flows}, the trigger route first;</li>
+ * <li>the Pipe: its sink, {@code caravan-run-action} loaded from {@code kamelets/} with the Pipe's properties, after a
+ * Kafka consumer with its source's topic and group (the Apache {@code kafka-source} Kamelet the Pipe names is of a
+ * newer catalog than this Camel: its {@code saslAuthType} option is not in camel-kafka 4.17), and its
+ * {@code spec.integration.flows}; a record the trigger's filter drops starts no run.</li>
+ * </ul>
  * The class path is this module's, not only the declared dependencies: {@link ExportTest} checks that those cover
  * every endpoint the flows use.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExportedIntegrationRunsTest {
 
-    private static final Path EXPORTED = Path.of("../integrations/ticket-intake/integration.yaml");
+    private static final Path EXPORTED = Path.of("../integrations/ticket-intake");
     private static final Path WORKFLOW = Path.of("../routes/examples/triggers/ticket-intake.caravan.yaml");
-    /** The Camel property each environment variable of the Integration stands for (Camel reads it from there). */
-    private static final Map<String, String> ENVIRONMENT = Map.of(
-            "CARAVAN_KAFKA_BOOTSTRAP_SERVERS", "caravan.kafka.bootstrap-servers");
+    private static final String TICKET = "{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}";
 
     @TempDir
     static Path dir;
 
-    static EmbeddedKafka kafka;
-    static Main main;
+    private EmbeddedKafka kafka;
+    private JsonNode expected;
 
     @BeforeAll
-    static void runTheIntegration() throws Exception {
+    void startKafkaAndRunTheWorkflowWithCaravanRun() throws Exception {
         kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
         // as k8s/topics does on a cluster: the broker creates no topic on first use
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("tickets", 1, (short) 1),
-                    new NewTopic("tickets.dlq", 1, (short) 1))).all().get();
+                    new NewTopic("tickets.dlq", 1, (short) 1), new NewTopic("pipe-tickets", 1, (short) 1))).all().get();
         }
-        JsonNode integration = null;
-        JsonNode configMap = null;
-        for (JsonNode resource : KubernetesSchemas.yamlDocuments(EXPORTED)) {
-            switch (resource.path("kind").asText()) {
-                case "Integration" -> integration = resource;
-                case "ConfigMap" -> configMap = resource;
-                default -> throw new AssertionError("unexpected " + resource.path("kind"));
-            }
-        }
-        assertThat(integration).isNotNull();
-        assertThat(configMap).isNotNull();
-
-        // the mount trait: configmap:NAME@PATH puts each key of the ConfigMap as a file into PATH
-        String mount = integration.at("/spec/traits/mount/resources/0").asText();
-        assertThat(mount)
-                .isEqualTo("configmap:" + configMap.at("/metadata/name").asText() + "@/etc/caravan/workflows");
-        Path mounted = Files.createDirectories(dir.resolve("workflows"));
-        for (Iterator<Map.Entry<String, JsonNode>> it = configMap.path("data").fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            Files.writeString(mounted.resolve(e.getKey()), e.getValue().asText());
-        }
-
-        Map<String, String> properties = new LinkedHashMap<>();
-        for (JsonNode p : integration.at("/spec/traits/camel/properties")) {
-            String key = p.asText().substring(0, p.asText().indexOf('='));
-            String value = p.asText().substring(p.asText().indexOf('=') + 1);
-            if (key.startsWith("caravan.cluster.")) {
-                continue; // Kubernetes discovery needs a cluster: here the engine is one embedded member
-            }
-            properties.put(key, value.equals("/etc/caravan/workflows") ? mounted.toString() : value);
-        }
-        // the environment trait's variables, with what the caravan-settings ConfigMap would hold on a cluster
-        Map<String, String> settings = Map.of("CARAVAN_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-        for (JsonNode v : integration.at("/spec/traits/environment/vars")) {
-            String name = v.asText().substring(0, v.asText().indexOf('='));
-            assertThat(ENVIRONMENT).as("what the variable %s stands for", name).containsKey(name);
-            assertThat(v.asText()).isEqualTo(name + "=configmap:caravan-settings/" + name);
-            properties.put(ENVIRONMENT.get(name), settings.get(name));
-        }
-
-        // Camel K writes spec.flows into a YAML source file and loads it as routes
-        Path flows = dir.resolve("ticket-intake-flows.yaml");
-        Object flowList = Examples.JSON.convertValue(integration.at("/spec/flows"), List.class);
-        Files.writeString(flows, new Dump(DumpSettings.builder().build()).dumpToString(flowList));
-        main = new Main();
-        main.configure().withRoutesIncludePattern("file:" + flows.toAbsolutePath());
-        properties.forEach(main::addInitialProperty);
-        main.start();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = new CaravanCli(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8)).execute("run", WORKFLOW.toString(), "-q",
+                "--input", TICKET);
+        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        expected = Examples.JSON.readTree(out.toString(StandardCharsets.UTF_8));
+        assertThat(expected.path("queue").asText()).isEqualTo("hardware");
     }
 
     @AfterAll
-    static void stop() throws Exception {
-        if (main != null) {
-            main.stop();
-        }
+    void stopKafka() {
         if (kafka != null) {
             kafka.close();
         }
     }
 
     @Test
-    void aRecordOnTheTopicRunsTheWorkflowWithTheResultOfCaravanRun() throws Exception {
-        CamelContext camel = main.getCamelContext();
-        assertThat(camel.getRoutes()).extracting(r -> r.getRouteId())
-                .contains("caravan-trigger-ticket-intake-kafka", "caravan-workflow-ticket-intake");
-        String ticket = "{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}";
-        camel.createProducerTemplate().sendBody("kafka:tickets", ticket);
+    void theIntegrationRunsARecordOnTheTopicAsCaravanRunDoes() throws Exception {
+        JsonNode integration = CamelKRuntime.resource(EXPORTED.resolve("integration.yaml"), "Integration");
+        JsonNode configMap = CamelKRuntime.resource(EXPORTED.resolve("integration.yaml"), "ConfigMap");
+        Map<String, String> properties = CamelKRuntime.properties(integration.at("/spec/traits"), configMap,
+                dir.resolve("integration"), settings());
+        Path flows = CamelKRuntime.flowsFile(integration.at("/spec/flows"), dir.resolve("integration-flows.yaml"));
+        Main main = CamelKRuntime.start(properties, List.of(flows));
+        try {
+            CamelContext camel = main.getCamelContext();
+            assertThat(camel.getRoutes()).extracting(Route::getRouteId)
+                    .contains("caravan-trigger-ticket-intake-kafka", "caravan-workflow-ticket-intake");
+            camel.createProducerTemplate().sendBody("kafka:tickets", TICKET);
 
+            RunRecord run = awaitCompletedRuns(camel, 1).get(0);
+            assertThat(Examples.tree(run.output())).isEqualTo(expected);
+            assertThat(Examples.tree(run.input())).isEqualTo(Examples.JSON.readTree(TICKET));
+        } finally {
+            main.stop();
+        }
+    }
+
+    @Test
+    void thePipeRunsARecordOnTheTopicAsCaravanRunDoesAndAppliesTheTriggersFilter() throws Exception {
+        JsonNode pipe = CamelKRuntime.resource(EXPORTED.resolve("pipe.yaml"), "Pipe");
+        JsonNode configMap = CamelKRuntime.resource(EXPORTED.resolve("integration.yaml"), "ConfigMap");
+        Map<String, String> properties = new LinkedHashMap<>(CamelKRuntime.properties(
+                pipe.at("/spec/traits"), configMap, dir.resolve("pipe"), settings()));
+        // as Camel K binds a Pipe's endpoint properties: camel.kamelet.<kamelet>.<source|sink>.<property>
+        pipe.at("/spec/sink/properties").fields().forEachRemaining(p -> properties.put(
+                "camel.kamelet.caravan-run-action.sink." + p.getKey(), p.getValue().asText()));
+        properties.put("camel.component.kamelet.location", "file:../kamelets");
+        JsonNode source = pipe.at("/spec/source/properties");
+        assertThat(pipe.at("/spec/source/ref/name").asText()).isEqualTo("kafka-source");
+        assertThat(source.path("topic").asText()).isEqualTo("tickets");
+        // the source Kamelet's consumer, on a topic of this test's own so the Integration's test does not interfere
+        Path route = dir.resolve("pipe-route.yaml");
+        Files.writeString(route, """
+                - route:
+                    id: pipe
+                    from:
+                      uri: kafka:pipe-tickets
+                      parameters:
+                        brokers: "%s"
+                        groupId: "%s"
+                        autoOffsetReset: "%s"
+                      steps:
+                        - to: kamelet:caravan-run-action/sink
+                """.formatted(source.path("bootstrapServers").asText(), source.path("consumerGroup").asText(),
+                source.path("autoOffsetReset").asText()));
+        Path flows = CamelKRuntime.flowsFile(pipe.at("/spec/integration/flows"), dir.resolve("pipe-flows.yaml"));
+        Main main = CamelKRuntime.start(properties, List.of(flows, route));
+        try {
+            CamelContext camel = main.getCamelContext();
+            camel.createProducerTemplate().sendBody("kafka:pipe-tickets", "{\"subject\": \"Buy now\", \"spam\": true}");
+            camel.createProducerTemplate().sendBody("kafka:pipe-tickets", TICKET);
+
+            RunRecord run = awaitCompletedRuns(camel, 1).get(0);
+            assertThat(Examples.tree(run.output())).isEqualTo(expected);
+            Engine engine = camel.getRegistry().findSingleByType(Engine.class);
+            assertThat(engine.queries().page(new RunQuery(null, "ticket-intake", List.of(), 10, null, null)).runs())
+                    .as("the spam record, which the trigger's filter drops, started no run").hasSize(1);
+        } finally {
+            main.stop();
+        }
+    }
+
+    /** What the ConfigMap caravan-settings would hold on a cluster: here, the embedded broker. */
+    private Map<String, String> settings() {
+        return Map.of("CARAVAN_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    }
+
+    private static List<RunRecord> awaitCompletedRuns(CamelContext camel, int count) {
         Engine engine = camel.getRegistry().findSingleByType(Engine.class);
         assertThat(engine).as("the engine the caravan components started").isNotNull();
         RunQuery completed = new RunQuery(null, "ticket-intake", List.of(RunStatus.COMPLETED), 10, null, null);
-        await().atMost(Duration.ofSeconds(60)).until(() -> !engine.queries().page(completed).runs().isEmpty());
-        RunPage page = engine.queries().page(completed);
-        RunRecord run = page.runs().get(0);
-
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new CaravanCli(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8)).execute("run", WORKFLOW.toString(), "-q",
-                "--input", ticket);
-        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
-        JsonNode expected = Examples.JSON.readTree(out.toString(StandardCharsets.UTF_8));
-        assertThat(expected.path("queue").asText()).isEqualTo("hardware");
-        assertThat(Examples.tree(run.output())).isEqualTo(expected);
-        assertThat(Examples.tree(run.input())).isEqualTo(Examples.JSON.readTree(ticket));
+        await().atMost(Duration.ofSeconds(60)).until(() -> engine.queries().page(completed).runs().size() >= count);
+        return engine.queries().page(completed).runs();
     }
 }
