@@ -2,6 +2,7 @@ package dev.caravan.app;
 
 import dev.caravan.app.cli.CancelCommand;
 import dev.caravan.app.cli.CompileCommand;
+import dev.caravan.app.cli.ExportCommand;
 import dev.caravan.app.cli.CompletionCommand;
 import dev.caravan.app.cli.DeployCommand;
 import dev.caravan.app.cli.ExitCodes;
@@ -48,9 +49,9 @@ import java.util.concurrent.Callable;
                         + "Results go to stdout; progress, problems and logs go to stderr.",
                 ""},
         subcommands = {RunCommand.class, ServeCommand.class, ValidateCommand.class, CompileCommand.class,
-                RunsCommand.class, GateCommand.class, CancelCommand.class, RetryCommand.class, LanesCommand.class,
-                TriggersCommand.class, KillCommand.class, DeployCommand.class, CompletionCommand.class,
-                CommandLine.HelpCommand.class},
+                ExportCommand.class, RunsCommand.class, GateCommand.class, CancelCommand.class, RetryCommand.class,
+                LanesCommand.class, TriggersCommand.class, KillCommand.class, DeployCommand.class,
+                CompletionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {
                 "  0   success",
@@ -68,6 +69,7 @@ import java.util.concurrent.Callable;
                 "  caravan validate routes/examples/*.caravan.yaml",
                 "  caravan serve --workflows routes/examples",
                 "  caravan compile hello.caravan.yaml -o hello.camel.yaml",
+                "  caravan export ticket-intake.caravan.yaml --camel-k -o integrations/ticket-intake",
                 "  caravan runs tail 3f0c7d2e-... --server http://caravan:8080",
                 "  caravan triggers --server http://caravan:8080",
                 "  caravan gate approve 3f0c7d2e-... approve --by ada"})

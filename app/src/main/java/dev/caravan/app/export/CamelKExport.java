@@ -1,0 +1,379 @@
+package dev.caravan.app.export;
+
+import dev.caravan.component.agent.AgentSpec;
+import dev.caravan.component.call.CallSpec;
+import dev.caravan.dsl.Node;
+import dev.caravan.dsl.Trigger;
+import dev.caravan.dsl.Workflow;
+import dev.caravan.expr.Expressions;
+import dev.caravan.llm.provider.AnthropicChatModelFactory;
+import dev.caravan.llm.provider.GeminiChatModelFactory;
+import dev.caravan.llm.provider.OpenAiChatModelFactory;
+import org.snakeyaml.engine.v2.api.Dump;
+import org.snakeyaml.engine.v2.api.DumpSettings;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.common.FlowStyle;
+import org.snakeyaml.engine.v2.common.ScalarStyle;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A workflow as Camel K resources (camel.apache.org/v1): an {@code Integration} running its compiled routes (the
+ * trigger routes first, as {@code caravan compile} prints them) with the workflow file mounted from a
+ * {@code ConfigMap} where {@code caravan-run:begin} finds it ({@code caravan.workflows}), its pods members of the
+ * server's Hazelcast cluster (found through the server's headless Service); and, for a Kafka trigger, a {@code Pipe}
+ * that starts the same runs from the {@code kafka-source} Kamelet instead. Settings come from the
+ * {@code caravan-settings} ConfigMap and keys from the Secrets {@code k8s/} names ({@code caravan-llm},
+ * {@code caravan-cdc}); no value of either is ever written, only references to them.
+ */
+public final class CamelKExport {
+
+    /** Where the workflow file is mounted in the container. */
+    static final String WORKFLOWS_DIR = "/etc/caravan/workflows";
+    /** A CDC trigger's Debezium offsets. */
+    static final String DATA_DIR = "/var/lib/caravan";
+    static final String SETTINGS = "caravan-settings";
+    static final String LLM_KEYS = "caravan-llm";
+    static final String CDC_CREDENTIALS = "caravan-cdc";
+    /** Webhook signing secrets, one key per environment variable a trigger names. */
+    static final String WEBHOOK_SECRETS = "caravan-webhooks";
+    /** The server's ServiceAccount, whose Role lets Hazelcast's Kubernetes discovery read the endpoints. */
+    static final String SERVICE_ACCOUNT = "caravan";
+    /** The server's Hazelcast cluster and the headless Service its members are found through. */
+    static final String CLUSTER_NAME = "caravan";
+    static final String CLUSTER_SERVICE = "caravan-hazelcast";
+    static final int HAZELCAST_PORT = 5701;
+
+    /** The environment variable of each provider's key. */
+    private static final Map<String, String> PROVIDER_KEYS = Map.of(
+            "openai", OpenAiChatModelFactory.API_KEY_ENV,
+            "anthropic", AnthropicChatModelFactory.API_KEY_ENV,
+            "gemini", GeminiChatModelFactory.API_KEY_ENV);
+
+    /**
+     * What the export wrote.
+     *
+     * @param integration    the Integration and the workflow's ConfigMap, as one YAML stream
+     * @param pipe           the Pipe, or null when the workflow has no trigger a Kamelet source can stand in for
+     * @param pipeNote       why there is a Pipe, or why not
+     * @param unknownSchemes endpoint schemes no artifact is known for: add their dependencies by hand
+     */
+    public record Exported(String integration, String pipe, String pipeNote, Set<String> unknownSchemes) {
+    }
+
+    private final Workflow workflow;
+    private final String fileName;
+    private final String fileText;
+    private final String version;
+
+    /**
+     * @param fileName the workflow file's name, as mounted
+     * @param fileText its content, shipped unchanged (its hash is what runs record)
+     * @param version  the Caravan version the dependencies name
+     */
+    public CamelKExport(Workflow workflow, String fileName, String fileText, String version) {
+        this.workflow = workflow;
+        this.fileName = fileName;
+        this.fileText = fileText;
+        this.version = version;
+    }
+
+    /**
+     * @param routes         the compiled routes with the trigger routes first, as {@code caravan compile} prints them
+     * @param workflowRoutes the compiled routes without the trigger routes, which a Pipe runs after its source
+     */
+    public Exported export(String routes, String workflowRoutes) {
+        String name = workflow.name();
+        List<Object> flows = load(routes);
+        Set<String> schemes = schemes(flows);
+        Set<String> unknown = new TreeSet<>();
+        Set<String> dependencies = dependencies(schemes, unknown);
+
+        Map<String, Object> integration = resource("camel.apache.org/v1", "Integration", name);
+        Map<String, Object> spec = map(integration, "spec");
+        spec.put("serviceAccountName", SERVICE_ACCOUNT);
+        spec.put("dependencies", List.copyOf(dependencies));
+        spec.put("flows", flows);
+        spec.put("traits", traits(schemes));
+
+        StringBuilder out = new StringBuilder()
+                .append(header("Camel K Integration of workflow " + name + ", written by caravan export --camel-k."))
+                .append(header("Apply it with its ConfigMap: kubectl apply -n caravan -f integration.yaml, after k8s/ "
+                        + "(its pods join"))
+                .append(header("the server's Hazelcast cluster; it reads the caravan-settings ConfigMap and the "
+                        + "Secrets). Regenerate, do not edit."))
+                .append(dump(integration)).append("---\n")
+                .append(header("The workflow file, mounted where caravan-run:begin reads it (the property "
+                        + "caravan.workflows)."))
+                .append(dump(workflowConfigMap()));
+
+        Trigger.Kafka kafka = workflow.triggers().stream().filter(Trigger.Kafka.class::isInstance)
+                .map(Trigger.Kafka.class::cast).findFirst().orElse(null);
+        if (kafka == null) {
+            String kinds = workflow.triggers().isEmpty() ? "no triggers"
+                    : "triggers of kind " + String.join(", ", workflow.triggers().stream().map(Trigger::kind).toList());
+            return new Exported(out.toString(), null, "no Pipe: the workflow has " + kinds
+                    + ", which no Kamelet source stands in for (only kafka triggers do)", unknown);
+        }
+        List<Object> workflowFlows = load(workflowRoutes);
+        Set<String> pipeSchemes = schemes(workflowFlows);
+        pipeSchemes.add("kamelet");
+        pipeSchemes.add("kafka");
+        Set<String> pipeDependencies = dependencies(pipeSchemes, unknown);
+        return new Exported(out.toString(), pipe(kafka, workflowFlows, pipeDependencies, pipeSchemes),
+                "Pipe " + name + ": the Kamelet kafka-source (topic " + kafka.topic()
+                        + ") to caravan-run-action, instead of the Integration's trigger route", unknown);
+    }
+
+    private String pipe(Trigger.Kafka kafka, List<Object> workflowFlows, Set<String> dependencies,
+            Set<String> schemes) {
+        String name = workflow.name();
+        Map<String, Object> pipe = resource("camel.apache.org/v1", "Pipe", name);
+        Map<String, Object> spec = map(pipe, "spec");
+        Map<String, Object> source = map(spec, "source");
+        source.put("ref", kameletRef("kafka-source"));
+        Map<String, Object> sourceProperties = map(source, "properties");
+        sourceProperties.put("topic", kafka.topic());
+        sourceProperties.put("bootstrapServers", "{{caravan.kafka.bootstrap-servers}}");
+        sourceProperties.put("saslAuthType", "NONE"); // k8s/'s Kafka listens in plain text inside the cluster
+        sourceProperties.put("consumerGroup", kafka.group() != null ? kafka.group()
+                : "caravan-" + name + "-" + kafka.id());
+        sourceProperties.put("autoOffsetReset", "earliest");
+        Map<String, Object> sink = map(spec, "sink");
+        sink.put("ref", kameletRef("caravan-run-action"));
+        Map<String, Object> sinkProperties = map(sink, "properties");
+        sinkProperties.put("workflow", name);
+        sinkProperties.put("trigger", kafka.id());
+        spec.put("serviceAccountName", SERVICE_ACCOUNT);
+        spec.put("dependencies", List.copyOf(dependencies));
+        spec.put("traits", traits(schemes));
+        // a Pipe has no flows of its own: the workflow's route, which caravan-run-action starts runs on, rides along
+        // in the (deprecated, still served) integration field
+        Map<String, Object> integration = map(spec, "integration");
+        integration.put("flows", workflowFlows);
+        return header("Camel K Pipe of workflow " + name + ", written by caravan export --camel-k: records of topic "
+                + kafka.topic() + " start runs,")
+                + header("filtered and mapped by the workflow's trigger " + kafka.id()
+                + ". Apply it with integration.yaml's ConfigMap")
+                + header("instead of its Integration, not beside it: both would start a run per record. Regenerate, do "
+                + "not edit.")
+                + dump(pipe);
+    }
+
+    private Map<String, Object> traits(Set<String> schemes) {
+        String name = workflow.name();
+        Map<String, Object> traits = new LinkedHashMap<>();
+        List<String> properties = new ArrayList<>();
+        properties.add("caravan.workflows=" + WORKFLOWS_DIR);
+        // one Hazelcast cluster with the server's members (k8s/base/settings.env): the server's API lists these runs
+        // and resolves their gates, and either side takes over the other's runs when a member leaves
+        properties.add("caravan.cluster.name=" + CLUSTER_NAME);
+        properties.add("caravan.cluster.kubernetes.service-name=" + CLUSTER_SERVICE);
+        properties.add("caravan.cluster.port=" + HAZELCAST_PORT);
+        if (schemes.contains("kafka")) {
+            // caravan serve sets the component's brokers from this property; here the Integration does
+            properties.add("camel.component.kafka.brokers={{caravan.kafka.bootstrap-servers}}");
+        }
+        boolean cdc = workflow.triggers().stream().anyMatch(Trigger.Cdc.class::isInstance);
+        if (cdc) {
+            properties.add("caravan.triggers.cdc.offsets-dir=" + DATA_DIR + "/cdc");
+        }
+        map(traits, "camel").put("properties", properties);
+
+        Map<String, Object> container = map(traits, "container");
+        container.put("ports", List.of("hazelcast;" + HAZELCAST_PORT));
+        container.put("requestCPU", "500m");
+        container.put("requestMemory", "1Gi");
+        container.put("limitMemory", "1Gi");
+        container.put("runAsNonRoot", true);
+        container.put("allowPrivilegeEscalation", false);
+
+        List<String> env = new ArrayList<>();
+        if (schemes.contains("kafka")) {
+            env.add(fromConfigMap("CARAVAN_KAFKA_BOOTSTRAP_SERVERS"));
+        }
+        for (String provider : providers()) {
+            String key = PROVIDER_KEYS.get(provider);
+            if (key != null) {
+                env.add(key + "=secret:" + LLM_KEYS + "/" + key);
+            }
+        }
+        for (Trigger t : workflow.triggers()) {
+            if (t instanceof Trigger.Webhook hook && hook.secret() != null) {
+                env.add(hook.secret() + "=secret:" + WEBHOOK_SECRETS + "/" + hook.secret());
+            }
+        }
+        if (cdc) {
+            env.add(fromConfigMap("CARAVAN_TRIGGERS_CDC_HOSTNAME"));
+            env.add(fromConfigMap("CARAVAN_TRIGGERS_CDC_PORT"));
+            env.add(fromConfigMap("CARAVAN_TRIGGERS_CDC_DATABASE"));
+            env.add("CARAVAN_TRIGGERS_CDC_USER=secret:" + CDC_CREDENTIALS + "/username");
+            env.add("CARAVAN_TRIGGERS_CDC_PASSWORD=secret:" + CDC_CREDENTIALS + "/password");
+        }
+        if (!env.isEmpty()) {
+            map(traits, "environment").put("vars", env);
+        }
+
+        Map<String, Object> mount = map(traits, "mount");
+        mount.put("resources", List.of("configmap:" + workflowConfigMapName() + "@" + WORKFLOWS_DIR));
+        if (cdc) {
+            // offsets in an emptyDir survive a container restart, not a rescheduled pod: see integrations/README.md
+            mount.put("emptyDirs", List.of("caravan-data:" + DATA_DIR));
+        }
+        // the heap follows the container's memory limit, as the server's StatefulSet sizes it
+        map(traits, "jvm").put("options", List.of("-XX:MaxRAMPercentage=70.0", "-XX:+ExitOnOutOfMemoryError"));
+        return traits;
+    }
+
+    private static String fromConfigMap(String variable) {
+        return variable + "=configmap:" + SETTINGS + "/" + variable;
+    }
+
+    private Map<String, Object> workflowConfigMap() {
+        Map<String, Object> configMap = resource("v1", "ConfigMap", workflowConfigMapName());
+        map(configMap, "data").put(fileName, fileText);
+        return configMap;
+    }
+
+    String workflowConfigMapName() {
+        return "caravan-workflow-" + workflow.name();
+    }
+
+    private Map<String, Object> resource(String apiVersion, String kind, String name) {
+        Map<String, Object> resource = new LinkedHashMap<>();
+        resource.put("apiVersion", apiVersion);
+        resource.put("kind", kind);
+        Map<String, Object> metadata = map(resource, "metadata");
+        metadata.put("name", name);
+        Map<String, Object> labels = map(metadata, "labels");
+        labels.put("app.kubernetes.io/part-of", "caravan");
+        labels.put("caravan.dev/workflow", workflow.name());
+        return resource;
+    }
+
+    private static Map<String, Object> kameletRef(String name) {
+        Map<String, Object> ref = new LinkedHashMap<>();
+        ref.put("apiVersion", "camel.apache.org/v1");
+        ref.put("kind", "Kamelet");
+        ref.put("name", name);
+        return ref;
+    }
+
+    /** The artifacts of the schemes, the Caravan components always among them. */
+    private Set<String> dependencies(Set<String> schemes, Set<String> unknown) {
+        Set<String> dependencies = new TreeSet<>();
+        dependencies.add(ComponentArtifacts.CARAVAN_COMPONENTS + version);
+        for (String scheme : schemes) {
+            ComponentArtifacts.of(scheme, version).ifPresentOrElse(dependencies::add, () -> unknown.add(scheme));
+        }
+        return dependencies;
+    }
+
+    /**
+     * The endpoint schemes the routes use, and those the workflow's fixed call and tool URIs name (which its
+     * caravan-call and caravan-agent endpoints send to at run time).
+     */
+    Set<String> schemes(List<Object> flows) {
+        Set<String> schemes = new TreeSet<>();
+        collectSchemes(flows, schemes);
+        workflow.tools().values().forEach(t -> addScheme(t.uri(), schemes));
+        collectCallSchemes(workflow.nodes(), schemes);
+        return schemes;
+    }
+
+    private static void collectSchemes(Object yaml, Set<String> schemes) {
+        if (yaml instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> {
+                if (("uri".equals(k) || "to".equals(k) || "toD".equals(k)) && v instanceof String uri) {
+                    addScheme(uri, schemes);
+                } else {
+                    collectSchemes(v, schemes);
+                }
+            });
+        } else if (yaml instanceof List<?> l) {
+            l.forEach(item -> collectSchemes(item, schemes));
+        }
+    }
+
+    private static void collectCallSchemes(List<Node> nodes, Set<String> schemes) {
+        for (Node n : nodes) {
+            if (n.spec() instanceof CallSpec call) {
+                addScheme(call.uri(), schemes);
+            }
+            collectCallSchemes(n.spec().nodes(), schemes);
+        }
+    }
+
+    private static void addScheme(String uri, Set<String> schemes) {
+        if (uri == null || Expressions.containsExpression(uri) || uri.indexOf(':') < 1) {
+            return; // computed when the node runs
+        }
+        schemes.add(uri.strip().substring(0, uri.strip().indexOf(':')));
+    }
+
+    /** The model providers the workflow's agents, defaults and fallbacks name. */
+    private Set<String> providers() {
+        Set<String> models = new TreeSet<>();
+        Workflow.Defaults defaults = workflow.defaults();
+        if (defaults != null) {
+            addModel(defaults.model(), models);
+            if (defaults.fallback() != null) {
+                defaults.fallback().forEach(m -> addModel(m, models));
+            }
+        }
+        collectModels(workflow.nodes(), models);
+        return models;
+    }
+
+    private static void collectModels(List<Node> nodes, Set<String> providers) {
+        for (Node n : nodes) {
+            if (n.spec() instanceof AgentSpec agent) {
+                addModel(agent.model(), providers);
+                if (agent.fallback() != null) {
+                    agent.fallback().forEach(m -> addModel(m, providers));
+                }
+            }
+            collectModels(n.spec().nodes(), providers);
+        }
+    }
+
+    private static void addModel(String model, Set<String> providers) {
+        if (model != null && model.indexOf(':') > 0) {
+            providers.add(model.substring(0, model.indexOf(':')));
+        }
+    }
+
+    private static Map<String, Object> map(Map<String, Object> parent, String key) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> child = (Map<String, Object>) parent.computeIfAbsent(key, k -> new LinkedHashMap<>());
+        return child;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> load(String yaml) {
+        Object loaded = new Load(LoadSettings.builder().build()).loadFromString(yaml);
+        return loaded == null ? new ArrayList<>() : (List<Object>) loaded;
+    }
+
+    private static String header(String text) {
+        return "# " + text + "\n";
+    }
+
+    private static String dump(Object resource) {
+        DumpSettings settings = DumpSettings.builder()
+                .setDefaultFlowStyle(FlowStyle.BLOCK)
+                .setDefaultScalarStyle(ScalarStyle.PLAIN)
+                .setIndent(2)
+                .setIndicatorIndent(2)
+                .setIndentWithIndicator(true)
+                .setWidth(120)
+                .build();
+        return new Dump(settings).dumpToString(resource);
+    }
+}
