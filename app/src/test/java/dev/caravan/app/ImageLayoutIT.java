@@ -18,10 +18,11 @@ import java.util.List;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -109,10 +110,13 @@ class ImageLayoutIT {
     void layersHoldTheAppJarAndExactlyTheRuntimeDependencies() throws IOException {
         Set<String> files = entries().stream().filter(e -> !e.directory()).map(Entry::name)
                 .collect(Collectors.toCollection(TreeSet::new));
-        // what maven-dependency-plugin copies for the caravan script: the runtime class path
+        // the runtime class path, as the app jar's manifest names it (target/lib may hold jars of earlier builds)
         Set<String> runtime;
-        try (Stream<Path> lib = Files.list(tar.resolveSibling("lib"))) {
-            runtime = lib.map(jar -> "app/libs/" + jar.getFileName()).collect(Collectors.toCollection(TreeSet::new));
+        try (JarFile appJar = new JarFile(tar.resolveSibling("caravan-app-" + projectVersion() + ".jar").toFile())) {
+            runtime = Arrays.stream(appJar.getManifest().getMainAttributes().getValue(Attributes.Name.CLASS_PATH)
+                            .split(" ")).filter(entry -> !entry.isBlank())
+                    .map(entry -> "app/libs/" + entry.substring(entry.lastIndexOf('/') + 1))
+                    .collect(Collectors.toCollection(TreeSet::new));
         }
 
         assertThat(strings(manifest.get("Layers"))).containsExactlyElementsOf(image.layers().keySet());
