@@ -116,6 +116,22 @@ class CompiledRoutesTest {
                 """)).isNotEmpty();
     }
 
+    @Test
+    void everyKameletsTemplateRouteValidatesAgainstCamelSchema() throws IOException {
+        List<Path> kamelets;
+        try (Stream<Path> files = Files.list(Path.of("../kamelets"))) {
+            kamelets = files.filter(p -> p.toString().endsWith(".kamelet.yaml")).sorted().toList();
+        }
+        assertThat(kamelets).hasSizeGreaterThanOrEqualTo(4);
+        for (Path kamelet : kamelets) {
+            // a template is a route's from: what Camel builds the Kamelet's route from
+            JsonNode template = yamlToJson(Files.readString(kamelet)).at("/spec/template");
+            JsonNode route = Examples.JSON.createArrayNode()
+                    .add(Examples.JSON.createObjectNode().set("route", template));
+            assertThat(camelSchema.validate(route)).as(kamelet.getFileName().toString()).isEmpty();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("examples")
     void compiledRoutesValidateAgainstCamelSchema(String name) {
