@@ -44,9 +44,32 @@ public final class DefinitionStore {
     }
 
     private final IMap<String, String> definitions;
+    /**
+     * Held while this member deploys a definition and stores it, and while it deploys a stored one: an event of an
+     * older version, handled late, then reads what is stored and cannot undo a newer deploy.
+     */
+    private final Object deploying = new Object();
 
     public DefinitionStore(HazelcastInstance hazelcast) {
         this.definitions = hazelcast.getMap(MAP_NAME);
+    }
+
+    /** Deploys the definition on this member with {@code deploy} and, when that did not throw, stores it. */
+    public void deployAndStore(Definition definition, Runnable deploy) {
+        synchronized (deploying) {
+            deploy.run();
+            put(definition);
+        }
+    }
+
+    /** Calls {@code deploy} with the stored version of {@code name}, if there is one. */
+    public void deployStored(String name, Consumer<Definition> deploy) {
+        synchronized (deploying) {
+            Definition stored = get(name);
+            if (stored != null) {
+                deploy.accept(stored);
+            }
+        }
     }
 
     /** Stores the definition, replacing the one of the same name. */
@@ -76,7 +99,8 @@ public final class DefinitionStore {
 
     /**
      * Calls {@code changed} with each definition stored or replaced from now on, by any member (on a Hazelcast event
-     * thread: hand longer work on). Returns the registration, for {@link #stopListening}.
+     * thread: hand longer work on). Events come late and may be of an older version: deploy what
+     * {@link #deployStored} finds, not the event's. Returns the registration, for {@link #stopListening}.
      */
     public UUID listen(Consumer<Definition> changed) {
         Listener listener = new Listener(changed);

@@ -119,12 +119,12 @@ final class AgentApi {
                     + errors.size() + " problem" + (errors.size() == 1 ? "" : "s"), Map.of("errors", errors));
         }
         try {
-            e.catalog().deploy(wf, null, Map.of());
+            // kept with the runs: every member deploys it, and a run of it resumes after a restart
+            e.definitions().deployAndStore(new Definition(name, file, source, AGENT_ORIGIN),
+                    () -> e.catalog().deploy(wf, null, Map.of()));
         } catch (IllegalStateException | IllegalArgumentException notDeployable) {
             throw new ApiException(422, "DEFINITION_INVALID", "Invalid definition", notDeployable.getMessage());
         }
-        // kept with the runs: every member deploys it, and a run of it resumes after a restart
-        e.definitions().put(new Definition(name, file, source, AGENT_ORIGIN));
     }
 
     /** The request's tools as {@code spec.tools} takes them, by name; each calls a {@code direct:} route. */

@@ -56,15 +56,15 @@ final class DefinitionApi {
         Engine e = engine.get();
         Workflow before = e.catalog().get(name);
         try {
-            e.catalog().deploy(wf, null, Map.of());
+            // every member deploys it, and it outlives a restart
+            e.definitions().deployAndStore(new Definition(name, file, source, "api"),
+                    () -> e.catalog().deploy(wf, null, Map.of()));
         } catch (UnknownWorkflowException missingChild) {
             throw new ApiException(422, "DEFINITION_INVALID", "Invalid definition", "the workflow runs a workflow "
                     + "that is not deployed: " + missingChild.getMessage() + "; deploy that one first");
         } catch (IllegalStateException | IllegalArgumentException notDeployable) {
             throw new ApiException(422, "DEFINITION_INVALID", "Invalid definition", notDeployable.getMessage());
         }
-        // every member deploys it, and it outlives a restart
-        e.definitions().put(new Definition(name, file, source, "api"));
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("name", wf.name());
         summary.put("hash", wf.hash());

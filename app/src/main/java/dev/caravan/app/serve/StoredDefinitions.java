@@ -78,7 +78,9 @@ final class StoredDefinitions implements AutoCloseable {
 
     /** From now on, deploys each definition any member stores, unless this member runs that version already. */
     void listen() {
-        registration = engine.definitions().listen(d -> deployer.execute(() -> deploy(d)));
+        // an event may be older than what is stored (and deployed) by now: the stored version is deployed
+        registration = engine.definitions().listen(d -> deployer.execute(
+                () -> engine.definitions().deployStored(d.name(), this::deploy)));
     }
 
     private enum Outcome { DEPLOYED, MISSING_CHILD, REFUSED }
