@@ -10,6 +10,7 @@ import com.hazelcast.map.MapEvent;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import dev.caravan.event.EventSink;
 import dev.caravan.event.EventTypes;
+import dev.caravan.event.PseudoRunIds;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.HazelcastRunStore;
 import dev.caravan.state.JdbcMapStore;
@@ -150,7 +151,7 @@ public final class KillSwitches {
 
     /** Kill-switch events travel under the pseudo run id {@code killswitch:<key>}. */
     public static String eventRunId(String key) {
-        return "killswitch:" + key;
+        return PseudoRunIds.killSwitch(key);
     }
 
     /** The key's next event number, counted across the cluster (switches change rarely: a compare-and-set loop). */

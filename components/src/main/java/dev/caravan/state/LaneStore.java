@@ -10,6 +10,7 @@ import com.hazelcast.nio.serialization.compact.CompactSerializer;
 import com.hazelcast.nio.serialization.compact.CompactWriter;
 import dev.caravan.event.EventSink;
 import dev.caravan.event.EventTypes;
+import dev.caravan.event.PseudoRunIds;
 import dev.caravan.event.RunEvent;
 import dev.caravan.json.Json;
 
@@ -67,7 +68,7 @@ public final class LaneStore {
 
     /** Lane events travel on the run event bus under the pseudo run id {@code lane:<id>}. */
     public static String eventRunId(String laneId) {
-        return "lane:" + laneId;
+        return PseudoRunIds.lane(laneId);
     }
 
     public LaneRecord get(String laneId) {

@@ -1,6 +1,7 @@
 package dev.caravan.app.kafka;
 
 import dev.caravan.event.EventTypes;
+import dev.caravan.event.PseudoRunIds;
 import dev.caravan.event.RunEvent;
 import dev.caravan.state.EventRelay;
 import dev.caravan.state.RunRecord;
@@ -165,7 +166,7 @@ public final class KafkaEventRelay implements EventRelay {
             return;
         }
         // an update's events are all of one run, or all of one lane or switch
-        if (PlatformEventPublisher.isPlatformEvent(events.get(0))) {
+        if (PseudoRunIds.isPseudo(events.get(0).runId())) {
             platform.publish(events);
             return;
         }

@@ -1,6 +1,7 @@
 package dev.caravan.app.kafka;
 
 import dev.caravan.event.EventSink;
+import dev.caravan.event.PseudoRunIds;
 import dev.caravan.event.RunEvent;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.errors.RecordTooLargeException;
@@ -17,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Publishes the events that belong to no run (lanes', kill switches', triggers': their {@code runid} is a pseudo id,
- * see {@link #isPlatformEvent}) to Kafka, in the same binary mode as run events, keyed by that pseudo id so each
+ * see {@link PseudoRunIds}) to Kafka, in the same binary mode as run events, keyed by that pseudo id so each
  * lane's or switch's events keep their order.
  *
  * <p>They have no outbox: the state they report (a lane, a switch) is itself in the cluster. So they are delivered at
@@ -31,7 +32,6 @@ final class PlatformEventPublisher implements EventSink {
 
     static final int QUEUE_CAPACITY = 10_000;
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
-    private static final List<String> PSEUDO_RUN_PREFIXES = List.of("lane:", "killswitch:", "trigger:");
 
     private final EventTopic eventTopic;
     private final BinaryCloudEvents records = new BinaryCloudEvents();
@@ -52,16 +52,6 @@ final class PlatformEventPublisher implements EventSink {
 
     PlatformEventPublisher(String bootstrapServers, String topic, int partitions) {
         this.eventTopic = new EventTopic(bootstrapServers, topic, partitions);
-    }
-
-    /** Whether the event belongs to no run: a lane's, a kill switch's or a trigger's. */
-    static boolean isPlatformEvent(RunEvent e) {
-        for (String prefix : PSEUDO_RUN_PREFIXES) {
-            if (e.runId().startsWith(prefix)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     String topic() {

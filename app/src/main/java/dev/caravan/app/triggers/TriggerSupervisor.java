@@ -5,6 +5,7 @@ import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.Trigger;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.event.EventTypes;
+import dev.caravan.event.PseudoRunIds;
 import dev.caravan.event.RunEvent;
 import dev.caravan.run.Engine;
 import dev.caravan.run.WorkflowCatalog;
@@ -265,6 +266,6 @@ public final class TriggerSupervisor implements Service {
 
     /** A trigger's events travel on the run event bus under the pseudo run id {@code trigger:<workflow>/<id>}. */
     public static String eventRunId(String workflow, String trigger) {
-        return "trigger:" + workflow + "/" + trigger;
+        return PseudoRunIds.trigger(workflow, trigger);
     }
 }
