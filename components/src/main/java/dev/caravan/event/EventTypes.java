@@ -39,7 +39,7 @@ public final class EventTypes {
     public static final String KILL_SWITCH_SET = "caravan.killswitch.set";
     public static final String KILL_SWITCH_CLEARED = "caravan.killswitch.cleared";
 
-    // Trigger liveness: under the pseudo run id trigger:<workflow>/<id>, numbered per trigger in memory from 1
+    // Trigger liveness: pseudo run id trigger:<workflow>/<id>@<member>, numbered per trigger and member from 1
     /** A trigger's route failed (to start, or while it ran); data {attempt, reason, nextAttemptInMillis}. */
     public static final String TRIGGER_FAILED = "caravan.trigger.failed";
     /** A failed trigger's route was started again; data {attempt, reason, nextAttemptInMillis: null}. */

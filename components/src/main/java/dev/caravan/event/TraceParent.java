@@ -7,8 +7,8 @@ import java.util.UUID;
  * it needs no state and is the same on every member and after a restart:
  * <ul>
  *   <li>the trace id is the root run's id: its UUID's 32 hex digits, so a sub-workflow run ({@code <parent>:<node>})
- *   shares its parent's trace; an id that does not start with a UUID (a lane's {@code lane:<id>}) gives 128 bits of
- *   its hash;</li>
+ *   shares its parent's trace; an id that does not start with a UUID (a lane's {@code lane:<id>@<created>}) gives
+ *   128 bits of its hash;</li>
  *   <li>the span id is 64 bits of the hash of the run id (run events) or of the run id and node key (node
  *   events), so a node's events share a span and each run of a tree has its own;</li>
  *   <li>the flags say sampled ({@code 01}).</li>

@@ -66,9 +66,12 @@ public final class LaneStore {
         return config;
     }
 
-    /** Lane events travel on the run event bus under the pseudo run id {@code lane:<id>}. */
-    public static String eventRunId(String laneId) {
-        return PseudoRunIds.lane(laneId);
+    /**
+     * Lane events travel on the run event bus under the pseudo run id {@code lane:<id>@<created>}: each creation of a
+     * lane numbers its events from 1, under a run id of its own.
+     */
+    public static String eventRunId(String laneId, long createdAt) {
+        return PseudoRunIds.lane(laneId, createdAt);
     }
 
     public LaneRecord get(String laneId) {
@@ -259,10 +262,11 @@ public final class LaneStore {
             }
             long sequence = lane == null ? 0 : lane.sequence();
             List<RunEvent> events = new ArrayList<>(drafts.size());
+            LaneRecord subject = lane != null ? lane : next;
             for (Draft d : drafts) {
                 sequence++;
-                events.add(new RunEvent(d.type(), eventRunId(entry.getKey()), sequence, now, null,
-                        (lane != null ? lane : next).tenant(), entry.getKey(), null, null, d.data()));
+                events.add(new RunEvent(d.type(), eventRunId(entry.getKey(), subject.createdAt()), sequence, now,
+                        null, subject.tenant(), entry.getKey(), null, null, d.data()));
             }
             if (next != null && sequence != next.sequence()) {
                 next = new LaneRecord(next.laneId(), next.tenant(), next.status(), next.cap(), next.running(),

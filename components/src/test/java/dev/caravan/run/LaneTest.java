@@ -193,7 +193,7 @@ class LaneTest {
         a().lanes().cleanup("other", Lanes.Cleanup.DRAIN);
         caravan.eventBus().drain(5_000);
 
-        List<RunEvent> numbered = caravan.events().stream().filter(e -> e.runId().equals("lane:numbered")).toList();
+        List<RunEvent> numbered = laneEvents("numbered");
         assertThat(numbered).extracting(RunEvent::type).containsExactly(EventTypes.LANE_CREATED,
                 EventTypes.LANE_QUARANTINED, EventTypes.LANE_CLEANED);
         assertThat(numbered).extracting(RunEvent::sequence).containsExactly(1L, 2L, 3L);
@@ -202,9 +202,29 @@ class LaneTest {
             assertThat(e.tenant()).isEqualTo("acme");
         });
         assertThat(numbered.get(1).data()).isEqualTo(Map.of("consecutiveFailures", Lanes.QUARANTINE_AFTER));
+        assertThat(numbered).extracting(RunEvent::runId).containsOnly(numbered.get(0).runId());
+        assertThat(numbered.get(0).runId()).startsWith("lane:numbered@");
         // another lane counts its own
-        assertThat(caravan.events().stream().filter(e -> e.runId().equals("lane:other"))).extracting(RunEvent::sequence)
+        assertThat(laneEvents("other")).extracting(RunEvent::sequence)
                 .containsExactly(1L, 2L);
+    }
+
+    @Test
+    void aLaneCreatedAgainAfterItsCleanupNumbersItsEventsUnderIdsOfItsOwn() throws Exception {
+        a().lanes().create("again", "acme", 1);
+        a().lanes().cleanup("again", Lanes.Cleanup.DRAIN);
+        // the creation time tells the two lanes apart: let the clock move on
+        Thread.sleep(2);
+        b().lanes().create("again", "acme", 1);
+        b().lanes().cleanup("again", Lanes.Cleanup.DRAIN);
+        caravan.eventBus().drain(5_000);
+
+        List<RunEvent> again = laneEvents("again");
+        assertThat(again).extracting(RunEvent::type).containsExactly(EventTypes.LANE_CREATED, EventTypes.LANE_CLEANED,
+                EventTypes.LANE_CREATED, EventTypes.LANE_CLEANED);
+        assertThat(again).extracting(RunEvent::sequence).containsExactly(1L, 2L, 1L, 2L);
+        assertThat(again).extracting(RunEvent::id).as("a consumer that drops repeated ids drops none of these")
+                .doesNotHaveDuplicates();
     }
 
     @Test
@@ -228,5 +248,11 @@ class LaneTest {
         assertThat(outside.status()).isEqualTo(RunStatus.FAILED);
         assertThat(outside.error()).contains("node 'keep' remembers values in the run's lane, and run "
                 + outside.runId() + " has none: start the run in a lane (caravan run --lane NAME)");
+    }
+
+    /** The lane's own events (the runs in it carry its id too). */
+    private List<RunEvent> laneEvents(String laneId) {
+        return caravan.events().stream()
+                .filter(e -> laneId.equals(e.lane()) && e.type().startsWith("caravan.lane.")).toList();
     }
 }

@@ -44,9 +44,9 @@ import java.util.function.Supplier;
  *
  * <p>Each failure and restart is a WARN line and an event of no run ({@link Engine#platformEvents}: the bus, and
  * Kafka with a relay): {@code caravan.trigger.failed} and {@code caravan.trigger.restarted}, under the pseudo run id
- * {@code trigger:<workflow>/<id>}, with data
- * {@code {attempt, reason, nextAttemptInMillis}}. Their sequence is counted in memory from 1 per trigger: it starts
- * again at 1 when the member restarts.
+ * {@code trigger:<workflow>/<id>@<member>}, with data {@code {attempt, reason, nextAttemptInMillis}}. Their sequence
+ * is counted in memory from 1 per trigger and member; the member's UUID, new at each start, keeps the event ids of two
+ * members, or of one member before and after a restart, apart.
  */
 public final class TriggerSupervisor implements Service {
 
@@ -260,12 +260,16 @@ public final class TriggerSupervisor implements Service {
         data.put("reason", reason);
         data.put("nextAttemptInMillis", nextAttemptInMillis);
         s.sequence++;
-        engine.platformEvents().publish(List.of(new RunEvent(type, eventRunId(s.workflow, s.trigger),
+        engine.platformEvents().publish(List.of(new RunEvent(type, eventRunId(engine, s.workflow, s.trigger),
                 s.sequence, System.currentTimeMillis(), s.workflow, null, null, null, null, data)));
     }
 
-    /** A trigger's events travel on the run event bus under the pseudo run id {@code trigger:<workflow>/<id>}. */
-    public static String eventRunId(String workflow, String trigger) {
-        return PseudoRunIds.trigger(workflow, trigger);
+    /**
+     * A trigger's events travel on the run event bus under the pseudo run id {@code trigger:<workflow>/<id>@<member>}:
+     * this member's counter, which starts at 1 when the member starts, numbers them.
+     */
+    public static String eventRunId(Engine engine, String workflow, String trigger) {
+        return PseudoRunIds.trigger(workflow, trigger,
+                engine.hazelcast().getCluster().getLocalMember().getUuid().toString());
     }
 }

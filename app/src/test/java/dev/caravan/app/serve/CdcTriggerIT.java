@@ -181,7 +181,7 @@ class CdcTriggerIT {
                 await().atMost(Duration.ofSeconds(60)).until(() -> changes(server).size() == 1);
 
                 List<RunEvent> seen = new CopyOnWriteArrayList<>();
-                String runId = TriggerSupervisor.eventRunId("orders", "cdc");
+                String runId = TriggerSupervisor.eventRunId(server.engine(), "orders", "cdc");
                 try (AutoCloseable subscription = server.engine().events().subscribe(e -> {
                     if (e.runId().equals(runId)) {
                         seen.add(e);

@@ -107,11 +107,11 @@ class RunEventsOnKafkaIT {
     @Test
     void laneAndKillSwitchEventsReachTheTopicKeyedByTheirPseudoRunIds() {
         server.engine().lanes().create("kafka-lane", "acme", 2);
+        String lane = LaneStore.eventRunId("kafka-lane", server.engine().lanes().get("kafka-lane").createdAt());
         server.engine().lanes().cleanup("kafka-lane", Lanes.Cleanup.CANCEL);
         KillSwitches switches = server.engine().killSwitches();
         switches.set(KillSwitches.Scope.WORKFLOW, "kafka-switched", "maintenance");
         switches.clear(KillSwitches.Scope.WORKFLOW, "kafka-switched");
-        String lane = LaneStore.eventRunId("kafka-lane");
         String killSwitch = KillSwitches.eventRunId("workflow:kafka-switched");
 
         Map<String, List<ConsumerRecord<String, CloudEvent>>> found = TopicEvents.read(

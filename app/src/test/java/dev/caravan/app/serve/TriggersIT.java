@@ -387,7 +387,7 @@ class TriggersIT {
 
     @Test
     void aTriggerRouteStoppedByAFailureIsStartedAgainAndSaysSoOnTheEventBus() throws Exception {
-        String runId = TriggerSupervisor.eventRunId("backlog", "kafka");
+        String runId = TriggerSupervisor.eventRunId(server.engine(), "backlog", "kafka");
         List<RunEvent> seen = new CopyOnWriteArrayList<>();
         long restartsBefore = backlogTrigger().get("restarts").asLong();
         try (AutoCloseable subscription = server.engine().events().subscribe(e -> {
