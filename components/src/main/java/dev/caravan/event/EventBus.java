@@ -1,12 +1,13 @@
 package dev.caravan.event;
 
-import dev.caravan.event.EventSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.AbstractList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -16,7 +17,8 @@ import java.util.function.Consumer;
 /**
  * The in-process event sink: events are queued by whoever applied the state change and delivered to subscribers on
  * one dispatcher thread, in the order they were published (so per run, in sequence order). A failing subscriber
- * is logged and does not stop delivery to the others.
+ * is logged and does not stop delivery to the others. A subscriber of one run (a live event stream) is found by the
+ * run's id, so a thousand open streams cost each event one lookup, not a thousand calls.
  */
 public final class EventBus implements EventSink, AutoCloseable {
 
@@ -25,6 +27,8 @@ public final class EventBus implements EventSink, AutoCloseable {
 
     private final BlockingQueue<List<RunEvent>> queue = new LinkedBlockingQueue<>();
     private final List<Consumer<RunEvent>> subscribers = new CopyOnWriteArrayList<>();
+    /** Subscribers of one run, by its id; a run with none has no entry. */
+    private final Map<String, List<Consumer<RunEvent>>> runSubscribers = new ConcurrentHashMap<>();
     private final Thread dispatcher;
 
     public EventBus() {
@@ -36,7 +40,7 @@ public final class EventBus implements EventSink, AutoCloseable {
     @Override
     public void publish(List<RunEvent> events) {
         // nobody listens: waking the dispatcher would cost a thread switch per update for nothing
-        if (!subscribers.isEmpty()) {
+        if (!subscribers.isEmpty() || !runSubscribers.isEmpty()) {
             queue.add(events);
         }
     }
@@ -45,6 +49,19 @@ public final class EventBus implements EventSink, AutoCloseable {
     public AutoCloseable subscribe(Consumer<RunEvent> subscriber) {
         subscribers.add(subscriber);
         return () -> subscribers.remove(subscriber);
+    }
+
+    /** Subscribes to the events of one run (its id exactly); returns a handle that unsubscribes. */
+    public AutoCloseable subscribe(String runId, Consumer<RunEvent> subscriber) {
+        runSubscribers.compute(runId, (id, list) -> {
+            List<Consumer<RunEvent>> added = list == null ? new CopyOnWriteArrayList<>() : list;
+            added.add(subscriber);
+            return added;
+        });
+        return () -> runSubscribers.computeIfPresent(runId, (id, list) -> {
+            list.remove(subscriber);
+            return list.isEmpty() ? null : list;
+        });
     }
 
     private void dispatch() {
@@ -59,17 +76,25 @@ public final class EventBus implements EventSink, AutoCloseable {
                     continue;
                 }
                 for (RunEvent e : batch) {
-                    for (Consumer<RunEvent> s : subscribers) {
-                        try {
-                            s.accept(e);
-                        } catch (RuntimeException ex) {
-                            LOG.warn("Event subscriber failed on {} #{} of run {}", e.type(), e.sequence(), e.runId(), ex);
-                        }
+                    deliver(subscribers, e);
+                    List<Consumer<RunEvent>> ofRun = runSubscribers.get(e.runId());
+                    if (ofRun != null) {
+                        deliver(ofRun, e);
                     }
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deliver(List<Consumer<RunEvent>> to, RunEvent e) {
+        for (Consumer<RunEvent> s : to) {
+            try {
+                s.accept(e);
+            } catch (RuntimeException ex) {
+                LOG.warn("Event subscriber failed on {} #{} of run {}", e.type(), e.sequence(), e.runId(), ex);
+            }
         }
     }
 

@@ -76,7 +76,8 @@ final class EventStreams {
                 HttpErrorPages.send(ctx, ApiRoutes.problem(owned.cause()));
             } else if (!ctx.response().closed()) {
                 new RunEventStream(ctx.vertx(), ctx.response(), engine.store(), engine.values(),
-                        engine.events()::subscribe, runId, after, poll, heartbeat).start();
+                        listener -> engine.events().subscribe(runId, listener), runId, after, poll, heartbeat)
+                        .start();
             }
         });
     }

@@ -62,7 +62,7 @@ final class RunEventStream {
     private final HttpServerResponse response;
     private final RunStore store;
     private final ValueStore values;
-    /** Subscribes to the live events ({@link EventBus#subscribe}); the handle unsubscribes. */
+    /** Subscribes to the run's live events ({@link EventBus#subscribe(String, Consumer)}); the handle unsubscribes. */
     private final Function<Consumer<RunEvent>, AutoCloseable> subscribe;
     private final String runId;
     private final Duration poll;
