@@ -149,12 +149,14 @@ public final class Engine implements AutoCloseable {
      * nothing) bound there and closed with the context.
      */
     public static Engine of(CamelContext camelContext) {
+        // the engine exists but for the first call: find it without taking the lock Camel itself uses
+        Engine found = camelContext.getRegistry().findSingleByType(Engine.class);
+        if (found != null) {
+            return found;
+        }
         synchronized (camelContext) {
-            Engine found = camelContext.getRegistry().findSingleByType(Engine.class);
-            if (found != null) {
-                return found;
-            }
-            return embedded(camelContext);
+            found = camelContext.getRegistry().findSingleByType(Engine.class);
+            return found != null ? found : embedded(camelContext);
         }
     }
 
