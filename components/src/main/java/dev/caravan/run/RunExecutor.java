@@ -278,7 +278,8 @@ public final class RunExecutor {
         return answer;
     }
 
-    private RunRecord require(String runId) {
+    /** The run's record as stored; {@link UnknownRunException} when there is none. */
+    RunRecord require(String runId) {
         RunRecord r = engine.store().get(runId);
         if (r == null) {
             throw new UnknownRunException(runId);

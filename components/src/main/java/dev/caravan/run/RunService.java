@@ -198,7 +198,7 @@ public final class RunService {
      * hand-off; the future completes when it finished or paused again.
      */
     public CompletableFuture<RunRecord> resume(String runId) {
-        RunRecord r = requireRun(runId);
+        RunRecord r = engine.executor().require(runId);
         if (r.status().isTerminal()) {
             return CompletableFuture.completedFuture(engine.values().resolve(r));
         }
@@ -216,7 +216,7 @@ public final class RunService {
      * @throws RunConflictException when the run does not await migration
      */
     public CompletableFuture<RunRecord> migrate(String runId) {
-        RunRecord r = requireRun(runId);
+        RunRecord r = engine.executor().require(runId);
         if (r.status() != RunStatus.AWAITING_MIGRATION) {
             throw new RunConflictException("Run " + runId + " is " + r.status().label() + ", not awaiting migration");
         }
@@ -230,7 +230,7 @@ public final class RunService {
 
     /** Cancels a run: it stops at its next node boundary and before any LLM call. */
     public RunRecord cancel(String runId, String reason) {
-        requireRun(runId);
+        engine.executor().require(runId);
         Mutation.Result r = engine.store().apply(runId, new Mutation.CancelRun(reason == null ? "cancelled" : reason));
         if (!r.accepted()) {
             throw new RunConflictException("Cannot cancel run " + runId + ": " + r.reason());
@@ -241,7 +241,7 @@ public final class RunService {
         }
         for (NodeRecord n : record.nodes().values()) {
             if (n.detail() != null && n.detail().get("childRunId") instanceof String child) {
-                RunRecord c = stored(child);
+                RunRecord c = engine.store().get(child);
                 if (c != null && !c.status().isTerminal()) {
                     cancel(child, reason);
                 }
@@ -260,7 +260,7 @@ public final class RunService {
 
     /** As {@link #retryFrom(String, String)}, the run going on where {@code continuation} says. */
     public CompletableFuture<RunRecord> retryFrom(String runId, String nodeKey, Continuation continuation) {
-        RunRecord r = requireRun(runId);
+        RunRecord r = engine.executor().require(runId);
         if (r.status() == RunStatus.CANCELLED) {
             throw new RunConflictException("Run " + runId + " is cancelled");
         }
@@ -317,7 +317,7 @@ public final class RunService {
      */
     public CompletableFuture<RunRecord> resolveGate(String runId, String nodeKey, boolean approved, String by,
             String comment, Continuation continuation) {
-        requireRun(runId);
+        engine.executor().require(runId);
         Mutation.Result r = engine.store().apply(runId, new Mutation.ResolveGate(nodeKey, approved, by, comment));
         if (!r.accepted()) {
             throw new RunConflictException("Cannot resolve gate " + nodeKey + " of run " + runId + ": " + r.reason());
@@ -352,21 +352,5 @@ public final class RunService {
         }
         String runId = created.record().runId();
         return engine.executor().executeHere(runId, created);
-    }
-
-    /**
-     * The run as stored: values over the inline threshold are references. The engine reads these; callers of
-     * {@link RunQueries#get} and the futures get them resolved.
-     */
-    private RunRecord stored(String runId) {
-        return engine.store().get(runId);
-    }
-
-    private RunRecord requireRun(String runId) {
-        RunRecord r = stored(runId);
-        if (r == null) {
-            throw new UnknownRunException(runId);
-        }
-        return r;
     }
 }
