@@ -17,7 +17,9 @@ import dev.caravan.run.Engine;
 import dev.caravan.run.WorkflowCatalog;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -160,6 +162,14 @@ public final class CaravanServer implements AutoCloseable {
                     Duration.ofSeconds(60));
             TriggerStatuses triggers = new TriggerStatuses(running::get, lags, supervisor);
             main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader, triggers));
+            // registered before the HTTP server serves the health endpoints, which it does from the context's start
+            StartupHealthCheck startup = new StartupHealthCheck();
+            main.addMainListener(new MainListenerSupport() {
+                @Override
+                public void afterConfigure(BaseMainSupport configured) {
+                    HealthCheckRegistry.get(configured.getCamelContext()).register(startup);
+                }
+            });
             main.start();
             CamelContext camel = main.getCamelContext();
             camel.addService(triggerTopics, true);
@@ -189,6 +199,7 @@ public final class CaravanServer implements AutoCloseable {
             if (kafka != null) {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }
+            startup.started();
             String url = "http://" + hostForUrl(options.host()) + ":" + httpPort;
             CaravanServer server = new CaravanServer(main, kafka, data, engine, url, deployed, folders, stored);
             server.printStarted(err, options, bootstrap, keys, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin));
