@@ -15,6 +15,7 @@ import dev.caravan.compile.TriggerRoutes;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.run.Engine;
 import dev.caravan.run.WorkflowCatalog;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.main.BaseMainSupport;
@@ -199,6 +200,12 @@ public final class CaravanServer implements AutoCloseable {
             if (kafka != null) {
                 health.register(new KafkaBrokerHealthCheck(EmbeddedKafka.HOST, kafka.port()));
             }
+            CaravanMeters meters = new CaravanMeters(camel.getRegistry().findSingleByType(MeterRegistry.class), relay,
+                    triggers);
+            camel.getExecutorServiceManager().newSingleThreadScheduledExecutor(camel, "caravan-meters")
+                    .scheduleWithFixedDelay(meters::refreshTriggers, 0,
+                            positiveMillis(options, CaravanMeters.TRIGGERS_REFRESH, 15_000).toMillis(),
+                            TimeUnit.MILLISECONDS);
             startup.started();
             String url = "http://" + hostForUrl(options.host()) + ":" + httpPort;
             CaravanServer server = new CaravanServer(main, kafka, data, engine, url, deployed, folders, stored);

@@ -269,6 +269,12 @@ class ServerIT {
                 .startsWith("text/plain"));
         assertThat(metrics.body()).contains("# TYPE jvm_memory_used_bytes gauge").contains("process_cpu_usage")
                 .contains("camel_route_policy_seconds_count");
+        // the relay's own: its backlog to alert on, and what Kafka acknowledged (the run above, at least)
+        assertThat(metrics.body()).contains("# TYPE caravan_events_backlog gauge")
+                .contains("caravan_events_waiting_seconds").contains("caravan_platform_events_lost_total");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> get("/observe/metrics").body(),
+                        body -> Pattern.compile("(?m)^caravan_events_published_total [1-9]").matcher(body).find());
     }
 
     // --- helpers ----------------------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -80,7 +82,8 @@ class TriggersIT {
         Path workflows = Path.of(TriggersIT.class.getResource("/serve/triggers").toURI());
         server = CaravanServer.start(new ServeOptions("127.0.0.1", ServerIT.freePort(), dir.resolve("data"),
                         List.of(workflows), Map.of("caravan.kafka.embedded.port", "0",
-                        "ISSUES_WEBHOOK_SECRET", SECRET, TriggerLags.CACHE_MILLIS, "200"),
+                        "ISSUES_WEBHOOK_SECRET", SECRET, TriggerLags.CACHE_MILLIS, "200",
+                        "caravan.triggers.metrics.refresh-millis", "200"),
                         workflows.getParent()),
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         // the embedded broker makes no topic on first use: the server makes the trigger's, and its dead-letter topic
@@ -360,6 +363,19 @@ class TriggersIT {
         assertThat(triggers).as(health.body()).isNotNull();
         assertThat(triggers.get("status").asText()).isEqualTo("DOWN");
         assertThat(triggers.get("data").get("backlog/kafka.lag").asLong()).isEqualTo(before + records);
+        // and so do the metrics a Prometheus alert would use
+        Pattern lagMetric = Pattern.compile("(?m)^caravan_trigger_lag_records\\{[^}]*trigger=\"kafka\"[^}]*"
+                + "workflow=\"backlog\"[^}]*} (\\S+)$");
+        Pattern downMetric = Pattern.compile("(?m)^caravan_trigger_up\\{[^}]*trigger=\"kafka\"[^}]*"
+                + "workflow=\"backlog\"[^}]*} 0\\.0$");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    server.url() + "/observe/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            Matcher lag = lagMetric.matcher(metrics);
+            assertThat(lag.find()).as(metrics).isTrue();
+            assertThat(Double.parseDouble(lag.group(1))).isEqualTo((double) (before + records));
+            assertThat(downMetric.matcher(metrics).find()).as("the stopped trigger is down").isTrue();
+        });
 
         server.engine().camelContext().getRouteController().startRoute(BACKLOG_ROUTE);
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
