@@ -3,6 +3,8 @@ package dev.caravan.dsl;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -57,6 +59,20 @@ public record Workflow(
             scope = found.spec().nodes();
         }
         return found;
+    }
+
+    /** The names of the workflows its {@code workflow} nodes run, at any depth, sorted. */
+    public Set<String> childWorkflows() {
+        Set<String> out = new TreeSet<>();
+        collectChildWorkflows(nodes, out);
+        return out;
+    }
+
+    private static void collectChildWorkflows(List<Node> nodes, Set<String> out) {
+        for (Node n : nodes) {
+            out.addAll(n.spec().childWorkflows());
+            collectChildWorkflows(n.spec().nodes(), out);
+        }
     }
 
     /** A definition hash as messages show it: its first 12 hex digits ("unknown" for none). */

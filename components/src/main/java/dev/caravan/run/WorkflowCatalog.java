@@ -1,7 +1,6 @@
 package dev.caravan.run;
 
 import dev.caravan.dsl.LoadLimits;
-import dev.caravan.dsl.Node;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.expr.Expressions;
@@ -138,12 +137,12 @@ public final class WorkflowCatalog {
 
     private void withChildren(Workflow wf, Path folder, Map<String, Workflow> siblings, Map<String, Workflow> found) {
         found.put(wf.name(), wf);
-        for (String child : childNames(wf.nodes())) {
+        for (String child : wf.childWorkflows()) {
             if (found.containsKey(child) || deployed(child)) {
                 continue;
             }
             Workflow known = workflows.getOrDefault(child, siblings.get(child));
-            Path file = known != null || folder == null ? null : find(folder, child);
+            Path file = known != null || folder == null ? null : find(loader, folder, child);
             if (known == null && file == null) {
                 throw new UnknownWorkflowException(child, names());
             }
@@ -151,7 +150,11 @@ public final class WorkflowCatalog {
         }
     }
 
-    private Path find(Path folder, String name) {
+    /**
+     * The file among a folder's {@code *.caravan.yaml} whose workflow has the name, as {@code workflow} nodes find the
+     * workflows they run; null when none has (files that do not load are passed over).
+     */
+    public static Path find(WorkflowLoader loader, Path folder, String name) {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(folder, "*.caravan.yaml")) {
             for (Path f : files) {
                 try {
@@ -166,15 +169,6 @@ public final class WorkflowCatalog {
             throw new UncheckedIOException(e);
         }
         return null;
-    }
-
-    private static Set<String> childNames(List<Node> nodes) {
-        Set<String> out = new TreeSet<>();
-        for (Node n : nodes) {
-            out.addAll(n.spec().childWorkflows());
-            out.addAll(childNames(n.spec().nodes()));
-        }
-        return out;
     }
 
     private boolean deployed(String name) {

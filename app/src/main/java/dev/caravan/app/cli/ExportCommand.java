@@ -5,6 +5,8 @@ import dev.caravan.app.export.CamelKExport;
 import dev.caravan.compile.RouteCompiler;
 import dev.caravan.dsl.InvalidWorkflowException;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.dsl.WorkflowLoader;
+import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.run.WorkflowRoutes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,7 +17,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -27,7 +31,8 @@ import java.util.concurrent.Callable;
         description = {
                 "Writes DIR/integration.yaml: a Camel K Integration (camel.apache.org/v1) running the routes 'caravan "
                         + "compile' prints, with the Caravan and Camel components they use as dependencies, the "
-                        + "workflow file in a ConfigMap it mounts, settings and keys from the ConfigMap "
+                        + "workflow file in a ConfigMap it mounts (with the routes and files of the workflows its "
+                        + "workflow nodes run, found among the *.caravan.yaml files of the same folder), settings and keys from the ConfigMap "
                         + "caravan-settings and the Secrets of k8s/ (never their values), its pods joining the "
                         + "server's Hazelcast cluster. For a kafka trigger it also writes DIR/pipe.yaml, a Pipe that "
                         + "starts the runs from the kafka-source Kamelet instead.",
@@ -61,20 +66,23 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() {
         Logging.configure(cli.verbosity());
         Path path = WorkflowFiles.resolve(cli.workingDir(), file);
+        WorkflowLoader loader = WorkflowFiles.loader(null, properties);
         Workflow wf;
         String text;
+        List<CamelKExport.SubWorkflow> subWorkflows;
+        RouteCompiler compiler = new RouteCompiler();
         try {
-            wf = WorkflowFiles.load(WorkflowFiles.loader(null, properties), cli.workingDir(), path, file);
+            wf = WorkflowFiles.load(loader, cli.workingDir(), path, file);
             text = Files.readString(path, StandardCharsets.UTF_8);
+            subWorkflows = subWorkflows(wf, path.toAbsolutePath().getParent(), loader, compiler);
         } catch (InvalidWorkflowException e) {
             WorkflowFiles.printProblems(cli.err(), e);
             return ExitCodes.USAGE;
         } catch (IOException e) {
             throw new UserException(ExitCodes.USAGE, file + ": cannot be read: " + e.getMessage(), e);
         }
-        RouteCompiler compiler = new RouteCompiler();
         String routes = compiler.compile(wf);
-        CamelKExport.Exported exported = new CamelKExport(wf, path.getFileName().toString(), text,
+        CamelKExport.Exported exported = new CamelKExport(wf, path.getFileName().toString(), text, subWorkflows,
                 VersionProvider.version()).export(WorkflowRoutes.oneFile(compiler.compileTriggers(wf), routes), routes);
 
         String dirArg = output != null ? output : wf.name();
@@ -97,6 +105,34 @@ public final class ExportCommand implements Callable<Integer> {
         }
         cli.err().flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * The workflows the workflow's {@code workflow} nodes run, at any depth, from the {@code *.caravan.yaml} files of
+     * its folder, as {@code caravan run} finds them.
+     */
+    private List<CamelKExport.SubWorkflow> subWorkflows(Workflow wf, Path folder, WorkflowLoader loader,
+            RouteCompiler compiler) throws IOException {
+        Map<String, CamelKExport.SubWorkflow> found = new LinkedHashMap<>();
+        List<Workflow> pending = new ArrayList<>(List.of(wf));
+        while (!pending.isEmpty()) {
+            Workflow parent = pending.remove(0);
+            for (String child : parent.childWorkflows()) {
+                if (child.equals(wf.name()) || found.containsKey(child)) {
+                    continue;
+                }
+                Path childFile = WorkflowCatalog.find(loader, folder, child);
+                if (childFile == null) {
+                    throw new UserException(ExitCodes.USAGE, file + ": workflow " + parent.name() + " runs workflow "
+                            + child + ", which no *.caravan.yaml file of " + folder + " defines");
+                }
+                Workflow loaded = loader.load(childFile);
+                found.put(child, new CamelKExport.SubWorkflow(loaded, childFile.getFileName().toString(),
+                        Files.readString(childFile, StandardCharsets.UTF_8), compiler.compile(loaded)));
+                pending.add(loaded);
+            }
+        }
+        return List.copyOf(found.values());
     }
 
     private void write(Path dir, String name, String content, String dirArg) {

@@ -25,8 +25,9 @@ import java.util.TreeSet;
 
 /**
  * A workflow as Camel K resources (camel.apache.org/v1): an {@code Integration} running its compiled routes (the
- * trigger routes first, as {@code caravan compile} prints them) with the workflow file mounted from a
- * {@code ConfigMap} where {@code caravan-run:begin} finds it ({@code caravan.workflows}), its pods members of the
+ * trigger routes first, as {@code caravan compile} prints them, then the routes of the workflows it runs as
+ * sub-workflows) with the workflow files mounted from a {@code ConfigMap} where {@code caravan-run:begin} finds them
+ * ({@code caravan.workflows}), its pods members of the
  * server's Hazelcast cluster (found through the server's headless Service); and, for a Kafka trigger, a {@code Pipe}
  * that starts the same runs from the {@code kafka-source} Kamelet instead. Settings come from the
  * {@code caravan-settings} ConfigMap and keys from the Secrets {@code k8s/} names ({@code caravan-llm},
@@ -67,20 +68,35 @@ public final class CamelKExport {
     public record Exported(String integration, String pipe, String pipeNote, Set<String> unknownSchemes) {
     }
 
+    /**
+     * A workflow a {@code workflow} node of the exported one runs (at any depth): its file rides in the ConfigMap and
+     * its compiled routes in the flows, without its own triggers (only the exported workflow's start runs).
+     *
+     * @param fileName its file's name, as mounted
+     * @param fileText its content, unchanged
+     * @param routes   its compiled routes, without trigger routes
+     */
+    public record SubWorkflow(Workflow workflow, String fileName, String fileText, String routes) {
+    }
+
     private final Workflow workflow;
     private final String fileName;
     private final String fileText;
+    private final List<SubWorkflow> subWorkflows;
     private final String version;
 
     /**
-     * @param fileName the workflow file's name, as mounted
-     * @param fileText its content, shipped unchanged (its hash is what runs record)
-     * @param version  the Caravan version the dependencies name
+     * @param fileName     the workflow file's name, as mounted
+     * @param fileText     its content, shipped unchanged (its hash is what runs record)
+     * @param subWorkflows the workflows it runs as sub-workflows, at any depth
+     * @param version      the Caravan version the dependencies name
      */
-    public CamelKExport(Workflow workflow, String fileName, String fileText, String version) {
+    public CamelKExport(Workflow workflow, String fileName, String fileText, List<SubWorkflow> subWorkflows,
+            String version) {
         this.workflow = workflow;
         this.fileName = fileName;
         this.fileText = fileText;
+        this.subWorkflows = List.copyOf(subWorkflows);
         this.version = version;
     }
 
@@ -90,7 +106,7 @@ public final class CamelKExport {
      */
     public Exported export(String routes, String workflowRoutes) {
         String name = workflow.name();
-        List<Object> flows = load(routes);
+        List<Object> flows = withSubWorkflows(load(routes));
         Set<String> schemes = schemes(flows);
         Set<String> unknown = new TreeSet<>();
         Set<String> dependencies = dependencies(schemes, unknown);
@@ -121,7 +137,7 @@ public final class CamelKExport {
             return new Exported(out.toString(), null, "no Pipe: the workflow has " + kinds
                     + ", which no Kamelet source stands in for (only kafka triggers do)", unknown);
         }
-        List<Object> workflowFlows = load(workflowRoutes);
+        List<Object> workflowFlows = withSubWorkflows(load(workflowRoutes));
         Set<String> pipeSchemes = schemes(workflowFlows);
         pipeSchemes.add("kamelet");
         pipeSchemes.add("kafka");
@@ -237,8 +253,26 @@ public final class CamelKExport {
 
     private Map<String, Object> workflowConfigMap() {
         Map<String, Object> configMap = resource("v1", "ConfigMap", workflowConfigMapName());
-        map(configMap, "data").put(fileName, fileText);
+        Map<String, Object> data = map(configMap, "data");
+        data.put(fileName, fileText);
+        subWorkflows.forEach(sub -> data.put(sub.fileName(), sub.fileText()));
         return configMap;
+    }
+
+    /** The flows, then the sub-workflows' routes. */
+    private List<Object> withSubWorkflows(List<Object> flows) {
+        for (SubWorkflow sub : subWorkflows) {
+            flows.addAll(load(sub.routes()));
+        }
+        return flows;
+    }
+
+    /** The exported workflow, then the ones it runs. */
+    private List<Workflow> workflows() {
+        List<Workflow> all = new ArrayList<>();
+        all.add(workflow);
+        subWorkflows.forEach(sub -> all.add(sub.workflow()));
+        return all;
     }
 
     String workflowConfigMapName() {
@@ -282,8 +316,10 @@ public final class CamelKExport {
     Set<String> schemes(List<Object> flows) {
         Set<String> schemes = new TreeSet<>();
         collectSchemes(flows, schemes);
-        workflow.tools().values().forEach(t -> addScheme(t.uri(), schemes));
-        collectCallSchemes(workflow.nodes(), schemes);
+        for (Workflow wf : workflows()) {
+            wf.tools().values().forEach(t -> addScheme(t.uri(), schemes));
+            collectCallSchemes(wf.nodes(), schemes);
+        }
         return schemes;
     }
 
@@ -317,17 +353,19 @@ public final class CamelKExport {
         schemes.add(uri.strip().substring(0, uri.strip().indexOf(':')));
     }
 
-    /** The model providers the workflow's agents, defaults and fallbacks name. */
+    /** The model providers the agents, defaults and fallbacks of the workflow and its sub-workflows name. */
     private Set<String> providers() {
         Set<String> models = new TreeSet<>();
-        Workflow.Defaults defaults = workflow.defaults();
-        if (defaults != null) {
-            addModel(defaults.model(), models);
-            if (defaults.fallback() != null) {
-                defaults.fallback().forEach(m -> addModel(m, models));
+        for (Workflow wf : workflows()) {
+            Workflow.Defaults defaults = wf.defaults();
+            if (defaults != null) {
+                addModel(defaults.model(), models);
+                if (defaults.fallback() != null) {
+                    defaults.fallback().forEach(m -> addModel(m, models));
+                }
             }
+            collectModels(wf.nodes(), models);
         }
-        collectModels(workflow.nodes(), models);
         return models;
     }
 
