@@ -17,10 +17,11 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What Camel K makes of an exported Integration's (or Pipe's) traits, done in this JVM: the ConfigMap the mount trait
- * names written into a folder, its empty folders made, the camel trait's properties and the environment trait's variables as Camel
- * properties, the flows as a YAML routes file, all given to a plain Camel Main. Kubernetes discovery is left out (it
- * needs a cluster): the engine runs one embedded Hazelcast member.
+ * What Camel K makes of an exported Integration's (or Pipe's) traits: the ConfigMap the mount trait names written into a
+ * folder, its empty folders made, the camel trait's properties and the environment trait's variables (as Camel
+ * properties, or as the environment of a JVM of the Integration's own), the flows as a YAML routes file, all given to
+ * a plain Camel Main. Kubernetes discovery is left out (it needs a cluster): the engine runs one embedded Hazelcast
+ * member.
  */
 final class CamelKRuntime {
 
@@ -52,13 +53,26 @@ final class CamelKRuntime {
 
     /**
      * The Camel properties the traits give, the workflow ConfigMap written into {@code dir} where the mount trait
-     * puts it.
+     * puts it, and the environment variables as the Camel properties they stand for.
      *
-     * @param settings what the environment variables take from the ConfigMap caravan-settings and the Secrets, by
-     *                 variable
+     * @param values what the environment variables take from the ConfigMap caravan-settings and the Secrets, by
+     *               variable
      */
-    static Map<String, String> properties(JsonNode traits, JsonNode configMap, Path dir, Map<String, String> settings)
+    static Map<String, String> properties(JsonNode traits, JsonNode configMap, Path dir, Map<String, String> values)
             throws IOException {
+        Map<String, String> properties = new LinkedHashMap<>(camelProperties(traits, configMap, dir));
+        environment(traits, values).forEach((name, value) -> {
+            assertThat(ENVIRONMENT).as("what the variable %s stands for", name).containsKey(name);
+            properties.put(ENVIRONMENT.get(name), value);
+        });
+        return properties;
+    }
+
+    /**
+     * The camel trait's properties, the workflow ConfigMap written into {@code dir} where the mount trait puts it and
+     * the mount trait's empty folders made there. The cluster's are left out: Kubernetes discovery needs a cluster.
+     */
+    static Map<String, String> camelProperties(JsonNode traits, JsonNode configMap, Path dir) throws IOException {
         String mount = traits.at("/mount/resources/0").asText();
         assertThat(mount).isEqualTo("configmap:" + configMap.at("/metadata/name").asText() + "@" + MOUNT_PATH);
         Path mounted = Files.createDirectories(dir.resolve("workflows"));
@@ -88,14 +102,22 @@ final class CamelKRuntime {
                 properties.put(key, value);
             }
         }
+        return properties;
+    }
+
+    /**
+     * The environment the environment trait gives: each variable references the settings ConfigMap or a Secret, and
+     * takes its value from {@code values}.
+     */
+    static Map<String, String> environment(JsonNode traits, Map<String, String> values) {
+        Map<String, String> environment = new LinkedHashMap<>();
         for (JsonNode v : traits.at("/environment/vars")) {
             String name = v.asText().substring(0, v.asText().indexOf('='));
-            assertThat(ENVIRONMENT).as("what the variable %s stands for", name).containsKey(name);
             assertThat(v.asText().substring(name.length() + 1)).as(v.asText()).matches(REFERENCE);
-            assertThat(settings).as("the value of %s", name).containsKey(name);
-            properties.put(ENVIRONMENT.get(name), settings.get(name));
+            assertThat(values).as("the value of %s", name).containsKey(name);
+            environment.put(name, values.get(name));
         }
-        return properties;
+        return environment;
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.caravan.routes;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.app.CaravanCli;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.run.Engine;
 import dev.caravan.state.RunQuery;
@@ -19,22 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,18 +42,17 @@ import static org.awaitility.Awaitility.await;
  * newer catalog than this Camel: its {@code saslAuthType} option is not in camel-kafka 4.17), and its
  * {@code spec.integration.flows}; a record the trigger's filter drops starts no run.</li>
  * </ul>
- * The class path is this module's, not only the declared dependencies: {@link ExportTest} checks that those cover
- * every endpoint the flows use.
+ * and so does {@code integrations/issue-triage/}'s Integration with a delivery signed as GitHub signs it, posted to its
+ * platform-http listener. {@link ExportedIntegrationsIT} runs the cdc Integration, and each Integration on its
+ * declared dependencies alone.
+ * The class path is this module's, not only the declared dependencies.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExportedIntegrationRunsTest {
 
-    private static final Path INTEGRATIONS = Path.of("../integrations");
-    private static final Path EXPORTED = INTEGRATIONS.resolve("ticket-intake");
+    private static final Path EXPORTED = IntegrationRuns.INTEGRATIONS.resolve("ticket-intake");
     private static final Path WORKFLOW = TriggerExamplesTest.FOLDER.resolve("ticket-intake.caravan.yaml");
     private static final String TICKET = "{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}";
-    /** What the GitHub webhook of the repository signs its deliveries with (the Secret caravan-webhooks). */
-    private static final String WEBHOOK_SECRET = "export-test-webhook-secret";
 
     @TempDir
     static Path dir;
@@ -81,20 +68,8 @@ class ExportedIntegrationRunsTest {
             admin.createTopics(List.of(new NewTopic("tickets", 1, (short) 1),
                     new NewTopic("tickets.dlq", 1, (short) 1), new NewTopic("pipe-tickets", 1, (short) 1))).all().get();
         }
-        expected = caravanRun(WORKFLOW, TICKET);
+        expected = Examples.JSON.readTree(IntegrationRuns.caravanRun(WORKFLOW, TICKET));
         assertThat(expected.path("queue").asText()).isEqualTo("hardware");
-    }
-
-    /** The output {@code caravan run FILE -q --input INPUT} prints, with the options after. */
-    private static JsonNode caravanRun(Path workflow, String input, String... options) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        List<String> args = new ArrayList<>(List.of("run", workflow.toString(), "-q", "--input", input));
-        args.addAll(List.of(options));
-        int code = new CaravanCli(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8)).execute(args.toArray(String[]::new));
-        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
-        return Examples.JSON.readTree(out.toString(StandardCharsets.UTF_8));
     }
 
     @AfterAll
@@ -173,34 +148,26 @@ class ExportedIntegrationRunsTest {
 
     @Test
     void theWebhookIntegrationRunsASignedDeliveryAsCaravanRunDoes() throws Exception {
-        Path exported = INTEGRATIONS.resolve("issue-triage");
-        String issue = "{\"title\": \"Crash on start\", \"body\": \"Stack trace attached\", \"number\": 7}";
+        Path exported = IntegrationRuns.INTEGRATIONS.resolve("issue-triage");
         // The workflow waits at its gate approve. caravan run decides it with --approve; the Integration's run is
         // decided through the engine, as the server's API does for a member's run (caravan gate approve --server).
         // Both then finish the same way, so the results compare at the end rather than at the gate.
-        JsonNode approved = caravanRun(TriggerExamplesTest.FOLDER.resolve("issue-triage.caravan.yaml"), issue,
-                "--approve", "approve");
-        assertThat(approved.path("label").asText()).isEqualTo("bug");
+        String approved = IntegrationRuns.caravanRun(TriggerExamplesTest.FOLDER.resolve("issue-triage.caravan.yaml"),
+                IntegrationRuns.ISSUE, "--approve", "approve");
 
         JsonNode integration = CamelKRuntime.resource(exported.resolve("integration.yaml"), "Integration");
         JsonNode configMap = CamelKRuntime.resource(exported.resolve("integration.yaml"), "ConfigMap");
         Map<String, String> properties = new LinkedHashMap<>(CamelKRuntime.properties(
                 integration.at("/spec/traits"), configMap, dir.resolve("webhook"),
-                Map.of("GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)));
-        int port = freePort();
+                Map.of("GITHUB_WEBHOOK_SECRET", IntegrationRuns.WEBHOOK_SECRET)));
+        int port = IntegrationRuns.freePort();
         properties.putAll(CamelKRuntime.httpServer(port));
         Path flows = CamelKRuntime.flowsFile(integration.at("/spec/flows"), dir.resolve("webhook-flows.yaml"));
         Main main = CamelKRuntime.start(properties, List.of(flows));
         try {
-            byte[] delivery = Examples.JSON.writeValueAsBytes(Map.of("action", "opened", "issue",
-                    Map.of("number", 7, "title", "Crash on start", "body", "Stack trace attached")));
-            HttpResponse<String> accepted = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + port + "/hooks/issues"))
-                    .header("Content-Type", "application/json")
-                    .header("X-GitHub-Event", "issues")
-                    .header("X-GitHub-Delivery", "export-test-7")
-                    .header("X-Hub-Signature-256", githubSignature(delivery))
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(delivery)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> accepted = IntegrationRuns.deliverIssue(
+                    URI.create("http://127.0.0.1:" + port + "/hooks/issues"), IntegrationRuns.ISSUE_OPENED, "export-test-7",
+                    IntegrationRuns.WEBHOOK_SECRET);
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
             String runId = Examples.JSON.readTree(accepted.body()).path("runId").asText();
 
@@ -212,23 +179,10 @@ class ExportedIntegrationRunsTest {
             await().atMost(Duration.ofSeconds(30))
                     .until(() -> engine.queries().get(runId).status() == RunStatus.COMPLETED);
             RunRecord run = engine.queries().get(runId);
-            assertThat(Examples.tree(run.output())).isEqualTo(approved);
-            assertThat(Examples.tree(run.input())).isEqualTo(Examples.JSON.readTree(issue));
+            IntegrationRuns.assertSameOutput(run.output(), approved);
+            assertThat(Examples.tree(run.input())).isEqualTo(Examples.JSON.readTree(IntegrationRuns.ISSUE));
         } finally {
             main.stop();
-        }
-    }
-
-    /** GitHub's signature of a delivery: HMAC-SHA256 of the body with the webhook's secret, in hex. */
-    private static String githubSignature(byte[] body) throws Exception {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(WEBHOOK_SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 
