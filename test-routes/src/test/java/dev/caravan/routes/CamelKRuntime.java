@@ -17,11 +17,11 @@ import java.util.regex.Pattern;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What Camel K makes of an exported Integration's (or Pipe's) traits: the ConfigMap the mount trait names written into a
- * folder, its empty folders made, the camel trait's properties and the environment trait's variables (as Camel
- * properties, or as the environment of a JVM of the Integration's own), the flows as a YAML routes file, all given to
- * a plain Camel Main. Kubernetes discovery is left out (it needs a cluster): the engine runs one embedded Hazelcast
- * member.
+ * What Camel K makes of an exported Integration's (or Pipe's) traits: the ConfigMap the mount trait names written
+ * into a folder, its empty folders made, the camel trait's properties and the environment trait's variables (as
+ * Camel properties, or as the environment of a JVM of the Integration's own), the flows as a YAML routes file, all
+ * given to a plain Camel Main. Kubernetes discovery is left out (it needs a cluster): the engine runs one embedded
+ * Hazelcast member.
  */
 final class CamelKRuntime {
 

@@ -166,8 +166,8 @@ class ExportedIntegrationRunsTest {
         Main main = CamelKRuntime.start(properties, List.of(flows));
         try {
             HttpResponse<String> accepted = IntegrationRuns.deliverIssue(
-                    URI.create("http://127.0.0.1:" + port + "/hooks/issues"), IntegrationRuns.ISSUE_OPENED, "export-test-7",
-                    IntegrationRuns.WEBHOOK_SECRET);
+                    URI.create("http://127.0.0.1:" + port + "/hooks/issues"), IntegrationRuns.ISSUE_OPENED,
+                    "export-test-7", IntegrationRuns.WEBHOOK_SECRET);
             assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
             String runId = Examples.JSON.readTree(accepted.body()).path("runId").asText();
 

@@ -83,8 +83,8 @@ class ExportedIntegrationsIT {
         kafka = EmbeddedKafka.start(dir.resolve("kafka"), 0);
         // as k8s/topics does on a cluster: the broker creates no topic on first use
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic("tickets", 1, (short) 1), new NewTopic("tickets.dlq", 1, (short) 1)))
-                    .all().get();
+            admin.createTopics(List.of(new NewTopic("tickets", 1, (short) 1),
+                    new NewTopic("tickets.dlq", 1, (short) 1))).all().get();
         }
         pg = EmbeddedPostgres.builder()
                 .setServerConfig("wal_level", "logical")
