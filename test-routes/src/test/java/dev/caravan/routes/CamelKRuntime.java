@@ -12,21 +12,35 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What Camel K makes of an exported Integration's (or Pipe's) traits, done in this JVM: the ConfigMap the mount trait
- * names written into a folder, the camel trait's properties and the environment trait's variables as Camel
- * properties, the flows as a YAML routes file, all given to a plain Camel Main. Kubernetes discovery is left out (it
- * needs a cluster): the engine runs one embedded Hazelcast member.
+ * What Camel K makes of an exported Integration's (or Pipe's) traits: the ConfigMap the mount trait names written
+ * into a folder, its empty folders made, the camel trait's properties and the environment trait's variables (as
+ * Camel properties, or as the environment of a JVM of the Integration's own), the flows as a YAML routes file, all
+ * given to a plain Camel Main. Kubernetes discovery is left out (it needs a cluster): the engine runs one embedded
+ * Hazelcast member.
  */
 final class CamelKRuntime {
 
     static final String MOUNT_PATH = "/etc/caravan/workflows";
-    /** The Camel property each environment variable of an export stands for (Camel reads it from there). */
+    /**
+     * The Camel property each environment variable of an export stands for: Camel reads a property it has no value
+     * for from the variable of its name in capitals, dots and dashes as underscores; caravan-webhook reads its secret
+     * from the Camel property of the secret's name, else from the variable.
+     */
     private static final Map<String, String> ENVIRONMENT = Map.of(
-            "CARAVAN_KAFKA_BOOTSTRAP_SERVERS", "caravan.kafka.bootstrap-servers");
+            "CARAVAN_KAFKA_BOOTSTRAP_SERVERS", "caravan.kafka.bootstrap-servers",
+            "GITHUB_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET",
+            "CARAVAN_TRIGGERS_CDC_HOSTNAME", "caravan.triggers.cdc.hostname",
+            "CARAVAN_TRIGGERS_CDC_PORT", "caravan.triggers.cdc.port",
+            "CARAVAN_TRIGGERS_CDC_DATABASE", "caravan.triggers.cdc.database",
+            "CARAVAN_TRIGGERS_CDC_USER", "caravan.triggers.cdc.user",
+            "CARAVAN_TRIGGERS_CDC_PASSWORD", "caravan.triggers.cdc.password");
+    /** Where an environment variable of an export takes its value: the settings ConfigMap or a Secret's key. */
+    private static final Pattern REFERENCE = Pattern.compile("(configmap:caravan-settings|secret:caravan-[a-z]+)/.+");
 
     private CamelKRuntime() {
     }
@@ -39,12 +53,26 @@ final class CamelKRuntime {
 
     /**
      * The Camel properties the traits give, the workflow ConfigMap written into {@code dir} where the mount trait
-     * puts it.
+     * puts it, and the environment variables as the Camel properties they stand for.
      *
-     * @param settings what the ConfigMap caravan-settings holds, by key
+     * @param values what the environment variables take from the ConfigMap caravan-settings and the Secrets, by
+     *               variable
      */
-    static Map<String, String> properties(JsonNode traits, JsonNode configMap, Path dir, Map<String, String> settings)
+    static Map<String, String> properties(JsonNode traits, JsonNode configMap, Path dir, Map<String, String> values)
             throws IOException {
+        Map<String, String> properties = new LinkedHashMap<>(camelProperties(traits, configMap, dir));
+        environment(traits, values).forEach((name, value) -> {
+            assertThat(ENVIRONMENT).as("what the variable %s stands for", name).containsKey(name);
+            properties.put(ENVIRONMENT.get(name), value);
+        });
+        return properties;
+    }
+
+    /**
+     * The camel trait's properties, the workflow ConfigMap written into {@code dir} where the mount trait puts it and
+     * the mount trait's empty folders made there. The cluster's are left out: Kubernetes discovery needs a cluster.
+     */
+    static Map<String, String> camelProperties(JsonNode traits, JsonNode configMap, Path dir) throws IOException {
         String mount = traits.at("/mount/resources/0").asText();
         assertThat(mount).isEqualTo("configmap:" + configMap.at("/metadata/name").asText() + "@" + MOUNT_PATH);
         Path mounted = Files.createDirectories(dir.resolve("workflows"));
@@ -52,21 +80,53 @@ final class CamelKRuntime {
             Map.Entry<String, JsonNode> e = it.next();
             Files.writeString(mounted.resolve(e.getKey()), e.getValue().asText());
         }
+        // the mount trait's empty folders (name:path), each a folder of its name in dir
+        Map<String, Path> emptyDirs = new LinkedHashMap<>();
+        for (JsonNode d : traits.at("/mount/emptyDirs")) {
+            String name = d.asText().substring(0, d.asText().indexOf(':'));
+            emptyDirs.put(d.asText().substring(name.length() + 1), Files.createDirectories(dir.resolve(name)));
+        }
         Map<String, String> properties = new LinkedHashMap<>();
         for (JsonNode p : traits.at("/camel/properties")) {
             String key = p.asText().substring(0, p.asText().indexOf('='));
             String value = p.asText().substring(p.asText().indexOf('=') + 1);
+            if (value.equals(MOUNT_PATH)) {
+                value = mounted.toString();
+            }
+            for (Map.Entry<String, Path> e : emptyDirs.entrySet()) {
+                if (value.startsWith(e.getKey() + "/")) {
+                    value = e.getValue() + value.substring(e.getKey().length());
+                }
+            }
             if (!key.startsWith("caravan.cluster.")) {
-                properties.put(key, value.equals(MOUNT_PATH) ? mounted.toString() : value);
+                properties.put(key, value);
             }
         }
+        return properties;
+    }
+
+    /**
+     * The environment the environment trait gives: each variable references the settings ConfigMap or a Secret, and
+     * takes its value from {@code values}.
+     */
+    static Map<String, String> environment(JsonNode traits, Map<String, String> values) {
+        Map<String, String> environment = new LinkedHashMap<>();
         for (JsonNode v : traits.at("/environment/vars")) {
             String name = v.asText().substring(0, v.asText().indexOf('='));
-            assertThat(ENVIRONMENT).as("what the variable %s stands for", name).containsKey(name);
-            assertThat(v.asText()).isEqualTo(name + "=configmap:caravan-settings/" + name);
-            properties.put(ENVIRONMENT.get(name), settings.get(name));
+            assertThat(v.asText().substring(name.length() + 1)).as(v.asText()).matches(REFERENCE);
+            assertThat(values).as("the value of %s", name).containsKey(name);
+            environment.put(name, values.get(name));
         }
-        return properties;
+        return environment;
+    }
+
+    /**
+     * The properties of the HTTP server platform-http endpoints are served by, on the port: on Camel K, the
+     * runtime's own server (port 8080 of the pod); here camel-platform-http-main's.
+     */
+    static Map<String, String> httpServer(int port) {
+        return Map.of("camel.server.enabled", "true", "camel.server.host", "127.0.0.1",
+                "camel.server.port", String.valueOf(port));
     }
 
     /** A started Camel Main running the routes of the YAML files, with the properties. */

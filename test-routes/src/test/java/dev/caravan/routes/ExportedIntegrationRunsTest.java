@@ -1,7 +1,6 @@
 package dev.caravan.routes;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.caravan.app.CaravanCli;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.run.Engine;
 import dev.caravan.state.RunQuery;
@@ -19,15 +18,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.net.URI;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -43,14 +42,16 @@ import static org.awaitility.Awaitility.await;
  * newer catalog than this Camel: its {@code saslAuthType} option is not in camel-kafka 4.17), and its
  * {@code spec.integration.flows}; a record the trigger's filter drops starts no run.</li>
  * </ul>
- * The class path is this module's, not only the declared dependencies: {@link ExportTest} checks that those cover
- * every endpoint the flows use.
+ * and so does {@code integrations/issue-triage/}'s Integration with a delivery signed as GitHub signs it, posted to its
+ * platform-http listener. {@link ExportedIntegrationsIT} runs the cdc Integration, and each Integration on its
+ * declared dependencies alone.
+ * The class path is this module's, not only the declared dependencies.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExportedIntegrationRunsTest {
 
-    private static final Path EXPORTED = Path.of("../integrations/ticket-intake");
-    private static final Path WORKFLOW = Path.of("../routes/examples/triggers/ticket-intake.caravan.yaml");
+    private static final Path EXPORTED = IntegrationRuns.INTEGRATIONS.resolve("ticket-intake");
+    private static final Path WORKFLOW = TriggerExamplesTest.FOLDER.resolve("ticket-intake.caravan.yaml");
     private static final String TICKET = "{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}";
 
     @TempDir
@@ -67,13 +68,7 @@ class ExportedIntegrationRunsTest {
             admin.createTopics(List.of(new NewTopic("tickets", 1, (short) 1),
                     new NewTopic("tickets.dlq", 1, (short) 1), new NewTopic("pipe-tickets", 1, (short) 1))).all().get();
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = new CaravanCli(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8)).execute("run", WORKFLOW.toString(), "-q",
-                "--input", TICKET);
-        assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
-        expected = Examples.JSON.readTree(out.toString(StandardCharsets.UTF_8));
+        expected = Examples.JSON.readTree(IntegrationRuns.caravanRun(WORKFLOW, TICKET));
         assertThat(expected.path("queue").asText()).isEqualTo("hardware");
     }
 
@@ -146,6 +141,46 @@ class ExportedIntegrationRunsTest {
             Engine engine = camel.getRegistry().findSingleByType(Engine.class);
             assertThat(engine.queries().page(new RunQuery(null, "ticket-intake", List.of(), 10, null, null)).runs())
                     .as("the spam record, which the trigger's filter drops, started no run").hasSize(1);
+        } finally {
+            main.stop();
+        }
+    }
+
+    @Test
+    void theWebhookIntegrationRunsASignedDeliveryAsCaravanRunDoes() throws Exception {
+        Path exported = IntegrationRuns.INTEGRATIONS.resolve("issue-triage");
+        // The workflow waits at its gate approve. caravan run decides it with --approve; the Integration's run is
+        // decided through the engine, as the server's API does for a member's run (caravan gate approve --server).
+        // Both then finish the same way, so the results compare at the end rather than at the gate.
+        String approved = IntegrationRuns.caravanRun(TriggerExamplesTest.FOLDER.resolve("issue-triage.caravan.yaml"),
+                IntegrationRuns.ISSUE, "--approve", "approve");
+
+        JsonNode integration = CamelKRuntime.resource(exported.resolve("integration.yaml"), "Integration");
+        JsonNode configMap = CamelKRuntime.resource(exported.resolve("integration.yaml"), "ConfigMap");
+        Map<String, String> properties = new LinkedHashMap<>(CamelKRuntime.properties(
+                integration.at("/spec/traits"), configMap, dir.resolve("webhook"),
+                Map.of("GITHUB_WEBHOOK_SECRET", IntegrationRuns.WEBHOOK_SECRET)));
+        int port = IntegrationRuns.freePort();
+        properties.putAll(CamelKRuntime.httpServer(port));
+        Path flows = CamelKRuntime.flowsFile(integration.at("/spec/flows"), dir.resolve("webhook-flows.yaml"));
+        Main main = CamelKRuntime.start(properties, List.of(flows));
+        try {
+            HttpResponse<String> accepted = IntegrationRuns.deliverIssue(
+                    URI.create("http://127.0.0.1:" + port + "/hooks/issues"), IntegrationRuns.ISSUE_OPENED,
+                    "export-test-7", IntegrationRuns.WEBHOOK_SECRET);
+            assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(202);
+            String runId = Examples.JSON.readTree(accepted.body()).path("runId").asText();
+
+            Engine engine = main.getCamelContext().getRegistry().findSingleByType(Engine.class);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> engine.queries().get(runId).status() == RunStatus.AWAITING_APPROVAL);
+            engine.runs().resolveGate(runId, "approve", true, "export-test", "approved as caravan run --approve")
+                    .get(30, TimeUnit.SECONDS);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> engine.queries().get(runId).status() == RunStatus.COMPLETED);
+            RunRecord run = engine.queries().get(runId);
+            IntegrationRuns.assertSameOutput(run.output(), approved);
+            assertThat(Examples.tree(run.input())).isEqualTo(Examples.JSON.readTree(IntegrationRuns.ISSUE));
         } finally {
             main.stop();
         }
