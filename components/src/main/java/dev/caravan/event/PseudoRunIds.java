@@ -6,7 +6,8 @@ package dev.caravan.event;
  *
  * <p>An event's CloudEvents {@code id} is {@code <run id>-<sequence>}, and consumers drop a repeated id as a duplicate.
  * So where the sequence starts again at 1 (a lane created again after its cleanup, a trigger's counter on a member that
- * restarted), the pseudo run id carries that incarnation ({@code @<...>}) and the new events get new ids.
+ * restarted, kill-switch counters of a cluster with no database after a full restart), the pseudo run id carries that
+ * incarnation ({@code @<...>}) and the new events get new ids.
  */
 public final class PseudoRunIds {
 
@@ -28,9 +29,15 @@ public final class PseudoRunIds {
         return LANE + laneId + INCARNATION + createdAt;
     }
 
-    /** {@code killswitch:<key>}, the key being {@code *}, {@code tenant:<id>} or {@code workflow:<name>}. */
-    public static String killSwitch(String key) {
-        return KILL_SWITCH + key;
+    /**
+     * {@code killswitch:<key>@<incarnation>}, the key being {@code *}, {@code tenant:<id>} or {@code workflow:<name>}:
+     * the events of a key are numbered by a cluster-wide counter, which a cluster with no database loses when all its
+     * members restart.
+     *
+     * @param incarnation when the cluster's counters began, epoch millis
+     */
+    public static String killSwitch(String key, long incarnation) {
+        return KILL_SWITCH + key + INCARNATION + incarnation;
     }
 
     /**

@@ -293,7 +293,7 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Where an event that belongs to no run goes (a trigger's, a kill switch's: its run id is a pseudo id such as
-     * {@code killswitch:<key>}): to the bus, and with a relay to Kafka too. Run events never go here: they travel with
+     * {@code killswitch:<key>@<incarnation>}): to the bus, and with a relay to Kafka too. Run events never go here: they travel with
      * their run's record.
      */
     public EventSink platformEvents() {

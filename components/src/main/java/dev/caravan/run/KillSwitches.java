@@ -29,8 +29,8 @@ import javax.sql.DataSource;
  * Hazelcast replicated map: every member reads it locally, so checking at each node costs a map lookup.
  *
  * <p>Setting or clearing a switch publishes {@code caravan.killswitch.set} or {@code caravan.killswitch.cleared} to the
- * member's event sink, under the pseudo run id {@code killswitch:<key>} and numbered per key by a cluster-wide counter.
- * With a database both outlive a restart of every member ({@link #persist}).
+ * member's event sink, under the pseudo run id {@code killswitch:<key>@<incarnation>} and numbered per key by a
+ * cluster-wide counter. With a database both outlive a restart of every member ({@link #persist}).
  */
 public final class KillSwitches {
 
@@ -43,6 +43,11 @@ public final class KillSwitches {
      */
     static final String KEPT_MAP_NAME = "caravan.killSwitchesKept";
     private static final String GLOBAL = "*";
+    /**
+     * The entry of {@link #SEQUENCES_MAP_NAME} that says when its counting began: a cluster that lost its counters (all
+     * members restarted, no database) begins anew, and its events get ids of their own.
+     */
+    private static final String INCARNATION = "@incarnation";
 
     /** What a switch applies to. */
     public enum Scope {
@@ -149,9 +154,14 @@ public final class KillSwitches {
         return config;
     }
 
-    /** Kill-switch events travel under the pseudo run id {@code killswitch:<key>}. */
-    public static String eventRunId(String key) {
-        return PseudoRunIds.killSwitch(key);
+    /**
+     * Kill-switch events travel under the pseudo run id {@code killswitch:<key>@<incarnation>}: the incarnation is when
+     * the cluster's counters began (kept with them in the database, so it holds across restarts there).
+     */
+    public String eventRunId(String key) {
+        long now = System.currentTimeMillis();
+        Long began = sequences.putIfAbsent(INCARNATION, now);
+        return PseudoRunIds.killSwitch(key, began != null ? began : now);
     }
 
     /** The key's next event number, counted across the cluster (switches change rarely: a compare-and-set loop). */

@@ -113,8 +113,10 @@ class KillSwitchTest {
     @Test
     void settingAndClearingASwitchPublishEventsNumberedPerSwitch() throws Exception {
         List<RunEvent> seen = new CopyOnWriteArrayList<>();
+        String runId = caravan.engine().killSwitches().eventRunId("tenant:acme");
+        assertThat(runId).startsWith("killswitch:tenant:acme@");
         try (AutoCloseable subscription = caravan.engine().events().subscribe(e -> {
-            if (e.runId().equals(KillSwitches.eventRunId("tenant:acme"))) {
+            if (e.runId().equals(runId)) {
                 seen.add(e);
             }
         })) {

@@ -112,7 +112,7 @@ class RunEventsOnKafkaIT {
         KillSwitches switches = server.engine().killSwitches();
         switches.set(KillSwitches.Scope.WORKFLOW, "kafka-switched", "maintenance");
         switches.clear(KillSwitches.Scope.WORKFLOW, "kafka-switched");
-        String killSwitch = KillSwitches.eventRunId("workflow:kafka-switched");
+        String killSwitch = switches.eventRunId("workflow:kafka-switched");
 
         Map<String, List<ConsumerRecord<String, CloudEvent>>> found = TopicEvents.read(
                 server.kafka().bootstrapServers(), KafkaEventRelay.DEFAULT_TOPIC, List.of(lane, killSwitch),
