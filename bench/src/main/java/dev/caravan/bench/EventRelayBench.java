@@ -1,5 +1,6 @@
 package dev.caravan.bench;
 
+import com.sun.management.OperatingSystemMXBean;
 import dev.caravan.app.kafka.EmbeddedKafka;
 import dev.caravan.app.kafka.KafkaEventRelay;
 import dev.caravan.dsl.WorkflowLoader;
@@ -15,6 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,6 +94,8 @@ public final class EventRelayBench {
                 i -> engine.runs().start(StartRequest.of("w1-diamond", INPUT))));
 
         TopicCounter counter = relayed ? TopicCounter.start(kafka.bootstrapServers()) : null;
+        long beginCpu = processCpuNanos();
+        long beginRelayCpu = relayCpuNanos();
         long begin = System.nanoTime();
         InFlight.Round round = InFlight.drive(runs, inFlight, i -> engine.runs()
                 .start(StartRequest.of("w1-diamond", INPUT)));
@@ -99,10 +103,16 @@ public final class EventRelayBench {
         long events = events(round);
         System.out.printf("runs: %d diamond runs in %.2f s: %.0f runs/s, %d events (%s relay)%n", runs,
                 (finished - begin) / 1e9, runs / ((finished - begin) / 1e9), events, relayed ? "with" : "without");
-        if (counter != null) {
+        if (counter == null) {
+            System.out.printf("CPU: %.0f µs per run%n", (processCpuNanos() - beginCpu) / 1e3 / runs);
+        } else {
             // the warm-up's events come first on the topic: wait for all of them and the measured ones
             long expected = events + warmupEvents;
             long last = counter.awaitCount(expected, Duration.ofMinutes(5));
+            // until the count was reached (the counter polls every 5 ms), the consumer's share included
+            System.out.printf("CPU: %.0f µs per run, %.1f µs per event; the relay's thread %.1f µs per event%n",
+                    (processCpuNanos() - beginCpu) / 1e3 / runs, (processCpuNanos() - beginCpu) / 1e3 / events,
+                    (relayCpuNanos() - beginRelayCpu) / 1e3 / events);
             System.out.printf("events on the topic: %d of %d; %.0f events/s from the first start to the last "
                               + "event; the last event %.0f ms after the last run finished%n", counter.count(),
                     expected, events / ((last - begin) / 1e9), (last - finished) / 1e6);
@@ -131,6 +141,8 @@ public final class EventRelayBench {
                     prefix + "-" + run, seq, System.currentTimeMillis(), "bench", "default", null,
                     seq == perRun ? null : "n" + seq, null, Map.of("output", "reply " + seq)));
         }
+        long beginCpu = processCpuNanos();
+        long beginRelayCpu = relayCpuNanos();
         long begin = System.nanoTime();
         // as updates hand them over: one batch per update, runs interleaved
         int runs = total / perRun;
@@ -149,8 +161,28 @@ public final class EventRelayBench {
             TimeUnit.MILLISECONDS.sleep(1);
         }
         long acked = System.nanoTime();
-        System.out.printf("relay alone: %d events acknowledged in %.2f s: %.0f events/s%n", total,
-                (acked - begin) / 1e9, total / ((acked - begin) / 1e9));
+        long cpu = processCpuNanos() - beginCpu;
+        System.out.printf("relay alone: %d events acknowledged in %.2f s: %.0f events/s; CPU %.1f µs per event, the "
+                          + "relay's thread %.1f%n", total, (acked - begin) / 1e9, total / ((acked - begin) / 1e9),
+                cpu / 1e3 / total, (relayCpuNanos() - beginRelayCpu) / 1e3 / total);
+    }
+
+    /** The CPU time of the whole process (every thread: engine, relay, broker, consumer): the machine is shared. */
+    private static long processCpuNanos() {
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * The CPU time of the relay's own thread: its work per event, which other processes on the machine change little
+     * (they change the throughput a lot).
+     */
+    private static long relayCpuNanos() {
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("caravan-event-relay")) {
+                return ManagementFactory.getThreadMXBean().getThreadCpuTime(t.getId());
+            }
+        }
+        return 0;
     }
 
     /** Counts the records on the run event topic, from the beginning. */

@@ -107,12 +107,8 @@ public final class KafkaEventRelay implements EventRelay {
     private volatile Exception lastFailure;
     private volatile RunStore store;
     private volatile KafkaProducer<String, byte[]> producer;
-    private volatile Thread thread;
+    private final SendingThread thread = new SendingThread("caravan-event-relay");
     private volatile boolean running;
-    /** The relay's thread is inside {@code producer.send}. */
-    private boolean sending;
-    /** Why the record being sent was not queued, set inside {@code producer.send}. */
-    private Exception notQueued;
     /** Kafka did not take a record since the last sweep: nothing is sent until the next. */
     private boolean away;
     /** Whether the topic is known to exist. */
@@ -195,29 +191,19 @@ public final class KafkaEventRelay implements EventRelay {
         confirmers = new Confirmers(2);
         platform.start();
         running = true;
-        Thread t = new Thread(this::relay, "caravan-event-relay");
-        t.setDaemon(true);
-        thread = t;
-        t.start();
+        thread.start(this::relay);
         LOG.debug("Relaying run events to {} on {}", topic, bootstrapServers);
     }
 
     @Override
     public void stop() {
-        Thread t;
         synchronized (this) {
             if (!running) {
                 return;
             }
             running = false;
-            t = thread;
         }
-        t.interrupt();
-        try {
-            t.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        thread.stop();
         // a short grace for what is in flight; the rest is in the outboxes
         producer.close(Duration.ofSeconds(2));
         confirmers.close();
@@ -377,27 +363,20 @@ public final class KafkaEventRelay implements EventRelay {
     /**
      * Sends the event after its run's last; false when the producer would not take it (it waits in the outbox). A
      * record the producer did not queue (no metadata for the topic within {@code max.block.ms}: Kafka is away) fails
-     * inside {@code send}, on this thread: then nothing more is sent until the next sweep, so no later event of a run
-     * can reach the topic before an earlier one. A record it queued is retried until the broker takes it, in order.
+     * inside {@code send}, on this thread ({@link SendingThread#send}): then nothing more is sent until the next
+     * sweep, so no later event of a run can reach the topic before an earlier one. A record it queued is retried until
+     * the broker takes it, in order.
      */
     private boolean send(Cursor c, RunEvent e) {
         if (away || e.sequence() != c.sent + 1) {
             return false;
         }
         int sentBy = generation;
-        sending = true;
-        try {
-            producer.send(events.record(topic, e),
-                    (metadata, failure) -> acknowledged(new Ack(e, failure, sentBy)));
-        } catch (RuntimeException notTaken) {
-            notQueued = notTaken;
-        } finally {
-            sending = false;
-        }
+        Exception notQueued = thread.send(producer, events.record(topic, e),
+                (metadata, failure) -> acknowledged(new Ack(e, failure, sentBy)));
         if (notQueued != null) {
             lastError = notQueued.toString();
             LOG.debug("Kafka did not take event {}: relaying again at the next sweep", e.id(), notQueued);
-            notQueued = null;
             away = true;
             return false;
         }
@@ -412,11 +391,6 @@ public final class KafkaEventRelay implements EventRelay {
 
     /** On the producer's thread: the relay's thread handles it, woken unless a wake-up is already queued. */
     private void acknowledged(Ack ack) {
-        if (sending && Thread.currentThread() == thread) {
-            // failed inside send: never queued, never sent
-            notQueued = ack.failure();
-            return;
-        }
         acks.add(ack);
         wake();
     }

@@ -44,11 +44,7 @@ final class PlatformEventPublisher implements EventSink {
     private volatile String lastError;
     private volatile boolean running;
     private KafkaProducer<String, byte[]> producer;
-    private volatile Thread thread;
-    /** The publisher's thread is inside {@code producer.send}. */
-    private volatile boolean sending;
-    /** Why the record being sent was not queued, set inside {@code producer.send}. */
-    private Exception notQueued;
+    private final SendingThread thread = new SendingThread("caravan-platform-events");
 
     PlatformEventPublisher(String bootstrapServers, String topic, int partitions) {
         this.eventTopic = new EventTopic(bootstrapServers, topic, partitions);
@@ -84,26 +80,17 @@ final class PlatformEventPublisher implements EventSink {
         }
         producer = eventTopic.producer();
         running = true;
-        thread = new Thread(this::relay, "caravan-platform-events");
-        thread.setDaemon(true);
-        thread.start();
+        thread.start(this::relay);
     }
 
     void stop() {
-        Thread t;
         synchronized (this) {
             if (!running) {
                 return;
             }
             running = false;
-            t = thread;
         }
-        t.interrupt();
-        try {
-            t.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        thread.stop();
         producer.close(Duration.ofSeconds(2));
     }
 
@@ -166,39 +153,26 @@ final class PlatformEventPublisher implements EventSink {
     }
 
     /**
-     * Hands the event to the producer; false when it did not take it. A record the producer could not queue (no
-     * metadata within {@code max.block.ms}, a full buffer) fails inside {@code send}, on this thread, through the
-     * callback or by throwing.
+     * Hands the event to the producer; false when it did not take it (no metadata within {@code max.block.ms}, a full
+     * buffer: {@link SendingThread#send}).
      */
     private boolean send(RunEvent e) {
         inFlight.incrementAndGet();
-        sending = true;
-        try {
-            producer.send(records.record(eventTopic.name(), e), (metadata, failure) -> {
-                if (sending && Thread.currentThread() == thread) {
-                    notQueued = failure;
-                    return;
-                }
-                inFlight.decrementAndGet();
-                if (failure == null) {
-                    published.incrementAndGet();
-                } else {
-                    // retriable failures are retried for as long as Kafka is away: this one is for good
-                    lastError = failure.toString();
-                    refused.incrementAndGet();
-                    LOG.error("Kafka refused event {} ({}): it is not on the topic{}", e.id(), e.type(),
-                            failure instanceof RecordTooLargeException ? " (too large)" : "", failure);
-                }
-            });
-        } catch (RuntimeException notTaken) {
-            notQueued = notTaken;
-        } finally {
-            sending = false;
-        }
+        Exception notQueued = thread.send(producer, records.record(eventTopic.name(), e), (metadata, failure) -> {
+            inFlight.decrementAndGet();
+            if (failure == null) {
+                published.incrementAndGet();
+            } else {
+                // retriable failures are retried for as long as Kafka is away: this one is for good
+                lastError = failure.toString();
+                refused.incrementAndGet();
+                LOG.error("Kafka refused event {} ({}): it is not on the topic{}", e.id(), e.type(),
+                        failure instanceof RecordTooLargeException ? " (too large)" : "", failure);
+            }
+        });
         if (notQueued != null) {
             inFlight.decrementAndGet();
             lastError = notQueued.toString();
-            notQueued = null;
             return false;
         }
         return true;
