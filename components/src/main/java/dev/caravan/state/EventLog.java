@@ -29,14 +29,13 @@ import javax.sql.DataSource;
  * The events of each run that the relay published, by run id ({@value #MAP_NAME}): what the API's event pages and
  * live streams read and resume from, without scanning Kafka. Appended by the relay's confirmations, in sequence order
  * and without duplicates (a confirmation repeated after a takeover appends nothing). With a database the map is
- * written through to the table {@code caravan_run_events}, whose rows the sweep deletes with the runs; in memory an
- * entry lives the run retention, and a member holds the logs of at most {@value #MAX_RUNS_IN_MEMORY} runs (the least
- * recently used go first).
+ * written through to the table {@value EventRows#TABLE}, a row per event ({@link EventRows}), whose rows the sweep
+ * deletes with the runs; in memory an entry lives the run retention, and a member holds the logs of at most
+ * {@value #MAX_RUNS_IN_MEMORY} runs (the least recently used go first).
  */
 final class EventLog {
 
     static final String MAP_NAME = "caravan.runEvents";
-    static final String TABLE = "caravan_run_events";
     static final int MAX_RUNS_IN_MEMORY = 100_000;
     /** With a database, a log leaves memory after this long unread (a read loads it back). */
     private static final int MAX_IDLE_SECONDS_WITH_DATABASE = 60;
@@ -69,11 +68,9 @@ final class EventLog {
         config.getSerializationConfig().getCompactSerializationConfig().addSerializer(new Append.Serializer());
     }
 
-    /** Writes the logs through to the database; they leave memory once idle. */
-    static JdbcMapStore<Entries> persist(Config config, DataSource dataSource) {
-        // read a run at a time: the logs of every run in the retention are no start-up load
-        JdbcMapStore<Entries> table = JdbcMapStore.loadedWhenRead(dataSource, TABLE, Json::write,
-                json -> Json.read(json, Entries.class));
+    /** Writes the logs through to the database, one row per event; they leave memory once idle. */
+    static EventRows persist(Config config, DataSource dataSource) {
+        EventRows table = new EventRows(dataSource, JdbcMapStore.RUNS_TABLE);
         config.getMapConfig(MAP_NAME)
                 .setMaxIdleSeconds(MAX_IDLE_SECONDS_WITH_DATABASE)
                 .getMapStoreConfig()

@@ -63,7 +63,7 @@ public final class HazelcastRunStore implements RunStore {
     private final EventRelay relay;
     private final IMap<String, EventLog.Entries> log;
     /** The event log's table when runs are persisted and relayed, else null. */
-    private final JdbcMapStore<EventLog.Entries> logTable;
+    private final EventRows logTable;
 
     public HazelcastRunStore(HazelcastInstance hazelcast, EventSink sink) {
         this(hazelcast, sink, null);
@@ -94,10 +94,7 @@ public final class HazelcastRunStore implements RunStore {
         this.database = table;
         this.relay = (EventRelay) hazelcast.getConfig().getUserContext().get(RunUpdateProcessor.RELAY_KEY);
         this.log = relay == null ? null : hazelcast.getMap(EventLog.MAP_NAME);
-        @SuppressWarnings("unchecked")
-        JdbcMapStore<EventLog.Entries> events = (JdbcMapStore<EventLog.Entries>) hazelcast.getConfig()
-                .getUserContext().get(EVENT_TABLE_KEY);
-        this.logTable = events;
+        this.logTable = (EventRows) hazelcast.getConfig().getUserContext().get(EVENT_TABLE_KEY);
     }
 
     /**
@@ -129,7 +126,7 @@ public final class HazelcastRunStore implements RunStore {
     /**
      * Makes the member relay its runs' (and lanes') events through {@code relay}: each update writes its events into the run's
      * outbox with the record, the relay is handed them once stored, and what it confirms moves to the run's event
-     * log ({@value EventLog#MAP_NAME}; with a database, the table {@value EventLog#TABLE}). Called after
+     * log ({@value EventLog#MAP_NAME}; with a database, the table {@value EventRows#TABLE}). Called after
      * {@link #configure} and before {@link #persist}.
      *
      * @param retention how long a run's event log is kept, as the run; null for ever
@@ -296,7 +293,8 @@ public final class HazelcastRunStore implements RunStore {
                 parameters.add(updatedBefore);
                 removed += database.deleteWhere("status IN (?, ?, ?) AND updated_at < ?", parameters);
                 if (logTable != null) {
-                    logTable.deleteWhere("updated_at < ?", List.of(updatedBefore));
+                    // the logs of the runs just deleted, in the same pass
+                    logTable.deleteOfRunsGoneBefore(updatedBefore);
                 }
             }
         }

@@ -32,13 +32,14 @@ import javax.sql.DataSource;
  */
 public final class JdbcMapStore<V> implements MapStore<String, V> {
 
+    /** The table of run records ({@link #runs}). */
+    static final String RUNS_TABLE = "caravan_runs";
+
     private final DataSource dataSource;
     private final String table;
     private final Function<V, String> write;
     private final Function<String, V> read;
     private final boolean immutable;
-    /** Whether the map loads every row when first used; else a row is loaded when its key is read. */
-    private final boolean preloaded;
     /** Columns beside the document, written with it, that queries select on; none for most tables. */
     private final List<Column<V>> columns;
     /** The columns' parts of the statements: {@code , a = ?, b = ?}, {@code , a, b} and {@code , ?, ?}. */
@@ -65,21 +66,12 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
     }
 
     public JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read) {
-        this(dataSource, table, write, read, false, List.of(), true);
-    }
-
-    /**
-     * A store whose rows are loaded one key at a time, when read, never all at once when the map is first used: for
-     * tables that grow with every run but are read for few of them (event logs).
-     */
-    public static <V> JdbcMapStore<V> loadedWhenRead(DataSource dataSource, String table, Function<V, String> write,
-            Function<String, V> read) {
-        return new JdbcMapStore<>(dataSource, table, write, read, false, List.of(), false);
+        this(dataSource, table, write, read, false, List.of());
     }
 
     /** @param immutable whether a key's value never changes: storing an existing key then only touches its row */
     private JdbcMapStore(DataSource dataSource, String table, Function<V, String> write, Function<String, V> read,
-            boolean immutable, List<Column<V>> columns, boolean preloaded) {
+            boolean immutable, List<Column<V>> columns) {
         if (!table.matches("[a-z_]+")) {
             throw new IllegalArgumentException("Table names are lower-case letters and underscores: " + table);
         }
@@ -88,7 +80,6 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
         this.write = write;
         this.read = read;
         this.immutable = immutable;
-        this.preloaded = preloaded;
         this.columns = List.copyOf(columns);
         StringBuilder assignments = new StringBuilder();
         StringBuilder names = new StringBuilder();
@@ -135,14 +126,14 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
      * here, not kept in memory), and the status the retention deletes by.
      */
     public static JdbcMapStore<RunRecord> runs(DataSource dataSource) {
-        return new JdbcMapStore<>(dataSource, "caravan_runs", Json::write,
+        return new JdbcMapStore<>(dataSource, RUNS_TABLE, Json::write,
                 json -> Frozen.record(Json.read(json, RunRecord.class)), false, List.of(
                         new Column<>("status", "VARCHAR(32)", false, r -> r.status().name()),
                         new Column<>("tenant", "VARCHAR(512)", false, RunRecord::tenant),
                         new Column<>("workflow", "VARCHAR(512)", false, RunRecord::workflow),
                         new Column<>("created_at", "BIGINT", true, RunRecord::createdAt),
                         // never null, so a row written before the column existed is told apart and filled in
-                        new Column<>("lane", "VARCHAR(512)", true, r -> r.lane() == null ? "" : r.lane())), true);
+                        new Column<>("lane", "VARCHAR(512)", true, r -> r.lane() == null ? "" : r.lane())));
     }
 
     /**
@@ -151,7 +142,7 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
      */
     public static JdbcMapStore<String> values(DataSource dataSource) {
         return new JdbcMapStore<>(dataSource, "caravan_values", Function.identity(), Function.identity(), true,
-                List.of(), true);
+                List.of());
     }
 
     /** A store of JSON text values (lanes). */
@@ -412,10 +403,6 @@ public final class JdbcMapStore<V> implements MapStore<String, V> {
 
     @Override
     public Iterable<String> loadAllKeys() {
-        if (!preloaded) {
-            // Hazelcast loads nothing up front
-            return null;
-        }
         List<String> keys = new ArrayList<>();
         try (Connection c = connection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT id FROM " + table)) {
