@@ -275,9 +275,14 @@ class TriggersIT {
         // signed, but not an opened issue: the filter skips it
         byte[] closed = new String(opened, StandardCharsets.UTF_8).replace("\"action\": \"opened\"",
                 "\"action\": \"closed\"").getBytes(StandardCharsets.UTF_8);
-        HttpResponse<String> skipped = deliver(closed, sign(closed, SECRET), UUID.randomUUID().toString());
+        String closedDelivery = UUID.randomUUID().toString();
+        HttpResponse<String> skipped = deliver(closed, sign(closed, SECRET), closedDelivery);
         assertThat(skipped.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(skipped.body()).get("skipped").asBoolean()).isTrue();
+        // and its retry gets the same answer
+        HttpResponse<String> skippedAgain = deliver(closed, sign(closed, SECRET), closedDelivery);
+        assertThat(skippedAgain.statusCode()).isEqualTo(200);
+        assertThat(JSON.readTree(skippedAgain.body()).get("skipped").asBoolean()).isTrue();
     }
 
     @Test

@@ -5,9 +5,9 @@ import dev.caravan.json.Json;
 import java.util.Map;
 
 /**
- * A verified delivery received before, within the replay window: it starts nothing. The answer is the first answer's
- * status, 202, with the id of the run the first started (if it started one), so a sender that retries a delivery whose
- * answer it lost is satisfied; while the first is still being handled, 409.
+ * A verified delivery received before, within the replay window: it starts nothing. The answer is the first one's, so a
+ * sender that retries a delivery whose answer it lost is satisfied: 202 with the id of the run the first started, or
+ * 200 {@code {"skipped": true}} when the trigger's filter skipped it; while the first is still being handled, 409.
  */
 public final class WebhookReplayedException extends WebhookException {
 
@@ -46,11 +46,11 @@ public final class WebhookReplayedException extends WebhookException {
 
     @Override
     public int getStatusCode() {
-        return inFlight ? 409 : 202;
+        return inFlight ? 409 : runId != null ? 202 : 200;
     }
 
     @Override
     public String getResponseBody() {
-        return runId != null ? Json.write(Map.of("runId", runId)) : "";
+        return inFlight ? "" : Json.write(runId != null ? Map.of("runId", runId) : Map.of("skipped", true));
     }
 }
