@@ -36,7 +36,9 @@ class WorkflowFoldersIT {
             Files.writeString(file, original.replace("Hello, {prompt}! Welcome aboard the caravan.",
                     "Hi {prompt}, and welcome."));
             await().atMost(Duration.ofSeconds(20)).until(() -> output(server).equals("Hi Ada, and welcome."));
-            assertThat(err.toString(StandardCharsets.UTF_8)).contains("caravan: deployed hello again from ");
+            // said once the new version is deployed, so a run may get it a moment before the line is written
+            await().atMost(Duration.ofSeconds(5)).until(() -> err.toString(StandardCharsets.UTF_8)
+                    .contains("caravan: deployed hello again from "));
 
             // a broken version is reported where it is broken, and the one that runs stays
             Files.writeString(file, original.replace("model: scripted", "model: [scripted"));
