@@ -56,6 +56,8 @@ public final class KillSwitches {
 
     private final ReplicatedMap<String, String> switches;
     private final IMap<String, Long> sequences;
+    /** When the cluster's counters began, once this member asked ({@link #eventRunId}). */
+    private volatile Long incarnation;
     private final IMap<String, String> kept;
     private final EventSink sink;
     /** A local copy, refreshed on every change anywhere in the cluster: checked at every node, it must be cheap. */
@@ -159,9 +161,15 @@ public final class KillSwitches {
      * the cluster's counters began (kept with them in the database, so it holds across restarts there).
      */
     public String eventRunId(String key) {
-        long now = System.currentTimeMillis();
-        Long began = sequences.putIfAbsent(INCARNATION, now);
-        return PseudoRunIds.killSwitch(key, began != null ? began : now);
+        Long began = incarnation;
+        if (began == null) {
+            // fixed for as long as the cluster lives (a member lives only in one): asked once, not per event
+            long now = System.currentTimeMillis();
+            Long found = sequences.putIfAbsent(INCARNATION, now);
+            began = found != null ? found : now;
+            incarnation = began;
+        }
+        return PseudoRunIds.killSwitch(key, began);
     }
 
     /** The key's next event number, counted across the cluster (switches change rarely: a compare-and-set loop). */

@@ -124,13 +124,7 @@ class CdcTriggerIT {
     void insertsUpdatesAndDeletesStartRunsWithTheRowAndARestartNeitherRepeatsNorMissesAChange() throws Exception {
         Path workflows = Files.createDirectories(dir.resolve("workflows"));
         Files.writeString(workflows.resolve("orders.caravan.yaml"), ORDERS);
-        try (EmbeddedPostgres pg = EmbeddedPostgres.builder()
-                .setServerConfig("wal_level", "logical")
-                .setServerConfig("max_replication_slots", "4")
-                .setServerConfig("max_wal_senders", "4")
-                .start()) {
-            sql(pg, "CREATE TABLE public.orders (id INT PRIMARY KEY, total INT NOT NULL)",
-                    "ALTER TABLE public.orders REPLICA IDENTITY FULL");
+        try (EmbeddedPostgres pg = ordersDatabase()) {
             try (CaravanServer server = start(pg, workflows)) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> slotActive(pg));
                 sql(pg, "INSERT INTO public.orders VALUES (1, 10)", "UPDATE public.orders SET total = 11 WHERE id = 1",
@@ -167,13 +161,7 @@ class CdcTriggerIT {
     void aCdcTriggerWhoseDebeziumEngineEndedIsStartedAgainAndMissesNoChange() throws Exception {
         Path workflows = Files.createDirectories(dir.resolve("workflows"));
         Files.writeString(workflows.resolve("orders.caravan.yaml"), ORDERS);
-        try (EmbeddedPostgres pg = EmbeddedPostgres.builder()
-                .setServerConfig("wal_level", "logical")
-                .setServerConfig("max_replication_slots", "4")
-                .setServerConfig("max_wal_senders", "4")
-                .start()) {
-            sql(pg, "CREATE TABLE public.orders (id INT PRIMARY KEY, total INT NOT NULL)",
-                    "ALTER TABLE public.orders REPLICA IDENTITY FULL");
+        try (EmbeddedPostgres pg = ordersDatabase()) {
             try (CaravanServer server = start(pg, workflows, Map.of(TriggerSupervisor.CDC_GRACE_MILLIS, "3000",
                     TriggerLags.CACHE_MILLIS, "200"))) {
                 await().atMost(Duration.ofSeconds(60)).until(() -> slotActive(pg));
@@ -208,5 +196,22 @@ class CdcTriggerIT {
                 await().atMost(Duration.ofSeconds(30)).until(() -> slotActive(pg));
             }
         }
+    }
+
+    /** A PostgreSQL that logical decoding can read, with the table {@code public.orders} the workflow watches. */
+    private static EmbeddedPostgres ordersDatabase() throws Exception {
+        EmbeddedPostgres pg = EmbeddedPostgres.builder()
+                .setServerConfig("wal_level", "logical")
+                .setServerConfig("max_replication_slots", "4")
+                .setServerConfig("max_wal_senders", "4")
+                .start();
+        try {
+            sql(pg, "CREATE TABLE public.orders (id INT PRIMARY KEY, total INT NOT NULL)",
+                    "ALTER TABLE public.orders REPLICA IDENTITY FULL");
+        } catch (SQLException | RuntimeException e) {
+            pg.close();
+            throw e;
+        }
+        return pg;
     }
 }
