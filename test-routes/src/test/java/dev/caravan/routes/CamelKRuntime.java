@@ -139,6 +139,25 @@ final class CamelKRuntime {
         return main;
     }
 
+    /**
+     * The flow Camel K's operator (2.6 and later) puts before a Pipe's route for the Pipe's {@code spec.errorHandler},
+     * as YAML: for a {@code sink}, a {@code deadLetterChannel} to the sink's endpoint ({@code uri}; a Kamelet
+     * {@code ref} is not needed here). Its {@code parameters} become the channel's redelivery policy, as the operators
+     * before 2.6 applied them (to a {@code DeadLetterChannelBuilder} bean); 2.6 and later leave them out, so there the
+     * first failure sends the message.
+     */
+    static String errorHandlerFlow(JsonNode errorHandler) {
+        JsonNode sink = errorHandler.path("sink");
+        assertThat(sink.at("/endpoint/uri").asText()).as("the dead-letter endpoint of %s", errorHandler).isNotEmpty();
+        Map<String, Object> channel = new LinkedHashMap<>();
+        channel.put("deadLetterUri", sink.at("/endpoint/uri").asText());
+        if (sink.has("parameters")) {
+            channel.put("redeliveryPolicy", Examples.JSON.convertValue(sink.path("parameters"), Map.class));
+        }
+        return new Dump(DumpSettings.builder().build())
+                .dumpToString(List.of(Map.of("errorHandler", Map.of("deadLetterChannel", channel))));
+    }
+
     /** Writes flows (a YAML list of routes) as a routes file, as Camel K does with spec.flows. */
     static Path flowsFile(JsonNode flows, Path file) throws IOException {
         Object list = Examples.JSON.convertValue(flows, List.class);

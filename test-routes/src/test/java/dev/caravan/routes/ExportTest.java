@@ -41,6 +41,7 @@ class ExportTest {
     private static final Path INTEGRATIONS = Path.of("../integrations");
     private static final Path TRIGGERS = Path.of("../routes/examples/triggers");
     private static final Path KAMELETS = Path.of("../kamelets");
+    private static final Path TOPICS = Path.of("../k8s/topics/topics.yaml");
     private static final Path FIXTURES = Path.of("src/test/resources/fixtures/k8s");
     private static final String VERSION = System.getProperty("caravan.version");
 
@@ -163,6 +164,34 @@ class ExportTest {
                 assertThat(used).as("an example Pipe of %s", name).containsKey(name);
             }
         }
+    }
+
+    @Test
+    void everyPipeFedFromATopicDeadLettersWhatItsSinkCannotTakeToATopicOfK8s() {
+        Set<String> topics = new TreeSet<>();
+        KubernetesSchemas.yamlDocuments(TOPICS).forEach(t -> topics.add(t.at("/spec/topicName").asText()));
+        int fedFromTopics = 0;
+        for (Path file : resourceFiles()) {
+            for (JsonNode pipe : KubernetesSchemas.yamlDocuments(file)) {
+                String source = pipe.at("/spec/source/ref/name").asText();
+                if (!pipe.path("kind").asText().equals("Pipe")
+                        || !Set.of("kafka-source", "caravan-events-source").contains(source)) {
+                    continue;
+                }
+                fedFromTopics++;
+                JsonNode deadLetter = pipe.at("/spec/errorHandler/sink");
+                String uri = deadLetter.at("/endpoint/uri").asText();
+                assertThat(uri).as("%s: the dead-letter endpoint", file).startsWith("kafka:");
+                assertThat(topics).as("%s: its dead-letter topic is among k8s/topics'", file)
+                        .contains(uri.substring("kafka:".length()));
+                assertThat(deadLetter.at("/parameters/maximumRedeliveries").asInt()).as(file.toString()).isPositive();
+                List<String> properties = new ArrayList<>();
+                pipe.at("/spec/traits/camel/properties").forEach(p -> properties.add(p.asText()));
+                assertThat(properties).as("%s: the brokers of the dead-letter topic's producer", file)
+                        .contains("camel.component.kafka.brokers={{caravan.kafka.bootstrap-servers}}");
+            }
+        }
+        assertThat(fedFromTopics).isEqualTo(3);
     }
 
     @Test

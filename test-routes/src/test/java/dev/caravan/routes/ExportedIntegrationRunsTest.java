@@ -12,6 +12,10 @@ import org.apache.camel.main.Main;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,9 +27,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,7 +46,8 @@ import static org.awaitility.Awaitility.await;
  * <li>the Pipe: its sink, {@code caravan-run-action} loaded from {@code kamelets/} with the Pipe's properties, after a
  * Kafka consumer with its source's topic and group (the Apache {@code kafka-source} Kamelet the Pipe names is of a
  * newer catalog than this Camel: its {@code saslAuthType} option is not in camel-kafka 4.17), and its
- * {@code spec.integration.flows}; a record the trigger's filter drops starts no run.</li>
+ * {@code spec.integration.flows}; a record the trigger's filter drops starts no run, and one the sink cannot take
+ * lands on the dead-letter topic of the Pipe's {@code errorHandler}, translated as Camel K translates it.</li>
  * </ul>
  * and so does {@code integrations/issue-triage/}'s Integration with a delivery signed as GitHub signs it, posted to its
  * platform-http listener. {@link ExportedIntegrationsIT} runs the cdc Integration, and each Integration on its
@@ -102,7 +109,8 @@ class ExportedIntegrationRunsTest {
     }
 
     @Test
-    void thePipeRunsARecordOnTheTopicAsCaravanRunDoesAndAppliesTheTriggersFilter() throws Exception {
+    void thePipeRunsARecordOnTheTopicAsCaravanRunDoesAppliesTheTriggersFilterAndDeadLettersWhatItCannotTake()
+            throws Exception {
         JsonNode pipe = CamelKRuntime.resource(EXPORTED.resolve("pipe.yaml"), "Pipe");
         JsonNode configMap = CamelKRuntime.resource(EXPORTED.resolve("integration.yaml"), "ConfigMap");
         Map<String, String> properties = new LinkedHashMap<>(CamelKRuntime.properties(
@@ -114,9 +122,12 @@ class ExportedIntegrationRunsTest {
         JsonNode source = pipe.at("/spec/source/properties");
         assertThat(pipe.at("/spec/source/ref/name").asText()).isEqualTo("kafka-source");
         assertThat(source.path("topic").asText()).isEqualTo("tickets");
-        // the source Kamelet's consumer, on a topic of this test's own so the Integration's test does not interfere
+        JsonNode deadLetter = pipe.at("/spec/errorHandler/sink");
+        assertThat(deadLetter.at("/endpoint/uri").asText()).isEqualTo("kafka:tickets.dlq");
+        // the source Kamelet's consumer, on a topic of this test's own so the Integration's test does not interfere,
+        // after the error handler Camel K makes of the Pipe's
         Path route = dir.resolve("pipe-route.yaml");
-        Files.writeString(route, """
+        Files.writeString(route, CamelKRuntime.errorHandlerFlow(pipe.at("/spec/errorHandler")) + """
                 - route:
                     id: pipe
                     from:
@@ -133,6 +144,9 @@ class ExportedIntegrationRunsTest {
         Main main = CamelKRuntime.start(properties, List.of(flows, route));
         try {
             CamelContext camel = main.getCamelContext();
+            // no subject: the trigger's input mapping fails on it, and redelivering does not help
+            String refused = "{\"title\": \"" + UUID.randomUUID() + "\"}";
+            camel.createProducerTemplate().sendBody("kafka:pipe-tickets", refused);
             camel.createProducerTemplate().sendBody("kafka:pipe-tickets", "{\"subject\": \"Buy now\", \"spam\": true}");
             camel.createProducerTemplate().sendBody("kafka:pipe-tickets", TICKET);
 
@@ -140,7 +154,10 @@ class ExportedIntegrationRunsTest {
             assertThat(Examples.tree(run.output())).isEqualTo(expected);
             Engine engine = camel.getRegistry().findSingleByType(Engine.class);
             assertThat(engine.queries().page(new RunQuery(null, "ticket-intake", List.of(), 10, null, null)).runs())
-                    .as("the spam record, which the trigger's filter drops, started no run").hasSize(1);
+                    .as("the spam record, which the trigger's filter drops, and the refused one started no run")
+                    .hasSize(1);
+            assertThat(records("tickets.dlq")).as("the dead-letter topic of the Pipe's errorHandler")
+                    .containsExactly(refused);
         } finally {
             main.stop();
         }
@@ -189,6 +206,24 @@ class ExportedIntegrationRunsTest {
     /** What the ConfigMap caravan-settings would hold on a cluster: here, the embedded broker. */
     private Map<String, String> settings() {
         return Map.of("CARAVAN_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    }
+
+    /** The values of the records on the topic, read from its start. */
+    private List<String> records(String topic) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            List<String> values = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+                return !values.isEmpty();
+            });
+            return values;
+        }
     }
 
     private static List<RunRecord> awaitCompletedRuns(CamelContext camel, int count) {

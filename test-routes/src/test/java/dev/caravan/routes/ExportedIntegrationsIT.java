@@ -21,6 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import javax.sql.DataSource;
 import java.io.File;
@@ -43,6 +45,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -53,20 +56,21 @@ import static org.awaitility.Awaitility.await;
  * <ul>
  * <li>the cdc Integration (order-followup) in a Camel Main of this JVM, as {@link ExportedIntegrationRunsTest} runs
  * the others: a row inserted into {@code public.orders} gets the run result {@code caravan run} gives the row;</li>
- * <li>each Integration in a JVM of its own whose class path holds only what the Integrations' {@code spec.dependencies}
- * declare and what Camel K's runtime brings (module {@code integration-runtime}: one class path, the union of the
- * three Integrations' dependencies), its environment the one the environment trait gives: a record, a delivery or a
- * row gets the result {@code caravan run} gives. That JVM runs nothing but the export and Camel Main; what it ran is
+ * <li>each Integration in a JVM of its own whose class path holds only what its own {@code spec.dependencies}
+ * declare and what Camel K's runtime brings (module {@code integration-runtime/<name>}, one per Integration, the
+ * runtime inherited from their parent), its environment the one the environment trait gives: a record, a delivery or
+ * a row gets the result {@code caravan run} gives. That JVM runs nothing but the export and Camel Main; what it ran is
  * read from the database it records runs in (the property {@code caravan.store.jdbc-url}, as the server's members
- * record theirs), once it says so.</li>
+ * record theirs), once it says so. Without a dependency it declares (camel-kafka for the Kafka-triggered one) the
+ * Integration does not start.</li>
  * </ul>
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExportedIntegrationsIT {
 
-    private static final Path CLASSPATH = Path.of(System.getProperty("caravan.integration.classpath",
-            "../integration-runtime/target/integration.classpath"));
-    private static final Path RUNTIME_POM = Path.of("../integration-runtime/pom.xml");
+    /** The parent of the modules writing each Integration's class path, {@code <name>/target/integration.classpath}. */
+    private static final Path RUNTIME = Path.of(System.getProperty("caravan.integration.runtime",
+            "../integration-runtime"));
     private static final List<String> INTEGRATIONS = List.of("issue-triage", "order-followup", "ticket-intake");
     /** The slot the cdc Integration's Debezium reads, dropped after each run so that each starts from now. */
     private static final String SLOT = "caravan_order_followup_cdc";
@@ -132,21 +136,50 @@ class ExportedIntegrationsIT {
     }
 
     @Test
-    void theRuntimeClassPathHoldsWhatTheIntegrationsDeclareAndTheRuntime() throws Exception {
-        Set<String> declared = new TreeSet<>();
-        for (String name : INTEGRATIONS) {
-            for (JsonNode d : Export.of(name).integration().at("/spec/dependencies")) {
-                declared.add(artifact(d.asText()));
-            }
+    void integrationRuntimeHasAModuleForEachIntegrationAndTheRuntimeInTheirParent() throws IOException {
+        List<String> folders;
+        try (Stream<Path> list = Files.list(IntegrationRuns.INTEGRATIONS)) {
+            folders = list.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
         }
-        Set<String> listed = new TreeSet<>(runtimePomDependencies());
-        listed.removeAll(RUNTIME);
-        assertThat(listed).as("the declared dependencies of integration-runtime/pom.xml, the runtime's left out")
-                .isEqualTo(declared);
-        assertThat(runtimePomDependencies()).containsAll(RUNTIME);
-        assertThat(classPath()).as(CLASSPATH.toString()).allMatch(Files::exists)
-                .anyMatch(p -> p.toString().contains("camel-debezium-postgres"))
-                .noneMatch(p -> p.toString().contains("caravan-app") || p.toString().contains("junit"));
+        assertThat(folders).isEqualTo(INTEGRATIONS);
+        String parent = Files.readString(RUNTIME.resolve("pom.xml"));
+        assertThat(elements(between(parent, "modules"), "module")).as("the modules of integration-runtime/pom.xml")
+                .isEqualTo(INTEGRATIONS);
+        assertThat(pomDependencies(RUNTIME.resolve("pom.xml"))).as("the dependencies of integration-runtime/pom.xml")
+                .containsExactlyInAnyOrderElementsOf(CAMEL_K_RUNTIME);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"issue-triage", "order-followup", "ticket-intake"})
+    void eachIntegrationsClassPathHoldsWhatItDeclaresAndTheRuntime(String name) throws Exception {
+        Set<String> declared = new TreeSet<>();
+        for (JsonNode d : Export.of(name).integration().at("/spec/dependencies")) {
+            declared.add(artifact(d.asText()));
+        }
+        assertThat(new TreeSet<>(pomDependencies(RUNTIME.resolve(name).resolve("pom.xml"))))
+                .as("the dependencies of integration-runtime/%s/pom.xml", name).isEqualTo(declared);
+        List<Path> classPath = classPath(name);
+        assertThat(classPath).as("the class path of %s", name).allMatch(Files::exists);
+        // the artifact of each trigger's scheme is on the class path of the Integrations that declare it, only
+        for (String scheme : List.of("kafka", "debezium-postgres")) {
+            boolean declares = declared.contains("org.apache.camel:camel-" + scheme);
+            assertThat(classPath.stream().anyMatch(p -> p.getFileName().toString().startsWith("camel-" + scheme + "-")))
+                    .as("camel-%s on the class path of %s", scheme, name).isEqualTo(declares);
+        }
+        assertThat(classPath).noneMatch(p -> p.toString().contains("caravan-app") || p.toString().contains("junit"));
+    }
+
+    @Test
+    void theKafkaIntegrationDoesNotStartWithoutTheKafkaComponentItDeclares() throws Exception {
+        List<Path> withoutKafka = classPath("ticket-intake").stream()
+                .filter(p -> !p.getFileName().toString().startsWith("camel-kafka-")).toList();
+        assertThat(withoutKafka).hasSize(classPath("ticket-intake").size() - 1);
+        try (Child child = Child.start(Export.of("ticket-intake"), withoutKafka, dir.resolve("child-no-kafka"),
+                store("no_kafka"), values(), Map.of())) {
+            assertThat(child.process().waitFor(90, TimeUnit.SECONDS)).as("the child JVM stopped").isTrue();
+            assertThat(child.process().exitValue()).isNotZero();
+            assertThat(Files.readString(child.log())).contains("cannot find component with name kafka");
+        }
     }
 
     @Test
@@ -214,9 +247,9 @@ class ExportedIntegrationsIT {
      * What Camel K's runtime brings every Integration, by groupId:artifactId, as integration-runtime/pom.xml lists it
      * (its comments say why each): Camel Main, the YAML DSL, the HTTP server platform-http runs on, a logging binding.
      */
-    private static final Set<String> RUNTIME = Set.of("org.apache.camel:camel-main", "org.apache.camel:camel-yaml-dsl",
-            "org.apache.camel:camel-platform-http-main", "org.apache.logging.log4j:log4j-slf4j2-impl",
-            "org.apache.logging.log4j:log4j-core");
+    private static final Set<String> CAMEL_K_RUNTIME = Set.of("org.apache.camel:camel-main",
+            "org.apache.camel:camel-yaml-dsl", "org.apache.camel:camel-platform-http-main",
+            "org.apache.logging.log4j:log4j-slf4j2-impl", "org.apache.logging.log4j:log4j-core");
 
     /** groupId:artifactId of a Camel K dependency: camel:X is Apache Camel's camel-X, mvn:G:A:V is as it says. */
     private static String artifact(String dependency) {
@@ -229,14 +262,13 @@ class ExportedIntegrationsIT {
         return gav[0] + ":" + gav[1];
     }
 
-    /** groupId:artifactId of each dependency integration-runtime/pom.xml declares. */
-    private static List<String> runtimePomDependencies() throws IOException {
-        String pom = Files.readString(RUNTIME_POM);
-        // the module's own dependencies, after the versions it manages
-        String own = pom.substring(pom.indexOf("</dependencyManagement>"));
-        String dependencies = own.substring(own.indexOf("<dependencies>"), own.indexOf("</dependencies>"));
+    /** groupId:artifactId of each dependency a pom of integration-runtime declares, after the versions it manages. */
+    private static List<String> pomDependencies(Path pom) throws IOException {
+        String xml = Files.readString(pom);
+        String own = xml.contains("</dependencyManagement>")
+                ? xml.substring(xml.indexOf("</dependencyManagement>")) : xml;
         List<String> out = new ArrayList<>();
-        for (String d : dependencies.split("<dependency>")) {
+        for (String d : between(own, "dependencies").split("<dependency>")) {
             if (d.contains("<artifactId>")) {
                 out.add(between(d, "groupId") + ":" + between(d, "artifactId"));
             }
@@ -244,14 +276,27 @@ class ExportedIntegrationsIT {
         return out;
     }
 
+    /** The text of the first element of the tag in the XML. */
     private static String between(String xml, String tag) {
         return xml.substring(xml.indexOf("<" + tag + ">") + tag.length() + 2, xml.indexOf("</" + tag + ">"));
     }
 
-    /** The jars (and class folders of this build) of integration-runtime's class path. */
-    static List<Path> classPath() throws IOException {
-        assertThat(CLASSPATH).as("written by integration-runtime's build").isRegularFile();
-        return List.of(Files.readString(CLASSPATH).strip().split(File.pathSeparator)).stream().map(Path::of).toList();
+    /** The text of each element of the tag in the XML. */
+    private static List<String> elements(String xml, String tag) {
+        List<String> out = new ArrayList<>();
+        for (String e : xml.split("<" + tag + ">")) {
+            if (e.contains("</" + tag + ">")) {
+                out.add(e.substring(0, e.indexOf("</" + tag + ">")));
+            }
+        }
+        return out;
+    }
+
+    /** The jars (and class folders of this build) of the Integration's class path, as its module wrote it. */
+    static List<Path> classPath(String integration) throws IOException {
+        Path file = RUNTIME.resolve(integration).resolve("target/integration.classpath");
+        assertThat(file).as("written by the build of integration-runtime/%s", integration).isRegularFile();
+        return List.of(Files.readString(file).strip().split(File.pathSeparator)).stream().map(Path::of).toList();
     }
 
     private static Path workflow(String name) {
@@ -312,11 +357,12 @@ class ExportedIntegrationsIT {
     }
 
     /** An exported Integration and its workflow ConfigMap. */
-    private record Export(JsonNode integration, JsonNode configMap) {
+    private record Export(String name, JsonNode integration, JsonNode configMap) {
 
         static Export of(String name) {
             Path file = IntegrationRuns.INTEGRATIONS.resolve(name).resolve("integration.yaml");
-            return new Export(CamelKRuntime.resource(file, "Integration"), CamelKRuntime.resource(file, "ConfigMap"));
+            return new Export(name, CamelKRuntime.resource(file, "Integration"),
+                    CamelKRuntime.resource(file, "ConfigMap"));
         }
 
         JsonNode traits() {
@@ -329,13 +375,18 @@ class ExportedIntegrationsIT {
     }
 
     /**
-     * An Integration in a JVM of its own: {@code java -cp <integration-runtime's class path>
+     * An Integration in a JVM of its own: {@code java -cp <the class path of integration-runtime/<name>>
      * org.apache.camel.main.Main}, the flows file and the camel trait's properties as system properties, the
      * environment trait's variables as its environment, its output in a log file.
      */
     private record Child(Process process, Path log, Store store) implements AutoCloseable {
 
         static Child start(Export export, Path dir, Store store, Map<String, String> values,
+                Map<String, String> more) throws IOException {
+            return start(export, classPath(export.name()), dir, store, values, more);
+        }
+
+        static Child start(Export export, List<Path> classPath, Path dir, Store store, Map<String, String> values,
                 Map<String, String> more) throws IOException {
             Files.createDirectories(dir);
             Map<String, String> properties = new LinkedHashMap<>(CamelKRuntime.camelProperties(export.traits(),
@@ -350,7 +401,7 @@ class ExportedIntegrationsIT {
 
             List<String> command = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", String.join(File.pathSeparator, classPath().stream().map(Path::toString).toList()),
+                    "-cp", String.join(File.pathSeparator, classPath.stream().map(Path::toString).toList()),
                     "-Xmx384m", "-XX:TieredStopAtLevel=1", "-Dhazelcast.phone.home.enabled=false"));
             command.addAll(List.of(System.getProperty("caravan.hazelcast.jvm.args", "").split(" ")).stream()
                     .filter(a -> !a.isBlank()).toList());

@@ -50,6 +50,13 @@ public final class CamelKExport {
     static final String CLUSTER_NAME = "caravan";
     static final String CLUSTER_SERVICE = "caravan-hazelcast";
     static final int HAZELCAST_PORT = 5701;
+    /**
+     * How often a Pipe's sink is tried again before the record goes to the dead-letter topic, and how long it waits
+     * before each: enough to ride out a member leaving the cluster (its partitions move within seconds), short enough
+     * that a record the workflow refuses holds its partition for a few seconds only.
+     */
+    static final int PIPE_REDELIVERIES = 3;
+    static final int PIPE_REDELIVERY_DELAY_MS = 2000;
 
     /** The environment variable of each provider's key. */
     private static final Map<String, String> PROVIDER_KEYS = Map.of(
@@ -140,11 +147,12 @@ public final class CamelKExport {
         List<Object> workflowFlows = withSubWorkflows(load(workflowRoutes));
         Set<String> pipeSchemes = schemes(workflowFlows);
         pipeSchemes.add("kamelet");
-        pipeSchemes.add("kafka");
+        pipeSchemes.add("kafka"); // the source's, and the dead-letter topic's
         Set<String> pipeDependencies = dependencies(pipeSchemes, unknown);
         return new Exported(out.toString(), pipe(kafka, workflowFlows, pipeDependencies, pipeSchemes),
                 "Pipe " + name + ": the Kamelet kafka-source (topic " + kafka.topic()
-                        + ") to caravan-run-action, instead of the Integration's trigger route", unknown);
+                        + ") to caravan-run-action, instead of the Integration's trigger route; dead letters to "
+                        + kafka.deadLetterTopic(), unknown);
     }
 
     private String pipe(Trigger.Kafka kafka, List<Object> workflowFlows, Set<String> dependencies,
@@ -166,6 +174,15 @@ public final class CamelKExport {
         Map<String, Object> sinkProperties = map(sink, "properties");
         sinkProperties.put("workflow", name);
         sinkProperties.put("trigger", kafka.id());
+        // A record the sink cannot take (not JSON, input the workflow refuses, a filter that fails, the cluster out of
+        // reach) goes to the trigger's dead-letter topic, as the trigger's own route sends it, once the redeliveries
+        // are spent; Camel K makes a deadLetterChannel error handler of the Pipe's routes of it. Without it the record
+        // would be logged and its offset committed: lost.
+        Map<String, Object> deadLetter = map(map(spec, "errorHandler"), "sink");
+        map(deadLetter, "endpoint").put("uri", "kafka:" + kafka.deadLetterTopic());
+        Map<String, Object> redelivery = map(deadLetter, "parameters");
+        redelivery.put("maximumRedeliveries", PIPE_REDELIVERIES);
+        redelivery.put("redeliveryDelay", PIPE_REDELIVERY_DELAY_MS);
         spec.put("serviceAccountName", SERVICE_ACCOUNT);
         spec.put("dependencies", List.copyOf(dependencies));
         spec.put("traits", traits(schemes));
@@ -179,6 +196,8 @@ public final class CamelKExport {
                 + ". Apply it with integration.yaml's ConfigMap")
                 + header("instead of its Integration, not beside it: both would start a run per record. Regenerate, do "
                 + "not edit.")
+                + header("Records it cannot start a run from go to the topic " + kafka.deadLetterTopic()
+                + " (the errorHandler).")
                 + dump(pipe);
     }
 
