@@ -49,6 +49,8 @@ final class ApiRoutes extends RouteBuilder {
     static final String JSON = "application/json";
     static final String PROBLEM_JSON = "application/problem+json";
     private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    /** The W3C trace context header: a run started with one joins the caller's trace. */
+    private static final String TRACEPARENT = "traceparent";
 
     /** The property naming the tenants whose keys may call the admin operations (comma-separated). */
     static final String ADMIN_TENANTS = "caravan.api.admin-tenants";
@@ -91,7 +93,8 @@ final class ApiRoutes extends RouteBuilder {
     public void configure() throws IOException {
         adminTenants = adminTenants(getContext().getPropertiesComponent().resolveProperty(ADMIN_TENANTS).orElse(""));
         route("caravan-api-run-start", "/workflows/run", "POST",
-                (tenant, ex) -> api.start(tenant, body(ex), ex.getMessage().getHeader(IDEMPOTENCY_KEY, String.class)));
+                (tenant, ex) -> api.start(tenant, body(ex), ex.getMessage().getHeader(IDEMPOTENCY_KEY, String.class),
+                        ex.getMessage().getHeader(TRACEPARENT, String.class)));
         route("caravan-api-run-get", "/workflows/{runId}", "GET", (tenant, ex) -> api.get(tenant, path(ex, "runId")));
         route("caravan-api-workflows", "/workflows", "GET", (tenant, ex) -> api.workflows());
         route("caravan-api-runs", "/runs", "GET", (tenant, ex) -> api.runs(tenant, query(ex)));
@@ -103,7 +106,8 @@ final class ApiRoutes extends RouteBuilder {
                 (tenant, ex) -> api.retry(tenant, path(ex, "runId"), query(ex)));
         route("caravan-api-approval-resolve", "/approval/resolve", "POST",
                 (tenant, ex) -> api.resolveGate(tenant, body(ex)));
-        route("caravan-api-agent-run", "/agent/run", "POST", (tenant, ex) -> agents.run(tenant, body(ex)));
+        route("caravan-api-agent-run", "/agent/run", "POST",
+                (tenant, ex) -> agents.run(tenant, body(ex), ex.getMessage().getHeader(TRACEPARENT, String.class)));
         route("caravan-api-agent-cancel", "/agent/cancel", "POST", (tenant, ex) -> api.cancel(tenant, body(ex)));
         route("caravan-api-lane-create", "/lane/create", "POST", (tenant, ex) -> lanes.create(tenant, body(ex)));
         route("caravan-api-lane-cleanup", "/lane/cleanup", "POST", (tenant, ex) -> lanes.cleanup(tenant, body(ex)));
