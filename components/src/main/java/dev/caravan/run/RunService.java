@@ -2,6 +2,7 @@ package dev.caravan.run;
 
 import dev.caravan.dsl.Node;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.event.TraceParent;
 import dev.caravan.json.JsonSize;
 import dev.caravan.state.LaneRecord;
 import dev.caravan.state.Mutation;
@@ -45,9 +46,19 @@ public final class RunService {
         CALLER_THREAD, WORKER_POOL
     }
 
-    /** What to start. {@code runId} may be null (a new id is made); a given id makes the start idempotent. */
+    /**
+     * What to start. {@code runId} may be null (a new id is made); a given id makes the start idempotent.
+     * {@code traceId} is the W3C trace the run's events join (32 lowercase hex digits, see
+     * {@link TraceParent#traceId}), or null for the trace of the run's id.
+     */
     public record StartRequest(String workflow, Object input, String tenant, String lane, String runId,
-            String parentRunId, String parentNodeKey, String correlationId) {
+            String parentRunId, String parentNodeKey, String correlationId, String traceId) {
+
+        /** A start in the trace of the run's own id. */
+        public StartRequest(String workflow, Object input, String tenant, String lane, String runId,
+                String parentRunId, String parentNodeKey, String correlationId) {
+            this(workflow, input, tenant, lane, runId, parentRunId, parentNodeKey, correlationId, null);
+        }
 
         /** A start with no correlation id. */
         public StartRequest(String workflow, Object input, String tenant, String lane, String runId,
@@ -142,7 +153,7 @@ public final class RunService {
         }
         String runId = request.runId() != null ? request.runId() : newRunId();
         Mutation.CreateRun creation = new Mutation.CreateRun(runId, request.workflow(), hash, tenant, request.lane(),
-                input, request.parentRunId(), request.parentNodeKey(), request.correlationId());
+                input, request.parentRunId(), request.parentNodeKey(), request.correlationId(), request.traceId());
         if (executesHere && request.runId() == null && request.lane() == null) {
             // as the store would make it: running, owned by this member
             RunRecord planned = creation.apply(null, System.currentTimeMillis()).record()

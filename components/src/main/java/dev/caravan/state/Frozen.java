@@ -61,7 +61,7 @@ public final class Frozen {
                 copyOf(r.input()), copyOf(r.output()), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(),
                 r.sequence(), r.parentRunId(), r.parentNodeKey(), r.costMicros(), r.tokens(),
                 Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode(), r.correlationId(),
-                outbox(r.outbox()));
+                r.traceId(), outbox(r.outbox()));
     }
 
     private static List<RunEvent> outbox(List<RunEvent> events) {
@@ -71,7 +71,7 @@ public final class Frozen {
         List<RunEvent> out = new ArrayList<>(events.size());
         for (RunEvent e : events) {
             out.add(new RunEvent(e.type(), e.runId(), e.sequence(), e.time(), e.workflow(), e.tenant(), e.lane(),
-                    e.node(), e.parentRunId(), copyOf(e.data()), e.correlationId()));
+                    e.node(), e.parentRunId(), copyOf(e.data()), e.correlationId(), e.traceId()));
         }
         return Collections.unmodifiableList(out);
     }

@@ -111,7 +111,7 @@ public sealed interface Mutation {
                 error, errorNode, r.createdAt(), now, r.sequence(), r.parentRunId(), r.parentNodeKey(),
                 r.costMicros() + addCost, r.tokens() + addTokens,
                 nodes == r.nodes() ? nodes : Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(),
-                errorCode, r.correlationId(), r.outbox());
+                errorCode, r.correlationId(), r.traceId(), r.outbox());
     }
 
     private static RunRecord withNode(RunRecord r, long now, NodeRecord node) {
@@ -147,15 +147,21 @@ public sealed interface Mutation {
     // --- the mutations ---
 
     record CreateRun(String runId, String workflow, String workflowHash, String tenant, String lane, Object input,
-            String parentRunId, String parentNodeKey, String correlationId) implements Mutation {
+            String parentRunId, String parentNodeKey, String correlationId, String traceId) implements Mutation {
         public CreateRun {
             input = Frozen.copyOf(input);
+        }
+
+        /** A run started in the trace of its own id. */
+        public CreateRun(String runId, String workflow, String workflowHash, String tenant, String lane, Object input,
+                String parentRunId, String parentNodeKey, String correlationId) {
+            this(runId, workflow, workflowHash, tenant, lane, input, parentRunId, parentNodeKey, correlationId, null);
         }
 
         /** A run started with no correlation id. */
         public CreateRun(String runId, String workflow, String workflowHash, String tenant, String lane, Object input,
                 String parentRunId, String parentNodeKey) {
-            this(runId, workflow, workflowHash, tenant, lane, input, parentRunId, parentNodeKey, null);
+            this(runId, workflow, workflowHash, tenant, lane, input, parentRunId, parentNodeKey, null, null);
         }
 
         @Override
@@ -169,7 +175,7 @@ public sealed interface Mutation {
             }
             RunRecord r = new RunRecord(runId, workflow, workflowHash, tenant, lane, RunStatus.RUNNING, input, null,
                     null, null, now, now, 0, parentRunId, parentNodeKey, 0, 0, Map.of(), null, 0, null,
-                    correlationId, List.of());
+                    correlationId, traceId, List.of());
             return Applied.of(r, new EventDraft(EventTypes.RUN_STARTED, null,
                     map("workflow", workflow, "workflowHash", workflowHash, "input", input,
                             "parentRunId", parentRunId, "parentNodeKey", parentNodeKey)));

@@ -53,7 +53,7 @@ record PackedRun(String tenant, String workflow, String workflowHash, RunStatus 
         RunRecord unnamed = new RunRecord(null, r.workflow(), null, r.tenant(), r.lane(), r.status(), r.input(),
                 r.output(), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(), r.sequence(), r.parentRunId(),
                 r.parentNodeKey(), r.costMicros(), r.tokens(), r.nodes(), r.owner(), r.takeovers(), r.errorCode(),
-                r.correlationId(), List.of());
+                r.correlationId(), r.traceId(), List.of());
         byte[] json = Json.write(unnamed).getBytes(StandardCharsets.UTF_8);
         Deflater deflater = DEFLATERS.get();
         try {
@@ -92,7 +92,7 @@ record PackedRun(String tenant, String workflow, String workflowHash, RunStatus 
             return new RunRecord(runId, r.workflow(), workflowHash, r.tenant(), r.lane(), r.status(), r.input(),
                     r.output(), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(), r.sequence(), r.parentRunId(),
                     r.parentNodeKey(), r.costMicros(), r.tokens(), r.nodes(), r.owner(), r.takeovers(),
-                    r.errorCode(), r.correlationId(), List.of());
+                    r.errorCode(), r.correlationId(), r.traceId(), List.of());
         } catch (DataFormatException e) {
             throw new IllegalStateException("A packed run record is damaged: " + e.getMessage(), e);
         } finally {

@@ -35,6 +35,9 @@ import java.util.Map;
  *                      code, ...), or null
  * @param correlationId the caller's correlation id, given when the run was started (a sub-workflow run inherits its
  *                      parent's), or null; every event of the run carries it
+ * @param traceId       the W3C trace id the run was started in (32 lowercase hex digits: the caller's
+ *                      {@code traceparent}; a sub-workflow run inherits its parent's), or null for the trace of the
+ *                      run's id; every event of the run carries it
  * @param outbox        the run's events not yet confirmed on the event topic, oldest first, when the member relays
  *                      events (else empty): written in the same update, and so the same database commit, as the
  *                      state change that made them, and trimmed once the relay confirms them
@@ -62,6 +65,7 @@ public record RunRecord(
         int takeovers,
         String errorCode,
         @JsonInclude(JsonInclude.Include.NON_NULL) String correlationId,
+        @JsonInclude(JsonInclude.Include.NON_NULL) String traceId,
         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<RunEvent> outbox) {
 
     public RunRecord {
@@ -75,7 +79,7 @@ public record RunRecord(
             String owner, int takeovers, String errorCode) {
         this(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode, createdAt, updatedAt,
                 sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers, errorCode, null,
-                List.of());
+                null, List.of());
     }
 
     /** A run record without a failure code. */
@@ -95,27 +99,27 @@ public record RunRecord(
     public RunRecord withOwner(String newOwner, int newTakeovers) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, newOwner,
-                newTakeovers, errorCode, correlationId, outbox);
+                newTakeovers, errorCode, correlationId, traceId, outbox);
     }
 
     /** This record with the sequence number of its last event. */
     public RunRecord withSequence(long newSequence) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, newSequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
-                takeovers, errorCode, correlationId, outbox);
+                takeovers, errorCode, correlationId, traceId, outbox);
     }
 
     /** This record moved onto another definition of its workflow, at {@code now}. */
     public RunRecord withWorkflowHash(String newWorkflowHash, long now) {
         return new RunRecord(runId, workflow, newWorkflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, now, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner, takeovers,
-                errorCode, correlationId, outbox);
+                errorCode, correlationId, traceId, outbox);
     }
 
     /** This record with other events waiting for the relay. */
     public RunRecord withOutbox(List<RunEvent> newOutbox) {
         return new RunRecord(runId, workflow, workflowHash, tenant, lane, status, input, output, error, errorNode,
                 createdAt, updatedAt, sequence, parentRunId, parentNodeKey, costMicros, tokens, nodes, owner,
-                takeovers, errorCode, correlationId, newOutbox);
+                takeovers, errorCode, correlationId, traceId, newOutbox);
     }
 }

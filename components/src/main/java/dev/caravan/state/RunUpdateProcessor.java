@@ -116,7 +116,7 @@ final class RunUpdateProcessor implements EntryProcessor<String, RunRecord, Obje
             for (Mutation.EventDraft d : applied.events()) {
                 seq++;
                 events.add(new RunEvent(d.type(), next.runId(), seq, now, next.workflow(), next.tenant(),
-                        next.lane(), d.node(), next.parentRunId(), d.data(), next.correlationId()));
+                        next.lane(), d.node(), next.parentRunId(), d.data(), next.correlationId(), next.traceId()));
             }
             after = seq != next.sequence() ? next.withSequence(seq) : next;
         }

@@ -117,7 +117,7 @@ public final class ValueStore {
         if (m instanceof Mutation.CreateRun c) {
             Object in = store(c.input());
             return in == c.input() ? m : new Mutation.CreateRun(c.runId(), c.workflow(), c.workflowHash(), c.tenant(),
-                    c.lane(), in, c.parentRunId(), c.parentNodeKey(), c.correlationId());
+                    c.lane(), in, c.parentRunId(), c.parentNodeKey(), c.correlationId(), c.traceId());
         }
         if (m instanceof Mutation.CompleteRun c) {
             Object out = store(c.output());
@@ -161,7 +161,8 @@ public final class ValueStore {
         return new RunRecord(r.runId(), r.workflow(), r.workflowHash(), r.tenant(), r.lane(), r.status(),
                 resolve(r.input()), resolve(r.output()), r.error(), r.errorNode(), r.createdAt(), r.updatedAt(),
                 r.sequence(), r.parentRunId(), r.parentNodeKey(), r.costMicros(), r.tokens(),
-                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode(), r.correlationId(), r.outbox());
+                Collections.unmodifiableMap(nodes), r.owner(), r.takeovers(), r.errorCode(), r.correlationId(),
+                r.traceId(), r.outbox());
     }
 
     /**
@@ -181,7 +182,7 @@ public final class ValueStore {
     public RunEvent resolve(RunEvent e) {
         Object data = resolveEntries(e.data());
         return data == e.data() ? e : new RunEvent(e.type(), e.runId(), e.sequence(), e.time(), e.workflow(),
-                e.tenant(), e.lane(), e.node(), e.parentRunId(), data, e.correlationId());
+                e.tenant(), e.lane(), e.node(), e.parentRunId(), data, e.correlationId(), e.traceId());
     }
 
     /**

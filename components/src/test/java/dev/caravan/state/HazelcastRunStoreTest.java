@@ -224,6 +224,20 @@ class HazelcastRunStoreTest {
     }
 
     @Test
+    void aPackedRunKeepsTheIdsItWasStartedWith() {
+        HazelcastRunStore store = new HazelcastRunStore(a(), caravan.eventBus(), Duration.ofHours(1));
+        String id = "packed-" + UUID.randomUUID();
+        store.apply(id, List.of(new Mutation.CreateRun(id, "wf", "h", "t", null, Map.of(), null, null, "order-42",
+                "4bf92f3577b34da6a3ce929d0e0e4736"), new Mutation.CompleteRun("done")));
+        IMap<String, RunRecord> runs = a().getMap(HazelcastRunStore.MAP_NAME);
+        runs.executeOnKey(id, new FinishedRuns.LeaveRunMap(Long.MAX_VALUE, Duration.ofHours(1).toMillis()));
+
+        assertThat(runs.containsKey(id)).isFalse();
+        assertThat(store.get(id).correlationId()).isEqualTo("order-42");
+        assertThat(store.get(id).traceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+
+    @Test
     void aFinishedRunStillExpiresAfterTheMemberHoldingItLeaves() {
         HazelcastInstance c = caravan.startMember();
         try {

@@ -5,6 +5,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.caravan.event.EventBus;
+import dev.caravan.event.EventTypes;
 import dev.caravan.event.RunEvent;
 import dev.caravan.run.Engine;
 import org.junit.jupiter.api.AfterEach;
@@ -141,5 +142,25 @@ class OutboxTest {
         HazelcastRunStore third = member(new KeepingRelay(), database);
         assertThat(third.get("r3").outbox()).isEmpty();
         assertThat(third.events("r3", 0, 100)).extracting(RunEvent::id).containsExactly("r3-1", "r3-2", "r3-3");
+    }
+
+    @Test
+    void aRunsTraceIsCommittedWithItsRecordAndTheNextMembersEventsJoinIt() {
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        database = JdbcMapStore.pool("jdbc:h2:mem:outbox-" + UUID.randomUUID() + ";DB_CLOSE_DELAY=-1", "sa", "", 2);
+        HazelcastRunStore first = member(new KeepingRelay(), database);
+        first.apply("r4", new Mutation.CreateRun("r4", "wf", "h", "t", null, Map.of(), null, null, null, trace));
+        members.get(0).getLifecycleService().terminate();
+
+        HazelcastRunStore second = member(new KeepingRelay(), database);
+        assertThat(second.get("r4").traceId()).isEqualTo(trace);
+        // taken over: the events the new owner makes are in the run's trace too
+        assertThat(second.apply("r4", List.of(new Mutation.ClaimRun("owner left", 3),
+                new Mutation.StartNode("a", "set", 1, false))).accepted()).isTrue();
+        List<RunEvent> events = second.events("r4", 0, 100);
+        assertThat(events).extracting(RunEvent::type).contains(EventTypes.NODE_STARTED);
+        assertThat(events).extracting(RunEvent::traceId).containsOnly(trace);
+        assertThat(events).extracting(RunEvent::traceparent)
+                .allSatisfy(t -> assertThat(t).startsWith("00-" + trace + "-"));
     }
 }

@@ -53,8 +53,11 @@ final class AgentApi {
         this.maxDefinitions = maxDefinitions;
     }
 
-    /** Deploys the agent's definition unless it is deployed already, then starts a run of it: 202 as for a start. */
-    ApiResponse run(String tenant, byte[] body) {
+    /**
+     * Deploys the agent's definition unless it is deployed already, then starts a run of it (in the trace of the
+     * request's {@code traceparent} header, as a start): 202 as for a start.
+     */
+    ApiResponse run(String tenant, byte[] body, String traceparent) {
         Map<String, Object> request = RequestBodies.object(body,
                 "{\"model\": \"openai:gpt-4o-mini\", \"prompt\": \"Summarize: ${{ input.text }}\", \"input\": {...}}");
         Map<String, Object> agent = new LinkedHashMap<>();
@@ -84,7 +87,7 @@ final class AgentApi {
         if (e.catalog().get(name) == null) {
             deploy(e, name, agent, tools);
         }
-        return runs.startRun(tenant, name, input, lane, null, correlationId);
+        return runs.startRun(tenant, name, input, lane, null, correlationId, traceparent);
     }
 
     private void deploy(Engine e, String name, Map<String, Object> agent, Map<String, Object> tools) {

@@ -26,11 +26,15 @@ import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.StringJoiner;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The REST API's routes: one platform-http route per operation, each handing the request to the class that does the
@@ -49,12 +53,15 @@ final class ApiRoutes extends RouteBuilder {
     static final String JSON = "application/json";
     static final String PROBLEM_JSON = "application/problem+json";
     private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    /** The W3C trace context header: a run started with one joins the caller's trace. */
+    private static final String TRACEPARENT = "traceparent";
 
     /** The property naming the tenants whose keys may call the admin operations (comma-separated). */
     static final String ADMIN_TENANTS = "caravan.api.admin-tenants";
     static final String OPENAPI_RESOURCE = "/dev/caravan/app/openapi.json";
     private static final List<String> YAML_TYPES = List.of("application/yaml", "text/yaml", "application/x-yaml",
             "text/x-yaml");
+    private static final Pattern PATH_PARAMETER = Pattern.compile("\\{[^/}]+}");
 
     private final RunApi api = new RunApi(this::engine);
     private final RunEventsApi events = new RunEventsApi(this::engine);
@@ -67,6 +74,8 @@ final class ApiRoutes extends RouteBuilder {
     private final long maxBodyBytes;
     /** Read by the request threads, set once when the routes are configured. */
     private volatile Set<String> adminTenants = Set.of();
+    /** The paths of the routes, relative to {@link RunApi#BASE}, with their {@code {parameters}}: filled by configure. */
+    private final Set<String> paths = new LinkedHashSet<>();
     private volatile Engine engine;
 
     /** One operation: the tenant the caller acts for, and the exchange with the request's body and path. */
@@ -91,7 +100,8 @@ final class ApiRoutes extends RouteBuilder {
     public void configure() throws IOException {
         adminTenants = adminTenants(getContext().getPropertiesComponent().resolveProperty(ADMIN_TENANTS).orElse(""));
         route("caravan-api-run-start", "/workflows/run", "POST",
-                (tenant, ex) -> api.start(tenant, body(ex), ex.getMessage().getHeader(IDEMPOTENCY_KEY, String.class)));
+                (tenant, ex) -> api.start(tenant, body(ex), ex.getMessage().getHeader(IDEMPOTENCY_KEY, String.class),
+                        ex.getMessage().getHeader(TRACEPARENT, String.class)));
         route("caravan-api-run-get", "/workflows/{runId}", "GET", (tenant, ex) -> api.get(tenant, path(ex, "runId")));
         route("caravan-api-workflows", "/workflows", "GET", (tenant, ex) -> api.workflows());
         route("caravan-api-runs", "/runs", "GET", (tenant, ex) -> api.runs(tenant, query(ex)));
@@ -103,7 +113,8 @@ final class ApiRoutes extends RouteBuilder {
                 (tenant, ex) -> api.retry(tenant, path(ex, "runId"), query(ex)));
         route("caravan-api-approval-resolve", "/approval/resolve", "POST",
                 (tenant, ex) -> api.resolveGate(tenant, body(ex)));
-        route("caravan-api-agent-run", "/agent/run", "POST", (tenant, ex) -> agents.run(tenant, body(ex)));
+        route("caravan-api-agent-run", "/agent/run", "POST",
+                (tenant, ex) -> agents.run(tenant, body(ex), ex.getMessage().getHeader(TRACEPARENT, String.class)));
         route("caravan-api-agent-cancel", "/agent/cancel", "POST", (tenant, ex) -> api.cancel(tenant, body(ex)));
         route("caravan-api-lane-create", "/lane/create", "POST", (tenant, ex) -> lanes.create(tenant, body(ex)));
         route("caravan-api-lane-cleanup", "/lane/cleanup", "POST", (tenant, ex) -> lanes.cleanup(tenant, body(ex)));
@@ -122,6 +133,7 @@ final class ApiRoutes extends RouteBuilder {
         });
         // the document describes the API, and says nothing a key would protect: clients fetch it before they have one
         ApiResponse openApi = ApiResponse.of(200, openApiDocument());
+        paths.add("/openapi.json");
         from("platform-http:" + RunApi.BASE + "/openapi.json?httpMethodRestrict=GET")
                 .routeId("caravan-api-openapi")
                 .process(ex -> answer(ex, false, (tenant, e) -> openApi));
@@ -173,9 +185,32 @@ final class ApiRoutes extends RouteBuilder {
     }
 
     private void route(String id, String path, String method, Operation operation) {
+        paths.add(path);
         from("platform-http:" + RunApi.BASE + path + "?httpMethodRestrict=" + method)
                 .routeId(id)
                 .process(ex -> answer(ex, true, operation));
+    }
+
+    /**
+     * The API's paths, whatever the method, once the routes are configured (a path parameter matches one segment, and
+     * a trailing {@code /} is allowed): a request on one of them that no route took used another method.
+     */
+    Pattern knownPaths() {
+        if (paths.isEmpty()) {
+            throw new IllegalStateException("the API's routes are not configured yet");
+        }
+        StringJoiner any = new StringJoiner("|", Pattern.quote(RunApi.BASE) + "(", ")/?");
+        for (String path : paths) {
+            StringBuilder p = new StringBuilder();
+            Matcher parameter = PATH_PARAMETER.matcher(path);
+            int at = 0;
+            while (parameter.find()) {
+                p.append(Pattern.quote(path.substring(at, parameter.start()))).append("[^/]+");
+                at = parameter.end();
+            }
+            any.add(p.append(Pattern.quote(path.substring(at))));
+        }
+        return Pattern.compile(any.toString());
     }
 
     /** Answers with what the operation returns; {@code keyed} false for an operation that asks for no key. */

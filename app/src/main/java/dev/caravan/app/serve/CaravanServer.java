@@ -162,7 +162,8 @@ public final class CaravanServer implements AutoCloseable {
                     positiveMillis(options, TriggerSupervisor.CDC_GRACE_MILLIS, 30_000), Duration.ofSeconds(1),
                     Duration.ofSeconds(60));
             TriggerStatuses triggers = new TriggerStatuses(running::get, lags, supervisor);
-            main.configure().addRoutesBuilder(new ApiRoutes(keys, maxBody, loader, triggers));
+            ApiRoutes api = new ApiRoutes(keys, maxBody, loader, triggers);
+            main.configure().addRoutesBuilder(api);
             // registered before the HTTP server serves the health endpoints, which it does from the context's start
             StartupHealthCheck startup = new StartupHealthCheck();
             main.addMainListener(new MainListenerSupport() {
@@ -178,7 +179,7 @@ public final class CaravanServer implements AutoCloseable {
             camel.addService(supervisor, true, true);
             Engine engine = Engine.of(camel);
             running.set(engine);
-            HttpErrorPages.install(camel, httpPort, maxBody);
+            HttpErrorPages.install(camel, httpPort, maxBody, api.knownPaths());
             EventStreams.install(camel, httpPort, engine, keys, eventsPoll, heartbeat);
             folders = new WorkflowFolders(engine, loader, options, err);
             List<String> deployed = new ArrayList<>(folders.deployAll());

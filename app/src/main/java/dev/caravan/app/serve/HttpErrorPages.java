@@ -21,16 +21,17 @@ final class HttpErrorPages {
     private static final Logger LOG = LoggerFactory.getLogger(HttpErrorPages.class);
 
     private static final String API_PATHS = "/api/*";
-    /** The API's paths, whatever the method: a request on one of them that no route took used another method. */
-    private static final Pattern KNOWN_PATH = Pattern.compile(
-            Pattern.quote(RunApi.BASE) + "/(workflows(/[^/]+(/events)?)?|runs(/[^/]+/retry)?|approval/resolve"
-                    + "|agent/(run|cancel)|lane/(create|cleanup)|lanes/[^/]+|definitions/[^/]+|admin/kill-switch"
-                    + "|triggers|openapi\\.json)/?");
 
     private HttpErrorPages() {
     }
 
-    static void install(CamelContext camel, int port, long maxBodyBytes) {
+    /**
+     * Adds the handlers to the router of the platform-http server on {@code port}.
+     *
+     * @param knownPaths the API's paths, whatever the method ({@link ApiRoutes#knownPaths}): a request on one of them
+     *                   that no route took is 405, on any other 404
+     */
+    static void install(CamelContext camel, int port, long maxBodyBytes, Pattern knownPaths) {
         VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(camel,
                 VertxPlatformHttpRouter.getRouterNameFromPort(port));
         if (router == null) {
@@ -49,7 +50,7 @@ final class HttpErrorPages {
             }
         });
         router.route(API_PATHS).last().handler(ctx -> {
-            if (KNOWN_PATH.matcher(ctx.request().path()).matches()) {
+            if (knownPaths.matcher(ctx.request().path()).matches()) {
                 send(ctx, new ApiException(405, "METHOD_NOT_ALLOWED", "Method not allowed",
                         ctx.request().method() + " is not allowed on " + ctx.request().path()));
             } else {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.caravan.dsl.Workflow;
+import dev.caravan.event.TraceParent;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
 import dev.caravan.run.IdempotentRunIds;
@@ -47,8 +48,11 @@ final class RunApi {
         this.engine = engine;
     }
 
-    /** {@code POST /api/v1/workflows/run}: starts a run (or returns the run an earlier request with its key started). */
-    ApiResponse start(String tenant, byte[] body, String idempotencyKey) {
+    /**
+     * {@code POST /api/v1/workflows/run}: starts a run (or returns the run an earlier request with its key started), in
+     * the trace of the request's {@code traceparent} header when it has a valid one.
+     */
+    ApiResponse start(String tenant, byte[] body, String idempotencyKey, String traceparent) {
         Map<String, Object> request = RequestBodies.object(body, "{\"workflow\": \"hello\", \"input\": {...}}");
         String workflow = RequestBodies.string(request, "workflow", true);
         String lane = RequestBodies.string(request, "lane", false);
@@ -68,18 +72,20 @@ final class RunApi {
                 return new ApiResponse(202, started(runId, earlier.status().label()), true);
             }
         }
-        return startRun(tenant, workflow, input, lane, runId, correlationId);
+        return startRun(tenant, workflow, input, lane, runId, correlationId, traceparent);
     }
 
     /**
      * Starts a run of a deployed workflow in the caller's lane (if any), its events carrying the caller's correlation
-     * id (if any); 202 with the run's id, state and links.
+     * id (if any) and trace (that of a valid W3C {@code traceparent} header, else the run's own); 202 with the run's
+     * id, state and links.
      */
     ApiResponse startRun(String tenant, String workflow, Object input, String lane, String runId,
-            String correlationId) {
-        // the run service refuses a lane of another tenant as it refuses one that does not exist
+            String correlationId, String traceparent) {
+        // the run service refuses a lane of another tenant as it refuses one that does not exist; a malformed
+        // traceparent is ignored, as the trace context specification has it, and the run starts a trace of its own
         StartedRun run = engine.get().runs().start(new RunService.StartRequest(workflow, input, tenant, lane, runId,
-                null, null, correlationId));
+                null, null, correlationId, TraceParent.traceId(traceparent)));
         return new ApiResponse(202, started(run.runId(), run.status().label()), false);
     }
 

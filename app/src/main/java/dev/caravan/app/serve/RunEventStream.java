@@ -35,7 +35,8 @@ import java.util.function.Function;
  *
  * <p>Everything but the bus's callback runs on the connection's Vert.x context (no locks); store reads run on a
  * worker, one at a time; no thread waits for an event. A client that reads slowly is not written to while its
- * connection's queue is full.
+ * connection's queue is full. A write may call the stream back before it returns (the drain handler), so the stream's
+ * state is up to date before every write.
  */
 final class RunEventStream {
 
@@ -208,7 +209,7 @@ final class RunEventStream {
         if (sender == null) {
             sender = now;
         } else if (sender != now && !offThreadReported) {
-            // everything here assumes one thread; a stream twice seen sending two events twice may not have had it
+            // everything here assumes one thread: the connection's
             offThreadReported = true;
             LOG.warn("The event stream of run {} sends from thread {} after {}: its events may go out twice", runId,
                     now.getName(), sender.getName());
@@ -234,9 +235,12 @@ final class RunEventStream {
             }
             pending.pollFirstEntry();
             RunEvent e = next.getValue();
+            // counted as sent before it is written: the write can call this stream back (an HTTP/2 response runs the
+            // drain handler inside the write whose flush freed the stream; a read it starts may be done at once), and
+            // the call must not find the event unsent and send it again
+            last = e.sequence();
             response.write("id: " + e.sequence() + "\nevent: " + e.type() + "\ndata: " + CloudEventJson.toJson(e)
                     + "\n\n");
-            last = e.sequence();
             if (LAST_TYPES.contains(e.type())) {
                 read();
             }

@@ -461,6 +461,17 @@ class ApiCommandsIT {
                 "METHOD_NOT_ALLOWED");
     }
 
+    @Test
+    void tellsAPathOfTheApiTakenWithAnotherMethodFromOneThatIsNot() throws Exception {
+        ServerIT.assertProblem(post(ACME, "/api/v1/openapi.json", "{}"), 405, "METHOD_NOT_ALLOWED");
+        ServerIT.assertProblem(get(ACME, "/api/v1/agent/run/"), 405, "METHOD_NOT_ALLOWED");
+        ServerIT.assertProblem(post(ACME, "/api/v1/workflows/x/events", "{}"), 405, "METHOD_NOT_ALLOWED");
+        ServerIT.assertProblem(get(ACME, "/api/v1/workflows/x/events/more"), 404, "NOT_FOUND");
+        ServerIT.assertProblem(get(ACME, "/api/v1/runs/x"), 404, "NOT_FOUND");
+        ServerIT.assertProblem(post(ACME, "/api/v1/lane/other", "{}"), 404, "NOT_FOUND");
+        ServerIT.assertProblem(get(ACME, "/api/v1/openapi_json"), 404, "NOT_FOUND");
+    }
+
     // --- helpers ----------------------------------------------------------------------------------------------
 
     /** Starts a run of the approval workflow as acme and waits until its gate awaits approval. */

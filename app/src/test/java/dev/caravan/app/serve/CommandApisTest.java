@@ -112,14 +112,14 @@ class CommandApisTest {
     void agentDefinitionsStopAtTheCapAndTheDeployedOnesStillRun() {
         AgentApi agents = new AgentApi(caravan::engine, WorkflowFiles.loader(null, Map.of()), runs, 2);
         String first = "{\"model\": \"scripted\", \"prompt\": \"one\"}";
-        assertThat(agents.run("default", json(first)).status()).isEqualTo(202);
-        assertThat(agents.run("default", json("{\"model\": \"scripted\", \"prompt\": \"two\"}")).status())
+        assertThat(agents.run("default", json(first), null).status()).isEqualTo(202);
+        assertThat(agents.run("default", json("{\"model\": \"scripted\", \"prompt\": \"two\"}"), null).status())
                 .isEqualTo(202);
-        assertThatThrownBy(() -> agents.run("default", json("{\"model\": \"scripted\", \"prompt\": \"three\"}")))
+        assertThatThrownBy(() -> agents.run("default", json("{\"model\": \"scripted\", \"prompt\": \"three\"}"), null))
                 .isInstanceOf(ApiException.class)
                 .hasMessageStartingWith("this server has deployed 2 distinct agent definitions")
                 .extracting(e -> ((ApiException) e).code()).isEqualTo("AGENT_DEFINITIONS_FULL");
-        assertThat(agents.run("default", json(first.replace("}", ", \"input\": {\"n\": 1}}"))).status())
+        assertThat(agents.run("default", json(first.replace("}", ", \"input\": {\"n\": 1}}")), null).status())
                 .as("another input, the same definition").isEqualTo(202);
     }
 

@@ -151,6 +151,18 @@ class OpenApiIT {
     }
 
     @Test
+    void theOperationsThatStartRunsDocumentTheTraceparentHeaderTheyHonour() {
+        for (String op : List.of("post /workflows/run", "post /agent/run")) {
+            assertThat(operations().get(op).path("parameters")).as(op).anySatisfy(p -> {
+                assertThat(p.path("name").asText()).isEqualTo("traceparent");
+                assertThat(p.path("in").asText()).isEqualTo("header");
+                assertThat(p.path("required").asBoolean(true)).isFalse();
+                assertThat(p.path("description").asText()).contains("malformed header is ignored");
+            });
+        }
+    }
+
+    @Test
     void everyRouteOfTheApiIsDocumentedAndEveryDocumentedOperationHasARoute() {
         Pattern uri = Pattern.compile("platform-http:/*(/api/v1[^?]*)\\?.*httpMethodRestrict=([A-Z]+)");
         Set<String> routes = new TreeSet<>();

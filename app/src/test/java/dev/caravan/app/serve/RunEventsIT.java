@@ -3,6 +3,7 @@ package dev.caravan.app.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.caravan.event.RunEvent;
+import dev.caravan.event.TraceParent;
 import dev.caravan.state.ValueStore;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -121,6 +122,32 @@ class RunEventsIT {
         JsonNode past = JSON.readTree(send(get(events(runId) + "?after=" + all.size())).body());
         assertThat(past.get("events")).isEmpty();
         assertThat(past.get("next").isNull()).isTrue();
+    }
+
+    @Test
+    void aRunStartedWithATraceparentCarriesTheCallersTraceIdOnEveryEventAndAMalformedOneIsIgnored() throws Exception {
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        String traceparent = "00-" + trace + "-00f067aa0ba902b7-01";
+        String traced = startTraced("/workflows/run", "{\"workflow\": \"hello\", \"input\": {\"name\": \"Tia\"}}",
+                traceparent);
+        String agent = startTraced("/agent/run", "{\"model\": \"scripted\", \"prompt\": \"Hi\"}", traceparent);
+        // ignored as the trace context specification has it: the run starts, in a trace of its own
+        String malformed = startTraced("/workflows/run", "{\"workflow\": \"hello\", \"input\": {\"name\": \"Mo\"}}",
+                "00-" + "0".repeat(32) + "-00f067aa0ba902b7-01");
+
+        for (String runId : List.of(traced, agent, malformed)) {
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> run(runId).path("status").asText().equals("completed"));
+            List<JsonNode> page = new ArrayList<>();
+            JSON.readTree(send(get(events(runId))).body()).get("events").forEach(page::add);
+            assertThat(page).hasSizeGreaterThanOrEqualTo(3);
+            String runTrace = runId.equals(malformed) ? null : trace;
+            // the caller's trace id; the run's and its nodes' span ids as without one
+            assertThat(page).allSatisfy(e -> assertThat(e.get("traceparent").asText())
+                    .isEqualTo(TraceParent.of(runId, e.path("node").textValue(), runTrace)));
+        }
+        assertThat(JSON.readTree(send(get(events(malformed))).body()).at("/events/0/traceparent").asText())
+                .startsWith("00-" + malformed.replace("-", "") + "-");
     }
 
     @Test
@@ -412,6 +439,17 @@ class RunEventsIT {
                 .header("Authorization", "Bearer " + ACME_KEY)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"workflow\": \"" + workflow + "\", \"input\": " + input
                         + "}")));
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        return JSON.readTree(started.body()).get("runId").asText();
+    }
+
+    /** Starts a run with a POST to {@code path} under {@code /api/v1} with a {@code traceparent} header; its id. */
+    private static String startTraced(String path, String body, String traceparent) throws Exception {
+        HttpResponse<String> started = send(HttpRequest.newBuilder(URI.create(server.url() + "/api/v1" + path))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + ACME_KEY)
+                .header("traceparent", traceparent)
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
         assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
         return JSON.readTree(started.body()).get("runId").asText();
     }

@@ -105,6 +105,21 @@ class RunEventsOnKafkaIT {
     }
 
     @Test
+    void theEventsOfARunStartedInACallersTraceCarryItsTraceIdOnTheTopic() {
+        String trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+        RunRecord run = server.engine().runs().run(new StartRequest("hello", Map.of("name", "Ty"), null, null, null,
+                null, null, null, trace));
+        assertThat(run.status()).isEqualTo(RunStatus.COMPLETED);
+
+        List<ConsumerRecord<String, CloudEvent>> records = TopicEvents.read(server.kafka().bootstrapServers(),
+                KafkaEventRelay.DEFAULT_TOPIC, List.of(run.runId())).get(run.runId());
+        TopicEvents.assertContiguous(records, run.runId());
+        assertThat(records).allSatisfy(r -> assertThat(header(r, "ce_traceparent"))
+                .isEqualTo(TraceParent.of(run.runId(), (String) r.value().getExtension("node"), trace))
+                .startsWith("00-" + trace + "-"));
+    }
+
+    @Test
     void laneAndKillSwitchEventsReachTheTopicKeyedByTheirPseudoRunIds() {
         server.engine().lanes().create("kafka-lane", "acme", 2);
         String lane = LaneStore.eventRunId("kafka-lane", server.engine().lanes().get("kafka-lane").createdAt());

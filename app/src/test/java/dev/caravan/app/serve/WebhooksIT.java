@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -87,6 +88,20 @@ class WebhooksIT {
         assertThat(run.workflow()).isEqualTo("welcome");
         assertThat(server.engine().values().resolve(run.output()))
                 .isEqualTo("Welcome, " + name + "!");
+    }
+
+    @Test
+    void aDeliveryWithATraceparentStartsARunInTheSendersTrace() throws Exception {
+        String body = "{\"name\": \"Tess-" + UUID.randomUUID() + "\"}";
+        Map<String, String> headers = new HashMap<>(github(GITHUB_SECRET, body, UUID.randomUUID()));
+        headers.put("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+
+        HttpResponse<String> r = post("/hooks/github", body, headers);
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        assertThat(r.headers().map().keySet()).noneMatch(h -> h.equalsIgnoreCase("traceparent"));
+        String runId = JSON.readTree(r.body()).get("runId").asText();
+        assertThat(server.engine().queries().get(runId).traceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
     }
 
     @Test

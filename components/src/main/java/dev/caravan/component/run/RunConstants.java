@@ -8,7 +8,7 @@ import org.apache.camel.spi.Metadata;
  * which run a start names), so they are never read from outside callers: every name starts with {@code CamelCaravan},
  * and Camel's HTTP, Kafka and JMS consumers drop inbound {@code Camel*} headers through their header filter strategies.
  * A route sets them from what it has checked (an authenticated caller, a verified signature), never by copying a
- * request header across.
+ * request header across. {@link #TRACEPARENT} alone is the caller's own, as W3C trace context travels.
  */
 public final class RunConstants {
 
@@ -25,6 +25,13 @@ public final class RunConstants {
                                              + " carries it.",
               javaType = "String")
     public static final String CORRELATION_ID = "CamelCaravanCorrelationId";
+
+    @Metadata(label = "start", description = "A W3C trace context (version-traceid-parentid-flags): the run and every"
+                                             + " event of it join that trace. The one header read as an outside"
+                                             + " caller sent it (an HTTP request's, a Kafka record's), since it"
+                                             + " chooses nothing but the trace; a malformed one is ignored.",
+              javaType = "String")
+    public static final String TRACEPARENT = "traceparent";
 
     @Metadata(label = "start", description = "Makes the start idempotent: a start with a key the tenant used before"
                                              + " starts nothing and replies as the first one did (its run id, or with"

@@ -1,5 +1,6 @@
 package dev.caravan.component.run;
 
+import dev.caravan.event.TraceParent;
 import dev.caravan.run.IdempotentRunIds;
 import dev.caravan.run.RunConflictException;
 import dev.caravan.run.RunFailedException;
@@ -130,7 +131,8 @@ final class RunStartProducer extends DefaultAsyncProducer {
         // starts, execute an existing run again or take the id of a sub-workflow run before its parent makes it. Two
         // starts with one key racing here make one run: the second one's creation finds the first one's run.
         String created = endpoint.runService().create(new RunService.StartRequest(workflow, input,
-                tenant, lane, runId, null, null, in.getHeader(RunConstants.CORRELATION_ID, String.class)));
+                tenant, lane, runId, null, null, in.getHeader(RunConstants.CORRELATION_ID, String.class),
+                TraceParent.traceId(in.getHeader(RunConstants.TRACEPARENT, String.class))));
         // here or on its owner; a run queued in its lane waits for the lane, and one a racing start with the same key
         // made goes round once more at most, as on any request to execute it
         endpoint.runExecutor().execute(created);

@@ -90,9 +90,9 @@ public class WorkflowEndpoint extends NodeEndpoint {
         if (child == null) {
             Object in = inputTemplate == null ? ctx.services().values().resolve(ctx.record().input())
                     : inputTemplate.evaluate(ctx.variables());
-            // the child carries its parent's correlation id: a caller follows one id across both
+            // the child carries its parent's correlation id and trace: a caller follows one id across both
             runService.create(new RunService.StartRequest(childWorkflow, in, ctx.record().tenant(), ctx.record().lane(),
-                    childId, ctx.runId(), ctx.key(), ctx.record().correlationId()));
+                    childId, ctx.runId(), ctx.key(), ctx.record().correlationId(), ctx.record().traceId()));
         }
         CompletableFuture<RunRecord> done = child != null && child.status().isTerminal()
                 ? CompletableFuture.completedFuture(child) : runExecutor.execute(childId);

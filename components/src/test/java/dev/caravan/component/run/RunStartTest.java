@@ -276,6 +276,23 @@ class RunStartTest {
     }
 
     @Test
+    void aTraceparentHeaderPutsTheRunInTheCallersTraceAndAMalformedOneIsIgnored() throws Exception {
+        String trigger = caravan.startRoute("caravan-run:start?workflow=greet&waitForCompletion=true");
+
+        Exchange traced = send(trigger, Map.of("name", "Tr"), Map.of(RunConstants.TRACEPARENT,
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        Exchange malformed = send(trigger, Map.of("name", "Ma"), Map.of(RunConstants.TRACEPARENT,
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7"));
+
+        assertThat(traced.getException()).isNull();
+        assertThat(malformed.getException()).isNull();
+        assertThat(caravan.queries().get(traced.getMessage().getHeader(RunConstants.RUN_ID, String.class)).traceId())
+                .isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+        assertThat(caravan.queries().get(malformed.getMessage().getHeader(RunConstants.RUN_ID, String.class))
+                .traceId()).isNull();
+    }
+
+    @Test
     void aLaneOfAnotherTenantIsRefused() throws Exception {
         caravan.engine().lanes().create("acme-only", "acme", 2);
         String trigger = caravan.startRoute("caravan-run:start?workflow=greet&tenant=globex");

@@ -2,6 +2,7 @@ package dev.caravan.component.workflow;
 
 import dev.caravan.event.CloudEventJson;
 import dev.caravan.event.RunEvent;
+import dev.caravan.event.TraceParent;
 import dev.caravan.run.RunService;
 import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStatus;
@@ -71,6 +72,31 @@ class WorkflowComponentTest {
         assertThat(events).extracting(RunEvent::runId).contains(r.runId(), childId);
         assertThat(events).allSatisfy(e -> assertThat(e.correlationId()).isEqualTo("ticket-7"));
         assertThat(CloudEventJson.toCloudEvent(events.get(0)).getExtension("correlationid")).isEqualTo("ticket-7");
+    }
+
+    @Test
+    void aChildRunAndItsEventsJoinTheTraceTheParentWasStartedIn() throws Exception {
+        caravan.deploy(header("traced") + """
+                    - id: sub
+                      workflow: { name: child }
+                """);
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        RunRecord r = caravan.runs().run(new RunService.StartRequest("traced", Map.of("name", "Ada"), null, null,
+                null, null, null, null, traceId));
+
+        assertThat(r.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(r.traceId()).isEqualTo(traceId);
+        String childId = r.runId() + ":sub";
+        assertThat(caravan.queries().get(childId).traceId()).isEqualTo(traceId);
+        caravan.eventBus().drain(5_000);
+        List<RunEvent> events = caravan.events().stream()
+                .filter(e -> e.runId().equals(r.runId()) || e.runId().equals(childId)).toList();
+        assertThat(events).extracting(RunEvent::runId).contains(r.runId(), childId);
+        // the caller's trace; each run and node its own span, as without one
+        assertThat(events).allSatisfy(e -> assertThat(e.traceparent())
+                .isEqualTo("00-" + traceId + "-" + TraceParent.of(e.runId(), e.node()).substring(36)));
+        assertThat(CloudEventJson.toCloudEvent(events.get(0)).getExtension("traceparent"))
+                .isEqualTo(events.get(0).traceparent());
     }
 
     @Test
