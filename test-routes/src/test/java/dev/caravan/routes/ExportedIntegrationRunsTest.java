@@ -116,33 +116,11 @@ class ExportedIntegrationRunsTest {
         JsonNode configMap = CamelKRuntime.resource(EXPORTED.resolve("integration.yaml"), "ConfigMap");
         Map<String, String> properties = new LinkedHashMap<>(CamelKRuntime.properties(
                 pipe.at("/spec/traits"), configMap, dir.resolve("pipe"), settings()));
-        // as Camel K binds a Pipe's endpoint properties: camel.kamelet.<kamelet>.<source|sink>.<property>
-        pipe.at("/spec/sink/properties").fields().forEachRemaining(p -> properties.put(
-                "camel.kamelet.caravan-run-action.sink." + p.getKey(), p.getValue().asText()));
-        properties.put("camel.component.kamelet.location", "file:../kamelets");
-        JsonNode source = pipe.at("/spec/source/properties");
-        assertThat(pipe.at("/spec/source/ref/name").asText()).isEqualTo("kafka-source");
-        assertThat(source.path("topic").asText()).isEqualTo("tickets");
-        JsonNode deadLetter = pipe.at("/spec/errorHandler/sink");
-        assertThat(deadLetter.at("/endpoint/uri").asText()).isEqualTo("kafka:tickets.dlq");
-        assertThat(pipe.at("/spec/integration").isMissingNode()).as("Camel K 2.6 and later ignore a Pipe's "
-                + "spec.integration").isTrue();
-        // the route Camel K makes of the Pipe, the source Kamelet's consumer on a topic of this test's own so the
-        // Integration's test does not interfere, after the error handler Camel K makes of the Pipe's
-        Path route = dir.resolve("pipe-route.yaml");
-        Files.writeString(route, CamelKRuntime.errorHandlerFlow(pipe.at("/spec/errorHandler")) + """
-                - route:
-                    id: binding
-                    from:
-                      uri: kafka:pipe-tickets
-                      parameters:
-                        brokers: "%s"
-                        groupId: "%s"
-                        autoOffsetReset: "%s"
-                      steps:
-                        - to: kamelet:caravan-run-action/sink
-                """.formatted(source.path("bootstrapServers").asText(), source.path("consumerGroup").asText(),
-                source.path("autoOffsetReset").asText()));
+        properties.putAll(CamelKRuntime.pipeSinkProperties(pipe));
+        assertThat(pipe.at("/spec/source/properties/topic").asText()).isEqualTo("tickets");
+        assertThat(pipe.at("/spec/errorHandler/sink/endpoint/uri").asText()).isEqualTo("kafka:tickets.dlq");
+        // on a topic of this test's own, so the Integration's test does not interfere
+        Path route = CamelKRuntime.pipeRoutes(pipe, "pipe-tickets", dir.resolve("pipe-route.yaml"));
         Main main = CamelKRuntime.start(properties, List.of(route));
         try {
             CamelContext camel = main.getCamelContext();
