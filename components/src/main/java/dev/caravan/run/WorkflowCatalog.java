@@ -31,7 +31,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * The workflows of this instance. A deployed workflow is compiled to Camel YAML and loaded as routes into the Camel
  * context, so the routes that run are exactly what {@code caravan compile} prints. Those routes name only the workflow
  * and node; each node endpoint takes its definition from here ({@link #definition}). Routes written or compiled
- * elsewhere (plain Camel, Camel K) find their workflow files through the {@value #LOCATIONS_PROPERTY} property.
+ * elsewhere (plain Camel, Camel K) find their workflow files through the {@value #LOCATIONS_PROPERTY} property; routes
+ * that only start runs have the workflows of those files deployed with {@value #DEPLOY_PROPERTY}.
  */
 public final class WorkflowCatalog {
 

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
