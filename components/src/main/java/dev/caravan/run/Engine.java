@@ -18,6 +18,7 @@ import dev.caravan.state.RunStore;
 import dev.caravan.state.ValueStore;
 import dev.caravan.support.ThreadSupport;
 import org.apache.camel.CamelContext;
+import org.apache.camel.RuntimeCamelException;
 import org.apache.camel.spi.PropertiesComponent;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.LifecycleStrategySupport;
@@ -133,6 +134,13 @@ public final class Engine implements AutoCloseable {
         this.reaper = new Reaper(this, duration(camelContext, "caravan.reaper.stuck-after", "60s"));
         // before recovered timers fire: a route they resume finds this engine's services
         bindServices();
+        if (catalog.deploysLocations()) {
+            try {
+                camelContext.addStartupListener(new LocationsDeployment(catalog));
+            } catch (Exception e) {
+                throw RuntimeCamelException.wrapRuntimeException(e);
+            }
+        }
         runTimers.recover();
         if (relay != null) {
             relay.start(store);

@@ -31,7 +31,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * The workflows of this instance. A deployed workflow is compiled to Camel YAML and loaded as routes into the Camel
  * context, so the routes that run are exactly what {@code caravan compile} prints. Those routes name only the workflow
  * and node; each node endpoint takes its definition from here ({@link #definition}). Routes written or compiled
- * elsewhere (plain Camel, Camel K) find their workflow files through the {@value #LOCATIONS_PROPERTY} property.
+ * elsewhere (plain Camel, Camel K) find their workflow files through the {@value #LOCATIONS_PROPERTY} property; routes
+ * that only start runs have the workflows of those files deployed with {@value #DEPLOY_PROPERTY}.
  */
 public final class WorkflowCatalog {
 
@@ -43,6 +44,8 @@ public final class WorkflowCatalog {
     private final Set<Path> routeFolders = ConcurrentHashMap.newKeySet();
     /** Whether the {@value #LOCATIONS_PROPERTY} files were read. */
     private volatile boolean locationsRead;
+    /** The workflows of the {@value #LOCATIONS_PROPERTY} files, in the order read, the first of a name only. */
+    private final List<Located> located = new CopyOnWriteArrayList<>();
 
     /**
      * The Camel property listing where workflow files are (comma-separated files or folders of
@@ -54,6 +57,14 @@ public final class WorkflowCatalog {
      * serve} sets it; a one-shot {@code caravan run} and plain embedding leave it off.
      */
     public static final String TRIGGERS_PROPERTY = "caravan.triggers.enabled";
+    /**
+     * The Camel property that makes the engine deploy, once the Camel context has started, every workflow of the
+     * {@value #LOCATIONS_PROPERTY} files whose route is not in the context (with the workflows it runs), without its
+     * triggers unless {@value #TRIGGERS_PROPERTY} says so: for routes that only start runs, such as a Camel K Pipe's
+     * {@code caravan-run-action}. Off by default: routes loaded with the workflow's own (an Integration's flows) need
+     * only its definition.
+     */
+    public static final String DEPLOY_PROPERTY = "caravan.workflows.deploy";
     private final List<String> routeProblems = new CopyOnWriteArrayList<>();
     private static final Logger LOG = LoggerFactory.getLogger(WorkflowCatalog.class);
 
@@ -257,6 +268,41 @@ public final class WorkflowCatalog {
                 .map(l -> " (now " + l + ")").orElse("");
     }
 
+    /** Whether {@value #DEPLOY_PROPERTY} asks to deploy the workflows of the {@value #LOCATIONS_PROPERTY} files. */
+    boolean deploysLocations() {
+        return camelContext.getPropertiesComponent().resolveProperty(DEPLOY_PROPERTY).map(Boolean::parseBoolean)
+                .orElse(false);
+    }
+
+    /**
+     * Deploys every workflow of the {@value #LOCATIONS_PROPERTY} files whose route is not in the Camel context, as
+     * {@link #deploy(Workflow, Path, Map)} does with its file's folder; one whose route is there (loaded from an
+     * Integration's flows, or deployed already) is left as it is. A file that does not load fails it, naming the
+     * file, line and column.
+     *
+     * @return the names of the workflows deployed, without the ones they run
+     */
+    public synchronized List<String> deployLocations() {
+        readLocations();
+        List<String> deployedNow = new ArrayList<>();
+        for (Located l : located) {
+            if (deployed(l.workflow().name())) {
+                continue;
+            }
+            Map<String, Workflow> siblings = new LinkedHashMap<>();
+            located.stream().filter(s -> s.folder().equals(l.folder()))
+                    .forEach(s -> siblings.put(s.workflow().name(), s.workflow()));
+            deploy(l.workflow(), l.folder(), siblings);
+            deployedNow.add(l.workflow().name());
+        }
+        LOG.debug("Deployed the workflows {} of {}", deployedNow, LOCATIONS_PROPERTY);
+        return deployedNow;
+    }
+
+    /** A workflow of the {@value #LOCATIONS_PROPERTY} files and the folder of its file. */
+    private record Located(Workflow workflow, Path folder) {
+    }
+
     /** Registers every workflow in the {@value #LOCATIONS_PROPERTY} files, once; a broken file fails loudly. */
     private synchronized void readLocations() {
         if (locationsRead) {
@@ -284,6 +330,9 @@ public final class WorkflowCatalog {
             }
             for (Path f : files) {
                 Workflow wf = loader.load(f);
+                if (located.stream().noneMatch(l -> l.workflow().name().equals(wf.name()))) {
+                    located.add(new Located(wf, f.toAbsolutePath().getParent()));
+                }
                 workflows.putIfAbsent(wf.name(), wf);
             }
         }

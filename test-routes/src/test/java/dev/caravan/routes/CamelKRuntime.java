@@ -26,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 final class CamelKRuntime {
 
     static final String MOUNT_PATH = "/etc/caravan/workflows";
+    private static final Path KAMELETS = Path.of("../kamelets");
     /**
      * The Camel property each environment variable of an export stands for: Camel reads a property it has no value
      * for from the variable of its name in capitals, dots and dashes as underscores; caravan-webhook reads its secret
@@ -156,6 +157,48 @@ final class CamelKRuntime {
         }
         return new Dump(DumpSettings.builder().build())
                 .dumpToString(List.of(Map.of("errorHandler", Map.of("deadLetterChannel", channel))));
+    }
+
+    /**
+     * The flows Camel K (2.6 and later) makes of an exported Pipe, as a routes file: the error handler of its
+     * {@code errorHandler} ({@link #errorHandlerFlow}), then its one route, {@code binding}, from its source to its
+     * sink, and no route of the workflow. A Kafka consumer with the source's bootstrap servers, group and offset
+     * reset, on {@code topic} (a test's own), stands in for the Apache {@code kafka-source} Kamelet the Pipe names, which
+     * is of a newer catalog than this Camel: its {@code saslAuthType} option is not in camel-kafka 4.17.
+     */
+    static Path pipeRoutes(JsonNode pipe, String topic, Path file) throws IOException {
+        JsonNode source = pipe.at("/spec/source/properties");
+        assertThat(pipe.at("/spec/source/ref/name").asText()).isEqualTo("kafka-source");
+        assertThat(pipe.at("/spec/sink/ref/name").asText()).isEqualTo("caravan-run-action");
+        assertThat(pipe.at("/spec/integration").isMissingNode())
+                .as("Camel K 2.6 and later ignore a Pipe's spec.integration: the Pipe carries none").isTrue();
+        Files.writeString(file, errorHandlerFlow(pipe.at("/spec/errorHandler")) + """
+                - route:
+                    id: binding
+                    from:
+                      uri: kafka:%s
+                      parameters:
+                        brokers: "%s"
+                        groupId: "%s"
+                        autoOffsetReset: "%s"
+                      steps:
+                        - to: kamelet:caravan-run-action/sink
+                """.formatted(topic, source.path("bootstrapServers").asText(), source.path("consumerGroup").asText(),
+                source.path("autoOffsetReset").asText()));
+        return file;
+    }
+
+    /**
+     * The properties Camel K binds a Pipe's sink Kamelet with ({@code camel.kamelet.<kamelet>.sink.<property>}), and
+     * where the Kamelets are found: {@code kamelets/} (on Camel K, the cluster's Kamelet resources).
+     */
+    static Map<String, String> pipeSinkProperties(JsonNode pipe) {
+        Map<String, String> properties = new LinkedHashMap<>();
+        String kamelet = pipe.at("/spec/sink/ref/name").asText();
+        pipe.at("/spec/sink/properties").fields().forEachRemaining(p -> properties.put(
+                "camel.kamelet." + kamelet + ".sink." + p.getKey(), p.getValue().asText()));
+        properties.put("camel.component.kamelet.location", "file:" + KAMELETS.toAbsolutePath().normalize());
+        return properties;
     }
 
     /** Writes flows (a YAML list of routes) as a routes file, as Camel K does with spec.flows. */

@@ -1,6 +1,7 @@
 package dev.caravan.routes;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.ValidationMessage;
 import dev.caravan.app.CaravanCli;
@@ -196,10 +197,16 @@ class ExportTest {
 
     @Test
     void theDependenciesCoverEveryEndpointTheFlowsUse() {
+        int pipes = 0;
         for (Path file : resourceFiles()) {
             for (JsonNode resource : KubernetesSchemas.yamlDocuments(file)) {
-                JsonNode flows = resource.at("/spec/flows").isMissingNode() ? resource.at("/spec/integration/flows")
-                        : resource.at("/spec/flows");
+                JsonNode flows = resource.at("/spec/flows");
+                if (resource.path("kind").asText().equals("Pipe") && file.startsWith(INTEGRATIONS)) {
+                    // an exported Pipe carries no routes: its pods deploy the workflow's, which the Integration beside
+                    // it carries after its trigger routes
+                    flows = workflowFlows(file.resolveSibling("integration.yaml"));
+                    pipes++;
+                }
                 if (flows.isMissingNode()) {
                     continue;
                 }
@@ -216,6 +223,31 @@ class ExportTest {
                 }
             }
         }
+        assertThat(pipes).as("the exported Pipes").isEqualTo(1);
+    }
+
+    @Test
+    void theExportedPipeCarriesNoRoutesAndItsPodsDeployTheWorkflowFromTheMountedFiles() {
+        JsonNode pipe = KubernetesSchemas.yamlDocuments(INTEGRATIONS.resolve("ticket-intake/pipe.yaml")).get(0);
+        assertThat(pipe.at("/spec/integration").isMissingNode())
+                .as("Camel K 2.6 and later ignore a Pipe's spec.integration").isTrue();
+        List<String> properties = new ArrayList<>();
+        pipe.at("/spec/traits/camel/properties").forEach(p -> properties.add(p.asText()));
+        assertThat(properties).contains("caravan.workflows=/etc/caravan/workflows", "caravan.workflows.deploy=true")
+                .noneMatch(p -> p.startsWith("caravan.triggers.enabled"));
+    }
+
+    /** The Integration's flows without its trigger routes: the workflow's own, and those of the ones it runs. */
+    private static JsonNode workflowFlows(Path integration) {
+        JsonNode flows = KubernetesSchemas.yamlDocuments(integration).get(0).at("/spec/flows");
+        ArrayNode workflowFlows = Examples.JSON.createArrayNode();
+        flows.forEach(f -> {
+            if (!f.at("/route/id").asText().startsWith("caravan-trigger-")) {
+                workflowFlows.add(f);
+            }
+        });
+        assertThat(workflowFlows).as("the workflow routes of %s", integration).isNotEmpty();
+        return workflowFlows;
     }
 
     @Test

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,11 +42,12 @@ import static org.awaitility.Awaitility.await;
  * gets the run result {@code caravan run} gives the same input:
  * <ul>
  * <li>the Integration: its {@code spec.flows}, the trigger route first;</li>
- * <li>the Pipe: its sink, {@code caravan-run-action} loaded from {@code kamelets/} with the Pipe's properties, after a
- * Kafka consumer with its source's topic and group (the Apache {@code kafka-source} Kamelet the Pipe names is of a
- * newer catalog than this Camel: its {@code saslAuthType} option is not in camel-kafka 4.17), and its
- * {@code spec.integration.flows}; a record the trigger's filter drops starts no run, and one the sink cannot take
- * lands on the dead-letter topic of the Pipe's {@code errorHandler}, translated as Camel K translates it.</li>
+ * <li>the Pipe, as Camel K 2.6 and later make an Integration of it: one route, its sink ({@code caravan-run-action}
+ * loaded from {@code kamelets/} with the Pipe's properties) after a Kafka consumer with its source's topic and group
+ * (the Apache {@code kafka-source} Kamelet the Pipe names is of a newer catalog than this Camel: its
+ * {@code saslAuthType} option is not in camel-kafka 4.17), behind the error handler of its {@code errorHandler},
+ * translated as Camel K translates it, and no route of the workflow: the engine deploys it from the mounted file; a
+ * record the trigger's filter drops starts no run, and one the sink cannot take lands on the dead-letter topic.</li>
  * </ul>
  * and so does {@code integrations/issue-triage/}'s Integration with a delivery signed as GitHub signs it, posted to its
  * platform-http listener. {@link ExportedIntegrationsIT} runs the cdc Integration, and each Integration on its
@@ -115,35 +115,18 @@ class ExportedIntegrationRunsTest {
         JsonNode configMap = CamelKRuntime.resource(EXPORTED.resolve("integration.yaml"), "ConfigMap");
         Map<String, String> properties = new LinkedHashMap<>(CamelKRuntime.properties(
                 pipe.at("/spec/traits"), configMap, dir.resolve("pipe"), settings()));
-        // as Camel K binds a Pipe's endpoint properties: camel.kamelet.<kamelet>.<source|sink>.<property>
-        pipe.at("/spec/sink/properties").fields().forEachRemaining(p -> properties.put(
-                "camel.kamelet.caravan-run-action.sink." + p.getKey(), p.getValue().asText()));
-        properties.put("camel.component.kamelet.location", "file:../kamelets");
-        JsonNode source = pipe.at("/spec/source/properties");
-        assertThat(pipe.at("/spec/source/ref/name").asText()).isEqualTo("kafka-source");
-        assertThat(source.path("topic").asText()).isEqualTo("tickets");
-        JsonNode deadLetter = pipe.at("/spec/errorHandler/sink");
-        assertThat(deadLetter.at("/endpoint/uri").asText()).isEqualTo("kafka:tickets.dlq");
-        // the source Kamelet's consumer, on a topic of this test's own so the Integration's test does not interfere,
-        // after the error handler Camel K makes of the Pipe's
-        Path route = dir.resolve("pipe-route.yaml");
-        Files.writeString(route, CamelKRuntime.errorHandlerFlow(pipe.at("/spec/errorHandler")) + """
-                - route:
-                    id: pipe
-                    from:
-                      uri: kafka:pipe-tickets
-                      parameters:
-                        brokers: "%s"
-                        groupId: "%s"
-                        autoOffsetReset: "%s"
-                      steps:
-                        - to: kamelet:caravan-run-action/sink
-                """.formatted(source.path("bootstrapServers").asText(), source.path("consumerGroup").asText(),
-                source.path("autoOffsetReset").asText()));
-        Path flows = CamelKRuntime.flowsFile(pipe.at("/spec/integration/flows"), dir.resolve("pipe-flows.yaml"));
-        Main main = CamelKRuntime.start(properties, List.of(flows, route));
+        properties.putAll(CamelKRuntime.pipeSinkProperties(pipe));
+        assertThat(pipe.at("/spec/source/properties/topic").asText()).isEqualTo("tickets");
+        assertThat(pipe.at("/spec/errorHandler/sink/endpoint/uri").asText()).isEqualTo("kafka:tickets.dlq");
+        // on a topic of this test's own, so the Integration's test does not interfere
+        Path route = CamelKRuntime.pipeRoutes(pipe, "pipe-tickets", dir.resolve("pipe-route.yaml"));
+        Main main = CamelKRuntime.start(properties, List.of(route));
         try {
             CamelContext camel = main.getCamelContext();
+            assertThat(camel.getRoutes()).extracting(Route::getRouteId)
+                    .as("the workflow's route, which the engine deployed from the mounted file, and no trigger route")
+                    .contains("binding", "caravan-workflow-ticket-intake")
+                    .noneMatch(id -> id.startsWith("caravan-trigger-"));
             // no subject: the trigger's input mapping fails on it, and redelivering does not help
             String refused = "{\"title\": \"" + UUID.randomUUID() + "\"}";
             camel.createProducerTemplate().sendBody("kafka:pipe-tickets", refused);

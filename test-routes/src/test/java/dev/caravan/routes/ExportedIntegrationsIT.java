@@ -63,6 +63,9 @@ import static org.awaitility.Awaitility.await;
  * read from the database it records runs in (the property {@code caravan.store.jdbc-url}, as the server's members
  * record theirs), once it says so. Without a dependency it declares (camel-kafka for the Kafka-triggered one) the
  * Integration does not start.</li>
+ * <li>the Pipe the same way (module {@code integration-runtime/ticket-intake-pipe}), as Camel K 2.6 and later make an
+ * Integration of it: its source-to-sink route only, so the engine compiles and deploys the workflow's routes from the
+ * mounted file on the Pipe's declared class path.</li>
  * </ul>
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -75,6 +78,10 @@ class ExportedIntegrationsIT {
     /** The slot the cdc Integration's Debezium reads, dropped after each run so that each starts from now. */
     private static final String SLOT = "caravan_order_followup_cdc";
     private static final String TICKET = "{\"subject\": \"Printer on fire\", \"customer\": \"ada\"}";
+    /** The topic the Pipe's source consumes here, not the Integration's: each test sees only its own records. */
+    private static final String PIPE_TOPIC = "pipe-tickets";
+    /** The module of each exported Pipe's class path: its folder's name with this suffix. */
+    private static final String PIPE_MODULE = "-pipe";
 
     @TempDir
     static Path dir;
@@ -88,7 +95,7 @@ class ExportedIntegrationsIT {
         // as k8s/topics does on a cluster: the broker creates no topic on first use
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("tickets", 1, (short) 1),
-                    new NewTopic("tickets.dlq", 1, (short) 1))).all().get();
+                    new NewTopic("tickets.dlq", 1, (short) 1), new NewTopic(PIPE_TOPIC, 1, (short) 1))).all().get();
         }
         pg = EmbeddedPostgres.builder()
                 .setServerConfig("wal_level", "logical")
@@ -117,7 +124,7 @@ class ExportedIntegrationsIT {
         Export export = Export.of("order-followup");
         Map<String, String> properties = CamelKRuntime.properties(export.traits(), export.configMap(),
                 dir.resolve("cdc"), values());
-        Path flows = CamelKRuntime.flowsFile(export.integration().at("/spec/flows"), dir.resolve("cdc-flows.yaml"));
+        Path flows = export.routes(dir.resolve("cdc-flows.yaml"));
         Main main = CamelKRuntime.start(properties, List.of(flows));
         try {
             await().atMost(Duration.ofSeconds(60)).until(this::slotActive);
@@ -142,18 +149,26 @@ class ExportedIntegrationsIT {
             folders = list.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
         }
         assertThat(folders).isEqualTo(INTEGRATIONS);
+        List<String> modules = new ArrayList<>();
+        for (String folder : folders) {
+            modules.add(folder);
+            if (Files.exists(IntegrationRuns.INTEGRATIONS.resolve(folder).resolve("pipe.yaml"))) {
+                modules.add(folder + PIPE_MODULE);
+            }
+        }
+        assertThat(modules).as("an Integration of each folder and the one Pipe").hasSize(INTEGRATIONS.size() + 1);
         String parent = Files.readString(RUNTIME.resolve("pom.xml"));
         assertThat(elements(between(parent, "modules"), "module")).as("the modules of integration-runtime/pom.xml")
-                .isEqualTo(INTEGRATIONS);
+                .isEqualTo(modules);
         assertThat(pomDependencies(RUNTIME.resolve("pom.xml"))).as("the dependencies of integration-runtime/pom.xml")
                 .containsExactlyInAnyOrderElementsOf(CAMEL_K_RUNTIME);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"issue-triage", "order-followup", "ticket-intake"})
+    @ValueSource(strings = {"issue-triage", "order-followup", "ticket-intake", "ticket-intake-pipe"})
     void eachIntegrationsClassPathHoldsWhatItDeclaresAndTheRuntime(String name) throws Exception {
         Set<String> declared = new TreeSet<>();
-        for (JsonNode d : Export.of(name).integration().at("/spec/dependencies")) {
+        for (JsonNode d : Export.of(name).resource().at("/spec/dependencies")) {
             declared.add(artifact(d.asText()));
         }
         assertThat(new TreeSet<>(pomDependencies(RUNTIME.resolve(name).resolve("pom.xml"))))
@@ -161,7 +176,7 @@ class ExportedIntegrationsIT {
         List<Path> classPath = classPath(name);
         assertThat(classPath).as("the class path of %s", name).allMatch(Files::exists);
         // the artifact of each trigger's scheme is on the class path of the Integrations that declare it, only
-        for (String scheme : List.of("kafka", "debezium-postgres")) {
+        for (String scheme : List.of("kafka", "debezium-postgres", "kamelet")) {
             boolean declares = declared.contains("org.apache.camel:camel-" + scheme);
             assertThat(classPath.stream().anyMatch(p -> p.getFileName().toString().startsWith("camel-" + scheme + "-")))
                     .as("camel-%s on the class path of %s", scheme, name).isEqualTo(declares);
@@ -192,6 +207,23 @@ class ExportedIntegrationsIT {
                     ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
                     ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
                 producer.send(new ProducerRecord<>("tickets", "T-1", TICKET)).get(30, TimeUnit.SECONDS);
+            }
+            RunRecord run = child.awaitRun("ticket-intake", RunStatus.COMPLETED);
+            IntegrationRuns.assertSameOutput(run.output(), expected);
+            assertThat(Examples.tree(run.input())).isEqualTo(Examples.JSON.readTree(TICKET));
+        }
+    }
+
+    @Test
+    void thePipeRunsOnItsDeclaredDependenciesAloneDeployingTheWorkflowFromTheMountedFile() throws Exception {
+        String expected = IntegrationRuns.caravanRun(workflow("ticket-intake"), TICKET);
+        try (Child child = Child.start(Export.of("ticket-intake" + PIPE_MODULE), dir.resolve("child-pipe"),
+                store("pipe"), values(), Map.of())) {
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                    ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+                    ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
+                producer.send(new ProducerRecord<>(PIPE_TOPIC, "T-2", TICKET)).get(30, TimeUnit.SECONDS);
             }
             RunRecord run = child.awaitRun("ticket-intake", RunStatus.COMPLETED);
             IntegrationRuns.assertSameOutput(run.output(), expected);
@@ -356,17 +388,35 @@ class ExportedIntegrationsIT {
         }
     }
 
-    /** An exported Integration and its workflow ConfigMap. */
-    private record Export(String name, JsonNode integration, JsonNode configMap) {
+    /**
+     * An exported Integration or Pipe and its workflow ConfigMap.
+     *
+     * @param name the module of integration-runtime with its class path: the folder of integrations/ for its
+     *             Integration, with {@value #PIPE_MODULE} for its Pipe
+     */
+    private record Export(String name, JsonNode resource, JsonNode configMap) {
 
         static Export of(String name) {
-            Path file = IntegrationRuns.INTEGRATIONS.resolve(name).resolve("integration.yaml");
-            return new Export(name, CamelKRuntime.resource(file, "Integration"),
-                    CamelKRuntime.resource(file, "ConfigMap"));
+            boolean pipe = name.endsWith(PIPE_MODULE);
+            Path folder = IntegrationRuns.INTEGRATIONS.resolve(pipe ? name.substring(0,
+                    name.length() - PIPE_MODULE.length()) : name);
+            JsonNode configMap = CamelKRuntime.resource(folder.resolve("integration.yaml"), "ConfigMap");
+            return new Export(name, pipe ? CamelKRuntime.resource(folder.resolve("pipe.yaml"), "Pipe")
+                    : CamelKRuntime.resource(folder.resolve("integration.yaml"), "Integration"), configMap);
+        }
+
+        boolean isPipe() {
+            return resource.path("kind").asText().equals("Pipe");
         }
 
         JsonNode traits() {
-            return integration.at("/spec/traits");
+            return resource.at("/spec/traits");
+        }
+
+        /** The routes Camel K runs: an Integration's flows, or what it makes of a Pipe (its source on its own topic). */
+        Path routes(Path file) throws IOException {
+            return isPipe() ? CamelKRuntime.pipeRoutes(resource, PIPE_TOPIC, file)
+                    : CamelKRuntime.flowsFile(resource.at("/spec/flows"), file);
         }
     }
 
@@ -375,8 +425,8 @@ class ExportedIntegrationsIT {
     }
 
     /**
-     * An Integration in a JVM of its own: {@code java -cp <the class path of integration-runtime/<name>>
-     * org.apache.camel.main.Main}, the flows file and the camel trait's properties as system properties, the
+     * An Integration (or Pipe) in a JVM of its own: {@code java -cp <the class path of integration-runtime/<name>>
+     * org.apache.camel.main.Main}, the routes file and the camel trait's properties as system properties, the
      * environment trait's variables as its environment, its output in a log file.
      */
     private record Child(Process process, Path log, Store store) implements AutoCloseable {
@@ -391,7 +441,17 @@ class ExportedIntegrationsIT {
             Files.createDirectories(dir);
             Map<String, String> properties = new LinkedHashMap<>(CamelKRuntime.camelProperties(export.traits(),
                     export.configMap(), dir));
-            Path flows = CamelKRuntime.flowsFile(export.integration().at("/spec/flows"), dir.resolve("flows.yaml"));
+            if (export.isPipe()) {
+                // Camel K writes the properties of a Pipe's Kamelets into the Integration's properties file: Kamelets
+                // read theirs from the property sources, which system properties are not
+                Path sink = dir.resolve("pipe.properties");
+                StringBuilder text = new StringBuilder();
+                CamelKRuntime.pipeSinkProperties(export.resource())
+                        .forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+                Files.writeString(sink, text);
+                properties.put("camel.component.properties.location", "file:" + sink.toAbsolutePath());
+            }
+            Path flows = export.routes(dir.resolve("flows.yaml"));
             properties.put("camel.main.routesIncludePattern", "file:" + flows.toAbsolutePath());
             // where this test reads the runs from; not an export's property
             properties.put("caravan.store.jdbc-url", store.url());

@@ -6,6 +6,7 @@ import dev.caravan.dsl.Node;
 import dev.caravan.dsl.Trigger;
 import dev.caravan.dsl.Workflow;
 import dev.caravan.expr.Expressions;
+import dev.caravan.run.WorkflowCatalog;
 import dev.caravan.llm.provider.AnthropicChatModelFactory;
 import dev.caravan.llm.provider.GeminiChatModelFactory;
 import dev.caravan.llm.provider.OpenAiChatModelFactory;
@@ -29,7 +30,8 @@ import java.util.TreeSet;
  * sub-workflows) with the workflow files mounted from a {@code ConfigMap} where {@code caravan-run:begin} finds them
  * ({@code caravan.workflows}), its pods members of the
  * server's Hazelcast cluster (found through the server's headless Service); and, for a Kafka trigger, a {@code Pipe}
- * that starts the same runs from the {@code kafka-source} Kamelet instead. Settings come from the
+ * that starts the same runs from the {@code kafka-source} Kamelet instead, its pods compiling and deploying the
+ * workflow's routes from the mounted files ({@code caravan.workflows.deploy}). Settings come from the
  * {@code caravan-settings} ConfigMap and keys from the Secrets {@code k8s/} names ({@code caravan-llm},
  * {@code caravan-cdc}); no value of either is ever written, only references to them.
  */
@@ -123,7 +125,7 @@ public final class CamelKExport {
         spec.put("serviceAccountName", SERVICE_ACCOUNT);
         spec.put("dependencies", List.copyOf(dependencies));
         spec.put("flows", flows);
-        spec.put("traits", traits(schemes));
+        spec.put("traits", traits(schemes, false));
 
         StringBuilder out = new StringBuilder()
                 .append(header("Camel K Integration of workflow " + name + ", written by caravan export --camel-k."))
@@ -144,19 +146,19 @@ public final class CamelKExport {
             return new Exported(out.toString(), null, "no Pipe: the workflow has " + kinds
                     + ", which no Kamelet source stands in for (only kafka triggers do)", unknown);
         }
-        List<Object> workflowFlows = withSubWorkflows(load(workflowRoutes));
-        Set<String> pipeSchemes = schemes(workflowFlows);
+        // the pod compiles and deploys the workflow's routes (and its sub-workflows') from the mounted files: its
+        // class path needs what they use
+        Set<String> pipeSchemes = schemes(withSubWorkflows(load(workflowRoutes)));
         pipeSchemes.add("kamelet");
         pipeSchemes.add("kafka"); // the source's, and the dead-letter topic's
         Set<String> pipeDependencies = dependencies(pipeSchemes, unknown);
-        return new Exported(out.toString(), pipe(kafka, workflowFlows, pipeDependencies, pipeSchemes),
+        return new Exported(out.toString(), pipe(kafka, pipeDependencies, pipeSchemes),
                 "Pipe " + name + ": the Kamelet kafka-source (topic " + kafka.topic()
                         + ") to caravan-run-action, instead of the Integration's trigger route; dead letters to "
                         + kafka.deadLetterTopic(), unknown);
     }
 
-    private String pipe(Trigger.Kafka kafka, List<Object> workflowFlows, Set<String> dependencies,
-            Set<String> schemes) {
+    private String pipe(Trigger.Kafka kafka, Set<String> dependencies, Set<String> schemes) {
         String name = workflow.name();
         Map<String, Object> pipe = resource("camel.apache.org/v1", "Pipe", name);
         Map<String, Object> spec = map(pipe, "spec");
@@ -185,11 +187,9 @@ public final class CamelKExport {
         redelivery.put("redeliveryDelay", PIPE_REDELIVERY_DELAY_MS);
         spec.put("serviceAccountName", SERVICE_ACCOUNT);
         spec.put("dependencies", List.copyOf(dependencies));
-        spec.put("traits", traits(schemes));
-        // a Pipe has no flows of its own: the workflow's route, which caravan-run-action starts runs on, rides along
-        // in the (deprecated, still served) integration field
-        Map<String, Object> integration = map(spec, "integration");
-        integration.put("flows", workflowFlows);
+        // A Pipe has no flows of its own, and Camel K 2.6 and later ignore its spec.integration: the engine deploys the
+        // workflow's routes, which caravan-run-action starts runs on, from the mounted files when the pod starts
+        spec.put("traits", traits(schemes, true));
         return header("Camel K Pipe of workflow " + name + ", written by caravan export --camel-k: records of topic "
                 + kafka.topic() + " start runs,")
                 + header("filtered and mapped by the workflow's trigger " + kafka.id()
@@ -197,15 +197,22 @@ public final class CamelKExport {
                 + header("instead of its Integration, not beside it: both would start a run per record. Regenerate, do "
                 + "not edit.")
                 + header("Records it cannot start a run from go to the topic " + kafka.deadLetterTopic()
-                + " (the errorHandler).")
+                + " (the errorHandler). Its pods deploy the")
+                + header("workflow's routes from the ConfigMap's files when they start (caravan.workflows.deploy).")
                 + dump(pipe);
     }
 
-    private Map<String, Object> traits(Set<String> schemes) {
-        String name = workflow.name();
+    /**
+     * @param deploy whether the engine deploys the workflows of the mounted files itself (a Pipe's, which carries no
+     *               routes of the workflow)
+     */
+    private Map<String, Object> traits(Set<String> schemes, boolean deploy) {
         Map<String, Object> traits = new LinkedHashMap<>();
         List<String> properties = new ArrayList<>();
-        properties.add("caravan.workflows=" + WORKFLOWS_DIR);
+        properties.add(WorkflowCatalog.LOCATIONS_PROPERTY + "=" + WORKFLOWS_DIR);
+        if (deploy) {
+            properties.add(WorkflowCatalog.DEPLOY_PROPERTY + "=true");
+        }
         // one Hazelcast cluster with the server's members (k8s/base/settings.env): the server's API lists these runs
         // and resolves their gates, and either side takes over the other's runs when a member leaves
         properties.add("caravan.cluster.name=" + CLUSTER_NAME);
