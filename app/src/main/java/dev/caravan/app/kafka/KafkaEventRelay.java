@@ -616,8 +616,9 @@ public final class KafkaEventRelay implements EventRelay {
      * The partition of a run's events, as the producer's default partitioner picks it from the key, of the partitions
      * the topic had when the relay found it (asking the producer now could wait for metadata).
      */
-    private int partitionOf(String runId) {
-        return Utils.toPositive(Utils.murmur2(runId.getBytes(StandardCharsets.UTF_8))) % topicPartitions;
+    private String partitionOf(String runId) {
+        return topicPartitions <= 0 ? "unknown"
+                : String.valueOf(Utils.toPositive(Utils.murmur2(runId.getBytes(StandardCharsets.UTF_8))) % topicPartitions);
     }
 
     /**
