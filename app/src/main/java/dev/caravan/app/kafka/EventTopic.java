@@ -49,9 +49,9 @@ record EventTopic(String bootstrapServers, String name, int partitions) {
 
     /**
      * Creates the topic unless it exists (a managed cluster's operator may have made it), and waits until the producer
-     * knows its partitions, so a send queues at once. Throws when Kafka is away or refuses.
+     * knows its partitions, so a send queues at once; returns how many it has. Throws when Kafka is away or refuses.
      */
-    void ensure(KafkaProducer<String, byte[]> producer) throws ExecutionException, InterruptedException {
+    int ensure(KafkaProducer<String, byte[]> producer) throws ExecutionException, InterruptedException {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 2_000,
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000))) {
@@ -68,6 +68,6 @@ record EventTopic(String bootstrapServers, String name, int partitions) {
                 }
             }
         }
-        producer.partitionsFor(name);
+        return producer.partitionsFor(name).size();
     }
 }

@@ -8,12 +8,16 @@ import dev.caravan.state.RunRecord;
 import dev.caravan.state.RunStore;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -43,6 +47,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>While Kafka is away nothing grows here without bound: the producer's buffer is bounded, events that do not fit
  * in the relay's queue are dropped from memory (they stay in the outboxes, which a sweep every few seconds reads), and
  * the outboxes are bounded by the run retention. The backlog is a metric ({@link #backlog()}) and a warning in the log.
+ *
+ * <p>The producer is replaced, and every run sent again from its outbox, when a send fails, and when it is stalled:
+ * a run's events waited for an acknowledgement longer than the stall timeout while Kafka answered ({@link StallWatch};
+ * a producer can retry a batch for ever and never fail it, KAFKA-14359). The sweep looks for that in its pass over the
+ * runs: what each send and acknowledgement adds is a field written on the run's cursor.
  */
 public final class KafkaEventRelay implements EventRelay {
 
@@ -62,6 +71,12 @@ public final class KafkaEventRelay implements EventRelay {
     private static final long CONFIRM_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
     /** How often the warning about a backlog is repeated while Kafka is away. */
     private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
+    /**
+     * How long a run's events may wait for an acknowledgement, while Kafka answers, before the producer is taken for
+     * stalled and replaced: twice the producer's {@code request.timeout.ms} (30 s), so a request lost on the way has
+     * been retried by the producer itself first, and the health check's 60 s.
+     */
+    public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(60);
 
     private final String bootstrapServers;
     private final String topic;
@@ -98,6 +113,20 @@ public final class KafkaEventRelay implements EventRelay {
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicLong refused = new AtomicLong();
+    /** Producers replaced after a send failed, and after their sends stalled. */
+    private final AtomicLong replacedAfterFailure = new AtomicLong();
+    private final AtomicLong replacedAfterStall = new AtomicLong();
+    /** Whether the producer is replaced for a stall; only the relay's thread touches it. */
+    private final StallWatch stallWatch;
+    /** The producer's count of responses from Kafka, for {@link #stallWatch}; only the relay's thread touches it. */
+    private Metric producerResponses;
+    /** Runs whose events waited longer than the stall timeout at the last sweep. */
+    private volatile long stalledRuns;
+    /**
+     * A producer was replaced while events waited, and nothing was acknowledged since: the wait for Kafka goes on
+     * from when it began rather than from the new producer's first send. Only the relay's thread touches it.
+     */
+    private boolean waitCarried;
     /** The producer's generation: acknowledgements of a replaced producer are ignored. */
     private volatile int generation;
     private volatile long unconfirmedRuns;
@@ -113,6 +142,8 @@ public final class KafkaEventRelay implements EventRelay {
     private boolean away;
     /** Whether the topic is known to exist. */
     private volatile boolean topicReady;
+    /** How many partitions the topic had when it was found, to name a stalled run's in the log. */
+    private int topicPartitions;
     private final EventTopic eventTopic;
     private final PlatformEventPublisher platform;
 
@@ -124,8 +155,14 @@ public final class KafkaEventRelay implements EventRelay {
         long sent;
         final List<RunEvent> acknowledged = new ArrayList<>();
         long touchedNanos = System.nanoTime();
+        /** Since when its events sent have waited for an acknowledgement: its first send since its last ack. */
+        long waitingSinceNanos;
         /** Sent and not acknowledged, or acknowledged and not confirmed. */
         int open;
+
+        int unacknowledged() {
+            return open - acknowledged.size();
+        }
     }
 
     /**
@@ -135,20 +172,23 @@ public final class KafkaEventRelay implements EventRelay {
      * @param sweepInterval    how often the outboxes are read for events the relay missed
      */
     public KafkaEventRelay(String bootstrapServers, String topic, int partitions, Duration sweepInterval) {
-        this(bootstrapServers, topic, topic, partitions, sweepInterval);
+        this(bootstrapServers, topic, topic, partitions, sweepInterval, DEFAULT_STALL_TIMEOUT);
     }
 
     /**
      * @param platformTopic where the events of no run (lanes', kill switches', triggers') go
      *                      ({@link PlatformEventPublisher})
+     * @param stallTimeout  how long a run's events may wait for an acknowledgement while Kafka answers before the
+     *                      producer is replaced and they are sent again from the outboxes ({@link StallWatch})
      */
     public KafkaEventRelay(String bootstrapServers, String topic, String platformTopic, int partitions,
-            Duration sweepInterval) {
+            Duration sweepInterval, Duration stallTimeout) {
         this.bootstrapServers = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
         this.topic = Objects.requireNonNull(topic, "topic");
         this.eventTopic = new EventTopic(bootstrapServers, topic, partitions);
         this.platform = new PlatformEventPublisher(bootstrapServers, platformTopic, partitions);
         this.sweepInterval = sweepInterval;
+        this.stallWatch = new StallWatch(stallTimeout);
     }
 
     public String topic() {
@@ -187,7 +227,7 @@ public final class KafkaEventRelay implements EventRelay {
             return;
         }
         this.store = runStore;
-        producer = eventTopic.producer();
+        setProducer(eventTopic.producer());
         confirmers = new Confirmers(2);
         platform.start();
         running = true;
@@ -255,6 +295,25 @@ public final class KafkaEventRelay implements EventRelay {
         return refused.get();
     }
 
+    /** Producers replaced because one of their sends failed (retriable failures are retried by the producer itself). */
+    public long producersReplacedAfterFailure() {
+        return replacedAfterFailure.get();
+    }
+
+    /** Producers replaced because a run's events waited longer than the stall timeout while Kafka answered. */
+    public long producersReplacedAfterStall() {
+        return replacedAfterStall.get();
+    }
+
+    /** Runs whose events had waited longer than the stall timeout at the last sweep. */
+    public long stalledRuns() {
+        return stalledRuns;
+    }
+
+    public Duration stallTimeout() {
+        return stallWatch.timeout();
+    }
+
     /** The last failure sending to Kafka, or null. */
     public String lastError() {
         return lastError;
@@ -311,7 +370,7 @@ public final class KafkaEventRelay implements EventRelay {
     /** Whether the topic is there and the producer knows it; false when Kafka is away. */
     private boolean createTopic() {
         try {
-            eventTopic.ensure(producer);
+            topicPartitions = eventTopic.ensure(producer);
             topicReady = true;
         } catch (ExecutionException e) {
             lastError = String.valueOf(e.getCause());
@@ -380,12 +439,16 @@ public final class KafkaEventRelay implements EventRelay {
             away = true;
             return false;
         }
-        if (inFlight.getAndIncrement() == 0) {
-            waitingSinceNanos = System.nanoTime();
+        long now = System.nanoTime();
+        if (inFlight.getAndIncrement() == 0 && !waitCarried) {
+            waitingSinceNanos = now;
+        }
+        if (c.unacknowledged() == 0) {
+            c.waitingSinceNanos = now;
         }
         c.sent = e.sequence();
         c.open++;
-        c.touchedNanos = System.nanoTime();
+        c.touchedNanos = now;
         return true;
     }
 
@@ -406,14 +469,13 @@ public final class KafkaEventRelay implements EventRelay {
     private void handleAcks() {
         wakePending.set(false);
         boolean broken = false;
-        if (!acks.isEmpty()) {
-            // Kafka answers: what is still in flight waits from now, not from when the first of it was sent
-            waitingSinceNanos = System.nanoTime();
-        }
+        boolean answered = false;
+        long now = acks.isEmpty() ? 0 : System.nanoTime();
         for (Ack ack; (ack = acks.poll()) != null; ) {
             if (ack.generation() != generation) {
                 continue;
             }
+            answered = true;
             inFlight.decrementAndGet();
             if (broken) {
                 // after a failure, nothing the same producer sent counts: a later event of a run may have landed
@@ -425,6 +487,8 @@ public final class KafkaEventRelay implements EventRelay {
             if (c == null) {
                 continue;
             }
+            // its partition answers: what of the run is still in flight waits from now
+            c.waitingSinceNanos = now;
             if (ack.failure() != null) {
                 lastError = ack.failure().toString();
                 lastFailure = ack.failure();
@@ -445,6 +509,12 @@ public final class KafkaEventRelay implements EventRelay {
             c.acknowledged.add(e);
             unconfirmed.put(e.runId(), c);
         }
+        if (answered) {
+            // Kafka answers: what is still in flight waits from now, not from when the first of it was sent
+            waitingSinceNanos = now;
+            waitCarried = false;
+            stallWatch.acknowledged(now);
+        }
         if (!unconfirmed.isEmpty() && (broken || System.nanoTime() - nextConfirmation >= 0)) {
             // confirmations go in rounds: a run's acknowledgements of a round make one append to its log
             unconfirmed.forEach(this::confirm);
@@ -464,7 +534,7 @@ public final class KafkaEventRelay implements EventRelay {
                || failure instanceof InvalidRecordException;
     }
 
-    /** A new producer, and every run's events sent again from its outbox. */
+    /** A new producer after a failed send, and every run's events sent again from its outbox. */
     private void restartProducer() {
         if (lastFailure instanceof TimeoutException) {
             // Kafka is away: the backlog warning says so once it lasts
@@ -474,13 +544,81 @@ public final class KafkaEventRelay implements EventRelay {
             LOG.warn("The event relay's Kafka producer failed ({}): starting a new one; unconfirmed events are sent "
                      + "again from the runs' outboxes", lastError);
         }
+        replacedAfterFailure.incrementAndGet();
+        replaceProducer();
+    }
+
+    /**
+     * Replaces the producer: the old one is closed without waiting, which fails what it holds (those failures are
+     * ignored, being of an older generation), and each run starts again from its outbox, as after a failed send.
+     */
+    private void replaceProducer() {
+        if (!unconfirmed.isEmpty()) {
+            // what the broker acknowledged counts: confirmed, it is not sent again
+            unconfirmed.forEach(this::confirm);
+            unconfirmed.clear();
+            nextConfirmation = System.nanoTime() + CONFIRM_EVERY_NANOS;
+        }
         KafkaProducer<String, byte[]> old = producer;
         generation++;
+        // the events that waited wait on, for the backlog warning and the health check, until Kafka acknowledges
+        waitCarried |= inFlight.get() > 0;
         cursors.clear();
-        unconfirmed.clear();
         inFlight.set(0);
-        producer = eventTopic.producer();
+        setProducer(eventTopic.producer());
+        stallWatch.replaced(System.nanoTime());
         old.close(Duration.ZERO);
+    }
+
+    private void setProducer(KafkaProducer<String, byte[]> created) {
+        producer = created;
+        producerResponses = null;
+        for (Map.Entry<MetricName, ? extends Metric> m : created.metrics().entrySet()) {
+            if (m.getKey().name().equals("response-total") && m.getKey().group().equals("producer-metrics")) {
+                producerResponses = m.getValue();
+            }
+        }
+    }
+
+    /** The producer's count of responses from Kafka so far, or NaN when it does not say. */
+    private double producerResponses() {
+        Metric m = producerResponses;
+        return m != null && m.metricValue() instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    /**
+     * Looks at the runs with events in flight, and replaces the producer when the longest waiting of them waited the
+     * stall timeout while Kafka answered ({@link StallWatch}). On the relay's thread, in the sweep's pass over the
+     * runs held: nothing per event.
+     */
+    private void watchForStall(int stalled, long waitingEvents, long longestWait, String longestWaiting, long now) {
+        stalledRuns = stalled;
+        StallWatch.Verdict verdict = stallWatch.look(producerResponses(), longestWait, now);
+        if (verdict == StallWatch.Verdict.HELD_OFF) {
+            LOG.debug("Run events wait for Kafka on a producer replaced lately; not replacing it again yet");
+        }
+        if (verdict != StallWatch.Verdict.STALLED) {
+            return;
+        }
+        long waitingSince = now - longestWait;
+        LOG.warn("Kafka has not acknowledged the run events of {} runs for {} ms or more (the longest, run {}, for {} "
+                 + "ms; topic {}, partition {}; {} events wait) while it {}: the producer is taken for stalled (KAFKA-14359 "
+                 + "is one cause) and replaced, and the unacknowledged events are sent again from the runs' outboxes",
+                stalled, stallWatch.timeout().toMillis(), longestWaiting, TimeUnit.NANOSECONDS.toMillis(longestWait),
+                topic, partitionOf(longestWaiting), waitingEvents,
+                stallWatch.acknowledgedSince(waitingSince) ? "acknowledged other events"
+                        : "answered with errors the producer retries");
+        replacedAfterStall.incrementAndGet();
+        replaceProducer();
+    }
+
+    /**
+     * The partition of a run's events, as the producer's default partitioner picks it from the key, of the partitions
+     * the topic had when the relay found it (asking the producer now could wait for metadata).
+     */
+    private String partitionOf(String runId) {
+        return topicPartitions <= 0 ? "unknown"
+                : String.valueOf(Utils.toPositive(Utils.murmur2(runId.getBytes(StandardCharsets.UTF_8))) % topicPartitions);
     }
 
     /**
@@ -528,6 +666,34 @@ public final class KafkaEventRelay implements EventRelay {
     /** Reads the outboxes of the runs held here for events the relay missed, and forgets idle runs. */
     private void sweep() {
         away = false;
+        // one pass over the runs held: forget idle ones, and find those whose events wait for an acknowledgement
+        long now = System.nanoTime();
+        long idle = now - TimeUnit.MINUTES.toNanos(10);
+        int stalled = 0;
+        long waitingEvents = 0;
+        long longestWait = 0;
+        String longestWaiting = null;
+        for (Iterator<Map.Entry<String, Cursor>> it = cursors.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Cursor> entry = it.next();
+            Cursor c = entry.getValue();
+            int unacknowledged = c.unacknowledged();
+            if (unacknowledged > 0) {
+                waitingEvents += unacknowledged;
+                long wait = now - c.waitingSinceNanos;
+                if (wait > longestWait) {
+                    longestWait = wait;
+                    longestWaiting = entry.getKey();
+                }
+                if (stallWatch.waitedTooLong(c.waitingSinceNanos, now)) {
+                    stalled++;
+                }
+            } else if (c.open == 0 && c.touchedNanos - idle < 0) {
+                it.remove();
+                confirmed.remove(entry.getKey());
+            }
+        }
+        // before the outboxes are read, so a replaced producer's events are sent again at once
+        watchForStall(stalled, waitingEvents, longestWait, longestWaiting, now);
         long before = System.currentTimeMillis() - sweepInterval.toMillis();
         List<RunRecord> waiting = store.withUnconfirmedEvents(before);
         unconfirmedRuns = waiting.size();
@@ -538,14 +704,6 @@ public final class KafkaEventRelay implements EventRelay {
         }
         if (dropped.get() > 0 && queue.isEmpty()) {
             dropped.set(0);
-        }
-        long idle = System.nanoTime() - TimeUnit.MINUTES.toNanos(10);
-        for (Iterator<Map.Entry<String, Cursor>> it = cursors.entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<String, Cursor> entry = it.next();
-            if (entry.getValue().open == 0 && entry.getValue().touchedNanos - idle < 0) {
-                it.remove();
-                confirmed.remove(entry.getKey());
-            }
         }
     }
 }

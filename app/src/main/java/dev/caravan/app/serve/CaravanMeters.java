@@ -49,6 +49,18 @@ final class CaravanMeters {
                 .description("Run events Kafka acknowledged").register(registry);
         FunctionCounter.builder("caravan.events.refused", relay, KafkaEventRelay::refused)
                 .description("Run events Kafka refused for good (kept in the run's event log)").register(registry);
+        FunctionCounter.builder("caravan.events.producer.replaced", relay,
+                        KafkaEventRelay::producersReplacedAfterStall)
+                .tags("reason", "stalled")
+                .description("Kafka producers the relay replaced: stalled, its events waited the stall timeout while "
+                             + "Kafka answered; failed, a send failed")
+                .register(registry);
+        FunctionCounter.builder("caravan.events.producer.replaced", relay,
+                        KafkaEventRelay::producersReplacedAfterFailure)
+                .tags("reason", "failed")
+                .description("Kafka producers the relay replaced: stalled, its events waited the stall timeout while "
+                             + "Kafka answered; failed, a send failed")
+                .register(registry);
         Gauge.builder("caravan.platform.events.backlog", relay, KafkaEventRelay::platformBacklog)
                 .description("Lane, kill-switch and trigger events waiting for Kafka in memory").register(registry);
         FunctionCounter.builder("caravan.platform.events.published", relay, KafkaEventRelay::platformPublished)

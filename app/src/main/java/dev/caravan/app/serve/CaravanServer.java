@@ -63,6 +63,11 @@ public final class CaravanServer implements AutoCloseable {
     public static final String EVENTS_TOPIC_PARTITIONS = "caravan.events.topic.partitions";
     /** How often the relay reads the outboxes for events it missed, in milliseconds. */
     public static final String RELAY_SWEEP_MILLIS = "caravan.events.relay.sweep-millis";
+    /**
+     * How long a run's events may wait for Kafka's acknowledgement, while Kafka answers, before the relay replaces its
+     * producer, in milliseconds.
+     */
+    public static final String RELAY_STALL_TIMEOUT_MILLIS = "caravan.events.relay.stall-timeout-millis";
     public static final String MAX_BODY_BYTES = "caravan.api.max-body-bytes";
     private static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
     /** How often an event stream reads its run's events from the store, in milliseconds. */
@@ -143,7 +148,9 @@ public final class CaravanServer implements AutoCloseable {
             KafkaEventRelay relay = new KafkaEventRelay(bootstrap, eventsTopic,
                     options.property(PLATFORM_EVENTS_TOPIC).orElse(eventsTopic),
                     (int) longProperty(options, EVENTS_TOPIC_PARTITIONS, 6),
-                    Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000)));
+                    Duration.ofMillis(longProperty(options, RELAY_SWEEP_MILLIS, 5_000)),
+                    positiveMillis(options, RELAY_STALL_TIMEOUT_MILLIS,
+                            KafkaEventRelay.DEFAULT_STALL_TIMEOUT.toMillis()));
             main.bind("caravanEventRelay", relay);
             main.bind("caravanExpressions", loader.expressions());
             // Kafka triggers' topics: their dead-letter topics, and on the embedded broker the topics they read

@@ -86,6 +86,25 @@ final class TopicEvents {
         assertContiguous(records, runId, "");
     }
 
+    /**
+     * The run's events on the topic are its sequence 1, 2, 3, ... up to {@code last}, in order, each at least once: an
+     * event sent again (by a replaced producer, say) may come again, later, with the same id, as a consumer that
+     * drops ids it has seen would read it.
+     */
+    static void assertInOrderOncePerId(List<ConsumerRecord<String, CloudEvent>> records, String runId, long last) {
+        List<String> ids = records.stream().map(r -> r.value().getId()).toList();
+        List<String> firsts = ids.stream().distinct().toList();
+        List<String> expected = new ArrayList<>();
+        for (long i = 1; i <= last; i++) {
+            expected.add(runId + "-" + i);
+        }
+        assertThat(firsts).as("run %s on the topic, first of each id: %s", runId, ids).containsExactlyElementsOf(expected);
+        for (ConsumerRecord<String, CloudEvent> r : records) {
+            assertThat(String.valueOf(r.value().getExtension("sequence"))).as(r.value().getId())
+                    .isEqualTo(r.value().getId().substring(runId.length() + 1));
+        }
+    }
+
     /** The same, with what the caller knows of the run (its outbox, its log) in the failure. */
     static void assertContiguous(List<ConsumerRecord<String, CloudEvent>> records, String runId, String context) {
         assertThat(records).isNotEmpty();
