@@ -145,6 +145,34 @@ class ReplayTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void aRunCreatedAsItsWorkflowWasDeployedAgainRunsOnTheNewDefinitionWhenNoNodeHadRun() throws Exception {
+        String first = FLOW.replace("name: replayed", "name: redeployed").replace("gate: { message: \"close?\" }",
+                "set: { ok: true }");
+        String changed = first.replace("closed: true", "closed: yes");
+        caravan.engine().catalog().deploy(new WorkflowLoader().load("redeployed.caravan.yaml", first));
+        // made on the first definition, as a request is that arrives while the file is deployed again
+        String runId = caravan.runs().create(RunService.StartRequest.of("redeployed", Map.of("text", "x")));
+        String deployed = new WorkflowLoader().load("redeployed.caravan.yaml", changed).hash();
+        assertThat(caravan.engine().store().get(runId).workflowHash()).isNotEqualTo(deployed);
+
+        caravan.engine().catalog().deploy(new WorkflowLoader().load("redeployed.caravan.yaml", changed));
+        RunRecord done = caravan.engine().executor().execute(runId).get(10, TimeUnit.SECONDS);
+
+        assertThat(done.status()).isEqualTo(RunStatus.COMPLETED);
+        assertThat(done.workflowHash()).isEqualTo(deployed);
+        assertThat(done.node("close").output()).isEqualTo(Map.of("closed", "yes"));
+        caravan.eventBus().drain(5_000);
+        assertThat(caravan.events()).filteredOn(e -> e.runId().equals(runId))
+                .noneMatch(e -> e.type().equals(EventTypes.RUN_PAUSED))
+                .anySatisfy(e -> {
+                    assertThat(e.type()).isEqualTo(EventTypes.RUN_DEFINITION_CHANGED);
+                    assertThat((Map<String, Object>) e.data()).containsEntry("resumesWith", deployed)
+                            .containsEntry("migrated", true);
+                });
+    }
+
+    @Test
     void aRunAwaitingMigrationGoesOnWhenItsOwnDefinitionIsBack() throws Exception {
         String first = FLOW.replace("name: replayed", "name: restored");
         String changed = first.replace("closed: true", "closed: yes");

@@ -12,6 +12,7 @@ import dev.caravan.expr.Expressions;
 import dev.caravan.expr.Template;
 import dev.caravan.json.Json;
 import dev.caravan.run.InputValidator;
+import dev.caravan.run.InvalidInputException;
 import dev.caravan.run.RunExecutor;
 import dev.caravan.run.RunRecords;
 import dev.caravan.run.RunService;
@@ -184,15 +185,38 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
             throw new IllegalStateException("Run " + runId + " does not exist");
         }
         if (workflowHash != null && r.workflowHash() != null && !workflowHash.equals(r.workflowHash())) {
+            RunStore store = services.store();
+            if (nothingDecided(store, runId)) {
+                // created as its workflow was deployed again, before any node ran: no replay can decide differently,
+                // so the run goes on with the deployed definition rather than wait for a migration nobody expects
+                RunRecords.apply(store, exchange, runId, new Mutation.MigrateRun(workflowHash));
+                return;
+            }
             // replay on another definition may decide differently: the run waits until someone migrates it (or the
             // definition it started with is back), and nothing of this route runs on the new one
             LOG.warn("Run {} started on workflow {} version {}, and version {} is deployed: it awaits migration", runId,
                     workflow, Workflow.shortHash(r.workflowHash()), Workflow.shortHash(workflowHash));
-            RunStore store = services.store();
             RunRecords.apply(store, exchange, runId, new Mutation.PauseRun(RunStatus.AWAITING_MIGRATION, List.of()));
             RunRecords.apply(store, exchange, runId, new Mutation.Emit(EventTypes.RUN_DEFINITION_CHANGED, null,
                     Map.of("startedWith", r.workflowHash(), "deployed", workflowHash, "migrated", false)));
             exchange.setRouteStop(true);
+        }
+    }
+
+    /**
+     * Whether no node of the run has started (read afresh: the exchange's record may be older than the run) and its
+     * input suits the deployed definition too.
+     */
+    private boolean nothingDecided(RunStore store, String runId) {
+        RunRecord current = store.get(runId);
+        if (current == null || !current.nodes().isEmpty()) {
+            return false;
+        }
+        try {
+            validator.validate(current.input());
+            return true;
+        } catch (InvalidInputException refused) {
+            return false;
         }
     }
 
