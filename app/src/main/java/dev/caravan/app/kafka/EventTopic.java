@@ -29,7 +29,13 @@ record EventTopic(String bootstrapServers, String name, int partitions) {
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "caravan-event-relay");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        // one request at a time: with two in flight, a partition's first batch after a broker restart can be refused
+        // (NOT_LEADER_OR_FOLLOWER, while the broker takes its leadership back) and the next one appended, since a broker
+        // with no state for this producer takes any first sequence (KAFKA-15591, fixed in Kafka 4.5; KAFKA-14359): the
+        // first is then retried for ever, and the relay, which counts its events as sent, never sends them again. A
+        // whole run's events were missing from the topic that way (RelayTakeoverIT). Requests carry up to
+        // max.request.size of every partition's batches, so one at a time costs little (bench/README.md)
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         // retry for as long as Kafka is away: giving up on one event would publish its successors out of order
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
         // a record waits up to 20 ms for others of its partition: each produce request costs the broker about the same
