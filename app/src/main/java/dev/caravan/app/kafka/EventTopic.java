@@ -24,6 +24,11 @@ record EventTopic(String bootstrapServers, String name, int partitions) {
 
     /** An idempotent producer with {@code acks=all} that retries for as long as Kafka is away. */
     KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(producerConfig());
+    }
+
+    /** The settings of {@link #producer()}. */
+    Map<String, Object> producerConfig() {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "caravan-event-relay");
@@ -44,13 +49,13 @@ record EventTopic(String bootstrapServers, String name, int partitions) {
         // (bench/README.md). Live streams (SSE) do not wait for Kafka, only Kafka's consumers do
         config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         // events are small (a few hundred bytes with their headers): batches of the default 16 KiB held too few of
-        // them for the five requests in flight to keep up
+        // them to keep up (measured with five requests in flight)
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         // a send that finds the buffer full or no metadata gives up quickly: the event waits in its outbox
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        return new KafkaProducer<>(config);
+        return config;
     }
 
     /**
