@@ -24,12 +24,23 @@ record EventTopic(String bootstrapServers, String name, int partitions) {
 
     /** An idempotent producer with {@code acks=all} that retries for as long as Kafka is away. */
     KafkaProducer<String, byte[]> producer() {
+        return new KafkaProducer<>(producerConfig());
+    }
+
+    /** The settings of {@link #producer()}. */
+    Map<String, Object> producerConfig() {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "caravan-event-relay");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
-        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5);
+        // one request at a time: with two in flight, a partition's first batch after a broker restart can be refused
+        // (NOT_LEADER_OR_FOLLOWER, while the broker takes its leadership back) and the next one appended, since a broker
+        // with no state for this producer takes any first sequence (KAFKA-15591, fixed in Kafka 4.5; KAFKA-14359): the
+        // first is then retried for ever, and the relay, which counts its events as sent, never sends them again. A
+        // whole run's events were missing from the topic that way (RelayTakeoverIT). Requests carry up to
+        // max.request.size of every partition's batches, so one at a time costs little (bench/README.md)
+        config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
         // retry for as long as Kafka is away: giving up on one event would publish its successors out of order
         config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
         // a record waits up to 20 ms for others of its partition: each produce request costs the broker about the same
@@ -38,13 +49,13 @@ record EventTopic(String bootstrapServers, String name, int partitions) {
         // (bench/README.md). Live streams (SSE) do not wait for Kafka, only Kafka's consumers do
         config.put(ProducerConfig.LINGER_MS_CONFIG, 20);
         // events are small (a few hundred bytes with their headers): batches of the default 16 KiB held too few of
-        // them for the five requests in flight to keep up
+        // them to keep up (measured with five requests in flight)
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         // a send that finds the buffer full or no metadata gives up quickly: the event waits in its outbox
         config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
         config.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
         config.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
-        return new KafkaProducer<>(config);
+        return config;
     }
 
     /**
