@@ -9,6 +9,7 @@ import dev.caravan.state.RunStatus;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -26,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -143,7 +145,7 @@ public final class ApiBench {
                     .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines());
             long[] resolvedAt = new long[1];
             CompletableFuture<Long> seen = new CompletableFuture<>();
-            Thread reader = new Thread(() -> stream.body().forEach(line -> {
+            Thread reader = new Thread(() -> readUntilClosed(stream.body(), line -> {
                 if (line.startsWith("data:") && !seen.isDone()) {
                     try {
                         JsonNode event = JSON.readTree(line.substring(5));
@@ -170,6 +172,15 @@ public final class ApiBench {
         System.out.printf("sse: %d gate resolutions to the client's approval.resolved event: median %.2f ms, p99 %.2f"
                           + " ms (resolving the gate in-process included)%n", runs, latencies[runs / 2] / 1e6,
                 latencies[(int) (runs * 0.99)] / 1e6);
+    }
+
+    /** Reads lines until the stream ends, or is closed here once the event was seen. */
+    private static void readUntilClosed(Stream<String> lines, Consumer<String> each) {
+        try {
+            lines.forEach(each);
+        } catch (UncheckedIOException closed) {
+            // the bench closed the stream: done
+        }
     }
 
     private static int freePort() throws Exception {
