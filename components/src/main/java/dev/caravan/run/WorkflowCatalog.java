@@ -231,7 +231,12 @@ public final class WorkflowCatalog {
     }
 
     private boolean triggersEnabled() {
-        return camelContext.getPropertiesComponent().resolveProperty(TRIGGERS_PROPERTY).map(Boolean::parseBoolean)
+        return switchedOn(TRIGGERS_PROPERTY);
+    }
+
+    /** Whether a Camel property that is off unless set says {@code true}. */
+    private boolean switchedOn(String property) {
+        return camelContext.getPropertiesComponent().resolveProperty(property).map(Boolean::parseBoolean)
                 .orElse(false);
     }
 
@@ -270,8 +275,7 @@ public final class WorkflowCatalog {
 
     /** Whether {@value #DEPLOY_PROPERTY} asks to deploy the workflows of the {@value #LOCATIONS_PROPERTY} files. */
     boolean deploysLocations() {
-        return camelContext.getPropertiesComponent().resolveProperty(DEPLOY_PROPERTY).map(Boolean::parseBoolean)
-                .orElse(false);
+        return switchedOn(DEPLOY_PROPERTY);
     }
 
     /**

@@ -37,7 +37,8 @@ record EventTopic(String bootstrapServers, String name, int partitions) {
         // one request at a time: with two in flight, a partition's first batch after a broker restart can be refused
         // (NOT_LEADER_OR_FOLLOWER, while the broker takes its leadership back) and the next one appended, since a broker
         // with no state for this producer takes any first sequence (KAFKA-15591, fixed in Kafka 4.5; KAFKA-14359): the
-        // first is then retried for ever, and the relay, which counts its events as sent, never sends them again. A
+        // first is then retried for ever, and the relay, which counts its events as sent, sends them again only when
+        // its stall watchdog replaces the producer, a minute later. A
         // whole run's events were missing from the topic that way (RelayTakeoverIT). Requests carry up to
         // max.request.size of every partition's batches, so one at a time costs little (bench/README.md)
         config.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);

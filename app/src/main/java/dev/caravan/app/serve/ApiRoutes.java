@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.caravan.CaravanException;
 import dev.caravan.app.triggers.TriggerStatuses;
+import dev.caravan.component.run.RunConstants;
 import dev.caravan.dsl.WorkflowLoader;
 import dev.caravan.json.Json;
 import dev.caravan.run.Engine;
@@ -53,8 +54,6 @@ final class ApiRoutes extends RouteBuilder {
     static final String JSON = "application/json";
     static final String PROBLEM_JSON = "application/problem+json";
     private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-    /** The W3C trace context header: a run started with one joins the caller's trace. */
-    private static final String TRACEPARENT = "traceparent";
 
     /** The property naming the tenants whose keys may call the admin operations (comma-separated). */
     static final String ADMIN_TENANTS = "caravan.api.admin-tenants";
@@ -101,7 +100,7 @@ final class ApiRoutes extends RouteBuilder {
         adminTenants = adminTenants(getContext().getPropertiesComponent().resolveProperty(ADMIN_TENANTS).orElse(""));
         route("caravan-api-run-start", "/workflows/run", "POST",
                 (tenant, ex) -> api.start(tenant, body(ex), ex.getMessage().getHeader(IDEMPOTENCY_KEY, String.class),
-                        ex.getMessage().getHeader(TRACEPARENT, String.class)));
+                        ex.getMessage().getHeader(RunConstants.TRACEPARENT, String.class)));
         route("caravan-api-run-get", "/workflows/{runId}", "GET", (tenant, ex) -> api.get(tenant, path(ex, "runId")));
         route("caravan-api-workflows", "/workflows", "GET", (tenant, ex) -> api.workflows());
         route("caravan-api-runs", "/runs", "GET", (tenant, ex) -> api.runs(tenant, query(ex)));
@@ -114,7 +113,8 @@ final class ApiRoutes extends RouteBuilder {
         route("caravan-api-approval-resolve", "/approval/resolve", "POST",
                 (tenant, ex) -> api.resolveGate(tenant, body(ex)));
         route("caravan-api-agent-run", "/agent/run", "POST",
-                (tenant, ex) -> agents.run(tenant, body(ex), ex.getMessage().getHeader(TRACEPARENT, String.class)));
+                (tenant, ex) -> agents.run(tenant, body(ex),
+                        ex.getMessage().getHeader(RunConstants.TRACEPARENT, String.class)));
         route("caravan-api-agent-cancel", "/agent/cancel", "POST", (tenant, ex) -> api.cancel(tenant, body(ex)));
         route("caravan-api-lane-create", "/lane/create", "POST", (tenant, ex) -> lanes.create(tenant, body(ex)));
         route("caravan-api-lane-cleanup", "/lane/cleanup", "POST", (tenant, ex) -> lanes.cleanup(tenant, body(ex)));

@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -49,18 +50,15 @@ final class CaravanMeters {
                 .description("Run events Kafka acknowledged").register(registry);
         FunctionCounter.builder("caravan.events.refused", relay, KafkaEventRelay::refused)
                 .description("Run events Kafka refused for good (kept in the run's event log)").register(registry);
-        FunctionCounter.builder("caravan.events.producer.replaced", relay,
-                        KafkaEventRelay::producersReplacedAfterStall)
-                .tags("reason", "stalled")
+        Map<String, ToDoubleFunction<KafkaEventRelay>> replacements = Map.of(
+                "stalled", KafkaEventRelay::producersReplacedAfterStall,
+                "failed", KafkaEventRelay::producersReplacedAfterFailure);
+        replacements.forEach((reason, count) -> FunctionCounter
+                .builder("caravan.events.producer.replaced", relay, count)
+                .tags("reason", reason)
                 .description("Kafka producers the relay replaced: stalled, its events waited the stall timeout while "
                              + "Kafka answered; failed, a send failed")
-                .register(registry);
-        FunctionCounter.builder("caravan.events.producer.replaced", relay,
-                        KafkaEventRelay::producersReplacedAfterFailure)
-                .tags("reason", "failed")
-                .description("Kafka producers the relay replaced: stalled, its events waited the stall timeout while "
-                             + "Kafka answered; failed, a send failed")
-                .register(registry);
+                .register(registry));
         Gauge.builder("caravan.platform.events.backlog", relay, KafkaEventRelay::platformBacklog)
                 .description("Lane, kill-switch and trigger events waiting for Kafka in memory").register(registry);
         FunctionCounter.builder("caravan.platform.events.published", relay, KafkaEventRelay::platformPublished)

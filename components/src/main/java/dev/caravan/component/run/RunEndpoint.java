@@ -186,7 +186,7 @@ public class RunEndpoint extends DefaultEndpoint implements WorkflowCatalog.Work
         }
         if (workflowHash != null && r.workflowHash() != null && !workflowHash.equals(r.workflowHash())) {
             RunStore store = services.store();
-            if (nothingDecided(store, runId)) {
+            if (r.nodes().isEmpty() && nothingDecided(store, runId)) {
                 // created as its workflow was deployed again, before any node ran: no replay can decide differently,
                 // so the run goes on with the deployed definition rather than wait for a migration nobody expects
                 RunRecords.apply(store, exchange, runId, new Mutation.MigrateRun(workflowHash));
